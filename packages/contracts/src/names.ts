@@ -1,0 +1,43 @@
+// Every subject, stream, consumer and bucket name jetcel uses. Nothing else builds these by hand.
+
+/** The three task queues; each has its own stream, durable consumer and worker service. */
+export const QUEUES = ['regular', 'heavy', 'background'] as const;
+export type QueueName = (typeof QUEUES)[number];
+
+export function isQueueName(value: string): value is QueueName {
+  return (QUEUES as readonly string[]).includes(value);
+}
+
+export const taskSubject = (queue: QueueName): string => `tasks.${queue}`;
+export const taskStream = (queue: QueueName): string => `TASKS_${queue.toUpperCase()}`;
+export const taskConsumer = (queue: QueueName): string => `worker-${queue}`;
+
+export const EVENTS_STREAM = 'EVENTS';
+export const EVENTS_SUBJECTS = 'events.>';
+
+/** Queue group shared by every executor replica for commands and queries. */
+export const EXECUTOR_QUEUE_GROUP = 'executor';
+export const COMMAND_PREFIX = 'cmd';
+export const QUERY_PREFIX = 'query';
+export const COMMAND_WILDCARD = 'cmd.>';
+export const QUERY_WILDCARD = 'query.>';
+
+export const commandSubject = (resource: string, action: string): string =>
+  `${COMMAND_PREFIX}.${resource}.${action}`;
+export const querySubject = (resource: string, action: string): string =>
+  `${QUERY_PREFIX}.${resource}.${action}`;
+
+/** Event subject: events.<resourceType>.<resourceId>.<event>. */
+export const eventSubject = (resourceType: string, resourceId: string, event: string): string =>
+  `events.${resourceType}.${resourceId}.${event}`;
+
+/** KV bucket that holds throttle leases (`<kind>.<scope>.<slot>`). */
+export const LEASES_BUCKET = 'LEASES';
+
+/** Header names carried on commands, task messages and events. */
+export const HEADERS = {
+  msgId: 'Nats-Msg-Id',
+  idempotencyKey: 'Idempotency-Key',
+  actor: 'Actor',
+  traceparent: 'traceparent',
+} as const;

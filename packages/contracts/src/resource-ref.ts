@@ -1,0 +1,22 @@
+// Resources travel by reference ("<type>:<id>") and are re-read from the database by the task.
+
+export interface ResourceRef {
+  type: string;
+  id: string;
+}
+
+const TYPE_PATTERN = /^[a-z][a-z0-9_]*$/;
+
+export function formatResourceRef(ref: ResourceRef): string {
+  return `${ref.type}:${ref.id}`;
+}
+
+export function parseResourceRef(value: string): ResourceRef {
+  const at = value.indexOf(':');
+  const type = value.slice(0, at);
+  const id = value.slice(at + 1);
+  if (at <= 0 || !TYPE_PATTERN.test(type) || id.length === 0) {
+    throw new TypeError(`Not a resource reference: "${value}" (expected "<type>:<id>")`);
+  }
+  return { type, id };
+}

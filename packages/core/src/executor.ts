@@ -1,0 +1,113 @@
+import { match } from 'ts-pattern';
+import { InvalidStateError } from './errors.ts';
+import type { JsonObject } from './json.ts';
+import { PLAN_VERSION, type Plan, type StepCall } from './plan.ts';
+import type { ResourcePatch, ResourceSnapshot } from './resource.ts';
+import { canTransition } from './states.ts';
+import { BUILTIN_TASKS } from './builtin-tasks.ts';
+
+export type ExecutorKind = 'create' | 'update' | 'delete' | 'action';
+
+export interface ExecutorInput<P> {
+  resource: ResourceSnapshot;
+  params: P;
+}
+
+/** One logical operation on a resource: a plan of tasks and the handlers that set its final state. */
+export interface ExecutorDefinition<P = JsonObject> {
+  name: string;
+  kind: ExecutorKind;
+  resourceType: string;
+  /** Route every step to tasks.heavy (Waldur's is_heavy_task). */
+  heavy?: boolean;
+  /** Action executors: the action label recorded on the resource. */
+  action?: string;
+  actionDetails?(input: ExecutorInput<P>): JsonObject;
+  steps(input: ExecutorInput<P>): StepCall[];
+  onSuccess?(input: ExecutorInput<P>): StepCall;
+  onFailure?(input: ExecutorInput<P>): StepCall;
+}
+
+export function defineExecutor<P = JsonObject>(definition: ExecutorDefinition<P>): ExecutorDefinition<P> {
+  return Object.freeze({ ...definition });
+}
+
+/** What preApply does to the resource inside the caller's transaction. */
+export type PreApply = { kind: 'noop' } | { kind: 'apply'; patch: ResourcePatch | undefined };
+
+export function preApply<P>(executor: ExecutorDefinition<P>, input: ExecutorInput<P>): PreApply {
+  const { state } = input.resource;
+  const requireOkOrErred = (transition: 'schedule_updating' | 'schedule_deleting'): void => {
+    if (!canTransition(state, transition)) {
+      throw new InvalidStateError(
+        `Cannot run ${executor.name} on ${executor.resourceType} ${input.resource.id}: it is ${state}, not OK or ERRED`,
+        { state, executor: executor.name },
+      );
+    }
+  };
+  return match(executor.kind)
+    .with('create', (): PreApply => {
+      if (state !== 'CREATION_SCHEDULED') {
+        throw new InvalidStateError(`A create executor needs a CREATION_SCHEDULED resource, not ${state}`, { state });
+      }
+      return { kind: 'apply', patch: undefined };
+    })
+    .with('update', (): PreApply => {
+      requireOkOrErred('schedule_updating');
+      return { kind: 'apply', patch: { transition: 'schedule_updating' } };
+    })
+    .with('delete', (): PreApply => {
+      requireOkOrErred('schedule_deleting');
+      return { kind: 'apply', patch: { transition: 'schedule_deleting' } };
+    })
+    .with('action', (): PreApply => {
+      if (state === 'UPDATE_SCHEDULED') return { kind: 'noop' };
+      requireOkOrErred('schedule_updating');
+      return {
+        kind: 'apply',
+        patch: {
+          transition: 'schedule_updating',
+          action: executor.action ?? '',
+          actionDetails: executor.actionDetails?.(input) ?? {},
+        },
+      };
+    })
+    .exhaustive();
+}
+
+function defaultOnSuccess(kind: ExecutorKind): StepCall {
+  return kind === 'delete' ? { task: BUILTIN_TASKS.deleteResource } : { task: BUILTIN_TASKS.setOk };
+}
+
+function defaultOnFailure(): StepCall {
+  return { task: BUILTIN_TASKS.setErred };
+}
+
+/** The stored plan: the executor's steps plus its handlers, with heavy routing applied. */
+export function buildPlan<P>(executor: ExecutorDefinition<P>, input: ExecutorInput<P>): Plan {
+  const route = (call: StepCall): StepCall => (executor.heavy && !call.queue ? { ...call, queue: 'heavy' } : call);
+  const steps = executor.steps(input).map(route);
+  if (steps.length === 0) throw new TypeError(`Executor ${executor.name} planned no steps`);
+  return {
+    v: PLAN_VERSION,
+    executor: executor.name,
+    steps,
+    onSuccess: route(executor.onSuccess?.(input) ?? defaultOnSuccess(executor.kind)),
+    onFailure: route(executor.onFailure?.(input) ?? defaultOnFailure()),
+  };
+}
+
+/** Executors by name, for commands that schedule them. */
+export class ExecutorRegistry {
+  readonly #executors = new Map<string, ExecutorDefinition<never>>();
+  register(...executors: Array<ExecutorDefinition<never>>): this {
+    for (const executor of executors) {
+      if (this.#executors.has(executor.name)) throw new TypeError(`Executor ${executor.name} is already registered`);
+      this.#executors.set(executor.name, executor);
+    }
+    return this;
+  }
+  get(name: string): ExecutorDefinition<never> | undefined {
+    return this.#executors.get(name);
+  }
+}

@@ -1,0 +1,42 @@
+export {
+  JetcelError,
+  ValidationError,
+  PayloadTooLargeError,
+  NotFoundError,
+  UnknownSubjectError,
+  InvalidStateError,
+  IdempotencyConflictError,
+  UnavailableError,
+  TaskError,
+  BackendError,
+  TransientError,
+  ResourceGoneError,
+  PollLimitError,
+} from './errors.ts';
+export {
+  RESOURCE_STATES,
+  TRANSITIONS,
+  IllegalTransitionError,
+  applyTransition,
+  canTransition,
+  isResourceState,
+  isTransitionName,
+} from './states.ts';
+export type { ResourceState, TransitionName, TransitionResult } from './states.ts';
+export type { Json, JsonObject } from './json.ts';
+export type { Logger } from './logger.ts';
+export { silentLogger } from './logger.ts';
+export type { ResourcePatch, ResourceSnapshot } from './resource.ts';
+export { isEmptyPatch } from './resource.ts';
+export { DEFAULT_RETRY, NO_RETRY, backoffDelay } from './retry.ts';
+export type { RetryPolicy } from './retry.ts';
+export { defineTask, done, pollAgain, Task, taskFromClass } from './task.ts';
+export type { TaskContext, TaskOutcome, TaskOptions, TaskDefinition, TaskClass, ArgsParser } from './task.ts';
+export { TaskRegistry } from './registry.ts';
+export { PLAN_VERSION, continueAfterSuccess, continueAfterFailure } from './plan.ts';
+export type { Plan, StepCall, StepRole, FailureInfo, Continuation } from './plan.ts';
+export { describeFailure, isRetryable, decideOnError, decideOnPoll } from './failure.ts';
+export type { ErrorDecision, PollDecision } from './failure.ts';
+export { defineExecutor, preApply, buildPlan, ExecutorRegistry } from './executor.ts';
+export type { ExecutorDefinition, ExecutorKind, ExecutorInput, PreApply } from './executor.ts';
+export { BUILTIN_TASKS, builtinTasks, transitionTask, setOkTask, setErredTask, deleteResourceTask } from './builtin-tasks.ts';

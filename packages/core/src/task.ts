@@ -1,0 +1,119 @@
+import type { QueueName } from '@jetcel/contracts';
+import type { Json } from './json.ts';
+import type { Logger } from './logger.ts';
+import type { ResourcePatch, ResourceSnapshot } from './resource.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
+
+/** Everything a running task may use. Nothing here does I/O by itself except through `services`. */
+export interface TaskContext<S = unknown> {
+  /** Aborted on cancel, lease loss, timeout or shutdown. Pass it to every backend call. */
+  signal: AbortSignal;
+  /** 1-based attempt of this step (retries count, polls do not). */
+  attempt: number;
+  /** Number of earlier polls of this step (0 on the first run). */
+  pollCount: number;
+  /** Stable per step ("<executionId>:<stepId>"): send it with every backend call. */
+  idempotencyKey: string;
+  /** The scope lease's fencing token, when the step runs under a throttle lease. */
+  fencingToken: string | null;
+  /** Extends the step's claim (and lease); the runtime also does it on a timer. */
+  heartbeat(): Promise<void>;
+  log: Logger;
+  actor: string | null;
+  executionId: string | null;
+  stepId: string | null;
+  /** The step's resource as read at claim time, when the step names one. */
+  resource: ResourceSnapshot | null;
+  /** Dependencies the worker was composed with (a backend client, ...). */
+  services: S;
+}
+
+/** What a task run produced. A thrown error is a failure (retried or final, see TaskError). */
+export type TaskOutcome =
+  | { kind: 'done'; result?: Json; patch?: ResourcePatch }
+  | { kind: 'poll'; afterMs?: number; result?: Json; patch?: ResourcePatch };
+
+export const done = (patch?: ResourcePatch, result?: Json): TaskOutcome => ({ kind: 'done', patch, result });
+export const pollAgain = (afterMs?: number, patch?: ResourcePatch): TaskOutcome => ({ kind: 'poll', afterMs, patch });
+
+/** Anything with a zod-like `parse`: validates raw JSON arguments into the task's type. */
+export interface ArgsParser<A> {
+  parse(value: unknown): A;
+}
+
+export interface TaskOptions<A = unknown> {
+  name: string;
+  /** Bump when the argument shape changes incompatibly; workers wait out versions they lack. */
+  version?: number;
+  /** @defaultValue 'regular' */
+  queue?: QueueName;
+  retry?: Partial<RetryPolicy>;
+  /** Abort the run after this long; the step then fails like any error. */
+  timeoutMs?: number;
+  /** Delay of the step's first attempt only (SPEC C6). */
+  startDelayMs?: number;
+  /** Interval between polls when the task returns `pollAgain()` without a delay. */
+  pollIntervalMs?: number;
+  /** Polls allowed before the step fails (SPEC C5). */
+  maxPolls?: number;
+  args?: ArgsParser<A>;
+}
+
+export interface TaskDefinition<A = unknown, S = unknown> {
+  readonly name: string;
+  readonly version: number;
+  readonly queue: QueueName;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number | undefined;
+  readonly startDelayMs: number;
+  readonly pollIntervalMs: number;
+  readonly maxPolls: number;
+  parseArgs(raw: unknown): A;
+  run(ctx: TaskContext<S>, args: A): Promise<TaskOutcome | void>;
+}
+
+const DEFAULT_POLL_INTERVAL_MS = 5000;
+const DEFAULT_MAX_POLLS = 1200;
+
+function buildDefinition<A, S>(
+  options: TaskOptions<A>,
+  run: (ctx: TaskContext<S>, args: A) => Promise<TaskOutcome | void>,
+): TaskDefinition<A, S> {
+  if (!/^[a-z][a-z0-9_.-]*$/i.test(options.name)) throw new TypeError(`Invalid task name "${options.name}"`);
+  const parser = options.args;
+  return Object.freeze({
+    name: options.name,
+    version: options.version ?? 1,
+    queue: options.queue ?? 'regular',
+    retry: { ...DEFAULT_RETRY, ...options.retry },
+    timeoutMs: options.timeoutMs,
+    startDelayMs: options.startDelayMs ?? 0,
+    pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    maxPolls: options.maxPolls ?? DEFAULT_MAX_POLLS,
+    parseArgs: (raw: unknown): A => (parser ? parser.parse(raw) : (raw as A)),
+    run,
+  });
+}
+
+/** Function style, the counterpart of Celery's `@shared_task`. */
+export function defineTask<A = unknown, S = unknown>(
+  options: TaskOptions<A> & { run(ctx: TaskContext<S>, args: A): Promise<TaskOutcome | void> },
+): TaskDefinition<A, S> {
+  return buildDefinition(options, options.run);
+}
+
+/** Class style, the counterpart of `celery.Task`: set `static options` and implement `run`. */
+export abstract class Task<A = unknown, S = unknown> {
+  static options: TaskOptions;
+  abstract run(ctx: TaskContext<S>, args: A): Promise<TaskOutcome | void>;
+}
+
+export type TaskClass<A = unknown, S = unknown> = {
+  options: TaskOptions<A>;
+  new (): Task<A, S>;
+};
+
+export function taskFromClass<A, S>(cls: TaskClass<A, S>): TaskDefinition<A, S> {
+  const instance = new cls();
+  return buildDefinition(cls.options, (ctx, args) => instance.run(ctx, args));
+}

@@ -6,7 +6,7 @@ export class TaskRegistry<S = unknown> {
   readonly #tasks = new Map<string, TaskDefinition<unknown, S>>();
 
   /** Registers function-style definitions and task classes alike. */
-  register(...tasks: Array<TaskDefinition<never, S> | TaskClass<never, S>>): this {
+  register(...tasks: Array<TaskDefinition<unknown, S> | TaskDefinition<unknown, unknown> | TaskClass<unknown, S>>): this {
     for (const entry of tasks) {
       const definition = (typeof entry === 'function' ? taskFromClass(entry) : entry) as TaskDefinition<unknown, S>;
       if (this.#tasks.has(definition.name)) throw new TypeError(`Task ${definition.name} is already registered`);

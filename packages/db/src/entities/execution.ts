@@ -1,0 +1,27 @@
+import { defineEntity, p } from '@mikro-orm/core';
+import type { Plan, JsonObject } from '@jetcel/core';
+
+export const EXECUTION_STATUSES = ['running', 'cancel_requested', 'succeeded', 'failed', 'cancelled'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+/** One run of an executor. Refers to its resource by (type, id) without a foreign key. */
+export const Execution = defineEntity({
+  name: 'Execution',
+  tableName: 'jetcel_execution',
+  properties: {
+    id: p.uuid().primary(),
+    executor: p.string(),
+    resourceType: p.string(),
+    resourceId: p.string(),
+    status: p.enum([...EXECUTION_STATUSES]).nativeEnumName('execution_status').default('running'),
+    plan: p.json<Plan>(),
+    params: p.json<JsonObject>().default('{}'),
+    actor: p.string().nullable(),
+    errorMessage: p.text().default(''),
+    errorTraceback: p.text().default(''),
+    createdAt: p.datetime().defaultRaw('now()'),
+    updatedAt: p.datetime().defaultRaw('now()'),
+    finishedAt: p.datetime().nullable(),
+  },
+  indexes: [{ properties: ['resourceType', 'resourceId'] }, { properties: ['status', 'createdAt'] }],
+});

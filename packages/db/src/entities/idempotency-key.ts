@@ -1,0 +1,14 @@
+import { defineEntity, p } from '@mikro-orm/core';
+
+/** A command's Idempotency-Key, stored in the command's own transaction with its reply. */
+export const IdempotencyKey = defineEntity({
+  name: 'IdempotencyKey',
+  tableName: 'jetcel_idempotency_key',
+  properties: {
+    subject: p.string().primary(),
+    key: p.string().primary(),
+    requestHash: p.string(),
+    reply: p.text(),
+    createdAt: p.datetime().defaultRaw('now()'),
+  },
+});

@@ -1,0 +1,29 @@
+import { InvalidStateError, UnavailableError } from '@jetcel/core';
+
+/** A compare-and-set write found the row changed by someone else (SPEC A3). */
+export class ConcurrentUpdateError extends InvalidStateError {
+  constructor(what: string, id: string) {
+    super(`${what} ${id} was changed concurrently; nothing was written`, { what, id });
+  }
+}
+
+/** The step's claim token no longer matches: another delivery took it over (SPEC C8). */
+export class ClaimLostError extends Error {
+  readonly code = 'CLAIM_LOST';
+  constructor(stepId: string) {
+    super(`Claim on step ${stepId} was lost; its result is discarded`);
+    this.name = 'ClaimLostError';
+  }
+}
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03', '08006', '08001', '08003']);
+
+/** Maps driver errors that mean "the database is not reachable" to UNAVAILABLE. */
+export function toUnavailable(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : '';
+  if ((typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) || /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(message)) {
+    return new UnavailableError('The database is unavailable', { cause: error });
+  }
+  return error;
+}

@@ -1,0 +1,79 @@
+import { Migration, Migrator } from '@mikro-orm/migrations';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { frameworkTables } from './migrations/m001-framework-tables.ts';
+
+/** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
+export interface SqlMigration {
+  name: string;
+  up: string[];
+  down: string[];
+}
+
+/** A named, ordered list of migrations with its own bookkeeping table. */
+export interface MigrationSet {
+  name: string;
+  migrations: SqlMigration[];
+}
+
+export const FRAMEWORK_MIGRATIONS: MigrationSet = { name: 'jetcel', migrations: [frameworkTables] };
+
+function toMigrationClass(migration: SqlMigration) {
+  return class extends Migration {
+    override async up(): Promise<void> {
+      for (const statement of migration.up) this.addSql(statement);
+    }
+    override async down(): Promise<void> {
+      for (const statement of migration.down) this.addSql(statement);
+    }
+  };
+}
+
+async function withMigrator<T>(url: string, set: MigrationSet, fn: (migrator: Migrator) => Promise<T>): Promise<T> {
+  const orm = await MikroORM.init({
+    clientUrl: url,
+    entities: [],
+    discovery: { warnWhenNoEntities: false },
+    extensions: [Migrator],
+    migrations: {
+      tableName: `${set.name}_migrations`,
+      migrationsList: set.migrations.map((migration) => ({ name: migration.name, class: toMigrationClass(migration) })),
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+    },
+  });
+  try {
+    return await fn(orm.getMigrator());
+  } finally {
+    await orm.close(true);
+  }
+}
+
+/** Applies every pending migration of each set, in order; returns the names applied. */
+export async function migrateUp(url: string, sets: MigrationSet[]): Promise<string[]> {
+  const applied: string[] = [];
+  for (const set of sets) {
+    const done = await withMigrator(url, set, (migrator) => migrator.up());
+    applied.push(...done.map((migration) => `${set.name}/${migration.name}`));
+  }
+  return applied;
+}
+
+/** Reverts every migration of the given sets, last set first. */
+export async function migrateDown(url: string, sets: MigrationSet[]): Promise<string[]> {
+  const reverted: string[] = [];
+  for (const set of [...sets].reverse()) {
+    const done = await withMigrator(url, set, (migrator) => migrator.down({ to: 0 }));
+    reverted.push(...done.map((migration) => `${set.name}/${migration.name}`));
+  }
+  return reverted;
+}
+
+export async function pendingMigrations(url: string, sets: MigrationSet[]): Promise<string[]> {
+  const pending: string[] = [];
+  for (const set of sets) {
+    const list = await withMigrator(url, set, (migrator) => migrator.getPendingMigrations());
+    pending.push(...list.map((migration) => `${set.name}/${migration.name}`));
+  }
+  return pending;
+}

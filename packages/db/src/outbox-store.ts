@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from './sql.ts';
+
+export interface OutboxRowInput {
+  id?: string;
+  subject: string;
+  payload: string;
+  headers?: Record<string, string>;
+  /** Not published before this instant: the timer of every wait. */
+  notBefore?: Date;
+}
+
+export interface OutboxRow {
+  id: string;
+  subject: string;
+  payload: string;
+  headers: Record<string, string>;
+  notBefore: Date;
+  attempts: number;
+}
+
+/** Collects a transaction's publish intents and inserts them in one statement before COMMIT. */
+export class OutboxStore {
+  readonly #pending: Array<Required<Omit<OutboxRowInput, 'notBefore'>> & { notBefore: Date | null }> = [];
+
+  constructor(private readonly em: EntityManager) {}
+
+  add(input: OutboxRowInput): string {
+    const id = input.id ?? randomUUID();
+    this.#pending.push({ id, subject: input.subject, payload: input.payload, headers: input.headers ?? {}, notBefore: input.notBefore ?? null });
+    return id;
+  }
+
+  get pendingCount(): number {
+    return this.#pending.length;
+  }
+
+  async flush(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const rows = this.#pending.splice(0);
+    const placeholders = rows.map(() => '(?, ?, ?, ?::jsonb, coalesce(?::timestamptz, now()))').join(', ');
+    const params = rows.flatMap((row) => [row.id, row.subject, row.payload, JSON.stringify(row.headers), row.notBefore?.toISOString() ?? null]);
+    await sql(this.em, `insert into jetcel_outbox (id, subject, payload, headers, not_before) values ${placeholders}`, params);
+  }
+}

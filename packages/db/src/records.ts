@@ -1,0 +1,95 @@
+import type { FailureInfo, Json, JsonObject, Plan, ResourcePatch, StepRole } from '@jetcel/core';
+import type { ExecutionStatus } from './entities/execution.ts';
+import type { StepStatus } from './entities/step.ts';
+
+export interface ExecutionRecord {
+  id: string;
+  executor: string;
+  resourceType: string;
+  resourceId: string;
+  status: ExecutionStatus;
+  plan: Plan;
+  params: JsonObject;
+  actor: string | null;
+  errorMessage: string;
+  errorTraceback: string;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface StepRecord {
+  id: string;
+  executionId: string;
+  role: StepRole;
+  position: number;
+  task: string;
+  queue: string;
+  args: Json | null;
+  resourceRef: string | null;
+  before: ResourcePatch | null;
+  ignoreErrors: boolean;
+  status: StepStatus;
+  attempts: number;
+  polls: number;
+  prepared: boolean;
+  claimToken: string | null;
+  claimedUntil: Date | null;
+  worker: string | null;
+  queuedAt: Date;
+  notBefore: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  errorMessage: string;
+  errorTraceback: string;
+  result: Json | null;
+}
+
+export type { FailureInfo };
+
+export function toExecutionRecord(row: Record<string, unknown>): ExecutionRecord {
+  return {
+    id: String(row.id),
+    executor: String(row.executor),
+    resourceType: String(row.resource_type),
+    resourceId: String(row.resource_id),
+    status: row.status as ExecutionStatus,
+    plan: row.plan as Plan,
+    params: (row.params ?? {}) as JsonObject,
+    actor: (row.actor as string | null) ?? null,
+    errorMessage: String(row.error_message ?? ''),
+    errorTraceback: String(row.error_traceback ?? ''),
+    createdAt: row.created_at as Date,
+    updatedAt: row.updated_at as Date,
+    finishedAt: (row.finished_at as Date | null) ?? null,
+  };
+}
+
+export function toStepRecord(row: Record<string, unknown>): StepRecord {
+  return {
+    id: String(row.id),
+    executionId: String(row.execution_id),
+    role: row.role as StepRole,
+    position: Number(row.position),
+    task: String(row.task),
+    queue: String(row.queue),
+    args: (row.args ?? null) as Json | null,
+    resourceRef: (row.resource_ref as string | null) ?? null,
+    before: (row.before ?? null) as ResourcePatch | null,
+    ignoreErrors: Boolean(row.ignore_errors),
+    status: row.status as StepStatus,
+    attempts: Number(row.attempts),
+    polls: Number(row.polls),
+    prepared: Boolean(row.prepared),
+    claimToken: (row.claim_token as string | null) ?? null,
+    claimedUntil: (row.claimed_until as Date | null) ?? null,
+    worker: (row.worker as string | null) ?? null,
+    queuedAt: row.queued_at as Date,
+    notBefore: row.not_before as Date,
+    startedAt: (row.started_at as Date | null) ?? null,
+    finishedAt: (row.finished_at as Date | null) ?? null,
+    errorMessage: String(row.error_message ?? ''),
+    errorTraceback: String(row.error_traceback ?? ''),
+    result: (row.result ?? null) as Json | null,
+  };
+}

@@ -1,0 +1,174 @@
+import type { Logger } from '@jetcel/core';
+import { runAsRelay, type Db } from './db.ts';
+import type { OutboxRow } from './outbox-store.ts';
+import { sql } from './sql.ts';
+
+/** Publishes one outbox row; throws if the broker refused it (the row stays for a retry). */
+export type OutboxPublisher = (row: OutboxRow) => Promise<void>;
+
+export interface RelayOptions {
+  publish: OutboxPublisher;
+  logger: Logger;
+  /** Rows claimed per round. @defaultValue 100 */
+  batchSize?: number;
+  /** How long a claimed row is reserved for this relay before another may take it. @defaultValue 10000 */
+  leaseMs?: number;
+  /** Sweep period: rows a crash left behind, timers that came due. @defaultValue 1000 */
+  sweepMs?: number;
+  /** Steps whose claim expired this long ago are re-queued by the reconciler. @defaultValue 5000 */
+  claimGraceMs?: number;
+  /** Builds the outbox row that re-publishes a re-queued step (the runtime knows the message shape). */
+  onRequeuedSteps?: (stepIds: string[]) => Promise<void>;
+}
+
+/**
+ * The outbox relay: after each COMMIT (kick), on a timer (sweep) and when the nearest `not_before`
+ * comes due, it claims due rows with SKIP LOCKED, publishes them with their id as Nats-Msg-Id and
+ * marks them published. Several relays (one per process) share the work safely.
+ */
+export class OutboxRelay {
+  #running = false;
+  #again = false;
+  #stopped = false;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #dueTimer: NodeJS.Timeout | undefined;
+  #idle: Promise<void> = Promise.resolve();
+  #published = 0;
+  #failed = 0;
+
+  constructor(private readonly db: Db, private readonly options: RelayOptions) {}
+
+  start(): void {
+    const sweepMs = this.options.sweepMs ?? 1000;
+    this.#sweepTimer = setInterval(() => this.sweep(), sweepMs);
+    this.#sweepTimer.unref();
+    this.kick();
+  }
+
+  /** Publishes whatever is due now; coalesces concurrent kicks into one more round. */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = true;
+    this.#idle = runAsRelay(() => this.drain())
+      .catch((error: unknown) => this.options.logger.warn('outbox relay round failed', { error: String(error) }))
+      .finally(() => {
+        this.#running = false;
+        if (this.#again) {
+          this.#again = false;
+          this.kick();
+        }
+      });
+  }
+
+  stats(): { published: number; failed: number } {
+    return { published: this.#published, failed: this.#failed };
+  }
+
+  /** Waits for the current round to end. */
+  async idle(): Promise<void> {
+    await this.#idle;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#sweepTimer);
+    clearTimeout(this.#dueTimer);
+    await this.#idle;
+  }
+
+  private sweep(): void {
+    void runAsRelay(() => this.reconcile()).catch((error: unknown) =>
+      this.options.logger.warn('execution reconciler failed', { error: String(error) }),
+    );
+    this.kick();
+  }
+
+  /** Re-queues steps whose holder died (expired claim, nobody took over) with a new outbox row. */
+  private async reconcile(): Promise<void> {
+    const onRequeued = this.options.onRequeuedSteps;
+    if (!onRequeued) return;
+    const steps = await this.db.transaction((tx) => tx.steps.requeueExpiredClaims(this.options.claimGraceMs ?? 5000, 100));
+    if (steps.length > 0) {
+      this.options.logger.warn('re-queued steps whose claim expired', { steps: steps.map((step) => step.id) });
+      await onRequeued(steps.map((step) => step.id));
+    }
+  }
+
+  private async drain(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 100;
+    for (;;) {
+      if (this.#stopped) return;
+      const rows = await this.claimDue(batchSize);
+      if (rows.length === 0) break;
+      const results = await Promise.allSettled(rows.map((row) => this.options.publish(row)));
+      const published = rows.filter((_, index) => results[index]?.status === 'fulfilled').map((row) => row.id);
+      const failed = rows
+        .map((row, index) => ({ row, result: results[index] }))
+        .filter((entry): entry is { row: OutboxRow; result: PromiseRejectedResult } => entry.result?.status === 'rejected');
+      await this.markPublished(published);
+      for (const { row, result } of failed) await this.markFailed(row, result.reason);
+      this.#published += published.length;
+      this.#failed += failed.length;
+      if (rows.length < batchSize || failed.length > 0) break;
+    }
+    await this.armDueTimer();
+  }
+
+  private async claimDue(limit: number): Promise<OutboxRow[]> {
+    const rows = await this.db.run((em) =>
+      sql(
+        em,
+        `update jetcel_outbox set lease_until = now() + (? * interval '1 millisecond'), attempts = attempts + 1
+         where id in (
+           select id from jetcel_outbox
+           where published_at is null and not_before <= now() and (lease_until is null or lease_until < now())
+           order by not_before limit ? for update skip locked)
+         returning id, subject, payload, headers, not_before, attempts`,
+        [this.options.leaseMs ?? 10_000, limit],
+      ),
+    );
+    return rows.map((row) => ({
+      id: String(row.id),
+      subject: String(row.subject),
+      payload: String(row.payload),
+      headers: (row.headers ?? {}) as Record<string, string>,
+      notBefore: row.not_before as Date,
+      attempts: Number(row.attempts),
+    }));
+  }
+
+  private async markPublished(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.run((em) => sql(em, 'update jetcel_outbox set published_at = now(), lease_until = null where id = any(?::uuid[])', [ids]));
+  }
+
+  /** A refused publish (stream full, broker down) stays unpublished and is retried with backoff. */
+  private async markFailed(row: OutboxRow, reason: unknown): Promise<void> {
+    const delayMs = Math.min(30_000, 250 * 2 ** Math.min(row.attempts, 7));
+    this.options.logger.warn('outbox publish failed; will retry', { id: row.id, subject: row.subject, attempts: row.attempts, delayMs, error: String(reason) });
+    await this.db.run((em) =>
+      sql(em, "update jetcel_outbox set lease_until = now() + (? * interval '1 millisecond'), last_error = ? where id = ?", [delayMs, String(reason).slice(0, 2000), row.id]),
+    );
+  }
+
+  /** Wakes the relay when the nearest future row comes due (poll intervals, backoffs, delays). */
+  private async armDueTimer(): Promise<void> {
+    const rows = await this.db.run((em) =>
+      sql<{ wait_ms: number | null }>(
+        em,
+        `select extract(epoch from (min(greatest(not_before, coalesce(lease_until, not_before))) - now())) * 1000 as wait_ms
+         from jetcel_outbox where published_at is null`,
+      ),
+    );
+    const waitMs = rows[0]?.wait_ms;
+    if (waitMs === null || waitMs === undefined) return;
+    clearTimeout(this.#dueTimer);
+    const delay = Math.min(60_000, Math.max(0, Math.ceil(Number(waitMs))));
+    this.#dueTimer = setTimeout(() => this.kick(), delay);
+    this.#dueTimer.unref();
+  }
+}

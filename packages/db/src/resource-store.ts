@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { EVENT_NAMES, EVENT_VERSION, eventSubject, type ResourceEvent } from '@jetcel/contracts';
+import {
+  applyTransition,
+  isResourceState,
+  NotFoundError,
+  type Json,
+  type JsonObject,
+  type ResourcePatch,
+  type ResourceSnapshot,
+} from '@jetcel/core';
+import { ConcurrentUpdateError } from './errors.ts';
+import type { OutboxStore } from './outbox-store.ts';
+import type { ResourceTable } from './resource-types.ts';
+import { sql } from './sql.ts';
+
+/** Who caused a write, for the event it produces. */
+export interface WriteContext {
+  executionId: string | null;
+  actor: string | null;
+}
+
+/** Resource rows of every registered type: read as snapshots, written by compare-and-set. */
+export class ResourceStore {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly tables: Map<string, ResourceTable>,
+    private readonly outbox: OutboxStore,
+  ) {}
+
+  table(type: string): ResourceTable {
+    const table = this.tables.get(type);
+    if (!table) throw new NotFoundError('Resource type', type);
+    return table;
+  }
+
+  async get(type: string, id: string, options: { forUpdate?: boolean } = {}): Promise<ResourceSnapshot | null> {
+    const table = this.table(type);
+    const rows = await sql(this.em, `select * from ?? where id = ?${options.forUpdate ? ' for update' : ''}`, [table.tableName, id]);
+    const row = rows[0];
+    return row ? toSnapshot(table, row) : null;
+  }
+
+  async list(type: string, options: { state?: string; limit?: number; offset?: number } = {}): Promise<ResourceSnapshot[]> {
+    const table = this.table(type);
+    const where = options.state ? 'where state = ?' : '';
+    const params: unknown[] = [table.tableName, ...(options.state ? [options.state] : []), options.limit ?? 100, options.offset ?? 0];
+    const rows = await sql(this.em, `select * from ?? ${where} order by created_at desc, id limit ? offset ?`, params);
+    return rows.map((row) => toSnapshot(table, row));
+  }
+
+  /** Inserts a new resource in CREATION_SCHEDULED and writes its first event. */
+  async insert(type: string, fields: Record<string, Json>, context: WriteContext, id: string = randomUUID()): Promise<ResourceSnapshot> {
+    const table = this.table(type);
+    await this.em.insert(table.entityName, { id, ...fields });
+    const snapshot = await this.get(type, id);
+    if (!snapshot) throw new Error(`Inserted ${type} ${id} is not readable`);
+    this.writeEvent(snapshot, EVENT_NAMES.stateChanged, null, snapshot.state, context);
+    return snapshot;
+  }
+
+  /**
+   * Applies a patch with a compare-and-set on the version the caller read, writing one event per
+   * state transition. Returns the new snapshot, or null when the patch deleted the row.
+   */
+  async applyPatch(current: ResourceSnapshot, patch: ResourcePatch, context: WriteContext): Promise<ResourceSnapshot | null> {
+    const table = this.table(current.type);
+    if (patch.delete) {
+      const deleted = await sql(this.em, 'delete from ?? where id = ? and version = ? returning id', [table.tableName, current.id, current.version]);
+      if (deleted.length === 0) throw new ConcurrentUpdateError(current.type, current.id);
+      this.writeEvent({ ...current, version: current.version + 1 }, EVENT_NAMES.deleted, current.state, null, context);
+      return null;
+    }
+    const transition = patch.transition ? applyTransition(current.state, patch.transition) : undefined;
+    const changes: Record<string, unknown> = { ...patch.fields };
+    if (transition) changes.state = transition.state;
+    if (transition?.errorMessage !== undefined) changes.errorMessage = transition.errorMessage;
+    if (transition?.errorTraceback !== undefined) changes.errorTraceback = transition.errorTraceback;
+    // Explicit error fields win over the transition's clearing (a failure handler sets both).
+    if (patch.errorMessage !== undefined) changes.errorMessage = patch.errorMessage;
+    if (patch.errorTraceback !== undefined) changes.errorTraceback = patch.errorTraceback;
+    if (patch.runtimeState !== undefined) changes.runtimeState = patch.runtimeState;
+    if (patch.backendId !== undefined) changes.backendId = patch.backendId;
+    if (patch.action !== undefined) changes.action = patch.action;
+    if (patch.actionDetails !== undefined) changes.actionDetails = JSON.stringify(patch.actionDetails);
+    const assignments: string[] = ['version = version + 1', 'modified_at = now()'];
+    const values: unknown[] = [table.tableName];
+    for (const [property, value] of Object.entries(changes)) {
+      const column = table.columns.get(property);
+      if (!column || property === 'id' || property === 'version') throw new TypeError(`Unknown ${current.type} property ${property}`);
+      assignments.push(`${quoteIdent(column)} = ?`);
+      values.push(value);
+    }
+    values.push(current.id, current.version);
+    const rows = await sql(this.em, `update ?? set ${assignments.join(', ')} where id = ? and version = ? returning *`, values);
+    const row = rows[0];
+    if (!row) throw new ConcurrentUpdateError(current.type, current.id);
+    const next = toSnapshot(table, row);
+    if (patch.transition) this.writeEvent(next, EVENT_NAMES.stateChanged, current.state, next.state, context);
+    return next;
+  }
+
+  private writeEvent(resource: ResourceSnapshot, event: string, from: string | null, to: string | null, context: WriteContext): void {
+    const eventId = randomUUID();
+    const body: ResourceEvent = {
+      v: EVENT_VERSION,
+      eventId,
+      resourceType: resource.type,
+      resourceId: resource.id,
+      resourceVersion: resource.version,
+      from,
+      to,
+      executionId: context.executionId,
+      actor: context.actor,
+      at: new Date().toISOString(),
+      ...(to === 'ERRED' && resource.errorMessage ? { error: resource.errorMessage } : {}),
+    };
+    this.outbox.add({ id: eventId, subject: eventSubject(resource.type, resource.id, event), payload: JSON.stringify(body) });
+  }
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function toSnapshot(table: ResourceTable, row: Record<string, unknown>): ResourceSnapshot {
+  const column = (property: string): unknown => row[table.columns.get(property) ?? property];
+  const state = String(column('state'));
+  if (!isResourceState(state)) throw new TypeError(`Row ${table.type}:${String(column('id'))} has unknown state ${state}`);
+  const fields: Record<string, Json> = {};
+  for (const property of table.domainProperties) fields[property] = toJson(column(property));
+  return {
+    type: table.type,
+    id: String(column('id')),
+    state,
+    version: Number(column('version')),
+    errorMessage: String(column('errorMessage') ?? ''),
+    errorTraceback: String(column('errorTraceback') ?? ''),
+    action: String(column('action') ?? ''),
+    actionDetails: (column('actionDetails') ?? {}) as JsonObject,
+    runtimeState: String(column('runtimeState') ?? ''),
+    backendId: (column('backendId') as string | null) ?? null,
+    fields,
+  };
+}
+
+function toJson(value: unknown): Json {
+  if (value instanceof Date) return value.toISOString();
+  if (value === undefined) return null;
+  return value as Json;
+}

@@ -1,0 +1,156 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { FailureInfo, Json, ResourcePatch, StepRole } from '@jetcel/core';
+import type { ExecutionStatus } from './entities/execution.ts';
+import { ClaimLostError } from './errors.ts';
+import { toExecutionRecord, toStepRecord, type ExecutionRecord, type StepRecord } from './records.ts';
+import { sql } from './sql.ts';
+
+export interface NewStep {
+  id: string;
+  executionId: string;
+  role: StepRole;
+  position: number;
+  task: string;
+  queue: string;
+  args: Json | null;
+  resourceRef: string | null;
+  before: ResourcePatch | null;
+  ignoreErrors: boolean;
+  notBefore: Date | null;
+}
+
+/** Why a delivery may or may not run its step. */
+export type ClaimResult =
+  | { kind: 'claimed'; step: StepRecord; execution: ExecutionRecord; takeover: boolean }
+  | { kind: 'finished'; status: string }
+  | { kind: 'live_claim'; claimedUntil: Date }
+  | { kind: 'not_due'; notBefore: Date }
+  | { kind: 'execution_inactive'; status: ExecutionStatus }
+  | { kind: 'unknown_step' };
+
+export class StepStore {
+  constructor(private readonly em: EntityManager) {}
+
+  async insert(step: NewStep): Promise<void> {
+    await sql(
+      this.em,
+      `insert into jetcel_step (id, execution_id, role, position, task, queue, args, resource_ref, before, ignore_errors, not_before)
+       values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, coalesce(?::timestamptz, now()))`,
+      [
+        step.id,
+        step.executionId,
+        step.role,
+        step.position,
+        step.task,
+        step.queue,
+        step.args === null ? null : JSON.stringify(step.args),
+        step.resourceRef,
+        step.before === null ? null : JSON.stringify(step.before),
+        step.ignoreErrors,
+        step.notBefore?.toISOString() ?? null,
+      ],
+    );
+  }
+
+  async get(id: string): Promise<StepRecord | null> {
+    const rows = await sql(this.em, 'select * from jetcel_step where id = ?', [id]);
+    return rows[0] ? toStepRecord(rows[0]) : null;
+  }
+
+  /**
+   * Claims a step before any side effect (compare-and-set with a fresh token). A queued step that
+   * is due, or a running one whose claim expired (a takeover), is claimed; anything else says why not.
+   */
+  async claim(stepId: string, input: { token: string; worker: string; ttlMs: number; skewMs?: number }): Promise<ClaimResult> {
+    const rows = await sql(
+      this.em,
+      `select s.status, s.claimed_until, s.not_before, s.claimed_until < now() as expired,
+              s.not_before <= now() + (? * interval '1 millisecond') as due, e.status as execution_status
+       from jetcel_step s join jetcel_execution e on e.id = s.execution_id where s.id = ? for update of s`,
+      [input.skewMs ?? 250, stepId],
+    );
+    const current = rows[0];
+    if (!current) return { kind: 'unknown_step' };
+    const status = String(current.status);
+    const executionStatus = current.execution_status as ExecutionStatus;
+    if (status !== 'queued' && status !== 'running') return { kind: 'finished', status };
+    if (status === 'running' && !current.expired) return { kind: 'live_claim', claimedUntil: current.claimed_until as Date };
+    if (executionStatus !== 'running') return { kind: 'execution_inactive', status: executionStatus };
+    if (status === 'queued' && !current.due) return { kind: 'not_due', notBefore: current.not_before as Date };
+    const claimed = await sql(
+      this.em,
+      `update jetcel_step set status = 'running', claim_token = ?, claimed_until = now() + (? * interval '1 millisecond'),
+         worker = ?, started_at = coalesce(started_at, now())
+       where id = ? returning *`,
+      [input.token, input.ttlMs, input.worker, stepId],
+    );
+    const executions = await sql(this.em, 'select e.* from jetcel_execution e join jetcel_step s on s.execution_id = e.id where s.id = ?', [stepId]);
+    const [step, execution] = [claimed[0], executions[0]];
+    if (!step || !execution) return { kind: 'unknown_step' };
+    return { kind: 'claimed', step: toStepRecord(step), execution: toExecutionRecord(execution), takeover: status === 'running' };
+  }
+
+  async markPrepared(stepId: string, token: string): Promise<void> {
+    await this.guarded(stepId, token, 'update jetcel_step set prepared = true where id = ? and claim_token = ? and status = \'running\' returning id');
+  }
+
+  /** Extends a live claim; answers whether the claim still holds and how its execution stands. */
+  async extend(stepId: string, token: string, ttlMs: number): Promise<{ held: boolean; executionStatus: ExecutionStatus | null }> {
+    const rows = await sql(
+      this.em,
+      `update jetcel_step s set claimed_until = now() + (? * interval '1 millisecond')
+       from jetcel_execution e where e.id = s.execution_id and s.id = ? and s.claim_token = ? and s.status = 'running'
+       returning e.status as execution_status`,
+      [ttlMs, stepId, token],
+    );
+    const row = rows[0];
+    return row ? { held: true, executionStatus: row.execution_status as ExecutionStatus } : { held: false, executionStatus: null };
+  }
+
+  /** Records the step's final result, guarded by the claim token (a stale holder fails here). */
+  async complete(stepId: string, token: string, outcome: { status: 'succeeded' | 'failed'; result?: Json; failure?: FailureInfo }): Promise<void> {
+    await this.guarded(
+      stepId,
+      token,
+      `update jetcel_step set status = ?, finished_at = now(), claim_token = null, claimed_until = null,
+         result = ?::jsonb, error_message = ?, error_traceback = ?
+       where id = ? and claim_token = ? and status = 'running' returning id`,
+      [outcome.status, outcome.result === undefined ? null : JSON.stringify(outcome.result), outcome.failure?.message ?? '', outcome.failure?.traceback ?? ''],
+    );
+  }
+
+  /** Puts the step back in the queue for a later poll or retry; the caller writes the outbox timer. */
+  async requeue(stepId: string, token: string, input: { notBefore: Date; attempt: boolean; poll: boolean; failure?: FailureInfo }): Promise<void> {
+    await this.guarded(
+      stepId,
+      token,
+      `update jetcel_step set status = 'queued', claim_token = null, claimed_until = null, not_before = ?,
+         attempts = attempts + ?, polls = polls + ?, error_message = ?, error_traceback = ?
+       where id = ? and claim_token = ? and status = 'running' returning id`,
+      [input.notBefore.toISOString(), input.attempt ? 1 : 0, input.poll ? 1 : 0, input.failure?.message ?? '', input.failure?.traceback ?? ''],
+    );
+  }
+
+  /**
+   * Running steps whose claim expired a while ago (their holder died and no delivery took over):
+   * put back in the queue with the claim cleared, so the dead holder's late commit fails.
+   */
+  async requeueExpiredClaims(graceMs: number, limit: number): Promise<StepRecord[]> {
+    const rows = await sql(
+      this.em,
+      `update jetcel_step set status = 'queued', claim_token = null, claimed_until = null, not_before = now()
+       where id in (
+         select s.id from jetcel_step s join jetcel_execution e on e.id = s.execution_id
+         where s.status = 'running' and s.claimed_until < now() - (? * interval '1 millisecond') and e.status = 'running'
+         order by s.claimed_until limit ? for update of s skip locked)
+       returning *`,
+      [graceMs, limit],
+    );
+    return rows.map(toStepRecord);
+  }
+
+  private async guarded(stepId: string, token: string, text: string, leading: unknown[] = []): Promise<void> {
+    const rows = await sql(this.em, text, [...leading, stepId, token]);
+    if (rows.length === 0) throw new ClaimLostError(stepId);
+  }
+}

@@ -1,0 +1,48 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ExecutionStore } from './execution-store.ts';
+import { OutboxStore } from './outbox-store.ts';
+import { ResourceStore } from './resource-store.ts';
+import type { ResourceTable } from './resource-types.ts';
+import { StepStore } from './step-store.ts';
+import { IdempotencyStore } from './idempotency-store.ts';
+import { sql } from './sql.ts';
+
+/** One database transaction seen through jetcel's stores. */
+export class Tx {
+  readonly outbox: OutboxStore;
+  readonly resources: ResourceStore;
+  readonly executions: ExecutionStore;
+  readonly steps: StepStore;
+  readonly idempotency: IdempotencyStore;
+
+  constructor(
+    private readonly em: EntityManager,
+    tables: Map<string, ResourceTable>,
+  ) {
+    this.outbox = new OutboxStore(em);
+    this.resources = new ResourceStore(em, tables, this.outbox);
+    this.executions = new ExecutionStore(em);
+    this.steps = new StepStore(em);
+    this.idempotency = new IdempotencyStore(em);
+  }
+
+  /** Whether a row with this id exists in a registered record table (e.g. cloud settings). */
+  async recordExists(tableName: string, id: string): Promise<boolean> {
+    const rows = await sql(this.em, 'select 1 from ?? where id = ?', [tableName, id]);
+    return rows.length > 0;
+  }
+
+  async recordGet(tableName: string, id: string): Promise<Record<string, unknown> | null> {
+    const rows = await sql(this.em, 'select * from ?? where id = ?', [tableName, id]);
+    return rows[0] ?? null;
+  }
+
+  async recordInsert(tableName: string, row: Record<string, unknown>): Promise<void> {
+    const columns = Object.keys(row);
+    await sql(this.em, `insert into ?? (${columns.map(() => '??').join(', ')}) values (${columns.map(() => '?').join(', ')}) on conflict do nothing`, [
+      tableName,
+      ...columns,
+      ...Object.values(row),
+    ]);
+  }
+}

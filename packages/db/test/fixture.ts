@@ -1,0 +1,40 @@
+import { createTestDatabase, type TestDatabase } from '@jetcel/testing';
+import { Db } from '../src/db.ts';
+import { defineResourceEntity } from '../src/entities/resource-entity.ts';
+import { FRAMEWORK_MIGRATIONS, migrateUp, type MigrationSet } from '../src/migrate.ts';
+
+/** A throwaway resource type for the db tests. */
+export const Widget = defineResourceEntity({
+  name: 'Widget',
+  tableName: 'test_widget',
+  resourceType: 'widget',
+  properties: (p) => ({ label: p.string() }),
+});
+
+export const widgetMigrations: MigrationSet = {
+  name: 'dbtest',
+  migrations: [
+    {
+      name: 'm001_widget',
+      up: [
+        `create table "test_widget" ("id" uuid not null primary key, "state" "resource_state" not null default 'CREATION_SCHEDULED', "version" int not null default 1, "error_message" text not null default '', "error_traceback" text not null default '', "action" varchar(50) not null default '', "action_details" jsonb not null default '{}', "runtime_state" varchar(150) not null default '', "backend_id" varchar(255) null, "created_at" timestamptz not null default now(), "modified_at" timestamptz not null default now(), "label" varchar(255) not null)`,
+        `comment on table "test_widget" is 'jetcel-resource:widget'`,
+      ],
+      down: ['drop table "test_widget"'],
+    },
+  ],
+};
+
+export async function setupDb(): Promise<{ database: TestDatabase; db: Db; close(): Promise<void> }> {
+  const database = await createTestDatabase({ prefix: 'db' });
+  await migrateUp(database.url, [FRAMEWORK_MIGRATIONS, widgetMigrations]);
+  const db = await Db.connect({ url: database.url, entities: [Widget] });
+  return {
+    database,
+    db,
+    async close() {
+      await db.close();
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IllegalTransitionError } from '@jetcel/core';
+import { ConcurrentUpdateError } from '../src/errors.ts';
+import { setupDb } from './fixture.ts';
+
+const ctx = { executionId: null, actor: 'tester' };
+let env: Awaited<ReturnType<typeof setupDb>>;
+before(async () => {
+  env = await setupDb();
+});
+after(async () => {
+  await env.close();
+});
+
+test('insert starts CREATION_SCHEDULED and writes a state_changed event to the outbox', async () => {
+  const widget = await env.db.transaction((tx) => tx.resources.insert('widget', { label: 'a' }, ctx));
+  assert.equal(widget.state, 'CREATION_SCHEDULED');
+  assert.equal(widget.version, 1);
+  assert.deepEqual(widget.fields, { label: 'a' });
+  const events = await env.db.transaction(async (tx) => tx.recordGet('jetcel_outbox', (await outboxIds(env))[0] ?? ''));
+  assert.ok(events);
+  assert.equal(events.subject, `events.widget.${widget.id}.state_changed`);
+  const body = JSON.parse(String(events.payload));
+  assert.equal(body.to, 'CREATION_SCHEDULED');
+  assert.equal(body.actor, 'tester');
+});
+
+test('A1: an illegal transition names the transition and the state, and writes nothing', async () => {
+  const widget = await env.db.transaction((tx) => tx.resources.insert('widget', { label: 'b' }, ctx));
+  await assert.rejects(
+    env.db.transaction((tx) => tx.resources.applyPatch(widget, { transition: 'begin_updating' }, ctx)),
+    (error: unknown) => error instanceof IllegalTransitionError && /begin_updating/.test(error.message) && /CREATION_SCHEDULED/.test(error.message),
+  );
+  const again = await env.db.transaction((tx) => tx.resources.get('widget', widget.id));
+  assert.equal(again?.version, 1);
+});
+
+test('A3: two concurrent writers from the same version never both win', async () => {
+  const widget = await env.db.transaction((tx) => tx.resources.insert('widget', { label: 'c' }, ctx));
+  const results = await Promise.allSettled([
+    env.db.transaction((tx) => tx.resources.applyPatch(widget, { transition: 'begin_creating' }, ctx)),
+    env.db.transaction((tx) => tx.resources.applyPatch(widget, { transition: 'set_erred', errorMessage: 'x' }, ctx)),
+  ]);
+  const won = results.filter((result) => result.status === 'fulfilled');
+  const lost = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+  assert.equal(won.length, 1);
+  assert.equal(lost.length, 1);
+  assert.ok(lost[0]?.reason instanceof ConcurrentUpdateError);
+  const final = await env.db.transaction((tx) => tx.resources.get('widget', widget.id));
+  assert.equal(final?.version, 2);
+});
+
+test('A2: set_erred writes both error fields; leaving ERRED clears them; ERRED to ERRED keeps them', async () => {
+  let widget = await env.db.transaction((tx) => tx.resources.insert('widget', { label: 'd' }, ctx));
+  widget = (await env.db.transaction((tx) => tx.resources.applyPatch(widget, { transition: 'set_erred', errorMessage: 'boom', errorTraceback: 'trace' }, ctx)))!;
+  assert.equal(widget.errorMessage, 'boom');
+  assert.equal(widget.errorTraceback, 'trace');
+  widget = (await env.db.transaction((tx) => tx.resources.applyPatch(widget, { transition: 'set_erred' }, ctx)))!;
+  assert.equal(widget.errorMessage, 'boom', 'ERRED to ERRED is not leaving ERRED');
+  widget = (await env.db.transaction((tx) => tx.resources.applyPatch(widget, { transition: 'recover' }, ctx)))!;
+  assert.equal(widget.state, 'OK');
+  assert.equal(widget.errorMessage, '');
+  assert.equal(widget.errorTraceback, '');
+});
+
+test('a delete writes a tombstone event and removes the row', async () => {
+  const widget = await env.db.transaction((tx) => tx.resources.insert('widget', { label: 'e' }, ctx));
+  const result = await env.db.transaction((tx) => tx.resources.applyPatch(widget, { delete: true }, ctx));
+  assert.equal(result, null);
+  assert.equal(await env.db.transaction((tx) => tx.resources.get('widget', widget.id)), null);
+  const subjects = await env.db.transaction(async (tx) => {
+    const ids = await outboxIds(env);
+    const rows = await Promise.all(ids.map((id) => tx.recordGet('jetcel_outbox', id)));
+    return rows.map((row) => String(row?.subject));
+  });
+  assert.ok(subjects.includes(`events.widget.${widget.id}.deleted`));
+});
+
+async function outboxIds(e: typeof env): Promise<string[]> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: e.database.url });
+  await client.connect();
+  try {
+    const result = await client.query<{ id: string }>('select id from jetcel_outbox order by created_at');
+    return result.rows.map((row) => row.id);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,54 @@
+import { BackendError, TransientError } from '@jetcel/core';
+
+export interface CloudServer {
+  id: string;
+  name: string;
+  settingsId: string;
+  status: string;
+  flavor: string;
+  fault?: string;
+}
+
+export interface CallOptions {
+  signal: AbortSignal;
+  idempotencyKey?: string;
+  fencingToken?: string | null;
+}
+
+/** HTTP client of the simulated cloud; maps its answers to retryable and final task errors. */
+export class CloudClient {
+  constructor(private readonly baseUrl: string, private readonly timeoutMs = 10_000) {}
+
+  createServer(body: { name: string; settingsId: string; flavor: string }, options: CallOptions): Promise<CloudServer> {
+    return this.call<CloudServer>('POST', '/servers', options, body);
+  }
+
+  getServer(id: string, options: CallOptions): Promise<CloudServer> {
+    return this.call<CloudServer>('GET', `/servers/${encodeURIComponent(id)}`, options);
+  }
+
+  private async call<T>(method: string, path: string, options: CallOptions, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+    if (options.fencingToken) headers['fencing-token'] = options.fencingToken;
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.baseUrl), {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)]),
+      });
+    } catch (error) {
+      if (options.signal.aborted) throw options.signal.reason;
+      throw new TransientError(`Cloud ${method} ${path} failed: ${(error as Error).message}`, { cause: error });
+    }
+    const text = await response.text();
+    const payload = text ? (JSON.parse(text) as unknown) : {};
+    if (response.ok) return payload as T;
+    const message = (payload as { error?: { message?: string } }).error?.message ?? `HTTP ${response.status}`;
+    if (response.status >= 500 || response.status === 429) throw new TransientError(`Cloud ${method} ${path} answered ${response.status}: ${message}`);
+    throw new BackendError(`Cloud ${method} ${path} answered ${response.status}: ${message}`, { userMessage: message });
+  }
+}

@@ -1,0 +1,26 @@
+/** Timings of the reference domain; tests shorten them, production keeps Waldur's. */
+export interface ReferenceConfig {
+  /** Interval between polls of a building server. @defaultValue 5000 */
+  pollIntervalMs: number;
+  /** Polls before a build is given up. @defaultValue 1200 */
+  maxPolls: number;
+  /** Delay of the first poll after the create call. @defaultValue 0 */
+  firstPollDelayMs: number;
+}
+
+export const DEFAULT_REFERENCE_CONFIG: ReferenceConfig = { pollIntervalMs: 5000, maxPolls: 1200, firstPollDelayMs: 0 };
+
+export function referenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ReferenceConfig {
+  const number = (name: string, fallback: number): number => {
+    const value = env[name];
+    if (value === undefined || value === '') return fallback;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < 0) throw new TypeError(`${name} must be a non-negative number, got "${value}"`);
+    return parsed;
+  };
+  return {
+    pollIntervalMs: number('INSTANCE_POLL_INTERVAL_MS', DEFAULT_REFERENCE_CONFIG.pollIntervalMs),
+    maxPolls: number('INSTANCE_MAX_POLLS', DEFAULT_REFERENCE_CONFIG.maxPolls),
+    firstPollDelayMs: number('INSTANCE_FIRST_POLL_DELAY_MS', DEFAULT_REFERENCE_CONFIG.firstPollDelayMs),
+  };
+}

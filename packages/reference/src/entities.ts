@@ -1,0 +1,27 @@
+import { defineRecordEntity, defineResourceEntity } from '@jetcel/db';
+
+/** A VM on the simulated cloud. Its cloud settings are its throttle scope. */
+export const Instance = defineResourceEntity({
+  name: 'Instance',
+  tableName: 'ref_instance',
+  resourceType: 'instance',
+  properties: (p) => ({
+    name: p.string().length(63),
+    cloudSettingsId: p.string().length(63).index(),
+    flavor: p.string().length(63).default('small'),
+  }),
+});
+
+/** A cloud account/region that instances are built in (Waldur's service settings). */
+export const CloudSettings = defineRecordEntity({
+  name: 'CloudSettings',
+  tableName: 'ref_cloud_settings',
+  properties: (p) => ({
+    id: p.string().length(63).primary(),
+    name: p.string().length(255),
+    createdAt: p.datetime().defaultRaw('now()'),
+  }),
+});
+
+export const CLOUD_SETTINGS_TABLE = 'ref_cloud_settings';
+export const referenceEntities = [Instance, CloudSettings];

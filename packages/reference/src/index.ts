@@ -1,0 +1,13 @@
+export { createReferenceDomain } from './domain.ts';
+export type { ReferenceDomain } from './domain.ts';
+export { DEFAULT_REFERENCE_CONFIG, referenceConfigFromEnv } from './config.ts';
+export type { ReferenceConfig } from './config.ts';
+export { CloudClient } from './cloud-client.ts';
+export type { CloudServer } from './cloud-client.ts';
+export type { ReferenceServices } from './services.ts';
+export { Instance, CloudSettings, CLOUD_SETTINGS_TABLE, referenceEntities } from './entities.ts';
+export { referenceMigrations } from './migrations.ts';
+export { INSTANCE_TASKS, createServerTask, pollServerTask } from './instance-tasks.ts';
+export { instanceCreateExecutor } from './instance-executors.ts';
+export { createInstanceInput } from './instance-commands.ts';
+export { instanceView } from './views.ts';

@@ -1,0 +1,13 @@
+export { createLogger } from './logger.ts';
+export { defineCommand, defineQuery } from './commands.ts';
+export type { CommandContext, CommandDefinition } from './commands.ts';
+export { CommandDispatcher } from './dispatcher.ts';
+export type { CommandRequest } from './dispatcher.ts';
+export { errorReply } from './errors-to-reply.ts';
+export { scheduleExecution } from './schedule.ts';
+export type { ScheduleResult } from './schedule.ts';
+export { queueStep } from './queue-step.ts';
+export type { TaskCatalog } from './queue-step.ts';
+export { addStepMessage, addRequeuedStepMessages } from './step-messages.ts';
+export { StepRunner } from './step-runner.ts';
+export type { Delivery, DeliveryVerdict, StepRunnerOptions } from './step-runner.ts';

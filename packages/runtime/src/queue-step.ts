@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { formatResourceRef, MAX_TASK_ARGS_BYTES, type QueueName } from '@jetcel/contracts';
+import { ValidationError, type FailureInfo, type Json, type StepCall, type StepRole, type TaskDefinition } from '@jetcel/core';
+import type { ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
+import { addStepMessage } from './step-messages.ts';
+
+/** Looks up task definitions to resolve a step's queue and start delay. */
+export interface TaskCatalog {
+  get(name: string): TaskDefinition<unknown, never> | undefined;
+}
+
+type ExecutionHead = Pick<ExecutionRecord, 'id' | 'resourceType' | 'resourceId' | 'actor'>;
+
+/**
+ * Inserts a step row and its outbox row in the caller's transaction. The start delay applies to the
+ * first attempt only (SPEC C6); the failure handler receives the failure in its arguments.
+ */
+export async function queueStep(
+  tx: Tx,
+  catalog: TaskCatalog,
+  execution: ExecutionHead,
+  input: { role: StepRole; position: number; call: StepCall; failure?: FailureInfo },
+): Promise<StepRecord> {
+  const { call } = input;
+  const task = catalog.get(call.task);
+  const queue: QueueName = call.queue ?? task?.queue ?? 'regular';
+  const startDelayMs = call.startDelayMs ?? task?.startDelayMs ?? 0;
+  const args = withFailure(call.args ?? null, input.failure);
+  const size = Buffer.byteLength(JSON.stringify(args));
+  if (size > MAX_TASK_ARGS_BYTES) {
+    throw new ValidationError(`Arguments of task ${call.task} are ${size} bytes; the limit is ${MAX_TASK_ARGS_BYTES}`);
+  }
+  const notBefore = startDelayMs > 0 ? new Date(Date.now() + startDelayMs) : null;
+  const id = randomUUID();
+  await tx.steps.insert({
+    id,
+    executionId: execution.id,
+    role: input.role,
+    position: input.position,
+    task: call.task,
+    queue,
+    args,
+    resourceRef: call.resource ?? formatResourceRef({ type: execution.resourceType, id: execution.resourceId }),
+    before: call.before ?? null,
+    ignoreErrors: call.ignoreErrors ?? false,
+    notBefore,
+  });
+  const step = await tx.steps.get(id);
+  if (!step) throw new Error(`Step ${id} vanished after insert`);
+  addStepMessage(tx, step, execution.actor, notBefore ?? undefined);
+  return step;
+}
+
+function withFailure(args: Json, failure: FailureInfo | undefined): Json {
+  if (!failure) return args;
+  const base = args !== null && typeof args === 'object' && !Array.isArray(args) ? args : {};
+  return { ...base, failure: { message: failure.message, traceback: failure.traceback } };
+}

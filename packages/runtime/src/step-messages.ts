@@ -1,0 +1,32 @@
+import { HEADERS, TASK_MESSAGE_VERSION, isQueueName, taskSubject, type QueueName, type TaskMessage } from '@jetcel/contracts';
+import type { Tx, StepRecord } from '@jetcel/db';
+
+/** Writes the outbox row that publishes a step's task message (now, or at its not_before). */
+export function addStepMessage(tx: Tx, step: StepRecord, actor: string | null, notBefore?: Date): string {
+  const queue: QueueName = isQueueName(step.queue) ? step.queue : 'regular';
+  const message: TaskMessage = {
+    v: TASK_MESSAGE_VERSION,
+    task: step.task,
+    queue,
+    executionId: step.executionId,
+    stepId: step.id,
+    attempt: step.attempts,
+    args: step.args,
+  };
+  return tx.outbox.add({
+    subject: taskSubject(queue),
+    payload: JSON.stringify(message),
+    headers: actor ? { [HEADERS.actor]: actor } : {},
+    ...(notBefore ? { notBefore } : {}),
+  });
+}
+
+/** Re-publishes steps the reconciler put back in the queue, each with a fresh message id. */
+export async function addRequeuedStepMessages(tx: Tx, stepIds: string[]): Promise<void> {
+  for (const id of stepIds) {
+    const step = await tx.steps.get(id);
+    if (!step) continue;
+    const execution = await tx.executions.get(step.executionId);
+    addStepMessage(tx, step, execution?.actor ?? null);
+  }
+}

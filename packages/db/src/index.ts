@@ -11,7 +11,7 @@ export type { ExecutionRecord, StepRecord } from './records.ts';
 export { ConcurrentUpdateError, ClaimLostError } from './errors.ts';
 export { faultPoint, FAULT_POINTS } from './faults.ts';
 export type { FaultPoint } from './faults.ts';
-export { migrateUp, migrateDown, pendingMigrations, FRAMEWORK_MIGRATIONS } from './migrate.ts';
+export { migrateUp, migrateDown, pendingMigrations, ensureDatabase, FRAMEWORK_MIGRATIONS } from './migrate.ts';
 export type { SqlMigration, MigrationSet } from './migrate.ts';
 export {
   defineResourceEntity,

@@ -77,3 +77,13 @@ export async function pendingMigrations(url: string, sets: MigrationSet[]): Prom
   }
   return pending;
 }
+
+/** Creates the database named in the URL when it does not exist yet. */
+export async function ensureDatabase(url: string): Promise<void> {
+  const orm = await MikroORM.init({ clientUrl: url, entities: [], discovery: { warnWhenNoEntities: false }, connect: false });
+  try {
+    await orm.schema.ensureDatabase();
+  } finally {
+    await orm.close(true);
+  }
+}

@@ -47,6 +47,15 @@ export interface StepRecord {
 
 export type { FailureInfo };
 
+/** The driver hands timestamps back as strings; records carry Dates. */
+export function toDate(value: unknown): Date {
+  return value instanceof Date ? value : new Date(String(value));
+}
+
+export function toDateOrNull(value: unknown): Date | null {
+  return value === null || value === undefined ? null : toDate(value);
+}
+
 export function toExecutionRecord(row: Record<string, unknown>): ExecutionRecord {
   return {
     id: String(row.id),
@@ -59,9 +68,9 @@ export function toExecutionRecord(row: Record<string, unknown>): ExecutionRecord
     actor: (row.actor as string | null) ?? null,
     errorMessage: String(row.error_message ?? ''),
     errorTraceback: String(row.error_traceback ?? ''),
-    createdAt: row.created_at as Date,
-    updatedAt: row.updated_at as Date,
-    finishedAt: (row.finished_at as Date | null) ?? null,
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+    finishedAt: toDateOrNull(row.finished_at),
   };
 }
 
@@ -82,12 +91,12 @@ export function toStepRecord(row: Record<string, unknown>): StepRecord {
     polls: Number(row.polls),
     prepared: Boolean(row.prepared),
     claimToken: (row.claim_token as string | null) ?? null,
-    claimedUntil: (row.claimed_until as Date | null) ?? null,
+    claimedUntil: toDateOrNull(row.claimed_until),
     worker: (row.worker as string | null) ?? null,
-    queuedAt: row.queued_at as Date,
-    notBefore: row.not_before as Date,
-    startedAt: (row.started_at as Date | null) ?? null,
-    finishedAt: (row.finished_at as Date | null) ?? null,
+    queuedAt: toDate(row.queued_at),
+    notBefore: toDate(row.not_before),
+    startedAt: toDateOrNull(row.started_at),
+    finishedAt: toDateOrNull(row.finished_at),
     errorMessage: String(row.error_message ?? ''),
     errorTraceback: String(row.error_traceback ?? ''),
     result: (row.result ?? null) as Json | null,

@@ -2,6 +2,7 @@ import type { Logger } from '@jetcel/core';
 import { runAsRelay, type Db } from './db.ts';
 import type { OutboxRow } from './outbox-store.ts';
 import { sql } from './sql.ts';
+import { toDate } from './records.ts';
 
 /** Publishes one outbox row; throws if the broker refused it (the row stays for a retry). */
 export type OutboxPublisher = (row: OutboxRow) => Promise<void>;
@@ -136,14 +137,14 @@ export class OutboxRelay {
       subject: String(row.subject),
       payload: String(row.payload),
       headers: (row.headers ?? {}) as Record<string, string>,
-      notBefore: row.not_before as Date,
+      notBefore: toDate(row.not_before),
       attempts: Number(row.attempts),
     }));
   }
 
   private async markPublished(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.run((em) => sql(em, 'update jetcel_outbox set published_at = now(), lease_until = null where id = any(?::uuid[])', [ids]));
+    await this.db.run((em) => sql(em, `update jetcel_outbox set published_at = now(), lease_until = null where id in (${ids.map(() => '?').join(', ')})`, ids));
   }
 
   /** A refused publish (stream full, broker down) stays unpublished and is retried with backoff. */

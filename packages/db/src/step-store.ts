@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { FailureInfo, Json, ResourcePatch, StepRole } from '@jetcel/core';
 import type { ExecutionStatus } from './entities/execution.ts';
 import { ClaimLostError } from './errors.ts';
-import { toExecutionRecord, toStepRecord, type ExecutionRecord, type StepRecord } from './records.ts';
+import { toDate, toExecutionRecord, toStepRecord, type ExecutionRecord, type StepRecord } from './records.ts';
 import { sql } from './sql.ts';
 
 export interface NewStep {
@@ -74,9 +74,9 @@ export class StepStore {
     const status = String(current.status);
     const executionStatus = current.execution_status as ExecutionStatus;
     if (status !== 'queued' && status !== 'running') return { kind: 'finished', status };
-    if (status === 'running' && !current.expired) return { kind: 'live_claim', claimedUntil: current.claimed_until as Date };
+    if (status === 'running' && !current.expired) return { kind: 'live_claim', claimedUntil: toDate(current.claimed_until) };
     if (executionStatus !== 'running') return { kind: 'execution_inactive', status: executionStatus };
-    if (status === 'queued' && !current.due) return { kind: 'not_due', notBefore: current.not_before as Date };
+    if (status === 'queued' && !current.due) return { kind: 'not_due', notBefore: toDate(current.not_before) };
     const claimed = await sql(
       this.em,
       `update jetcel_step set status = 'running', claim_token = ?, claimed_until = now() + (? * interval '1 millisecond'),

@@ -1,0 +1,64 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dataOf, Stack } from './stack.ts';
+
+let stack: Stack;
+before(async () => {
+  stack = await Stack.start();
+  await stack.spawn('executor');
+  await stack.spawn('worker', { queue: 'regular' });
+});
+after(async () => {
+  await stack?.stop();
+});
+
+test('a create command answers with the new id and state; the instance reaches OK with each step timed', async () => {
+  const reply = await stack.request('cmd.instance.create', { name: 'vm-1', cloudSettingsId: 'default' });
+  const created = dataOf<{ id: string; state: string; executionId: string }>(reply);
+  assert.match(created.id, /^[0-9a-f-]{36}$/);
+  assert.equal(created.state, 'CREATION_SCHEDULED');
+  const instance = await stack.waitForState(created.id, 'OK');
+  assert.equal(instance.runtimeState, 'ACTIVE');
+  assert.ok(instance.backendId);
+  assert.equal(instance.errorMessage, '');
+  const execution = dataOf<{ status: string; steps: Array<Record<string, unknown>> }>(await stack.request('query.execution.get', { id: created.executionId }));
+  assert.equal(execution.status, 'succeeded');
+  assert.deepEqual(
+    execution.steps.map((step) => [step.role, step.task, step.status]),
+    [
+      ['main', 'instance.create_server', 'succeeded'],
+      ['main', 'instance.poll_server', 'succeeded'],
+      ['success', 'jetcel.set_ok', 'succeeded'],
+    ],
+  );
+  for (const step of execution.steps) {
+    assert.ok(step.queuedAt && step.startedAt && step.finishedAt, `step ${String(step.task)} has its timings`);
+    assert.ok(Number(step.durationMs) >= 0);
+  }
+  const polls = execution.steps[1]?.polls;
+  assert.ok(Number(polls) >= 1, 'the build was polled at least once before ACTIVE');
+  const servers = await fetch(`${stack.cloud.url}/servers?settingsId=default`).then((response) => response.json() as Promise<unknown[]>);
+  assert.equal(servers.length, 1);
+});
+
+test('a backend failure ends ERRED with the backend message and a traceback; no later step or success handler ran', async () => {
+  await fetch(`${stack.cloud.url}/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ op: 'create', mode: 'error', message: 'Quota exceeded for cores', count: 1 }),
+  });
+  const created = dataOf<{ id: string; executionId: string }>(await stack.request('cmd.instance.create', { name: 'vm-fail', cloudSettingsId: 'default' }));
+  const instance = await stack.waitForState(created.id, 'ERRED');
+  assert.equal(instance.errorMessage, 'Quota exceeded for cores');
+  assert.match(String(instance.errorTraceback), /BackendError/);
+  const execution = dataOf<{ status: string; steps: Array<Record<string, unknown>> }>(await stack.request('query.execution.get', { id: created.executionId }));
+  await stack.request('query.execution.get', { id: created.executionId });
+  assert.equal(execution.status, 'failed');
+  assert.deepEqual(
+    execution.steps.map((step) => [step.role, step.task, step.status]),
+    [
+      ['main', 'instance.create_server', 'failed'],
+      ['failure', 'jetcel.set_erred', 'succeeded'],
+    ],
+  );
+});

@@ -1,0 +1,107 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { applyTopology, connectBus, defineTopology, requestJson, type Bus } from '@jetcel/bus';
+import { startCloud } from '@jetcel/cloud';
+import { FRAMEWORK_MIGRATIONS, migrateUp } from '@jetcel/db';
+import { referenceMigrations } from '@jetcel/reference';
+import { createTestDatabase, eventually, spawnService, startNats, type NatsServerHandle, type ServiceProcess, type TestDatabase } from '@jetcel/testing';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export interface StackOptions {
+  /** Extra environment for every service process. */
+  env?: Record<string, string>;
+  buildDelayMs?: number;
+}
+
+/**
+ * A whole jetcel on real servers: its own nats-server (random port, temp store), its own
+ * PostgreSQL database, an in-process simulated cloud, and services as real processes.
+ */
+export class Stack {
+  readonly services: ServiceProcess[] = [];
+  private constructor(
+    readonly nats: NatsServerHandle,
+    readonly database: TestDatabase,
+    readonly cloud: Awaited<ReturnType<typeof startCloud>>,
+    readonly bus: Bus,
+    readonly pool: pg.Pool,
+    readonly env: Record<string, string>,
+  ) {}
+
+  static async start(options: StackOptions = {}): Promise<Stack> {
+    const nats = await startNats();
+    const database = await createTestDatabase({ prefix: 'e2e' });
+    await migrateUp(database.url, [FRAMEWORK_MIGRATIONS, referenceMigrations]);
+    const cloud = await startCloud({ buildDelayMs: options.buildDelayMs ?? 300, deleteDelayMs: 100, actionDelayMs: 100 });
+    const bus = await connectBus({ servers: nats.url, name: 'e2e-test' });
+    const env: Record<string, string> = {
+      NATS_URL: nats.url,
+      DATABASE_URL: database.url,
+      CLOUD_URL: cloud.url,
+      INSTANCE_POLL_INTERVAL_MS: '150',
+      JETCEL_SWEEP_MS: '300',
+      JETCEL_CLAIM_GRACE_MS: '1000',
+      LOG_LEVEL: 'info',
+      ...options.env,
+    };
+    await applyTopology(bus, defineTopology({}));
+    const pool = new pg.Pool({ connectionString: database.url, max: 3 });
+    return new Stack(nats, database, cloud, bus, pool, env);
+  }
+
+  async spawn(service: 'executor' | 'worker', options: { queue?: string; env?: Record<string, string> } = {}): Promise<ServiceProcess> {
+    const args = service === 'worker' ? ['--queue', options.queue ?? 'regular'] : [];
+    const process = await spawnService({
+      cwd: resolve(root, 'services', service),
+      entry: 'src/main.ts',
+      args,
+      env: { ...this.env, ...options.env },
+      readyLine: service === 'worker' ? /"worker ready"/ : /"executor ready"/,
+      timeoutMs: 20_000,
+    });
+    this.services.push(process);
+    return process;
+  }
+
+  request(subject: string, body: unknown, headers?: Record<string, string>): Promise<Reply> {
+    return requestJson(this.bus, subject, typeof body === 'string' ? body : JSON.stringify(body), { timeoutMs: 10_000, ...(headers ? { headers } : {}) }) as Promise<Reply>;
+  }
+
+  async sql<T extends pg.QueryResultRow = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.pool.query<T>(text, params)).rows;
+  }
+
+  async instance(id: string): Promise<Record<string, unknown>> {
+    const reply = await this.request('query.instance.get', { id });
+    if (!reply.ok) throw new Error(`instance ${id}: ${JSON.stringify(reply.error)}`);
+    return reply.data as Record<string, unknown>;
+  }
+
+  async waitForState(id: string, state: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+    return eventually(
+      async () => {
+        const rows = await this.sql<{ state: string }>('select state from ref_instance where id = $1', [id]);
+        return rows[0]?.state === state ? this.instance(id) : undefined;
+      },
+      { timeoutMs, message: `instance ${id} never reached ${state}` },
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.services.map((service) => service.stop()));
+    await this.bus.close().catch(() => {});
+    await this.pool.end().catch(() => {});
+    await this.cloud.close().catch(() => {});
+    await this.database.drop().catch(() => {});
+    await this.nats[Symbol.asyncDispose]().catch(() => {});
+  }
+}
+
+export type Reply = { ok: true; data: unknown } | { ok: false; error: { code: string; message: string; retryable: boolean; details?: unknown } };
+
+export function dataOf<T = Record<string, unknown>>(reply: Reply): T {
+  if (!reply.ok) throw new Error(`expected ok reply, got ${JSON.stringify(reply.error)}`);
+  return reply.data as T;
+}

@@ -1,0 +1,58 @@
+import { isQueueName, type QueueName } from '@jetcel/contracts';
+import type { DefineTopologyOptions } from '@jetcel/bus';
+
+/** Everything a jetcel service reads from its environment, read once at start-up. */
+export interface ServiceConfig {
+  natsUrl: string[];
+  natsUser: string | undefined;
+  natsPass: string | undefined;
+  databaseUrl: string;
+  /** Claim lifetime; heartbeats extend it. */
+  claimTtlMs: number;
+  /** Outbox sweep period. */
+  sweepMs: number;
+  /** Steps whose claim expired this long ago are re-queued. */
+  claimGraceMs: number;
+  topology: DefineTopologyOptions;
+}
+
+function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new TypeError(`${name} must be a non-negative number, got "${raw}"`);
+  return value;
+}
+
+function perQueue(env: NodeJS.ProcessEnv, prefix: string): Partial<Record<QueueName, number>> {
+  const result: Partial<Record<QueueName, number>> = {};
+  for (const queue of ['regular', 'heavy', 'background'] as const) {
+    const name = `${prefix}_${queue.toUpperCase()}`;
+    if (env[name]) result[queue] = number(env, name, 0);
+  }
+  return result;
+}
+
+export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  return {
+    natsUrl: (env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',').map((url) => url.trim()),
+    natsUser: env.NATS_USER || undefined,
+    natsPass: env.NATS_PASS || undefined,
+    databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/jetcel',
+    claimTtlMs: number(env, 'JETCEL_CLAIM_TTL_MS', 30_000),
+    sweepMs: number(env, 'JETCEL_SWEEP_MS', 1000),
+    claimGraceMs: number(env, 'JETCEL_CLAIM_GRACE_MS', 5000),
+    topology: {
+      ackWaitMs: perQueue(env, 'JETCEL_ACK_WAIT_MS'),
+      maxBytes: perQueue(env, 'JETCEL_MAX_BYTES'),
+      ...(env.JETCEL_REPLICAS ? { replicas: number(env, 'JETCEL_REPLICAS', 1) } : {}),
+    },
+  };
+}
+
+export function parseQueueArg(argv: string[]): QueueName {
+  const index = argv.indexOf('--queue');
+  const value = index >= 0 ? argv[index + 1] : argv.find((arg) => arg.startsWith('--queue='))?.slice('--queue='.length);
+  if (!value || !isQueueName(value)) throw new TypeError(`--queue must be one of regular, heavy, background (got ${value ?? 'nothing'})`);
+  return value;
+}

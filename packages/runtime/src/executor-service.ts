@@ -1,0 +1,42 @@
+import { COMMAND_WILDCARD, EXECUTOR_QUEUE_GROUP, MAX_COMMAND_BYTES, QUERY_WILDCARD } from '@jetcel/contracts';
+import { defineTopology, serveRequests, verifyTopology, type Bus } from '@jetcel/bus';
+import type { Logger } from '@jetcel/core';
+import type { Db } from '@jetcel/db';
+import type { CommandDefinition } from './commands.ts';
+import type { ServiceConfig } from './config.ts';
+import { CommandDispatcher } from './dispatcher.ts';
+import { frameworkQueries } from './framework-queries.ts';
+import type { TaskCatalog } from './queue-step.ts';
+import { startRelay } from './relay.ts';
+
+export interface ExecutorServiceOptions {
+  bus: Bus;
+  db: Db;
+  catalog: TaskCatalog;
+  commands: Array<CommandDefinition<never>>;
+  logger: Logger;
+  config: ServiceConfig;
+}
+
+/** The command API: cmd.> and query.> in the queue group "executor", each in its own transaction. */
+export async function startExecutorService(options: ExecutorServiceOptions): Promise<{ stop(): Promise<void> }> {
+  const { bus, db, logger, config } = options;
+  await verifyTopology(bus, defineTopology(config.topology));
+  const relay = startRelay({ bus, db, logger, sweepMs: config.sweepMs, claimGraceMs: config.claimGraceMs });
+  const dispatcher = new CommandDispatcher({ db, catalog: options.catalog, logger, commands: [...options.commands, ...frameworkQueries()] });
+  const server = serveRequests(bus, {
+    subjects: [COMMAND_WILDCARD, QUERY_WILDCARD],
+    queue: EXECUTOR_QUEUE_GROUP,
+    maxBytes: MAX_COMMAND_BYTES,
+    handler: (request) => dispatcher.handle(request),
+    onTooLarge: ({ size }) => dispatcher.tooLarge(size),
+    onError: (error) => logger.error('request handling failed', { error }),
+  });
+  logger.info('executor ready', { subjects: dispatcher.subjects() });
+  return {
+    async stop() {
+      await server.stop();
+      await relay.stop();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { publish, type Bus } from '@jetcel/bus';
+import type { Logger } from '@jetcel/core';
+import { OutboxRelay, type Db } from '@jetcel/db';
+import { addRequeuedStepMessages } from './step-messages.ts';
+
+/** Starts this process's outbox relay: kicked after every COMMIT, swept on a timer. */
+export function startRelay(options: { bus: Bus; db: Db; logger: Logger; sweepMs: number; claimGraceMs: number }): OutboxRelay {
+  const relay = new OutboxRelay(options.db, {
+    logger: options.logger.child({ component: 'relay' }),
+    sweepMs: options.sweepMs,
+    claimGraceMs: options.claimGraceMs,
+    publish: async (row) => {
+      await publish(options.bus, row.subject, row.payload, { msgId: row.id, headers: row.headers });
+    },
+    onRequeuedSteps: (stepIds) => options.db.transaction((tx) => addRequeuedStepMessages(tx, stepIds)),
+  });
+  options.db.onCommit(() => relay.kick());
+  relay.start();
+  return relay;
+}

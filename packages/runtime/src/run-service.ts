@@ -1,0 +1,50 @@
+import { connectBus, type Bus } from '@jetcel/bus';
+import type { Logger } from '@jetcel/core';
+import { Db, type DbOptions } from '@jetcel/db';
+import { serviceConfigFromEnv, type ServiceConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+
+export interface ServiceContext {
+  bus: Bus;
+  db: Db;
+  logger: Logger;
+  config: ServiceConfig;
+}
+
+/**
+ * The composition root of a long-running service: config from the environment, one NATS
+ * connection that reconnects forever, one database pool, graceful shutdown on SIGTERM/SIGINT.
+ */
+export async function runService(
+  name: string,
+  options: { entities: DbOptions['entities'] },
+  start: (context: ServiceContext) => Promise<{ stop(): Promise<void> }>,
+): Promise<void> {
+  const logger = createLogger({ bindings: { service: name, pid: process.pid } });
+  const config = serviceConfigFromEnv();
+  const bus = await connectBus({
+    servers: config.natsUrl,
+    name,
+    ...(config.natsUser ? { user: config.natsUser } : {}),
+    ...(config.natsPass ? { pass: config.natsPass } : {}),
+    onStatus: (event) => logger.info('nats status', { event: event.type }),
+  });
+  const db = await Db.connect({ url: config.databaseUrl, ...(options.entities ? { entities: options.entities } : {}), logger });
+  const running = await start({ bus, db, logger, config });
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    try {
+      await running.stop();
+      await bus.drain().catch(() => bus.close());
+      await db.close();
+    } finally {
+      logger.info('stopped');
+      process.exit(0);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}

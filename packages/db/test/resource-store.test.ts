@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IllegalTransitionError } from '@jetcel/core';
 import { ConcurrentUpdateError } from '../src/errors.ts';
+import { queryRows } from '@jetcel/testing';
 import { setupDb } from './fixture.ts';
 
 const ctx = { executionId: null, actor: 'tester' };
@@ -78,13 +79,6 @@ test('a delete writes a tombstone event and removes the row', async () => {
 });
 
 async function outboxIds(e: typeof env): Promise<string[]> {
-  const { Client } = await import('pg');
-  const client = new Client({ connectionString: e.database.url });
-  await client.connect();
-  try {
-    const result = await client.query<{ id: string }>('select id from jetcel_outbox order by created_at');
-    return result.rows.map((row) => row.id);
-  } finally {
-    await client.end();
-  }
+  const rows = await queryRows<{ id: string }>(e.database.url, 'select id from jetcel_outbox order by created_at');
+  return rows.map((row) => row.id);
 }

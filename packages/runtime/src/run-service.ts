@@ -30,21 +30,20 @@ export async function runService(
     onStatus: (event) => logger.info('nats status', { event: event.type }),
   });
   const db = await Db.connect({ url: config.databaseUrl, ...(options.entities ? { entities: options.entities } : {}), logger });
+  // Signals are watched before start() so a SIGTERM during start-up is not lost.
+  let stopRequested: ((signal: string) => void) | undefined;
+  const signalled = new Promise<string>((resolve) => (stopRequested = resolve));
+  process.once('SIGTERM', () => stopRequested?.('SIGTERM'));
+  process.once('SIGINT', () => stopRequested?.('SIGINT'));
   const running = await start({ bus, db, logger, config });
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    try {
-      await running.stop();
-      await bus.drain().catch(() => bus.close());
-      await db.close();
-    } finally {
-      logger.info('stopped');
-      process.exit(0);
-    }
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  const signal = await signalled;
+  logger.info('shutting down', { signal });
+  try {
+    await running.stop();
+    await bus.drain().catch(() => bus.close());
+    await db.close();
+  } finally {
+    logger.info('stopped');
+    process.exit(0);
+  }
 }

@@ -1,0 +1,30 @@
+// What a consumer handler sees and what it answers.
+import type { JsMsg } from '@nats-io/jetstream';
+import { fromMsgHdrs } from './headers.ts';
+
+export interface Delivery {
+  subject: string;
+  data: Uint8Array;
+  headers: Record<string, string>;
+  /** 1-based: 1 on the first delivery. */
+  deliveryCount: number;
+  streamSeq: number;
+  redelivered: boolean;
+  /** Extends the ack wait now; the consumer also does this on its own every heartbeat interval. */
+  working(): void;
+}
+
+/** How a handled message is settled. `nak` is for hand-backs, not for waits (they go to the outbox). */
+export type Disposition = { kind: 'ack' } | { kind: 'nak'; delayMs: number } | { kind: 'term' };
+
+export function toDelivery(msg: JsMsg, working: () => void): Delivery {
+  return {
+    subject: msg.subject,
+    data: msg.data,
+    headers: fromMsgHdrs(msg.headers),
+    deliveryCount: msg.info.deliveryCount,
+    streamSeq: msg.info.streamSequence,
+    redelivered: msg.redelivered,
+    working,
+  };
+}

@@ -1,0 +1,184 @@
+// Core NATS request-reply: the executor's serving side and the client's requestJson.
+import type { Reply, ReplyError } from '@jetcel/contracts';
+import type { Msg, Subscription } from '@nats-io/transport-node';
+import type { Bus } from './connection.ts';
+import { BadReplyError, BusError, NoRespondersError, RequestTimeoutError } from './errors.ts';
+import { fromMsgHdrs, toMsgHdrs } from './headers.ts';
+import { isNoResponders, isTimeout } from './nats-errors.ts';
+
+export interface IncomingRequest {
+  subject: string;
+  data: Uint8Array;
+  headers: Record<string, string>;
+}
+
+export interface ServeRequestsOptions {
+  /** e.g. [COMMAND_WILDCARD, QUERY_WILDCARD] from @jetcel/contracts. */
+  subjects: string[];
+  /** Queue group shared by all replicas, e.g. EXECUTOR_QUEUE_GROUP. */
+  queue: string;
+  /** Raw payloads above this many bytes are refused before any parsing. */
+  maxBytes: number;
+  handler: (request: IncomingRequest) => Promise<string | Uint8Array>;
+  onTooLarge: (request: { subject: string; size: number }) => string | Uint8Array;
+  /** Reply for a handler that threw; default an INTERNAL error envelope. */
+  onHandlerError?: (request: IncomingRequest, err: unknown) => string | Uint8Array;
+  onError?: (err: unknown) => void;
+}
+
+export interface RequestServer {
+  /** Unsubscribe (draining what already arrived), then wait for the requests in flight. */
+  stop(): Promise<void>;
+}
+
+export function serveRequests(bus: Bus, options: ServeRequestsOptions): RequestServer {
+  const inFlight = new Set<Promise<void>>();
+  const onError = options.onError ?? (() => {});
+  const report = (err: unknown): void => {
+    try {
+      onError(err);
+    } catch {
+      // an error callback must never break the server
+    }
+  };
+
+  const answer = async (msg: Msg): Promise<void> => {
+    const size = msg.data.length;
+    if (size > options.maxBytes) {
+      respond(msg, tooLargeReply(options, msg.subject, size, report), report);
+      return;
+    }
+    const request: IncomingRequest = { subject: msg.subject, data: msg.data, headers: fromMsgHdrs(msg.headers) };
+    let reply: string | Uint8Array;
+    try {
+      reply = await options.handler(request);
+    } catch (err) {
+      report(err);
+      reply = handlerFailureReply(options, request, err, report);
+    }
+    respond(msg, reply, report);
+  };
+
+  const subscriptions: Subscription[] = options.subjects.map((subject) =>
+    bus.nc.subscribe(subject, {
+      queue: options.queue,
+      callback: (err, msg) => {
+        if (err) {
+          report(new BusError(`Subscription to ${subject} failed`, { cause: err }));
+          return;
+        }
+        const task = answer(msg).catch(report);
+        inFlight.add(task);
+        void task.finally(() => inFlight.delete(task));
+      },
+    }),
+  );
+
+  let stopped: Promise<void> | undefined;
+  return {
+    stop() {
+      stopped ??= (async () => {
+        await Promise.all(subscriptions.map((sub) => unsubscribe(sub, report)));
+        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      })();
+      return stopped;
+    },
+  };
+}
+
+export interface RequestJsonOptions {
+  headers?: Record<string, string>;
+  /** Default 5000 ms. */
+  timeoutMs?: number;
+}
+
+/**
+ * Sends a request and parses the JSON reply. A string or Uint8Array body is sent as is; anything
+ * else is JSON-encoded. Throws NoRespondersError, RequestTimeoutError, BadReplyError or BusError.
+ */
+export async function requestJson(
+  bus: Bus,
+  subject: string,
+  body: unknown,
+  options: RequestJsonOptions = {},
+): Promise<unknown> {
+  const payload = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
+  const headers = toMsgHdrs(options.headers);
+  let reply: Msg;
+  try {
+    reply = await bus.nc.request(subject, payload, {
+      timeout: options.timeoutMs ?? 5_000,
+      ...(headers === undefined ? {} : { headers }),
+    });
+  } catch (err) {
+    if (isNoResponders(err)) throw new NoRespondersError(subject, err);
+    if (isTimeout(err)) throw new RequestTimeoutError(subject, err);
+    throw new BusError(`Request to ${subject} failed`, { cause: err });
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(reply.data)) as unknown;
+  } catch (err) {
+    throw new BadReplyError(subject, err);
+  }
+}
+
+function respond(msg: Msg, reply: string | Uint8Array, report: (err: unknown) => void): void {
+  if (!msg.reply) return;
+  try {
+    msg.respond(reply);
+  } catch (err) {
+    report(new BusError(`Could not reply to ${msg.subject}`, { cause: err }));
+  }
+}
+
+function tooLargeReply(
+  options: ServeRequestsOptions,
+  subject: string,
+  size: number,
+  report: (err: unknown) => void,
+): string | Uint8Array {
+  try {
+    return options.onTooLarge({ subject, size });
+  } catch (err) {
+    report(err);
+    return errorEnvelope({
+      code: 'PAYLOAD_TOO_LARGE',
+      message: `Payload of ${size} bytes exceeds the limit of ${options.maxBytes} bytes`,
+      retryable: false,
+    });
+  }
+}
+
+function handlerFailureReply(
+  options: ServeRequestsOptions,
+  request: IncomingRequest,
+  err: unknown,
+  report: (err: unknown) => void,
+): string | Uint8Array {
+  if (options.onHandlerError) {
+    try {
+      return options.onHandlerError(request, err);
+    } catch (mappingErr) {
+      report(mappingErr);
+    }
+  }
+  return errorEnvelope({ code: 'INTERNAL', message: 'internal error', retryable: true });
+}
+
+function errorEnvelope(error: ReplyError): string {
+  const envelope: Reply = { ok: false, error };
+  return JSON.stringify(envelope);
+}
+
+async function unsubscribe(sub: Subscription, report: (err: unknown) => void): Promise<void> {
+  if (sub.isClosed()) return;
+  try {
+    await sub.drain();
+  } catch {
+    try {
+      sub.unsubscribe();
+    } catch (err) {
+      report(err);
+    }
+  }
+}

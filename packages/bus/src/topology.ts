@@ -1,0 +1,110 @@
+// The streams and durable consumers jetcel needs, as plain data. The topology job applies it;
+// services verify it. Names come from @jetcel/contracts only.
+import {
+  EVENTS_STREAM,
+  EVENTS_SUBJECTS,
+  QUEUES,
+  taskConsumer,
+  taskStream,
+  taskSubject,
+  type QueueName,
+} from '@jetcel/contracts';
+
+export interface StreamSpec {
+  name: string;
+  subjects: string[];
+  retention: 'workqueue' | 'limits';
+  /** 'new': a full stream refuses publishes instead of silently dropping the oldest tasks. */
+  discard: 'new' | 'old';
+  /** 0 = messages never expire. */
+  maxAgeMs: number;
+  /** -1 = unlimited. */
+  maxBytes: number;
+  storage: 'file' | 'memory';
+  duplicateWindowMs: number;
+  replicas: number;
+}
+
+export interface ConsumerSpec {
+  stream: string;
+  durable: string;
+  ackPolicy: 'explicit';
+  deliverPolicy: 'all';
+  ackWaitMs: number;
+  /** A finite backstop only; jetcel's own crash budget dead-letters long before this. */
+  maxDeliver: number;
+  /** Far above the worker slots: workers enforce concurrency themselves. */
+  maxAckPending: number;
+  /** Always empty: on 2.9 a BackOff silently replaces ack_wait (design-review point 4(b)). */
+  backoffMs: number[];
+}
+
+export interface Topology {
+  streams: StreamSpec[];
+  consumers: ConsumerSpec[];
+}
+
+export interface DefineTopologyOptions {
+  /** Per task queue; default 256 MiB each. */
+  maxBytes?: Partial<Record<QueueName, number>>;
+  /** Per task queue; default regular 30 s, heavy 60 s, background 30 s. */
+  ackWaitMs?: Partial<Record<QueueName, number>>;
+  /** Default 2 min. An optimisation only: the claim in PostgreSQL is the guarantee. */
+  duplicateWindowMs?: number;
+  /** Default 7 days. */
+  eventsMaxAgeMs?: number;
+  /** Default 1; 3 on a three-node cluster. */
+  replicas?: number;
+  /** Default 1000. */
+  maxDeliver?: number;
+}
+
+const MIB = 1024 * 1024;
+const DEFAULT_MAX_BYTES = 256 * MIB;
+const DEFAULT_ACK_WAIT_MS: Record<QueueName, number> = { regular: 30_000, heavy: 60_000, background: 30_000 };
+const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60_000;
+const DEFAULT_EVENTS_MAX_AGE_MS = 7 * 24 * 60 * 60_000;
+const DEFAULT_MAX_DELIVER = 1000;
+const MAX_ACK_PENDING = 10_000;
+
+export function defineTopology(options: DefineTopologyOptions = {}): Topology {
+  const duplicateWindowMs = options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS;
+  const replicas = options.replicas ?? 1;
+  const taskStreams = QUEUES.map(
+    (queue): StreamSpec => ({
+      name: taskStream(queue),
+      subjects: [taskSubject(queue)],
+      retention: 'workqueue',
+      discard: 'new',
+      maxAgeMs: 0,
+      maxBytes: options.maxBytes?.[queue] ?? DEFAULT_MAX_BYTES,
+      storage: 'file',
+      duplicateWindowMs,
+      replicas,
+    }),
+  );
+  const events: StreamSpec = {
+    name: EVENTS_STREAM,
+    subjects: [EVENTS_SUBJECTS],
+    retention: 'limits',
+    discard: 'old',
+    maxAgeMs: options.eventsMaxAgeMs ?? DEFAULT_EVENTS_MAX_AGE_MS,
+    maxBytes: -1,
+    storage: 'file',
+    duplicateWindowMs,
+    replicas,
+  };
+  const consumers = QUEUES.map(
+    (queue): ConsumerSpec => ({
+      stream: taskStream(queue),
+      durable: taskConsumer(queue),
+      ackPolicy: 'explicit',
+      deliverPolicy: 'all',
+      ackWaitMs: options.ackWaitMs?.[queue] ?? DEFAULT_ACK_WAIT_MS[queue],
+      maxDeliver: options.maxDeliver ?? DEFAULT_MAX_DELIVER,
+      maxAckPending: MAX_ACK_PENDING,
+      backoffMs: [],
+    }),
+  );
+  return { streams: [...taskStreams, events], consumers };
+}

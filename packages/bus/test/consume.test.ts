@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { taskConsumer, taskStream, taskSubject } from '@jetcel/contracts';
+import {
+  applyTopology,
+  consumerInfo,
+  defineTopology,
+  publish,
+  startConsumer,
+  streamInfo,
+  type Bus,
+  type ConsumerHandle,
+  type Delivery,
+} from '../src/index.ts';
+import { startTestNats, type TestNats } from './nats-server.ts';
+import { deleteAllStreams, eventually, openBus, sleep, text } from './helpers.ts';
+
+const STREAM = taskStream('regular');
+const DURABLE = taskConsumer('regular');
+const SUBJECT = taskSubject('regular');
+
+describe('startConsumer', () => {
+  let nats: TestNats;
+  let bus: Bus;
+  const handles: ConsumerHandle[] = [];
+
+  const start = async (options: Parameters<typeof startConsumer>[1]): Promise<ConsumerHandle> => {
+    const handle = await startConsumer(bus, options);
+    handles.push(handle);
+    return handle;
+  };
+  const publishMany = async (count: number, prefix = 'm'): Promise<void> => {
+    for (let i = 0; i < count; i++) await publish(bus, SUBJECT, `${prefix}-${i}`, { msgId: `${prefix}-${i}` });
+  };
+
+  before(async () => {
+    nats = await startTestNats();
+    bus = await openBus(nats);
+  });
+  after(async () => {
+    await bus?.close();
+    await nats?.stop();
+  });
+  beforeEach(async () => {
+    await deleteAllStreams(bus);
+  });
+  afterEach(async () => {
+    await Promise.all(handles.splice(0).map((h) => h.stop({ deadlineMs: 100 })));
+  });
+
+  test('pulls only for free slots: never more than `concurrency` unacked, each message handled once', async () => {
+    await applyTopology(bus, defineTopology());
+    await publishMany(20);
+    const concurrency = 3;
+    const handled = new Map<string, number>();
+    let running = 0;
+    let peakRunning = 0;
+    const handle = await start({
+      queue: 'regular',
+      concurrency,
+      handler: async (d) => {
+        running++;
+        peakRunning = Math.max(peakRunning, running);
+        handled.set(text(d.data), (handled.get(text(d.data)) ?? 0) + 1);
+        await sleep(150);
+        running--;
+        return { kind: 'ack' };
+      },
+    });
+
+    let peakAckPending = 0;
+    let sawBacklog = false;
+    while ((handle.stats().acked < 20)) {
+      const info = await consumerInfo(bus, STREAM, DURABLE);
+      peakAckPending = Math.max(peakAckPending, info.numAckPending);
+      if (info.numPending > 0) sawBacklog = true;
+      assert.ok(handle.inFlight() <= concurrency);
+      await sleep(40);
+    }
+    assert.ok(sawBacklog, 'messages were waiting in the stream while handlers ran');
+    assert.ok(peakAckPending <= concurrency, `num_ack_pending peaked at ${peakAckPending}`);
+    assert.ok(peakAckPending >= 2, `num_ack_pending peaked at ${peakAckPending}`);
+    assert.equal(peakRunning, concurrency);
+    assert.equal(handled.size, 20);
+    assert.ok([...handled.values()].every((n) => n === 1), JSON.stringify([...handled]));
+    assert.deepEqual(handle.stats(), { delivered: 20, acked: 20, naked: 0, termed: 0 });
+    assert.equal((await streamInfo(bus, STREAM)).messages, 0);
+  });
+
+  test('a handler running longer than ack_wait is not redelivered thanks to heartbeats', async () => {
+    await applyTopology(bus, defineTopology({ ackWaitMs: { regular: 1_000 } }));
+    await publishMany(1);
+    const deliveries: Delivery[] = [];
+    const handle = await start({
+      queue: 'regular',
+      concurrency: 2,
+      handler: async (d) => {
+        deliveries.push(d);
+        await sleep(2_800);
+        return { kind: 'ack' };
+      },
+    });
+    await eventually(() => handle.stats().acked === 1, { what: 'ack', timeoutMs: 6_000 });
+    await sleep(300);
+    assert.equal(deliveries.length, 1);
+    assert.equal(deliveries[0]?.deliveryCount, 1);
+    assert.equal(deliveries[0]?.redelivered, false);
+    assert.equal((await consumerInfo(bus, STREAM, DURABLE)).numRedelivered, 0);
+  });
+
+  test('nak with a delay is redelivered after about the delay; a throwing handler naks and reports', async () => {
+    await applyTopology(bus, defineTopology());
+    await publish(bus, SUBJECT, 'nak-me', { msgId: 'a' });
+    await publish(bus, SUBJECT, 'throw-me', { msgId: 'b' });
+    const seen: Array<{ body: string; count: number; at: number }> = [];
+    const errors: unknown[] = [];
+    const handle = await start({
+      queue: 'regular',
+      concurrency: 4,
+      onError: (err) => errors.push(err),
+      handler: async (d) => {
+        const body = text(d.data);
+        seen.push({ body, count: d.deliveryCount, at: Date.now() });
+        if (d.deliveryCount > 1) return { kind: 'ack' };
+        if (body === 'throw-me') throw new Error('boom');
+        return { kind: 'nak', delayMs: 1_500 };
+      },
+    });
+    await eventually(() => handle.stats().acked === 2, { what: 'both acked', timeoutMs: 6_000 });
+
+    const gap = (body: string): number => {
+      const [first, second] = seen.filter((s) => s.body === body);
+      assert.ok(first && second, `${body} delivered twice`);
+      assert.equal(second.count, 2);
+      return second.at - first.at;
+    };
+    const nakGap = gap('nak-me');
+    assert.ok(nakGap >= 1_400 && nakGap < 2_500, `nak(1500) came back after ${nakGap} ms`);
+    const throwGap = gap('throw-me');
+    assert.ok(throwGap >= 900 && throwGap < 2_000, `thrown handler came back after ${throwGap} ms`);
+    assert.equal(errors.length, 1);
+    assert.equal((errors[0] as Error).message, 'boom');
+    assert.deepEqual(handle.stats(), { delivered: 4, acked: 2, naked: 2, termed: 0 });
+  });
+
+  test('term is never redelivered and removes the message from the work queue', async () => {
+    await applyTopology(bus, defineTopology({ ackWaitMs: { regular: 1_000 } }));
+    await publishMany(2);
+    const seen: string[] = [];
+    const handle = await start({
+      queue: 'regular',
+      concurrency: 2,
+      handler: async (d) => {
+        seen.push(`${text(d.data)}#${d.deliveryCount}`);
+        return { kind: 'term' };
+      },
+    });
+    await eventually(() => handle.stats().termed === 2, { what: 'terms' });
+    await sleep(1_600); // longer than ack_wait: an ignored term would have come back by now
+    assert.deepEqual(seen.sort(), ['m-0#1', 'm-1#1']);
+    assert.equal((await streamInfo(bus, STREAM)).messages, 0);
+    assert.equal((await consumerInfo(bus, STREAM, DURABLE)).numAckPending, 0);
+  });
+
+  test('stop() waits for handlers up to the deadline, then hands the rest back with nak(0)', async () => {
+    await applyTopology(bus, defineTopology());
+    await publish(bus, SUBJECT, 'quick', { msgId: 'q' });
+    await publish(bus, SUBJECT, 'stuck-1', { msgId: 's1' });
+    await publish(bus, SUBJECT, 'stuck-2', { msgId: 's2' });
+    let release: () => void = () => {};
+    const blocked = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const first = await start({
+      queue: 'regular',
+      concurrency: 3,
+      handler: async (d) => {
+        if (text(d.data) === 'quick') {
+          await sleep(200);
+          return { kind: 'ack' };
+        }
+        await blocked;
+        return { kind: 'ack' };
+      },
+    });
+    await eventually(() => first.inFlight() === 3, { what: 'three in flight' });
+    const stoppedAt = Date.now();
+    await first.stop({ deadlineMs: 500 });
+    const stopTook = Date.now() - stoppedAt;
+    assert.ok(stopTook >= 450 && stopTook < 2_000, `stop took ${stopTook} ms`);
+    assert.deepEqual(first.stats(), { delivered: 3, acked: 1, naked: 2, termed: 0 });
+
+    // (2.9 keeps a nak'd message in num_ack_pending until it is redelivered, so the proof of the
+    // hand-back is that a new worker gets both at once, not after the 30 s ack_wait)
+    const second: string[] = [];
+    const next = await start({
+      queue: 'regular',
+      concurrency: 3,
+      handler: async (d) => {
+        second.push(`${text(d.data)}#${d.deliveryCount}`);
+        return { kind: 'ack' };
+      },
+    });
+    await eventually(() => next.stats().acked === 2, { what: 'handed-back messages', timeoutMs: 3_000 });
+    assert.deepEqual(second.sort(), ['stuck-1#2', 'stuck-2#2']);
+
+    // the old handlers finish late: their ack is skipped, nothing changes
+    release();
+    await sleep(100);
+    assert.deepEqual(first.stats(), { delivered: 3, acked: 1, naked: 2, termed: 0 });
+    assert.equal(first.inFlight(), 0);
+  });
+});

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { commandSubject, COMMAND_WILDCARD, EXECUTOR_QUEUE_GROUP, QUERY_WILDCARD, querySubject } from '@jetcel/contracts';
+import {
+  NoRespondersError,
+  requestJson,
+  RequestTimeoutError,
+  serveRequests,
+  type Bus,
+  type RequestServer,
+  type ServeRequestsOptions,
+} from '../src/index.ts';
+import { startTestNats, type TestNats } from './nats-server.ts';
+import { openBus, sleep, text } from './helpers.ts';
+
+const MAX_BYTES = 256 * 1024;
+
+describe('request-reply', () => {
+  let nats: TestNats;
+  let client: Bus;
+  let executorA: Bus;
+  let executorB: Bus;
+  const servers: RequestServer[] = [];
+
+  const serve = (bus: Bus, options: Partial<ServeRequestsOptions> & Pick<ServeRequestsOptions, 'handler'>): RequestServer => {
+    const server = serveRequests(bus, {
+      subjects: [COMMAND_WILDCARD, QUERY_WILDCARD],
+      queue: EXECUTOR_QUEUE_GROUP,
+      maxBytes: MAX_BYTES,
+      onTooLarge: ({ size }) => JSON.stringify({ ok: false, error: { code: 'PAYLOAD_TOO_LARGE', size } }),
+      ...options,
+    });
+    servers.push(server);
+    return server;
+  };
+
+  before(async () => {
+    nats = await startTestNats();
+    [client, executorA, executorB] = await Promise.all([
+      openBus(nats, 'client'),
+      openBus(nats, 'executor-a'),
+      openBus(nats, 'executor-b'),
+    ]);
+  });
+  after(async () => {
+    await Promise.all([client, executorA, executorB].map((b) => b?.close()));
+    await nats?.stop();
+  });
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.stop()));
+  });
+
+  test('two servers in one queue group: every request is handled and answered exactly once', async () => {
+    const handledBy = new Map<string, string[]>();
+    const handler = (name: string): ServeRequestsOptions['handler'] => async (request) => {
+      const { id } = JSON.parse(text(request.data)) as { id: string };
+      handledBy.set(id, [...(handledBy.get(id) ?? []), name]);
+      await sleep(5);
+      return JSON.stringify({ ok: true, data: { id, by: name, subject: request.subject, key: request.headers['Idempotency-Key'] } });
+    };
+    serve(executorA, { handler: handler('a') });
+    serve(executorB, { handler: handler('b') });
+    await Promise.all([executorA.nc.flush(), executorB.nc.flush()]);
+
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        requestJson(client, commandSubject('instance', 'create'), { id: `r${i}` }, { headers: { 'Idempotency-Key': `k${i}` } }),
+      ),
+    );
+    replies.forEach((reply, i) => {
+      const { data } = reply as { data: { id: string; subject: string; key: string } };
+      assert.equal(data.id, `r${i}`);
+      assert.equal(data.subject, 'cmd.instance.create');
+      assert.equal(data.key, `k${i}`);
+    });
+    assert.equal(handledBy.size, 40);
+    assert.ok([...handledBy.values()].every((by) => by.length === 1), 'no request handled twice');
+    const byA = [...handledBy.values()].filter((by) => by[0] === 'a').length;
+    assert.ok(byA > 0 && byA < 40, `load is shared (a handled ${byA} of 40)`);
+  });
+
+  test('a payload above maxBytes is answered by onTooLarge without calling the handler', async () => {
+    let calls = 0;
+    serve(executorA, {
+      handler: async () => {
+        calls++;
+        return '{"ok":true,"data":{}}';
+      },
+    });
+    await executorA.nc.flush();
+    const big = new Uint8Array(300 * 1024).fill(0x7b); // not even JSON: it must never be parsed
+    const reply = await requestJson(client, commandSubject('instance', 'create'), big);
+    assert.deepEqual(reply, { ok: false, error: { code: 'PAYLOAD_TOO_LARGE', size: 300 * 1024 } });
+    assert.equal(calls, 0);
+
+    const small = await requestJson(client, querySubject('instance', 'list'), { page: 1 });
+    assert.deepEqual(small, { ok: true, data: {} });
+    assert.equal(calls, 1);
+  });
+
+  test('a throwing handler still gets exactly one reply and is reported', async () => {
+    const errors: unknown[] = [];
+    serve(executorA, {
+      onError: (err) => errors.push(err),
+      handler: async () => {
+        throw new Error('handler exploded');
+      },
+    });
+    await executorA.nc.flush();
+    const reply = await requestJson(client, commandSubject('instance', 'delete'), { id: 'x' });
+    assert.deepEqual(reply, { ok: false, error: { code: 'INTERNAL', message: 'internal error', retryable: true } });
+    assert.equal(errors.length, 1);
+    assert.equal((errors[0] as Error).message, 'handler exploded');
+  });
+
+  test('no server: NoRespondersError; a server that does not answer in time: RequestTimeoutError', async () => {
+    const none = await requestJson(client, commandSubject('nobody', 'home'), {}).catch((e: unknown) => e);
+    assert.ok(none instanceof NoRespondersError, String(none));
+    assert.equal(none.code, 'NO_RESPONDERS');
+
+    serve(executorA, {
+      handler: async () => {
+        await sleep(500);
+        return '{}';
+      },
+    });
+    await executorA.nc.flush();
+    const slow = await requestJson(client, commandSubject('instance', 'pull'), {}, { timeoutMs: 100 }).catch(
+      (e: unknown) => e,
+    );
+    assert.ok(slow instanceof RequestTimeoutError, String(slow));
+    assert.equal(slow.code, 'REQUEST_TIMEOUT');
+  });
+
+  test('stop() waits for requests in flight and then no longer receives', async () => {
+    let finished = 0;
+    const server = serve(executorA, {
+      handler: async () => {
+        await sleep(300);
+        finished++;
+        return '{"ok":true,"data":null}';
+      },
+    });
+    await executorA.nc.flush();
+    const pending = requestJson(client, commandSubject('instance', 'resize'), {});
+    await sleep(100);
+    await server.stop();
+    assert.equal(finished, 1, 'stop waited for the request in flight');
+    assert.deepEqual(await pending, { ok: true, data: null });
+    const after = await requestJson(client, commandSubject('instance', 'resize'), {}).catch((e: unknown) => e);
+    assert.ok(after instanceof NoRespondersError);
+  });
+});

@@ -1,0 +1,86 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { createTestDatabase, freePort, spawnService, startNats, type NatsServerHandle, type TestDatabase } from '@jetcel/testing';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const composeFile = resolve(root, 'compose.yaml');
+const run = promisify(execFile);
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  depends_on?: unknown;
+}
+const compose = parse(readFileSync(composeFile, 'utf8'), { merge: true }) as { name?: string; services: Record<string, ComposeService> };
+
+test('compose.yaml is accepted by docker-compose config (Compose v1)', async (t) => {
+  const binary = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].find((path) => existsSync(path));
+  if (!binary) {
+    if (process.env.CI) assert.fail('docker-compose is not installed; .ci/run installs Debian\'s docker-compose');
+    t.skip('SKIPPED LOUDLY: docker-compose is not installed (apt-get install -y docker-compose)');
+    return;
+  }
+  const { stdout } = await run(binary, ['-f', composeFile, 'config']);
+  for (const service of ['nats', 'postgres', 'migrate', 'topology', 'cloud', 'executor', 'worker-regular', 'worker-heavy', 'worker-background']) {
+    assert.match(stdout, new RegExp(`^  ${service}:$`, 'm'), `service ${service} is in the resolved file`);
+  }
+});
+
+test('compose.yaml pins NATS exactly and has no top-level name', () => {
+  assert.equal(compose.name, undefined);
+  assert.equal(compose.services.nats?.image, 'nats:2.9.10');
+  assert.match(String(compose.services.postgres?.image), /^postgres:15\.\d+$/);
+});
+
+let nats: NatsServerHandle;
+let database: TestDatabase;
+let env: Record<string, string>;
+before(async () => {
+  nats = await startNats();
+  database = await createTestDatabase({ prefix: 'compose' });
+  env = { NATS_URL: nats.url, DATABASE_URL: database.url, CLOUD_URL: 'http://127.0.0.1:1', CLOUD_PORT: String(await freePort()), LOG_LEVEL: 'info' };
+});
+after(async () => {
+  await database?.drop();
+  await nats?.[Symbol.asyncDispose]();
+});
+
+/** Runs a compose service's command on this machine, from the repository root, as the image would. */
+async function startCommand(name: string) {
+  const command = compose.services[name]?.command;
+  assert.ok(command && command[0] === 'node' && command[1] === '--import' && command[2] === 'tsx', `${name} runs node --import tsx`);
+  const [entry, ...args] = command.slice(3);
+  assert.ok(entry && existsSync(resolve(root, entry)), `${name}: ${entry} exists`);
+  return spawnService({ cwd: root, entry, args, env, timeoutMs: 30_000 });
+}
+
+test('every one-shot job in compose.yaml runs to completion here (migrate, then topology)', async () => {
+  for (const name of ['migrate', 'topology']) {
+    const job = await startCommand(name);
+    assert.equal(await job.exited, 0, `${name} exited 0:\n${job.output().join('\n')}`);
+  }
+});
+
+test('every long-running service command in compose.yaml starts here and stops on SIGTERM', async () => {
+  const ready: Record<string, RegExp> = {
+    cloud: /cloud listening on/,
+    executor: /"executor ready"/,
+    'worker-regular': /"worker ready"/,
+    'worker-heavy': /"worker ready"/,
+    'worker-background': /"worker ready"/,
+  };
+  const jetcelServices = Object.entries(compose.services).filter(([, service]) => service.image === 'jetcel:local').map(([name]) => name);
+  assert.deepEqual(jetcelServices.filter((name) => !['migrate', 'topology'].includes(name)).sort(), Object.keys(ready).sort());
+  for (const [name, line] of Object.entries(ready)) {
+    const service = await startCommand(name);
+    await service.waitForLine(line, 30_000);
+    assert.equal(await service.stop(), 0, `${name} stops cleanly on SIGTERM`);
+  }
+});

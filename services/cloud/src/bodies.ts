@@ -1,0 +1,87 @@
+import {
+  optionalBoolean,
+  optionalInteger,
+  optionalOneOf,
+  optionalText,
+  requireInteger,
+  requireObject,
+  requireOneOf,
+  requireText,
+} from './fields.ts';
+import type {
+  CloudDelays,
+  CreateServerInput,
+  CreateVolumeInput,
+  FaultMode,
+  FaultOp,
+  FaultResource,
+  FaultRuleInput,
+  ServerAction,
+} from './types.ts';
+
+/** Turns parsed JSON bodies into typed inputs; unknown fields are ignored. */
+
+const FAULT_OPS: readonly FaultOp[] = ['create', 'delete', 'get', 'action', 'build'];
+const FAULT_MODES: readonly FaultMode[] = ['error', 'timeout', 'http500'];
+const FAULT_RESOURCES: readonly FaultResource[] = ['server', 'volume'];
+const ACTIONS: readonly ServerAction['action'][] = ['resize', 'start', 'stop'];
+const MAX_VOLUME_GIB = 65_536;
+const MAX_DELAY_MS = 3_600_000;
+
+/** Assigns only the defined values, so that absent fields stay absent. */
+function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
+}
+
+export function parseCreateServer(body: unknown): CreateServerInput {
+  const object = requireObject(body);
+  return defined({
+    name: requireText(object, 'name'),
+    settingsId: requireText(object, 'settingsId'),
+    flavor: optionalText(object, 'flavor'),
+    imageId: optionalText(object, 'imageId'),
+  });
+}
+
+export function parseServerAction(body: unknown): ServerAction {
+  const object = requireObject(body);
+  const action = requireOneOf(object, 'action', ACTIONS);
+  if (action === 'resize') return { action, flavor: requireText(object, 'flavor') };
+  return { action };
+}
+
+export function parseCreateVolume(body: unknown): CreateVolumeInput {
+  const object = requireObject(body);
+  return {
+    name: requireText(object, 'name'),
+    settingsId: requireText(object, 'settingsId'),
+    size: requireInteger(object, 'size', 1, MAX_VOLUME_GIB),
+  };
+}
+
+export function parseExtendVolume(body: unknown): number {
+  return requireInteger(requireObject(body), 'size', 1, MAX_VOLUME_GIB);
+}
+
+export function parseFaultRule(body: unknown): FaultRuleInput {
+  const object = requireObject(body);
+  return defined({
+    op: requireOneOf(object, 'op', FAULT_OPS),
+    mode: requireOneOf(object, 'mode', FAULT_MODES),
+    settingsId: optionalText(object, 'settingsId'),
+    resource: optionalOneOf(object, 'resource', FAULT_RESOURCES),
+    message: optionalText(object, 'message'),
+    count: optionalInteger(object, 'count', 1),
+    statusCode: optionalInteger(object, 'statusCode', 400, 599),
+    applied: optionalBoolean(object, 'applied'),
+  });
+}
+
+export function parseConfigPatch(body: unknown): Partial<CloudDelays> {
+  const object = requireObject(body);
+  return defined({
+    buildDelayMs: optionalInteger(object, 'buildDelayMs', 0, MAX_DELAY_MS),
+    deleteDelayMs: optionalInteger(object, 'deleteDelayMs', 0, MAX_DELAY_MS),
+    actionDelayMs: optionalInteger(object, 'actionDelayMs', 0, MAX_DELAY_MS),
+  });
+}

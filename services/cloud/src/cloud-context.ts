@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { FaultBook, faultFailure } from './faults.ts';
+import { FencingBook } from './fencing.ts';
+import { StatsBook } from './stats.ts';
+import { TimerSet } from './timers.ts';
+import type { CloudDelays, FaultOp, FaultResource, FaultRule } from './types.ts';
+
+export const DEFAULT_DELAYS: CloudDelays = { buildDelayMs: 3000, deleteDelayMs: 1000, actionDelayMs: 2000 };
+
+export interface CloudContextOptions extends Partial<CloudDelays> {
+  /** Clock for createdAt / updatedAt (default: the wall clock). */
+  now?: () => Date;
+  /** Id generator (default: random UUIDs). */
+  newId?: () => string;
+}
+
+/** What the server and volume models share: delays, clock, faults, fencing, stats and timers. */
+export class CloudContext {
+  readonly faults = new FaultBook();
+  readonly fencing = new FencingBook();
+  readonly stats = new StatsBook();
+  readonly timers = new TimerSet();
+  delays: CloudDelays;
+  readonly #now: () => Date;
+  readonly newId: () => string;
+
+  constructor(options: CloudContextOptions = {}) {
+    this.delays = {
+      buildDelayMs: options.buildDelayMs ?? DEFAULT_DELAYS.buildDelayMs,
+      deleteDelayMs: options.deleteDelayMs ?? DEFAULT_DELAYS.deleteDelayMs,
+      actionDelayMs: options.actionDelayMs ?? DEFAULT_DELAYS.actionDelayMs,
+    };
+    this.#now = options.now ?? (() => new Date());
+    this.newId = options.newId ?? randomUUID;
+  }
+
+  timestamp(): string {
+    return this.#now().toISOString();
+  }
+
+  /**
+   * Fires the first fault rule matching the request. A plain rule fails the
+   * request right away (throws); an `applied` rule is returned so that the
+   * caller does the work first and then fails with `failAfter`.
+   */
+  inject(op: FaultOp, resource: FaultResource, settingsId: string | null): FaultRule | null {
+    const rule = this.faults.take(op, resource, settingsId);
+    if (rule !== null && !rule.applied) throw faultFailure(rule);
+    return rule;
+  }
+}
+
+/** Returns `value`, unless an `applied` fault rule fired: then its failure is thrown instead. */
+export function failAfter<T>(rule: FaultRule | null, value: T): T {
+  if (rule !== null) throw faultFailure(rule);
+  return value;
+}

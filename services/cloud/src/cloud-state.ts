@@ -1,0 +1,84 @@
+import { CloudContext, type CloudContextOptions } from './cloud-context.ts';
+import { ServerFleet } from './servers.ts';
+import { VolumeStore } from './volumes.ts';
+import type { CloudDelays, CloudStats, FaultRule, FaultRuleInput } from './types.ts';
+
+export type CloudStateOptions = CloudContextOptions;
+
+/**
+ * The whole simulated cloud, in memory and without HTTP: servers, volumes,
+ * idempotency keys, fencing tokens, stats, fault rules and pending timers.
+ * Operations throw CloudError (or HangRequest for an injected timeout).
+ */
+export class CloudState {
+  readonly #ctx: CloudContext;
+  readonly servers: ServerFleet;
+  readonly volumes: VolumeStore;
+
+  constructor(options: CloudStateOptions = {}) {
+    this.#ctx = new CloudContext(options);
+    this.servers = new ServerFleet(this.#ctx);
+    this.volumes = new VolumeStore(this.#ctx);
+  }
+
+  get delays(): CloudDelays {
+    return { ...this.#ctx.delays };
+  }
+
+  /** Changes delays for operations started from now on. */
+  configure(patch: Partial<CloudDelays>): CloudDelays {
+    this.#ctx.delays = { ...this.#ctx.delays, ...patch };
+    return this.delays;
+  }
+
+  addFault(input: FaultRuleInput): FaultRule {
+    return this.#ctx.faults.add(input);
+  }
+
+  listFaults(): FaultRule[] {
+    return this.#ctx.faults.list();
+  }
+
+  /** Removes every fault rule; returns how many there were. */
+  clearFaults(): number {
+    return this.#ctx.faults.clear();
+  }
+
+  stats(): CloudStats {
+    return this.#ctx.stats.snapshot();
+  }
+
+  /** Resets peaks to the current build level and counters to zero. */
+  resetStats(): void {
+    this.#ctx.stats.reset();
+  }
+
+  countRequest(): void {
+    this.#ctx.stats.countRequest();
+  }
+
+  /** Highest fencing token seen for a lease slot. */
+  fencingToken(slot: string): number | undefined {
+    return this.#ctx.fencing.highest(slot);
+  }
+
+  /** Number of pending build / delete / action timers. */
+  get pendingTimers(): number {
+    return this.#ctx.timers.size;
+  }
+
+  /** Wipes everything except the delays: servers, volumes, keys, fencing, faults, stats, timers. */
+  reset(): void {
+    this.#ctx.timers.clear();
+    this.servers.clear();
+    this.volumes.clear();
+    this.#ctx.faults.clear();
+    this.#ctx.fencing.clear();
+    this.#ctx.stats.clear();
+  }
+
+  /** Cancels pending timers; nothing changes state afterwards. */
+  dispose(): void {
+    this.#ctx.timers.clear();
+  }
+}

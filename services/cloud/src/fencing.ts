@@ -1,0 +1,28 @@
+import { CloudError } from './errors.ts';
+import type { FencingClaim } from './types.ts';
+
+/** Highest fencing token seen per lease slot; older tokens are refused. */
+export class FencingBook {
+  readonly #highest = new Map<string, number>();
+
+  check(claim: FencingClaim | undefined): void {
+    if (claim === undefined) return;
+    const highest = this.#highest.get(claim.slot);
+    if (highest !== undefined && claim.token < highest) {
+      throw new CloudError(
+        409,
+        'STALE_FENCING_TOKEN',
+        `fencing token ${claim.token} is older than ${highest} for slot "${claim.slot}"`,
+      );
+    }
+    if (highest === undefined || claim.token > highest) this.#highest.set(claim.slot, claim.token);
+  }
+
+  highest(slot: string): number | undefined {
+    return this.#highest.get(slot);
+  }
+
+  clear(): void {
+    this.#highest.clear();
+  }
+}

@@ -1,0 +1,28 @@
+export { startCloud } from './server.ts';
+export type { RunningCloud, StartCloudOptions } from './server.ts';
+export { CloudState } from './cloud-state.ts';
+export type { CloudStateOptions } from './cloud-state.ts';
+export { CloudError } from './errors.ts';
+export type { CreatedServer } from './servers.ts';
+export type { CreatedVolume } from './volumes.ts';
+export type {
+  CloudDelays,
+  CloudStats,
+  CreateServerInput,
+  CreateVolumeInput,
+  ErrorBody,
+  FaultMode,
+  FaultOp,
+  FaultResource,
+  FaultRule,
+  FaultRuleInput,
+  FencingClaim,
+  RequestContext,
+  Server,
+  ServerAction,
+  ServerStatus,
+  ServerTaskState,
+  SettingsStats,
+  Volume,
+  VolumeStatus,
+} from './types.ts';

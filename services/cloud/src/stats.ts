@@ -1,0 +1,62 @@
+import type { CloudStats, SettingsStats } from './types.ts';
+
+/** Per-settings build concurrency and server counts, plus the request counter. */
+export class StatsBook {
+  readonly #settings = new Map<string, SettingsStats>();
+  #requests = 0;
+
+  #entry(settingsId: string): SettingsStats {
+    let entry = this.#settings.get(settingsId);
+    if (entry === undefined) {
+      entry = { building: 0, peakBuilding: 0, serversCreated: 0, servers: 0 };
+      this.#settings.set(settingsId, entry);
+    }
+    return entry;
+  }
+
+  /** A new server exists and is building. */
+  serverCreated(settingsId: string): void {
+    const entry = this.#entry(settingsId);
+    entry.serversCreated += 1;
+    entry.servers += 1;
+    entry.building += 1;
+    entry.peakBuilding = Math.max(entry.peakBuilding, entry.building);
+  }
+
+  /** A server left BUILD (ACTIVE, ERROR or deleted). */
+  buildEnded(settingsId: string): void {
+    const entry = this.#entry(settingsId);
+    entry.building = Math.max(0, entry.building - 1);
+  }
+
+  /** A server is gone for good. */
+  serverRemoved(settingsId: string): void {
+    const entry = this.#entry(settingsId);
+    entry.servers = Math.max(0, entry.servers - 1);
+  }
+
+  countRequest(): void {
+    this.#requests += 1;
+  }
+
+  /** Peaks drop to the current level; counters restart at zero. Live gauges stay. */
+  reset(): void {
+    this.#requests = 0;
+    for (const entry of this.#settings.values()) {
+      entry.peakBuilding = entry.building;
+      entry.serversCreated = 0;
+    }
+  }
+
+  /** Forgets everything (used when the whole cloud is wiped). */
+  clear(): void {
+    this.#requests = 0;
+    this.#settings.clear();
+  }
+
+  snapshot(): CloudStats {
+    const settings: Record<string, SettingsStats> = {};
+    for (const [settingsId, entry] of this.#settings) settings[settingsId] = { ...entry };
+    return { settings, requests: this.#requests };
+  }
+}

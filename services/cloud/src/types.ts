@@ -1,0 +1,123 @@
+// Public shapes of the simulated cloud: what its HTTP API returns and accepts.
+
+export type ServerStatus = 'BUILD' | 'ACTIVE' | 'SHUTOFF' | 'RESIZE' | 'ERROR' | 'DELETING' | 'DELETED';
+
+/** What the server is busy doing, like OpenStack's task_state; null when idle. */
+export type ServerTaskState = 'resizing' | 'powering-on' | 'powering-off' | 'deleting';
+
+export interface Server {
+  id: string;
+  name: string;
+  settingsId: string;
+  status: ServerStatus;
+  taskState: ServerTaskState | null;
+  flavor: string;
+  imageId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Set when the server ended in ERROR. */
+  fault?: string;
+}
+
+export type VolumeStatus = 'creating' | 'available' | 'extending' | 'deleting' | 'error' | 'deleted';
+
+export interface Volume {
+  id: string;
+  name: string;
+  settingsId: string;
+  /** GiB. */
+  size: number;
+  status: VolumeStatus;
+  createdAt: string;
+  updatedAt: string;
+  /** Set when the volume ended in error. */
+  fault?: string;
+}
+
+export interface CreateServerInput {
+  name: string;
+  settingsId: string;
+  flavor?: string;
+  imageId?: string;
+}
+
+export interface CreateVolumeInput {
+  name: string;
+  settingsId: string;
+  size: number;
+}
+
+export type ServerAction = { action: 'resize'; flavor: string } | { action: 'start' } | { action: 'stop' };
+
+export interface SettingsStats {
+  /** Servers of this settings currently in BUILD. */
+  building: number;
+  /** Highest value `building` reached since the last reset. */
+  peakBuilding: number;
+  /** Servers created since the last reset (idempotent replays excluded). */
+  serversCreated: number;
+  /** Servers that currently exist (DELETING included until they disappear). */
+  servers: number;
+}
+
+export interface CloudStats {
+  settings: Record<string, SettingsStats>;
+  /** Cloud API requests (/servers, /volumes) received since the last reset. */
+  requests: number;
+}
+
+export type FaultOp = 'create' | 'delete' | 'get' | 'action' | 'build';
+export type FaultMode = 'error' | 'timeout' | 'http500';
+export type FaultResource = 'server' | 'volume';
+
+export interface FaultRuleInput {
+  op: FaultOp;
+  mode: FaultMode;
+  /** Only requests for this settings; every settings when absent. */
+  settingsId?: string;
+  /** Only servers or only volumes; both when absent. */
+  resource?: FaultResource;
+  message?: string;
+  /** How many times the rule fires; unlimited when absent. */
+  count?: number;
+  /** Overrides the HTTP status of 'error' (422) and 'http500' (500). */
+  statusCode?: number;
+  /** Carry the operation out, then fail the response anyway (a lost reply). */
+  applied?: boolean;
+}
+
+export interface FaultRule {
+  id: string;
+  op: FaultOp;
+  mode: FaultMode;
+  settingsId: string | null;
+  resource: FaultResource | null;
+  message: string | null;
+  statusCode: number | null;
+  /** Firings left; null means unlimited. */
+  remaining: number | null;
+  applied: boolean;
+  /** Times the rule has fired. */
+  hits: number;
+}
+
+export interface CloudDelays {
+  buildDelayMs: number;
+  deleteDelayMs: number;
+  actionDelayMs: number;
+}
+
+export interface FencingClaim {
+  slot: string;
+  token: number;
+}
+
+/** Per-request metadata that comes from headers. */
+export interface RequestContext {
+  idempotencyKey?: string;
+  fencing?: FencingClaim;
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}

@@ -112,6 +112,10 @@ function describeStatus(status: Status): BusStatusEvent {
       return { type: status.type, data: { added: status.added, deleted: status.deleted } };
     case 'ping':
       return { type: status.type, data: { pendingPings: status.pendingPings } };
+    case 'reconnecting':
+    case 'staleConnection':
+    case 'forceReconnect':
+    case 'close':
     default:
       return { type: status.type };
   }

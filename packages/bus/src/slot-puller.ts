@@ -232,7 +232,7 @@ export class SlotPuller {
   }
 
   private stopIterable(iterable: AsyncIterable<unknown> | undefined): void {
-    if (iterable !== undefined && 'stop' in iterable && typeof iterable.stop === 'function') iterable.stop();
+    if (iterable !== undefined && 'stop' in iterable && typeof iterable.stop === 'function') (iterable as { stop(): void }).stop();
   }
 
   // ---- waiting -------------------------------------------------------------------------------

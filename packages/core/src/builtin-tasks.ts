@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineTask, done } from './task.ts';
-import { isTransitionName, type TransitionName } from './states.ts';
-import type { JsonObject } from './json.ts';
+import { isTransitionName } from './states.ts';
 
 export const BUILTIN_TASKS = {
   transition: 'jetcel.transition',
@@ -23,9 +22,9 @@ export const transitionTask = defineTask({
   retry: { maxAttempts: 1 },
   async run(_ctx, args) {
     return done({
-      transition: args.transition as TransitionName,
+      transition: args.transition,
       ...(args.action === undefined ? {} : { action: args.action }),
-      ...(args.actionDetails === undefined ? {} : { actionDetails: args.actionDetails as JsonObject }),
+      ...(args.actionDetails === undefined ? {} : { actionDetails: args.actionDetails }),
     });
   },
 });

@@ -97,7 +97,7 @@ function buildDefinition<A, S>(
 
 /** Function style, the counterpart of Celery's `@shared_task`. */
 export function defineTask<A = unknown, S = unknown>(
-  options: TaskOptions<A> & { run(ctx: TaskContext<S>, args: A): Promise<TaskOutcome | void> },
+  options: TaskOptions<A> & { run(this: void, ctx: TaskContext<S>, args: A): Promise<TaskOutcome | void> },
 ): TaskDefinition<A, S> {
   return buildDefinition(options, options.run);
 }

@@ -23,9 +23,9 @@ export class ExecutionStore {
   async list(filter: { resourceType?: string; resourceId?: string; status?: ExecutionStatus; limit?: number }): Promise<ExecutionRecord[]> {
     const clauses: string[] = [];
     const params: unknown[] = [];
-    if (filter.resourceType) (clauses.push('resource_type = ?'), params.push(filter.resourceType));
-    if (filter.resourceId) (clauses.push('resource_id = ?'), params.push(filter.resourceId));
-    if (filter.status) (clauses.push('status = ?'), params.push(filter.status));
+    if (filter.resourceType) { clauses.push('resource_type = ?'); params.push(filter.resourceType); }
+    if (filter.resourceId) { clauses.push('resource_id = ?'); params.push(filter.resourceId); }
+    if (filter.status) { clauses.push('status = ?'); params.push(filter.status); }
     params.push(filter.limit ?? 50);
     const where = clauses.length ? `where ${clauses.join(' and ')}` : '';
     const rows = await sql(this.em, `select * from jetcel_execution ${where} order by created_at desc, id limit ?`, params);

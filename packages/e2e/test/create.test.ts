@@ -17,7 +17,8 @@ test('a create command answers with the new id and state; the instance reaches O
   const created = dataOf<{ id: string; state: string; executionId: string }>(reply);
   assert.match(created.id, /^[0-9a-f-]{36}$/);
   assert.equal(created.state, 'CREATION_SCHEDULED');
-  const instance = await stack.waitForState(created.id, 'OK');
+  await stack.waitForState(created.id, 'OK');
+  const instance = await stack.instance(created.id);
   assert.equal(instance.runtimeState, 'ACTIVE');
   assert.ok(instance.backendId);
   assert.equal(instance.errorMessage, '');
@@ -48,7 +49,8 @@ test('a backend failure ends ERRED with the backend message and a traceback; no 
     body: JSON.stringify({ op: 'create', mode: 'error', message: 'Quota exceeded for cores', count: 1 }),
   });
   const created = dataOf<{ id: string; executionId: string }>(await stack.request('cmd.instance.create', { name: 'vm-fail', cloudSettingsId: 'default' }));
-  const instance = await stack.waitForState(created.id, 'ERRED');
+  await stack.waitForState(created.id, 'ERRED');
+  const instance = await stack.instance(created.id);
   assert.equal(instance.errorMessage, 'Quota exceeded for cores');
   assert.match(String(instance.errorTraceback), /BackendError/);
   const execution = dataOf<{ status: string; steps: Array<Record<string, unknown>> }>(await stack.request('query.execution.get', { id: created.executionId }));

@@ -79,11 +79,12 @@ export class Stack {
     return reply.data as Record<string, unknown>;
   }
 
-  async waitForState(id: string, state: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+  /** Waits (reading the database directly, so it works while services are down) for a state. */
+  async waitForState(id: string, state: string, timeoutMs = 20_000): Promise<InstanceRow> {
     return eventually(
       async () => {
-        const rows = await this.sql<{ state: string }>('select state from ref_instance where id = $1', [id]);
-        return rows[0]?.state === state ? this.instance(id) : undefined;
+        const rows = await this.sql<InstanceRow>('select * from ref_instance where id = $1', [id]);
+        return rows[0]?.state === state ? rows[0] : undefined;
       },
       { timeoutMs, message: `instance ${id} never reached ${state}` },
     );
@@ -97,6 +98,18 @@ export class Stack {
     await this.database.drop().catch(() => {});
     await this.nats[Symbol.asyncDispose]().catch(() => {});
   }
+}
+
+export interface InstanceRow {
+  id: string;
+  name: string;
+  state: string;
+  runtime_state: string;
+  backend_id: string | null;
+  error_message: string;
+  error_traceback: string;
+  cloud_settings_id: string;
+  version: number;
 }
 
 export type Reply = { ok: true; data: unknown } | { ok: false; error: { code: string; message: string; retryable: boolean; details?: unknown } };

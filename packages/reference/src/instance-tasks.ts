@@ -23,6 +23,7 @@ export const createServerTask = defineTask<unknown, ReferenceServices>({
   async run(ctx) {
     const instance = requireResource(ctx.resource, INSTANCE_TASKS.createServer);
     const server = await ctx.services.cloud.createServer(
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- instance fields are text columns; validating them would change behaviour
       { name: String(instance.fields.name), settingsId: String(instance.fields.cloudSettingsId), flavor: String(instance.fields.flavor) },
       { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey, fencingToken: ctx.fencingToken },
     );

@@ -20,7 +20,7 @@ export class CommandDispatcher {
   constructor(private readonly options: { db: Db; catalog: TaskCatalog; logger: Logger; commands: Array<CommandDefinition<never>> }) {
     for (const command of options.commands) {
       if (this.#commands.has(command.subject)) throw new TypeError(`Two handlers for ${command.subject}`);
-      this.#commands.set(command.subject, command as CommandDefinition<unknown>);
+      this.#commands.set(command.subject, command);
     }
   }
 
@@ -35,11 +35,15 @@ export class CommandDispatcher {
 
   async handle(request: CommandRequest): Promise<string> {
     const log = this.options.logger.child({ subject: request.subject });
+    const started = performance.now();
+    let reply: Reply;
     try {
-      return JSON.stringify(await this.dispatch(request));
+      reply = await this.dispatch(request);
     } catch (error) {
-      return JSON.stringify(errorReply(error, log));
+      reply = errorReply(error, log);
     }
+    log.info('request handled', { ok: reply.ok, ...(reply.ok ? {} : { code: reply.error.code }), ms: Math.round(performance.now() - started) });
+    return JSON.stringify(reply);
   }
 
   private async dispatch(request: CommandRequest): Promise<Reply> {

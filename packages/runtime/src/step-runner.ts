@@ -138,7 +138,7 @@ export class StepRunner<S> {
     try {
       const args = task.parseArgs(step.args);
       const aborted = new Promise<never>((_, reject) => {
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true });
       });
       const outcome = await Promise.race([
         task.run(

@@ -28,7 +28,7 @@ export async function eventually<T>(probe: EventuallyProbe<T>, options: Eventual
   const intervalMs = options.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;
   let attempts = 0;
-  let last: { kind: 'none' } | { kind: 'value'; value: unknown } | { kind: 'error'; error: unknown } = { kind: 'none' };
+  let last: { kind: 'none' } | { kind: 'value'; value: unknown } | { kind: 'error'; error: unknown };
 
   for (;;) {
     options.signal?.throwIfAborted();

@@ -92,7 +92,7 @@ test('startNats: jetstream false, extra config and args', async () => {
 });
 
 test('startNats: two servers at once get different ports; `await using` disposes them', async () => {
-  let storeDirs: string[] = [];
+  let storeDirs: string[];
   {
     await using a = await startNats();
     await using b = await startNats();

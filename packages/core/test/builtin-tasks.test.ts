@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  BUILTIN_TASKS,
+  TaskRegistry,
+  builtinTasks,
+  deleteResourceTask,
+  setErredTask,
+  setOkTask,
+  silentLogger,
+  transitionTask,
+  type ResourceSnapshot,
+  type TaskContext,
+  type TaskDefinition,
+  type TaskOutcome,
+} from '../src/index.ts';
+
+const snapshot: ResourceSnapshot = {
+  type: 'vm',
+  id: 'r1',
+  state: 'UPDATING',
+  version: 7,
+  errorMessage: '',
+  errorTraceback: '',
+  action: 'Resize',
+  actionDetails: { flavor: 'm1.large' },
+  runtimeState: 'ACTIVE',
+  backendId: 'b-1',
+  fields: {},
+};
+
+/** A context that refuses any use of services: the built-in tasks must do no I/O. */
+function fakeContext(): TaskContext<unknown> {
+  const services = new Proxy(
+    {},
+    {
+      get(_target, key) {
+        throw new Error(`built-in task touched services.${String(key)}`);
+      },
+    },
+  );
+  return {
+    signal: new AbortController().signal,
+    attempt: 1,
+    pollCount: 0,
+    idempotencyKey: 'exec-1:step-1',
+    fencingToken: null,
+    heartbeat: async () => {
+      throw new Error('built-in task heartbeated');
+    },
+    log: silentLogger,
+    actor: 'alice',
+    executionId: 'exec-1',
+    stepId: 'step-1',
+    resource: snapshot,
+    services,
+  };
+}
+
+async function runTask<A>(task: TaskDefinition<A>, rawArgs: unknown): Promise<TaskOutcome | void> {
+  return task.run(fakeContext(), task.parseArgs(rawArgs));
+}
+
+test('the four built-in tasks, their names, regular queue and no retries', () => {
+  assert.deepEqual(BUILTIN_TASKS, {
+    transition: 'jetcel.transition',
+    setOk: 'jetcel.set_ok',
+    setErred: 'jetcel.set_erred',
+    deleteResource: 'jetcel.delete_resource',
+  });
+  assert.deepEqual(
+    builtinTasks.map((t) => t.name),
+    ['jetcel.transition', 'jetcel.set_ok', 'jetcel.set_erred', 'jetcel.delete_resource'],
+  );
+  for (const task of builtinTasks) {
+    assert.equal(task.queue, 'regular', task.name);
+    assert.equal(task.retry.maxAttempts, 1, task.name);
+    assert.equal(task.version, 1, task.name);
+  }
+  assert.deepEqual(new TaskRegistry().register(...builtinTasks).names(), [
+    'jetcel.delete_resource',
+    'jetcel.set_erred',
+    'jetcel.set_ok',
+    'jetcel.transition',
+  ]);
+});
+
+test('B1/B4/[2]: set_ok moves to OK and clears action and action_details', async () => {
+  const outcome = await runTask(setOkTask, null);
+  assert.ok(outcome);
+  assert.equal(outcome.kind, 'done');
+  assert.deepEqual(outcome.patch, { transition: 'set_ok', action: '', actionDetails: {} });
+  assert.equal(outcome.result, undefined);
+});
+
+test('B1/A2/[3]: set_erred writes the failure message and traceback and clears the action', async () => {
+  const outcome = await runTask(setErredTask, {
+    failure: { message: 'Flavor is not available', traceback: 'BackendError: HTTP 409\n    at create' },
+  });
+  assert.ok(outcome);
+  assert.equal(outcome.kind, 'done');
+  assert.deepEqual(outcome.patch, {
+    transition: 'set_erred',
+    errorMessage: 'Flavor is not available',
+    errorTraceback: 'BackendError: HTTP 409\n    at create',
+    action: '',
+    actionDetails: {},
+  });
+});
+
+test('B1: set_erred keeps the failure when other arguments travel with it', async () => {
+  const outcome = await runTask(setErredTask, { force: true, failure: { message: 'boom', traceback: 'Error: boom' } });
+  assert.ok(outcome);
+  assert.equal(outcome.patch?.errorMessage, 'boom');
+  assert.equal(outcome.patch?.errorTraceback, 'Error: boom');
+});
+
+test('B1: set_erred without a failure still sets both error fields', async () => {
+  const outcome = await runTask(setErredTask, {});
+  assert.ok(outcome);
+  assert.deepEqual(outcome.patch, {
+    transition: 'set_erred',
+    errorMessage: 'Unknown failure',
+    errorTraceback: '',
+    action: '',
+    actionDetails: {},
+  });
+});
+
+test('B1: set_erred rejects a malformed failure argument', () => {
+  assert.throws(() => setErredTask.parseArgs({ failure: { message: 42, traceback: '' } }));
+  assert.throws(() => setErredTask.parseArgs({ failure: { message: 'no traceback' } }));
+});
+
+test('C4/[20]: transition applies the named transition and leaves the action fields alone when not given', async () => {
+  const outcome = await runTask(transitionTask, { transition: 'begin_creating' });
+  assert.ok(outcome);
+  assert.equal(outcome.kind, 'done');
+  assert.deepEqual(outcome.patch, { transition: 'begin_creating' });
+});
+
+test('C4/[20]: transition passes action and action_details through when given', async () => {
+  const outcome = await runTask(transitionTask, {
+    transition: 'begin_updating',
+    action: 'Extend',
+    actionDetails: { message: 'Extend volume', old_size: 10, new_size: 20, tags: ['a'], extra: null },
+  });
+  assert.ok(outcome);
+  assert.deepEqual(outcome.patch, {
+    transition: 'begin_updating',
+    action: 'Extend',
+    actionDetails: { message: 'Extend volume', old_size: 10, new_size: 20, tags: ['a'], extra: null },
+  });
+  const cleared = await runTask(transitionTask, { transition: 'set_ok', action: '', actionDetails: {} });
+  assert.ok(cleared);
+  assert.deepEqual(cleared.patch, { transition: 'set_ok', action: '', actionDetails: {} });
+});
+
+test('C4/[20]: transition rejects an unknown transition name through its args parser', () => {
+  for (const transition of ['explode', 'toString', 'SET_OK', '']) {
+    assert.throws(() => transitionTask.parseArgs({ transition }), /unknown transition/, transition);
+  }
+  assert.throws(() => transitionTask.parseArgs({}));
+  assert.throws(() => transitionTask.parseArgs({ transition: 'set_ok', action: 5 }));
+  assert.throws(() => transitionTask.parseArgs({ transition: 'set_ok', actionDetails: 'x' }));
+});
+
+test('C4: every known transition name is accepted by the args parser', () => {
+  for (const transition of ['begin_creating', 'begin_updating', 'begin_deleting', 'schedule_updating', 'schedule_deleting', 'set_ok', 'set_erred', 'recover']) {
+    assert.deepEqual(transitionTask.parseArgs({ transition }), { transition });
+  }
+});
+
+test('B5/[9]: delete_resource asks for the row to be deleted', async () => {
+  const outcome = await runTask(deleteResourceTask, null);
+  assert.ok(outcome);
+  assert.equal(outcome.kind, 'done');
+  assert.deepEqual(outcome.patch, { delete: true });
+});

@@ -1,0 +1,269 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  BUILTIN_TASKS,
+  ExecutorRegistry,
+  InvalidStateError,
+  PLAN_VERSION,
+  RESOURCE_STATES,
+  applyTransition,
+  buildPlan,
+  defineExecutor,
+  preApply,
+  type ExecutorDefinition,
+  type ExecutorInput,
+  type ExecutorKind,
+  type JsonObject,
+  type ResourceSnapshot,
+  type ResourceState,
+  type StepCall,
+} from '../src/index.ts';
+
+function resource(state: ResourceState, overrides: Partial<ResourceSnapshot> = {}): ResourceSnapshot {
+  return {
+    type: 'vm',
+    id: 'r1',
+    state,
+    version: 4,
+    errorMessage: '',
+    errorTraceback: '',
+    action: '',
+    actionDetails: {},
+    runtimeState: '',
+    backendId: null,
+    fields: {},
+    ...overrides,
+  };
+}
+
+const input = (state: ResourceState, params: JsonObject = {}): ExecutorInput<JsonObject> => ({
+  resource: resource(state),
+  params,
+});
+
+function executor(kind: ExecutorKind, extra: Partial<ExecutorDefinition> = {}): ExecutorDefinition {
+  return defineExecutor({
+    name: `vm.${kind}`,
+    kind,
+    resourceType: 'vm',
+    steps: () => [{ task: `vm.${kind}_backend` }],
+    ...extra,
+  });
+}
+
+const OK_OR_ERRED: readonly ResourceState[] = ['OK', 'ERRED'];
+const OTHER_THAN_OK_OR_ERRED = RESOURCE_STATES.filter((state) => !OK_OR_ERRED.includes(state));
+
+function assertRefused(kind: 'update' | 'delete' | 'action', state: ResourceState): void {
+  assert.throws(
+    () => preApply(executor(kind), input(state)),
+    (error: unknown) => {
+      assert.ok(error instanceof InvalidStateError, `${kind} from ${state}`);
+      assert.equal(error.code, 'INVALID_STATE');
+      assert.equal(error.message, `Cannot run vm.${kind} on vm r1: it is ${state}, not OK or ERRED`);
+      assert.deepEqual(error.details, { state, executor: `vm.${kind}` });
+      return true;
+    },
+  );
+}
+
+test('B1/[1]: a create executor needs CREATION_SCHEDULED and changes nothing synchronously', () => {
+  assert.deepEqual(preApply(executor('create'), input('CREATION_SCHEDULED')), { kind: 'apply', patch: undefined });
+});
+
+test('B1: a create executor on a resource in any other state fails with INVALID_STATE', () => {
+  for (const state of RESOURCE_STATES.filter((s) => s !== 'CREATION_SCHEDULED')) {
+    assert.throws(
+      () => preApply(executor('create'), input(state)),
+      (error: unknown) => {
+        assert.ok(error instanceof InvalidStateError, state);
+        assert.equal(error.code, 'INVALID_STATE');
+        assert.equal(error.message, `A create executor needs a CREATION_SCHEDULED resource, not ${state}`);
+        return true;
+      },
+    );
+  }
+});
+
+test('B2/[5]: an update executor moves OK or ERRED to UPDATE_SCHEDULED via schedule_updating', () => {
+  for (const state of OK_OR_ERRED) {
+    const result = preApply(executor('update'), input(state));
+    assert.deepEqual(result, { kind: 'apply', patch: { transition: 'schedule_updating' } }, state);
+    assert.equal(applyTransition(state, 'schedule_updating').state, 'UPDATE_SCHEDULED');
+  }
+});
+
+test('B3/[6]: an update executor from any state other than OK/ERRED fails with INVALID_STATE', () => {
+  for (const state of OTHER_THAN_OK_OR_ERRED) assertRefused('update', state);
+});
+
+test('B5/[9]: a delete executor moves OK or ERRED to DELETION_SCHEDULED via schedule_deleting', () => {
+  for (const state of OK_OR_ERRED) {
+    assert.deepEqual(preApply(executor('delete'), input(state)), {
+      kind: 'apply',
+      patch: { transition: 'schedule_deleting' },
+    });
+  }
+});
+
+test('B3/[6]: a delete executor from any state other than OK/ERRED fails with INVALID_STATE', () => {
+  for (const state of OTHER_THAN_OK_OR_ERRED) assertRefused('delete', state);
+});
+
+test('B4/[8]: an action executor from OK or ERRED schedules updating and records action and action_details', () => {
+  const seen: Array<ExecutorInput<JsonObject>> = [];
+  const extend = executor('action', {
+    name: 'volume.extend',
+    action: 'Extend',
+    actionDetails: (given) => {
+      seen.push(given);
+      return { message: 'Extend volume', old_size: 10, new_size: given.params.size ?? null };
+    },
+  });
+  for (const state of OK_OR_ERRED) {
+    const given = input(state, { size: 20 });
+    assert.deepEqual(preApply(extend, given), {
+      kind: 'apply',
+      patch: {
+        transition: 'schedule_updating',
+        action: 'Extend',
+        actionDetails: { message: 'Extend volume', old_size: 10, new_size: 20 },
+      },
+    });
+    assert.equal(seen.at(-1), given);
+  }
+});
+
+test('B4: an action executor without an action label or details records "" and {}', () => {
+  assert.deepEqual(preApply(executor('action'), input('OK')), {
+    kind: 'apply',
+    patch: { transition: 'schedule_updating', action: '', actionDetails: {} },
+  });
+});
+
+test('B3/[7]: an action on a resource already UPDATE_SCHEDULED is a noop and does not compute action details', () => {
+  let calls = 0;
+  const resize = executor('action', {
+    action: 'Resize',
+    actionDetails: () => {
+      calls += 1;
+      return {};
+    },
+  });
+  assert.deepEqual(preApply(resize, input('UPDATE_SCHEDULED')), { kind: 'noop' });
+  assert.equal(calls, 0);
+});
+
+test('B3/[6]: an action from any state other than OK, ERRED or UPDATE_SCHEDULED fails with INVALID_STATE', () => {
+  for (const state of OTHER_THAN_OK_OR_ERRED.filter((s) => s !== 'UPDATE_SCHEDULED')) assertRefused('action', state);
+});
+
+test('B1/B4: buildPlan adds the default handlers: set_ok on success, set_erred on failure', () => {
+  for (const kind of ['create', 'update', 'action'] as const) {
+    const plan = buildPlan(executor(kind), input('OK'));
+    assert.deepEqual(plan, {
+      v: PLAN_VERSION,
+      executor: `vm.${kind}`,
+      steps: [{ task: `vm.${kind}_backend` }],
+      onSuccess: { task: 'jetcel.set_ok' },
+      onFailure: { task: 'jetcel.set_erred' },
+    });
+  }
+  assert.equal(PLAN_VERSION, 1);
+});
+
+test('B5/[9]: a delete executor\'s default success handler is jetcel.delete_resource', () => {
+  const plan = buildPlan(executor('delete'), input('OK'));
+  assert.deepEqual(plan.onSuccess, { task: BUILTIN_TASKS.deleteResource });
+  assert.equal(plan.onSuccess.task, 'jetcel.delete_resource');
+  assert.deepEqual(plan.onFailure, { task: 'jetcel.set_erred' });
+});
+
+test('B1: buildPlan uses the executor\'s own steps and handlers, built from the input', () => {
+  const seen: unknown[] = [];
+  const custom = executor('create', {
+    steps: (given) => {
+      seen.push(given.params);
+      return [
+        { task: 'vm.begin', before: { transition: 'begin_creating' } },
+        { task: 'vm.create_backend', args: { flavor: given.params.flavor ?? null }, startDelayMs: 10_000 },
+      ];
+    },
+    onSuccess: () => ({ task: 'vm.after_create' }),
+    onFailure: (given) => ({ task: 'vm.compensate', args: { id: given.resource.id } }),
+  });
+  const plan = buildPlan(custom, input('CREATION_SCHEDULED', { flavor: 'm1.small' }));
+  assert.deepEqual(plan.steps, [
+    { task: 'vm.begin', before: { transition: 'begin_creating' } },
+    { task: 'vm.create_backend', args: { flavor: 'm1.small' }, startDelayMs: 10_000 },
+  ]);
+  assert.deepEqual(plan.onSuccess, { task: 'vm.after_create' });
+  assert.deepEqual(plan.onFailure, { task: 'vm.compensate', args: { id: 'r1' } });
+  assert.deepEqual(seen, [{ flavor: 'm1.small' }]);
+});
+
+test('C3/[12]: a heavy executor routes every step and both handlers to the heavy queue', () => {
+  const original: StepCall[] = [{ task: 'vm.begin' }, { task: 'vm.create_backend' }];
+  const heavy = executor('create', { heavy: true, steps: () => original });
+  const plan = buildPlan(heavy, input('CREATION_SCHEDULED'));
+  assert.deepEqual(plan.steps, [
+    { task: 'vm.begin', queue: 'heavy' },
+    { task: 'vm.create_backend', queue: 'heavy' },
+  ]);
+  assert.deepEqual(plan.onSuccess, { task: 'jetcel.set_ok', queue: 'heavy' });
+  assert.deepEqual(plan.onFailure, { task: 'jetcel.set_erred', queue: 'heavy' });
+  // The executor's own step objects are not modified.
+  assert.deepEqual(original, [{ task: 'vm.begin' }, { task: 'vm.create_backend' }]);
+});
+
+test('C3: a heavy executor keeps the queue a step or handler names itself', () => {
+  const heavy = executor('delete', {
+    heavy: true,
+    steps: () => [{ task: 'vm.a', queue: 'background' }, { task: 'vm.b', queue: 'regular' }, { task: 'vm.c' }],
+    onFailure: () => ({ task: 'vm.compensate', queue: 'regular' }),
+  });
+  const plan = buildPlan(heavy, input('OK'));
+  assert.deepEqual(
+    plan.steps.map((s) => s.queue),
+    ['background', 'regular', 'heavy'],
+  );
+  assert.deepEqual(plan.onSuccess, { task: 'jetcel.delete_resource', queue: 'heavy' });
+  assert.deepEqual(plan.onFailure, { task: 'vm.compensate', queue: 'regular' });
+});
+
+test('C3: a non-heavy executor sets no queue (each task\'s own queue applies)', () => {
+  const plan = buildPlan(executor('update', { heavy: false }), input('OK'));
+  for (const call of [...plan.steps, plan.onSuccess, plan.onFailure]) assert.equal('queue' in call, false, call.task);
+});
+
+test('B8: an executor that plans no steps is rejected', () => {
+  assert.throws(() => buildPlan(executor('create', { steps: () => [] }), input('CREATION_SCHEDULED')), {
+    name: 'TypeError',
+    message: 'Executor vm.create planned no steps',
+  });
+});
+
+test('defineExecutor returns a frozen copy', () => {
+  const definition: ExecutorDefinition = { name: 'vm.x', kind: 'update', resourceType: 'vm', steps: () => [] };
+  const defined = defineExecutor(definition);
+  assert.notEqual(defined, definition);
+  assert.ok(Object.isFrozen(defined));
+  assert.equal(defined.name, 'vm.x');
+});
+
+test('ExecutorRegistry finds executors by name and rejects duplicates', () => {
+  const create = executor('create');
+  const update = executor('update');
+  const registry = new ExecutorRegistry();
+  assert.equal(registry.register(create, update), registry);
+  assert.equal(registry.get('vm.create'), create);
+  assert.equal(registry.get('vm.update'), update);
+  assert.equal(registry.get('vm.delete'), undefined);
+  assert.throws(() => registry.register(executor('create')), {
+    name: 'TypeError',
+    message: 'Executor vm.create is already registered',
+  });
+  assert.throws(() => new ExecutorRegistry().register(executor('delete'), executor('delete')), {
+    message: 'Executor vm.delete is already registered',
+  });
+});

@@ -1,0 +1,69 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCloud } from '@jetcel/cloud';
+import { BackendError, buildPlan, TransientError, type ResourceSnapshot } from '@jetcel/core';
+import { CloudClient } from '../src/cloud-client.ts';
+import { referenceConfigFromEnv } from '../src/config.ts';
+import { createReferenceDomain } from '../src/domain.ts';
+
+let cloud: Awaited<ReturnType<typeof startCloud>>;
+before(async () => {
+  cloud = await startCloud({ buildDelayMs: 50 });
+});
+after(async () => {
+  await cloud?.close();
+});
+
+const instance: ResourceSnapshot = {
+  type: 'instance',
+  id: '7f8b5a52-8a58-4a2b-9d2f-1f7cf1f0a001',
+  state: 'CREATION_SCHEDULED',
+  version: 1,
+  errorMessage: '',
+  errorTraceback: '',
+  action: '',
+  actionDetails: {},
+  runtimeState: '',
+  backendId: null,
+  fields: { name: 'vm', cloudSettingsId: 'default', flavor: 'small' },
+};
+
+test('the create plan: begin_creating with the create call, then the poll, then set_ok / set_erred', () => {
+  const domain = createReferenceDomain();
+  const plan = buildPlan(domain.executors.create, { resource: instance, params: {} });
+  assert.deepEqual(plan.steps.map((step) => [step.task, step.before?.transition ?? null]), [
+    ['instance.create_server', 'begin_creating'],
+    ['instance.poll_server', null],
+  ]);
+  assert.equal(plan.onSuccess.task, 'jetcel.set_ok');
+  assert.equal(plan.onFailure.task, 'jetcel.set_erred');
+  for (const step of plan.steps) assert.ok(domain.tasks.get(step.task), `${step.task} is registered`);
+});
+
+test('config from the environment refuses nonsense', () => {
+  assert.equal(referenceConfigFromEnv({ INSTANCE_POLL_INTERVAL_MS: '250' }).pollIntervalMs, 250);
+  assert.throws(() => referenceConfigFromEnv({ INSTANCE_POLL_INTERVAL_MS: 'soon' }), /INSTANCE_POLL_INTERVAL_MS/);
+});
+
+test('the cloud client sends the idempotency key: a repeat returns the same server', async () => {
+  const client = new CloudClient(cloud.url);
+  const signal = new AbortController().signal;
+  const body = { name: 'vm', settingsId: 'default', flavor: 'small' };
+  const first = await client.createServer(body, { signal, idempotencyKey: 'exec:step' });
+  const second = await client.createServer(body, { signal, idempotencyKey: 'exec:step' });
+  assert.equal(second.id, first.id);
+  assert.equal((await client.getServer(first.id, { signal })).name, 'vm');
+});
+
+test('cloud answers map to final and retryable task errors', async () => {
+  const client = new CloudClient(cloud.url);
+  const signal = new AbortController().signal;
+  const fault = (rule: object) => fetch(`${cloud.url}/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+  await fault({ op: 'create', mode: 'error', message: 'No valid host', count: 1 });
+  await assert.rejects(client.createServer({ name: 'a', settingsId: 'default', flavor: 'small' }, { signal, idempotencyKey: 'k1' }), (error: unknown) => {
+    return error instanceof BackendError && error.userMessage === 'No valid host' && !error.retryable;
+  });
+  await fault({ op: 'create', mode: 'http500', count: 1 });
+  await assert.rejects(client.createServer({ name: 'b', settingsId: 'default', flavor: 'small' }, { signal, idempotencyKey: 'k2' }), TransientError);
+  await assert.rejects(new CloudClient('http://127.0.0.1:1').getServer('x', { signal }), TransientError);
+});

@@ -1,0 +1,48 @@
+// `pnpm dev`: the whole stack without Docker, against the local NATS (4222) and PostgreSQL (5432).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const env = {
+  ...process.env,
+  NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+  DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/jetcel',
+  CLOUD_URL: process.env.CLOUD_URL ?? 'http://127.0.0.1:8774',
+  CLOUD_PORT: process.env.CLOUD_PORT ?? '8774',
+};
+const children: ChildProcess[] = [];
+
+function start(name: string, entry: string, args: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = `${name.padEnd(18)} | `;
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffer = '';
+    stream.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) process.stdout.write(prefix + line + '\n');
+    });
+  }
+  children.push(child);
+  return child;
+}
+
+async function job(name: string, entry: string, args: string[] = []): Promise<void> {
+  const code = await new Promise<number | null>((done) => start(name, entry, args).on('exit', done));
+  if (code !== 0) throw new Error(`${name} exited with ${code}`);
+}
+
+await job('migrate', 'services/migrate/src/main.ts', ['up']);
+await job('topology', 'services/topology/src/main.ts');
+start('cloud', 'services/cloud/src/main.ts');
+start('executor', 'services/executor/src/main.ts');
+for (const queue of ['regular', 'heavy', 'background']) start(`worker-${queue}`, 'services/worker/src/main.ts', ['--queue', queue]);
+
+const stop = (): void => {
+  for (const child of children) child.kill('SIGTERM');
+  setTimeout(() => process.exit(0), 3000).unref();
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

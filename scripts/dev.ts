@@ -14,7 +14,11 @@ const env = {
 const children: ChildProcess[] = [];
 
 function start(name: string, entry: string, args: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const prefix = `${name.padEnd(18)} | `;
   for (const stream of [child.stdout, child.stderr]) {
     let buffer = '';
@@ -38,7 +42,8 @@ await job('migrate', 'services/migrate/src/main.ts', ['up']);
 await job('topology', 'services/topology/src/main.ts');
 start('cloud', 'services/cloud/src/main.ts');
 start('executor', 'services/executor/src/main.ts');
-for (const queue of ['regular', 'heavy', 'background']) start(`worker-${queue}`, 'services/worker/src/main.ts', ['--queue', queue]);
+for (const queue of ['regular', 'heavy', 'background'])
+  start(`worker-${queue}`, 'services/worker/src/main.ts', ['--queue', queue]);
 
 const stop = (): void => {
   for (const child of children) child.kill('SIGTERM');

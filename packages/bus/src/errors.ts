@@ -80,7 +80,14 @@ export class BadReplyError extends BusError {
 /** One difference between the code's topology and the live configuration. */
 export type TopologyDrift =
   | { kind: 'stream' | 'consumer'; name: string; problem: 'missing' }
-  | { kind: 'stream' | 'consumer'; name: string; problem: 'differs'; field: string; expected: unknown; actual: unknown };
+  | {
+      kind: 'stream' | 'consumer';
+      name: string;
+      problem: 'differs';
+      field: string;
+      expected: unknown;
+      actual: unknown;
+    };
 
 /** The live streams/consumers differ from the code's: run the topology job, services refuse to start. */
 export class TopologyDriftError extends BusError {

@@ -67,7 +67,12 @@ export async function readStreamMessages(
         seq++;
         continue;
       }
-      messages.push({ subject: stored.subject, data: stored.data, headers: fromMsgHdrs(stored.header), seq: stored.seq });
+      messages.push({
+        subject: stored.subject,
+        data: stored.data,
+        headers: fromMsgHdrs(stored.header),
+        seq: stored.seq,
+      });
       seq = stored.seq + 1;
     }
   } catch (err) {

@@ -48,7 +48,9 @@ export class InFlightMessage {
           return 'termed';
       }
     } catch (err) {
-      this.onError(new BusError(`Could not ${disposition.kind} stream message ${this.delivery.streamSeq}`, { cause: err }));
+      this.onError(
+        new BusError(`Could not ${disposition.kind} stream message ${this.delivery.streamSeq}`, { cause: err }),
+      );
       return 'failed';
     }
   }

@@ -232,7 +232,8 @@ export class SlotPuller {
   }
 
   private stopIterable(iterable: AsyncIterable<unknown> | undefined): void {
-    if (iterable !== undefined && 'stop' in iterable && typeof iterable.stop === 'function') (iterable as { stop(): void }).stop();
+    if (iterable !== undefined && 'stop' in iterable && typeof iterable.stop === 'function')
+      (iterable as { stop(): void }).stop();
   }
 
   // ---- waiting -------------------------------------------------------------------------------

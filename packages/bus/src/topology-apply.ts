@@ -64,10 +64,7 @@ async function applyConsumer(jsm: JetStreamManager, spec: ConsumerSpec): Promise
   }
   const fields = diffConsumer(spec, live.config);
   if (fields.length === 0) return { kind: 'consumer', name, action: 'unchanged', fields };
-  await guard(
-    `update consumer ${name}`,
-    jsm.consumers.update(spec.stream, spec.durable, consumerUpdateConfig(spec)),
-  );
+  await guard(`update consumer ${name}`, jsm.consumers.update(spec.stream, spec.durable, consumerUpdateConfig(spec)));
   return { kind: 'consumer', name, action: 'updated', fields };
 }
 

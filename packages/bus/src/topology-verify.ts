@@ -14,11 +14,7 @@ export interface VerifyTopologyOptions {
 }
 
 /** Throws TopologyDriftError listing every missing stream/consumer and every differing field. */
-export async function verifyTopology(
-  bus: Bus,
-  topology: Topology,
-  options: VerifyTopologyOptions = {},
-): Promise<void> {
+export async function verifyTopology(bus: Bus, topology: Topology, options: VerifyTopologyOptions = {}): Promise<void> {
   const wanted = options.streams === undefined ? undefined : new Set(options.streams);
   const included = (stream: string): boolean => wanted === undefined || wanted.has(stream);
   const jsm = await bus.jsm();
@@ -35,7 +31,8 @@ export async function verifyTopology(
       drift.push({ kind: 'stream', name: spec.name, problem: 'missing' });
       continue;
     }
-    for (const d of diffStream(spec, live.config)) drift.push({ kind: 'stream', name: spec.name, problem: 'differs', ...d });
+    for (const d of diffStream(spec, live.config))
+      drift.push({ kind: 'stream', name: spec.name, problem: 'differs', ...d });
   }
 
   for (const spec of topology.consumers.filter((c) => included(c.stream))) {

@@ -70,19 +70,17 @@ const MAX_ACK_PENDING = 10_000;
 export function defineTopology(options: DefineTopologyOptions = {}): Topology {
   const duplicateWindowMs = options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS;
   const replicas = options.replicas ?? 1;
-  const taskStreams = QUEUES.map(
-    (queue): StreamSpec => ({
-      name: taskStream(queue),
-      subjects: [taskSubject(queue)],
-      retention: 'workqueue',
-      discard: 'new',
-      maxAgeMs: 0,
-      maxBytes: options.maxBytes?.[queue] ?? DEFAULT_MAX_BYTES,
-      storage: 'file',
-      duplicateWindowMs,
-      replicas,
-    }),
-  );
+  const taskStreams = QUEUES.map((queue): StreamSpec => ({
+    name: taskStream(queue),
+    subjects: [taskSubject(queue)],
+    retention: 'workqueue',
+    discard: 'new',
+    maxAgeMs: 0,
+    maxBytes: options.maxBytes?.[queue] ?? DEFAULT_MAX_BYTES,
+    storage: 'file',
+    duplicateWindowMs,
+    replicas,
+  }));
   const events: StreamSpec = {
     name: EVENTS_STREAM,
     subjects: [EVENTS_SUBJECTS],
@@ -94,17 +92,15 @@ export function defineTopology(options: DefineTopologyOptions = {}): Topology {
     duplicateWindowMs,
     replicas,
   };
-  const consumers = QUEUES.map(
-    (queue): ConsumerSpec => ({
-      stream: taskStream(queue),
-      durable: taskConsumer(queue),
-      ackPolicy: 'explicit',
-      deliverPolicy: 'all',
-      ackWaitMs: options.ackWaitMs?.[queue] ?? DEFAULT_ACK_WAIT_MS[queue],
-      maxDeliver: options.maxDeliver ?? DEFAULT_MAX_DELIVER,
-      maxAckPending: MAX_ACK_PENDING,
-      backoffMs: [],
-    }),
-  );
+  const consumers = QUEUES.map((queue): ConsumerSpec => ({
+    stream: taskStream(queue),
+    durable: taskConsumer(queue),
+    ackPolicy: 'explicit',
+    deliverPolicy: 'all',
+    ackWaitMs: options.ackWaitMs?.[queue] ?? DEFAULT_ACK_WAIT_MS[queue],
+    maxDeliver: options.maxDeliver ?? DEFAULT_MAX_DELIVER,
+    maxAckPending: MAX_ACK_PENDING,
+    backoffMs: [],
+  }));
   return { streams: [...taskStreams, events], consumers };
 }

@@ -70,7 +70,7 @@ describe('startConsumer', () => {
 
     let peakAckPending = 0;
     let sawBacklog = false;
-    while ((handle.stats().acked < 20)) {
+    while (handle.stats().acked < 20) {
       const info = await consumerInfo(bus, STREAM, DURABLE);
       peakAckPending = Math.max(peakAckPending, info.numAckPending);
       if (info.numPending > 0) sawBacklog = true;
@@ -82,7 +82,10 @@ describe('startConsumer', () => {
     assert.ok(peakAckPending >= 2, `num_ack_pending peaked at ${peakAckPending}`);
     assert.equal(peakRunning, concurrency);
     assert.equal(handled.size, 20);
-    assert.ok([...handled.values()].every((n) => n === 1), JSON.stringify([...handled]));
+    assert.ok(
+      [...handled.values()].every((n) => n === 1),
+      JSON.stringify([...handled]),
+    );
     assert.deepEqual(handle.stats(), { delivered: 20, acked: 20, naked: 0, termed: 0 });
     assert.equal((await streamInfo(bus, STREAM)).messages, 0);
   });

@@ -114,7 +114,9 @@ describe('publish', () => {
     assert.equal((await readStreamMessages(bus, EVENTS_STREAM, { max: 2 })).length, 2);
 
     const seen: string[] = [];
-    const unsubscribe = subscribeCore(bus, 'notify.>', (m) => seen.push(`${m.subject}:${text(m.data)}:${m.headers['k']}`));
+    const unsubscribe = subscribeCore(bus, 'notify.>', (m) =>
+      seen.push(`${m.subject}:${text(m.data)}:${m.headers['k']}`),
+    );
     await bus.nc.flush();
     publishCore(bus, 'notify.one', 'hello', { k: 'v' });
     await eventually(() => seen.length === 1, { what: 'core message' });

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { commandSubject, COMMAND_WILDCARD, EXECUTOR_QUEUE_GROUP, QUERY_WILDCARD, querySubject } from '@jetcel/contracts';
+import {
+  commandSubject,
+  COMMAND_WILDCARD,
+  EXECUTOR_QUEUE_GROUP,
+  QUERY_WILDCARD,
+  querySubject,
+} from '@jetcel/contracts';
 import {
   NoRespondersError,
   requestJson,
@@ -22,7 +28,10 @@ describe('request-reply', () => {
   let executorB: Bus;
   const servers: RequestServer[] = [];
 
-  const serve = (bus: Bus, options: Partial<ServeRequestsOptions> & Pick<ServeRequestsOptions, 'handler'>): RequestServer => {
+  const serve = (
+    bus: Bus,
+    options: Partial<ServeRequestsOptions> & Pick<ServeRequestsOptions, 'handler'>,
+  ): RequestServer => {
     const server = serveRequests(bus, {
       subjects: [COMMAND_WILDCARD, QUERY_WILDCARD],
       queue: EXECUTOR_QUEUE_GROUP,
@@ -52,19 +61,29 @@ describe('request-reply', () => {
 
   test('two servers in one queue group: every request is handled and answered exactly once', async () => {
     const handledBy = new Map<string, string[]>();
-    const handler = (name: string): ServeRequestsOptions['handler'] => async (request) => {
-      const { id } = JSON.parse(text(request.data)) as { id: string };
-      handledBy.set(id, [...(handledBy.get(id) ?? []), name]);
-      await sleep(5);
-      return JSON.stringify({ ok: true, data: { id, by: name, subject: request.subject, key: request.headers['Idempotency-Key'] } });
-    };
+    const handler =
+      (name: string): ServeRequestsOptions['handler'] =>
+      async (request) => {
+        const { id } = JSON.parse(text(request.data)) as { id: string };
+        handledBy.set(id, [...(handledBy.get(id) ?? []), name]);
+        await sleep(5);
+        return JSON.stringify({
+          ok: true,
+          data: { id, by: name, subject: request.subject, key: request.headers['Idempotency-Key'] },
+        });
+      };
     serve(executorA, { handler: handler('a') });
     serve(executorB, { handler: handler('b') });
     await Promise.all([executorA.nc.flush(), executorB.nc.flush()]);
 
     const replies = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        requestJson(client, commandSubject('instance', 'create'), { id: `r${i}` }, { headers: { 'Idempotency-Key': `k${i}` } }),
+        requestJson(
+          client,
+          commandSubject('instance', 'create'),
+          { id: `r${i}` },
+          { headers: { 'Idempotency-Key': `k${i}` } },
+        ),
       ),
     );
     replies.forEach((reply, i) => {
@@ -74,7 +93,10 @@ describe('request-reply', () => {
       assert.equal(data.key, `k${i}`);
     });
     assert.equal(handledBy.size, 40);
-    assert.ok([...handledBy.values()].every((by) => by.length === 1), 'no request handled twice');
+    assert.ok(
+      [...handledBy.values()].every((by) => by.length === 1),
+      'no request handled twice',
+    );
     const byA = [...handledBy.values()].filter((by) => by[0] === 'a').length;
     assert.ok(byA > 0 && byA < 40, `load is shared (a handled ${byA} of 40)`);
   });

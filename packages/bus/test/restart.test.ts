@@ -77,8 +77,14 @@ describe('nats-server restart', () => {
 
       assert.deepEqual([...handled].sort(), ['after-1', 'after-2', 'before-1', 'before-2', 'slow', 'while-down']);
       assert.equal((await streamInfo(bus, taskStream('regular'))).messages, 0);
-      assert.ok(statuses.some((s) => s.type === 'disconnect'), 'disconnect was reported');
-      assert.ok(statuses.some((s) => s.type === 'reconnect'), 'reconnect was reported');
+      assert.ok(
+        statuses.some((s) => s.type === 'disconnect'),
+        'disconnect was reported',
+      );
+      assert.ok(
+        statuses.some((s) => s.type === 'reconnect'),
+        'reconnect was reported',
+      );
     } finally {
       await handle.stop({ deadlineMs: 1_000 });
     }

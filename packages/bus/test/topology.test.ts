@@ -94,7 +94,10 @@ describe('topology', () => {
     assert.equal(heavy.backoff, undefined);
 
     const second = await applyTopology(bus, topology);
-    assert.ok(second.changes.every((c) => c.action === 'unchanged'), JSON.stringify(second.changes));
+    assert.ok(
+      second.changes.every((c) => c.action === 'unchanged'),
+      JSON.stringify(second.changes),
+    );
     await verifyTopology(bus, topology);
   });
 
@@ -146,7 +149,9 @@ describe('topology', () => {
     const err = await verifyTopology(bus, topology).catch((e: unknown) => e);
     assert.ok(err instanceof TopologyDriftError);
     assert.deepEqual(
-      err.drift.map((d) => (d.problem === 'missing' ? `missing ${d.name}` : `${d.name} ${d.field}=${String(d.actual)}`)),
+      err.drift.map((d) =>
+        d.problem === 'missing' ? `missing ${d.name}` : `${d.name} ${d.field}=${String(d.actual)}`,
+      ),
       ['TASKS_BACKGROUND max_bytes=1024', 'missing EVENTS', 'missing TASKS_HEAVY/worker-heavy'],
     );
 
@@ -169,10 +174,10 @@ describe('topology', () => {
 
     const err = await verifyTopology(bus, topology).catch((e: unknown) => e);
     assert.ok(err instanceof TopologyDriftError);
-    assert.deepEqual(
-      err.drift.map((d) => (d.problem === 'differs' ? d.field : d.problem)).sort(),
-      ['ack_wait_ms', 'backoff_ms'],
-    );
+    assert.deepEqual(err.drift.map((d) => (d.problem === 'differs' ? d.field : d.problem)).sort(), [
+      'ack_wait_ms',
+      'backoff_ms',
+    ]);
 
     await applyTopology(bus, topology);
     await verifyTopology(bus, topology);

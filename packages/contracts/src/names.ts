@@ -22,10 +22,8 @@ export const QUERY_PREFIX = 'query';
 export const COMMAND_WILDCARD = 'cmd.>';
 export const QUERY_WILDCARD = 'query.>';
 
-export const commandSubject = (resource: string, action: string): string =>
-  `${COMMAND_PREFIX}.${resource}.${action}`;
-export const querySubject = (resource: string, action: string): string =>
-  `${QUERY_PREFIX}.${resource}.${action}`;
+export const commandSubject = (resource: string, action: string): string => `${COMMAND_PREFIX}.${resource}.${action}`;
+export const querySubject = (resource: string, action: string): string => `${QUERY_PREFIX}.${resource}.${action}`;
 
 /** Event subject: events.<resourceType>.<resourceId>.<event>. */
 export const eventSubject = (resourceType: string, resourceId: string, event: string): string =>

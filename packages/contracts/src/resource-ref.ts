@@ -6,6 +6,8 @@ export interface ResourceRef {
 }
 
 const TYPE_PATTERN = /^[a-z][a-z0-9_]*$/;
+// Ids become subject tokens (events.<type>.<id>.<event>): no dots, wildcards or white space.
+const ID_PATTERN = /^[^.*>\s]+$/;
 
 export function formatResourceRef(ref: ResourceRef): string {
   return `${ref.type}:${ref.id}`;
@@ -15,7 +17,7 @@ export function parseResourceRef(value: string): ResourceRef {
   const at = value.indexOf(':');
   const type = value.slice(0, at);
   const id = value.slice(at + 1);
-  if (at <= 0 || !TYPE_PATTERN.test(type) || id.length === 0) {
+  if (at <= 0 || !TYPE_PATTERN.test(type) || !ID_PATTERN.test(id)) {
     throw new TypeError(`Not a resource reference: "${value}" (expected "<type>:<id>")`);
   }
   return { type, id };

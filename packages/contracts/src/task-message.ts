@@ -12,7 +12,7 @@ export const taskMessageSchema = z
     queue: z.enum(QUEUES),
     executionId: z.uuid(),
     stepId: z.uuid(),
-    attempt: z.number().int().nonnegative(),
+    attempt: z.number().int().positive(),
     args: z.unknown(),
   })
   .strict();

@@ -29,7 +29,13 @@ test('G4: UNAVAILABLE is retryable', () => {
 });
 
 test('G1: client mistakes are not retryable: VALIDATION_FAILED, PAYLOAD_TOO_LARGE, NOT_FOUND, INVALID_STATE, IDEMPOTENCY_CONFLICT', () => {
-  for (const code of ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'NOT_FOUND', 'INVALID_STATE', 'IDEMPOTENCY_CONFLICT'] as const) {
+  for (const code of [
+    'VALIDATION_FAILED',
+    'PAYLOAD_TOO_LARGE',
+    'NOT_FOUND',
+    'INVALID_STATE',
+    'IDEMPOTENCY_CONFLICT',
+  ] as const) {
     assert.equal(isRetryableCode(code), false, code);
   }
 });

@@ -29,3 +29,9 @@ test('C2: parseResourceRef rejects "", ":x", "Bad:1", "x:" and other malformed r
     );
   }
 });
+
+test('C10: ids that would break an event subject (dots, wildcards, spaces) are rejected', () => {
+  for (const value of ['vm:a.b', 'vm:a>', 'vm:*', 'vm:a b']) {
+    assert.throws(() => parseResourceRef(value), /Not a resource reference/, value);
+  }
+});

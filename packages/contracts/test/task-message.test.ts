@@ -63,3 +63,7 @@ test('G2: missing or mistyped fields are rejected', () => {
 test('G5: a newer message version still parses (workers decide what to do with it)', () => {
   assert.equal(taskMessageSchema.safeParse({ ...valid(), v: 2 }).success, true);
 });
+
+test('C7: attempts are 1-based: attempt 0 is rejected', () => {
+  assert.equal(taskMessageSchema.safeParse({ ...valid(), attempt: 0 }).success, false);
+});

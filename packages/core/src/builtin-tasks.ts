@@ -11,8 +11,9 @@ export const BUILTIN_TASKS = {
 
 const transitionArgs = z.object({
   transition: z.string().refine(isTransitionName, 'unknown transition'),
-  action: z.string().optional(),
-  actionDetails: z.record(z.string(), z.json()).optional(),
+  // null means "not given", as in Waldur's StateTransitionTask.
+  action: z.string().nullish(),
+  actionDetails: z.record(z.string(), z.json()).nullish(),
 });
 
 /** Applies a named transition and, when given, the action fields (Waldur's StateTransitionTask). */
@@ -23,8 +24,8 @@ export const transitionTask = defineTask({
   async run(_ctx, args) {
     return done({
       transition: args.transition,
-      ...(args.action === undefined ? {} : { action: args.action }),
-      ...(args.actionDetails === undefined ? {} : { actionDetails: args.actionDetails }),
+      ...(args.action == null ? {} : { action: args.action }),
+      ...(args.actionDetails == null ? {} : { actionDetails: args.actionDetails }),
     });
   },
 });

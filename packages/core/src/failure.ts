@@ -6,9 +6,13 @@ import type { TaskDefinition } from './task.ts';
 export function describeFailure(error: unknown): FailureInfo {
   if (error instanceof Error) {
     const message = error instanceof TaskError && error.userMessage ? error.userMessage : error.message;
-    return { message: message || error.name, traceback: error.stack ?? `${error.name}: ${error.message}`, errorName: error.name };
+    return {
+      message: message || error.name,
+      traceback: error.stack ?? `${error.name}: ${error.message}`,
+      errorName: error.name,
+    };
   }
-  const text = typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+  const text = typeof error === 'string' ? error : safeStringify(error);
   return { message: text, traceback: text, errorName: 'NonError' };
 }
 
@@ -29,7 +33,21 @@ export function decideOnError(task: TaskDefinition<unknown, unknown>, attempt: n
 export type PollDecision = { kind: 'repoll'; delayMs: number } | { kind: 'fail'; failure: FailureInfo };
 
 /** `pollCount` is the number of polls done including the one that just asked for another. */
-export function decideOnPoll(task: TaskDefinition<unknown, unknown>, pollCount: number, afterMs?: number): PollDecision {
-  if (pollCount >= task.maxPolls) return { kind: 'fail', failure: describeFailure(new PollLimitError(task.name, pollCount)) };
+export function decideOnPoll(
+  task: TaskDefinition<unknown, unknown>,
+  pollCount: number,
+  afterMs?: number,
+): PollDecision {
+  if (pollCount >= task.maxPolls)
+    return { kind: 'fail', failure: describeFailure(new PollLimitError(task.name, pollCount)) };
   return { kind: 'repoll', delayMs: afterMs ?? task.pollIntervalMs };
+}
+
+/** Thrown non-errors can be anything (a BigInt, a cycle): describing them must never throw. */
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }

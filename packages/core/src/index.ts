@@ -39,4 +39,11 @@ export { describeFailure, isRetryable, decideOnError, decideOnPoll } from './fai
 export type { ErrorDecision, PollDecision } from './failure.ts';
 export { defineExecutor, preApply, buildPlan, ExecutorRegistry } from './executor.ts';
 export type { ExecutorDefinition, ExecutorKind, ExecutorInput, PreApply } from './executor.ts';
-export { BUILTIN_TASKS, builtinTasks, transitionTask, setOkTask, setErredTask, deleteResourceTask } from './builtin-tasks.ts';
+export {
+  BUILTIN_TASKS,
+  builtinTasks,
+  transitionTask,
+  setOkTask,
+  setErredTask,
+  deleteResourceTask,
+} from './builtin-tasks.ts';

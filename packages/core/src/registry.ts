@@ -6,12 +6,19 @@ export class TaskRegistry<S = unknown> {
   readonly #tasks = new Map<string, TaskDefinition<unknown, S>>();
 
   /** Registers function-style definitions and task classes alike. */
-  register(...tasks: Array<TaskDefinition<unknown, S> | TaskDefinition<unknown, unknown> | TaskClass<unknown, S>>): this {
-    for (const entry of tasks) {
-      const definition = (typeof entry === 'function' ? taskFromClass(entry) : entry) as TaskDefinition<unknown, S>;
-      if (this.#tasks.has(definition.name)) throw new TypeError(`Task ${definition.name} is already registered`);
-      this.#tasks.set(definition.name, definition);
+  register(
+    ...tasks: Array<TaskDefinition<unknown, S> | TaskDefinition<unknown, unknown> | TaskClass<unknown, S>>
+  ): this {
+    const definitions = tasks.map(
+      (entry) => (typeof entry === 'function' ? taskFromClass(entry) : entry) as TaskDefinition<unknown, S>,
+    );
+    // Check the whole batch first, so a duplicate registers nothing at all.
+    const seen = new Set<string>();
+    for (const { name } of definitions) {
+      if (this.#tasks.has(name) || seen.has(name)) throw new TypeError(`Task ${name} is already registered`);
+      seen.add(name);
     }
+    for (const definition of definitions) this.#tasks.set(definition.name, definition);
     return this;
   }
 

@@ -23,5 +23,6 @@ export const NO_RETRY: RetryPolicy = { ...DEFAULT_RETRY, maxAttempts: 1 };
 export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
   const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.multiplier ** Math.max(0, attempt - 1));
   const spread = base * policy.jitter;
-  return Math.max(0, Math.round(base - spread + random() * 2 * spread));
+  // Jitter spreads retries out, but never past the policy's ceiling.
+  return Math.min(policy.maxDelayMs, Math.max(0, Math.round(base - spread + random() * 2 * spread)));
 }

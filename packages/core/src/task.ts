@@ -73,6 +73,11 @@ export interface TaskDefinition<A = unknown, S = unknown> {
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 5000;
+
+/** Drops keys whose value is undefined, so they keep their defaults when spread over them. */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}
 const DEFAULT_MAX_POLLS = 1200;
 
 function buildDefinition<A, S>(
@@ -85,7 +90,7 @@ function buildDefinition<A, S>(
     name: options.name,
     version: options.version ?? 1,
     queue: options.queue ?? 'regular',
-    retry: { ...DEFAULT_RETRY, ...options.retry },
+    retry: { ...DEFAULT_RETRY, ...definedOnly(options.retry ?? {}) },
     timeoutMs: options.timeoutMs,
     startDelayMs: options.startDelayMs ?? 0,
     pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,

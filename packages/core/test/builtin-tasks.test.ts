@@ -166,7 +166,16 @@ test('C4/[20]: transition rejects an unknown transition name through its args pa
 });
 
 test('C4: every known transition name is accepted by the args parser', () => {
-  for (const transition of ['begin_creating', 'begin_updating', 'begin_deleting', 'schedule_updating', 'schedule_deleting', 'set_ok', 'set_erred', 'recover']) {
+  for (const transition of [
+    'begin_creating',
+    'begin_updating',
+    'begin_deleting',
+    'schedule_updating',
+    'schedule_deleting',
+    'set_ok',
+    'set_erred',
+    'recover',
+  ]) {
     assert.deepEqual(transitionTask.parseArgs({ transition }), { transition });
   }
 });
@@ -176,4 +185,10 @@ test('B5/[9]: delete_resource asks for the row to be deleted', async () => {
   assert.ok(outcome);
   assert.equal(outcome.kind, 'done');
   assert.deepEqual(outcome.patch, { delete: true });
+});
+
+test('C4/[20]: transition treats null action fields as not given', async () => {
+  const outcome = await runTask(transitionTask, { transition: 'begin_updating', action: null, actionDetails: null });
+  assert.ok(outcome);
+  assert.deepEqual(outcome.patch, { transition: 'begin_updating' });
 });

@@ -20,13 +20,38 @@ import {
 
 test('G1: each JetcelError subclass carries its stable code, its own name and a clear message', () => {
   const cases: Array<[JetcelError, string, string, string]> = [
-    [new ValidationError('name is required', { field: 'name' }), 'VALIDATION_FAILED', 'ValidationError', 'name is required'],
-    [new PayloadTooLargeError(300_000, 262_144), 'PAYLOAD_TOO_LARGE', 'PayloadTooLargeError', 'Payload of 300000 bytes exceeds the limit of 262144 bytes'],
+    [
+      new ValidationError('name is required', { field: 'name' }),
+      'VALIDATION_FAILED',
+      'ValidationError',
+      'name is required',
+    ],
+    [
+      new PayloadTooLargeError(300_000, 262_144),
+      'PAYLOAD_TOO_LARGE',
+      'PayloadTooLargeError',
+      'Payload of 300000 bytes exceeds the limit of 262144 bytes',
+    ],
     [new NotFoundError('Resource', 'vm:1'), 'NOT_FOUND', 'NotFoundError', 'Resource vm:1 was not found'],
-    [new UnknownSubjectError('cmd.nope.x'), 'UNKNOWN_SUBJECT', 'UnknownSubjectError', 'No handler for subject cmd.nope.x'],
+    [
+      new UnknownSubjectError('cmd.nope.x'),
+      'UNKNOWN_SUBJECT',
+      'UnknownSubjectError',
+      'No handler for subject cmd.nope.x',
+    ],
     [new InvalidStateError('it is CREATING'), 'INVALID_STATE', 'InvalidStateError', 'it is CREATING'],
-    [new IllegalTransitionError('recover', 'OK'), 'INVALID_STATE', 'IllegalTransitionError', 'Cannot apply transition recover to a resource in state OK'],
-    [new IdempotencyConflictError('k-1'), 'IDEMPOTENCY_CONFLICT', 'IdempotencyConflictError', 'Idempotency-Key "k-1" was already used for a different request'],
+    [
+      new IllegalTransitionError('recover', 'OK'),
+      'INVALID_STATE',
+      'IllegalTransitionError',
+      'Cannot apply transition recover to a resource in state OK',
+    ],
+    [
+      new IdempotencyConflictError('k-1'),
+      'IDEMPOTENCY_CONFLICT',
+      'IdempotencyConflictError',
+      'Idempotency-Key "k-1" was already used for a different request',
+    ],
     [new UnavailableError('database is down'), 'UNAVAILABLE', 'UnavailableError', 'database is down'],
   ];
   for (const [error, code, name, message] of cases) {

@@ -172,14 +172,14 @@ test('B1/B4: buildPlan adds the default handlers: set_ok on success, set_erred o
   assert.equal(PLAN_VERSION, 1);
 });
 
-test('B5/[9]: a delete executor\'s default success handler is jetcel.delete_resource', () => {
+test("B5/[9]: a delete executor's default success handler is jetcel.delete_resource", () => {
   const plan = buildPlan(executor('delete'), input('OK'));
   assert.deepEqual(plan.onSuccess, { task: BUILTIN_TASKS.deleteResource });
   assert.equal(plan.onSuccess.task, 'jetcel.delete_resource');
   assert.deepEqual(plan.onFailure, { task: 'jetcel.set_erred' });
 });
 
-test('B1: buildPlan uses the executor\'s own steps and handlers, built from the input', () => {
+test("B1: buildPlan uses the executor's own steps and handlers, built from the input", () => {
   const seen: unknown[] = [];
   const custom = executor('create', {
     steps: (given) => {
@@ -231,7 +231,7 @@ test('C3: a heavy executor keeps the queue a step or handler names itself', () =
   assert.deepEqual(plan.onFailure, { task: 'vm.compensate', queue: 'regular' });
 });
 
-test('C3: a non-heavy executor sets no queue (each task\'s own queue applies)', () => {
+test("C3: a non-heavy executor sets no queue (each task's own queue applies)", () => {
   const plan = buildPlan(executor('update', { heavy: false }), input('OK'));
   for (const call of [...plan.steps, plan.onSuccess, plan.onFailure]) assert.equal('queue' in call, false, call.task);
 });

@@ -55,7 +55,11 @@ test('B1: after each main step succeeds the next one is queued, with its positio
   const first = continueAfterSuccess(chain, 'main', 0);
   assert.deepEqual(first, { kind: 'queue_step', position: 1, call: { task: 'vm.create_backend' } });
   assert.ok(first.kind === 'queue_step' && first.call === chain.steps[1]);
-  assert.deepEqual(continueAfterSuccess(chain, 'main', 1), { kind: 'queue_step', position: 2, call: { task: 'vm.poll' } });
+  assert.deepEqual(continueAfterSuccess(chain, 'main', 1), {
+    kind: 'queue_step',
+    position: 2,
+    call: { task: 'vm.poll' },
+  });
 });
 
 test('B1: after the last main step the success handler is queued', () => {
@@ -75,7 +79,11 @@ test('B1: the failure handler succeeding finishes the execution as failed', () =
 test('B1/[3]: a main step failing queues the failure handler, whatever its position', () => {
   for (const position of [0, 1, 2]) {
     const next = continueAfterFailure(chain, 'main', position);
-    assert.deepEqual(next, { kind: 'queue_handler', role: 'failure', call: { task: 'jetcel.set_erred' } }, `position ${position}`);
+    assert.deepEqual(
+      next,
+      { kind: 'queue_handler', role: 'failure', call: { task: 'jetcel.set_erred' } },
+      `position ${position}`,
+    );
     assert.ok(next.kind === 'queue_handler' && next.call === chain.onFailure);
   }
 });

@@ -30,7 +30,10 @@ export const runAsRelay = <T>(fn: () => Promise<T>): Promise<T> => relayContext.
 
 /** Calls the listeners after the root transaction's COMMIT; never throws into the committer (P15). */
 class CommitSubscriber implements EventSubscriber {
-  constructor(private readonly listeners: Set<CommitListener>, private readonly logger: Logger) {}
+  constructor(
+    private readonly listeners: Set<CommitListener>,
+    private readonly logger: Logger,
+  ) {}
   afterTransactionCommit(_args: TransactionEventArgs): void {
     if (relayContext.getStore()) return;
     faultPoint(FAULT_POINTS.afterCommitBeforePublish);

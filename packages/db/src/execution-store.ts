@@ -7,11 +7,27 @@ import { sql } from './sql.ts';
 export class ExecutionStore {
   constructor(private readonly em: EntityManager) {}
 
-  async create(input: { id: string; executor: string; resourceType: string; resourceId: string; plan: Plan; params: JsonObject; actor: string | null }): Promise<void> {
+  async create(input: {
+    id: string;
+    executor: string;
+    resourceType: string;
+    resourceId: string;
+    plan: Plan;
+    params: JsonObject;
+    actor: string | null;
+  }): Promise<void> {
     await sql(
       this.em,
       'insert into jetcel_execution (id, executor, resource_type, resource_id, plan, params, actor) values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)',
-      [input.id, input.executor, input.resourceType, input.resourceId, JSON.stringify(input.plan), JSON.stringify(input.params), input.actor],
+      [
+        input.id,
+        input.executor,
+        input.resourceType,
+        input.resourceId,
+        JSON.stringify(input.plan),
+        JSON.stringify(input.params),
+        input.actor,
+      ],
     );
   }
 
@@ -20,25 +36,51 @@ export class ExecutionStore {
     return rows[0] ? toExecutionRecord(rows[0]) : null;
   }
 
-  async list(filter: { resourceType?: string; resourceId?: string; status?: ExecutionStatus; limit?: number }): Promise<ExecutionRecord[]> {
+  async list(filter: {
+    resourceType?: string;
+    resourceId?: string;
+    status?: ExecutionStatus;
+    limit?: number;
+  }): Promise<ExecutionRecord[]> {
     const clauses: string[] = [];
     const params: unknown[] = [];
-    if (filter.resourceType) { clauses.push('resource_type = ?'); params.push(filter.resourceType); }
-    if (filter.resourceId) { clauses.push('resource_id = ?'); params.push(filter.resourceId); }
-    if (filter.status) { clauses.push('status = ?'); params.push(filter.status); }
+    if (filter.resourceType) {
+      clauses.push('resource_type = ?');
+      params.push(filter.resourceType);
+    }
+    if (filter.resourceId) {
+      clauses.push('resource_id = ?');
+      params.push(filter.resourceId);
+    }
+    if (filter.status) {
+      clauses.push('status = ?');
+      params.push(filter.status);
+    }
     params.push(filter.limit ?? 50);
     const where = clauses.length ? `where ${clauses.join(' and ')}` : '';
-    const rows = await sql(this.em, `select * from jetcel_execution ${where} order by created_at desc, id limit ?`, params);
+    const rows = await sql(
+      this.em,
+      `select * from jetcel_execution ${where} order by created_at desc, id limit ?`,
+      params,
+    );
     return rows.map(toExecutionRecord);
   }
 
   async steps(executionId: string): Promise<StepRecord[]> {
-    const rows = await sql(this.em, "select * from jetcel_step where execution_id = ? order by queued_at, case role when 'main' then 0 else 1 end, position", [executionId]);
+    const rows = await sql(
+      this.em,
+      "select * from jetcel_step where execution_id = ? order by queued_at, case role when 'main' then 0 else 1 end, position",
+      [executionId],
+    );
     return rows.map(toStepRecord);
   }
 
   /** Ends a live execution; a second finisher (or a finished one) changes nothing and gets false. */
-  async finish(id: string, status: Exclude<ExecutionStatus, 'running' | 'cancel_requested'>, failure?: FailureInfo): Promise<boolean> {
+  async finish(
+    id: string,
+    status: Exclude<ExecutionStatus, 'running' | 'cancel_requested'>,
+    failure?: FailureInfo,
+  ): Promise<boolean> {
     const rows = await sql(
       this.em,
       `update jetcel_execution set status = ?, finished_at = now(), updated_at = now(),
@@ -51,6 +93,10 @@ export class ExecutionStore {
 
   /** Records the failure that sent the execution to its failure handler. */
   async recordFailure(id: string, failure: FailureInfo): Promise<void> {
-    await sql(this.em, 'update jetcel_execution set error_message = ?, error_traceback = ?, updated_at = now() where id = ?', [failure.message, failure.traceback, id]);
+    await sql(
+      this.em,
+      'update jetcel_execution set error_message = ?, error_traceback = ?, updated_at = now() where id = ?',
+      [failure.message, failure.traceback, id],
+    );
   }
 }

@@ -19,13 +19,21 @@ export class IdempotencyStore {
       [subject, key, requestHash],
     );
     if (inserted.length === 1) return { kind: 'new' };
-    const rows = await sql<{ request_hash: string; reply: string }>(this.em, 'select request_hash, reply from jetcel_idempotency_key where subject = ? and key = ?', [subject, key]);
+    const rows = await sql<{ request_hash: string; reply: string }>(
+      this.em,
+      'select request_hash, reply from jetcel_idempotency_key where subject = ? and key = ?',
+      [subject, key],
+    );
     const row = rows[0];
     if (!row) return { kind: 'new' };
     return row.request_hash === requestHash ? { kind: 'replay', reply: row.reply } : { kind: 'conflict' };
   }
 
   async complete(subject: string, key: string, reply: string): Promise<void> {
-    await sql(this.em, 'update jetcel_idempotency_key set reply = ? where subject = ? and key = ?', [reply, subject, key]);
+    await sql(this.em, 'update jetcel_idempotency_key set reply = ? where subject = ? and key = ?', [
+      reply,
+      subject,
+      key,
+    ]);
   }
 }

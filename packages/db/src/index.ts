@@ -13,10 +13,5 @@ export { faultPoint, FAULT_POINTS } from './faults.ts';
 export type { FaultPoint } from './faults.ts';
 export { migrateUp, migrateDown, pendingMigrations, ensureDatabase, FRAMEWORK_MIGRATIONS } from './migrate.ts';
 export type { SqlMigration, MigrationSet } from './migrate.ts';
-export {
-  defineResourceEntity,
-  defineRecordEntity,
-  EXECUTION_STATUSES,
-  STEP_STATUSES,
-} from './entities/index.ts';
+export { defineResourceEntity, defineRecordEntity, EXECUTION_STATUSES, STEP_STATUSES } from './entities/index.ts';
 export type { ExecutionStatus, StepStatus } from './entities/index.ts';

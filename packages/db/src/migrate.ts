@@ -80,7 +80,12 @@ export async function pendingMigrations(url: string, sets: MigrationSet[]): Prom
 
 /** Creates the database named in the URL when it does not exist yet. */
 export async function ensureDatabase(url: string): Promise<void> {
-  const orm = await MikroORM.init({ clientUrl: url, entities: [], discovery: { warnWhenNoEntities: false }, connect: false });
+  const orm = await MikroORM.init({
+    clientUrl: url,
+    entities: [],
+    discovery: { warnWhenNoEntities: false },
+    connect: false,
+  });
   try {
     await orm.schema.ensureDatabase();
   } finally {

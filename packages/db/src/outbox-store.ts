@@ -28,7 +28,13 @@ export class OutboxStore {
 
   add(input: OutboxRowInput): string {
     const id = input.id ?? randomUUID();
-    this.#pending.push({ id, subject: input.subject, payload: input.payload, headers: input.headers ?? {}, notBefore: input.notBefore ?? null });
+    this.#pending.push({
+      id,
+      subject: input.subject,
+      payload: input.payload,
+      headers: input.headers ?? {},
+      notBefore: input.notBefore ?? null,
+    });
     return id;
   }
 
@@ -40,7 +46,17 @@ export class OutboxStore {
     if (this.#pending.length === 0) return;
     const rows = this.#pending.splice(0);
     const placeholders = rows.map(() => '(?, ?, ?, ?::jsonb, coalesce(?::timestamptz, now()))').join(', ');
-    const params = rows.flatMap((row) => [row.id, row.subject, row.payload, JSON.stringify(row.headers), row.notBefore?.toISOString() ?? null]);
-    await sql(this.em, `insert into jetcel_outbox (id, subject, payload, headers, not_before) values ${placeholders}`, params);
+    const params = rows.flatMap((row) => [
+      row.id,
+      row.subject,
+      row.payload,
+      JSON.stringify(row.headers),
+      row.notBefore?.toISOString() ?? null,
+    ]);
+    await sql(
+      this.em,
+      `insert into jetcel_outbox (id, subject, payload, headers, not_before) values ${placeholders}`,
+      params,
+    );
   }
 }

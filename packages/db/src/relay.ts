@@ -37,7 +37,10 @@ export class OutboxRelay {
   #published = 0;
   #failed = 0;
 
-  constructor(private readonly db: Db, private readonly options: RelayOptions) {}
+  constructor(
+    private readonly db: Db,
+    private readonly options: RelayOptions,
+  ) {}
 
   start(): void {
     const sweepMs = this.options.sweepMs ?? 1000;
@@ -92,7 +95,9 @@ export class OutboxRelay {
   private async reconcile(): Promise<void> {
     const onRequeued = this.options.onRequeuedSteps;
     if (!onRequeued) return;
-    const steps = await this.db.transaction((tx) => tx.steps.requeueExpiredClaims(this.options.claimGraceMs ?? 5000, 100));
+    const steps = await this.db.transaction((tx) =>
+      tx.steps.requeueExpiredClaims(this.options.claimGraceMs ?? 5000, 100),
+    );
     if (steps.length > 0) {
       this.options.logger.warn('re-queued steps whose claim expired', { steps: steps.map((step) => step.id) });
       await onRequeued(steps.map((step) => step.id));
@@ -109,7 +114,9 @@ export class OutboxRelay {
       const published = rows.filter((_, index) => results[index]?.status === 'fulfilled').map((row) => row.id);
       const failed = rows
         .map((row, index) => ({ row, result: results[index] }))
-        .filter((entry): entry is { row: OutboxRow; result: PromiseRejectedResult } => entry.result?.status === 'rejected');
+        .filter(
+          (entry): entry is { row: OutboxRow; result: PromiseRejectedResult } => entry.result?.status === 'rejected',
+        );
       await this.markPublished(published);
       for (const { row, result } of failed) await this.markFailed(row, result.reason);
       this.#published += published.length;
@@ -144,15 +151,31 @@ export class OutboxRelay {
 
   private async markPublished(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.run((em) => sql(em, `update jetcel_outbox set published_at = now(), lease_until = null where id in (${ids.map(() => '?').join(', ')})`, ids));
+    await this.db.run((em) =>
+      sql(
+        em,
+        `update jetcel_outbox set published_at = now(), lease_until = null where id in (${ids.map(() => '?').join(', ')})`,
+        ids,
+      ),
+    );
   }
 
   /** A refused publish (stream full, broker down) stays unpublished and is retried with backoff. */
   private async markFailed(row: OutboxRow, reason: unknown): Promise<void> {
     const delayMs = Math.min(30_000, 250 * 2 ** Math.min(row.attempts, 7));
-    this.options.logger.warn('outbox publish failed; will retry', { id: row.id, subject: row.subject, attempts: row.attempts, delayMs, error: String(reason) });
+    this.options.logger.warn('outbox publish failed; will retry', {
+      id: row.id,
+      subject: row.subject,
+      attempts: row.attempts,
+      delayMs,
+      error: String(reason),
+    });
     await this.db.run((em) =>
-      sql(em, "update jetcel_outbox set lease_until = now() + (? * interval '1 millisecond'), last_error = ? where id = ?", [delayMs, String(reason).slice(0, 2000), row.id]),
+      sql(
+        em,
+        "update jetcel_outbox set lease_until = now() + (? * interval '1 millisecond'), last_error = ? where id = ?",
+        [delayMs, String(reason).slice(0, 2000), row.id],
+      ),
     );
   }
 

@@ -37,21 +37,37 @@ export class ResourceStore {
 
   async get(type: string, id: string, options: { forUpdate?: boolean } = {}): Promise<ResourceSnapshot | null> {
     const table = this.table(type);
-    const rows = await sql(this.em, `select * from ?? where id = ?${options.forUpdate ? ' for update' : ''}`, [table.tableName, id]);
+    const rows = await sql(this.em, `select * from ?? where id = ?${options.forUpdate ? ' for update' : ''}`, [
+      table.tableName,
+      id,
+    ]);
     const row = rows[0];
     return row ? toSnapshot(table, row) : null;
   }
 
-  async list(type: string, options: { state?: string; limit?: number; offset?: number } = {}): Promise<ResourceSnapshot[]> {
+  async list(
+    type: string,
+    options: { state?: string; limit?: number; offset?: number } = {},
+  ): Promise<ResourceSnapshot[]> {
     const table = this.table(type);
     const where = options.state ? 'where state = ?' : '';
-    const params: unknown[] = [table.tableName, ...(options.state ? [options.state] : []), options.limit ?? 100, options.offset ?? 0];
+    const params: unknown[] = [
+      table.tableName,
+      ...(options.state ? [options.state] : []),
+      options.limit ?? 100,
+      options.offset ?? 0,
+    ];
     const rows = await sql(this.em, `select * from ?? ${where} order by created_at desc, id limit ? offset ?`, params);
     return rows.map((row) => toSnapshot(table, row));
   }
 
   /** Inserts a new resource in CREATION_SCHEDULED and writes its first event. */
-  async insert(type: string, fields: Record<string, Json>, context: WriteContext, id: string = randomUUID()): Promise<ResourceSnapshot> {
+  async insert(
+    type: string,
+    fields: Record<string, Json>,
+    context: WriteContext,
+    id: string = randomUUID(),
+  ): Promise<ResourceSnapshot> {
     const table = this.table(type);
     await this.em.insert(table.entityName, { id, ...fields });
     const snapshot = await this.get(type, id);
@@ -64,10 +80,18 @@ export class ResourceStore {
    * Applies a patch with a compare-and-set on the version the caller read, writing one event per
    * state transition. Returns the new snapshot, or null when the patch deleted the row.
    */
-  async applyPatch(current: ResourceSnapshot, patch: ResourcePatch, context: WriteContext): Promise<ResourceSnapshot | null> {
+  async applyPatch(
+    current: ResourceSnapshot,
+    patch: ResourcePatch,
+    context: WriteContext,
+  ): Promise<ResourceSnapshot | null> {
     const table = this.table(current.type);
     if (patch.delete) {
-      const deleted = await sql(this.em, 'delete from ?? where id = ? and version = ? returning id', [table.tableName, current.id, current.version]);
+      const deleted = await sql(this.em, 'delete from ?? where id = ? and version = ? returning id', [
+        table.tableName,
+        current.id,
+        current.version,
+      ]);
       if (deleted.length === 0) throw new ConcurrentUpdateError(current.type, current.id);
       this.writeEvent({ ...current, version: current.version + 1 }, EVENT_NAMES.deleted, current.state, null, context);
       return null;
@@ -88,12 +112,17 @@ export class ResourceStore {
     const values: unknown[] = [table.tableName];
     for (const [property, value] of Object.entries(changes)) {
       const column = table.columns.get(property);
-      if (!column || property === 'id' || property === 'version') throw new TypeError(`Unknown ${current.type} property ${property}`);
+      if (!column || property === 'id' || property === 'version')
+        throw new TypeError(`Unknown ${current.type} property ${property}`);
       assignments.push(`${quoteIdent(column)} = ?`);
       values.push(value);
     }
     values.push(current.id, current.version);
-    const rows = await sql(this.em, `update ?? set ${assignments.join(', ')} where id = ? and version = ? returning *`, values);
+    const rows = await sql(
+      this.em,
+      `update ?? set ${assignments.join(', ')} where id = ? and version = ? returning *`,
+      values,
+    );
     const row = rows[0];
     if (!row) throw new ConcurrentUpdateError(current.type, current.id);
     const next = toSnapshot(table, row);
@@ -101,7 +130,13 @@ export class ResourceStore {
     return next;
   }
 
-  private writeEvent(resource: ResourceSnapshot, event: string, from: string | null, to: string | null, context: WriteContext): void {
+  private writeEvent(
+    resource: ResourceSnapshot,
+    event: string,
+    from: string | null,
+    to: string | null,
+    context: WriteContext,
+  ): void {
     const eventId = randomUUID();
     const body: ResourceEvent = {
       v: EVENT_VERSION,
@@ -116,7 +151,11 @@ export class ResourceStore {
       at: new Date().toISOString(),
       ...(to === 'ERRED' && resource.errorMessage ? { error: resource.errorMessage } : {}),
     };
-    this.outbox.add({ id: eventId, subject: eventSubject(resource.type, resource.id, event), payload: JSON.stringify(body) });
+    this.outbox.add({
+      id: eventId,
+      subject: eventSubject(resource.type, resource.id, event),
+      payload: JSON.stringify(body),
+    });
   }
 }
 
@@ -127,7 +166,8 @@ function quoteIdent(name: string): string {
 function toSnapshot(table: ResourceTable, row: Record<string, unknown>): ResourceSnapshot {
   const column = (property: string): unknown => row[table.columns.get(property) ?? property];
   const state = String(column('state'));
-  if (!isResourceState(state)) throw new TypeError(`Row ${table.type}:${String(column('id'))} has unknown state ${state}`);
+  if (!isResourceState(state))
+    throw new TypeError(`Row ${table.type}:${String(column('id'))} has unknown state ${state}`);
   const fields: Record<string, Json> = {};
   for (const property of table.domainProperties) fields[property] = toJson(column(property));
   return {

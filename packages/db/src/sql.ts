@@ -1,6 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /** Runs one SQL statement with `?` bindings inside the entity manager's current transaction. */
-export async function sql<T = Record<string, unknown>>(em: EntityManager, text: string, params: unknown[] = []): Promise<T[]> {
+export async function sql<T = Record<string, unknown>>(
+  em: EntityManager,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   return em.execute<T[]>(text, params, 'all');
 }

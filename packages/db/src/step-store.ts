@@ -61,7 +61,10 @@ export class StepStore {
    * Claims a step before any side effect (compare-and-set with a fresh token). A queued step that
    * is due, or a running one whose claim expired (a takeover), is claimed; anything else says why not.
    */
-  async claim(stepId: string, input: { token: string; worker: string; ttlMs: number; skewMs?: number }): Promise<ClaimResult> {
+  async claim(
+    stepId: string,
+    input: { token: string; worker: string; ttlMs: number; skewMs?: number },
+  ): Promise<ClaimResult> {
     const rows = await sql(
       this.em,
       `select s.status, s.claimed_until, s.not_before, s.claimed_until < now() as expired,
@@ -74,7 +77,8 @@ export class StepStore {
     const status = String(current.status);
     const executionStatus = current.execution_status as ExecutionStatus;
     if (status !== 'queued' && status !== 'running') return { kind: 'finished', status };
-    if (status === 'running' && !current.expired) return { kind: 'live_claim', claimedUntil: toDate(current.claimed_until) };
+    if (status === 'running' && !current.expired)
+      return { kind: 'live_claim', claimedUntil: toDate(current.claimed_until) };
     if (executionStatus !== 'running') return { kind: 'execution_inactive', status: executionStatus };
     if (status === 'queued' && !current.due) return { kind: 'not_due', notBefore: toDate(current.not_before) };
     const claimed = await sql(
@@ -84,18 +88,35 @@ export class StepStore {
        where id = ? returning *`,
       [input.token, input.ttlMs, input.worker, stepId],
     );
-    const executions = await sql(this.em, 'select e.* from jetcel_execution e join jetcel_step s on s.execution_id = e.id where s.id = ?', [stepId]);
+    const executions = await sql(
+      this.em,
+      'select e.* from jetcel_execution e join jetcel_step s on s.execution_id = e.id where s.id = ?',
+      [stepId],
+    );
     const [step, execution] = [claimed[0], executions[0]];
     if (!step || !execution) return { kind: 'unknown_step' };
-    return { kind: 'claimed', step: toStepRecord(step), execution: toExecutionRecord(execution), takeover: status === 'running' };
+    return {
+      kind: 'claimed',
+      step: toStepRecord(step),
+      execution: toExecutionRecord(execution),
+      takeover: status === 'running',
+    };
   }
 
   async markPrepared(stepId: string, token: string): Promise<void> {
-    await this.guarded(stepId, token, 'update jetcel_step set prepared = true where id = ? and claim_token = ? and status = \'running\' returning id');
+    await this.guarded(
+      stepId,
+      token,
+      "update jetcel_step set prepared = true where id = ? and claim_token = ? and status = 'running' returning id",
+    );
   }
 
   /** Extends a live claim; answers whether the claim still holds and how its execution stands. */
-  async extend(stepId: string, token: string, ttlMs: number): Promise<{ held: boolean; executionStatus: ExecutionStatus | null }> {
+  async extend(
+    stepId: string,
+    token: string,
+    ttlMs: number,
+  ): Promise<{ held: boolean; executionStatus: ExecutionStatus | null }> {
     const rows = await sql(
       this.em,
       `update jetcel_step s set claimed_until = now() + (? * interval '1 millisecond')
@@ -104,30 +125,51 @@ export class StepStore {
       [ttlMs, stepId, token],
     );
     const row = rows[0];
-    return row ? { held: true, executionStatus: row.execution_status as ExecutionStatus } : { held: false, executionStatus: null };
+    return row
+      ? { held: true, executionStatus: row.execution_status as ExecutionStatus }
+      : { held: false, executionStatus: null };
   }
 
   /** Records the step's final result, guarded by the claim token (a stale holder fails here). */
-  async complete(stepId: string, token: string, outcome: { status: 'succeeded' | 'failed'; result?: Json; failure?: FailureInfo }): Promise<void> {
+  async complete(
+    stepId: string,
+    token: string,
+    outcome: { status: 'succeeded' | 'failed'; result?: Json; failure?: FailureInfo },
+  ): Promise<void> {
     await this.guarded(
       stepId,
       token,
       `update jetcel_step set status = ?, finished_at = now(), claim_token = null, claimed_until = null,
          result = ?::jsonb, error_message = ?, error_traceback = ?
        where id = ? and claim_token = ? and status = 'running' returning id`,
-      [outcome.status, outcome.result === undefined ? null : JSON.stringify(outcome.result), outcome.failure?.message ?? '', outcome.failure?.traceback ?? ''],
+      [
+        outcome.status,
+        outcome.result === undefined ? null : JSON.stringify(outcome.result),
+        outcome.failure?.message ?? '',
+        outcome.failure?.traceback ?? '',
+      ],
     );
   }
 
   /** Puts the step back in the queue for a later poll or retry; the caller writes the outbox timer. */
-  async requeue(stepId: string, token: string, input: { notBefore: Date; attempt: boolean; poll: boolean; failure?: FailureInfo }): Promise<void> {
+  async requeue(
+    stepId: string,
+    token: string,
+    input: { notBefore: Date; attempt: boolean; poll: boolean; failure?: FailureInfo },
+  ): Promise<void> {
     await this.guarded(
       stepId,
       token,
       `update jetcel_step set status = 'queued', claim_token = null, claimed_until = null, not_before = ?,
          attempts = attempts + ?, polls = polls + ?, error_message = ?, error_traceback = ?
        where id = ? and claim_token = ? and status = 'running' returning id`,
-      [input.notBefore.toISOString(), input.attempt ? 1 : 0, input.poll ? 1 : 0, input.failure?.message ?? '', input.failure?.traceback ?? ''],
+      [
+        input.notBefore.toISOString(),
+        input.attempt ? 1 : 0,
+        input.poll ? 1 : 0,
+        input.failure?.message ?? '',
+        input.failure?.traceback ?? '',
+      ],
     );
   }
 

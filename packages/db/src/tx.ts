@@ -39,10 +39,10 @@ export class Tx {
 
   async recordInsert(tableName: string, row: Record<string, unknown>): Promise<void> {
     const columns = Object.keys(row);
-    await sql(this.em, `insert into ?? (${columns.map(() => '??').join(', ')}) values (${columns.map(() => '?').join(', ')}) on conflict do nothing`, [
-      tableName,
-      ...columns,
-      ...Object.values(row),
-    ]);
+    await sql(
+      this.em,
+      `insert into ?? (${columns.map(() => '??').join(', ')}) values (${columns.map(() => '?').join(', ')}) on conflict do nothing`,
+      [tableName, ...columns, ...Object.values(row)],
+    );
   }
 }

@@ -13,19 +13,46 @@ after(async () => {
   await env.close();
 });
 
-const plan: Plan = { v: 1, executor: 'test', steps: [{ task: 'noop' }], onSuccess: { task: 'jetcel.set_ok' }, onFailure: { task: 'jetcel.set_erred' } };
+const plan: Plan = {
+  v: 1,
+  executor: 'test',
+  steps: [{ task: 'noop' }],
+  onSuccess: { task: 'jetcel.set_ok' },
+  onFailure: { task: 'jetcel.set_erred' },
+};
 
 async function newStep(): Promise<string> {
   const executionId = randomUUID();
   const stepId = randomUUID();
   await env.db.transaction(async (tx) => {
-    await tx.executions.create({ id: executionId, executor: 'test', resourceType: 'widget', resourceId: randomUUID(), plan, params: {}, actor: null });
-    await tx.steps.insert({ id: stepId, executionId, role: 'main', position: 0, task: 'noop', queue: 'regular', args: null, resourceRef: null, before: null, ignoreErrors: false, notBefore: null });
+    await tx.executions.create({
+      id: executionId,
+      executor: 'test',
+      resourceType: 'widget',
+      resourceId: randomUUID(),
+      plan,
+      params: {},
+      actor: null,
+    });
+    await tx.steps.insert({
+      id: stepId,
+      executionId,
+      role: 'main',
+      position: 0,
+      task: 'noop',
+      queue: 'regular',
+      args: null,
+      resourceRef: null,
+      before: null,
+      ignoreErrors: false,
+      notBefore: null,
+    });
   });
   return stepId;
 }
 
-const claim = (stepId: string, token: string, ttlMs = 30_000) => env.db.transaction((tx) => tx.steps.claim(stepId, { token, worker: 'w', ttlMs }));
+const claim = (stepId: string, token: string, ttlMs = 30_000) =>
+  env.db.transaction((tx) => tx.steps.claim(stepId, { token, worker: 'w', ttlMs }));
 
 test('a second delivery of a committed step commits nothing', async () => {
   const stepId = await newStep();
@@ -56,7 +83,10 @@ test('an expired claim is taken over and the stale holder cannot commit', async 
   const takeover = await claim(stepId, freshToken);
   assert.equal(takeover.kind, 'claimed');
   assert.equal(takeover.kind === 'claimed' && takeover.takeover, true);
-  await assert.rejects(env.db.transaction((tx) => tx.steps.complete(stepId, staleToken, { status: 'succeeded' })), ClaimLostError);
+  await assert.rejects(
+    env.db.transaction((tx) => tx.steps.complete(stepId, staleToken, { status: 'succeeded' })),
+    ClaimLostError,
+  );
   assert.equal((await env.db.transaction((tx) => tx.steps.extend(stepId, staleToken, 1000))).held, false);
   await env.db.transaction((tx) => tx.steps.complete(stepId, freshToken, { status: 'succeeded' }));
   assert.equal((await env.db.transaction((tx) => tx.steps.get(stepId)))?.status, 'succeeded');
@@ -73,7 +103,9 @@ test('a requeued step is not due before its not_before', async () => {
   const stepId = await newStep();
   const token = randomUUID();
   assert.equal((await claim(stepId, token)).kind, 'claimed');
-  await env.db.transaction((tx) => tx.steps.requeue(stepId, token, { notBefore: new Date(Date.now() + 60_000), attempt: false, poll: true }));
+  await env.db.transaction((tx) =>
+    tx.steps.requeue(stepId, token, { notBefore: new Date(Date.now() + 60_000), attempt: false, poll: true }),
+  );
   const early = await claim(stepId, randomUUID());
   assert.equal(early.kind, 'not_due');
   const step = await env.db.transaction((tx) => tx.steps.get(stepId));
@@ -88,7 +120,10 @@ test('the reconciler re-queues a step whose holder died, and the dead holder can
   await new Promise((resolve) => setTimeout(resolve, 250));
   const requeued = await env.db.transaction((tx) => tx.steps.requeueExpiredClaims(50, 10));
   assert.ok(requeued.some((step) => step.id === stepId));
-  await assert.rejects(env.db.transaction((tx) => tx.steps.complete(stepId, deadToken, { status: 'succeeded' })), ClaimLostError);
+  await assert.rejects(
+    env.db.transaction((tx) => tx.steps.complete(stepId, deadToken, { status: 'succeeded' })),
+    ClaimLostError,
+  );
   assert.equal((await claim(stepId, randomUUID())).kind, 'claimed');
 });
 

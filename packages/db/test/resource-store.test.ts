@@ -31,7 +31,10 @@ test('A1: an illegal transition names the transition and the state, and writes n
   const widget = await env.db.transaction((tx) => tx.resources.insert('widget', { label: 'b' }, ctx));
   await assert.rejects(
     env.db.transaction((tx) => tx.resources.applyPatch(widget, { transition: 'begin_updating' }, ctx)),
-    (error: unknown) => error instanceof IllegalTransitionError && /begin_updating/.test(error.message) && /CREATION_SCHEDULED/.test(error.message),
+    (error: unknown) =>
+      error instanceof IllegalTransitionError &&
+      /begin_updating/.test(error.message) &&
+      /CREATION_SCHEDULED/.test(error.message),
   );
   const again = await env.db.transaction((tx) => tx.resources.get('widget', widget.id));
   assert.equal(again?.version, 1);
@@ -54,7 +57,9 @@ test('A3: two concurrent writers from the same version never both win', async ()
 
 test('A2: set_erred writes both error fields; leaving ERRED clears them; ERRED to ERRED keeps them', async () => {
   let widget = await env.db.transaction((tx) => tx.resources.insert('widget', { label: 'd' }, ctx));
-  widget = (await env.db.transaction((tx) => tx.resources.applyPatch(widget, { transition: 'set_erred', errorMessage: 'boom', errorTraceback: 'trace' }, ctx)))!;
+  widget = (await env.db.transaction((tx) =>
+    tx.resources.applyPatch(widget, { transition: 'set_erred', errorMessage: 'boom', errorTraceback: 'trace' }, ctx),
+  ))!;
   assert.equal(widget.errorMessage, 'boom');
   assert.equal(widget.errorTraceback, 'trace');
   widget = (await env.db.transaction((tx) => tx.resources.applyPatch(widget, { transition: 'set_erred' }, ctx)))!;

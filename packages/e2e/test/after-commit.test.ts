@@ -26,8 +26,16 @@ after(async () => {
 
 async function schedule(name: string, thenFail: boolean): Promise<void> {
   await db.transaction(async (tx) => {
-    const instance = await tx.resources.insert('instance', { name, cloudSettingsId: 'default', flavor: 'small' }, { executionId: null, actor: null });
-    await scheduleExecution(tx, domain.tasks, domain.executors.create, { resource: instance, params: {}, actor: 'alice' });
+    const instance = await tx.resources.insert(
+      'instance',
+      { name, cloudSettingsId: 'default', flavor: 'small' },
+      { executionId: null, actor: null },
+    );
+    await scheduleExecution(tx, domain.tasks, domain.executors.create, {
+      resource: instance,
+      params: {},
+      actor: 'alice',
+    });
     if (thenFail) throw new Error('the caller changed its mind after scheduling');
   });
 }
@@ -35,14 +43,20 @@ async function schedule(name: string, thenFail: boolean): Promise<void> {
 test('F1/B6: a rolled-back transaction publishes nothing and leaves no execution row; a committed one publishes once', async () => {
   await assert.rejects(schedule('rolled-back', true), /changed its mind/);
   await schedule('committed', false);
-  await eventually(async () => (await streamInfo(stack.bus, 'TASKS_REGULAR')).messages === 1, { timeoutMs: 5000, message: 'the committed step was published' });
+  await eventually(async () => (await streamInfo(stack.bus, 'TASKS_REGULAR')).messages === 1, {
+    timeoutMs: 5000,
+    message: 'the committed step was published',
+  });
   await new Promise((resolve) => setTimeout(resolve, 600)); // two more sweeps: nothing else may appear
   await relay.idle();
   assert.equal((await streamInfo(stack.bus, 'TASKS_REGULAR')).messages, 1);
   assert.equal((await streamInfo(stack.bus, 'TASKS_HEAVY')).messages, 0);
   assert.equal((await streamInfo(stack.bus, 'TASKS_BACKGROUND')).messages, 0);
   const instances = await stack.sql<{ name: string }>('select name from ref_instance');
-  assert.deepEqual(instances.map((row) => row.name), ['committed']);
+  assert.deepEqual(
+    instances.map((row) => row.name),
+    ['committed'],
+  );
   const executions = await stack.sql('select id from jetcel_execution');
   assert.equal(executions.length, 1);
   const unpublished = await stack.sql('select id from jetcel_outbox where published_at is null');

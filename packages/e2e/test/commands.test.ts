@@ -17,7 +17,12 @@ async function counts(): Promise<{ instances: number; executions: number; outbox
     `select (select count(*) from ref_instance) as instances, (select count(*) from jetcel_execution) as executions,
             (select count(*) from jetcel_outbox) as outbox, (select count(*) from jetcel_idempotency_key) as keys`,
   );
-  return { instances: Number(row?.instances), executions: Number(row?.executions), outbox: Number(row?.outbox), keys: Number(row?.keys) };
+  return {
+    instances: Number(row?.instances),
+    executions: Number(row?.executions),
+    outbox: Number(row?.outbox),
+    keys: Number(row?.keys),
+  };
 }
 
 test('G1: malformed commands get a stable error code and write nothing', async () => {
@@ -30,7 +35,11 @@ test('G1: malformed commands get a stable error code and write nothing', async (
     ['unknown field', { name: 'vm', cloudSettingsId: 'default', colour: 'red' }, 'VALIDATION_FAILED'],
     ['bad name', { name: 'vm with spaces', cloudSettingsId: 'default' }, 'VALIDATION_FAILED'],
     ['unknown cloud settings', { name: 'vm', cloudSettingsId: 'nowhere' }, 'VALIDATION_FAILED'],
-    ['300 KiB', JSON.stringify({ name: 'vm', cloudSettingsId: 'default', pad: 'x'.repeat(300 * 1024) }), 'PAYLOAD_TOO_LARGE'],
+    [
+      '300 KiB',
+      JSON.stringify({ name: 'vm', cloudSettingsId: 'default', pad: 'x'.repeat(300 * 1024) }),
+      'PAYLOAD_TOO_LARGE',
+    ],
   ];
   for (const [label, body, code] of cases) {
     const reply = await stack.request('cmd.instance.create', body);
@@ -57,7 +66,9 @@ test('G1: a 512 KiB payload is refused before parsing with PAYLOAD_TOO_LARGE', a
 test('two executor processes share the command subjects: 100 creates make exactly 100 instances', async () => {
   const before = await counts();
   const replies: Reply[] = await Promise.all(
-    Array.from({ length: 100 }, (_, index) => stack.request('cmd.instance.create', { name: `fleet-${index}`, cloudSettingsId: 'default' })),
+    Array.from({ length: 100 }, (_, index) =>
+      stack.request('cmd.instance.create', { name: `fleet-${index}`, cloudSettingsId: 'default' }),
+    ),
   );
   assert.equal(replies.filter((reply) => reply.ok).length, 100);
   const ids = new Set(replies.map((reply) => (reply.ok ? (reply.data as { id: string }).id : '')));
@@ -65,18 +76,30 @@ test('two executor processes share the command subjects: 100 creates make exactl
   const after = await counts();
   assert.equal(after.instances - before.instances, 100);
   assert.equal(after.executions - before.executions, 100);
-  const names = await stack.sql<{ n: string }>("select count(distinct name) as n from ref_instance where name like 'fleet-%'");
+  const names = await stack.sql<{ n: string }>(
+    "select count(distinct name) as n from ref_instance where name like 'fleet-%'",
+  );
   assert.equal(Number(names[0]?.n), 100);
   // Both replicas took a share (queue group "executor"), and nothing was run twice.
-  const served = stack.services.map((service) => service.output().filter((line) => line.includes('"subject":"cmd.instance.create"') && line.includes('"ok":true')).length);
+  const served = stack.services.map(
+    (service) =>
+      service.output().filter((line) => line.includes('"subject":"cmd.instance.create"') && line.includes('"ok":true'))
+        .length,
+  );
   assert.equal(served.length, 2);
-  assert.ok(served.every((count) => count > 0), `each replica served some creates: ${served.join(', ')}`);
+  assert.ok(
+    served.every((count) => count > 0),
+    `each replica served some creates: ${served.join(', ')}`,
+  );
 });
 
 test('B10 (basic): a repeated Idempotency-Key returns the stored reply and creates nothing new; another request with it conflicts', async () => {
   const headers = { 'Idempotency-Key': 'create-once-1' };
   const body = { name: 'once', cloudSettingsId: 'default' };
-  const [first, second] = await Promise.all([stack.request('cmd.instance.create', body, headers), stack.request('cmd.instance.create', body, headers)]);
+  const [first, second] = await Promise.all([
+    stack.request('cmd.instance.create', body, headers),
+    stack.request('cmd.instance.create', body, headers),
+  ]);
   assert.ok(first.ok && second.ok);
   assert.deepEqual(second, first);
   const third = await stack.request('cmd.instance.create', body, headers);

@@ -6,7 +6,14 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { createTestDatabase, freePort, spawnService, startNats, type NatsServerHandle, type TestDatabase } from '@jetcel/testing';
+import {
+  createTestDatabase,
+  freePort,
+  spawnService,
+  startNats,
+  type NatsServerHandle,
+  type TestDatabase,
+} from '@jetcel/testing';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const composeFile = resolve(root, 'compose.yaml');
@@ -18,17 +25,30 @@ interface ComposeService {
   command?: string[];
   depends_on?: unknown;
 }
-const compose = parse(readFileSync(composeFile, 'utf8'), { merge: true }) as { name?: string; services: Record<string, ComposeService> };
+const compose = parse(readFileSync(composeFile, 'utf8'), { merge: true }) as {
+  name?: string;
+  services: Record<string, ComposeService>;
+};
 
 test('compose.yaml is accepted by docker-compose config (Compose v1)', async (t) => {
   const binary = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].find((path) => existsSync(path));
   if (!binary) {
-    if (process.env.CI) assert.fail('docker-compose is not installed; .ci/run installs Debian\'s docker-compose');
+    if (process.env.CI) assert.fail("docker-compose is not installed; .ci/run installs Debian's docker-compose");
     t.skip('SKIPPED LOUDLY: docker-compose is not installed (apt-get install -y docker-compose)');
     return;
   }
   const { stdout } = await run(binary, ['-f', composeFile, 'config']);
-  for (const service of ['nats', 'postgres', 'migrate', 'topology', 'cloud', 'executor', 'worker-regular', 'worker-heavy', 'worker-background']) {
+  for (const service of [
+    'nats',
+    'postgres',
+    'migrate',
+    'topology',
+    'cloud',
+    'executor',
+    'worker-regular',
+    'worker-heavy',
+    'worker-background',
+  ]) {
     assert.match(stdout, new RegExp(`^  ${service}:$`, 'm'), `service ${service} is in the resolved file`);
   }
 });
@@ -45,7 +65,13 @@ let env: Record<string, string>;
 before(async () => {
   nats = await startNats();
   database = await createTestDatabase({ prefix: 'compose' });
-  env = { NATS_URL: nats.url, DATABASE_URL: database.url, CLOUD_URL: 'http://127.0.0.1:1', CLOUD_PORT: String(await freePort()), LOG_LEVEL: 'info' };
+  env = {
+    NATS_URL: nats.url,
+    DATABASE_URL: database.url,
+    CLOUD_URL: 'http://127.0.0.1:1',
+    CLOUD_PORT: String(await freePort()),
+    LOG_LEVEL: 'info',
+  };
 });
 after(async () => {
   await database?.drop();
@@ -55,7 +81,10 @@ after(async () => {
 /** Runs a compose service's command on this machine, from the repository root, as the image would. */
 async function startCommand(name: string) {
   const command = compose.services[name]?.command;
-  assert.ok(command && command[0] === 'node' && command[1] === '--import' && command[2] === 'tsx', `${name} runs node --import tsx`);
+  assert.ok(
+    command && command[0] === 'node' && command[1] === '--import' && command[2] === 'tsx',
+    `${name} runs node --import tsx`,
+  );
   const [entry, ...args] = command.slice(3);
   assert.ok(entry && existsSync(resolve(root, entry)), `${name}: ${entry} exists`);
   return spawnService({ cwd: root, entry, args, env, timeoutMs: 30_000 });
@@ -76,8 +105,13 @@ test('every long-running service command in compose.yaml starts here and stops o
     'worker-heavy': /"worker ready"/,
     'worker-background': /"worker ready"/,
   };
-  const jetcelServices = Object.entries(compose.services).filter(([, service]) => service.image === 'jetcel:local').map(([name]) => name);
-  assert.deepEqual(jetcelServices.filter((name) => !['migrate', 'topology'].includes(name)).sort(), Object.keys(ready).sort());
+  const jetcelServices = Object.entries(compose.services)
+    .filter(([, service]) => service.image === 'jetcel:local')
+    .map(([name]) => name);
+  assert.deepEqual(
+    jetcelServices.filter((name) => !['migrate', 'topology'].includes(name)).sort(),
+    Object.keys(ready).sort(),
+  );
   for (const [name, line] of Object.entries(ready)) {
     const service = await startCommand(name);
     await service.waitForLine(line, 30_000);

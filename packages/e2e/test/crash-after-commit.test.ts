@@ -24,5 +24,7 @@ test('F2: the executor dies between COMMIT and publish; the sweeper publishes th
   await stack.waitForState(row.id, 'OK', 20_000);
   const outbox = await stack.sql('select id from jetcel_outbox where published_at is null and not_before <= now()');
   assert.equal(outbox.length, 0);
-  await eventually(async () => (await stack.sql("select status from jetcel_execution where status = 'succeeded'")).length === 1);
+  await eventually(
+    async () => (await stack.sql("select status from jetcel_execution where status = 'succeeded'")).length === 1,
+  );
 });

@@ -22,7 +22,9 @@ test('a create command answers with the new id and state; the instance reaches O
   assert.equal(instance.runtimeState, 'ACTIVE');
   assert.ok(instance.backendId);
   assert.equal(instance.errorMessage, '');
-  const execution = dataOf<{ status: string; steps: Array<Record<string, unknown>> }>(await stack.request('query.execution.get', { id: created.executionId }));
+  const execution = dataOf<{ status: string; steps: Array<Record<string, unknown>> }>(
+    await stack.request('query.execution.get', { id: created.executionId }),
+  );
   assert.equal(execution.status, 'succeeded');
   assert.deepEqual(
     execution.steps.map((step) => [step.role, step.task, step.status]),
@@ -38,7 +40,9 @@ test('a create command answers with the new id and state; the instance reaches O
   }
   const polls = execution.steps[1]?.polls;
   assert.ok(Number(polls) >= 1, 'the build was polled at least once before ACTIVE');
-  const servers = await fetch(`${stack.cloud.url}/servers?settingsId=default`).then((response) => response.json() as Promise<unknown[]>);
+  const servers = await fetch(`${stack.cloud.url}/servers?settingsId=default`).then(
+    (response) => response.json() as Promise<unknown[]>,
+  );
   assert.equal(servers.length, 1);
 });
 
@@ -48,12 +52,16 @@ test('a backend failure ends ERRED with the backend message and a traceback; no 
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ op: 'create', mode: 'error', message: 'Quota exceeded for cores', count: 1 }),
   });
-  const created = dataOf<{ id: string; executionId: string }>(await stack.request('cmd.instance.create', { name: 'vm-fail', cloudSettingsId: 'default' }));
+  const created = dataOf<{ id: string; executionId: string }>(
+    await stack.request('cmd.instance.create', { name: 'vm-fail', cloudSettingsId: 'default' }),
+  );
   await stack.waitForState(created.id, 'ERRED');
   const instance = await stack.instance(created.id);
   assert.equal(instance.errorMessage, 'Quota exceeded for cores');
   assert.match(String(instance.errorTraceback), /BackendError/);
-  const execution = dataOf<{ status: string; steps: Array<Record<string, unknown>> }>(await stack.request('query.execution.get', { id: created.executionId }));
+  const execution = dataOf<{ status: string; steps: Array<Record<string, unknown>> }>(
+    await stack.request('query.execution.get', { id: created.executionId }),
+  );
   await stack.request('query.execution.get', { id: created.executionId });
   assert.equal(execution.status, 'failed');
   assert.deepEqual(

@@ -8,7 +8,10 @@ import { dataOf, Stack } from './stack.ts';
 // The README's `nats req` and `nats stream ls` lines, sent through nats.js (the nats CLI cannot be
 // installed here): the same subjects and payloads must work as written.
 const readme = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../../../README.md'), 'utf8');
-const requests = [...readme.matchAll(/^nats req (\S+) '(.*)'$/gm)].map((match) => ({ subject: match[1] ?? '', payload: match[2] ?? '' }));
+const requests = [...readme.matchAll(/^nats req (\S+) '(.*)'$/gm)].map((match) => ({
+  subject: match[1] ?? '',
+  payload: match[2] ?? '',
+}));
 
 let stack: Stack;
 before(async () => {
@@ -34,13 +37,18 @@ test('the README shows the create, get and execution lines', () => {
 test("the README's nats req lines work as written", async () => {
   const [create, get, execution] = requests;
   assert.ok(create && get && execution);
-  const created = dataOf<{ id: string; executionId: string; state: string }>(await stack.request(create.subject, create.payload));
+  const created = dataOf<{ id: string; executionId: string; state: string }>(
+    await stack.request(create.subject, create.payload),
+  );
   assert.equal(created.state, 'CREATION_SCHEDULED');
   await stack.waitForState(created.id, 'OK');
-  const fill = (payload: string): string => payload.replace(/<id[^>]*>/, created.id).replace(/<executionId[^>]*>/, created.executionId);
+  const fill = (payload: string): string =>
+    payload.replace(/<id[^>]*>/, created.id).replace(/<executionId[^>]*>/, created.executionId);
   const instance = dataOf<{ state: string }>(await stack.request(get.subject, fill(get.payload)));
   assert.equal(instance.state, 'OK');
-  const run = dataOf<{ status: string; steps: unknown[] }>(await stack.request(execution.subject, fill(execution.payload)));
+  const run = dataOf<{ status: string; steps: unknown[] }>(
+    await stack.request(execution.subject, fill(execution.payload)),
+  );
   assert.equal(run.status, 'succeeded');
   assert.equal(run.steps.length, 3);
 });

@@ -5,7 +5,15 @@ import { applyTopology, connectBus, defineTopology, requestJson, type Bus } from
 import { startCloud } from '@jetcel/cloud';
 import { FRAMEWORK_MIGRATIONS, migrateUp } from '@jetcel/db';
 import { referenceMigrations } from '@jetcel/reference';
-import { createTestDatabase, eventually, spawnService, startNats, type NatsServerHandle, type ServiceProcess, type TestDatabase } from '@jetcel/testing';
+import {
+  createTestDatabase,
+  eventually,
+  spawnService,
+  startNats,
+  type NatsServerHandle,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@jetcel/testing';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -34,7 +42,11 @@ export class Stack {
     const nats = await startNats();
     const database = await createTestDatabase({ prefix: 'e2e' });
     await migrateUp(database.url, [FRAMEWORK_MIGRATIONS, referenceMigrations]);
-    const cloud = await startCloud({ buildDelayMs: options.buildDelayMs ?? 300, deleteDelayMs: 100, actionDelayMs: 100 });
+    const cloud = await startCloud({
+      buildDelayMs: options.buildDelayMs ?? 300,
+      deleteDelayMs: 100,
+      actionDelayMs: 100,
+    });
     const bus = await connectBus({ servers: nats.url, name: 'e2e-test' });
     const env: Record<string, string> = {
       NATS_URL: nats.url,
@@ -51,7 +63,10 @@ export class Stack {
     return new Stack(nats, database, cloud, bus, pool, env);
   }
 
-  async spawn(service: 'executor' | 'worker', options: { queue?: string; env?: Record<string, string> } = {}): Promise<ServiceProcess> {
+  async spawn(
+    service: 'executor' | 'worker',
+    options: { queue?: string; env?: Record<string, string> } = {},
+  ): Promise<ServiceProcess> {
     const args = service === 'worker' ? ['--queue', options.queue ?? 'regular'] : [];
     const process = await spawnService({
       cwd: resolve(root, 'services', service),
@@ -66,7 +81,10 @@ export class Stack {
   }
 
   request(subject: string, body: unknown, headers?: Record<string, string>): Promise<Reply> {
-    return requestJson(this.bus, subject, typeof body === 'string' ? body : JSON.stringify(body), { timeoutMs: 10_000, ...(headers ? { headers } : {}) }) as Promise<Reply>;
+    return requestJson(this.bus, subject, typeof body === 'string' ? body : JSON.stringify(body), {
+      timeoutMs: 10_000,
+      ...(headers ? { headers } : {}),
+    }) as Promise<Reply>;
   }
 
   async sql<T extends pg.QueryResultRow = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -112,7 +130,9 @@ export interface InstanceRow {
   version: number;
 }
 
-export type Reply = { ok: true; data: unknown } | { ok: false; error: { code: string; message: string; retryable: boolean; details?: unknown } };
+export type Reply =
+  | { ok: true; data: unknown }
+  | { ok: false; error: { code: string; message: string; retryable: boolean; details?: unknown } };
 
 export function dataOf<T = Record<string, unknown>>(reply: Reply): T {
   if (!reply.ok) throw new Error(`expected ok reply, got ${JSON.stringify(reply.error)}`);

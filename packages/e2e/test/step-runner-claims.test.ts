@@ -27,7 +27,12 @@ const slowTask = defineTask({
   },
 });
 const registry = new TaskRegistry().register(...builtinTasks, slowTask);
-const executor = defineExecutor({ name: 'test.exec', kind: 'create', resourceType: 'instance', steps: () => [{ task: 'test.slow' }] });
+const executor = defineExecutor({
+  name: 'test.exec',
+  kind: 'create',
+  resourceType: 'instance',
+  steps: () => [{ task: 'test.slow' }],
+});
 const logger = createLogger({ level: 'error' });
 const runner = (options: { claimTtlMs?: number; heartbeatMs?: number } = {}) =>
   new StepRunner({ db, registry, services: {}, logger, worker: 'test', ...options });
@@ -45,12 +50,20 @@ after(async () => {
 /** Schedules a one-step execution and returns the task message bytes of its first step. */
 async function firstMessage(): Promise<{ delivery: () => Delivery; stepId: string; executionId: string }> {
   const { executionId } = await db.transaction(async (tx) => {
-    const instance = await tx.resources.insert('instance', { name: 'c', cloudSettingsId: 'default', flavor: 'small' }, { executionId: null, actor: null });
+    const instance = await tx.resources.insert(
+      'instance',
+      { name: 'c', cloudSettingsId: 'default', flavor: 'small' },
+      { executionId: null, actor: null },
+    );
     const result = await scheduleExecution(tx, registry, executor, { resource: instance, params: {}, actor: null });
     if (result.kind !== 'scheduled') throw new Error('not scheduled');
     return result;
   });
-  const [row] = await queryRows<{ payload: string }>(database.url, "select payload from jetcel_outbox where subject = 'tasks.regular' and payload like $1", [`%${executionId}%`]);
+  const [row] = await queryRows<{ payload: string }>(
+    database.url,
+    "select payload from jetcel_outbox where subject = 'tasks.regular' and payload like $1",
+    [`%${executionId}%`],
+  );
   assert.ok(row);
   const stepId = (JSON.parse(row.payload) as { stepId: string }).stepId;
   const delivery = (): Delivery => ({ data: Buffer.from(row.payload), headers: {}, deliveryCount: 1, working() {} });
@@ -58,7 +71,11 @@ async function firstMessage(): Promise<{ delivery: () => Delivery; stepId: strin
 }
 
 async function stepRows(executionId: string) {
-  return queryRows<{ role: string; status: string; result: unknown }>(database.url, 'select role, status, result from jetcel_step where execution_id = $1 order by queued_at', [executionId]);
+  return queryRows<{ role: string; status: string; result: unknown }>(
+    database.url,
+    'select role, status, result from jetcel_step where execution_id = $1 order by queued_at',
+    [executionId],
+  );
 }
 
 test('C8: a second delivery of a committed step commits nothing', async () => {
@@ -68,7 +85,13 @@ test('C8: a second delivery of a committed step commits nothing', async () => {
   assert.deepEqual(await runner().handle(delivery()), { kind: 'ack' });
   assert.equal(runs.length, 1, 'the task ran once');
   const steps = await stepRows(executionId);
-  assert.deepEqual(steps.map((step) => [step.role, step.status]), [['main', 'succeeded'], ['success', 'queued']]);
+  assert.deepEqual(
+    steps.map((step) => [step.role, step.status]),
+    [
+      ['main', 'succeeded'],
+      ['success', 'queued'],
+    ],
+  );
 });
 
 test('C8: a second delivery during a live claim is acked and skipped', async () => {
@@ -79,10 +102,14 @@ test('C8: a second delivery during a live claim is acked and skipped', async () 
   assert.deepEqual(await runner().handle(delivery()), { kind: 'ack' });
   assert.equal(runs.length, 1, 'the second delivery did not run the task');
   assert.deepEqual(await first, { kind: 'ack' });
-  assert.equal((await stepRows(executionId)).filter((step) => step.role === 'success').length, 1, 'the continuation was written once');
+  assert.equal(
+    (await stepRows(executionId)).filter((step) => step.role === 'success').length,
+    1,
+    'the continuation was written once',
+  );
 });
 
-test('C8: a delivery after the claim expired takes it over; the stale holder\'s late commit fails', async () => {
+test("C8: a delivery after the claim expired takes it over; the stale holder's late commit fails", async () => {
   runs.length = 0;
   const { delivery, executionId, stepId } = await firstMessage();
   // The stale holder never heartbeats, so its 200 ms claim expires while its task still runs.
@@ -94,7 +121,11 @@ test('C8: a delivery after the claim expired takes it over; the stale holder\'s 
   release?.();
   assert.deepEqual(await stale, { kind: 'ack' });
   assert.deepEqual(await fresh, { kind: 'ack' });
-  const [main] = await queryRows<{ status: string; result: { by: string } }>(database.url, "select status, result from jetcel_step where id = $1", [stepId]);
+  const [main] = await queryRows<{ status: string; result: { by: string } }>(
+    database.url,
+    'select status, result from jetcel_step where id = $1',
+    [stepId],
+  );
   assert.equal(main?.status, 'succeeded');
   const continuations = (await stepRows(executionId)).filter((step) => step.role === 'success');
   assert.equal(continuations.length, 1, 'exactly one commit wrote the continuation');

@@ -17,7 +17,10 @@ export interface CallOptions {
 
 /** HTTP client of the simulated cloud; maps its answers to retryable and final task errors. */
 export class CloudClient {
-  constructor(private readonly baseUrl: string, private readonly timeoutMs = 10_000) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly timeoutMs = 10_000,
+  ) {}
 
   createServer(body: { name: string; settingsId: string; flavor: string }, options: CallOptions): Promise<CloudServer> {
     return this.call<CloudServer>('POST', '/servers', options, body);
@@ -48,7 +51,8 @@ export class CloudClient {
     const payload = text ? (JSON.parse(text) as unknown) : {};
     if (response.ok) return payload as T;
     const message = (payload as { error?: { message?: string } }).error?.message ?? `HTTP ${response.status}`;
-    if (response.status >= 500 || response.status === 429) throw new TransientError(`Cloud ${method} ${path} answered ${response.status}: ${message}`);
+    if (response.status >= 500 || response.status === 429)
+      throw new TransientError(`Cloud ${method} ${path} answered ${response.status}: ${message}`);
     throw new BackendError(`Cloud ${method} ${path} answered ${response.status}: ${message}`, { userMessage: message });
   }
 }

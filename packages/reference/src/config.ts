@@ -15,7 +15,8 @@ export function referenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Re
     const value = env[name];
     if (value === undefined || value === '') return fallback;
     const parsed = Number(value);
-    if (!Number.isFinite(parsed) || parsed < 0) throw new TypeError(`${name} must be a non-negative number, got "${value}"`);
+    if (!Number.isFinite(parsed) || parsed < 0)
+      throw new TypeError(`${name} must be a non-negative number, got "${value}"`);
     return parsed;
   };
   return {

@@ -11,7 +11,11 @@ import type { ReferenceServices } from './services.ts';
 /** Everything the reference domain brings: what a user's own domain package would export too. */
 export function createReferenceDomain(config: ReferenceConfig = DEFAULT_REFERENCE_CONFIG) {
   const executors = { create: instanceCreateExecutor(config) };
-  const tasks = new TaskRegistry<ReferenceServices>().register(...builtinTasks, createServerTask, pollServerTask(config));
+  const tasks = new TaskRegistry<ReferenceServices>().register(
+    ...builtinTasks,
+    createServerTask,
+    pollServerTask(config),
+  );
   const commands: Array<CommandDefinition<never>> = instanceCommands(executors) as Array<CommandDefinition<never>>;
   return { entities: referenceEntities, migrations: referenceMigrations, tasks, executors, commands };
 }

@@ -1,11 +1,21 @@
 import { z } from 'zod';
 import { commandSubject, querySubject } from '@jetcel/contracts';
-import { NotFoundError, ValidationError, RESOURCE_STATES, type ExecutorDefinition, type JsonObject } from '@jetcel/core';
+import {
+  NotFoundError,
+  ValidationError,
+  RESOURCE_STATES,
+  type ExecutorDefinition,
+  type JsonObject,
+} from '@jetcel/core';
 import { defineCommand, defineQuery } from '@jetcel/runtime';
 import { CLOUD_SETTINGS_TABLE } from './entities.ts';
 import { instanceView } from './views.ts';
 
-const slug = z.string().min(1).max(63).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." and "-" only');
+const slug = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." and "-" only');
 
 export const createInstanceInput = z.strictObject({
   name: slug,
@@ -25,7 +35,10 @@ export function instanceCommands(executors: { create: ExecutorDefinition<JsonObj
         const fields = { name: input.name, cloudSettingsId: input.cloudSettingsId, flavor: input.flavor ?? 'small' };
         const instance = await ctx.tx.resources.insert('instance', fields, { executionId: null, actor: ctx.actor });
         const scheduled = await ctx.schedule(executors.create, instance, {});
-        return { ...instanceView(scheduled.resource), executionId: scheduled.kind === 'scheduled' ? scheduled.executionId : null };
+        return {
+          ...instanceView(scheduled.resource),
+          executionId: scheduled.kind === 'scheduled' ? scheduled.executionId : null,
+        };
       },
     }),
     defineQuery({

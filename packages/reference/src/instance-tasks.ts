@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { BackendError, defineTask, done, pollAgain, TaskError } from '@jetcel/core';
 import type { ReferenceConfig } from './config.ts';
 import type { ReferenceServices } from './services.ts';
@@ -6,6 +7,11 @@ export const INSTANCE_TASKS = {
   createServer: 'instance.create_server',
   pollServer: 'instance.poll_server',
 } as const;
+
+/** The domain columns of an instance, checked before they reach the backend. */
+const instanceFields = z
+  .object({ name: z.string(), cloudSettingsId: z.string(), flavor: z.string() })
+  .transform((fields) => ({ name: fields.name, settingsId: fields.cloudSettingsId, flavor: fields.flavor }));
 
 function requireResource<T>(resource: T | null, task: string): T {
   if (!resource) throw new TaskError(`${task} needs a resource`);
@@ -22,11 +28,11 @@ export const createServerTask = defineTask<unknown, ReferenceServices>({
   timeoutMs: 30_000,
   async run(ctx) {
     const instance = requireResource(ctx.resource, INSTANCE_TASKS.createServer);
-    const server = await ctx.services.cloud.createServer(
-      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- instance fields are text columns; validating them would change behaviour
-      { name: String(instance.fields.name), settingsId: String(instance.fields.cloudSettingsId), flavor: String(instance.fields.flavor) },
-      { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey, fencingToken: ctx.fencingToken },
-    );
+    const server = await ctx.services.cloud.createServer(instanceFields.parse(instance.fields), {
+      signal: ctx.signal,
+      idempotencyKey: ctx.idempotencyKey,
+      fencingToken: ctx.fencingToken,
+    });
     ctx.log.info('server created at the backend', { backendId: server.id, status: server.status });
     return done({ backendId: server.id, runtimeState: server.status }, { backendId: server.id });
   },

@@ -31,10 +31,13 @@ const instance: ResourceSnapshot = {
 test('the create plan: begin_creating with the create call, then the poll, then set_ok / set_erred', () => {
   const domain = createReferenceDomain();
   const plan = buildPlan(domain.executors.create, { resource: instance, params: {} });
-  assert.deepEqual(plan.steps.map((step) => [step.task, step.before?.transition ?? null]), [
-    ['instance.create_server', 'begin_creating'],
-    ['instance.poll_server', null],
-  ]);
+  assert.deepEqual(
+    plan.steps.map((step) => [step.task, step.before?.transition ?? null]),
+    [
+      ['instance.create_server', 'begin_creating'],
+      ['instance.poll_server', null],
+    ],
+  );
   assert.equal(plan.onSuccess.task, 'jetcel.set_ok');
   assert.equal(plan.onFailure.task, 'jetcel.set_erred');
   for (const step of plan.steps) assert.ok(domain.tasks.get(step.task), `${step.task} is registered`);
@@ -58,12 +61,23 @@ test('the cloud client sends the idempotency key: a repeat returns the same serv
 test('cloud answers map to final and retryable task errors', async () => {
   const client = new CloudClient(cloud.url);
   const signal = new AbortController().signal;
-  const fault = (rule: object) => fetch(`${cloud.url}/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+  const fault = (rule: object) =>
+    fetch(`${cloud.url}/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(rule),
+    });
   await fault({ op: 'create', mode: 'error', message: 'No valid host', count: 1 });
-  await assert.rejects(client.createServer({ name: 'a', settingsId: 'default', flavor: 'small' }, { signal, idempotencyKey: 'k1' }), (error: unknown) => {
-    return error instanceof BackendError && error.userMessage === 'No valid host' && !error.retryable;
-  });
+  await assert.rejects(
+    client.createServer({ name: 'a', settingsId: 'default', flavor: 'small' }, { signal, idempotencyKey: 'k1' }),
+    (error: unknown) => {
+      return error instanceof BackendError && error.userMessage === 'No valid host' && !error.retryable;
+    },
+  );
   await fault({ op: 'create', mode: 'http500', count: 1 });
-  await assert.rejects(client.createServer({ name: 'b', settingsId: 'default', flavor: 'small' }, { signal, idempotencyKey: 'k2' }), TransientError);
+  await assert.rejects(
+    client.createServer({ name: 'b', settingsId: 'default', flavor: 'small' }, { signal, idempotencyKey: 'k2' }),
+    TransientError,
+  );
   await assert.rejects(new CloudClient('http://127.0.0.1:1').getServer('x', { signal }), TransientError);
 });

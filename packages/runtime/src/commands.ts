@@ -7,7 +7,11 @@ export interface CommandContext {
   tx: Tx;
   subject: string;
   actor: string | null;
-  schedule<P extends JsonObject>(executor: ExecutorDefinition<P>, resource: ResourceSnapshot, params: P): Promise<ScheduleResult>;
+  schedule<P extends JsonObject>(
+    executor: ExecutorDefinition<P>,
+    resource: ResourceSnapshot,
+    params: P,
+  ): Promise<ScheduleResult>;
 }
 
 export interface CommandDefinition<I = unknown> {

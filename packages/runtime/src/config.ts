@@ -53,6 +53,7 @@ export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Serv
 export function parseQueueArg(argv: string[]): QueueName {
   const index = argv.indexOf('--queue');
   const value = index >= 0 ? argv[index + 1] : argv.find((arg) => arg.startsWith('--queue='))?.slice('--queue='.length);
-  if (!value || !isQueueName(value)) throw new TypeError(`--queue must be one of regular, heavy, background (got ${value ?? 'nothing'})`);
+  if (!value || !isQueueName(value))
+    throw new TypeError(`--queue must be one of regular, heavy, background (got ${value ?? 'nothing'})`);
   return value;
 }

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { HEADERS, MAX_COMMAND_BYTES, okReply, type Reply } from '@jetcel/contracts';
-import { IdempotencyConflictError, PayloadTooLargeError, UnknownSubjectError, ValidationError, type Logger } from '@jetcel/core';
+import {
+  IdempotencyConflictError,
+  PayloadTooLargeError,
+  UnknownSubjectError,
+  ValidationError,
+  type Logger,
+} from '@jetcel/core';
 import type { Db, Tx } from '@jetcel/db';
 import type { CommandContext, CommandDefinition } from './commands.ts';
 import { errorReply } from './errors-to-reply.ts';
@@ -17,7 +23,14 @@ export interface CommandRequest {
 export class CommandDispatcher {
   readonly #commands = new Map<string, CommandDefinition<unknown>>();
 
-  constructor(private readonly options: { db: Db; catalog: TaskCatalog; logger: Logger; commands: Array<CommandDefinition<never>> }) {
+  constructor(
+    private readonly options: {
+      db: Db;
+      catalog: TaskCatalog;
+      logger: Logger;
+      commands: Array<CommandDefinition<never>>;
+    },
+  ) {
     for (const command of options.commands) {
       if (this.#commands.has(command.subject)) throw new TypeError(`Two handlers for ${command.subject}`);
       this.#commands.set(command.subject, command);
@@ -42,29 +55,42 @@ export class CommandDispatcher {
     } catch (error) {
       reply = errorReply(error, log);
     }
-    log.info('request handled', { ok: reply.ok, ...(reply.ok ? {} : { code: reply.error.code }), ms: Math.round(performance.now() - started) });
+    log.info('request handled', {
+      ok: reply.ok,
+      ...(reply.ok ? {} : { code: reply.error.code }),
+      ms: Math.round(performance.now() - started),
+    });
     return JSON.stringify(reply);
   }
 
   private async dispatch(request: CommandRequest): Promise<Reply> {
-    if (request.data.byteLength > MAX_COMMAND_BYTES) throw new PayloadTooLargeError(request.data.byteLength, MAX_COMMAND_BYTES);
+    if (request.data.byteLength > MAX_COMMAND_BYTES)
+      throw new PayloadTooLargeError(request.data.byteLength, MAX_COMMAND_BYTES);
     const command = this.#commands.get(request.subject);
     if (!command) throw new UnknownSubjectError(request.subject);
     const input = command.input.parse(parseJson(request.data));
     const actor = request.headers[HEADERS.actor] ?? null;
     const key = request.headers[HEADERS.idempotencyKey];
     return this.options.db.transaction(async (tx) => {
-      if (command.kind === 'command' && key) return this.once(tx, request, key, () => this.run(tx, command, input, actor, request.subject));
+      if (command.kind === 'command' && key)
+        return this.once(tx, request, key, () => this.run(tx, command, input, actor, request.subject));
       return this.run(tx, command, input, actor, request.subject);
     });
   }
 
-  private async run(tx: Tx, command: CommandDefinition<unknown>, input: unknown, actor: string | null, subject: string): Promise<Reply> {
+  private async run(
+    tx: Tx,
+    command: CommandDefinition<unknown>,
+    input: unknown,
+    actor: string | null,
+    subject: string,
+  ): Promise<Reply> {
     const ctx: CommandContext = {
       tx,
       subject,
       actor,
-      schedule: (executor, resource, params) => scheduleExecution(tx, this.options.catalog, executor, { resource, params, actor }),
+      schedule: (executor, resource, params) =>
+        scheduleExecution(tx, this.options.catalog, executor, { resource, params, actor }),
     };
     return okReply(await command.handle(ctx, input));
   }

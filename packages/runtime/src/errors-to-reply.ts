@@ -7,7 +7,12 @@ export function errorReply(error: unknown, log: Logger): Reply<never> {
   if (error instanceof JetcelError) {
     return {
       ok: false,
-      error: { code: error.code, message: error.message, retryable: isRetryableCode(error.code), ...(error.details === undefined ? {} : { details: error.details }) },
+      error: {
+        code: error.code,
+        message: error.message,
+        retryable: isRetryableCode(error.code),
+        ...(error.details === undefined ? {} : { details: error.details }),
+      },
     };
   }
   if (error instanceof z.ZodError) {
@@ -17,7 +22,11 @@ export function errorReply(error: unknown, log: Logger): Reply<never> {
         code: 'VALIDATION_FAILED',
         message: z.prettifyError(error),
         retryable: false,
-        details: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message, code: issue.code })),
+        details: error.issues.map((issue) => ({
+          path: issue.path.join('.'),
+          message: issue.message,
+          code: issue.code,
+        })),
       },
     };
   }

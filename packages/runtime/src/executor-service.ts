@@ -23,7 +23,12 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
   const { bus, db, logger, config } = options;
   await verifyTopology(bus, defineTopology(config.topology));
   const relay = startRelay({ bus, db, logger, sweepMs: config.sweepMs, claimGraceMs: config.claimGraceMs });
-  const dispatcher = new CommandDispatcher({ db, catalog: options.catalog, logger, commands: [...options.commands, ...frameworkQueries()] });
+  const dispatcher = new CommandDispatcher({
+    db,
+    catalog: options.catalog,
+    logger,
+    commands: [...options.commands, ...frameworkQueries()],
+  });
   const server = serveRequests(bus, {
     subjects: [COMMAND_WILDCARD, QUERY_WILDCARD],
     queue: EXECUTOR_QUEUE_GROUP,

@@ -8,8 +8,10 @@ function serialise(value: unknown): unknown {
 }
 
 /** JSON lines on stdout (one object per line), with fields bound by `child()`. */
-export function createLogger(options: { level?: Level; bindings?: Record<string, unknown>; write?: (line: string) => void } = {}): Logger {
-  const threshold = LEVELS[options.level ?? ((process.env.LOG_LEVEL as Level | undefined) ?? 'info')] ?? LEVELS.info;
+export function createLogger(
+  options: { level?: Level; bindings?: Record<string, unknown>; write?: (line: string) => void } = {},
+): Logger {
+  const threshold = LEVELS[options.level ?? (process.env.LOG_LEVEL as Level | undefined) ?? 'info'] ?? LEVELS.info;
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const bindings = options.bindings ?? {};
   const log =

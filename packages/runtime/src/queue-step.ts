@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { formatResourceRef, MAX_TASK_ARGS_BYTES, type QueueName } from '@jetcel/contracts';
-import { ValidationError, type FailureInfo, type Json, type StepCall, type StepRole, type TaskDefinition } from '@jetcel/core';
+import {
+  ValidationError,
+  type FailureInfo,
+  type Json,
+  type StepCall,
+  type StepRole,
+  type TaskDefinition,
+} from '@jetcel/core';
 import type { ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
 import { addStepMessage } from './step-messages.ts';
 

@@ -4,7 +4,13 @@ import { OutboxRelay, type Db } from '@jetcel/db';
 import { addRequeuedStepMessages } from './step-messages.ts';
 
 /** Starts this process's outbox relay: kicked after every COMMIT, swept on a timer. */
-export function startRelay(options: { bus: Bus; db: Db; logger: Logger; sweepMs: number; claimGraceMs: number }): OutboxRelay {
+export function startRelay(options: {
+  bus: Bus;
+  db: Db;
+  logger: Logger;
+  sweepMs: number;
+  claimGraceMs: number;
+}): OutboxRelay {
   const relay = new OutboxRelay(options.db, {
     logger: options.logger.child({ component: 'relay' }),
     sweepMs: options.sweepMs,

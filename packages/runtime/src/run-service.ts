@@ -29,7 +29,11 @@ export async function runService(
     ...(config.natsPass ? { pass: config.natsPass } : {}),
     onStatus: (event) => logger.info('nats status', { event: event.type }),
   });
-  const db = await Db.connect({ url: config.databaseUrl, ...(options.entities ? { entities: options.entities } : {}), logger });
+  const db = await Db.connect({
+    url: config.databaseUrl,
+    ...(options.entities ? { entities: options.entities } : {}),
+    logger,
+  });
   // Signals are watched before start() so a SIGTERM during start-up is not lost.
   let stopRequested: ((signal: string) => void) | undefined;
   const signalled = new Promise<string>((resolve) => (stopRequested = resolve));

@@ -3,7 +3,8 @@ import { buildPlan, preApply, type ExecutorDefinition, type JsonObject, type Res
 import type { Tx } from '@jetcel/db';
 import { queueStep, type TaskCatalog } from './queue-step.ts';
 
-export type ScheduleResult = { kind: 'scheduled'; executionId: string; resource: ResourceSnapshot } | { kind: 'noop'; resource: ResourceSnapshot };
+export type ScheduleResult =
+  { kind: 'scheduled'; executionId: string; resource: ResourceSnapshot } | { kind: 'noop'; resource: ResourceSnapshot };
 
 /**
  * Runs an executor's preApply in the caller's transaction, stores the execution with its plan and
@@ -19,7 +20,9 @@ export async function scheduleExecution<P extends JsonObject>(
   if (decision.kind === 'noop') return { kind: 'noop', resource: input.resource };
   const executionId = randomUUID();
   const context = { executionId, actor: input.actor };
-  const resource = decision.patch ? await tx.resources.applyPatch(input.resource, decision.patch, context) : input.resource;
+  const resource = decision.patch
+    ? await tx.resources.applyPatch(input.resource, decision.patch, context)
+    : input.resource;
   if (!resource) throw new Error('preApply deleted its resource');
   const plan = buildPlan(executor, { resource, params: input.params });
   const execution = { id: executionId, resourceType: resource.type, resourceId: resource.id, actor: input.actor };

@@ -1,4 +1,11 @@
-import { HEADERS, TASK_MESSAGE_VERSION, isQueueName, taskSubject, type QueueName, type TaskMessage } from '@jetcel/contracts';
+import {
+  HEADERS,
+  TASK_MESSAGE_VERSION,
+  isQueueName,
+  taskSubject,
+  type QueueName,
+  type TaskMessage,
+} from '@jetcel/contracts';
 import type { Tx, StepRecord } from '@jetcel/db';
 
 /** Writes the outbox row that publishes a step's task message (now, or at its not_before). */

@@ -19,7 +19,15 @@ import {
   type TaskOutcome,
   type TaskRegistry,
 } from '@jetcel/core';
-import { ClaimLostError, faultPoint, FAULT_POINTS, type Db, type ExecutionRecord, type StepRecord, type Tx } from '@jetcel/db';
+import {
+  ClaimLostError,
+  faultPoint,
+  FAULT_POINTS,
+  type Db,
+  type ExecutionRecord,
+  type StepRecord,
+  type Tx,
+} from '@jetcel/db';
 import { queueStep } from './queue-step.ts';
 import { addStepMessage } from './step-messages.ts';
 
@@ -47,7 +55,12 @@ export interface StepRunnerOptions<S> {
   unknownTaskDelayMs?: number;
 }
 
-type Claimed = { step: StepRecord; execution: ExecutionRecord; resource: ResourceSnapshot | null; preparationError: unknown };
+type Claimed = {
+  step: StepRecord;
+  execution: ExecutionRecord;
+  resource: ResourceSnapshot | null;
+  preparationError: unknown;
+};
 
 /** Runs one delivered step: claim, run with heartbeats, commit its result and continuation. */
 export class StepRunner<S> {
@@ -66,14 +79,23 @@ export class StepRunner<S> {
       logger.error('undecodable task message dropped', { size: delivery.data.byteLength });
       return { kind: 'term' };
     }
-    const log = logger.child({ executionId: message.executionId, stepId: message.stepId, task: message.task, actor: delivery.headers[HEADERS.actor] ?? null });
+    const log = logger.child({
+      executionId: message.executionId,
+      stepId: message.stepId,
+      task: message.task,
+      actor: delivery.headers[HEADERS.actor] ?? null,
+    });
     const task = this.options.registry.get(message.task);
     if (!task) {
-      log.warn('task unknown to this worker; handing the message back', { delayMs: this.options.unknownTaskDelayMs ?? 30_000 });
+      log.warn('task unknown to this worker; handing the message back', {
+        delayMs: this.options.unknownTaskDelayMs ?? 30_000,
+      });
       return { kind: 'nak', delayMs: this.options.unknownTaskDelayMs ?? 30_000 };
     }
     const token = randomUUID();
-    const claim = await this.options.db.transaction((tx) => this.claim(tx, message.stepId, token), { relaxedDurability: true });
+    const claim = await this.options.db.transaction((tx) => this.claim(tx, message.stepId, token), {
+      relaxedDurability: true,
+    });
     if (claim.kind !== 'claimed') {
       if (claim.kind === 'unknown_step') {
         log.error('task message names no known step; dropped');
@@ -112,29 +134,50 @@ export class StepRunner<S> {
     }
     if (resource && !step.prepared && step.before && !isEmptyPatch(step.before)) {
       try {
-        resource = await tx.resources.applyPatch(resource, step.before, { executionId: execution.id, actor: execution.actor });
+        resource = await tx.resources.applyPatch(resource, step.before, {
+          executionId: execution.id,
+          actor: execution.actor,
+        });
         await tx.steps.markPrepared(step.id, token);
       } catch (error) {
         preparationError = error;
       }
     }
-    return { kind: 'claimed' as const, takeover: result.takeover, value: { step, execution, resource, preparationError } satisfies Claimed };
+    return {
+      kind: 'claimed' as const,
+      takeover: result.takeover,
+      value: { step, execution, resource, preparationError } satisfies Claimed,
+    };
   }
 
   /** Runs the task under its AbortSignal; heartbeats extend the claim and tell the broker we live. */
-  private async run(task: TaskDefinition<unknown, S>, claimed: Claimed, token: string, delivery: Delivery, log: Logger): Promise<RunResult> {
+  private async run(
+    task: TaskDefinition<unknown, S>,
+    claimed: Claimed,
+    token: string,
+    delivery: Delivery,
+    log: Logger,
+  ): Promise<RunResult> {
     if (claimed.preparationError !== undefined) return { kind: 'error', error: claimed.preparationError };
     const { step, execution } = claimed;
     const controller = new AbortController();
     const heartbeat = async (): Promise<void> => {
       delivery.working();
-      const state = await this.options.db.transaction((tx) => tx.steps.extend(step.id, token, this.#claimTtlMs), { relaxedDurability: true });
+      const state = await this.options.db.transaction((tx) => tx.steps.extend(step.id, token, this.#claimTtlMs), {
+        relaxedDurability: true,
+      });
       if (!state.held) controller.abort(new ClaimLostError(step.id));
     };
     const timer = setInterval(() => {
       heartbeat().catch((error: unknown) => log.warn('heartbeat failed', { error: String(error) }));
     }, this.#heartbeatMs);
-    const timeout = task.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new TransientError(`Task ${task.name} timed out after ${task.timeoutMs} ms`)), task.timeoutMs);
+    const timeout =
+      task.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => controller.abort(new TransientError(`Task ${task.name} timed out after ${task.timeoutMs} ms`)),
+            task.timeoutMs,
+          );
     try {
       const args = task.parseArgs(step.args);
       const aborted = new Promise<never>((_, reject) => {
@@ -171,7 +214,15 @@ export class StepRunner<S> {
   }
 
   /** One transaction: the step's result, its resource patch and events, and what comes next. */
-  private async commit(tx: Tx, task: TaskDefinition<unknown, S>, step: StepRecord, execution: ExecutionRecord, token: string, result: RunResult, log: Logger): Promise<void> {
+  private async commit(
+    tx: Tx,
+    task: TaskDefinition<unknown, S>,
+    step: StepRecord,
+    execution: ExecutionRecord,
+    token: string,
+    result: RunResult,
+    log: Logger,
+  ): Promise<void> {
     if (result.kind === 'error' && result.error instanceof ClaimLostError) throw result.error;
     const context = { executionId: execution.id, actor: execution.actor };
     const fail = async (failure: FailureInfo): Promise<void> => {
@@ -182,10 +233,18 @@ export class StepRunner<S> {
     };
     const requeue = async (delayMs: number, kind: 'poll' | 'retry', failure?: FailureInfo): Promise<void> => {
       const notBefore = new Date(Date.now() + delayMs);
-      await tx.steps.requeue(step.id, token, { notBefore, attempt: kind === 'retry', poll: kind === 'poll', ...(failure ? { failure } : {}) });
+      await tx.steps.requeue(step.id, token, {
+        notBefore,
+        attempt: kind === 'retry',
+        poll: kind === 'poll',
+        ...(failure ? { failure } : {}),
+      });
       const updated = await tx.steps.get(step.id);
       if (updated) addStepMessage(tx, updated, execution.actor, notBefore);
-      log.info(kind === 'poll' ? 'step polls again' : 'step retries after a transient error', { delayMs, ...(failure ? { error: failure.message } : {}) });
+      log.info(kind === 'poll' ? 'step polls again' : 'step retries after a transient error', {
+        delayMs,
+        ...(failure ? { error: failure.message } : {}),
+      });
     };
     await match(result)
       .with({ kind: 'error' }, async ({ error }) => {
@@ -203,7 +262,10 @@ export class StepRunner<S> {
           })
           .with({ kind: 'done' }, async (finished) => {
             if (!(await this.applyPatch(tx, step, finished.patch, context, fail))) return;
-            await tx.steps.complete(step.id, token, { status: 'succeeded', ...(finished.result === undefined ? {} : { result: finished.result }) });
+            await tx.steps.complete(step.id, token, {
+              status: 'succeeded',
+              ...(finished.result === undefined ? {} : { result: finished.result }),
+            });
             log.info('step succeeded');
             await this.continueWith(tx, execution, continueAfterSuccess(execution.plan, step.role, step.position));
           })
@@ -233,11 +295,20 @@ export class StepRunner<S> {
     }
   }
 
-  private async continueWith(tx: Tx, execution: ExecutionRecord, next: Continuation, failure?: FailureInfo): Promise<void> {
+  private async continueWith(
+    tx: Tx,
+    execution: ExecutionRecord,
+    next: Continuation,
+    failure?: FailureInfo,
+  ): Promise<void> {
     const catalog = this.options.registry;
     await match(next)
-      .with({ kind: 'queue_step' }, ({ position, call }) => queueStep(tx, catalog, execution, { role: 'main', position, call }))
-      .with({ kind: 'queue_handler' }, ({ role, call }) => queueStep(tx, catalog, execution, { role, position: 0, call, ...(failure ? { failure } : {}) }))
+      .with({ kind: 'queue_step' }, ({ position, call }) =>
+        queueStep(tx, catalog, execution, { role: 'main', position, call }),
+      )
+      .with({ kind: 'queue_handler' }, ({ role, call }) =>
+        queueStep(tx, catalog, execution, { role, position: 0, call, ...(failure ? { failure } : {}) }),
+      )
       .with({ kind: 'finish' }, async ({ status }) => {
         await tx.executions.finish(execution.id, status);
       })

@@ -8,7 +8,9 @@ const PREFIX_RE = /^[a-z_][a-z0-9_]{0,39}$/;
 
 export function testDatabaseName(prefix = DEFAULT_DATABASE_PREFIX): string {
   if (!PREFIX_RE.test(prefix)) {
-    throw new Error(`invalid test database prefix ${JSON.stringify(prefix)}: use 1-40 of [a-z0-9_], not starting with a digit`);
+    throw new Error(
+      `invalid test database prefix ${JSON.stringify(prefix)}: use 1-40 of [a-z0-9_], not starting with a digit`,
+    );
   }
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
 }

@@ -49,7 +49,9 @@ export async function eventually<T>(probe: EventuallyProbe<T>, options: Eventual
     const left = deadline - Date.now();
     if (left <= 0) break;
     // the last probe runs right at the deadline
-    await sleep(Math.min(intervalMs, left), undefined, options.signal ? { signal: options.signal } : undefined).catch(() => {});
+    await sleep(Math.min(intervalMs, left), undefined, options.signal ? { signal: options.signal } : undefined).catch(
+      () => {},
+    );
   }
 
   const what = options.message ?? 'condition not met';

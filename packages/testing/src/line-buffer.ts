@@ -84,7 +84,9 @@ export class LineBuffer {
 
   #failure(re: RegExp, label: string, reason: string): Error {
     const excerpt = this.excerpt();
-    return new Error(`no line matching ${String(re)} in ${label}: ${reason}${excerpt ? `\n--- output ---\n${excerpt}` : ''}`);
+    return new Error(
+      `no line matching ${String(re)} in ${label}: ${reason}${excerpt ? `\n--- output ---\n${excerpt}` : ''}`,
+    );
   }
 }
 

@@ -77,9 +77,12 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
   const launch = async (port: number | undefined): Promise<Running> => {
     const args = [
       ...(configFile ? ['-c', configFile] : []),
-      '-a', HOST,
-      '-p', String(port ?? -1),
-      '-ports_file_dir', portsDir,
+      '-a',
+      HOST,
+      '-p',
+      String(port ?? -1),
+      '-ports_file_dir',
+      portsDir,
       ...(jetstream ? ['-js', '-sd', storeDir] : []),
       ...(options.args ?? []),
     ];
@@ -105,10 +108,17 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
         const line = await readFirstLine(HOST, listening, 1_000);
         return line.startsWith('INFO ') ? listening : undefined;
       },
-      { timeoutMs: READY_TIMEOUT_MS, intervalMs: 25, message: `nats-server ${args.join(' ')} did not become ready`, signal: giveUp.signal },
+      {
+        timeoutMs: READY_TIMEOUT_MS,
+        intervalMs: 25,
+        message: `nats-server ${args.join(' ')} did not become ready`,
+        signal: giveUp.signal,
+      },
     );
     const died = exited.then((exit) => {
-      const reason = spawnError ? `could not be spawned: ${spawnError.message}` : `exited (code ${exit.code}, signal ${exit.signal})`;
+      const reason = spawnError
+        ? `could not be spawned: ${spawnError.message}`
+        : `exited (code ${exit.code}, signal ${exit.signal})`;
       throw new Error(`nats-server ${reason} before it was ready\n--- output ---\n${output.excerpt()}`);
     });
     try {

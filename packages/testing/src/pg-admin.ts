@@ -35,7 +35,10 @@ export async function withClient<R>(url: string, work: (client: pg.Client) => Pr
 /** Terminates every other session on database `name`, then drops it (retrying while it is still in use). */
 export async function dropDatabase(client: pg.Client, name: string): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
-    await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+    await client.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [name],
+    );
     try {
       await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
       return;

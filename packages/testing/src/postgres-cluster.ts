@@ -70,7 +70,10 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   let untrack = (): void => {};
   try {
     if (process.getuid?.() === 0) await runOrThrow('chown', [`${PG_USER}:${PG_USER}`, dataDir]);
-    await runOrThrow(...asPostgres('initdb', ['-D', dataDir, '-A', 'trust', '-U', PG_USER, '-E', 'UTF8', '--locale=C', '--no-sync']), options);
+    await runOrThrow(
+      ...asPostgres('initdb', ['-D', dataDir, '-A', 'trust', '-U', PG_USER, '-E', 'UTF8', '--locale=C', '--no-sync']),
+      options,
+    );
     untrack = trackCleanup(() => {
       const [file, args] = pgCtl(['-m', 'immediate', '-w', 'stop']);
       spawnSync(file, args, { cwd: dataDir, stdio: 'ignore', timeout: 10_000 });

@@ -1,7 +1,11 @@
 import pg from 'pg';
 
 /** Runs one query on a fresh connection: for tests that look at the database directly. */
-export async function queryRows<T extends pg.QueryResultRow = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+export async function queryRows<T extends pg.QueryResultRow = Record<string, unknown>>(
+  url: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

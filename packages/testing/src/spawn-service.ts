@@ -98,6 +98,8 @@ function assertTsxResolvable(cwd: string): void {
   try {
     createRequire(join(cwd, 'noop.js')).resolve('tsx/package.json');
   } catch {
-    throw new Error(`spawnService: tsx cannot be resolved from ${cwd}; add it to that package or to the workspace root`);
+    throw new Error(
+      `spawnService: tsx cannot be resolved from ${cwd}; add it to that package or to the workspace root`,
+    );
   }
 }

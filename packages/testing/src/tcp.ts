@@ -15,10 +15,7 @@ export function readFirstLine(host: string, port: number, timeoutMs = 2_000): Pr
       if (error) reject(error);
       else resolve(line ?? '');
     };
-    const timer = setTimeout(
-      () => finish(new Error(`no line from ${host}:${port} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => finish(new Error(`no line from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       buffer += chunk;
@@ -29,4 +26,3 @@ export function readFirstLine(host: string, port: number, timeoutMs = 2_000): Pr
     socket.once('close', () => finish(new Error(`${host}:${port} closed the connection before sending a line`)));
   });
 }
-

@@ -30,7 +30,9 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
   const name = testDatabaseName(options.prefix);
   await withClient(admin, async (client) => {
     await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
-    await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${client.escapeLiteral(JSON.stringify(newMarker()))}`);
+    await client.query(
+      `COMMENT ON DATABASE ${quoteIdent(name)} IS ${client.escapeLiteral(JSON.stringify(newMarker()))}`,
+    );
   });
   const untrack = trackCleanup(() => dropWithPsql(admin, name));
 

@@ -71,5 +71,8 @@ test('eventually: a probe that hangs does not hang eventually', async () => {
 test('eventually: an abort signal stops polling', async () => {
   const controller = new AbortController();
   setTimeout(() => controller.abort(new Error('gave up')), 50);
-  await assert.rejects(eventually(() => false, { timeoutMs: 5_000, signal: controller.signal }), /gave up/);
+  await assert.rejects(
+    eventually(() => false, { timeoutMs: 5_000, signal: controller.signal }),
+    /gave up/,
+  );
 });

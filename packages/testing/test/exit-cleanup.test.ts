@@ -50,7 +50,10 @@ async function databaseExists(name: string): Promise<boolean> {
 }
 
 async function assertCleanedUp(r: Resources): Promise<void> {
-  await eventually(() => processGone(r.natsPid), { timeoutMs: 5_000, message: `nats-server ${r.natsPid} outlived its test process` });
+  await eventually(() => processGone(r.natsPid), {
+    timeoutMs: 5_000,
+    message: `nats-server ${r.natsPid} outlived its test process`,
+  });
   assert.equal(await accepts(r.natsPort), false, 'the NATS port is closed');
   assert.equal(existsSync(dirname(r.natsStoreDir)), false, 'the NATS temp dir is removed');
   assert.equal(await accepts(r.pgPort), false, 'the private PostgreSQL cluster is stopped');
@@ -58,8 +61,16 @@ async function assertCleanedUp(r: Resources): Promise<void> {
   assert.equal(await databaseExists(r.dbName), false, 'the test database is dropped');
 }
 
-async function run(mode: 'exit' | 'wait'): Promise<{ resources: Resources; code: number | null; signal: NodeJS.Signals | null }> {
-  const service = await spawnService({ cwd: fixtures, entry: 'orphan-maker.ts', args: [mode], readyLine: /^resources /, timeoutMs: 20_000 });
+async function run(
+  mode: 'exit' | 'wait',
+): Promise<{ resources: Resources; code: number | null; signal: NodeJS.Signals | null }> {
+  const service = await spawnService({
+    cwd: fixtures,
+    entry: 'orphan-maker.ts',
+    args: [mode],
+    readyLine: /^resources /,
+    timeoutMs: 20_000,
+  });
   const line = await service.waitForLine(/^resources /);
   const resources = JSON.parse(line.slice('resources '.length)) as Resources;
   if (mode === 'wait') {

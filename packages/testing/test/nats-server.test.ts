@@ -46,7 +46,10 @@ test('startNats: restart keeps the port and the JetStream store; kill then resta
     const firstPid = nats.pid;
     let client = await RawNats.connect(port);
     const created = JSON.parse(
-      await client.request('$JS.API.STREAM.CREATE.KEEP', JSON.stringify({ name: 'KEEP', subjects: ['keep.>'], storage: 'file' })),
+      await client.request(
+        '$JS.API.STREAM.CREATE.KEEP',
+        JSON.stringify({ name: 'KEEP', subjects: ['keep.>'], storage: 'file' }),
+      ),
     ) as { error?: unknown; config?: { name?: string } };
     assert.equal(created.error, undefined);
     assert.equal(created.config?.name, 'KEEP');
@@ -58,13 +61,19 @@ test('startNats: restart keeps the port and the JetStream store; kill then resta
     assert.notEqual(nats.pid, firstPid);
     client = await RawNats.connect(port);
     assert.equal(client.info['port'], port);
-    const info = JSON.parse(await client.request('$JS.API.STREAM.INFO.KEEP', '')) as { error?: unknown; config?: { name?: string } };
+    const info = JSON.parse(await client.request('$JS.API.STREAM.INFO.KEEP', '')) as {
+      error?: unknown;
+      config?: { name?: string };
+    };
     assert.equal(info.error, undefined, 'the stream survived the restart');
     assert.equal(info.config?.name, 'KEEP');
     client.close();
 
     nats.kill();
-    await eventually(async () => !(await canConnect(port)), { timeoutMs: 5_000, message: 'killed server still accepts connections' });
+    await eventually(async () => !(await canConnect(port)), {
+      timeoutMs: 5_000,
+      message: 'killed server still accepts connections',
+    });
     await eventually(() => nats.pid === undefined, { timeoutMs: 5_000, message: 'pid still set after kill' });
     await nats.restart();
     assert.equal(await canConnect(port), true);
@@ -79,7 +88,11 @@ test('startNats: restart keeps the port and the JetStream store; kill then resta
 });
 
 test('startNats: jetstream false, extra config and args', async () => {
-  const nats = await startNats({ jetstream: false, config: 'max_payload: 4096\nserver_name: from_config\n', args: ['-n', 'from_args'] });
+  const nats = await startNats({
+    jetstream: false,
+    config: 'max_payload: 4096\nserver_name: from_config\n',
+    args: ['-n', 'from_args'],
+  });
   try {
     const client = await RawNats.connect(nats.port);
     client.close();
@@ -100,9 +113,15 @@ test('startNats: two servers at once get different ports; `await using` disposes
     assert.notEqual(a.storeDir, b.storeDir);
     storeDirs = [a.storeDir, b.storeDir];
   }
-  assert.deepEqual(storeDirs.map((dir) => existsSync(dir)), [false, false]);
+  assert.deepEqual(
+    storeDirs.map((dir) => existsSync(dir)),
+    [false, false],
+  );
 });
 
 test('startNats: a bad argument rejects with the server output', async () => {
-  await assert.rejects(startNats({ args: ['--no-such-flag'] }), /nats-server exited .*before it was ready[\s\S]*no-such-flag/);
+  await assert.rejects(
+    startNats({ args: ['--no-such-flag'] }),
+    /nats-server exited .*before it was ready[\s\S]*no-such-flag/,
+  );
 });

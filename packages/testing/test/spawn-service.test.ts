@@ -47,7 +47,12 @@ test('spawnService: waits for the ready line, collects both streams, passes args
 });
 
 test('spawnService: kill() defaults to SIGKILL and exited resolves with null', async () => {
-  const service = await spawnService({ cwd: fixtures, entry: echo, readyLine: /^ready/, env: { FIXTURE_ON_SIGTERM: 'ignore' } });
+  const service = await spawnService({
+    cwd: fixtures,
+    entry: echo,
+    readyLine: /^ready/,
+    env: { FIXTURE_ON_SIGTERM: 'ignore' },
+  });
   service.kill();
   assert.equal(await service.exited, null);
   assert.equal(service.child.signalCode, 'SIGKILL');
@@ -56,7 +61,12 @@ test('spawnService: kill() defaults to SIGKILL and exited resolves with null', a
 });
 
 test('spawnService: stop() sends SIGTERM and resolves with the exit code', async () => {
-  const service = await spawnService({ cwd: fixtures, entry: echo, readyLine: /^ready/, env: { FIXTURE_EXIT_CODE: '7' } });
+  const service = await spawnService({
+    cwd: fixtures,
+    entry: echo,
+    readyLine: /^ready/,
+    env: { FIXTURE_EXIT_CODE: '7' },
+  });
   assert.equal(await service.stop(), 7);
   assert.equal(await service.exited, 7);
   assert.ok(service.output().includes('got SIGTERM, shutting down'));
@@ -85,7 +95,13 @@ test('spawnService: rejects when the ready line does not come in time, and kills
   try {
     const started = Date.now();
     await assert.rejects(
-      spawnService({ cwd: fixtures, entry: echo, readyLine: /^never$/, timeoutMs: 1_000, env: { FIXTURE_PID_FILE: pidFile } }),
+      spawnService({
+        cwd: fixtures,
+        entry: echo,
+        readyLine: /^never$/,
+        timeoutMs: 1_000,
+        env: { FIXTURE_PID_FILE: pidFile },
+      }),
       /timed out after 1000 ms/,
     );
     assert.ok(Date.now() - started < 5_000);

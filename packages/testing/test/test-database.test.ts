@@ -18,7 +18,9 @@ async function withAdmin<R>(work: (client: pg.Client) => Promise<R>): Promise<R>
 }
 
 async function databaseExists(name: string): Promise<boolean> {
-  return withAdmin(async (client) => (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1);
+  return withAdmin(
+    async (client) => (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1,
+  );
 }
 
 test('createTestDatabase: creates a fresh, uniquely named database that drop() removes', async () => {

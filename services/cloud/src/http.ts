@@ -32,7 +32,11 @@ export function createCloudListener(state: CloudState): CloudListener {
       throw new CloudError(404, 'NOT_FOUND', `no route for ${req.method ?? 'GET'} ${url.pathname}`);
     }
     if (match.kind === 'wrong-method') {
-      const error = new CloudError(405, 'METHOD_NOT_ALLOWED', `${req.method ?? 'GET'} is not allowed on ${url.pathname}`);
+      const error = new CloudError(
+        405,
+        'METHOD_NOT_ALLOWED',
+        `${req.method ?? 'GET'} is not allowed on ${url.pathname}`,
+      );
       sendError(res, error, { allow: match.allowed.join(', ') });
       return;
     }

@@ -59,7 +59,12 @@ export async function readJsonBody(req: IncomingMessage, limit = BODY_LIMIT_BYTE
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   const payload = JSON.stringify(body);
   res.writeHead(status, {

@@ -34,7 +34,10 @@ export function serverRoutes(state: CloudState): Route[] {
       method: 'DELETE',
       path: '/servers/:id',
       counted: true,
-      handler: ({ req, params }) => ({ status: 202, body: fleet.delete(params['id'] ?? '', requestContext(req, false)) }),
+      handler: ({ req, params }) => ({
+        status: 202,
+        body: fleet.delete(params['id'] ?? '', requestContext(req, false)),
+      }),
     },
     {
       method: 'POST',

@@ -34,7 +34,10 @@ export function volumeRoutes(state: CloudState): Route[] {
       method: 'DELETE',
       path: '/volumes/:id',
       counted: true,
-      handler: ({ req, params }) => ({ status: 202, body: store.delete(params['id'] ?? '', requestContext(req, false)) }),
+      handler: ({ req, params }) => ({
+        status: 202,
+        body: store.delete(params['id'] ?? '', requestContext(req, false)),
+      }),
     },
     {
       method: 'POST',

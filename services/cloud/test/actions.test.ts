@@ -9,7 +9,11 @@ async function status(cloud: TestCloud, path: string): Promise<unknown> {
 test('stop, start and resize change the server after the action delay', async (t) => {
   const cloud = await startTestCloud({ buildDelayMs: 150, actionDelayMs: 60 });
   t.after(() => cloud.close());
-  const id = String(record((await cloud.api('POST', '/servers', { body: { name: 'vm', settingsId: 'A' }, headers: freshKey() })).body)['id']);
+  const id = String(
+    record((await cloud.api('POST', '/servers', { body: { name: 'vm', settingsId: 'A' }, headers: freshKey() })).body)[
+      'id'
+    ],
+  );
   const path = `/servers/${id}`;
   const act = (body: unknown) => cloud.api('POST', `${path}/action`, { body });
 
@@ -40,7 +44,11 @@ test('stop, start and resize change the server after the action delay', async (t
 test("an 'action' fault fails the action and leaves the server alone", async (t) => {
   const cloud = await startTestCloud({ buildDelayMs: 10 });
   t.after(() => cloud.close());
-  const id = String(record((await cloud.api('POST', '/servers', { body: { name: 'vm', settingsId: 'A' }, headers: freshKey() })).body)['id']);
+  const id = String(
+    record((await cloud.api('POST', '/servers', { body: { name: 'vm', settingsId: 'A' }, headers: freshKey() })).body)[
+      'id'
+    ],
+  );
   await waitUntil(async () => (await status(cloud, `/servers/${id}`)) === 'ACTIVE');
   await cloud.api('POST', '/faults', { body: { op: 'action', mode: 'error', count: 1 } });
   assert.equal((await cloud.api('POST', `/servers/${id}/action`, { body: { action: 'stop' } })).status, 422);
@@ -50,7 +58,10 @@ test("an 'action' fault fails the action and leaves the server alone", async (t)
 test('volumes: creating → available, extending → available, deleting → 404', async (t) => {
   const cloud = await startTestCloud({ buildDelayMs: 40, actionDelayMs: 40, deleteDelayMs: 40 });
   t.after(() => cloud.close());
-  const created = await cloud.api('POST', '/volumes', { body: { name: 'data', settingsId: 'A', size: 10 }, headers: freshKey() });
+  const created = await cloud.api('POST', '/volumes', {
+    body: { name: 'data', settingsId: 'A', size: 10 },
+    headers: freshKey(),
+  });
   assert.equal(created.status, 201);
   assert.equal(record(created.body)['status'], 'creating');
   const path = `/volumes/${String(record(created.body)['id'])}`;

@@ -6,7 +6,9 @@ import { freshKey, record, startTestCloud, waitUntil } from './helpers.ts';
 test('a server goes from BUILD to ACTIVE after the build delay', async (t) => {
   const cloud = await startTestCloud({ buildDelayMs: 150 });
   t.after(() => cloud.close());
-  const created = record((await cloud.api('POST', '/servers', { body: { name: 's', settingsId: 'A' }, headers: freshKey() })).body);
+  const created = record(
+    (await cloud.api('POST', '/servers', { body: { name: 's', settingsId: 'A' }, headers: freshKey() })).body,
+  );
   const path = `/servers/${String(created['id'])}`;
   assert.equal(created['flavor'], 'm1.small');
 
@@ -35,8 +37,14 @@ test('build concurrency and its peak are counted per settings', async (t) => {
   const during = record((await cloud.api('GET', '/stats')).body);
   const settings = record(during['settings']);
   // `building` may already be dropping on a slow machine; the peak may not.
-  assert.deepEqual({ ...record(settings['A']), building: 0 }, { building: 0, peakBuilding: 6, serversCreated: 6, servers: 6 });
-  assert.deepEqual({ ...record(settings['B']), building: 0 }, { building: 0, peakBuilding: 2, serversCreated: 2, servers: 2 });
+  assert.deepEqual(
+    { ...record(settings['A']), building: 0 },
+    { building: 0, peakBuilding: 6, serversCreated: 6, servers: 6 },
+  );
+  assert.deepEqual(
+    { ...record(settings['B']), building: 0 },
+    { building: 0, peakBuilding: 2, serversCreated: 2, servers: 2 },
+  );
 
   await waitUntil(() => cloud.state.stats().settings['A']?.building === 0, 2000, 'builds to finish');
   await waitUntil(() => cloud.state.stats().settings['B']?.building === 0, 2000, 'builds to finish');

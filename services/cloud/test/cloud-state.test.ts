@@ -42,7 +42,10 @@ test('the model works without HTTP: ids, timestamps, build and idempotency', asy
 test('the model reports failures as CloudError and timeouts as HangRequest', (t) => {
   const state = fixedState();
   t.after(() => state.dispose());
-  assert.throws(() => state.servers.get('nope'), (error: unknown) => error instanceof CloudError && error.status === 404);
+  assert.throws(
+    () => state.servers.get('nope'),
+    (error: unknown) => error instanceof CloudError && error.status === 404,
+  );
   state.addFault({ op: 'get', mode: 'timeout', count: 1 });
   assert.throws(() => state.servers.list(), HangRequest);
   assert.deepEqual(state.servers.list(), []);

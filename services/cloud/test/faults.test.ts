@@ -10,7 +10,9 @@ function createServer(cloud: TestCloud, settingsId = 'A', headers = freshKey()) 
 test("mode 'error' on create answers 422 BACKEND_ERROR with the message, and creates nothing", async (t) => {
   const cloud = await startTestCloud();
   t.after(() => cloud.close());
-  const added = await cloud.api('POST', '/faults', { body: { op: 'create', mode: 'error', message: 'quota exceeded' } });
+  const added = await cloud.api('POST', '/faults', {
+    body: { op: 'create', mode: 'error', message: 'quota exceeded' },
+  });
   assert.equal(added.status, 201);
   assert.equal(record(added.body)['remaining'], null);
 
@@ -86,7 +88,11 @@ test("mode 'timeout' never answers until the client gives up", async (t) => {
   await cloud.api('POST', '/faults', { body: { op: 'create', mode: 'timeout', count: 1 } });
   const started = Date.now();
   await assert.rejects(
-    cloud.api('POST', '/servers', { body: { name: 'vm', settingsId: 'A' }, headers: freshKey(), signal: AbortSignal.timeout(200) }),
+    cloud.api('POST', '/servers', {
+      body: { name: 'vm', settingsId: 'A' },
+      headers: freshKey(),
+      signal: AbortSignal.timeout(200),
+    }),
     (error: Error) => error.name === 'TimeoutError',
   );
   assert.ok(Date.now() - started >= 190);

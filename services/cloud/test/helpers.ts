@@ -31,7 +31,11 @@ export async function startTestCloud(options: StartCloudOptions = {}): Promise<T
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     });
     const text = await response.text();
-    return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown), headers: response.headers };
+    return {
+      status: response.status,
+      body: text === '' ? undefined : (JSON.parse(text) as unknown),
+      headers: response.headers,
+    };
   };
   return { ...cloud, api };
 }
@@ -58,7 +62,11 @@ export function errorCode(body: unknown): unknown {
 }
 
 /** Polls until `probe` returns true or `timeoutMs` passes. */
-export async function waitUntil(probe: () => Promise<boolean> | boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+export async function waitUntil(
+  probe: () => Promise<boolean> | boolean,
+  timeoutMs = 3000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -32,7 +32,10 @@ test('wrong or missing fields are a 400 VALIDATION_FAILED naming the field', asy
     assert.equal(errorCode(response.body), 'VALIDATION_FAILED');
     assert.match(message(response.body), pattern);
   }
-  const volume = await cloud.api('POST', '/volumes', { body: { name: 'v', settingsId: 'A', size: '10' }, headers: freshKey() });
+  const volume = await cloud.api('POST', '/volumes', {
+    body: { name: 'v', settingsId: 'A', size: '10' },
+    headers: freshKey(),
+  });
   assert.equal(volume.status, 400);
   assert.match(message(volume.body), /"size"/);
   const action = await cloud.api('POST', '/servers/x/action', { body: { action: 'explode' } });
@@ -87,6 +90,9 @@ test('POST /reset wipes servers, keys, faults and stats', async (t) => {
   assert.equal((await cloud.api('POST', '/reset')).status, 200);
   assert.deepEqual((await cloud.api('GET', '/servers')).body, []);
   assert.deepEqual((await cloud.api('GET', '/faults')).body, []);
-  assert.equal((await cloud.api('POST', '/servers', { body: { name: 'vm', settingsId: 'A' }, headers: key })).status, 201);
+  assert.equal(
+    (await cloud.api('POST', '/servers', { body: { name: 'vm', settingsId: 'A' }, headers: key })).status,
+    201,
+  );
   assert.equal(cloud.state.pendingTimers, 1);
 });

@@ -4,7 +4,8 @@ import { parseQueueArg, runService, startWorker } from '@jetcel/runtime';
 // One codebase for every queue: `--queue regular|heavy|background` picks the stream it consumes.
 const queue = parseQueueArg(process.argv.slice(2));
 const concurrency = Number(process.env.WORKER_CONCURRENCY ?? (queue === 'heavy' ? 4 : 16));
-if (!Number.isInteger(concurrency) || concurrency < 1) throw new TypeError('WORKER_CONCURRENCY must be a positive integer');
+if (!Number.isInteger(concurrency) || concurrency < 1)
+  throw new TypeError('WORKER_CONCURRENCY must be a positive integer');
 const domain = createReferenceDomain(referenceConfigFromEnv());
 const services = { cloud: new CloudClient(process.env.CLOUD_URL ?? 'http://127.0.0.1:8774') };
 

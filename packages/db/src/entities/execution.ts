@@ -13,7 +13,10 @@ export const Execution = defineEntity({
     executor: p.string(),
     resourceType: p.string(),
     resourceId: p.string(),
-    status: p.enum([...EXECUTION_STATUSES]).nativeEnumName('execution_status').default('running'),
+    status: p
+      .enum([...EXECUTION_STATUSES])
+      .nativeEnumName('execution_status')
+      .default('running'),
     plan: p.json<Plan>(),
     params: p.json<JsonObject>().default('{}'),
     actor: p.string().nullable(),

@@ -7,7 +7,10 @@ type PropertyBuilders = typeof p;
 function resourceColumns() {
   return {
     id: p.uuid().primary(),
-    state: p.enum([...RESOURCE_STATES]).nativeEnumName('resource_state').default('CREATION_SCHEDULED'),
+    state: p
+      .enum([...RESOURCE_STATES])
+      .nativeEnumName('resource_state')
+      .default('CREATION_SCHEDULED'),
     version: p.integer().default(1),
     errorMessage: p.text().default(''),
     errorTraceback: p.text().default(''),

@@ -21,7 +21,10 @@ export const Step = defineEntity({
     resourceRef: p.string().nullable(),
     before: p.json<ResourcePatch>().nullable(),
     ignoreErrors: p.boolean().default(false),
-    status: p.enum([...STEP_STATUSES]).nativeEnumName('step_status').default('queued'),
+    status: p
+      .enum([...STEP_STATUSES])
+      .nativeEnumName('step_status')
+      .default('queued'),
     /** 1-based attempt; only a retry after a failure increments it (polls and takeovers do not). */
     attempts: p.integer().default(1),
     polls: p.integer().default(0),

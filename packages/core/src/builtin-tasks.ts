@@ -1,12 +1,16 @@
 import { z } from 'zod';
+import type { JsonObject } from './json.ts';
+import type { FailureInfo, StepCall } from './plan.ts';
+import type { ResourcePatch } from './resource.ts';
+import { isResourceState, isTransitionName } from './states.ts';
 import { defineTask, done } from './task.ts';
-import { isTransitionName } from './states.ts';
 
 export const BUILTIN_TASKS = {
   transition: 'jetcel.transition',
   setOk: 'jetcel.set_ok',
   setErred: 'jetcel.set_erred',
   deleteResource: 'jetcel.delete_resource',
+  runExecutor: 'jetcel.run_executor',
 } as const;
 
 const transitionArgs = z.object({
@@ -21,6 +25,7 @@ export const transitionTask = defineTask({
   name: BUILTIN_TASKS.transition,
   args: transitionArgs,
   retry: { maxAttempts: 1 },
+  sideEffects: false,
   async run(_ctx, args) {
     return done({
       transition: args.transition,
@@ -34,38 +39,89 @@ export const transitionTask = defineTask({
 export const setOkTask = defineTask({
   name: BUILTIN_TASKS.setOk,
   retry: { maxAttempts: 1 },
+  sideEffects: false,
   async run() {
     return done({ transition: 'set_ok', action: '', actionDetails: {} });
   },
 });
 
-const failureArgs = z.object({
-  failure: z.object({ message: z.string(), traceback: z.string() }).optional(),
+const cancelSchema = z.object({
+  backendEffectStarted: z.boolean(),
+  previous: z.object({ state: z.string().refine(isResourceState), errorMessage: z.string(), errorTraceback: z.string() }),
 });
 
-/** Failure handler: ERRED with the failure's message and traceback, action cleared (SPEC B1, A2). */
+export const failureSchema = z.object({
+  message: z.string(),
+  traceback: z.string(),
+  errorName: z.string().optional(),
+  cancelled: cancelSchema.optional(),
+});
+
+const failureArgs = z.object({ failure: failureSchema.optional() });
+
+/**
+ * The resource write of a failure handler (SPEC B1, A2, B9): ERRED with the message and traceback
+ * and the action cleared; for a cancel, the previous state when no backend effect had started
+ * (a create that never reached the backend deletes its row), otherwise ERRED "cancelled".
+ */
+export function failurePatch(failure: z.infer<typeof failureSchema> | FailureInfo | undefined): ResourcePatch {
+  const cleared = { action: '', actionDetails: {} satisfies JsonObject };
+  const cancelled = failure?.cancelled;
+  if (cancelled && !cancelled.backendEffectStarted) {
+    const { previous } = cancelled;
+    if (previous.state === 'CREATION_SCHEDULED') return { delete: true };
+    if (isResourceState(previous.state)) {
+      return { restore: { state: previous.state, errorMessage: previous.errorMessage, errorTraceback: previous.errorTraceback }, ...cleared };
+    }
+  }
+  return {
+    transition: 'set_erred',
+    errorMessage: cancelled ? 'cancelled' : (failure?.message ?? 'Unknown failure'),
+    errorTraceback: failure?.traceback ?? '',
+    ...cleared,
+  };
+}
+
+/** Failure handler: see failurePatch. */
 export const setErredTask = defineTask({
   name: BUILTIN_TASKS.setErred,
   args: failureArgs,
   retry: { maxAttempts: 1 },
+  sideEffects: false,
   async run(_ctx, args) {
-    return done({
-      transition: 'set_erred',
-      errorMessage: args.failure?.message ?? 'Unknown failure',
-      errorTraceback: args.failure?.traceback ?? '',
-      action: '',
-      actionDetails: {},
-    });
+    return done(failurePatch(args.failure));
   },
 });
 
-/** Delete executors' success handler: removes the row, leaving a tombstone event. */
+/** Delete executors' success handler (and failure handler under force): removes the row, leaving a tombstone. */
 export const deleteResourceTask = defineTask({
   name: BUILTIN_TASKS.deleteResource,
   retry: { maxAttempts: 1 },
+  sideEffects: false,
   async run() {
     return done({ delete: true });
   },
 });
 
-export const builtinTasks = [transitionTask, setOkTask, setErredTask, deleteResourceTask] as const;
+export const runExecutorArgs = z.object({ executor: z.string().min(1), params: z.record(z.string(), z.json()).default({}) });
+
+/**
+ * Marker of a nested executor (SPEC B7): the runtime runs the named executor's preApply when this
+ * step is reached and continues once the child execution has finished.
+ */
+export const runExecutorTask = defineTask({
+  name: BUILTIN_TASKS.runExecutor,
+  args: runExecutorArgs,
+  retry: { maxAttempts: 1 },
+  sideEffects: false,
+  async run() {
+    throw new Error(`${BUILTIN_TASKS.runExecutor} is run by the runtime, not as a task`);
+  },
+});
+
+/** A plan step that runs another executor on a resource (Waldur's `as_signature`). */
+export function runExecutor(executor: string, resource: string, params: JsonObject = {}, options: Pick<StepCall, 'ignoreErrors' | 'startDelayMs' | 'queue'> = {}): StepCall {
+  return { task: BUILTIN_TASKS.runExecutor, resource, args: { executor, params }, ...options };
+}
+
+export const builtinTasks = [transitionTask, setOkTask, setErredTask, deleteResourceTask, runExecutorTask] as const;

@@ -1,7 +1,7 @@
 import { match } from 'ts-pattern';
-import { InvalidStateError } from './errors.ts';
+import { InvalidStateError, ValidationError } from './errors.ts';
 import type { JsonObject } from './json.ts';
-import { PLAN_VERSION, type Plan, type StepCall } from './plan.ts';
+import { isGroup, PLAN_VERSION, type Plan, type PlanNode, type StepCall } from './plan.ts';
 import type { ResourcePatch, ResourceSnapshot } from './resource.ts';
 import { canTransition } from './states.ts';
 import { BUILTIN_TASKS } from './builtin-tasks.ts';
@@ -23,7 +23,7 @@ export interface ExecutorDefinition<P = JsonObject> {
   /** Action executors: the action label recorded on the resource. */
   action?: string;
   actionDetails?(input: ExecutorInput<P>): JsonObject;
-  steps(input: ExecutorInput<P>): StepCall[];
+  steps(input: ExecutorInput<P>): PlanNode[];
   onSuccess?(input: ExecutorInput<P>): StepCall;
   onFailure?(input: ExecutorInput<P>): StepCall;
 }
@@ -53,6 +53,9 @@ export function preApply<P>(executor: ExecutorDefinition<P>, input: ExecutorInpu
       return { kind: 'apply', patch: undefined };
     })
     .with('update', (): PreApply => {
+      if (!hasUpdatedFields(input.params)) {
+        throw new ValidationError(`${executor.name} needs the changed fields (params.updatedFields); nothing was changed`);
+      }
       requireOkOrErred('schedule_updating');
       return { kind: 'apply', patch: { transition: 'schedule_updating' } };
     })
@@ -79,21 +82,30 @@ function defaultOnSuccess(kind: ExecutorKind): StepCall {
   return kind === 'delete' ? { task: BUILTIN_TASKS.deleteResource } : { task: BUILTIN_TASKS.setOk };
 }
 
-function defaultOnFailure(): StepCall {
-  return { task: BUILTIN_TASKS.setErred };
+/** A delete with force removes the row even when it fails (Waldur: the resource was ERRED). */
+function defaultOnFailure(kind: ExecutorKind, params: unknown): StepCall {
+  const force = kind === 'delete' && typeof params === 'object' && params !== null && (params as { force?: unknown }).force === true;
+  return force ? { task: BUILTIN_TASKS.deleteResource } : { task: BUILTIN_TASKS.setErred };
+}
+
+function hasUpdatedFields(params: unknown): boolean {
+  return typeof params === 'object' && params !== null && Array.isArray((params as { updatedFields?: unknown }).updatedFields);
 }
 
 /** The stored plan: the executor's steps plus its handlers, with heavy routing applied. */
 export function buildPlan<P>(executor: ExecutorDefinition<P>, input: ExecutorInput<P>): Plan {
   const route = (call: StepCall): StepCall => (executor.heavy && !call.queue ? { ...call, queue: 'heavy' } : call);
-  const steps = executor.steps(input).map(route);
+  const steps = executor.steps(input).map((node): PlanNode => (isGroup(node) ? { ...node, group: node.group.map(route) } : route(node)));
+  for (const node of steps) {
+    if (isGroup(node) && node.group.length === 0) throw new TypeError(`Executor ${executor.name} planned an empty group`);
+  }
   if (steps.length === 0) throw new TypeError(`Executor ${executor.name} planned no steps`);
   return {
     v: PLAN_VERSION,
     executor: executor.name,
     steps,
     onSuccess: route(executor.onSuccess?.(input) ?? defaultOnSuccess(executor.kind)),
-    onFailure: route(executor.onFailure?.(input) ?? defaultOnFailure()),
+    onFailure: route(executor.onFailure?.(input) ?? defaultOnFailure(executor.kind, input.params)),
   };
 }
 

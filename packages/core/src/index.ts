@@ -26,15 +26,15 @@ export type { ResourceState, TransitionName, TransitionResult } from './states.t
 export type { Json, JsonObject } from './json.ts';
 export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
-export type { ResourcePatch, ResourceSnapshot } from './resource.ts';
+export type { ResourcePatch, ResourceSnapshot, RelatedPatch, ResourceReader } from './resource.ts';
 export { isEmptyPatch } from './resource.ts';
 export { DEFAULT_RETRY, NO_RETRY, backoffDelay } from './retry.ts';
 export type { RetryPolicy } from './retry.ts';
 export { defineTask, done, pollAgain, Task, taskFromClass } from './task.ts';
 export type { TaskContext, TaskOutcome, TaskOptions, TaskDefinition, TaskClass, ArgsParser } from './task.ts';
 export { TaskRegistry } from './registry.ts';
-export { PLAN_VERSION, continueAfterSuccess, continueAfterFailure } from './plan.ts';
-export type { Plan, StepCall, StepRole, FailureInfo, Continuation } from './plan.ts';
+export { PLAN_VERSION, continueAfterSuccess, continueAfterFailure, isGroup } from './plan.ts';
+export type { Plan, PlanNode, GroupNode, GroupPolicy, StepCall, StepRole, FailureInfo, CancelInfo, Continuation } from './plan.ts';
 export { describeFailure, isRetryable, decideOnError, decideOnPoll } from './failure.ts';
 export type { ErrorDecision, PollDecision } from './failure.ts';
 export { defineExecutor, preApply, buildPlan, ExecutorRegistry } from './executor.ts';
@@ -46,4 +46,9 @@ export {
   setOkTask,
   setErredTask,
   deleteResourceTask,
+  runExecutorTask,
+  runExecutorArgs,
+  runExecutor,
+  failurePatch,
+  failureSchema,
 } from './builtin-tasks.ts';

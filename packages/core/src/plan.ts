@@ -20,50 +20,78 @@ export interface StepCall {
   ignoreErrors?: boolean;
 }
 
+/** What a group does when a member fails for good. */
+export type GroupPolicy = 'fail_fast' | 'wait_all';
+
+/**
+ * Steps that run in parallel; the chain continues once every member has finished. Under
+ * fail-fast the first failure cancels the members not yet started and fails the group once
+ * nothing is in flight; under wait-all the group fails after all members have finished.
+ */
+export interface GroupNode {
+  group: StepCall[];
+  policy: GroupPolicy;
+}
+
+export type PlanNode = StepCall | GroupNode;
+
+export function isGroup(node: PlanNode): node is GroupNode {
+  return 'group' in node;
+}
+
 /** A stored, versioned plan: the chain, then exactly one of the two handlers. */
 export interface Plan {
   v: number;
   executor: string;
-  steps: StepCall[];
+  steps: PlanNode[];
   onSuccess: StepCall;
   onFailure: StepCall;
 }
 
 export type StepRole = 'main' | 'success' | 'failure';
 
+/** Set on the failure when an execution was cancelled (SPEC B9). */
+export interface CancelInfo {
+  /** Whether a step with a backend effect had started before the cancel. */
+  backendEffectStarted: boolean;
+  /** The resource as it was before the execution's preApply. */
+  previous: { state: string; errorMessage: string; errorTraceback: string };
+}
+
 /** Why a step (and so its execution) failed, as stored on the step and the resource. */
 export interface FailureInfo {
   message: string;
   traceback: string;
   errorName: string;
+  /** Present when the failure is a cancel: the failure handler compensates instead of just erring. */
+  cancelled?: CancelInfo;
 }
 
 /** What the commit transaction of a finished step writes next. */
 export type Continuation =
-  | { kind: 'queue_step'; position: number; call: StepCall }
+  | { kind: 'queue_node'; position: number; node: PlanNode }
   | { kind: 'queue_handler'; role: 'success' | 'failure'; call: StepCall }
-  | { kind: 'finish'; status: 'succeeded' | 'failed' };
+  | { kind: 'finish'; status: 'succeeded' | 'failed' | 'cancelled' };
 
-/** After a step succeeded (or failed with ignoreErrors). */
-export function continueAfterSuccess(plan: Plan, role: StepRole, position: number): Continuation {
+/** After a chain node succeeded (a step, or a whole group; or a failure ignored by ignoreErrors). */
+export function continueAfterSuccess(plan: Plan, role: StepRole, position: number, cancelled = false): Continuation {
   switch (role) {
     case 'main': {
       const next = plan.steps[position + 1];
       return next
-        ? { kind: 'queue_step', position: position + 1, call: next }
+        ? { kind: 'queue_node', position: position + 1, node: next }
         : { kind: 'queue_handler', role: 'success', call: plan.onSuccess };
     }
     case 'success':
       return { kind: 'finish', status: 'succeeded' };
     case 'failure':
-      return { kind: 'finish', status: 'failed' };
+      return { kind: 'finish', status: cancelled ? 'cancelled' : 'failed' };
   }
 }
 
 /** After a step failed for good: the failure handler runs once; its own failure ends the execution. */
-export function continueAfterFailure(plan: Plan, role: StepRole, position: number): Continuation {
-  if (role === 'main' && plan.steps[position]?.ignoreErrors) return continueAfterSuccess(plan, role, position);
+export function continueAfterFailure(plan: Plan, role: StepRole, cancelled = false): Continuation {
   return role === 'failure'
-    ? { kind: 'finish', status: 'failed' }
+    ? { kind: 'finish', status: cancelled ? 'cancelled' : 'failed' }
     : { kind: 'queue_handler', role: 'failure', call: plan.onFailure };
 }

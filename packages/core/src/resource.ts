@@ -32,6 +32,23 @@ export interface ResourcePatch {
   fields?: Record<string, Json>;
   /** Delete the row (a tombstone event is written). */
   delete?: true;
+  /** Put the row back as it was before an operation (a cancel with no backend effect). */
+  restore?: { state: ResourceState; errorMessage: string; errorTraceback: string };
+}
+
+/** A patch for another resource than the step's own (compensation: a failed instance's volumes). */
+export interface RelatedPatch {
+  ref: string;
+  /** The version the task read; the write is a compare-and-set on it. */
+  version: number;
+  patch: ResourcePatch;
+}
+
+/** Read access to resources for tasks that look beyond their own (done by the runtime). */
+export interface ResourceReader {
+  get(ref: string): Promise<ResourceSnapshot | null>;
+  /** Resources of a type whose domain fields equal the given values. */
+  find(type: string, where: Record<string, Json>): Promise<ResourceSnapshot[]>;
 }
 
 export function isEmptyPatch(patch: ResourcePatch | undefined): boolean {

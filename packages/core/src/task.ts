@@ -1,13 +1,18 @@
 import type { QueueName } from '@jetcel/contracts';
 import type { Json } from './json.ts';
 import type { Logger } from './logger.ts';
-import type { ResourcePatch, ResourceSnapshot } from './resource.ts';
+import type { RelatedPatch, ResourcePatch, ResourceReader, ResourceSnapshot } from './resource.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 
 /** Everything a running task may use. Nothing here does I/O by itself except through `services`. */
 export interface TaskContext<S = unknown> {
-  /** Aborted on cancel, lease loss, timeout or shutdown. Pass it to every backend call. */
+  /** Aborted on lease loss, timeout or shutdown: stop at once. Pass it to every backend call. */
   signal: AbortSignal;
+  /**
+   * Aborted when the execution is cancelled. Cooperative: long loops should stop, but a backend
+   * call already in flight may finish, so its result (a backend id) is still recorded (SPEC B9).
+   */
+  cancelSignal: AbortSignal;
   /** 1-based attempt of this step (retries count, polls do not). */
   attempt: number;
   /** Number of earlier polls of this step (0 on the first run). */
@@ -24,16 +29,23 @@ export interface TaskContext<S = unknown> {
   stepId: string | null;
   /** The step's resource as read at claim time, when the step names one. */
   resource: ResourceSnapshot | null;
+  /** Reads other resources (a failure handler compensating related rows). */
+  resources: ResourceReader;
   /** Dependencies the worker was composed with (a backend client, ...). */
   services: S;
 }
 
 /** What a task run produced. A thrown error is a failure (retried or final, see TaskError). */
 export type TaskOutcome =
-  | { kind: 'done'; result?: Json; patch?: ResourcePatch }
+  | { kind: 'done'; result?: Json; patch?: ResourcePatch; also?: RelatedPatch[] }
   | { kind: 'poll'; afterMs?: number; result?: Json; patch?: ResourcePatch };
 
-export const done = (patch?: ResourcePatch, result?: Json): TaskOutcome => ({ kind: 'done', patch, result });
+export const done = (patch?: ResourcePatch, result?: Json, also?: RelatedPatch[]): TaskOutcome => ({
+  kind: 'done',
+  patch,
+  result,
+  ...(also ? { also } : {}),
+});
 export const pollAgain = (afterMs?: number, patch?: ResourcePatch): TaskOutcome => ({ kind: 'poll', afterMs, patch });
 
 /** Anything with a zod-like `parse`: validates raw JSON arguments into the task's type. */
@@ -56,6 +68,11 @@ export interface TaskOptions<A = unknown> {
   pollIntervalMs?: number;
   /** Polls allowed before the step fails (SPEC C5). */
   maxPolls?: number;
+  /**
+   * Whether running the task touches a backend. A cancel before any such step restores the
+   * resource instead of leaving it ERRED. @defaultValue true
+   */
+  sideEffects?: boolean;
   args?: ArgsParser<A>;
 }
 
@@ -68,6 +85,7 @@ export interface TaskDefinition<A = unknown, S = unknown> {
   readonly startDelayMs: number;
   readonly pollIntervalMs: number;
   readonly maxPolls: number;
+  readonly sideEffects: boolean;
   parseArgs(raw: unknown): A;
   run(ctx: TaskContext<S>, args: A): Promise<TaskOutcome | void>;
 }
@@ -95,6 +113,7 @@ function buildDefinition<A, S>(
     startDelayMs: options.startDelayMs ?? 0,
     pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     maxPolls: options.maxPolls ?? DEFAULT_MAX_POLLS,
+    sideEffects: options.sideEffects ?? true,
     parseArgs: (raw: unknown): A => (parser ? parser.parse(raw) : (raw as A)),
     run,
   });

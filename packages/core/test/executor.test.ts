@@ -5,15 +5,19 @@ import {
   ExecutorRegistry,
   InvalidStateError,
   PLAN_VERSION,
+  ValidationError,
   RESOURCE_STATES,
   applyTransition,
   buildPlan,
   defineExecutor,
+  isGroup,
   preApply,
   type ExecutorDefinition,
   type ExecutorInput,
   type ExecutorKind,
   type JsonObject,
+  type Plan,
+  type PlanNode,
   type ResourceSnapshot,
   type ResourceState,
   type StepCall,
@@ -51,12 +55,21 @@ function executor(kind: ExecutorKind, extra: Partial<ExecutorDefinition> = {}): 
   });
 }
 
+/** Every step call of a plan: chain steps and group members in order, then both handlers. */
+function allCalls(plan: Plan): StepCall[] {
+  const nodes = plan.steps.flatMap((node: PlanNode) => (isGroup(node) ? node.group : [node]));
+  return [...nodes, plan.onSuccess, plan.onFailure];
+}
+
+/** An update needs the changed fields (SPEC B2); the other kinds take no params here. */
+const validParams = (kind: ExecutorKind): JsonObject => (kind === 'update' ? { updatedFields: ['name'] } : {});
+
 const OK_OR_ERRED: readonly ResourceState[] = ['OK', 'ERRED'];
 const OTHER_THAN_OK_OR_ERRED = RESOURCE_STATES.filter((state) => !OK_OR_ERRED.includes(state));
 
 function assertRefused(kind: 'update' | 'delete' | 'action', state: ResourceState): void {
   assert.throws(
-    () => preApply(executor(kind), input(state)),
+    () => preApply(executor(kind), input(state, validParams(kind))),
     (error: unknown) => {
       assert.ok(error instanceof InvalidStateError, `${kind} from ${state}`);
       assert.equal(error.code, 'INVALID_STATE');
@@ -87,7 +100,7 @@ test('B1: a create executor on a resource in any other state fails with INVALID_
 
 test('B2/[5]: an update executor moves OK or ERRED to UPDATE_SCHEDULED via schedule_updating', () => {
   for (const state of OK_OR_ERRED) {
-    const result = preApply(executor('update'), input(state));
+    const result = preApply(executor('update'), input(state, { updatedFields: ['name'] }));
     assert.deepEqual(result, { kind: 'apply', patch: { transition: 'schedule_updating' } }, state);
     assert.equal(applyTransition(state, 'schedule_updating').state, 'UPDATE_SCHEDULED');
   }
@@ -224,7 +237,7 @@ test('C3: a heavy executor keeps the queue a step or handler names itself', () =
   });
   const plan = buildPlan(heavy, input('OK'));
   assert.deepEqual(
-    plan.steps.map((s) => s.queue),
+    plan.steps.map((node) => (isGroup(node) ? 'group' : node.queue)),
     ['background', 'regular', 'heavy'],
   );
   assert.deepEqual(plan.onSuccess, { task: 'jetcel.delete_resource', queue: 'heavy' });
@@ -233,7 +246,7 @@ test('C3: a heavy executor keeps the queue a step or handler names itself', () =
 
 test("C3: a non-heavy executor sets no queue (each task's own queue applies)", () => {
   const plan = buildPlan(executor('update', { heavy: false }), input('OK'));
-  for (const call of [...plan.steps, plan.onSuccess, plan.onFailure]) assert.equal('queue' in call, false, call.task);
+  for (const call of allCalls(plan)) assert.equal('queue' in call, false, call.task);
 });
 
 test('B8: an executor that plans no steps is rejected', () => {

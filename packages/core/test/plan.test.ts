@@ -4,15 +4,22 @@ import {
   PLAN_VERSION,
   continueAfterFailure,
   continueAfterSuccess,
+  isGroup,
   type Continuation,
+  type GroupNode,
   type Plan,
+  type PlanNode,
   type StepCall,
   type StepRole,
 } from '../src/index.ts';
 
 const step = (task: string, extra: Partial<StepCall> = {}): StepCall => ({ task, ...extra });
+const group = (members: StepCall[], policy: GroupNode['policy'] = 'wait_all'): GroupNode => ({
+  group: members,
+  policy,
+});
 
-function makePlan(steps: StepCall[]): Plan {
+function makePlan(steps: PlanNode[]): Plan {
   return {
     v: PLAN_VERSION,
     executor: 'vm.create',
@@ -24,41 +31,48 @@ function makePlan(steps: StepCall[]): Plan {
 
 const chain = makePlan([step('vm.begin'), step('vm.create_backend'), step('vm.poll')]);
 
+type Finished = 'succeeded' | 'failed' | 'cancelled';
+
 /**
  * Drives a plan through the continuations as the runtime does, with `fails` naming the tasks that
- * fail for good. Returns the tasks that ran, in order, and how the execution finished.
+ * fail for good. A group's members run in parallel (recorded here in plan order); the group
+ * succeeds once all succeeded and fails if any failed. Returns the tasks that ran, in order, and
+ * how the execution finished.
  */
-function drive(plan: Plan, fails: ReadonlySet<string>): { ran: string[]; status: 'succeeded' | 'failed' } {
+function drive(plan: Plan, fails: ReadonlySet<string>): { ran: string[]; status: Finished } {
   const ran: string[] = [];
   let role: StepRole = 'main';
   let position = 0;
-  let call: StepCall = plan.steps[0]!;
+  let node: PlanNode = plan.steps[0]!;
   for (let guard = 0; guard < 100; guard += 1) {
-    ran.push(call.task);
-    const next: Continuation = fails.has(call.task)
-      ? continueAfterFailure(plan, role, position)
+    const calls = isGroup(node) ? node.group : [node];
+    ran.push(...calls.map((call) => call.task));
+    const failed = calls.some((call) => fails.has(call.task));
+    const next: Continuation = failed
+      ? continueAfterFailure(plan, role)
       : continueAfterSuccess(plan, role, position);
     if (next.kind === 'finish') return { ran, status: next.status };
-    if (next.kind === 'queue_step') {
+    if (next.kind === 'queue_node') {
       role = 'main';
       position = next.position;
+      node = next.node;
     } else {
       role = next.role;
       position = 0;
+      node = next.call;
     }
-    call = next.call;
   }
   throw new Error('plan did not finish');
 }
 
-test('B1: after each main step succeeds the next one is queued, with its position and its own call', () => {
+test('B1: after each main step succeeds the next node is queued, with its position and the node itself', () => {
   const first = continueAfterSuccess(chain, 'main', 0);
-  assert.deepEqual(first, { kind: 'queue_step', position: 1, call: { task: 'vm.create_backend' } });
-  assert.ok(first.kind === 'queue_step' && first.call === chain.steps[1]);
+  assert.deepEqual(first, { kind: 'queue_node', position: 1, node: { task: 'vm.create_backend' } });
+  assert.ok(first.kind === 'queue_node' && first.node === chain.steps[1]);
   assert.deepEqual(continueAfterSuccess(chain, 'main', 1), {
-    kind: 'queue_step',
+    kind: 'queue_node',
     position: 2,
-    call: { task: 'vm.poll' },
+    node: { task: 'vm.poll' },
   });
 });
 
@@ -76,28 +90,20 @@ test('B1: the failure handler succeeding finishes the execution as failed', () =
   assert.deepEqual(continueAfterSuccess(chain, 'failure', 0), { kind: 'finish', status: 'failed' });
 });
 
-test('B1/[3]: a main step failing queues the failure handler, whatever its position', () => {
-  for (const position of [0, 1, 2]) {
-    const next = continueAfterFailure(chain, 'main', position);
-    assert.deepEqual(
-      next,
-      { kind: 'queue_handler', role: 'failure', call: { task: 'jetcel.set_erred' } },
-      `position ${position}`,
-    );
-    assert.ok(next.kind === 'queue_handler' && next.call === chain.onFailure);
-  }
+test('B1/[3]: a main step failing queues the failure handler', () => {
+  const next = continueAfterFailure(chain, 'main');
+  assert.deepEqual(next, { kind: 'queue_handler', role: 'failure', call: { task: 'jetcel.set_erred' } });
+  assert.ok(next.kind === 'queue_handler' && next.call === chain.onFailure);
 });
 
 test('B1: the success handler failing queues the failure handler', () => {
-  assert.deepEqual(continueAfterFailure(chain, 'success', 0), {
-    kind: 'queue_handler',
-    role: 'failure',
-    call: { task: 'jetcel.set_erred' },
-  });
+  const next = continueAfterFailure(chain, 'success');
+  assert.deepEqual(next, { kind: 'queue_handler', role: 'failure', call: { task: 'jetcel.set_erred' } });
+  assert.ok(next.kind === 'queue_handler' && next.call === chain.onFailure);
 });
 
 test('B1: the failure handler failing finishes the execution as failed (it runs once)', () => {
-  assert.deepEqual(continueAfterFailure(chain, 'failure', 0), { kind: 'finish', status: 'failed' });
+  assert.deepEqual(continueAfterFailure(chain, 'failure'), { kind: 'finish', status: 'failed' });
 });
 
 test('B1/[2]: a 3-step chain that succeeds runs every step, then the success handler, and succeeds', () => {
@@ -125,38 +131,100 @@ test('B1: a failing success handler hands over to the failure handler; a failing
   });
 });
 
-test('B11: a failing step with ignoreErrors counts as success and the chain continues', () => {
+test('B11: core leaves ignoreErrors to the runtime: a failing ignoreErrors step still queues the failure handler', () => {
   const plan = makePlan([step('a'), step('b', { ignoreErrors: true }), step('c')]);
-  assert.deepEqual(continueAfterFailure(plan, 'main', 1), { kind: 'queue_step', position: 2, call: { task: 'c' } });
-  assert.deepEqual(drive(plan, new Set(['b'])), { ran: ['a', 'b', 'c', 'jetcel.set_ok'], status: 'succeeded' });
+  assert.deepEqual(continueAfterFailure(plan, 'main'), {
+    kind: 'queue_handler',
+    role: 'failure',
+    call: { task: 'jetcel.set_erred' },
+  });
+  // The runtime counts an ignored failure as a success, i.e. continues with continueAfterSuccess.
+  assert.deepEqual(continueAfterSuccess(plan, 'main', 1), { kind: 'queue_node', position: 2, node: { task: 'c' } });
 });
 
-test('B11: a failing last step with ignoreErrors queues the success handler', () => {
-  const plan = makePlan([step('a'), step('b', { ignoreErrors: true })]);
-  assert.deepEqual(continueAfterFailure(plan, 'main', 1), {
+test('B8: isGroup tells a group node from a step call', () => {
+  assert.equal(isGroup(group([step('a'), step('b')])), true);
+  assert.equal(isGroup(group([step('a')], 'fail_fast')), true);
+  assert.equal(isGroup(step('a')), false);
+  assert.equal(isGroup(step('group')), false);
+  assert.equal(isGroup(step('a', { args: { group: [] } })), false);
+});
+
+test('B8: a group node is queued as one node, the group object itself', () => {
+  const volumes = group([step('volume.create', { resource: 'volume:v1' }), step('volume.create', { resource: 'volume:v2' })]);
+  const plan = makePlan([step('vm.begin'), volumes, step('vm.create_backend')]);
+  const next = continueAfterSuccess(plan, 'main', 0);
+  assert.deepEqual(next, { kind: 'queue_node', position: 1, node: volumes });
+  assert.ok(next.kind === 'queue_node' && next.node === volumes && isGroup(next.node));
+});
+
+test('B8: after a group position succeeds the chain continues with the next node', () => {
+  const plan = makePlan([
+    group([step('a1'), step('a2')]),
+    group([step('b1'), step('b2')], 'fail_fast'),
+    step('c'),
+  ]);
+  const afterFirst = continueAfterSuccess(plan, 'main', 0);
+  assert.deepEqual(afterFirst, { kind: 'queue_node', position: 1, node: plan.steps[1] });
+  assert.ok(afterFirst.kind === 'queue_node' && afterFirst.node === plan.steps[1]);
+  assert.deepEqual(continueAfterSuccess(plan, 'main', 1), { kind: 'queue_node', position: 2, node: { task: 'c' } });
+});
+
+test('B8: a group as the last node is followed by the success handler', () => {
+  const plan = makePlan([step('a'), group([step('b1'), step('b2')])]);
+  assert.deepEqual(continueAfterSuccess(plan, 'main', 1), {
     kind: 'queue_handler',
     role: 'success',
     call: { task: 'jetcel.set_ok' },
   });
 });
 
-test('B11: cleanup plan: every per-resource step ignores errors, so all run and the owner is deleted', () => {
-  const plan: Plan = {
-    ...makePlan([step('vm.delete', { ignoreErrors: true }), step('volume.delete', { ignoreErrors: true })]),
-    onSuccess: step('jetcel.delete_resource'),
-  };
-  assert.deepEqual(drive(plan, new Set(['vm.delete', 'volume.delete'])), {
-    ran: ['vm.delete', 'volume.delete', 'jetcel.delete_resource'],
+test('B8: a plan with groups runs every member, then the later nodes and the success handler', () => {
+  const plan = makePlan([step('vm.begin'), group([step('volume.a'), step('volume.b')]), step('vm.create_backend')]);
+  assert.deepEqual(drive(plan, new Set()), {
+    ran: ['vm.begin', 'volume.a', 'volume.b', 'vm.create_backend', 'jetcel.set_ok'],
     status: 'succeeded',
   });
 });
 
-test('B11: ignoreErrors false, or on a different step, does not hide a failure', () => {
-  const plan = makePlan([step('a', { ignoreErrors: false }), step('b', { ignoreErrors: true })]);
-  assert.deepEqual(continueAfterFailure(plan, 'main', 0), {
-    kind: 'queue_handler',
-    role: 'failure',
-    call: { task: 'jetcel.set_erred' },
+test('B8: a failed group skips the later nodes and runs the failure handler', () => {
+  const plan = makePlan([step('vm.begin'), group([step('volume.a'), step('volume.b')]), step('vm.create_backend')]);
+  assert.deepEqual(drive(plan, new Set(['volume.b'])), {
+    ran: ['vm.begin', 'volume.a', 'volume.b', 'jetcel.set_erred'],
+    status: 'failed',
   });
-  assert.deepEqual(drive(plan, new Set(['a'])), { ran: ['a', 'jetcel.set_erred'], status: 'failed' });
+});
+
+test('B9: continueAfterSuccess: the failure handler of a cancelled execution finishes it as cancelled', () => {
+  assert.deepEqual(continueAfterSuccess(chain, 'failure', 0, true), { kind: 'finish', status: 'cancelled' });
+  assert.deepEqual(continueAfterSuccess(chain, 'failure', 0, false), { kind: 'finish', status: 'failed' });
+});
+
+test('B9: continueAfterSuccess: the cancelled flag changes nothing for the main chain or the success handler', () => {
+  assert.deepEqual(continueAfterSuccess(chain, 'main', 0, true), {
+    kind: 'queue_node',
+    position: 1,
+    node: { task: 'vm.create_backend' },
+  });
+  assert.deepEqual(continueAfterSuccess(chain, 'main', 2, true), {
+    kind: 'queue_handler',
+    role: 'success',
+    call: { task: 'jetcel.set_ok' },
+  });
+  assert.deepEqual(continueAfterSuccess(chain, 'success', 0, true), { kind: 'finish', status: 'succeeded' });
+});
+
+test('B9: continueAfterFailure: the failure handler of a cancelled execution failing finishes it as cancelled', () => {
+  assert.deepEqual(continueAfterFailure(chain, 'failure', true), { kind: 'finish', status: 'cancelled' });
+  assert.deepEqual(continueAfterFailure(chain, 'failure', false), { kind: 'finish', status: 'failed' });
+});
+
+test('B9: continueAfterFailure: under cancel a main step or success handler failing still queues the failure handler', () => {
+  for (const role of ['main', 'success'] as const) {
+    assert.deepEqual(
+      continueAfterFailure(chain, role, true),
+      { kind: 'queue_handler', role: 'failure', call: { task: 'jetcel.set_erred' } },
+      role,
+    );
+  }
 });

@@ -15,10 +15,13 @@ export class ExecutionStore {
     plan: Plan;
     params: JsonObject;
     actor: string | null;
+    parentStepId?: string | null;
+    resourceBefore?: ExecutionRecord['resourceBefore'];
   }): Promise<void> {
     await sql(
       this.em,
-      'insert into jetcel_execution (id, executor, resource_type, resource_id, plan, params, actor) values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)',
+      `insert into jetcel_execution (id, executor, resource_type, resource_id, plan, params, actor, parent_step_id, resource_before)
+       values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb)`,
       [
         input.id,
         input.executor,
@@ -27,8 +30,52 @@ export class ExecutionStore {
         JSON.stringify(input.plan),
         JSON.stringify(input.params),
         input.actor,
+        input.parentStepId ?? null,
+        input.resourceBefore ? JSON.stringify(input.resourceBefore) : null,
       ],
     );
+  }
+
+  /** Reads the execution and locks it: commits of one execution's steps serialise on this row. */
+  async lock(id: string): Promise<ExecutionRecord | null> {
+    const rows = await sql(this.em, 'select * from jetcel_execution where id = ? for update', [id]);
+    return rows[0] ? toExecutionRecord(rows[0]) : null;
+  }
+
+  /** Moves a running execution to cancel_requested (SPEC B9). */
+  async requestCancel(id: string): Promise<boolean> {
+    const rows = await sql(
+      this.em,
+      "update jetcel_execution set status = 'cancel_requested', updated_at = now() where id = ? and status = 'running' returning id",
+      [id],
+    );
+    return rows.length === 1;
+  }
+
+  /** Live executions nested in one of this execution's steps. */
+  async liveChildren(id: string): Promise<string[]> {
+    const rows = await sql<{ id: string }>(
+      this.em,
+      `select c.id from jetcel_execution c join jetcel_step s on s.id = c.parent_step_id
+       where s.execution_id = ? and c.status in ('running', 'cancel_requested')`,
+      [id],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Task names of main steps that started, in this execution and every execution nested in it. */
+  async startedTasks(id: string): Promise<string[]> {
+    const rows = await sql<{ task: string }>(
+      this.em,
+      `with recursive tree(id) as (
+         select ?::uuid
+         union all
+         select c.id from jetcel_execution c join jetcel_step s on s.id = c.parent_step_id join tree t on t.id = s.execution_id)
+       select distinct s.task from jetcel_step s join tree t on t.id = s.execution_id
+       where s.role = 'main' and s.started_at is not null`,
+      [id],
+    );
+    return rows.map((row) => row.task);
   }
 
   async get(id: string): Promise<ExecutionRecord | null> {

@@ -7,6 +7,7 @@ export type { OutboxRow, OutboxRowInput } from './outbox-store.ts';
 export type { ClaimResult, NewStep } from './step-store.ts';
 export type { WriteContext } from './resource-store.ts';
 export type { IdempotencyLookup } from './idempotency-store.ts';
+export type { GroupState } from './group-store.ts';
 export type { ExecutionRecord, StepRecord } from './records.ts';
 export { ConcurrentUpdateError, ClaimLostError } from './errors.ts';
 export { faultPoint, FAULT_POINTS } from './faults.ts';

@@ -1,6 +1,7 @@
 import { Migration, Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { frameworkTables } from './migrations/m001-framework-tables.ts';
+import { groupsNestingCancel } from './migrations/m002-groups-nesting-cancel.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -15,7 +16,7 @@ export interface MigrationSet {
   migrations: SqlMigration[];
 }
 
-export const FRAMEWORK_MIGRATIONS: MigrationSet = { name: 'jetcel', migrations: [frameworkTables] };
+export const FRAMEWORK_MIGRATIONS: MigrationSet = { name: 'jetcel', migrations: [frameworkTables, groupsNestingCancel] };
 
 function toMigrationClass(migration: SqlMigration) {
   return class extends Migration {

@@ -11,6 +11,8 @@ export interface ExecutionRecord {
   plan: Plan;
   params: JsonObject;
   actor: string | null;
+  parentStepId: string | null;
+  resourceBefore: { state: string; errorMessage: string; errorTraceback: string } | null;
   errorMessage: string;
   errorTraceback: string;
   createdAt: Date;
@@ -23,6 +25,7 @@ export interface StepRecord {
   executionId: string;
   role: StepRole;
   position: number;
+  member: number;
   task: string;
   queue: string;
   args: Json | null;
@@ -66,6 +69,8 @@ export function toExecutionRecord(row: Record<string, unknown>): ExecutionRecord
     plan: row.plan as Plan,
     params: (row.params ?? {}) as JsonObject,
     actor: (row.actor as string | null) ?? null,
+    parentStepId: (row.parent_step_id as string | null) ?? null,
+    resourceBefore: (row.resource_before ?? null) as ExecutionRecord['resourceBefore'],
     errorMessage: String((row.error_message as string | null) ?? ''),
     errorTraceback: String((row.error_traceback as string | null) ?? ''),
     createdAt: toDate(row.created_at),
@@ -80,6 +85,7 @@ export function toStepRecord(row: Record<string, unknown>): StepRecord {
     executionId: String(row.execution_id),
     role: row.role as StepRole,
     position: Number(row.position),
+    member: Number(row.member ?? 0),
     task: String(row.task),
     queue: String(row.queue),
     args: (row.args ?? null) as Json | null,

@@ -45,6 +45,21 @@ export class ResourceStore {
     return row ? toSnapshot(table, row) : null;
   }
 
+  /** Resources whose domain fields equal the given values (e.g. the volumes of an instance). */
+  async find(type: string, where: Record<string, Json>): Promise<ResourceSnapshot[]> {
+    const table = this.table(type);
+    const clauses: string[] = [];
+    const params: unknown[] = [table.tableName];
+    for (const [property, value] of Object.entries(where)) {
+      const column = table.columns.get(property);
+      if (!column) throw new TypeError(`Unknown ${type} property ${property}`);
+      clauses.push(value === null ? `${quoteIdent(column)} is null` : `${quoteIdent(column)} = ?`);
+      if (value !== null) params.push(value);
+    }
+    const rows = await sql(this.em, `select * from ?? ${clauses.length ? `where ${clauses.join(' and ')}` : ''} order by created_at, id`, params);
+    return rows.map((row) => toSnapshot(table, row));
+  }
+
   async list(
     type: string,
     options: { state?: string; limit?: number; offset?: number } = {},
@@ -99,6 +114,10 @@ export class ResourceStore {
     const transition = patch.transition ? applyTransition(current.state, patch.transition) : undefined;
     const changes: Record<string, unknown> = { ...patch.fields };
     if (transition) changes.state = transition.state;
+    if (patch.restore) {
+      if (patch.transition) throw new TypeError('A patch cannot both restore and transition');
+      Object.assign(changes, patch.restore);
+    }
     if (transition?.errorMessage !== undefined) changes.errorMessage = transition.errorMessage;
     if (transition?.errorTraceback !== undefined) changes.errorTraceback = transition.errorTraceback;
     // Explicit error fields win over the transition's clearing (a failure handler sets both).
@@ -126,7 +145,7 @@ export class ResourceStore {
     const row = rows[0];
     if (!row) throw new ConcurrentUpdateError(current.type, current.id);
     const next = toSnapshot(table, row);
-    if (patch.transition) this.writeEvent(next, EVENT_NAMES.stateChanged, current.state, next.state, context);
+    if (patch.transition || patch.restore) this.writeEvent(next, EVENT_NAMES.stateChanged, current.state, next.state, context);
     return next;
   }
 

@@ -10,6 +10,7 @@ export interface NewStep {
   executionId: string;
   role: StepRole;
   position: number;
+  member?: number;
   task: string;
   queue: string;
   args: Json | null;
@@ -34,13 +35,14 @@ export class StepStore {
   async insert(step: NewStep): Promise<void> {
     await sql(
       this.em,
-      `insert into jetcel_step (id, execution_id, role, position, task, queue, args, resource_ref, before, ignore_errors, not_before)
-       values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, coalesce(?::timestamptz, now()))`,
+      `insert into jetcel_step (id, execution_id, role, position, member, task, queue, args, resource_ref, before, ignore_errors, not_before)
+       values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, coalesce(?::timestamptz, now()))`,
       [
         step.id,
         step.executionId,
         step.role,
         step.position,
+        step.member ?? 0,
         step.task,
         step.queue,
         step.args === null ? null : JSON.stringify(step.args),
@@ -67,7 +69,7 @@ export class StepStore {
   ): Promise<ClaimResult> {
     const rows = await sql(
       this.em,
-      `select s.status, s.claimed_until, s.not_before, s.claimed_until < now() as expired,
+      `select s.status, s.role, s.claimed_until, s.not_before, s.claimed_until < now() as expired,
               s.not_before <= now() + (? * interval '1 millisecond') as due, e.status as execution_status
        from jetcel_step s join jetcel_execution e on e.id = s.execution_id where s.id = ? for update of s`,
       [input.skewMs ?? 250, stepId],
@@ -79,7 +81,9 @@ export class StepStore {
     if (status !== 'queued' && status !== 'running') return { kind: 'finished', status };
     if (status === 'running' && !current.expired)
       return { kind: 'live_claim', claimedUntil: toDate(current.claimed_until) };
-    if (executionStatus !== 'running') return { kind: 'execution_inactive', status: executionStatus };
+    // A cancelled execution still runs its failure handler (compensation); nothing else starts.
+    const live = executionStatus === 'running' || (executionStatus === 'cancel_requested' && current.role === 'failure');
+    if (!live) return { kind: 'execution_inactive', status: executionStatus };
     if (status === 'queued' && !current.due) return { kind: 'not_due', notBefore: toDate(current.not_before) };
     const claimed = await sql(
       this.em,
@@ -134,7 +138,7 @@ export class StepStore {
   async complete(
     stepId: string,
     token: string,
-    outcome: { status: 'succeeded' | 'failed'; result?: Json; failure?: FailureInfo },
+    outcome: { status: 'succeeded' | 'failed' | 'cancelled'; result?: Json; failure?: FailureInfo },
   ): Promise<void> {
     await this.guarded(
       stepId,
@@ -171,6 +175,64 @@ export class StepStore {
         input.failure?.traceback ?? '',
       ],
     );
+  }
+
+  /** A nested executor's step waits, unclaimed, for its child execution to finish (SPEC B7). */
+  async park(stepId: string, token: string, result: Json): Promise<void> {
+    await this.guarded(
+      stepId,
+      token,
+      `update jetcel_step set status = 'waiting', claim_token = null, claimed_until = null, result = ?::jsonb
+       where id = ? and claim_token = ? and status = 'running' returning id`,
+      [JSON.stringify(result)],
+    );
+  }
+
+  /** Ends a waiting step with its child execution's outcome; false if it was not waiting. */
+  async finishWaiting(stepId: string, status: 'succeeded' | 'failed', failure?: FailureInfo): Promise<boolean> {
+    const rows = await sql(
+      this.em,
+      `update jetcel_step set status = ?, finished_at = now(), error_message = ?, error_traceback = ?
+       where id = ? and status = 'waiting' returning id`,
+      [status, failure?.message ?? '', failure?.traceback ?? '', stepId],
+    );
+    return rows.length === 1;
+  }
+
+  /** Cancels the queued steps of an execution (optionally of one group); returns how many. */
+  async cancelQueued(executionId: string, options: { position?: number; role?: StepRole } = {}): Promise<number> {
+    const clauses = ['execution_id = ?', "status = 'queued'"];
+    const params: unknown[] = [executionId];
+    if (options.position !== undefined) {
+      clauses.push('position = ?');
+      params.push(options.position);
+    }
+    if (options.role) {
+      clauses.push('role = ?');
+      params.push(options.role);
+    }
+    const rows = await sql(
+      this.em,
+      `update jetcel_step set status = 'cancelled', finished_at = now(), claim_token = null, claimed_until = null
+       where ${clauses.join(' and ')} returning id`,
+      params,
+    );
+    return rows.length;
+  }
+
+  /** Steps of an execution by status, e.g. how many are in flight (running or waiting). */
+  async countByStatus(executionId: string, statuses: string[], role?: StepRole): Promise<number> {
+    const rows = await sql<{ n: string }>(
+      this.em,
+      `select count(*) as n from jetcel_step where execution_id = ? and status in (${statuses.map(() => '?').join(', ')})${role ? ' and role = ?' : ''}`,
+      [executionId, ...statuses, ...(role ? [role] : [])],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async hasRole(executionId: string, role: StepRole): Promise<boolean> {
+    const rows = await sql(this.em, 'select 1 from jetcel_step where execution_id = ? and role = ? limit 1', [executionId, role]);
+    return rows.length > 0;
   }
 
   /**

@@ -5,6 +5,7 @@ import { ResourceStore } from './resource-store.ts';
 import type { ResourceTable } from './resource-types.ts';
 import { StepStore } from './step-store.ts';
 import { IdempotencyStore } from './idempotency-store.ts';
+import { GroupStore } from './group-store.ts';
 import { sql } from './sql.ts';
 
 /** One database transaction seen through jetcel's stores. */
@@ -14,6 +15,7 @@ export class Tx {
   readonly executions: ExecutionStore;
   readonly steps: StepStore;
   readonly idempotency: IdempotencyStore;
+  readonly groups: GroupStore;
 
   constructor(
     private readonly em: EntityManager,
@@ -24,6 +26,7 @@ export class Tx {
     this.executions = new ExecutionStore(em);
     this.steps = new StepStore(em);
     this.idempotency = new IdempotencyStore(em);
+    this.groups = new GroupStore(em);
   }
 
   /** Whether a row with this id exists in a registered record table (e.g. cloud settings). */

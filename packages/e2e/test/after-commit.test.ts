@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { streamInfo } from '@jetcel/bus';
 import { Db } from '@jetcel/db';
 import { createReferenceDomain } from '@jetcel/reference';
-import { createLogger, scheduleExecution, startRelay } from '@jetcel/runtime';
+import { createLogger, Progress, scheduleExecution, startRelay } from '@jetcel/runtime';
 import { eventually } from '@jetcel/testing';
 import { Stack } from './stack.ts';
 
@@ -31,9 +31,9 @@ async function schedule(name: string, thenFail: boolean): Promise<void> {
       { name, cloudSettingsId: 'default', flavor: 'small' },
       { executionId: null, actor: null },
     );
-    await scheduleExecution(tx, domain.tasks, domain.executors.create, {
+    await scheduleExecution(tx, new Progress({ catalog: domain.tasks, executors: domain.executorRegistry, logger }), domain.executors.create, {
       resource: instance,
-      params: {},
+      params: { volumeIds: [] },
       actor: 'alice',
     });
     if (thenFail) throw new Error('the caller changed its mind after scheduling');

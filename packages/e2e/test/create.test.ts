@@ -68,7 +68,7 @@ test('a backend failure ends ERRED with the backend message and a traceback; no 
     execution.steps.map((step) => [step.role, step.task, step.status]),
     [
       ['main', 'instance.create_server', 'failed'],
-      ['failure', 'jetcel.set_erred', 'succeeded'],
+      ['failure', 'instance.set_erred', 'succeeded'],
     ],
   );
 });

@@ -4,7 +4,7 @@ import { builtinTasks, defineExecutor, defineTask, done, TaskRegistry } from '@j
 import { Db } from '@jetcel/db';
 import { FRAMEWORK_MIGRATIONS, migrateUp } from '@jetcel/db';
 import { referenceEntities, referenceMigrations } from '@jetcel/reference';
-import { createLogger, scheduleExecution, StepRunner, type Delivery } from '@jetcel/runtime';
+import { createLogger, Progress, scheduleExecution, StepRunner, type Delivery } from '@jetcel/runtime';
 import { createTestDatabase, queryRows, type TestDatabase } from '@jetcel/testing';
 
 // The claim guarantees of SPEC C8 at the step runner, against a real PostgreSQL (no broker needed:
@@ -55,7 +55,11 @@ async function firstMessage(): Promise<{ delivery: () => Delivery; stepId: strin
       { name: 'c', cloudSettingsId: 'default', flavor: 'small' },
       { executionId: null, actor: null },
     );
-    const result = await scheduleExecution(tx, registry, executor, { resource: instance, params: {}, actor: null });
+    const result = await scheduleExecution(tx, new Progress({ catalog: registry, executors: { get: () => undefined }, logger }), executor, {
+      resource: instance,
+      params: {},
+      actor: null,
+    });
     if (result.kind !== 'scheduled') throw new Error('not scheduled');
     return result;
   });

@@ -9,10 +9,27 @@ export interface CloudServer {
   fault?: string;
 }
 
+export interface CloudVolume {
+  id: string;
+  name: string;
+  settingsId: string;
+  size: number;
+  status: string;
+  serverId: string | null;
+  fault?: string;
+}
+
 export interface CallOptions {
   signal: AbortSignal;
   idempotencyKey?: string;
   fencingToken?: string | null;
+}
+
+/** The backend said the object does not exist (a 404). */
+export class NotAtBackendError extends BackendError {
+  constructor(what: string) {
+    super(`${what} does not exist at the backend`, { userMessage: 'Does not exist at backend.' });
+  }
 }
 
 /** HTTP client of the simulated cloud; maps its answers to retryable and final task errors. */
@@ -28,6 +45,34 @@ export class CloudClient {
 
   getServer(id: string, options: CallOptions): Promise<CloudServer> {
     return this.call<CloudServer>('GET', `/servers/${encodeURIComponent(id)}`, options);
+  }
+
+  renameServer(id: string, name: string, options: CallOptions): Promise<CloudServer> {
+    return this.call<CloudServer>('PATCH', `/servers/${encodeURIComponent(id)}`, options, { name });
+  }
+
+  serverAction(id: string, action: { action: 'resize'; flavor: string } | { action: 'start' } | { action: 'stop' }, options: CallOptions): Promise<CloudServer> {
+    return this.call<CloudServer>('POST', `/servers/${encodeURIComponent(id)}/action`, options, action);
+  }
+
+  deleteServer(id: string, options: CallOptions): Promise<CloudServer> {
+    return this.call<CloudServer>('DELETE', `/servers/${encodeURIComponent(id)}`, options);
+  }
+
+  createVolume(body: { name: string; settingsId: string; size: number; serverId?: string }, options: CallOptions): Promise<CloudVolume> {
+    return this.call<CloudVolume>('POST', '/volumes', options, body);
+  }
+
+  getVolume(id: string, options: CallOptions): Promise<CloudVolume> {
+    return this.call<CloudVolume>('GET', `/volumes/${encodeURIComponent(id)}`, options);
+  }
+
+  extendVolume(id: string, size: number, options: CallOptions): Promise<CloudVolume> {
+    return this.call<CloudVolume>('POST', `/volumes/${encodeURIComponent(id)}/extend`, options, { size });
+  }
+
+  deleteVolume(id: string, options: CallOptions): Promise<CloudVolume> {
+    return this.call<CloudVolume>('DELETE', `/volumes/${encodeURIComponent(id)}`, options);
   }
 
   private async call<T>(method: string, path: string, options: CallOptions, body?: unknown): Promise<T> {
@@ -48,11 +93,22 @@ export class CloudClient {
       throw new TransientError(`Cloud ${method} ${path} failed: ${(error as Error).message}`, { cause: error });
     }
     const text = await response.text();
-    const payload = text ? (JSON.parse(text) as unknown) : {};
+    const payload = parseBody(text);
     if (response.ok) return payload as T;
     const message = (payload as { error?: { message?: string } }).error?.message ?? `HTTP ${response.status}`;
-    if (response.status >= 500 || response.status === 429)
+    if (response.status === 404) throw new NotAtBackendError(`${method} ${path}`);
+    if (response.status >= 500 || response.status === 429) {
       throw new TransientError(`Cloud ${method} ${path} answered ${response.status}: ${message}`);
+    }
     throw new BackendError(`Cloud ${method} ${path} answered ${response.status}: ${message}`, { userMessage: message });
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (!text) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return { error: { message: text.slice(0, 200) } };
   }
 }

@@ -6,9 +6,16 @@ export interface ReferenceConfig {
   maxPolls: number;
   /** Delay of the first poll after the create call. @defaultValue 0 */
   firstPollDelayMs: number;
+  /** Extra start delay of each further volume of an instance create (spreads the API calls). @defaultValue 0 */
+  volumeStaggerMs: number;
 }
 
-export const DEFAULT_REFERENCE_CONFIG: ReferenceConfig = { pollIntervalMs: 5000, maxPolls: 1200, firstPollDelayMs: 0 };
+export const DEFAULT_REFERENCE_CONFIG: ReferenceConfig = {
+  pollIntervalMs: 5000,
+  maxPolls: 1200,
+  firstPollDelayMs: 0,
+  volumeStaggerMs: 0,
+};
 
 export function referenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ReferenceConfig {
   const number = (name: string, fallback: number): number => {
@@ -23,5 +30,6 @@ export function referenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Re
     pollIntervalMs: number('INSTANCE_POLL_INTERVAL_MS', DEFAULT_REFERENCE_CONFIG.pollIntervalMs),
     maxPolls: number('INSTANCE_MAX_POLLS', DEFAULT_REFERENCE_CONFIG.maxPolls),
     firstPollDelayMs: number('INSTANCE_FIRST_POLL_DELAY_MS', DEFAULT_REFERENCE_CONFIG.firstPollDelayMs),
+    volumeStaggerMs: number('INSTANCE_VOLUME_STAGGER_MS', DEFAULT_REFERENCE_CONFIG.volumeStaggerMs),
   };
 }

@@ -1,23 +1,81 @@
-import { builtinTasks, TaskRegistry } from '@jetcel/core';
+import { builtinTasks, ExecutorRegistry, TaskRegistry } from '@jetcel/core';
 import type { CommandDefinition } from '@jetcel/runtime';
+import { cloudSettingsCommands } from './cloud-settings-commands.ts';
 import { DEFAULT_REFERENCE_CONFIG, type ReferenceConfig } from './config.ts';
 import { referenceEntities } from './entities.ts';
 import { instanceCommands } from './instance-commands.ts';
-import { instanceCreateExecutor } from './instance-executors.ts';
-import { createServerTask, pollServerTask } from './instance-tasks.ts';
+import {
+  instanceCreateExecutor,
+  instanceDeleteExecutor,
+  instancePullExecutor,
+  instanceRenameExecutor,
+  instanceResizeExecutor,
+  instanceStartExecutor,
+  instanceStopExecutor,
+} from './instance-executors.ts';
+import {
+  createServerTask,
+  deleteServerTask,
+  pollServerDeletedTask,
+  pollServerTask,
+  pullServerTask,
+  renameServerTask,
+  serverActionTask,
+  setInstanceErredTask,
+} from './instance-tasks.ts';
 import { referenceMigrations } from './migrations.ts';
+import { projectCommands } from './project-commands.ts';
+import { projectCleanupExecutor } from './project-executors.ts';
 import type { ReferenceServices } from './services.ts';
+import { volumeCommands } from './volume-commands.ts';
+import { volumeCreateExecutor, volumeDeleteExecutor, volumeExtendExecutor } from './volume-executors.ts';
+import {
+  createVolumeTask,
+  deleteVolumeTask,
+  extendErredTask,
+  extendVolumeTask,
+  pollVolumeDeletedTask,
+  pollVolumeTask,
+} from './volume-tasks.ts';
 
 /** Everything the reference domain brings: what a user's own domain package would export too. */
 export function createReferenceDomain(config: ReferenceConfig = DEFAULT_REFERENCE_CONFIG) {
-  const executors = { create: instanceCreateExecutor(config) };
+  const create = instanceCreateExecutor(config);
+  const executors = {
+    create,
+    rename: instanceRenameExecutor,
+    resize: instanceResizeExecutor,
+    start: instanceStartExecutor,
+    stop: instanceStopExecutor,
+    delete: instanceDeleteExecutor,
+    pull: instancePullExecutor,
+    volumeCreate: volumeCreateExecutor,
+    volumeExtend: volumeExtendExecutor,
+    volumeDelete: volumeDeleteExecutor,
+    projectCleanup: projectCleanupExecutor,
+  };
+  const executorRegistry = new ExecutorRegistry().register(...(Object.values(executors) as never[]));
   const tasks = new TaskRegistry<ReferenceServices>().register(
     ...builtinTasks,
     createServerTask,
     pollServerTask(config),
+    renameServerTask,
+    serverActionTask,
+    deleteServerTask,
+    pollServerDeletedTask(config),
+    pullServerTask,
+    setInstanceErredTask,
+    createVolumeTask,
+    pollVolumeTask(config),
+    extendVolumeTask,
+    deleteVolumeTask,
+    pollVolumeDeletedTask(config),
+    extendErredTask,
   );
-  const commands: Array<CommandDefinition<never>> = instanceCommands(executors) as Array<CommandDefinition<never>>;
-  return { entities: referenceEntities, migrations: referenceMigrations, tasks, executors, commands };
+  const commands = [...instanceCommands(create), ...volumeCommands(), ...projectCommands(), ...cloudSettingsCommands()] as Array<
+    CommandDefinition<never>
+  >;
+  return { entities: referenceEntities, migrations: referenceMigrations, tasks, executors, executorRegistry, commands };
 }
 
 export type ReferenceDomain = ReturnType<typeof createReferenceDomain>;

@@ -1,5 +1,15 @@
 import { defineRecordEntity, defineResourceEntity } from '@jetcel/db';
 
+/** An owner of instances and volumes (Waldur's project): deleting it runs a cleanup executor. */
+export const Project = defineResourceEntity({
+  name: 'Project',
+  tableName: 'ref_project',
+  resourceType: 'project',
+  properties: (p) => ({
+    name: p.string().length(63),
+  }),
+});
+
 /** A VM on the simulated cloud. Its cloud settings are its throttle scope. */
 export const Instance = defineResourceEntity({
   name: 'Instance',
@@ -9,6 +19,21 @@ export const Instance = defineResourceEntity({
     name: p.string().length(63),
     cloudSettingsId: p.string().length(63).index(),
     flavor: p.string().length(63).default('small'),
+    projectId: p.uuid().nullable(),
+  }),
+});
+
+/** A block volume, optionally attached to an instance. */
+export const Volume = defineResourceEntity({
+  name: 'Volume',
+  tableName: 'ref_volume',
+  resourceType: 'volume',
+  properties: (p) => ({
+    name: p.string().length(63),
+    cloudSettingsId: p.string().length(63),
+    size: p.integer(),
+    instanceId: p.uuid().nullable(),
+    projectId: p.uuid().nullable(),
   }),
 });
 
@@ -24,4 +49,4 @@ export const CloudSettings = defineRecordEntity({
 });
 
 export const CLOUD_SETTINGS_TABLE = 'ref_cloud_settings';
-export const referenceEntities = [Instance, CloudSettings];
+export const referenceEntities = [Project, Instance, Volume, CloudSettings];

@@ -1,54 +1,111 @@
 import { z } from 'zod';
 import { commandSubject, querySubject } from '@jetcel/contracts';
-import {
-  NotFoundError,
-  ValidationError,
-  RESOURCE_STATES,
-  type ExecutorDefinition,
-  type JsonObject,
-} from '@jetcel/core';
+import { RESOURCE_STATES, ValidationError, type ExecutorDefinition } from '@jetcel/core';
 import { defineCommand, defineQuery } from '@jetcel/runtime';
-import { CLOUD_SETTINGS_TABLE } from './entities.ts';
+import { byId, load, requireCloudSettings, runOn, slug } from './command-helpers.ts';
+import {
+  instanceDeleteExecutor,
+  instancePullExecutor,
+  instanceRenameExecutor,
+  instanceResizeExecutor,
+  instanceStartExecutor,
+  instanceStopExecutor,
+  type InstanceCreateParams,
+} from './instance-executors.ts';
 import { instanceView } from './views.ts';
-
-const slug = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." and "-" only');
 
 export const createInstanceInput = z.strictObject({
   name: slug,
   cloudSettingsId: slug,
   flavor: slug.optional(),
+  projectId: z.uuid().optional(),
+  volumes: z
+    .array(z.strictObject({ name: slug, size: z.number().int().min(1).max(16_384) }))
+    .max(16)
+    .optional(),
 });
 
-export function instanceCommands(executors: { create: ExecutorDefinition<JsonObject> }) {
+const noActor = { executionId: null };
+
+export function instanceCommands(create: ExecutorDefinition<InstanceCreateParams>) {
   return [
     defineCommand({
       subject: commandSubject('instance', 'create'),
       input: createInstanceInput,
       async handle(ctx, input) {
-        if (!(await ctx.tx.recordExists(CLOUD_SETTINGS_TABLE, input.cloudSettingsId))) {
-          throw new ValidationError(`Unknown cloud settings "${input.cloudSettingsId}"`, { field: 'cloudSettingsId' });
+        await requireCloudSettings(ctx, input.cloudSettingsId);
+        if (input.projectId) await load(ctx, 'project', input.projectId);
+        const context = { ...noActor, actor: ctx.actor };
+        const instance = await ctx.tx.resources.insert(
+          'instance',
+          { name: input.name, cloudSettingsId: input.cloudSettingsId, flavor: input.flavor ?? 'small', projectId: input.projectId ?? null },
+          context,
+        );
+        const volumeIds: string[] = [];
+        for (const volume of input.volumes ?? []) {
+          const row = await ctx.tx.resources.insert(
+            'volume',
+            { name: volume.name, size: volume.size, cloudSettingsId: input.cloudSettingsId, instanceId: instance.id, projectId: input.projectId ?? null },
+            context,
+          );
+          volumeIds.push(row.id);
         }
-        const fields = { name: input.name, cloudSettingsId: input.cloudSettingsId, flavor: input.flavor ?? 'small' };
-        const instance = await ctx.tx.resources.insert('instance', fields, { executionId: null, actor: ctx.actor });
-        const scheduled = await ctx.schedule(executors.create, instance, {});
-        return {
-          ...instanceView(scheduled.resource),
-          executionId: scheduled.kind === 'scheduled' ? scheduled.executionId : null,
-        };
+        return { ...(await runOn(ctx, instance, create, { volumeIds }, instanceView)), volumeIds };
+      },
+    }),
+    defineCommand({
+      subject: commandSubject('instance', 'rename'),
+      input: z.strictObject({ id: z.uuid(), name: slug }),
+      async handle(ctx, input) {
+        const instance = await load(ctx, 'instance', input.id);
+        if (instance.fields.name === input.name) throw new ValidationError('The instance already has this name; nothing to update');
+        // Like Waldur's serializer save: the new value is stored now; the executor pushes it to the backend.
+        const renamed = await ctx.tx.resources.applyPatch(instance, { fields: { name: input.name } }, { executionId: null, actor: ctx.actor });
+        return runOn(ctx, renamed ?? instance, instanceRenameExecutor, { updatedFields: ['name'] }, instanceView);
+      },
+    }),
+    defineCommand({
+      subject: commandSubject('instance', 'resize'),
+      input: z.strictObject({ id: z.uuid(), flavor: slug }),
+      async handle(ctx, input) {
+        const instance = await load(ctx, 'instance', input.id);
+        if (instance.fields.flavor === input.flavor) throw new ValidationError(`The instance already has flavor ${input.flavor}`);
+        return runOn(ctx, instance, instanceResizeExecutor, { flavor: input.flavor }, instanceView);
+      },
+    }),
+    defineCommand({
+      subject: commandSubject('instance', 'start'),
+      input: byId,
+      handle: async (ctx, input) => runOn(ctx, await load(ctx, 'instance', input.id), instanceStartExecutor, {}, instanceView),
+    }),
+    defineCommand({
+      subject: commandSubject('instance', 'stop'),
+      input: byId,
+      handle: async (ctx, input) => runOn(ctx, await load(ctx, 'instance', input.id), instanceStopExecutor, {}, instanceView),
+    }),
+    defineCommand({
+      subject: commandSubject('instance', 'pull'),
+      input: byId,
+      async handle(ctx, input) {
+        const instance = await load(ctx, 'instance', input.id);
+        if (!instance.backendId) throw new ValidationError('The instance has no backend id to pull from');
+        return runOn(ctx, instance, instancePullExecutor, {}, instanceView);
+      },
+    }),
+    defineCommand({
+      subject: commandSubject('instance', 'delete'),
+      input: z.strictObject({ id: z.uuid(), force: z.boolean().optional() }),
+      async handle(ctx, input) {
+        const instance = await load(ctx, 'instance', input.id);
+        // Waldur: a resource that is ERRED is deleted with force unless told otherwise.
+        const force = input.force ?? instance.state === 'ERRED';
+        return runOn(ctx, instance, instanceDeleteExecutor, { force }, instanceView);
       },
     }),
     defineQuery({
       subject: querySubject('instance', 'get'),
-      input: z.strictObject({ id: z.uuid() }),
-      async handle(ctx, input) {
-        const instance = await ctx.tx.resources.get('instance', input.id);
-        if (!instance) throw new NotFoundError('Instance', input.id);
-        return instanceView(instance);
-      },
+      input: byId,
+      handle: async (ctx, input) => instanceView(await load(ctx, 'instance', input.id)),
     }),
     defineQuery({
       subject: querySubject('instance', 'list'),
@@ -60,14 +117,6 @@ export function instanceCommands(executors: { create: ExecutorDefinition<JsonObj
       async handle(ctx, input) {
         const instances = await ctx.tx.resources.list('instance', input);
         return { items: instances.map(instanceView) };
-      },
-    }),
-    defineCommand({
-      subject: commandSubject('cloud_settings', 'create'),
-      input: z.strictObject({ id: slug, name: z.string().min(1).max(255) }),
-      async handle(ctx, input) {
-        await ctx.tx.recordInsert(CLOUD_SETTINGS_TABLE, { id: input.id, name: input.name });
-        return { id: input.id, name: input.name };
       },
     }),
   ];

@@ -1,22 +1,22 @@
 import { z } from 'zod';
-import { BackendError, defineTask, done, pollAgain, TaskError } from '@jetcel/core';
+import { BackendError, defineTask, done, failurePatch, failureSchema, pollAgain, type RelatedPatch } from '@jetcel/core';
+import { NotAtBackendError } from './cloud-client.ts';
 import type { ReferenceConfig } from './config.ts';
+import { instanceFields, requireBackendId, requireResource } from './fields.ts';
 import type { ReferenceServices } from './services.ts';
 
 export const INSTANCE_TASKS = {
   createServer: 'instance.create_server',
   pollServer: 'instance.poll_server',
+  renameServer: 'instance.rename_server',
+  serverAction: 'instance.server_action',
+  deleteServer: 'instance.delete_server',
+  pollDeleted: 'instance.poll_server_deleted',
+  pull: 'instance.pull',
+  setErred: 'instance.set_erred',
 } as const;
 
-/** The domain columns of an instance, checked before they reach the backend. */
-const instanceFields = z
-  .object({ name: z.string(), cloudSettingsId: z.string(), flavor: z.string() })
-  .transform((fields) => ({ name: fields.name, settingsId: fields.cloudSettingsId, flavor: fields.flavor }));
-
-function requireResource<T>(resource: T | null, task: string): T {
-  if (!resource) throw new TaskError(`${task} needs a resource`);
-  return resource;
-}
+const backendCall = { retry: { maxAttempts: 3, initialDelayMs: 1000 }, timeoutMs: 30_000 } as const;
 
 /**
  * Backend-method task: its step applies begin_creating before `run` (in the claim transaction);
@@ -24,39 +24,158 @@ function requireResource<T>(resource: T | null, task: string): T {
  */
 export const createServerTask = defineTask<unknown, ReferenceServices>({
   name: INSTANCE_TASKS.createServer,
-  retry: { maxAttempts: 3, initialDelayMs: 1000 },
-  timeoutMs: 30_000,
+  ...backendCall,
   async run(ctx) {
     const instance = requireResource(ctx.resource, INSTANCE_TASKS.createServer);
-    const server = await ctx.services.cloud.createServer(instanceFields.parse(instance.fields), {
-      signal: ctx.signal,
-      idempotencyKey: ctx.idempotencyKey,
-      fencingToken: ctx.fencingToken,
-    });
+    const fields = instanceFields.parse(instance.fields);
+    const server = await ctx.services.cloud.createServer(
+      { name: fields.name, settingsId: fields.cloudSettingsId, flavor: fields.flavor },
+      { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey, fencingToken: ctx.fencingToken },
+    );
     ctx.log.info('server created at the backend', { backendId: server.id, status: server.status });
     return done({ backendId: server.id, runtimeState: server.status }, { backendId: server.id });
   },
 });
 
+const pollArgs = z.object({ until: z.enum(['ACTIVE', 'SHUTOFF']).default('ACTIVE'), flavor: z.string().optional() });
+
 /** Polling task: each re-check is a delayed step through the outbox, never a parked message. */
 export function pollServerTask(config: ReferenceConfig) {
-  return defineTask<unknown, ReferenceServices>({
+  return defineTask<z.infer<typeof pollArgs>, ReferenceServices>({
     name: INSTANCE_TASKS.pollServer,
+    args: pollArgs,
     pollIntervalMs: config.pollIntervalMs,
     maxPolls: config.maxPolls,
     retry: { maxAttempts: 5, initialDelayMs: 1000 },
     timeoutMs: 30_000,
-    async run(ctx) {
+    sideEffects: false,
+    async run(ctx, args) {
       const instance = requireResource(ctx.resource, INSTANCE_TASKS.pollServer);
-      if (!instance.backendId) throw new BackendError('Instance has no backend id to poll');
-      const server = await ctx.services.cloud.getServer(instance.backendId, { signal: ctx.signal });
+      const server = await ctx.services.cloud.getServer(requireBackendId(instance), { signal: ctx.signal });
       const patch = server.status === instance.runtimeState ? undefined : { runtimeState: server.status };
-      if (server.status === 'ACTIVE') return done(patch);
       if (server.status === 'ERROR') {
-        const message = server.fault ?? 'Server build failed';
+        const message = server.fault ?? 'Server went into ERROR';
         throw new BackendError(`Server ${server.id} went into ERROR: ${message}`, { userMessage: message });
+      }
+      const flavorReached = args.flavor === undefined || server.flavor === args.flavor;
+      if (server.status === args.until && flavorReached) {
+        return done({ ...patch, ...(args.flavor ? { fields: { flavor: args.flavor } } : {}) });
       }
       return pollAgain(undefined, patch);
     },
   });
 }
+
+/** Update: pushes the new name (already saved by the command) to the backend. */
+export const renameServerTask = defineTask<unknown, ReferenceServices>({
+  name: INSTANCE_TASKS.renameServer,
+  ...backendCall,
+  async run(ctx) {
+    const instance = requireResource(ctx.resource, INSTANCE_TASKS.renameServer);
+    const { name } = instanceFields.parse(instance.fields);
+    await ctx.services.cloud.renameServer(requireBackendId(instance), name, {
+      signal: ctx.signal,
+      idempotencyKey: ctx.idempotencyKey,
+      fencingToken: ctx.fencingToken,
+    });
+    return done();
+  },
+});
+
+const actionArgs = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('resize'), flavor: z.string() }),
+  z.object({ action: z.literal('start') }),
+  z.object({ action: z.literal('stop') }),
+]);
+
+/** Start, stop and resize: the backend call; a poll step then waits for the result. */
+export const serverActionTask = defineTask<z.infer<typeof actionArgs>, ReferenceServices>({
+  name: INSTANCE_TASKS.serverAction,
+  args: actionArgs,
+  ...backendCall,
+  async run(ctx, args) {
+    const instance = requireResource(ctx.resource, INSTANCE_TASKS.serverAction);
+    const server = await ctx.services.cloud.serverAction(requireBackendId(instance), args, {
+      signal: ctx.signal,
+      idempotencyKey: ctx.idempotencyKey,
+      fencingToken: ctx.fencingToken,
+    });
+    return done({ runtimeState: server.status });
+  },
+});
+
+/** Delete: a server that is already gone counts as deleted. */
+export const deleteServerTask = defineTask<unknown, ReferenceServices>({
+  name: INSTANCE_TASKS.deleteServer,
+  ...backendCall,
+  async run(ctx) {
+    const instance = requireResource(ctx.resource, INSTANCE_TASKS.deleteServer);
+    if (!instance.backendId) return done();
+    try {
+      await ctx.services.cloud.deleteServer(instance.backendId, { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey });
+    } catch (error) {
+      if (!(error instanceof NotAtBackendError)) throw error;
+    }
+    return done({ runtimeState: 'DELETING' });
+  },
+});
+
+/** Waldur's PollBackendCheckTask: polls until the server is gone. */
+export function pollServerDeletedTask(config: ReferenceConfig) {
+  return defineTask<unknown, ReferenceServices>({
+    name: INSTANCE_TASKS.pollDeleted,
+    pollIntervalMs: config.pollIntervalMs,
+    maxPolls: config.maxPolls,
+    retry: { maxAttempts: 5, initialDelayMs: 1000 },
+    sideEffects: false,
+    async run(ctx) {
+      const instance = requireResource(ctx.resource, INSTANCE_TASKS.pollDeleted);
+      if (!instance.backendId) return done();
+      try {
+        await ctx.services.cloud.getServer(instance.backendId, { signal: ctx.signal });
+        return pollAgain();
+      } catch (error) {
+        if (error instanceof NotAtBackendError) return done();
+        throw error;
+      }
+    },
+  });
+}
+
+/** Pull: refreshes runtime state and flavor from the backend; a missing server fails the pull. */
+export const pullServerTask = defineTask<unknown, ReferenceServices>({
+  name: INSTANCE_TASKS.pull,
+  ...backendCall,
+  sideEffects: false,
+  async run(ctx) {
+    const instance = requireResource(ctx.resource, INSTANCE_TASKS.pull);
+    const server = await ctx.services.cloud.getServer(requireBackendId(instance), { signal: ctx.signal });
+    return done({ runtimeState: server.status, fields: { flavor: server.flavor } });
+  },
+});
+
+/**
+ * Instance create's failure handler (Waldur item 40): the instance ends ERRED; its volumes still
+ * CREATION_SCHEDULED are deleted, OK volumes are left alone, any other volume becomes ERRED.
+ */
+export const setInstanceErredTask = defineTask<{ failure?: z.infer<typeof failureSchema> }, ReferenceServices>({
+  name: INSTANCE_TASKS.setErred,
+  args: z.object({ failure: failureSchema.optional() }),
+  retry: { maxAttempts: 3, initialDelayMs: 500 },
+  sideEffects: false,
+  async run(ctx, args) {
+    const instance = requireResource(ctx.resource, INSTANCE_TASKS.setErred);
+    const volumes = await ctx.resources.find('volume', { instanceId: instance.id });
+    const patch = failurePatch(args.failure);
+    const also: RelatedPatch[] = [];
+    for (const volume of volumes) {
+      const ref = `volume:${volume.id}`;
+      if (volume.state === 'OK') continue;
+      if (volume.state === 'CREATION_SCHEDULED' || patch.delete) also.push({ ref, version: volume.version, patch: { delete: true } });
+      else if (volume.state !== 'ERRED') {
+        also.push({ ref, version: volume.version, patch: { transition: 'set_erred', errorMessage: 'The instance it belongs to failed', action: '', actionDetails: {} } });
+      }
+    }
+    return done(patch, null, also);
+  },
+});

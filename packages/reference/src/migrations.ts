@@ -17,5 +17,23 @@ export const referenceMigrations: MigrationSet = {
       ],
       down: ['drop table if exists "ref_instance"', 'drop table if exists "ref_cloud_settings"'],
     },
+    {
+      name: 'm002_projects_and_volumes',
+      up: [
+        `create table "ref_project" ("id" uuid not null, "state" "resource_state" not null default 'CREATION_SCHEDULED', "version" int not null default 1, "error_message" text not null default '', "error_traceback" text not null default '', "action" varchar(50) not null default '', "action_details" jsonb not null default '{}', "runtime_state" varchar(150) not null default '', "backend_id" varchar(255) null, "created_at" timestamptz not null default now(), "modified_at" timestamptz not null default now(), "name" varchar(63) not null, constraint "ref_project_pkey" primary key ("id"))`,
+        `comment on table "ref_project" is 'jetcel-resource:project'`,
+        `alter table "ref_instance" add column "project_id" uuid null`,
+        `create index "ref_instance_project_id_index" on "ref_instance" ("project_id")`,
+        `create table "ref_volume" ("id" uuid not null, "state" "resource_state" not null default 'CREATION_SCHEDULED', "version" int not null default 1, "error_message" text not null default '', "error_traceback" text not null default '', "action" varchar(50) not null default '', "action_details" jsonb not null default '{}', "runtime_state" varchar(150) not null default '', "backend_id" varchar(255) null, "created_at" timestamptz not null default now(), "modified_at" timestamptz not null default now(), "name" varchar(63) not null, "cloud_settings_id" varchar(63) not null references "ref_cloud_settings" ("id"), "size" int not null, "instance_id" uuid null, "project_id" uuid null, constraint "ref_volume_pkey" primary key ("id"))`,
+        `comment on table "ref_volume" is 'jetcel-resource:volume'`,
+        `create index "ref_volume_instance_id_index" on "ref_volume" ("instance_id")`,
+        `create index "ref_volume_project_id_index" on "ref_volume" ("project_id")`,
+      ],
+      down: [
+        'drop table if exists "ref_volume"',
+        'alter table "ref_instance" drop column if exists "project_id"',
+        'drop table if exists "ref_project"',
+      ],
+    },
   ],
 };

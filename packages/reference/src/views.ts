@@ -1,19 +1,30 @@
 import type { ResourceSnapshot } from '@jetcel/core';
 
+function common(resource: ResourceSnapshot) {
+  return {
+    id: resource.id,
+    state: resource.state,
+    runtimeState: resource.runtimeState,
+    backendId: resource.backendId,
+    errorMessage: resource.errorMessage,
+    errorTraceback: resource.errorTraceback,
+    action: resource.action,
+    actionDetails: resource.actionDetails,
+    version: resource.version,
+  };
+}
+
 /** The public shape of an instance in replies. */
 export function instanceView(instance: ResourceSnapshot) {
-  return {
-    id: instance.id,
-    name: instance.fields.name,
-    cloudSettingsId: instance.fields.cloudSettingsId,
-    flavor: instance.fields.flavor,
-    state: instance.state,
-    runtimeState: instance.runtimeState,
-    backendId: instance.backendId,
-    errorMessage: instance.errorMessage,
-    errorTraceback: instance.errorTraceback,
-    action: instance.action,
-    actionDetails: instance.actionDetails,
-    version: instance.version,
-  };
+  const { name, cloudSettingsId, flavor, projectId } = instance.fields;
+  return { ...common(instance), name, cloudSettingsId, flavor, projectId: projectId ?? null };
+}
+
+export function volumeView(volume: ResourceSnapshot) {
+  const { name, cloudSettingsId, size, instanceId, projectId } = volume.fields;
+  return { ...common(volume), name, cloudSettingsId, size, instanceId: instanceId ?? null, projectId: projectId ?? null };
+}
+
+export function projectView(project: ResourceSnapshot) {
+  return { ...common(project), name: project.fields.name };
 }

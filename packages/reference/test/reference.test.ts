@@ -1,9 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCloud } from '@jetcel/cloud';
-import { BackendError, buildPlan, TransientError, type ResourceSnapshot } from '@jetcel/core';
+import { BackendError, buildPlan, isGroup, TransientError, type ResourceSnapshot, type StepCall } from '@jetcel/core';
 import { CloudClient } from '../src/cloud-client.ts';
-import { referenceConfigFromEnv } from '../src/config.ts';
+import { DEFAULT_REFERENCE_CONFIG, referenceConfigFromEnv } from '../src/config.ts';
 import { createReferenceDomain } from '../src/domain.ts';
 
 let cloud: Awaited<ReturnType<typeof startCloud>>;
@@ -28,19 +28,37 @@ const instance: ResourceSnapshot = {
   fields: { name: 'vm', cloudSettingsId: 'default', flavor: 'small' },
 };
 
-test('the create plan: begin_creating with the create call, then the poll, then set_ok / set_erred', () => {
+test('the create plan: begin_creating with the create call, then the poll, then set_ok / instance.set_erred', () => {
   const domain = createReferenceDomain();
-  const plan = buildPlan(domain.executors.create, { resource: instance, params: {} });
+  const plan = buildPlan(domain.executors.create, { resource: instance, params: { volumeIds: [] } });
+  const steps = plan.steps.filter((node) => !isGroup(node)) as StepCall[];
+  assert.equal(steps.length, plan.steps.length);
   assert.deepEqual(
-    plan.steps.map((step) => [step.task, step.before?.transition ?? null]),
+    steps.map((step) => [step.task, step.before?.transition ?? null]),
     [
       ['instance.create_server', 'begin_creating'],
       ['instance.poll_server', null],
     ],
   );
   assert.equal(plan.onSuccess.task, 'jetcel.set_ok');
-  assert.equal(plan.onFailure.task, 'jetcel.set_erred');
-  for (const step of plan.steps) assert.ok(domain.tasks.get(step.task), `${step.task} is registered`);
+  assert.equal(plan.onFailure.task, 'instance.set_erred');
+  for (const step of steps) assert.ok(domain.tasks.get(step.task), `${step.task} is registered`);
+});
+
+test('B8: a create with volumes starts with a fail-fast group of nested volume creates, staggered by config', () => {
+  const domain = createReferenceDomain({ ...DEFAULT_REFERENCE_CONFIG, volumeStaggerMs: 500 });
+  const plan = buildPlan(domain.executors.create, { resource: instance, params: { volumeIds: ['v1', 'v2'] } });
+  const [group] = plan.steps;
+  assert.ok(group && isGroup(group));
+  assert.equal(group.policy, 'fail_fast');
+  assert.deepEqual(
+    group.group.map((call) => [call.task, call.resource, call.startDelayMs]),
+    [
+      ['jetcel.run_executor', 'volume:v1', 0],
+      ['jetcel.run_executor', 'volume:v2', 500],
+    ],
+  );
+  for (const executor of Object.values(domain.executors)) assert.equal(domain.executorRegistry.get(executor.name), executor);
 });
 
 test('config from the environment refuses nonsense', () => {

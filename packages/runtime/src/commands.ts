@@ -1,5 +1,5 @@
 import type { ArgsParser, ExecutorDefinition, JsonObject, ResourceSnapshot } from '@jetcel/core';
-import type { Tx } from '@jetcel/db';
+import type { ExecutionRecord, Tx } from '@jetcel/db';
 import type { ScheduleResult } from './schedule.ts';
 
 /** What a command handler may use: its transaction and the executor scheduler — no publisher. */
@@ -12,6 +12,8 @@ export interface CommandContext {
     resource: ResourceSnapshot,
     params: P,
   ): Promise<ScheduleResult>;
+  /** Requests the cancel of a running execution (SPEC B9). */
+  cancelExecution(id: string): Promise<ExecutionRecord>;
 }
 
 export interface CommandDefinition<I = unknown> {

@@ -5,12 +5,13 @@ import {
   PayloadTooLargeError,
   UnknownSubjectError,
   ValidationError,
-  type Logger,
-} from '@jetcel/core';
+  type Logger, type ExecutorRegistry } from '@jetcel/core';
 import type { Db, Tx } from '@jetcel/db';
 import type { CommandContext, CommandDefinition } from './commands.ts';
 import { errorReply } from './errors-to-reply.ts';
 import { scheduleExecution } from './schedule.ts';
+import { Progress } from './progress.ts';
+import { cancelExecution } from './cancel.ts';
 import type { TaskCatalog } from './queue-step.ts';
 
 export interface CommandRequest {
@@ -22,15 +23,18 @@ export interface CommandRequest {
 /** Validates, runs and answers commands and queries, each in its own transaction. */
 export class CommandDispatcher {
   readonly #commands = new Map<string, CommandDefinition<unknown>>();
+  readonly #progress: Progress;
 
   constructor(
     private readonly options: {
       db: Db;
       catalog: TaskCatalog;
+      executors?: Pick<ExecutorRegistry, 'get'>;
       logger: Logger;
       commands: Array<CommandDefinition<never>>;
     },
   ) {
+    this.#progress = new Progress({ catalog: options.catalog, executors: options.executors ?? { get: () => undefined }, logger: options.logger });
     for (const command of options.commands) {
       if (this.#commands.has(command.subject)) throw new TypeError(`Two handlers for ${command.subject}`);
       this.#commands.set(command.subject, command);
@@ -89,8 +93,8 @@ export class CommandDispatcher {
       tx,
       subject,
       actor,
-      schedule: (executor, resource, params) =>
-        scheduleExecution(tx, this.options.catalog, executor, { resource, params, actor }),
+      schedule: (executor, resource, params) => scheduleExecution(tx, this.#progress, executor, { resource, params, actor }),
+      cancelExecution: (id) => cancelExecution(tx, this.#progress, id),
     };
     return okReply(await command.handle(ctx, input));
   }

@@ -1,6 +1,6 @@
 import { COMMAND_WILDCARD, EXECUTOR_QUEUE_GROUP, MAX_COMMAND_BYTES, QUERY_WILDCARD } from '@jetcel/contracts';
 import { defineTopology, serveRequests, verifyTopology, type Bus } from '@jetcel/bus';
-import type { Logger } from '@jetcel/core';
+import type { ExecutorRegistry, Logger } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
 import type { CommandDefinition } from './commands.ts';
 import type { ServiceConfig } from './config.ts';
@@ -13,6 +13,7 @@ export interface ExecutorServiceOptions {
   bus: Bus;
   db: Db;
   catalog: TaskCatalog;
+  executors?: Pick<ExecutorRegistry, 'get'>;
   commands: Array<CommandDefinition<never>>;
   logger: Logger;
   config: ServiceConfig;
@@ -26,6 +27,7 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
   const dispatcher = new CommandDispatcher({
     db,
     catalog: options.catalog,
+    ...(options.executors ? { executors: options.executors } : {}),
     logger,
     commands: [...options.commands, ...frameworkQueries()],
   });

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { querySubject } from '@jetcel/contracts';
+import { commandSubject, querySubject } from '@jetcel/contracts';
 import { NotFoundError } from '@jetcel/core';
 import { EXECUTION_STATUSES, type ExecutionRecord, type StepRecord } from '@jetcel/db';
-import { defineQuery, type CommandDefinition } from './commands.ts';
+import { defineCommand, defineQuery, type CommandDefinition } from './commands.ts';
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 
@@ -41,9 +41,16 @@ export function executionView(execution: ExecutionRecord, steps?: StepRecord[]) 
   };
 }
 
-/** query.execution.get and query.execution.list (also by resource, after it was deleted). */
+/** query.execution.get|list (also by resource, after it was deleted) and cmd.execution.cancel. */
 export function frameworkQueries(): Array<CommandDefinition<never>> {
   const queries = [
+    defineCommand({
+      subject: commandSubject('execution', 'cancel'),
+      input: z.strictObject({ id: z.uuid() }),
+      async handle(ctx, input) {
+        return executionView(await ctx.cancelExecution(input.id));
+      },
+    }),
     defineQuery({
       subject: querySubject('execution', 'get'),
       input: z.strictObject({ id: z.uuid() }),

@@ -26,7 +26,7 @@ export async function queueStep(
   tx: Tx,
   catalog: TaskCatalog,
   execution: ExecutionHead,
-  input: { role: StepRole; position: number; call: StepCall; failure?: FailureInfo },
+  input: { role: StepRole; position: number; member?: number; call: StepCall; failure?: FailureInfo },
 ): Promise<StepRecord> {
   const { call } = input;
   const task = catalog.get(call.task);
@@ -44,6 +44,7 @@ export async function queueStep(
     executionId: execution.id,
     role: input.role,
     position: input.position,
+    member: input.member ?? 0,
     task: call.task,
     queue,
     args,
@@ -61,5 +62,10 @@ export async function queueStep(
 function withFailure(args: Json, failure: FailureInfo | undefined): Json {
   if (!failure) return args;
   const base = args !== null && typeof args === 'object' && !Array.isArray(args) ? args : {};
-  return { ...base, failure: { message: failure.message, traceback: failure.traceback } };
+  const described: { [key: string]: Json } = { message: failure.message, traceback: failure.traceback, errorName: failure.errorName };
+  if (failure.cancelled) {
+    const { backendEffectStarted, previous } = failure.cancelled;
+    described.cancelled = { backendEffectStarted, previous: { ...previous } };
+  }
+  return { ...base, failure: described };
 }

@@ -2,34 +2,28 @@ import { randomUUID } from 'node:crypto';
 import { match } from 'ts-pattern';
 import { HEADERS, parseResourceRef, taskMessageSchema, type TaskMessage } from '@jetcel/contracts';
 import {
-  continueAfterFailure,
-  continueAfterSuccess,
+  BUILTIN_TASKS,
   decideOnError,
   decideOnPoll,
   describeFailure,
   isEmptyPatch,
   ResourceGoneError,
   TransientError,
-  type Continuation,
+  type ExecutorRegistry,
   type FailureInfo,
   type Logger,
+  type RelatedPatch,
   type ResourcePatch,
   type ResourceSnapshot,
   type TaskDefinition,
   type TaskOutcome,
   type TaskRegistry,
 } from '@jetcel/core';
-import {
-  ClaimLostError,
-  faultPoint,
-  FAULT_POINTS,
-  type Db,
-  type ExecutionRecord,
-  type StepRecord,
-  type Tx,
-} from '@jetcel/db';
-import { queueStep } from './queue-step.ts';
+import { ClaimLostError, faultPoint, FAULT_POINTS, type Db, type ExecutionRecord, type StepRecord, type Tx } from '@jetcel/db';
+import { Progress } from './progress.ts';
+import { runNestedExecutor } from './nested.ts';
 import { addStepMessage } from './step-messages.ts';
+import { resourceReader } from './resource-reader.ts';
 
 /** How a delivery ends for the broker; mapped once, here, from what happened to the step. */
 export type DeliveryVerdict = { kind: 'ack' } | { kind: 'nak'; delayMs: number } | { kind: 'term' };
@@ -44,6 +38,8 @@ export interface Delivery {
 export interface StepRunnerOptions<S> {
   db: Db;
   registry: TaskRegistry<S>;
+  /** Executors that plans may nest (SPEC B7). */
+  executors?: Pick<ExecutorRegistry, 'get'>;
   services: S;
   logger: Logger;
   worker: string;
@@ -55,21 +51,25 @@ export interface StepRunnerOptions<S> {
   unknownTaskDelayMs?: number;
 }
 
-type Claimed = {
-  step: StepRecord;
-  execution: ExecutionRecord;
-  resource: ResourceSnapshot | null;
-  preparationError: unknown;
-};
+type Claimed = { step: StepRecord; execution: ExecutionRecord; resource: ResourceSnapshot | null; preparationError: unknown };
+type RunResult = { kind: 'outcome'; outcome: TaskOutcome } | { kind: 'error'; error: unknown };
 
-/** Runs one delivered step: claim, run with heartbeats, commit its result and continuation. */
+const NO_EXECUTORS: Pick<ExecutorRegistry, 'get'> = { get: () => undefined };
+
+/** Runs one delivered step: claim, run with heartbeats, commit its result and what comes next. */
 export class StepRunner<S> {
   readonly #claimTtlMs: number;
   readonly #heartbeatMs: number;
+  readonly #progress: Progress;
 
   constructor(private readonly options: StepRunnerOptions<S>) {
     this.#claimTtlMs = options.claimTtlMs ?? 30_000;
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.#claimTtlMs / 3));
+    this.#progress = new Progress({ catalog: options.registry, executors: options.executors ?? NO_EXECUTORS, logger: options.logger });
+  }
+
+  get progress(): Progress {
+    return this.#progress;
   }
 
   async handle(delivery: Delivery): Promise<DeliveryVerdict> {
@@ -87,15 +87,12 @@ export class StepRunner<S> {
     });
     const task = this.options.registry.get(message.task);
     if (!task) {
-      log.warn('task unknown to this worker; handing the message back', {
-        delayMs: this.options.unknownTaskDelayMs ?? 30_000,
-      });
-      return { kind: 'nak', delayMs: this.options.unknownTaskDelayMs ?? 30_000 };
+      const delayMs = this.options.unknownTaskDelayMs ?? 30_000;
+      log.warn('task unknown to this worker; handing the message back', { delayMs });
+      return { kind: 'nak', delayMs };
     }
     const token = randomUUID();
-    const claim = await this.options.db.transaction((tx) => this.claim(tx, message.stepId, token), {
-      relaxedDurability: true,
-    });
+    const claim = await this.options.db.transaction((tx) => this.claim(tx, message.stepId, token), { relaxedDurability: true });
     if (claim.kind !== 'claimed') {
       if (claim.kind === 'unknown_step') {
         log.error('task message names no known step; dropped');
@@ -104,12 +101,16 @@ export class StepRunner<S> {
       log.debug('delivery skipped', { reason: claim.kind });
       return { kind: 'ack' };
     }
-    const { step, execution } = claim.value;
+    const { step } = claim.value;
     const stepLog = log.child({ resource: step.resourceRef, attempt: step.attempts });
     stepLog.info('step started', { takeover: claim.takeover });
-    const outcome = await this.run(task, claim.value, token, delivery, stepLog);
     try {
-      await this.options.db.transaction((tx) => this.commit(tx, task, step, execution, token, outcome, stepLog));
+      if (step.task === BUILTIN_TASKS.runExecutor) {
+        await this.options.db.transaction((tx) => runNestedExecutor(tx, this.#progress, this.options.executors ?? NO_EXECUTORS, step, token, stepLog));
+      } else {
+        const outcome = await this.run(task, claim.value, token, delivery, stepLog);
+        await this.options.db.transaction((tx) => this.commit(tx, task, step, token, outcome, stepLog));
+      }
     } catch (error) {
       if (error instanceof ClaimLostError) {
         stepLog.warn('claim lost before commit; result discarded');
@@ -130,43 +131,33 @@ export class StepRunner<S> {
     if (step.resourceRef) {
       const ref = parseResourceRef(step.resourceRef);
       resource = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
-      if (!resource) preparationError = new ResourceGoneError(step.resourceRef);
+      // A failure handler may find its resource gone (a cancelled create deleted it): that is not an error.
+      if (!resource && step.role !== 'failure') preparationError = new ResourceGoneError(step.resourceRef);
     }
     if (resource && !step.prepared && step.before && !isEmptyPatch(step.before)) {
       try {
-        resource = await tx.resources.applyPatch(resource, step.before, {
-          executionId: execution.id,
-          actor: execution.actor,
-        });
+        resource = await tx.resources.applyPatch(resource, step.before, { executionId: execution.id, actor: execution.actor });
         await tx.steps.markPrepared(step.id, token);
       } catch (error) {
         preparationError = error;
       }
     }
-    return {
-      kind: 'claimed' as const,
-      takeover: result.takeover,
-      value: { step, execution, resource, preparationError } satisfies Claimed,
-    };
+    const value: Claimed = { step, execution, resource, preparationError };
+    return { kind: 'claimed' as const, takeover: result.takeover, value };
   }
 
-  /** Runs the task under its AbortSignal; heartbeats extend the claim and tell the broker we live. */
-  private async run(
-    task: TaskDefinition<unknown, S>,
-    claimed: Claimed,
-    token: string,
-    delivery: Delivery,
-    log: Logger,
-  ): Promise<RunResult> {
+  /** Runs the task; heartbeats extend the claim, tell the broker we live and notice a cancel. */
+  private async run(task: TaskDefinition<unknown, S>, claimed: Claimed, token: string, delivery: Delivery, log: Logger): Promise<RunResult> {
     if (claimed.preparationError !== undefined) return { kind: 'error', error: claimed.preparationError };
     const { step, execution } = claimed;
     const controller = new AbortController();
+    const cancel = new AbortController();
+    if (execution.status === 'cancel_requested') cancel.abort(new Error('execution cancelled'));
     const heartbeat = async (): Promise<void> => {
       delivery.working();
-      const state = await this.options.db.transaction((tx) => tx.steps.extend(step.id, token, this.#claimTtlMs), {
-        relaxedDurability: true,
-      });
+      const state = await this.options.db.transaction((tx) => tx.steps.extend(step.id, token, this.#claimTtlMs), { relaxedDurability: true });
       if (!state.held) controller.abort(new ClaimLostError(step.id));
+      if (state.executionStatus === 'cancel_requested' && !cancel.signal.aborted) cancel.abort(new Error('execution cancelled'));
     };
     const timer = setInterval(() => {
       heartbeat().catch((error: unknown) => log.warn('heartbeat failed', { error: String(error) }));
@@ -174,10 +165,7 @@ export class StepRunner<S> {
     const timeout =
       task.timeoutMs === undefined
         ? undefined
-        : setTimeout(
-            () => controller.abort(new TransientError(`Task ${task.name} timed out after ${task.timeoutMs} ms`)),
-            task.timeoutMs,
-          );
+        : setTimeout(() => controller.abort(new TransientError(`Task ${task.name} timed out after ${task.timeoutMs} ms`)), task.timeoutMs);
     try {
       const args = task.parseArgs(step.args);
       const aborted = new Promise<never>((_, reject) => {
@@ -187,6 +175,7 @@ export class StepRunner<S> {
         task.run(
           {
             signal: controller.signal,
+            cancelSignal: cancel.signal,
             attempt: step.attempts,
             pollCount: step.polls,
             idempotencyKey: `${execution.id}:${step.id}`,
@@ -197,6 +186,7 @@ export class StepRunner<S> {
             executionId: execution.id,
             stepId: step.id,
             resource: claimed.resource,
+            resources: resourceReader(this.options.db),
             services: this.options.services,
           },
           args,
@@ -213,38 +203,29 @@ export class StepRunner<S> {
     }
   }
 
-  /** One transaction: the step's result, its resource patch and events, and what comes next. */
-  private async commit(
-    tx: Tx,
-    task: TaskDefinition<unknown, S>,
-    step: StepRecord,
-    execution: ExecutionRecord,
-    token: string,
-    result: RunResult,
-    log: Logger,
-  ): Promise<void> {
+  /** One transaction: the step's result, its resource patches and events, and what comes next. */
+  private async commit(tx: Tx, task: TaskDefinition<unknown, S>, step: StepRecord, token: string, result: RunResult, log: Logger): Promise<void> {
     if (result.kind === 'error' && result.error instanceof ClaimLostError) throw result.error;
+    const execution = await tx.executions.lock(step.executionId);
+    if (!execution) throw new ClaimLostError(step.id);
+    const cancelling = execution.status === 'cancel_requested';
     const context = { executionId: execution.id, actor: execution.actor };
     const fail = async (failure: FailureInfo): Promise<void> => {
       await tx.steps.complete(step.id, token, { status: 'failed', failure });
       log.warn('step failed', { error: failure.message });
-      if (!step.ignoreErrors) await tx.executions.recordFailure(execution.id, failure);
-      await this.continueWith(tx, execution, continueAfterFailure(execution.plan, step.role, step.position), failure);
+      await this.#progress.stepFailed(tx, execution, step, failure);
     };
     const requeue = async (delayMs: number, kind: 'poll' | 'retry', failure?: FailureInfo): Promise<void> => {
+      if (cancelling) {
+        // No more polls or retries once cancelled: the step ends here and the cancel settles.
+        await tx.steps.complete(step.id, token, { status: 'cancelled' });
+        return this.#progress.stepSucceeded(tx, execution, step);
+      }
       const notBefore = new Date(Date.now() + delayMs);
-      await tx.steps.requeue(step.id, token, {
-        notBefore,
-        attempt: kind === 'retry',
-        poll: kind === 'poll',
-        ...(failure ? { failure } : {}),
-      });
+      await tx.steps.requeue(step.id, token, { notBefore, attempt: kind === 'retry', poll: kind === 'poll', ...(failure ? { failure } : {}) });
       const updated = await tx.steps.get(step.id);
       if (updated) addStepMessage(tx, updated, execution.actor, notBefore);
-      log.info(kind === 'poll' ? 'step polls again' : 'step retries after a transient error', {
-        delayMs,
-        ...(failure ? { error: failure.message } : {}),
-      });
+      log.info(kind === 'poll' ? 'step polls again' : 'step retries after a transient error', { delayMs, ...(failure ? { error: failure.message } : {}) });
     };
     await match(result)
       .with({ kind: 'error' }, async ({ error }) => {
@@ -255,68 +236,52 @@ export class StepRunner<S> {
       .with({ kind: 'outcome' }, ({ outcome }) =>
         match(outcome)
           .with({ kind: 'poll' }, async (poll) => {
-            if (!(await this.applyPatch(tx, step, poll.patch, context, fail))) return;
+            const patched = await this.applyPatches(tx, step, poll.patch, [], context);
+            if (patched) return fail(patched);
             const decision = decideOnPoll(task, step.polls + 1, poll.afterMs);
             if (decision.kind === 'repoll') return requeue(decision.delayMs, 'poll');
             return fail(decision.failure);
           })
           .with({ kind: 'done' }, async (finished) => {
-            if (!(await this.applyPatch(tx, step, finished.patch, context, fail))) return;
-            await tx.steps.complete(step.id, token, {
-              status: 'succeeded',
-              ...(finished.result === undefined ? {} : { result: finished.result }),
-            });
+            const patched = await this.applyPatches(tx, step, finished.patch, finished.also ?? [], context);
+            if (patched) return fail(patched);
+            await tx.steps.complete(step.id, token, { status: 'succeeded', ...(finished.result === undefined ? {} : { result: finished.result }) });
             log.info('step succeeded');
-            await this.continueWith(tx, execution, continueAfterSuccess(execution.plan, step.role, step.position));
+            await this.#progress.stepSucceeded(tx, execution, step);
           })
           .exhaustive(),
       )
       .exhaustive();
   }
 
-  /** Applies a task's resource patch to the row as it is now; an illegal or lost write fails the step. */
-  private async applyPatch(
+  /** Applies the task's patches to the rows as they are now; returns the failure if one cannot apply. */
+  private async applyPatches(
     tx: Tx,
     step: StepRecord,
     patch: ResourcePatch | undefined,
+    also: RelatedPatch[],
     context: { executionId: string; actor: string | null },
-    fail: (failure: FailureInfo) => Promise<void>,
-  ): Promise<boolean> {
-    if (isEmptyPatch(patch) || !patch || !step.resourceRef) return true;
-    const ref = parseResourceRef(step.resourceRef);
-    const current = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
+  ): Promise<FailureInfo | null> {
     try {
-      if (!current) throw new ResourceGoneError(step.resourceRef);
-      await tx.resources.applyPatch(current, patch, context);
-      return true;
+      if (patch && !isEmptyPatch(patch) && step.resourceRef) {
+        const ref = parseResourceRef(step.resourceRef);
+        const current = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
+        // A failure handler whose resource is already gone has nothing left to write.
+        if (current) await tx.resources.applyPatch(current, patch, context);
+        else if (step.role !== 'failure') throw new ResourceGoneError(step.resourceRef);
+      }
+      for (const related of also) {
+        const ref = parseResourceRef(related.ref);
+        const current = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
+        if (!current) continue;
+        await tx.resources.applyPatch({ ...current, version: related.version }, related.patch, context);
+      }
+      return null;
     } catch (error) {
-      await fail(describeFailure(error));
-      return false;
+      return describeFailure(error);
     }
   }
-
-  private async continueWith(
-    tx: Tx,
-    execution: ExecutionRecord,
-    next: Continuation,
-    failure?: FailureInfo,
-  ): Promise<void> {
-    const catalog = this.options.registry;
-    await match(next)
-      .with({ kind: 'queue_step' }, ({ position, call }) =>
-        queueStep(tx, catalog, execution, { role: 'main', position, call }),
-      )
-      .with({ kind: 'queue_handler' }, ({ role, call }) =>
-        queueStep(tx, catalog, execution, { role, position: 0, call, ...(failure ? { failure } : {}) }),
-      )
-      .with({ kind: 'finish' }, async ({ status }) => {
-        await tx.executions.finish(execution.id, status);
-      })
-      .exhaustive();
-  }
 }
-
-type RunResult = { kind: 'outcome'; outcome: TaskOutcome } | { kind: 'error'; error: unknown };
 
 function decodeTaskMessage(data: Uint8Array): TaskMessage | null {
   try {

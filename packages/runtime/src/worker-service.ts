@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { match } from 'ts-pattern';
 import { taskStream, type QueueName } from '@jetcel/contracts';
 import { defineTopology, startConsumer, verifyTopology, type Bus, type Disposition } from '@jetcel/bus';
-import type { Logger, TaskRegistry } from '@jetcel/core';
+import type { ExecutorRegistry, Logger, TaskRegistry } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
 import type { ServiceConfig } from './config.ts';
 import { startRelay } from './relay.ts';
@@ -14,6 +14,7 @@ export interface WorkerOptions<S> {
   queue: QueueName;
   concurrency: number;
   registry: TaskRegistry<S>;
+  executors?: Pick<ExecutorRegistry, 'get'>;
   services: S;
   logger: Logger;
   config: ServiceConfig;
@@ -39,6 +40,7 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
   const runner = new StepRunner({
     db,
     registry: options.registry,
+    ...(options.executors ? { executors: options.executors } : {}),
     services: options.services,
     logger,
     worker: options.worker ?? `${hostname()}:${process.pid}:${queue}`,

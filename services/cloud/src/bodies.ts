@@ -9,6 +9,8 @@ import {
   requireText,
 } from './fields.ts';
 import type {
+  BarrierInput,
+  BarrierOp,
   CloudDelays,
   CreateServerInput,
   CreateVolumeInput,
@@ -16,14 +18,17 @@ import type {
   FaultOp,
   FaultResource,
   FaultRuleInput,
+  RenameServerInput,
   ServerAction,
 } from './types.ts';
 
 /** Turns parsed JSON bodies into typed inputs; unknown fields are ignored. */
 
-const FAULT_OPS: readonly FaultOp[] = ['create', 'delete', 'get', 'action', 'build'];
+const FAULT_OPS: readonly FaultOp[] = ['create', 'delete', 'get', 'action', 'update', 'build'];
 const FAULT_MODES: readonly FaultMode[] = ['error', 'timeout', 'http500'];
 const FAULT_RESOURCES: readonly FaultResource[] = ['server', 'volume'];
+const BARRIER_OPS: readonly BarrierOp[] = ['build', 'volume-create', 'volume-extend'];
+const MAX_BARRIER_SIZE = 10_000;
 const ACTIONS: readonly ServerAction['action'][] = ['resize', 'start', 'stop'];
 const MAX_VOLUME_GIB = 65_536;
 const MAX_DELAY_MS = 3_600_000;
@@ -43,6 +48,10 @@ export function parseCreateServer(body: unknown): CreateServerInput {
   });
 }
 
+export function parseRenameServer(body: unknown): RenameServerInput {
+  return { name: requireText(requireObject(body), 'name') };
+}
+
 export function parseServerAction(body: unknown): ServerAction {
   const object = requireObject(body);
   const action = requireOneOf(object, 'action', ACTIONS);
@@ -52,11 +61,12 @@ export function parseServerAction(body: unknown): ServerAction {
 
 export function parseCreateVolume(body: unknown): CreateVolumeInput {
   const object = requireObject(body);
-  return {
+  return defined({
     name: requireText(object, 'name'),
     settingsId: requireText(object, 'settingsId'),
     size: requireInteger(object, 'size', 1, MAX_VOLUME_GIB),
-  };
+    serverId: optionalText(object, 'serverId'),
+  });
 }
 
 export function parseExtendVolume(body: unknown): number {
@@ -74,6 +84,15 @@ export function parseFaultRule(body: unknown): FaultRuleInput {
     count: optionalInteger(object, 'count', 1),
     statusCode: optionalInteger(object, 'statusCode', 400, 599),
     applied: optionalBoolean(object, 'applied'),
+  });
+}
+
+export function parseBarrier(body: unknown): BarrierInput {
+  const object = requireObject(body);
+  return defined({
+    op: requireOneOf(object, 'op', BARRIER_OPS),
+    settingsId: optionalText(object, 'settingsId'),
+    size: requireInteger(object, 'size', 1, MAX_BARRIER_SIZE),
   });
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { BarrierBook } from './barriers.ts';
 import { FaultBook, faultFailure } from './faults.ts';
 import { FencingBook } from './fencing.ts';
 import { StatsBook } from './stats.ts';
@@ -14,15 +15,18 @@ export interface CloudContextOptions extends Partial<CloudDelays> {
   newId?: () => string;
 }
 
-/** What the server and volume models share: delays, clock, faults, fencing, stats and timers. */
+/** What the server and volume models share: delays, clock, faults, barriers, fencing, stats and timers. */
 export class CloudContext {
   readonly faults = new FaultBook();
+  readonly barriers = new BarrierBook((completions) => this.#atOnce(completions));
   readonly fencing = new FencingBook();
   readonly stats = new StatsBook();
   readonly timers = new TimerSet();
   delays: CloudDelays;
   readonly #now: () => Date;
   readonly newId: () => string;
+  /** Set while a batch of completions runs, so that they all get the same timestamp. */
+  #frozen: string | undefined;
 
   constructor(options: CloudContextOptions = {}) {
     this.delays = {
@@ -35,7 +39,18 @@ export class CloudContext {
   }
 
   timestamp(): string {
-    return this.#now().toISOString();
+    return this.#frozen ?? this.#now().toISOString();
+  }
+
+  /** Runs completions released together in one synchronous loop, at one frozen instant. */
+  #atOnce(completions: readonly (() => void)[]): void {
+    const outer = this.#frozen;
+    this.#frozen = this.timestamp();
+    try {
+      for (const complete of completions) complete();
+    } finally {
+      this.#frozen = outer;
+    }
   }
 
   /**

@@ -1,13 +1,21 @@
 import { CloudContext, type CloudContextOptions } from './cloud-context.ts';
 import { ServerFleet } from './servers.ts';
 import { VolumeStore } from './volumes.ts';
-import type { CloudDelays, CloudStats, FaultRule, FaultRuleInput } from './types.ts';
+import type {
+  Barrier,
+  BarrierInput,
+  CloudDelays,
+  CloudStats,
+  FaultRule,
+  FaultRuleInput,
+  ReleasedBarriers,
+} from './types.ts';
 
 export type CloudStateOptions = CloudContextOptions;
 
 /**
  * The whole simulated cloud, in memory and without HTTP: servers, volumes,
- * idempotency keys, fencing tokens, stats, fault rules and pending timers.
+ * idempotency keys, fencing tokens, stats, fault rules, barriers and pending timers.
  * Operations throw CloudError (or HangRequest for an injected timeout).
  */
 export class CloudState {
@@ -18,7 +26,7 @@ export class CloudState {
   constructor(options: CloudStateOptions = {}) {
     this.#ctx = new CloudContext(options);
     this.servers = new ServerFleet(this.#ctx);
-    this.volumes = new VolumeStore(this.#ctx);
+    this.volumes = new VolumeStore(this.#ctx, (id) => this.servers.has(id));
   }
 
   get delays(): CloudDelays {
@@ -44,8 +52,21 @@ export class CloudState {
     return this.#ctx.faults.clear();
   }
 
+  addBarrier(input: BarrierInput): Barrier {
+    return this.#ctx.barriers.add(input);
+  }
+
+  listBarriers(): Barrier[] {
+    return this.#ctx.barriers.list();
+  }
+
+  /** Removes every barrier and lets everything they held complete, all in the same tick. */
+  releaseBarriers(): ReleasedBarriers {
+    return this.#ctx.barriers.releaseAll();
+  }
+
   stats(): CloudStats {
-    return this.#ctx.stats.snapshot();
+    return this.#ctx.stats.snapshot(this.#ctx.barriers.size);
   }
 
   /** Resets peaks to the current build level and counters to zero. */
@@ -67,9 +88,10 @@ export class CloudState {
     return this.#ctx.timers.size;
   }
 
-  /** Wipes everything except the delays: servers, volumes, keys, fencing, faults, stats, timers. */
+  /** Wipes everything except the delays: servers, volumes, keys, fencing, faults, barriers, stats, timers. */
   reset(): void {
     this.#ctx.timers.clear();
+    this.#ctx.barriers.clear();
     this.servers.clear();
     this.volumes.clear();
     this.#ctx.faults.clear();
@@ -77,8 +99,9 @@ export class CloudState {
     this.#ctx.stats.clear();
   }
 
-  /** Cancels pending timers; nothing changes state afterwards. */
+  /** Cancels pending timers and drops held operations; nothing changes state afterwards. */
   dispose(): void {
     this.#ctx.timers.clear();
+    this.#ctx.barriers.clear();
   }
 }

@@ -6,6 +6,9 @@ export { CloudError } from './errors.ts';
 export type { CreatedServer } from './servers.ts';
 export type { CreatedVolume } from './volumes.ts';
 export type {
+  Barrier,
+  BarrierInput,
+  BarrierOp,
   CloudDelays,
   CloudStats,
   CreateServerInput,
@@ -17,6 +20,8 @@ export type {
   FaultRule,
   FaultRuleInput,
   FencingClaim,
+  ReleasedBarriers,
+  RenameServerInput,
   RequestContext,
   Server,
   ServerAction,

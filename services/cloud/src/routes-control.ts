@@ -1,9 +1,9 @@
-import { parseConfigPatch, parseFaultRule } from './bodies.ts';
+import { parseBarrier, parseConfigPatch, parseFaultRule } from './bodies.ts';
 import type { CloudState } from './cloud-state.ts';
 import { readJsonBody } from './json-io.ts';
 import type { Route } from './router.ts';
 
-/** Health, runtime config, stats and fault injection: the test harness's side of the cloud. */
+/** Health, runtime config, stats, fault injection and barriers: the test harness's side of the cloud. */
 export function controlRoutes(state: CloudState): Route[] {
   return [
     { method: 'GET', path: '/health', handler: () => ({ status: 200, body: { ok: true } }) },
@@ -29,6 +29,13 @@ export function controlRoutes(state: CloudState): Route[] {
       handler: async ({ req }) => ({ status: 201, body: state.addFault(parseFaultRule(await readJsonBody(req))) }),
     },
     { method: 'DELETE', path: '/faults', handler: () => ({ status: 200, body: { cleared: state.clearFaults() } }) },
+    { method: 'GET', path: '/barriers', handler: () => ({ status: 200, body: state.listBarriers() }) },
+    {
+      method: 'POST',
+      path: '/barriers',
+      handler: async ({ req }) => ({ status: 201, body: state.addBarrier(parseBarrier(await readJsonBody(req))) }),
+    },
+    { method: 'DELETE', path: '/barriers', handler: () => ({ status: 200, body: state.releaseBarriers() }) },
     {
       method: 'POST',
       path: '/reset',

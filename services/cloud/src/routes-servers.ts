@@ -1,4 +1,4 @@
-import { parseCreateServer, parseServerAction } from './bodies.ts';
+import { parseCreateServer, parseRenameServer, parseServerAction } from './bodies.ts';
 import type { CloudState } from './cloud-state.ts';
 import { readJsonBody } from './json-io.ts';
 import { requestContext } from './request-headers.ts';
@@ -38,6 +38,16 @@ export function serverRoutes(state: CloudState): Route[] {
         status: 202,
         body: fleet.delete(params['id'] ?? '', requestContext(req, false)),
       }),
+    },
+    {
+      method: 'PATCH',
+      path: '/servers/:id',
+      counted: true,
+      handler: async ({ req, params }) => {
+        const context = requestContext(req, false);
+        const input = parseRenameServer(await readJsonBody(req));
+        return { status: 200, body: fleet.rename(params['id'] ?? '', input, context) };
+      },
     },
     {
       method: 'POST',

@@ -1,14 +1,24 @@
+import type { BarrierWaiter } from './barriers.ts';
 import { failAfter, type CloudContext } from './cloud-context.ts';
 import { invalidState, notFound, validationFailed } from './errors.ts';
 import { buildFaultMessage } from './faults.ts';
 import { IdempotencyBook } from './idempotency.ts';
-import type { CreateServerInput, RequestContext, Server, ServerAction, ServerStatus } from './types.ts';
+import type {
+  CreateServerInput,
+  RenameServerInput,
+  RequestContext,
+  Server,
+  ServerAction,
+  ServerStatus,
+} from './types.ts';
 
 export const DEFAULT_FLAVOR = 'm1.small';
 
 interface ServerRecord {
   server: Server;
   timer: NodeJS.Timeout | null;
+  /** Set while a barrier holds the end of the build. */
+  held: BarrierWaiter | null;
   /** True while the server counts as building in the stats. */
   building: boolean;
 }
@@ -55,6 +65,7 @@ export class ServerFleet {
         updatedAt: now,
       },
       timer: null,
+      held: null,
       building: true,
     };
     this.#records.set(record.server.id, record);
@@ -69,6 +80,11 @@ export class ServerFleet {
     this.#ctx.inject('get', 'server', record?.server.settingsId ?? null);
     if (record === undefined) throw notFound('server', id);
     return view(record);
+  }
+
+  /** Whether the server exists (DELETING included); no fault injection, for the other models. */
+  has(id: string): boolean {
+    return this.#records.has(id);
   }
 
   list(settingsId?: string): Server[] {
@@ -90,6 +106,22 @@ export class ServerFleet {
     if (record === undefined) throw notFound('server', id);
     if (key !== undefined) this.#keys.remember(key, 'delete', id, record);
     if (record.server.status !== 'DELETING') this.#startDelete(record);
+    return failAfter(rule, view(record));
+  }
+
+  /** Renames the server, in any state; a repeated Idempotency-Key answers the server as it is now. */
+  rename(id: string, input: RenameServerInput, request: RequestContext = {}): Server {
+    this.#ctx.fencing.check(request.fencing);
+    const key = request.idempotencyKey;
+    const fingerprint = JSON.stringify([id, input.name]);
+    const known = key === undefined ? undefined : this.#keys.find(key, 'update', fingerprint);
+    const record = known ?? this.#records.get(id);
+    const rule = this.#ctx.inject('update', 'server', record?.server.settingsId ?? null);
+    if (known !== undefined) return failAfter(rule, view(known));
+    if (record === undefined) throw notFound('server', id);
+    if (key !== undefined) this.#keys.remember(key, 'update', fingerprint, record);
+    record.server.name = input.name;
+    record.server.updatedAt = this.#ctx.timestamp();
     return failAfter(rule, view(record));
   }
 
@@ -125,6 +157,13 @@ export class ServerFleet {
 
   #finishBuild(record: ServerRecord): void {
     record.timer = null;
+    record.held = this.#ctx.barriers.arrive('build', record.server.settingsId, () => {
+      record.held = null;
+      this.#completeBuild(record);
+    });
+  }
+
+  #completeBuild(record: ServerRecord): void {
     const settingsId = record.server.settingsId;
     const rule = this.#ctx.faults.take('build', 'server', settingsId);
     if (rule?.mode === 'timeout') return; // stuck in BUILD until deleted
@@ -139,6 +178,8 @@ export class ServerFleet {
 
   #startDelete(record: ServerRecord): void {
     this.#ctx.timers.cancel(record.timer);
+    this.#ctx.barriers.cancel(record.held);
+    record.held = null;
     this.#leaveBuild(record);
     this.#set(record, 'DELETING', 'deleting');
     record.timer = this.#ctx.timers.schedule(this.#ctx.delays.deleteDelayMs, () => {

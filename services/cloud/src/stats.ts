@@ -1,6 +1,6 @@
 import type { CloudStats, SettingsStats } from './types.ts';
 
-/** Per-settings build concurrency and server counts, plus the request counter. */
+/** Per-settings build concurrency, server and volume counts, plus the request counter. */
 export class StatsBook {
   readonly #settings = new Map<string, SettingsStats>();
   #requests = 0;
@@ -8,7 +8,7 @@ export class StatsBook {
   #entry(settingsId: string): SettingsStats {
     let entry = this.#settings.get(settingsId);
     if (entry === undefined) {
-      entry = { building: 0, peakBuilding: 0, serversCreated: 0, servers: 0 };
+      entry = { building: 0, peakBuilding: 0, serversCreated: 0, servers: 0, volumesCreated: 0, volumes: 0 };
       this.#settings.set(settingsId, entry);
     }
     return entry;
@@ -35,6 +35,19 @@ export class StatsBook {
     entry.servers = Math.max(0, entry.servers - 1);
   }
 
+  /** A new volume exists. */
+  volumeCreated(settingsId: string): void {
+    const entry = this.#entry(settingsId);
+    entry.volumesCreated += 1;
+    entry.volumes += 1;
+  }
+
+  /** A volume is gone for good. */
+  volumeRemoved(settingsId: string): void {
+    const entry = this.#entry(settingsId);
+    entry.volumes = Math.max(0, entry.volumes - 1);
+  }
+
   countRequest(): void {
     this.#requests += 1;
   }
@@ -45,6 +58,7 @@ export class StatsBook {
     for (const entry of this.#settings.values()) {
       entry.peakBuilding = entry.building;
       entry.serversCreated = 0;
+      entry.volumesCreated = 0;
     }
   }
 
@@ -54,9 +68,10 @@ export class StatsBook {
     this.#settings.clear();
   }
 
-  snapshot(): CloudStats {
+  /** `barriers` is the number of open barriers, which the barrier book owns. */
+  snapshot(barriers: number): CloudStats {
     const settings: Record<string, SettingsStats> = {};
     for (const [settingsId, entry] of this.#settings) settings[settingsId] = { ...entry };
-    return { settings, requests: this.#requests };
+    return { settings, requests: this.#requests, barriers };
   }
 }

@@ -28,6 +28,8 @@ export interface Volume {
   /** GiB. */
   size: number;
   status: VolumeStatus;
+  /** The server the volume is attached to; null when detached. */
+  serverId: string | null;
   createdAt: string;
   updatedAt: string;
   /** Set when the volume ended in error. */
@@ -45,6 +47,12 @@ export interface CreateVolumeInput {
   name: string;
   settingsId: string;
   size: number;
+  /** Attach the new volume to this server (it must exist). */
+  serverId?: string;
+}
+
+export interface RenameServerInput {
+  name: string;
 }
 
 export type ServerAction = { action: 'resize'; flavor: string } | { action: 'start' } | { action: 'stop' };
@@ -58,15 +66,21 @@ export interface SettingsStats {
   serversCreated: number;
   /** Servers that currently exist (DELETING included until they disappear). */
   servers: number;
+  /** Volumes created since the last reset (idempotent replays excluded). */
+  volumesCreated: number;
+  /** Volumes that currently exist (deleting included until they disappear). */
+  volumes: number;
 }
 
 export interface CloudStats {
   settings: Record<string, SettingsStats>;
   /** Cloud API requests (/servers, /volumes) received since the last reset. */
   requests: number;
+  /** Open barriers. */
+  barriers: number;
 }
 
-export type FaultOp = 'create' | 'delete' | 'get' | 'action' | 'build';
+export type FaultOp = 'create' | 'delete' | 'get' | 'action' | 'update' | 'build';
 export type FaultMode = 'error' | 'timeout' | 'http500';
 export type FaultResource = 'server' | 'volume';
 
@@ -99,6 +113,33 @@ export interface FaultRule {
   applied: boolean;
   /** Times the rule has fired. */
   hits: number;
+}
+
+/** The completion points a barrier can hold: a server leaving BUILD, a volume leaving creating / extending. */
+export type BarrierOp = 'build' | 'volume-create' | 'volume-extend';
+
+export interface BarrierInput {
+  op: BarrierOp;
+  /** Only operations of this settings; every settings when absent. */
+  settingsId?: string;
+  /** How many operations the barrier gathers before it lets them all complete at once. */
+  size: number;
+}
+
+export interface Barrier {
+  id: string;
+  op: BarrierOp;
+  settingsId: string | null;
+  size: number;
+  /** Operations currently held by the barrier. */
+  waiting: number;
+}
+
+export interface ReleasedBarriers {
+  /** Barriers removed. */
+  cleared: number;
+  /** Held operations that were let complete. */
+  released: number;
 }
 
 export interface CloudDelays {

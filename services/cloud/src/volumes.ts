@@ -1,3 +1,4 @@
+import type { BarrierWaiter } from './barriers.ts';
 import { failAfter, type CloudContext } from './cloud-context.ts';
 import { invalidState, notFound, validationFailed } from './errors.ts';
 import { buildFaultMessage } from './faults.ts';
@@ -7,6 +8,8 @@ import type { CreateVolumeInput, RequestContext, Volume, VolumeStatus } from './
 interface VolumeRecord {
   volume: Volume;
   timer: NodeJS.Timeout | null;
+  /** Set while a barrier holds the end of the create or extend. */
+  held: BarrierWaiter | null;
 }
 
 export interface CreatedVolume {
@@ -24,18 +27,22 @@ export class VolumeStore {
   readonly #ctx: CloudContext;
   readonly #records = new Map<string, VolumeRecord>();
   readonly #keys = new IdempotencyBook<VolumeRecord>();
+  readonly #serverExists: (id: string) => boolean;
 
-  constructor(ctx: CloudContext) {
+  /** `serverExists` tells whether a volume may be attached to a server id. */
+  constructor(ctx: CloudContext, serverExists: (id: string) => boolean) {
     this.#ctx = ctx;
+    this.#serverExists = serverExists;
   }
 
   create(input: CreateVolumeInput, request: RequestContext = {}): CreatedVolume {
     this.#ctx.fencing.check(request.fencing);
     const rule = this.#ctx.inject('create', 'volume', input.settingsId);
     const key = request.idempotencyKey;
-    const fingerprint = JSON.stringify([input.name, input.settingsId, input.size]);
+    const fingerprint = JSON.stringify([input.name, input.settingsId, input.size, input.serverId ?? null]);
     const known = key === undefined ? undefined : this.#keys.find(key, 'create', fingerprint);
     if (known !== undefined) return failAfter(rule, { created: false, volume: view(known) });
+    if (input.serverId !== undefined && !this.#serverExists(input.serverId)) throw notFound('server', input.serverId);
 
     const now = this.#ctx.timestamp();
     const record: VolumeRecord = {
@@ -45,13 +52,16 @@ export class VolumeStore {
         settingsId: input.settingsId,
         size: input.size,
         status: 'creating',
+        serverId: input.serverId ?? null,
         createdAt: now,
         updatedAt: now,
       },
       timer: null,
+      held: null,
     };
     this.#records.set(record.volume.id, record);
     if (key !== undefined) this.#keys.remember(key, 'create', fingerprint, record);
+    this.#ctx.stats.volumeCreated(input.settingsId);
     record.timer = this.#ctx.timers.schedule(this.#ctx.delays.buildDelayMs, () => this.#finishCreate(record));
     return failAfter(rule, { created: true, volume: view(record) });
   }
@@ -100,8 +110,11 @@ export class VolumeStore {
     this.#set(record, 'extending');
     record.timer = this.#ctx.timers.schedule(this.#ctx.delays.actionDelayMs, () => {
       record.timer = null;
-      volume.size = size;
-      this.#set(record, 'available');
+      record.held = this.#ctx.barriers.arrive('volume-extend', volume.settingsId, () => {
+        record.held = null;
+        volume.size = size;
+        this.#set(record, 'available');
+      });
     });
     return failAfter(rule, view(record));
   }
@@ -114,6 +127,13 @@ export class VolumeStore {
 
   #finishCreate(record: VolumeRecord): void {
     record.timer = null;
+    record.held = this.#ctx.barriers.arrive('volume-create', record.volume.settingsId, () => {
+      record.held = null;
+      this.#completeCreate(record);
+    });
+  }
+
+  #completeCreate(record: VolumeRecord): void {
     const rule = this.#ctx.faults.take('build', 'volume', record.volume.settingsId);
     if (rule?.mode === 'timeout') return; // stuck in 'creating' until deleted
     if (rule === null) {
@@ -126,11 +146,14 @@ export class VolumeStore {
 
   #startDelete(record: VolumeRecord): void {
     this.#ctx.timers.cancel(record.timer);
+    this.#ctx.barriers.cancel(record.held);
+    record.held = null;
     this.#set(record, 'deleting');
     record.timer = this.#ctx.timers.schedule(this.#ctx.delays.deleteDelayMs, () => {
       record.timer = null;
       this.#records.delete(record.volume.id);
       this.#set(record, 'deleted');
+      this.#ctx.stats.volumeRemoved(record.volume.settingsId);
     });
   }
 

@@ -39,11 +39,11 @@ test('build concurrency and its peak are counted per settings', async (t) => {
   // `building` may already be dropping on a slow machine; the peak may not.
   assert.deepEqual(
     { ...record(settings['A']), building: 0 },
-    { building: 0, peakBuilding: 6, serversCreated: 6, servers: 6 },
+    { building: 0, peakBuilding: 6, serversCreated: 6, servers: 6, volumesCreated: 0, volumes: 0 },
   );
   assert.deepEqual(
     { ...record(settings['B']), building: 0 },
-    { building: 0, peakBuilding: 2, serversCreated: 2, servers: 2 },
+    { building: 0, peakBuilding: 2, serversCreated: 2, servers: 2, volumesCreated: 0, volumes: 0 },
   );
 
   await waitUntil(() => cloud.state.stats().settings['A']?.building === 0, 2000, 'builds to finish');
@@ -56,7 +56,14 @@ test('build concurrency and its peak are counted per settings', async (t) => {
   const reset = await cloud.api('POST', '/stats/reset');
   assert.equal(reset.status, 200);
   const cleared = cloud.state.stats();
-  assert.deepEqual(cleared.settings['A'], { building: 0, peakBuilding: 0, serversCreated: 0, servers: 6 });
+  assert.deepEqual(cleared.settings['A'], {
+    building: 0,
+    peakBuilding: 0,
+    serversCreated: 0,
+    servers: 6,
+    volumesCreated: 0,
+    volumes: 0,
+  });
   assert.equal(cleared.requests, 0);
 });
 
@@ -67,5 +74,12 @@ test('a server created while others build raises the peak only as far as the ove
     await cloud.api('POST', '/servers', { body: { name: `s${index}`, settingsId: 'A' }, headers: freshKey() });
     await sleep(150);
   }
-  assert.deepEqual(cloud.state.stats().settings['A'], { building: 0, peakBuilding: 1, serversCreated: 3, servers: 3 });
+  assert.deepEqual(cloud.state.stats().settings['A'], {
+    building: 0,
+    peakBuilding: 1,
+    serversCreated: 3,
+    servers: 3,
+    volumesCreated: 0,
+    volumes: 0,
+  });
 });

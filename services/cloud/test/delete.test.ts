@@ -46,7 +46,14 @@ test('deleting a building server ends its build in the stats', async (t) => {
   );
   assert.equal(cloud.state.stats().settings['A']?.building, 1);
   assert.equal((await cloud.api('DELETE', `/servers/${id}`)).status, 202);
-  assert.deepEqual(cloud.state.stats().settings['A'], { building: 0, peakBuilding: 1, serversCreated: 1, servers: 1 });
+  assert.deepEqual(cloud.state.stats().settings['A'], {
+    building: 0,
+    peakBuilding: 1,
+    serversCreated: 1,
+    servers: 1,
+    volumesCreated: 0,
+    volumes: 0,
+  });
   await waitUntil(() => cloud.state.stats().settings['A']?.servers === 0, 2000, 'the server to disappear');
 });
 

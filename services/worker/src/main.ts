@@ -10,5 +10,5 @@ const domain = createReferenceDomain(referenceConfigFromEnv());
 const services = { cloud: new CloudClient(process.env.CLOUD_URL ?? 'http://127.0.0.1:8774') };
 
 await runService(`worker-${queue}`, { entities: domain.entities }, (context) =>
-  startWorker({ ...context, queue, concurrency, registry: domain.tasks, services }),
+  startWorker({ ...context, queue, concurrency, registry: domain.tasks, executors: domain.executorRegistry, services }),
 );

@@ -20,6 +20,10 @@ export const Execution = defineEntity({
     plan: p.json<Plan>(),
     params: p.json<JsonObject>().default('{}'),
     actor: p.string().nullable(),
+    /** The step of the outer execution this one runs for (nested executors). */
+    parentStepId: p.uuid().nullable(),
+    /** The resource's state and error fields before preApply, restored by a cancel with no backend effect. */
+    resourceBefore: p.json<{ state: string; errorMessage: string; errorTraceback: string }>().nullable(),
     errorMessage: p.text().default(''),
     errorTraceback: p.text().default(''),
     createdAt: p.datetime().defaultRaw('now()'),

@@ -2,7 +2,7 @@ import { defineEntity, p } from '@mikro-orm/core';
 import type { Json, ResourcePatch } from '@jetcel/core';
 import { Execution } from './execution.ts';
 
-export const STEP_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'dead'] as const;
+export const STEP_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'dead'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 export const STEP_ROLES = ['main', 'success', 'failure'] as const;
 
@@ -15,6 +15,8 @@ export const Step = defineEntity({
     execution: p.manyToOne(Execution).deleteRule('cascade'),
     role: p.enum([...STEP_ROLES]).nativeEnumName('step_role'),
     position: p.integer(),
+    /** Index within a group (0 for a plain chain step). */
+    member: p.integer().default(0),
     task: p.string(),
     queue: p.string(),
     args: p.json<Json>().nullable(),
@@ -41,5 +43,5 @@ export const Step = defineEntity({
     result: p.json<Json>().nullable(),
   },
   indexes: [{ properties: ['status', 'claimedUntil'] }],
-  uniques: [{ properties: ['execution', 'role', 'position'] }],
+  uniques: [{ properties: ['execution', 'role', 'position', 'member'] }],
 });

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { commandSubject } from '@jetcel/contracts';
+import { defineCommand } from '@jetcel/runtime';
+import { slug } from './command-helpers.ts';
+import { CLOUD_SETTINGS_TABLE } from './entities.ts';
+
+export function cloudSettingsCommands() {
+  return [
+    defineCommand({
+      subject: commandSubject('cloud_settings', 'create'),
+      input: z.strictObject({ id: slug, name: z.string().min(1).max(255) }),
+      async handle(ctx, input) {
+        await ctx.tx.recordInsert(CLOUD_SETTINGS_TABLE, { id: input.id, name: input.name });
+        return { id: input.id, name: input.name };
+      },
+    }),
+  ];
+}

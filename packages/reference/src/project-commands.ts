@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { commandSubject, querySubject } from '@jetcel/contracts';
+import { defineCommand, defineQuery } from '@jetcel/runtime';
+import { byId, load, runOn, slug } from './command-helpers.ts';
+import { projectCleanupExecutor } from './project-executors.ts';
+import { projectView } from './views.ts';
+
+export function projectCommands() {
+  return [
+    defineCommand({
+      subject: commandSubject('project', 'create'),
+      input: z.strictObject({ name: slug }),
+      async handle(ctx, input) {
+        const context = { executionId: null, actor: ctx.actor };
+        const project = await ctx.tx.resources.insert('project', { name: input.name }, context);
+        // A project has nothing at a backend to build: it is usable at once.
+        const ready = await ctx.tx.resources.applyPatch(project, { transition: 'set_ok' }, context);
+        return projectView(ready ?? project);
+      },
+    }),
+    defineCommand({
+      subject: commandSubject('project', 'delete'),
+      input: byId,
+      async handle(ctx, input) {
+        const project = await load(ctx, 'project', input.id);
+        const instances = await ctx.tx.resources.find('instance', { projectId: project.id });
+        const volumes = await ctx.tx.resources.find('volume', { projectId: project.id });
+        const params = { instanceIds: instances.map((row) => row.id), volumeIds: volumes.map((row) => row.id), force: true };
+        return runOn(ctx, project, projectCleanupExecutor, params, projectView);
+      },
+    }),
+    defineQuery({
+      subject: querySubject('project', 'get'),
+      input: byId,
+      handle: async (ctx, input) => projectView(await load(ctx, 'project', input.id)),
+    }),
+  ];
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { BackendError, defineTask, done, failurePatch, failureSchema, pollAgain, type RelatedPatch } from '@jetcel/core';
+import { NotAtBackendError } from './cloud-client.ts';
+import type { ReferenceConfig } from './config.ts';
+import { requireBackendId, requireResource, volumeFields } from './fields.ts';
+import type { ReferenceServices } from './services.ts';
+
+export const VOLUME_TASKS = {
+  createVolume: 'volume.create_volume',
+  pollVolume: 'volume.poll_volume',
+  extendVolume: 'volume.extend_volume',
+  deleteVolume: 'volume.delete_volume',
+  pollDeleted: 'volume.poll_volume_deleted',
+  extendErred: 'volume.extend_erred',
+} as const;
+
+const backendCall = { retry: { maxAttempts: 3, initialDelayMs: 1000 }, timeoutMs: 30_000 } as const;
+
+export const createVolumeTask = defineTask<unknown, ReferenceServices>({
+  name: VOLUME_TASKS.createVolume,
+  ...backendCall,
+  async run(ctx) {
+    const volume = requireResource(ctx.resource, VOLUME_TASKS.createVolume);
+    const fields = volumeFields.parse(volume.fields);
+    const created = await ctx.services.cloud.createVolume(
+      { name: fields.name, settingsId: fields.cloudSettingsId, size: fields.size },
+      { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey, fencingToken: ctx.fencingToken },
+    );
+    return done({ backendId: created.id, runtimeState: created.status }, { backendId: created.id });
+  },
+});
+
+const pollArgs = z.object({ size: z.number().int().optional() });
+
+/** Polls until the volume is `available` (and has the requested size, after an extend). */
+export function pollVolumeTask(config: ReferenceConfig) {
+  return defineTask<z.infer<typeof pollArgs>, ReferenceServices>({
+    name: VOLUME_TASKS.pollVolume,
+    args: pollArgs,
+    pollIntervalMs: config.pollIntervalMs,
+    maxPolls: config.maxPolls,
+    retry: { maxAttempts: 5, initialDelayMs: 1000 },
+    sideEffects: false,
+    async run(ctx, args) {
+      const volume = requireResource(ctx.resource, VOLUME_TASKS.pollVolume);
+      const current = await ctx.services.cloud.getVolume(requireBackendId(volume), { signal: ctx.signal });
+      const patch = current.status === volume.runtimeState ? undefined : { runtimeState: current.status };
+      if (current.status === 'error') {
+        const message = current.fault ?? 'Volume went into error';
+        throw new BackendError(`Volume ${current.id} went into error: ${message}`, { userMessage: message });
+      }
+      if (current.status === 'available' && (args.size === undefined || current.size === args.size)) {
+        return done({ ...patch, fields: { size: current.size } });
+      }
+      return pollAgain(undefined, patch);
+    },
+  });
+}
+
+const extendArgs = z.object({ size: z.number().int().positive() });
+
+export const extendVolumeTask = defineTask<z.infer<typeof extendArgs>, ReferenceServices>({
+  name: VOLUME_TASKS.extendVolume,
+  args: extendArgs,
+  ...backendCall,
+  async run(ctx, args) {
+    const volume = requireResource(ctx.resource, VOLUME_TASKS.extendVolume);
+    const extended = await ctx.services.cloud.extendVolume(requireBackendId(volume), args.size, {
+      signal: ctx.signal,
+      idempotencyKey: ctx.idempotencyKey,
+      fencingToken: ctx.fencingToken,
+    });
+    return done({ runtimeState: extended.status });
+  },
+});
+
+export const deleteVolumeTask = defineTask<unknown, ReferenceServices>({
+  name: VOLUME_TASKS.deleteVolume,
+  ...backendCall,
+  async run(ctx) {
+    const volume = requireResource(ctx.resource, VOLUME_TASKS.deleteVolume);
+    if (!volume.backendId) return done();
+    try {
+      await ctx.services.cloud.deleteVolume(volume.backendId, { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey });
+    } catch (error) {
+      if (!(error instanceof NotAtBackendError)) throw error;
+    }
+    return done({ runtimeState: 'deleting' });
+  },
+});
+
+export function pollVolumeDeletedTask(config: ReferenceConfig) {
+  return defineTask<unknown, ReferenceServices>({
+    name: VOLUME_TASKS.pollDeleted,
+    pollIntervalMs: config.pollIntervalMs,
+    maxPolls: config.maxPolls,
+    retry: { maxAttempts: 5, initialDelayMs: 1000 },
+    sideEffects: false,
+    async run(ctx) {
+      const volume = requireResource(ctx.resource, VOLUME_TASKS.pollDeleted);
+      if (!volume.backendId) return done();
+      try {
+        await ctx.services.cloud.getVolume(volume.backendId, { signal: ctx.signal });
+        return pollAgain();
+      } catch (error) {
+        if (error instanceof NotAtBackendError) return done();
+        throw error;
+      }
+    },
+  });
+}
+
+/** Volume extend's failure handler (Waldur item 41): the volume and its instance both end ERRED. */
+export const extendErredTask = defineTask<{ failure?: z.infer<typeof failureSchema> }, ReferenceServices>({
+  name: VOLUME_TASKS.extendErred,
+  args: z.object({ failure: failureSchema.optional() }),
+  retry: { maxAttempts: 3, initialDelayMs: 500 },
+  sideEffects: false,
+  async run(ctx, args) {
+    const volume = requireResource(ctx.resource, VOLUME_TASKS.extendErred);
+    const patch = failurePatch(args.failure);
+    const also: RelatedPatch[] = [];
+    const { instanceId } = volumeFields.parse(volume.fields);
+    const instance = instanceId && patch.transition === 'set_erred' ? await ctx.resources.get(`instance:${instanceId}`) : null;
+    if (instance && instance.state !== 'ERRED') {
+      const message = `Volume ${volume.id} failed to extend: ${args.failure?.message ?? 'unknown error'}`;
+      also.push({ ref: `instance:${instance.id}`, version: instance.version, patch: { transition: 'set_erred', errorMessage: message, errorTraceback: args.failure?.traceback ?? '' } });
+    }
+    return done(patch, null, also);
+  },
+});

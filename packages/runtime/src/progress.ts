@@ -1,0 +1,152 @@
+import { match } from 'ts-pattern';
+import {
+  continueAfterFailure,
+  continueAfterSuccess,
+  isGroup,
+  type Continuation,
+  type ExecutorRegistry,
+  type FailureInfo,
+  type Logger,
+  type PlanNode,
+} from '@jetcel/core';
+import type { ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
+import { queueStep, type TaskCatalog } from './queue-step.ts';
+
+export interface ProgressDeps {
+  catalog: TaskCatalog;
+  executors: Pick<ExecutorRegistry, 'get'>;
+  logger: Logger;
+}
+
+const CANCELLED: Pick<FailureInfo, 'message' | 'errorName'> = { message: 'cancelled', errorName: 'Cancelled' };
+
+/**
+ * Moves an execution forward inside the transaction that finished one of its steps: the next
+ * node, a group's fan-in, the handlers, the end, the outer execution of a nested one, and cancel.
+ * Callers hold the execution row's lock (`executions.lock`), so one execution's commits serialise.
+ */
+export class Progress {
+  constructor(private readonly deps: ProgressDeps) {}
+
+  /** Queues a chain node: one step, or every member of a group plus its fan-in row. */
+  async queueNode(tx: Tx, execution: ExecutionRecord, position: number, node: PlanNode): Promise<void> {
+    if (!isGroup(node)) {
+      await queueStep(tx, this.deps.catalog, execution, { role: 'main', position, call: node });
+      return;
+    }
+    await tx.groups.create(execution.id, position, node.policy, node.group.length);
+    for (const [member, call] of node.group.entries()) {
+      await queueStep(tx, this.deps.catalog, execution, { role: 'main', position, member, call });
+    }
+  }
+
+  /** A step succeeded (or failed with ignoreErrors): count it into its group or continue the chain. */
+  async stepSucceeded(tx: Tx, execution: ExecutionRecord, step: StepRecord): Promise<void> {
+    if (execution.status === 'cancel_requested' && step.role === 'main') return this.settleCancel(tx, execution);
+    if (step.role === 'main' && this.inGroup(execution, step.position)) {
+      const group = await tx.groups.countDown(execution.id, step.position, 1);
+      if (group.remaining > 0) return;
+      if (group.failed) return this.fail(tx, execution, 'main', group.failure ?? unknownFailure());
+    }
+    await this.apply(tx, execution, continueAfterSuccess(execution.plan, step.role, step.position));
+  }
+
+  /** A step failed for good. */
+  async stepFailed(tx: Tx, execution: ExecutionRecord, step: StepRecord, failure: FailureInfo): Promise<void> {
+    if (step.ignoreErrors) {
+      this.deps.logger.info('step failure ignored', { stepId: step.id, error: failure.message });
+      return this.stepSucceeded(tx, execution, step);
+    }
+    if (execution.status === 'cancel_requested') {
+      if (step.role === 'failure') return this.finish(tx, execution, 'cancelled', failure);
+      return this.settleCancel(tx, execution);
+    }
+    if (step.role === 'main' && this.inGroup(execution, step.position)) {
+      await tx.groups.markFailed(execution.id, step.position, failure);
+      const node = execution.plan.steps[step.position];
+      const cancelled =
+        node && isGroup(node) && node.policy === 'fail_fast'
+          ? await tx.steps.cancelQueued(execution.id, { position: step.position, role: 'main' })
+          : 0;
+      const group = await tx.groups.countDown(execution.id, step.position, 1 + cancelled);
+      if (group.remaining > 0) return;
+      return this.fail(tx, execution, 'main', group.failure ?? failure);
+    }
+    return this.fail(tx, execution, step.role, failure);
+  }
+
+  /**
+   * Cancel (SPEC B9): queued steps are cancelled now, nested executions too; once no step is in
+   * flight, the failure handler runs with the cancel's details.
+   */
+  async cancel(tx: Tx, execution: ExecutionRecord): Promise<void> {
+    await tx.executions.requestCancel(execution.id);
+    const cancelledExecution: ExecutionRecord = { ...execution, status: 'cancel_requested' };
+    await tx.steps.cancelQueued(execution.id, { role: 'main' });
+    for (const childId of await tx.executions.liveChildren(execution.id)) {
+      const child = await tx.executions.lock(childId);
+      if (child?.status === 'running') await this.cancel(tx, child);
+    }
+    await this.settleCancel(tx, cancelledExecution);
+  }
+
+  /** Under cancel: once nothing runs or waits, queue the failure handler (once) with the cancel details. */
+  private async settleCancel(tx: Tx, execution: ExecutionRecord): Promise<void> {
+    if ((await tx.steps.countByStatus(execution.id, ['running', 'waiting'], 'main')) > 0) return;
+    if (await tx.steps.hasRole(execution.id, 'failure')) return;
+    const started = await tx.executions.startedTasks(execution.id);
+    const backendEffectStarted = started.some((task) => this.deps.catalog.get(task)?.sideEffects ?? true);
+    const previous = execution.resourceBefore ?? { state: 'ERRED', errorMessage: '', errorTraceback: '' };
+    const failure: FailureInfo = { ...CANCELLED, traceback: '', cancelled: { backendEffectStarted, previous } };
+    await tx.executions.recordFailure(execution.id, failure);
+    await queueStep(tx, this.deps.catalog, execution, { role: 'failure', position: 0, call: execution.plan.onFailure, failure });
+  }
+
+  private async fail(tx: Tx, execution: ExecutionRecord, role: StepRecord['role'], failure: FailureInfo): Promise<void> {
+    await tx.executions.recordFailure(execution.id, failure);
+    await this.apply(tx, execution, continueAfterFailure(execution.plan, role), failure);
+  }
+
+  private async apply(tx: Tx, execution: ExecutionRecord, next: Continuation, failure?: FailureInfo): Promise<void> {
+    await match(next)
+      .with({ kind: 'queue_node' }, ({ position, node }) => this.queueNode(tx, execution, position, node))
+      .with({ kind: 'queue_handler' }, async ({ role, call }) => {
+        if (role === 'failure' && (await tx.steps.hasRole(execution.id, 'failure'))) return;
+        await queueStep(tx, this.deps.catalog, execution, { role, position: 0, call, ...(failure ? { failure } : {}) });
+      })
+      .with({ kind: 'finish' }, ({ status }) =>
+        this.finish(tx, execution, execution.status === 'cancel_requested' && status === 'failed' ? 'cancelled' : status, failure),
+      )
+      .exhaustive();
+  }
+
+  /** Ends the execution; a nested one then finishes its outer step and moves the outer execution on. */
+  async finish(tx: Tx, execution: ExecutionRecord, status: 'succeeded' | 'failed' | 'cancelled', failure?: FailureInfo): Promise<void> {
+    const ended = await tx.executions.finish(execution.id, status === 'failed' && execution.status === 'cancel_requested' ? 'cancelled' : status);
+    if (!ended || !execution.parentStepId) return;
+    const parentStep = await tx.steps.get(execution.parentStepId);
+    if (!parentStep) return;
+    const parent = await tx.executions.lock(parentStep.executionId);
+    if (!parent) return;
+    if (status === 'succeeded') {
+      if (await tx.steps.finishWaiting(parentStep.id, 'succeeded')) await this.stepSucceeded(tx, parent, parentStep);
+      return;
+    }
+    const recorded = await tx.executions.get(execution.id);
+    const childFailure: FailureInfo = {
+      message: recorded?.errorMessage || failure?.message || status,
+      traceback: recorded?.errorTraceback || failure?.traceback || '',
+      errorName: 'NestedExecutionFailed',
+    };
+    if (await tx.steps.finishWaiting(parentStep.id, 'failed', childFailure)) await this.stepFailed(tx, parent, parentStep, childFailure);
+  }
+
+  private inGroup(execution: ExecutionRecord, position: number): boolean {
+    const node = execution.plan.steps[position];
+    return node !== undefined && isGroup(node);
+  }
+}
+
+function unknownFailure(): FailureInfo {
+  return { message: 'A group member failed', traceback: '', errorName: 'GroupFailed' };
+}

@@ -1,0 +1,14 @@
+import { parseResourceRef } from '@jetcel/contracts';
+import type { ResourceReader } from '@jetcel/core';
+import type { Db } from '@jetcel/db';
+
+/** What a running task may read beyond its own resource, each read its own short transaction. */
+export function resourceReader(db: Db): ResourceReader {
+  return {
+    get: (ref) => {
+      const { type, id } = parseResourceRef(ref);
+      return db.transaction((tx) => tx.resources.get(type, id));
+    },
+    find: (type, where) => db.transaction((tx) => tx.resources.find(type, where)),
+  };
+}

@@ -4,11 +4,19 @@ import {
   BUILTIN_TASKS,
   TaskRegistry,
   builtinTasks,
+  defineTask,
   deleteResourceTask,
+  failurePatch,
+  failureSchema,
+  runExecutor,
+  runExecutorArgs,
+  runExecutorTask,
   setErredTask,
   setOkTask,
   silentLogger,
   transitionTask,
+  type FailureInfo,
+  type ResourceReader,
   type ResourceSnapshot,
   type TaskContext,
   type TaskDefinition,
@@ -39,8 +47,17 @@ function fakeContext(): TaskContext<unknown> {
       },
     },
   );
+  const resources: ResourceReader = {
+    get: async (ref) => {
+      throw new Error(`built-in task read resource ${ref}`);
+    },
+    find: async (type) => {
+      throw new Error(`built-in task searched ${type} resources`);
+    },
+  };
   return {
     signal: new AbortController().signal,
+    cancelSignal: new AbortController().signal,
     attempt: 1,
     pollCount: 0,
     idempotencyKey: 'exec-1:step-1',
@@ -53,6 +70,7 @@ function fakeContext(): TaskContext<unknown> {
     executionId: 'exec-1',
     stepId: 'step-1',
     resource: snapshot,
+    resources,
     services,
   };
 }
@@ -61,16 +79,17 @@ async function runTask<A>(task: TaskDefinition<A>, rawArgs: unknown): Promise<Ta
   return task.run(fakeContext(), task.parseArgs(rawArgs));
 }
 
-test('the four built-in tasks, their names, regular queue and no retries', () => {
+test('the five built-in tasks, their names, regular queue and no retries', () => {
   assert.deepEqual(BUILTIN_TASKS, {
     transition: 'jetcel.transition',
     setOk: 'jetcel.set_ok',
     setErred: 'jetcel.set_erred',
     deleteResource: 'jetcel.delete_resource',
+    runExecutor: 'jetcel.run_executor',
   });
   assert.deepEqual(
     builtinTasks.map((t) => t.name),
-    ['jetcel.transition', 'jetcel.set_ok', 'jetcel.set_erred', 'jetcel.delete_resource'],
+    ['jetcel.transition', 'jetcel.set_ok', 'jetcel.set_erred', 'jetcel.delete_resource', 'jetcel.run_executor'],
   );
   for (const task of builtinTasks) {
     assert.equal(task.queue, 'regular', task.name);
@@ -79,6 +98,7 @@ test('the four built-in tasks, their names, regular queue and no retries', () =>
   }
   assert.deepEqual(new TaskRegistry().register(...builtinTasks).names(), [
     'jetcel.delete_resource',
+    'jetcel.run_executor',
     'jetcel.set_erred',
     'jetcel.set_ok',
     'jetcel.transition',
@@ -191,4 +211,155 @@ test('C4/[20]: transition treats null action fields as not given', async () => {
   const outcome = await runTask(transitionTask, { transition: 'begin_updating', action: null, actionDetails: null });
   assert.ok(outcome);
   assert.deepEqual(outcome.patch, { transition: 'begin_updating' });
+});
+
+test('B9: every built-in task declares sideEffects: false, unlike a user task by default', () => {
+  for (const task of builtinTasks) assert.equal(task.sideEffects, false, task.name);
+  assert.deepEqual(
+    [transitionTask, setOkTask, setErredTask, deleteResourceTask, runExecutorTask].map((t) => t.sideEffects),
+    [false, false, false, false, false],
+  );
+  assert.equal(defineTask({ name: 'vm.create_backend', run: async () => {} }).sideEffects, true);
+});
+
+const previousOf = (state: string, errorMessage = '', errorTraceback = '') => ({ state, errorMessage, errorTraceback });
+
+test('B1/A2: failurePatch of a plain failure: ERRED with its message and traceback, action cleared', () => {
+  const failure: FailureInfo = { message: 'Quota exceeded', traceback: 'BackendError: 413', errorName: 'BackendError' };
+  assert.deepEqual(failurePatch(failure), {
+    transition: 'set_erred',
+    errorMessage: 'Quota exceeded',
+    errorTraceback: 'BackendError: 413',
+    action: '',
+    actionDetails: {},
+  });
+  assert.deepEqual(failurePatch(undefined), {
+    transition: 'set_erred',
+    errorMessage: 'Unknown failure',
+    errorTraceback: '',
+    action: '',
+    actionDetails: {},
+  });
+});
+
+test('B9: failurePatch of a cancel with no backend effect from CREATION_SCHEDULED deletes the row', () => {
+  const failure: FailureInfo = {
+    message: 'cancelled',
+    traceback: '',
+    errorName: 'Cancelled',
+    cancelled: { backendEffectStarted: false, previous: previousOf('CREATION_SCHEDULED') },
+  };
+  assert.deepEqual(failurePatch(failure), { delete: true });
+});
+
+test('B9: failurePatch of a cancel with no backend effect from OK or ERRED restores the previous state and error', () => {
+  const ok: FailureInfo = {
+    message: 'cancelled',
+    traceback: '',
+    errorName: 'Cancelled',
+    cancelled: { backendEffectStarted: false, previous: previousOf('OK') },
+  };
+  assert.deepEqual(failurePatch(ok), {
+    restore: { state: 'OK', errorMessage: '', errorTraceback: '' },
+    action: '',
+    actionDetails: {},
+  });
+  const erred: FailureInfo = {
+    ...ok,
+    cancelled: {
+      backendEffectStarted: false,
+      previous: previousOf('ERRED', 'Flavor is not available', 'BackendError: HTTP 409\n    at create'),
+    },
+  };
+  assert.deepEqual(failurePatch(erred), {
+    restore: {
+      state: 'ERRED',
+      errorMessage: 'Flavor is not available',
+      errorTraceback: 'BackendError: HTTP 409\n    at create',
+    },
+    action: '',
+    actionDetails: {},
+  });
+});
+
+test('B9: failurePatch of a cancel after a backend effect: ERRED "cancelled", whatever the previous state', () => {
+  for (const state of ['CREATION_SCHEDULED', 'OK', 'ERRED']) {
+    const failure: FailureInfo = {
+      message: 'Execution was cancelled',
+      traceback: 'trace',
+      errorName: 'Cancelled',
+      cancelled: { backendEffectStarted: true, previous: previousOf(state, 'old error', 'old trace') },
+    };
+    assert.deepEqual(
+      failurePatch(failure),
+      { transition: 'set_erred', errorMessage: 'cancelled', errorTraceback: 'trace', action: '', actionDetails: {} },
+      state,
+    );
+  }
+});
+
+test('B9: set_erred applies failurePatch to the cancel details it is given', async () => {
+  const create = await runTask(setErredTask, {
+    failure: {
+      message: 'cancelled',
+      traceback: '',
+      cancelled: { backendEffectStarted: false, previous: previousOf('CREATION_SCHEDULED') },
+    },
+  });
+  assert.ok(create);
+  assert.deepEqual(create.patch, { delete: true });
+  const update = await runTask(setErredTask, {
+    failure: {
+      message: 'cancelled',
+      traceback: '',
+      cancelled: { backendEffectStarted: false, previous: previousOf('ERRED', 'boom', 'Error: boom') },
+    },
+  });
+  assert.ok(update);
+  assert.deepEqual(update.patch, {
+    restore: { state: 'ERRED', errorMessage: 'boom', errorTraceback: 'Error: boom' },
+    action: '',
+    actionDetails: {},
+  });
+});
+
+test('B9: set_erred rejects cancel details with an unknown previous state or without backendEffectStarted', () => {
+  const cancelled = (value: unknown) => ({ failure: { message: 'cancelled', traceback: '', cancelled: value } });
+  assert.throws(() => setErredTask.parseArgs(cancelled({ backendEffectStarted: false, previous: previousOf('GONE') })));
+  assert.throws(() => setErredTask.parseArgs(cancelled({ previous: previousOf('OK') })));
+  assert.throws(() => setErredTask.parseArgs(cancelled({ backendEffectStarted: false, previous: { state: 'OK' } })));
+  assert.ok(failureSchema.parse({ message: 'm', traceback: 't' }));
+});
+
+test('B7: runExecutor builds a jetcel.run_executor step call for the named executor and resource', () => {
+  assert.deepEqual(runExecutor('volume.delete', 'volume:v1'), {
+    task: 'jetcel.run_executor',
+    resource: 'volume:v1',
+    args: { executor: 'volume.delete', params: {} },
+  });
+  assert.deepEqual(
+    runExecutor('volume.extend', 'volume:v2', { size: 20 }, { ignoreErrors: true, startDelayMs: 500, queue: 'heavy' }),
+    {
+      task: BUILTIN_TASKS.runExecutor,
+      resource: 'volume:v2',
+      args: { executor: 'volume.extend', params: { size: 20 } },
+      ignoreErrors: true,
+      startDelayMs: 500,
+      queue: 'heavy',
+    },
+  );
+});
+
+test("B7: runExecutor's arguments are what run_executor's args parser accepts", () => {
+  const call = runExecutor('volume.extend', 'volume:v2', { size: 20 });
+  assert.deepEqual(runExecutorTask.parseArgs(call.args), { executor: 'volume.extend', params: { size: 20 } });
+  assert.deepEqual(runExecutorArgs.parse({ executor: 'volume.delete' }), { executor: 'volume.delete', params: {} });
+  assert.throws(() => runExecutorTask.parseArgs({ executor: '' }));
+  assert.throws(() => runExecutorTask.parseArgs({ params: {} }));
+});
+
+test('B7: run_executor refuses to run as a task (the runtime handles it)', async () => {
+  await assert.rejects(runTask(runExecutorTask, { executor: 'volume.delete', params: {} }), {
+    message: 'jetcel.run_executor is run by the runtime, not as a task',
+  });
 });

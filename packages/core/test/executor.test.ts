@@ -256,6 +256,144 @@ test('B8: an executor that plans no steps is rejected', () => {
   });
 });
 
+test('B2: an update executor without params.updatedFields is refused with VALIDATION_FAILED', () => {
+  const update = executor('update');
+  const withoutFields: JsonObject[] = [
+    {},
+    { updatedFields: null },
+    { updatedFields: 'name' },
+    { updatedFields: { name: 'x' } },
+  ];
+  for (const state of OK_OR_ERRED) {
+    for (const params of withoutFields) {
+      assert.throws(
+        () => preApply(update, input(state, params)),
+        (error: unknown) => {
+          assert.ok(error instanceof ValidationError, `${state} ${JSON.stringify(params)}`);
+          assert.equal(error.code, 'VALIDATION_FAILED');
+          assert.match(error.message, /^vm\.update needs the changed fields \(params\.updatedFields\)/);
+          return true;
+        },
+      );
+    }
+  }
+});
+
+test('B2: an update executor with an empty updatedFields array is accepted', () => {
+  for (const state of OK_OR_ERRED) {
+    assert.deepEqual(
+      preApply(executor('update'), input(state, { updatedFields: [] })),
+      { kind: 'apply', patch: { transition: 'schedule_updating' } },
+      state,
+    );
+  }
+});
+
+test('B2: updatedFields is only required of update executors', () => {
+  assert.deepEqual(preApply(executor('create'), input('CREATION_SCHEDULED')), { kind: 'apply', patch: undefined });
+  assert.deepEqual(preApply(executor('delete'), input('OK')), {
+    kind: 'apply',
+    patch: { transition: 'schedule_deleting' },
+  });
+  assert.deepEqual(preApply(executor('action'), input('OK')), {
+    kind: 'apply',
+    patch: { transition: 'schedule_updating', action: '', actionDetails: {} },
+  });
+});
+
+test("B5: a force delete's default failure handler is jetcel.delete_resource", () => {
+  const plan = buildPlan(executor('delete'), input('ERRED', { force: true }));
+  assert.deepEqual(plan.onFailure, { task: BUILTIN_TASKS.deleteResource });
+  assert.deepEqual(plan.onSuccess, { task: BUILTIN_TASKS.deleteResource });
+});
+
+test('B5: only force === true changes the failure handler of a delete', () => {
+  const notForce: JsonObject[] = [{}, { force: false }, { force: 'true' }, { force: 1 }, { force: null }];
+  for (const params of notForce) {
+    const plan = buildPlan(executor('delete'), input('OK', params));
+    assert.deepEqual(plan.onFailure, { task: BUILTIN_TASKS.setErred }, JSON.stringify(params));
+  }
+});
+
+test('B5: force does not change the failure handler of other executor kinds', () => {
+  for (const kind of ['create', 'update', 'action'] as const) {
+    const plan = buildPlan(executor(kind), input('OK', { force: true }));
+    assert.deepEqual(plan.onFailure, { task: BUILTIN_TASKS.setErred }, kind);
+  }
+});
+
+test("B5: a force delete's failure handler is routed to heavy, and an executor's own failure handler wins", () => {
+  const heavy = buildPlan(executor('delete', { heavy: true }), input('OK', { force: true }));
+  assert.deepEqual(heavy.onFailure, { task: BUILTIN_TASKS.deleteResource, queue: 'heavy' });
+  const own = buildPlan(
+    executor('delete', { onFailure: () => ({ task: 'vm.compensate' }) }),
+    input('OK', { force: true }),
+  );
+  assert.deepEqual(own.onFailure, { task: 'vm.compensate' });
+});
+
+test('B8: buildPlan keeps a group node, with its members and policy', () => {
+  const steps: PlanNode[] = [
+    { task: 'vm.begin' },
+    {
+      group: [
+        { task: 'volume.create', resource: 'volume:v1' },
+        { task: 'volume.create', resource: 'volume:v2' },
+      ],
+      policy: 'fail_fast',
+    },
+    { group: [{ task: 'port.create' }], policy: 'wait_all' },
+    { task: 'vm.create_backend' },
+  ];
+  const plan = buildPlan(executor('create', { steps: () => steps }), input('CREATION_SCHEDULED'));
+  assert.deepEqual(plan.steps, steps);
+  assert.deepEqual(
+    plan.steps.map((node) => isGroup(node)),
+    [false, true, true, false],
+  );
+});
+
+test('B8/C3: a heavy executor routes group members to heavy, keeping a queue a member names itself', () => {
+  const original: PlanNode[] = [
+    { group: [{ task: 'volume.a' }, { task: 'volume.b', queue: 'background' }], policy: 'wait_all' },
+    { task: 'vm.create_backend' },
+  ];
+  const plan = buildPlan(executor('create', { heavy: true, steps: () => original }), input('CREATION_SCHEDULED'));
+  assert.deepEqual(plan.steps, [
+    {
+      group: [
+        { task: 'volume.a', queue: 'heavy' },
+        { task: 'volume.b', queue: 'background' },
+      ],
+      policy: 'wait_all',
+    },
+    { task: 'vm.create_backend', queue: 'heavy' },
+  ]);
+  // The executor's own group and step objects are not modified.
+  assert.deepEqual(original, [
+    { group: [{ task: 'volume.a' }, { task: 'volume.b', queue: 'background' }], policy: 'wait_all' },
+    { task: 'vm.create_backend' },
+  ]);
+});
+
+test('B8/C3: a non-heavy executor sets no queue on group members', () => {
+  const plan = buildPlan(
+    executor('create', { steps: () => [{ group: [{ task: 'a' }, { task: 'b' }], policy: 'fail_fast' }] }),
+    input('CREATION_SCHEDULED'),
+  );
+  for (const call of allCalls(plan)) assert.equal('queue' in call, false, call.task);
+});
+
+test('B8: an executor that plans an empty group is rejected', () => {
+  const empty = executor('create', {
+    steps: () => [{ task: 'vm.begin' }, { group: [], policy: 'wait_all' }],
+  });
+  assert.throws(() => buildPlan(empty, input('CREATION_SCHEDULED')), {
+    name: 'TypeError',
+    message: 'Executor vm.create planned an empty group',
+  });
+});
+
 test('defineExecutor returns a frozen copy', () => {
   const definition: ExecutorDefinition = { name: 'vm.x', kind: 'update', resourceType: 'vm', steps: () => [] };
   const defined = defineExecutor(definition);

@@ -48,9 +48,7 @@ function drive(plan: Plan, fails: ReadonlySet<string>): { ran: string[]; status:
     const calls = isGroup(node) ? node.group : [node];
     ran.push(...calls.map((call) => call.task));
     const failed = calls.some((call) => fails.has(call.task));
-    const next: Continuation = failed
-      ? continueAfterFailure(plan, role)
-      : continueAfterSuccess(plan, role, position);
+    const next: Continuation = failed ? continueAfterFailure(plan, role) : continueAfterSuccess(plan, role, position);
     if (next.kind === 'finish') return { ran, status: next.status };
     if (next.kind === 'queue_node') {
       role = 'main';
@@ -151,7 +149,10 @@ test('B8: isGroup tells a group node from a step call', () => {
 });
 
 test('B8: a group node is queued as one node, the group object itself', () => {
-  const volumes = group([step('volume.create', { resource: 'volume:v1' }), step('volume.create', { resource: 'volume:v2' })]);
+  const volumes = group([
+    step('volume.create', { resource: 'volume:v1' }),
+    step('volume.create', { resource: 'volume:v2' }),
+  ]);
   const plan = makePlan([step('vm.begin'), volumes, step('vm.create_backend')]);
   const next = continueAfterSuccess(plan, 'main', 0);
   assert.deepEqual(next, { kind: 'queue_node', position: 1, node: volumes });
@@ -159,11 +160,7 @@ test('B8: a group node is queued as one node, the group object itself', () => {
 });
 
 test('B8: after a group position succeeds the chain continues with the next node', () => {
-  const plan = makePlan([
-    group([step('a1'), step('a2')]),
-    group([step('b1'), step('b2')], 'fail_fast'),
-    step('c'),
-  ]);
+  const plan = makePlan([group([step('a1'), step('a2')]), group([step('b1'), step('b2')], 'fail_fast'), step('c')]);
   const afterFirst = continueAfterSuccess(plan, 'main', 0);
   assert.deepEqual(afterFirst, { kind: 'queue_node', position: 1, node: plan.steps[1] });
   assert.ok(afterFirst.kind === 'queue_node' && afterFirst.node === plan.steps[1]);

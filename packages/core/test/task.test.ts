@@ -10,6 +10,9 @@ import {
   silentLogger,
   taskFromClass,
   type ArgsParser,
+  type RelatedPatch,
+  type ResourceReader,
+  type ResourceSnapshot,
   type TaskContext,
   type TaskOptions,
   type TaskOutcome,
@@ -17,9 +20,15 @@ import {
 
 const noop = async (): Promise<void> => {};
 
+const noResources: ResourceReader = {
+  get: async () => null,
+  find: async () => [],
+};
+
 function fakeContext(): TaskContext<unknown> {
   return {
     signal: new AbortController().signal,
+    cancelSignal: new AbortController().signal,
     attempt: 1,
     pollCount: 0,
     idempotencyKey: 'exec:step',
@@ -30,6 +39,7 @@ function fakeContext(): TaskContext<unknown> {
     executionId: null,
     stepId: null,
     resource: null,
+    resources: noResources,
     services: {},
   };
 }
@@ -61,6 +71,7 @@ test('C1: defineTask defaults: queue regular, version 1, default retry, no timeo
   assert.equal(definition.startDelayMs, 0);
   assert.equal(definition.pollIntervalMs, 5000);
   assert.equal(definition.maxPolls, 1200);
+  assert.equal(definition.sideEffects, true);
   assert.ok(Object.isFrozen(definition));
 });
 
@@ -74,6 +85,7 @@ test('C1: defineTask keeps every given option and merges a partial retry policy 
     startDelayMs: 10_000,
     pollIntervalMs: 250,
     maxPolls: 40,
+    sideEffects: false,
     run: noop,
   });
   assert.equal(definition.version, 3);
@@ -89,6 +101,7 @@ test('C1: defineTask keeps every given option and merges a partial retry policy 
   assert.equal(definition.startDelayMs, 10_000);
   assert.equal(definition.pollIntervalMs, 250);
   assert.equal(definition.maxPolls, 40);
+  assert.equal(definition.sideEffects, false);
   assert.equal(defineTask({ name: 'demo.bg', queue: 'background', run: noop }).queue, 'background');
 });
 
@@ -192,6 +205,7 @@ test('C1: a class-style task (Task + static options) becomes a definition with t
   assert.equal(plain.queue, 'regular');
   assert.equal(plain.version, 1);
   assert.equal(plain.maxPolls, 1200);
+  assert.equal(plain.sideEffects, true);
 });
 
 test('C1: a class-style task with an invalid name is rejected like a function-style one', () => {
@@ -256,4 +270,67 @@ test('C1: a batch with a duplicate registers nothing', () => {
   const b = defineTask({ name: 'demo.batch_b', run: noop });
   assert.throws(() => registry.register(a, b, a), /demo\.batch_a is already registered/);
   assert.deepEqual(registry.names(), []);
+});
+
+test('B9: a user task has sideEffects by default; explicit true or false is kept, undefined keeps the default', () => {
+  assert.equal(defineTask({ name: 'demo.effects', run: noop }).sideEffects, true);
+  assert.equal(defineTask({ name: 'demo.effects_on', sideEffects: true, run: noop }).sideEffects, true);
+  assert.equal(defineTask({ name: 'demo.effects_off', sideEffects: false, run: noop }).sideEffects, false);
+  assert.equal(defineTask({ name: 'demo.effects_undef', sideEffects: undefined, run: noop }).sideEffects, true);
+  class ReadOnly extends Task {
+    static override options: TaskOptions = { name: 'demo.read_only', sideEffects: false };
+    async run(): Promise<void> {}
+  }
+  assert.equal(taskFromClass(ReadOnly).sideEffects, false);
+});
+
+test('done() carries related patches only when given', () => {
+  const also: RelatedPatch[] = [
+    { ref: 'volume:v1', version: 3, patch: { transition: 'set_erred', errorMessage: 'x' } },
+  ];
+  assert.deepEqual(done({ transition: 'set_erred' }, undefined, also), {
+    kind: 'done',
+    patch: { transition: 'set_erred' },
+    result: undefined,
+    also,
+  });
+  assert.equal('also' in done({ transition: 'set_ok' }), false);
+  assert.equal('also' in done(), false);
+});
+
+test('B9: a task sees the cancel signal and a resource reader on its context', async () => {
+  const cancel = new AbortController();
+  const volume: ResourceSnapshot = {
+    type: 'volume',
+    id: 'v1',
+    state: 'OK',
+    version: 2,
+    errorMessage: '',
+    errorTraceback: '',
+    action: '',
+    actionDetails: {},
+    runtimeState: '',
+    backendId: 'b-v1',
+    fields: { instanceId: 'i1' },
+  };
+  const seen: unknown[] = [];
+  const resources: ResourceReader = {
+    get: async (ref) => (ref === 'volume:v1' ? volume : null),
+    find: async (type, where) => {
+      seen.push([type, where]);
+      return [volume];
+    },
+  };
+  const definition = defineTask({
+    name: 'demo.compensate',
+    async run(ctx) {
+      const found = await ctx.resources.find('volume', { instanceId: 'i1' });
+      const missing = await ctx.resources.get('volume:v2');
+      return done(undefined, { aborted: ctx.cancelSignal.aborted, found: found.length, missing: missing === null });
+    },
+  });
+  cancel.abort();
+  const outcome = await definition.run({ ...fakeContext(), cancelSignal: cancel.signal, resources }, undefined);
+  assert.deepEqual(outcome, { kind: 'done', patch: undefined, result: { aborted: true, found: 1, missing: true } });
+  assert.deepEqual(seen, [['volume', { instanceId: 'i1' }]]);
 });

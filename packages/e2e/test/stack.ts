@@ -108,6 +108,36 @@ export class Stack {
     );
   }
 
+  /** Sends a command that must succeed and returns its data. */
+  async ok<T = Record<string, unknown>>(subject: string, body: unknown, headers?: Record<string, string>): Promise<T> {
+    return dataOf<T>(await this.request(subject, body, headers));
+  }
+
+  /** Creates an instance and waits for it to be OK. */
+  async readyInstance(name: string, extra: Record<string, unknown> = {}): Promise<{ id: string; executionId: string }> {
+    const created = await this.ok<{ id: string; executionId: string }>('cmd.instance.create', { name, cloudSettingsId: 'default', ...extra });
+    await this.waitForState(created.id, 'OK');
+    return created;
+  }
+
+  /** Waits for an execution to reach one of the final statuses and returns it with its steps. */
+  async waitForExecution(id: string, timeoutMs = 20_000): Promise<ExecutionView> {
+    return eventually(
+      async () => {
+        const reply = await this.request('query.execution.get', { id });
+        const execution = reply.ok ? (reply.data as ExecutionView) : undefined;
+        return execution && ['succeeded', 'failed', 'cancelled'].includes(execution.status) ? execution : undefined;
+      },
+      { timeoutMs, message: `execution ${id} never finished` },
+    );
+  }
+
+  /** Adds a fault rule to the simulated cloud. */
+  async fault(rule: Record<string, unknown>): Promise<void> {
+    const response = await fetch(`${this.cloud.url}/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+    if (!response.ok) throw new Error(`fault rejected: ${await response.text()}`);
+  }
+
   async stop(): Promise<void> {
     await Promise.allSettled(this.services.map((service) => service.stop()));
     await this.bus.close().catch(() => {});
@@ -116,6 +146,15 @@ export class Stack {
     await this.database.drop().catch(() => {});
     await this.nats[Symbol.asyncDispose]().catch(() => {});
   }
+}
+
+export interface ExecutionView {
+  id: string;
+  executor: string;
+  status: string;
+  actor: string | null;
+  errorMessage: string;
+  steps: Array<{ role: string; position: number; task: string; status: string; attempts: number; polls: number; errorMessage: string; result: unknown }>;
 }
 
 export interface InstanceRow {

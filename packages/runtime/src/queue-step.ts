@@ -32,7 +32,7 @@ export async function queueStep(
   const task = catalog.get(call.task);
   const queue: QueueName = call.queue ?? task?.queue ?? 'regular';
   const startDelayMs = call.startDelayMs ?? task?.startDelayMs ?? 0;
-  const args = withFailure(call.args ?? null, input.failure);
+  const args = withFailure(call.args ?? {}, input.failure);
   const size = Buffer.byteLength(JSON.stringify(args));
   if (size > MAX_TASK_ARGS_BYTES) {
     throw new ValidationError(`Arguments of task ${call.task} are ${size} bytes; the limit is ${MAX_TASK_ARGS_BYTES}`);

@@ -1,3 +1,4 @@
+import { validationFailed } from './errors.ts';
 import {
   optionalBoolean,
   optionalInteger,
@@ -25,7 +26,8 @@ import type {
 /** Turns parsed JSON bodies into typed inputs; unknown fields are ignored. */
 
 const FAULT_OPS: readonly FaultOp[] = ['create', 'delete', 'get', 'action', 'update', 'build'];
-const FAULT_MODES: readonly FaultMode[] = ['error', 'timeout', 'http500'];
+const FAULT_MODES: readonly FaultMode[] = ['error', 'timeout', 'http500', 'delay'];
+const MAX_FAULT_DELAY_MS = 600_000;
 const FAULT_RESOURCES: readonly FaultResource[] = ['server', 'volume'];
 const BARRIER_OPS: readonly BarrierOp[] = ['build', 'volume-create', 'volume-extend'];
 const MAX_BARRIER_SIZE = 10_000;
@@ -75,7 +77,7 @@ export function parseExtendVolume(body: unknown): number {
 
 export function parseFaultRule(body: unknown): FaultRuleInput {
   const object = requireObject(body);
-  return defined({
+  const rule = defined({
     op: requireOneOf(object, 'op', FAULT_OPS),
     mode: requireOneOf(object, 'mode', FAULT_MODES),
     settingsId: optionalText(object, 'settingsId'),
@@ -84,7 +86,16 @@ export function parseFaultRule(body: unknown): FaultRuleInput {
     count: optionalInteger(object, 'count', 1),
     statusCode: optionalInteger(object, 'statusCode', 400, 599),
     applied: optionalBoolean(object, 'applied'),
+    delayMs: optionalInteger(object, 'delayMs', 1, MAX_FAULT_DELAY_MS),
   });
+  if (rule.mode === 'delay') {
+    if (rule.delayMs === undefined) throw validationFailed('"delayMs" is required with mode delay');
+    if (rule.statusCode !== undefined) throw validationFailed('"statusCode" does not apply to mode delay');
+    if (rule.applied === true) throw validationFailed('"applied" does not apply to mode delay (it always applies)');
+  } else if (rule.delayMs !== undefined) {
+    throw validationFailed('"delayMs" is only allowed with mode delay');
+  }
+  return rule;
 }
 
 export function parseBarrier(body: unknown): BarrierInput {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BarrierBook } from './barriers.ts';
 import { FaultBook, faultFailure } from './faults.ts';
 import { FencingBook } from './fencing.ts';
+import { delayReply } from './reply-delay.ts';
 import { StatsBook } from './stats.ts';
 import { TimerSet } from './timers.ts';
 import type { CloudDelays, FaultOp, FaultResource, FaultRule } from './types.ts';
@@ -56,11 +57,17 @@ export class CloudContext {
   /**
    * Fires the first fault rule matching the request. A plain rule fails the
    * request right away (throws); an `applied` rule is returned so that the
-   * caller does the work first and then fails with `failAfter`.
+   * caller does the work first and then fails with `failAfter`. A `delay` rule
+   * lets the request go through and holds back its HTTP reply (see reply-delay.ts).
    */
   inject(op: FaultOp, resource: FaultResource, settingsId: string | null): FaultRule | null {
     const rule = this.faults.take(op, resource, settingsId);
-    if (rule !== null && !rule.applied) throw faultFailure(rule);
+    if (rule === null) return null;
+    if (rule.mode === 'delay') {
+      delayReply(rule.delayMs ?? 0);
+      return null;
+    }
+    if (!rule.applied) throw faultFailure(rule);
     return rule;
   }
 }

@@ -17,6 +17,7 @@ export class FaultBook {
       statusCode: input.statusCode ?? null,
       remaining: input.count ?? null,
       applied: input.applied ?? false,
+      delayMs: input.delayMs ?? null,
       hits: 0,
     };
     this.#rules.push(rule);
@@ -53,9 +54,11 @@ export class FaultBook {
   }
 }
 
-/** The error a fired rule makes a request fail with. */
+/** The error a fired rule makes a request fail with ('delay' rules fail nothing; see CloudContext.inject). */
 export function faultFailure(rule: FaultRule): Error {
   switch (rule.mode) {
+    case 'delay':
+      return new CloudError(500, 'INTERNAL', `a ${rule.op} delay rule cannot fail a request`);
     case 'timeout':
       return new HangRequest(rule.message ?? `injected ${rule.op} timeout`);
     case 'http500':

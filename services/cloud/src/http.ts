@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { CloudState } from './cloud-state.ts';
 import { CloudError, HangRequest } from './errors.ts';
 import { sendError, sendJson } from './json-io.ts';
+import { withReplyDelay } from './reply-delay.ts';
 import { controlRoutes } from './routes-control.ts';
 import { serverRoutes } from './routes-servers.ts';
 import { volumeRoutes } from './routes-volumes.ts';
@@ -13,6 +14,8 @@ export interface CloudListener {
   readonly hung: ReadonlySet<ServerResponse>;
   /** Destroys the connections of every hung request. */
   releaseHung(): void;
+  /** Drops every reply held back by a delay fault (the operation is already done): cancels its timer, destroys its connection. */
+  releaseDelayed(): void;
 }
 
 function internalError(error: unknown): CloudError {
@@ -24,8 +27,10 @@ function internalError(error: unknown): CloudError {
 export function createCloudListener(state: CloudState): CloudListener {
   const routes: Route[] = [...controlRoutes(state), ...serverRoutes(state), ...volumeRoutes(state)];
   const hung = new Set<ServerResponse>();
+  const delayed = new Map<ServerResponse, NodeJS.Timeout>();
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Works out the reply; returns how to send it, or null when it was already sent. */
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<(() => void) | null> {
     const url = new URL(req.url ?? '/', 'http://cloud.invalid');
     const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
     if (match.kind === 'none') {
@@ -38,11 +43,11 @@ export function createCloudListener(state: CloudState): CloudListener {
         `${req.method ?? 'GET'} is not allowed on ${url.pathname}`,
       );
       sendError(res, error, { allow: match.allowed.join(', ') });
-      return;
+      return null;
     }
     if (match.route.counted === true) state.countRequest();
     const reply = await match.route.handler({ req, params: match.params, query: url.searchParams });
-    sendJson(res, reply.status, reply.body);
+    return () => sendJson(res, reply.status, reply.body);
   }
 
   function hang(res: ServerResponse): void {
@@ -50,14 +55,41 @@ export function createCloudListener(state: CloudState): CloudListener {
     res.once('close', () => hung.delete(res));
   }
 
-  const listener: RequestListener = (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (error instanceof HangRequest) return hang(res);
-      const failure = error instanceof CloudError ? error : internalError(error);
-      // A body that was not read to the end leaves the connection unusable: close it after replying.
-      const headers: Record<string, string> = req.complete ? {} : { connection: 'close' };
-      sendError(res, failure, headers);
+  /** Sends after `delayMs`; a client that goes away meanwhile just never gets the reply. */
+  function sendLater(res: ServerResponse, delayMs: number, send: () => void): void {
+    const timer = setTimeout(() => {
+      delayed.delete(res);
+      send();
+    }, delayMs);
+    delayed.set(res, timer);
+    res.once('close', () => {
+      clearTimeout(timer);
+      delayed.delete(res);
     });
+  }
+
+  const listener: RequestListener = (req, res) => {
+    const { slot, result } = withReplyDelay(() => handle(req, res));
+    result
+      .catch((error: unknown) => {
+        if (error instanceof HangRequest) {
+          hang(res);
+          return null;
+        }
+        const failure = error instanceof CloudError ? error : internalError(error);
+        // A body that was not read to the end leaves the connection unusable: close it after replying.
+        const headers: Record<string, string> = req.complete ? {} : { connection: 'close' };
+        return () => sendError(res, failure, headers);
+      })
+      .then((send) => {
+        if (send === null) return;
+        if (slot.delayMs > 0 && !res.destroyed) sendLater(res, slot.delayMs, send);
+        else send();
+      })
+      .catch(() => {
+        // Sending failed (the socket is gone): there is no one left to tell.
+        res.destroy();
+      });
   };
 
   return {
@@ -66,6 +98,13 @@ export function createCloudListener(state: CloudState): CloudListener {
     releaseHung: () => {
       for (const res of hung) res.destroy();
       hung.clear();
+    },
+    releaseDelayed: () => {
+      for (const [res, timer] of delayed) {
+        clearTimeout(timer);
+        res.destroy();
+      }
+      delayed.clear();
     },
   };
 }

@@ -19,7 +19,10 @@ export interface RunningCloud {
   url: string;
   port: number;
   state: CloudState;
-  /** Stops listening, drops every connection (hung requests included) and cancels pending timers. */
+  /**
+   * Stops listening, drops every connection (hung requests and replies held back by a delay fault
+   * included) and cancels pending timers.
+   */
   close(): Promise<void>;
 }
 
@@ -49,6 +52,7 @@ export async function startCloud(options: StartCloudOptions = {}): Promise<Runni
       state.dispose();
       server.close((error) => (error === undefined ? resolve() : reject(error)));
       cloud.releaseHung();
+      cloud.releaseDelayed();
       server.closeAllConnections();
     });
     return closing;

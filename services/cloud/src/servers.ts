@@ -167,6 +167,15 @@ export class ServerFleet {
     const settingsId = record.server.settingsId;
     const rule = this.#ctx.faults.take('build', 'server', settingsId);
     if (rule?.mode === 'timeout') return; // stuck in BUILD until deleted
+    if (rule?.mode === 'delay') {
+      // The build takes delayMs longer, then succeeds; a delete cancels it like any build.
+      record.timer = this.#ctx.timers.schedule(rule.delayMs ?? 0, () => {
+        record.timer = null;
+        this.#leaveBuild(record);
+        this.#set(record, 'ACTIVE', null);
+      });
+      return;
+    }
     this.#leaveBuild(record);
     if (rule === null) {
       this.#set(record, 'ACTIVE', null);

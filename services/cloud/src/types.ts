@@ -81,7 +81,7 @@ export interface CloudStats {
 }
 
 export type FaultOp = 'create' | 'delete' | 'get' | 'action' | 'update' | 'build';
-export type FaultMode = 'error' | 'timeout' | 'http500';
+export type FaultMode = 'error' | 'timeout' | 'http500' | 'delay';
 export type FaultResource = 'server' | 'volume';
 
 export interface FaultRuleInput {
@@ -98,6 +98,8 @@ export interface FaultRuleInput {
   statusCode?: number;
   /** Carry the operation out, then fail the response anyway (a lost reply). */
   applied?: boolean;
+  /** Mode 'delay' only (and required there): how long the reply (or, for op 'build', the build) is held. */
+  delayMs?: number;
 }
 
 export interface FaultRule {
@@ -111,6 +113,8 @@ export interface FaultRule {
   /** Firings left; null means unlimited. */
   remaining: number | null;
   applied: boolean;
+  /** Mode 'delay': how long the reply (or the build) is held; null for the other modes. */
+  delayMs: number | null;
   /** Times the rule has fired. */
   hits: number;
 }

@@ -136,6 +136,14 @@ export class VolumeStore {
   #completeCreate(record: VolumeRecord): void {
     const rule = this.#ctx.faults.take('build', 'volume', record.volume.settingsId);
     if (rule?.mode === 'timeout') return; // stuck in 'creating' until deleted
+    if (rule?.mode === 'delay') {
+      // The create takes delayMs longer, then succeeds; a delete cancels it.
+      record.timer = this.#ctx.timers.schedule(rule.delayMs ?? 0, () => {
+        record.timer = null;
+        this.#set(record, 'available');
+      });
+      return;
+    }
     if (rule === null) {
       this.#set(record, 'available');
     } else {

@@ -57,6 +57,8 @@ export interface DefineTopologyOptions {
   replicas?: number;
   /** Default 1000. */
   maxDeliver?: number;
+  /** Per task queue; default 10000. Workers pull only for free slots, so this only needs to exceed them. */
+  maxAckPending?: Partial<Record<QueueName, number>>;
 }
 
 const MIB = 1024 * 1024;
@@ -99,7 +101,7 @@ export function defineTopology(options: DefineTopologyOptions = {}): Topology {
     deliverPolicy: 'all',
     ackWaitMs: options.ackWaitMs?.[queue] ?? DEFAULT_ACK_WAIT_MS[queue],
     maxDeliver: options.maxDeliver ?? DEFAULT_MAX_DELIVER,
-    maxAckPending: MAX_ACK_PENDING,
+    maxAckPending: options.maxAckPending?.[queue] ?? MAX_ACK_PENDING,
     backoffMs: [],
   }));
   return { streams: [...taskStreams, events], consumers };

@@ -47,7 +47,11 @@ export const setOkTask = defineTask({
 
 const cancelSchema = z.object({
   backendEffectStarted: z.boolean(),
-  previous: z.object({ state: z.string().refine(isResourceState), errorMessage: z.string(), errorTraceback: z.string() }),
+  previous: z.object({
+    state: z.string().refine(isResourceState),
+    errorMessage: z.string(),
+    errorTraceback: z.string(),
+  }),
 });
 
 export const failureSchema = z.object({
@@ -71,7 +75,14 @@ export function failurePatch(failure: z.infer<typeof failureSchema> | FailureInf
     const { previous } = cancelled;
     if (previous.state === 'CREATION_SCHEDULED') return { delete: true };
     if (isResourceState(previous.state)) {
-      return { restore: { state: previous.state, errorMessage: previous.errorMessage, errorTraceback: previous.errorTraceback }, ...cleared };
+      return {
+        restore: {
+          state: previous.state,
+          errorMessage: previous.errorMessage,
+          errorTraceback: previous.errorTraceback,
+        },
+        ...cleared,
+      };
     }
   }
   return {
@@ -103,7 +114,10 @@ export const deleteResourceTask = defineTask({
   },
 });
 
-export const runExecutorArgs = z.object({ executor: z.string().min(1), params: z.record(z.string(), z.json()).default({}) });
+export const runExecutorArgs = z.object({
+  executor: z.string().min(1),
+  params: z.record(z.string(), z.json()).default({}),
+});
 
 /**
  * Marker of a nested executor (SPEC B7): the runtime runs the named executor's preApply when this
@@ -120,7 +134,12 @@ export const runExecutorTask = defineTask({
 });
 
 /** A plan step that runs another executor on a resource (Waldur's `as_signature`). */
-export function runExecutor(executor: string, resource: string, params: JsonObject = {}, options: Pick<StepCall, 'ignoreErrors' | 'startDelayMs' | 'queue'> = {}): StepCall {
+export function runExecutor(
+  executor: string,
+  resource: string,
+  params: JsonObject = {},
+  options: Pick<StepCall, 'ignoreErrors' | 'startDelayMs' | 'queue'> = {},
+): StepCall {
   return { task: BUILTIN_TASKS.runExecutor, resource, args: { executor, params }, ...options };
 }
 

@@ -54,7 +54,9 @@ export function preApply<P>(executor: ExecutorDefinition<P>, input: ExecutorInpu
     })
     .with('update', (): PreApply => {
       if (!hasUpdatedFields(input.params)) {
-        throw new ValidationError(`${executor.name} needs the changed fields (params.updatedFields); nothing was changed`);
+        throw new ValidationError(
+          `${executor.name} needs the changed fields (params.updatedFields); nothing was changed`,
+        );
       }
       requireOkOrErred('schedule_updating');
       return { kind: 'apply', patch: { transition: 'schedule_updating' } };
@@ -84,20 +86,31 @@ function defaultOnSuccess(kind: ExecutorKind): StepCall {
 
 /** A delete with force removes the row even when it fails (Waldur: the resource was ERRED). */
 function defaultOnFailure(kind: ExecutorKind, params: unknown): StepCall {
-  const force = kind === 'delete' && typeof params === 'object' && params !== null && (params as { force?: unknown }).force === true;
+  const force =
+    kind === 'delete' &&
+    typeof params === 'object' &&
+    params !== null &&
+    (params as { force?: unknown }).force === true;
   return force ? { task: BUILTIN_TASKS.deleteResource } : { task: BUILTIN_TASKS.setErred };
 }
 
 function hasUpdatedFields(params: unknown): boolean {
-  return typeof params === 'object' && params !== null && Array.isArray((params as { updatedFields?: unknown }).updatedFields);
+  return (
+    typeof params === 'object' &&
+    params !== null &&
+    Array.isArray((params as { updatedFields?: unknown }).updatedFields)
+  );
 }
 
 /** The stored plan: the executor's steps plus its handlers, with heavy routing applied. */
 export function buildPlan<P>(executor: ExecutorDefinition<P>, input: ExecutorInput<P>): Plan {
   const route = (call: StepCall): StepCall => (executor.heavy && !call.queue ? { ...call, queue: 'heavy' } : call);
-  const steps = executor.steps(input).map((node): PlanNode => (isGroup(node) ? { ...node, group: node.group.map(route) } : route(node)));
+  const steps = executor
+    .steps(input)
+    .map((node): PlanNode => (isGroup(node) ? { ...node, group: node.group.map(route) } : route(node)));
   for (const node of steps) {
-    if (isGroup(node) && node.group.length === 0) throw new TypeError(`Executor ${executor.name} planned an empty group`);
+    if (isGroup(node) && node.group.length === 0)
+      throw new TypeError(`Executor ${executor.name} planned an empty group`);
   }
   if (steps.length === 0) throw new TypeError(`Executor ${executor.name} planned no steps`);
   return {

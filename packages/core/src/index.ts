@@ -34,7 +34,17 @@ export { defineTask, done, pollAgain, Task, taskFromClass } from './task.ts';
 export type { TaskContext, TaskOutcome, TaskOptions, TaskDefinition, TaskClass, ArgsParser } from './task.ts';
 export { TaskRegistry } from './registry.ts';
 export { PLAN_VERSION, continueAfterSuccess, continueAfterFailure, isGroup } from './plan.ts';
-export type { Plan, PlanNode, GroupNode, GroupPolicy, StepCall, StepRole, FailureInfo, CancelInfo, Continuation } from './plan.ts';
+export type {
+  Plan,
+  PlanNode,
+  GroupNode,
+  GroupPolicy,
+  StepCall,
+  StepRole,
+  FailureInfo,
+  CancelInfo,
+  Continuation,
+} from './plan.ts';
 export { describeFailure, isRetryable, decideOnError, decideOnPoll } from './failure.ts';
 export type { ErrorDecision, PollDecision } from './failure.ts';
 export { defineExecutor, preApply, buildPlan, ExecutorRegistry } from './executor.ts';

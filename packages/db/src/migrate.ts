@@ -16,7 +16,10 @@ export interface MigrationSet {
   migrations: SqlMigration[];
 }
 
-export const FRAMEWORK_MIGRATIONS: MigrationSet = { name: 'jetcel', migrations: [frameworkTables, groupsNestingCancel] };
+export const FRAMEWORK_MIGRATIONS: MigrationSet = {
+  name: 'jetcel',
+  migrations: [frameworkTables, groupsNestingCancel],
+};
 
 function toMigrationClass(migration: SqlMigration) {
   return class extends Migration {

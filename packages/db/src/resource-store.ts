@@ -56,7 +56,11 @@ export class ResourceStore {
       clauses.push(value === null ? `${quoteIdent(column)} is null` : `${quoteIdent(column)} = ?`);
       if (value !== null) params.push(value);
     }
-    const rows = await sql(this.em, `select * from ?? ${clauses.length ? `where ${clauses.join(' and ')}` : ''} order by created_at, id`, params);
+    const rows = await sql(
+      this.em,
+      `select * from ?? ${clauses.length ? `where ${clauses.join(' and ')}` : ''} order by created_at, id`,
+      params,
+    );
     return rows.map((row) => toSnapshot(table, row));
   }
 
@@ -145,7 +149,8 @@ export class ResourceStore {
     const row = rows[0];
     if (!row) throw new ConcurrentUpdateError(current.type, current.id);
     const next = toSnapshot(table, row);
-    if (patch.transition || patch.restore) this.writeEvent(next, EVENT_NAMES.stateChanged, current.state, next.state, context);
+    if (patch.transition || patch.restore)
+      this.writeEvent(next, EVENT_NAMES.stateChanged, current.state, next.state, context);
     return next;
   }
 

@@ -82,7 +82,8 @@ export class StepStore {
     if (status === 'running' && !current.expired)
       return { kind: 'live_claim', claimedUntil: toDate(current.claimed_until) };
     // A cancelled execution still runs its failure handler (compensation); nothing else starts.
-    const live = executionStatus === 'running' || (executionStatus === 'cancel_requested' && current.role === 'failure');
+    const live =
+      executionStatus === 'running' || (executionStatus === 'cancel_requested' && current.role === 'failure');
     if (!live) return { kind: 'execution_inactive', status: executionStatus };
     if (status === 'queued' && !current.due) return { kind: 'not_due', notBefore: toDate(current.not_before) };
     const claimed = await sql(
@@ -231,7 +232,10 @@ export class StepStore {
   }
 
   async hasRole(executionId: string, role: StepRole): Promise<boolean> {
-    const rows = await sql(this.em, 'select 1 from jetcel_step where execution_id = ? and role = ? limit 1', [executionId, role]);
+    const rows = await sql(this.em, 'select 1 from jetcel_step where execution_id = ? and role = ? limit 1', [
+      executionId,
+      role,
+    ]);
     return rows.length > 0;
   }
 

@@ -31,11 +31,16 @@ async function schedule(name: string, thenFail: boolean): Promise<void> {
       { name, cloudSettingsId: 'default', flavor: 'small' },
       { executionId: null, actor: null },
     );
-    await scheduleExecution(tx, new Progress({ catalog: domain.tasks, executors: domain.executorRegistry, logger }), domain.executors.create, {
-      resource: instance,
-      params: { volumeIds: [] },
-      actor: 'alice',
-    });
+    await scheduleExecution(
+      tx,
+      new Progress({ catalog: domain.tasks, executors: domain.executorRegistry, logger }),
+      domain.executors.create,
+      {
+        resource: instance,
+        params: { volumeIds: [] },
+        actor: 'alice',
+      },
+    );
     if (thenFail) throw new Error('the caller changed its mind after scheduling');
   });
 }

@@ -15,21 +15,39 @@ after(async () => {
 });
 
 const pollsOf = async (executionId: string): Promise<number> =>
-  Number((await stack.sql<{ polls: number }>("select polls from jetcel_step where execution_id = $1 and task = 'instance.poll_server'", [executionId]))[0]?.polls ?? 0);
+  Number(
+    (
+      await stack.sql<{ polls: number }>(
+        "select polls from jetcel_step where execution_id = $1 and task = 'instance.poll_server'",
+        [executionId],
+      )
+    )[0]?.polls ?? 0,
+  );
 
 test('B9: cancel of a finished execution is INVALID_STATE; an unknown one NOT_FOUND', async () => {
-  await fetch(`${stack.cloud.url}/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ buildDelayMs: 50 }) });
+  await fetch(`${stack.cloud.url}/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ buildDelayMs: 50 }),
+  });
   const { executionId } = await stack.readyInstance('done-already');
   await stack.waitForExecution(executionId);
   const reply = await stack.request('cmd.execution.cancel', { id: executionId });
   assert.equal(reply.ok ? 'ok' : reply.error.code, 'INVALID_STATE');
   const missing = await stack.request('cmd.execution.cancel', { id: '00000000-0000-4000-8000-000000000000' });
   assert.equal(missing.ok ? 'ok' : missing.error.code, 'NOT_FOUND');
-  await fetch(`${stack.cloud.url}/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ buildDelayMs: 120_000 }) });
+  await fetch(`${stack.cloud.url}/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ buildDelayMs: 120_000 }),
+  });
 });
 
 test('B9: cancel during a polling chain stops it within one poll interval and stays cancelled after every worker restarts', async () => {
-  const created = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', { name: 'long-build', cloudSettingsId: 'default' });
+  const created = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', {
+    name: 'long-build',
+    cloudSettingsId: 'default',
+  });
   await eventually(async () => (await pollsOf(created.executionId)) >= 10, { timeoutMs: 15_000, message: 'ten polls' });
   const cancel = await stack.ok<{ status: string }>('cmd.execution.cancel', { id: created.executionId });
   assert.equal(cancel.status, 'cancel_requested');
@@ -41,7 +59,11 @@ test('B9: cancel during a polling chain stops it within one poll interval and st
   await new Promise((resolve) => setTimeout(resolve, 1200)); // three poll intervals
   assert.ok((await pollsOf(created.executionId)) <= pollsAtCancel + 1, 'at most the poll already in flight finished');
   const instance = await stack.instance(created.id);
-  assert.deepEqual([instance.state, instance.errorMessage], ['ERRED', 'cancelled'], 'a backend effect had started, so the resource is ERRED "cancelled"');
+  assert.deepEqual(
+    [instance.state, instance.errorMessage],
+    ['ERRED', 'cancelled'],
+    'a backend effect had started, so the resource is ERRED "cancelled"',
+  );
   assert.ok(instance.backendId, 'the backend id recorded by the create step is kept');
   await worker.stop();
   worker = await stack.spawn('worker', { queue: 'regular' });
@@ -56,9 +78,15 @@ test('B9: cancel during a polling chain stops it within one poll interval and st
 
 test('B9: cancel of a create whose backend call is in flight still records the backend id', async () => {
   await stack.fault({ op: 'create', resource: 'server', mode: 'delay', delayMs: 1500, count: 1 });
-  const created = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', { name: 'in-flight', cloudSettingsId: 'default' });
+  const created = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', {
+    name: 'in-flight',
+    cloudSettingsId: 'default',
+  });
   await eventually(async () => {
-    const rows = await stack.sql<{ status: string }>("select status from jetcel_step where execution_id = $1 and task = 'instance.create_server'", [created.executionId]);
+    const rows = await stack.sql<{ status: string }>(
+      "select status from jetcel_step where execution_id = $1 and task = 'instance.create_server'",
+      [created.executionId],
+    );
     return rows[0]?.status === 'running';
   });
   await stack.ok('cmd.execution.cancel', { id: created.executionId });
@@ -66,7 +94,11 @@ test('B9: cancel of a create whose backend call is in flight still records the b
   assert.equal(execution.status, 'cancelled');
   const createStep = execution.steps.find((step) => step.task === 'instance.create_server');
   assert.equal(createStep?.status, 'succeeded', 'the step in flight recorded its result');
-  assert.equal(execution.steps.filter((step) => step.task === 'instance.poll_server').length, 0, 'no later step started');
+  assert.equal(
+    execution.steps.filter((step) => step.task === 'instance.poll_server').length,
+    0,
+    'no later step started',
+  );
   const instance = await stack.instance(created.id);
   assert.equal(instance.state, 'ERRED');
   assert.ok(instance.backendId, 'the server at the backend is not orphaned');
@@ -75,21 +107,47 @@ test('B9: cancel of a create whose backend call is in flight still records the b
 });
 
 test('B9: cancel before any backend step restores the previous state; a create that never started deletes its row', async () => {
-  await fetch(`${stack.cloud.url}/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ buildDelayMs: 50 }) });
+  await fetch(`${stack.cloud.url}/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ buildDelayMs: 50 }),
+  });
   const { id } = await stack.readyInstance('keep-me');
-  await stack.sql("update ref_instance set state = 'ERRED', error_message = 'old trouble', error_traceback = 'old trace', version = version + 1 where id = $1", [id]);
+  await stack.sql(
+    "update ref_instance set state = 'ERRED', error_message = 'old trouble', error_traceback = 'old trace', version = version + 1 where id = $1",
+    [id],
+  );
   await worker.stop();
-  const rename = await stack.ok<{ executionId: string; state: string }>('cmd.instance.rename', { id, name: 'renamed-then-cancelled' });
+  const rename = await stack.ok<{ executionId: string; state: string }>('cmd.instance.rename', {
+    id,
+    name: 'renamed-then-cancelled',
+  });
   assert.equal(rename.state, 'UPDATE_SCHEDULED');
-  const pending = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', { name: 'never-built', cloudSettingsId: 'default' });
+  const pending = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', {
+    name: 'never-built',
+    cloudSettingsId: 'default',
+  });
   await stack.ok('cmd.execution.cancel', { id: rename.executionId });
   await stack.ok('cmd.execution.cancel', { id: pending.executionId });
   worker = await stack.spawn('worker', { queue: 'regular' });
   assert.equal((await stack.waitForExecution(rename.executionId)).status, 'cancelled');
   assert.equal((await stack.waitForExecution(pending.executionId)).status, 'cancelled');
   const restored = await stack.instance(id);
-  assert.deepEqual([restored.state, restored.errorMessage, restored.errorTraceback], ['ERRED', 'old trouble', 'old trace']);
-  assert.equal((await stack.sql('select id from ref_instance where id = $1', [pending.id])).length, 0, 'the never-started create removed its row');
-  const renameSteps = await stack.sql<{ status: string; started_at: Date | null }>("select status, started_at from jetcel_step where execution_id = $1 and role = 'main'", [rename.executionId]);
-  assert.deepEqual(renameSteps.map((step) => [step.status, step.started_at]), [['cancelled', null]]);
+  assert.deepEqual(
+    [restored.state, restored.errorMessage, restored.errorTraceback],
+    ['ERRED', 'old trouble', 'old trace'],
+  );
+  assert.equal(
+    (await stack.sql('select id from ref_instance where id = $1', [pending.id])).length,
+    0,
+    'the never-started create removed its row',
+  );
+  const renameSteps = await stack.sql<{ status: string; started_at: Date | null }>(
+    "select status, started_at from jetcel_step where execution_id = $1 and role = 'main'",
+    [rename.executionId],
+  );
+  assert.deepEqual(
+    renameSteps.map((step) => [step.status, step.started_at]),
+    [['cancelled', null]],
+  );
 });

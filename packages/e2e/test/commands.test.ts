@@ -93,7 +93,7 @@ test('two executor processes share the command subjects: 100 creates make exactl
   );
 });
 
-test('B10 (basic): a repeated Idempotency-Key returns the stored reply and creates nothing new; another request with it conflicts', async () => {
+test('B10: a repeated Idempotency-Key (also two copies at once) returns the stored reply and creates nothing new; another request with it conflicts', async () => {
   const headers = { 'Idempotency-Key': 'create-once-1' };
   const body = { name: 'once', cloudSettingsId: 'default' };
   const [first, second] = await Promise.all([

@@ -12,7 +12,7 @@ after(async () => {
   await stack?.stop();
 });
 
-test('a create command answers with the new id and state; the instance reaches OK with each step timed', async () => {
+test('B1: a create command answers with the new id and state; the instance reaches OK with each step timed', async () => {
   const reply = await stack.request('cmd.instance.create', { name: 'vm-1', cloudSettingsId: 'default' });
   const created = dataOf<{ id: string; state: string; executionId: string }>(reply);
   assert.match(created.id, /^[0-9a-f-]{36}$/);
@@ -46,7 +46,7 @@ test('a create command answers with the new id and state; the instance reaches O
   assert.equal(servers.length, 1);
 });
 
-test('a backend failure ends ERRED with the backend message and a traceback; no later step or success handler ran', async () => {
+test('B1: a backend failure ends ERRED with the backend message and a traceback; no later step or success handler ran', async () => {
   await fetch(`${stack.cloud.url}/faults`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -70,5 +70,27 @@ test('a backend failure ends ERRED with the backend message and a traceback; no 
       ['main', 'instance.create_server', 'failed'],
       ['failure', 'instance.set_erred', 'succeeded'],
     ],
+  );
+});
+
+test('C4: a backend-method step sets its runtime state and transition first, and the success fields only when the call succeeded', async () => {
+  await stack.fault({ op: 'create', mode: 'error', message: 'No valid host was found', count: 1 });
+  const created = dataOf<{ id: string }>(
+    await stack.request('cmd.instance.create', { name: 'c4', cloudSettingsId: 'default' }),
+  );
+  await stack.waitForState(created.id, 'ERRED');
+  const [row] = await stack.sql<{ runtime_state: string; backend_id: string | null }>(
+    'select runtime_state, backend_id from ref_instance where id = $1',
+    [created.id],
+  );
+  assert.deepEqual([row?.runtime_state, row?.backend_id], ['provisioning', null]);
+  const events = await stack.sql<{ payload: string }>(
+    'select payload from jetcel_outbox where subject like $1 order by created_at',
+    [`events.instance.${created.id}.%`],
+  );
+  assert.deepEqual(
+    events.map((event) => (JSON.parse(event.payload) as { to: string }).to),
+    ['CREATION_SCHEDULED', 'CREATING', 'ERRED'],
+    'begin_creating committed before the call; the failure moved it to ERRED',
   );
 });

@@ -29,14 +29,27 @@ interface StepRow {
 }
 
 const stepsOf = (executionId: string) =>
-  stack.sql<StepRow>('select role, position, member, task, status, started_at, finished_at from jetcel_step where execution_id = $1 order by position, member', [executionId]);
+  stack.sql<StepRow>(
+    'select role, position, member, task, status, started_at, finished_at from jetcel_step where execution_id = $1 order by position, member',
+    [executionId],
+  );
 
 test('B8 fan-in: an instance with 3 volumes is built only after all 3 volumes are OK', async () => {
-  const created = await stack.ok<{ id: string; executionId: string; volumeIds: string[] }>('cmd.instance.create', { name: 'with-volumes', cloudSettingsId: 'default', volumes });
+  const created = await stack.ok<{ id: string; executionId: string; volumeIds: string[] }>('cmd.instance.create', {
+    name: 'with-volumes',
+    cloudSettingsId: 'default',
+    volumes,
+  });
   assert.equal(created.volumeIds.length, 3);
   await stack.waitForState(created.id, 'OK');
-  const volumeStates = await stack.sql<{ state: string; backend_id: string | null }>('select state, backend_id from ref_volume where instance_id = $1', [created.id]);
-  assert.deepEqual(volumeStates.map((row) => row.state), ['OK', 'OK', 'OK']);
+  const volumeStates = await stack.sql<{ state: string; backend_id: string | null }>(
+    'select state, backend_id from ref_volume where instance_id = $1',
+    [created.id],
+  );
+  assert.deepEqual(
+    volumeStates.map((row) => row.state),
+    ['OK', 'OK', 'OK'],
+  );
   assert.ok(volumeStates.every((row) => row.backend_id));
   const steps = await stepsOf(created.executionId);
   const members = steps.filter((step) => step.role === 'main' && step.position === 0);
@@ -45,23 +58,44 @@ test('B8 fan-in: an instance with 3 volumes is built only after all 3 volumes ar
   assert.ok(members.every((member) => member.status === 'succeeded'));
   assert.ok(createServer?.started_at);
   const lastVolumeDone = Math.max(...members.map((member) => new Date(member.finished_at ?? 0).getTime()));
-  assert.ok(new Date(createServer.started_at).getTime() >= lastVolumeDone, 'the server build started after the last volume was OK');
+  assert.ok(
+    new Date(createServer.started_at).getTime() >= lastVolumeDone,
+    'the server build started after the last volume was OK',
+  );
   const children = await stack.sql<{ status: string; executor: string }>(
     'select c.status, c.executor from jetcel_execution c join jetcel_step s on s.id = c.parent_step_id where s.execution_id = $1',
     [created.executionId],
   );
-  assert.deepEqual(children.map((child) => `${child.executor}:${child.status}`), Array(3).fill('volume.create:succeeded'));
+  assert.deepEqual(
+    children.map((child) => `${child.executor}:${child.status}`),
+    Array(3).fill('volume.create:succeeded'),
+  );
 });
 
 test('B8 race: members that finish together continue the chain exactly once (20 runs)', async () => {
   for (let run = 0; run < 20; run += 1) {
-    await fetch(`${stack.cloud.url}/barriers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ op: 'volume-create', size: 3 }) });
-    const created = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', { name: `race-${run}`, cloudSettingsId: 'default', volumes });
+    await fetch(`${stack.cloud.url}/barriers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ op: 'volume-create', size: 3 }),
+    });
+    const created = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', {
+      name: `race-${run}`,
+      cloudSettingsId: 'default',
+      volumes,
+    });
     await stack.waitForState(created.id, 'OK');
     const steps = await stepsOf(created.executionId);
-    assert.equal(steps.filter((step) => step.task === 'instance.create_server').length, 1, `run ${run}: one continuation`);
+    assert.equal(
+      steps.filter((step) => step.task === 'instance.create_server').length,
+      1,
+      `run ${run}: one continuation`,
+    );
     assert.equal(steps.filter((step) => step.role === 'success').length, 1);
-    const [group] = await stack.sql<{ remaining: number }>('select remaining from jetcel_group where execution_id = $1', [created.executionId]);
+    const [group] = await stack.sql<{ remaining: number }>(
+      'select remaining from jetcel_group where execution_id = $1',
+      [created.executionId],
+    );
     assert.equal(group?.remaining, 0);
   }
 });

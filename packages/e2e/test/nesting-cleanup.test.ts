@@ -21,19 +21,33 @@ test('B7: a nested executor runs its preApply when its step is reached; its fail
   });
   const execution = await stack.waitForExecution(created.executionId);
   assert.equal(execution.status, 'failed');
-  const [volume] = await stack.sql<{ state: string; error_message: string }>('select state, error_message from ref_volume where id = $1', [created.volumeIds[0]]);
-  assert.deepEqual([volume?.state, volume?.error_message], ['ERRED', 'Disk backend offline'], 'the inner executor marked its own resource');
+  const [volume] = await stack.sql<{ state: string; error_message: string }>(
+    'select state, error_message from ref_volume where id = $1',
+    [created.volumeIds[0]],
+  );
+  assert.deepEqual(
+    [volume?.state, volume?.error_message],
+    ['ERRED', 'Disk backend offline'],
+    'the inner executor marked its own resource',
+  );
   const instance = await stack.instance(created.id);
-  assert.deepEqual([instance.state, instance.errorMessage], ['ERRED', 'Disk backend offline'], 'the outer executor marked the instance');
+  assert.deepEqual(
+    [instance.state, instance.errorMessage],
+    ['ERRED', 'Disk backend offline'],
+    'the outer executor marked the instance',
+  );
   const [child] = await stack.sql<{ status: string; created_at: Date; started_at: Date }>(
     `select c.status, c.created_at, s.started_at from jetcel_execution c join jetcel_step s on s.id = c.parent_step_id where s.execution_id = $1`,
     [created.executionId],
   );
   assert.equal(child?.status, 'failed');
-  assert.ok(new Date(child.created_at).getTime() >= new Date(child.started_at).getTime(), 'preApply ran when the step was reached, not at submission');
+  assert.ok(
+    new Date(child.created_at).getTime() >= new Date(child.started_at).getTime(),
+    'preApply ran when the step was reached, not at submission',
+  );
 });
 
-test('B11: a cleanup executor deletes the owner\'s resources in dependency order, forced, ignoring their errors, then the owner', async () => {
+test("B11: a cleanup executor deletes the owner's resources in dependency order, forced, ignoring their errors, then the owner", async () => {
   const project = await stack.ok<{ id: string; state: string }>('cmd.project.create', { name: 'tenant-a' });
   assert.equal(project.state, 'OK');
   const vm1 = await stack.readyInstance('p-vm-1', { projectId: project.id });
@@ -53,9 +67,20 @@ test('B11: a cleanup executor deletes the owner\'s resources in dependency order
      where s.execution_id = $1 order by s.position`,
     [cleanup.executionId],
   );
-  assert.deepEqual(children.map((child) => child.executor), ['instance.delete', 'instance.delete', 'volume.delete'], 'instances before volumes');
-  assert.ok(children.some((child) => child.status === 'failed'), 'one instance delete failed and was ignored');
-  assert.equal((await stack.sql('select id from ref_project where id = $1', [project.id])).length, 0, 'the owner is deleted');
+  assert.deepEqual(
+    children.map((child) => child.executor),
+    ['instance.delete', 'instance.delete', 'volume.delete'],
+    'instances before volumes',
+  );
+  assert.ok(
+    children.some((child) => child.status === 'failed'),
+    'one instance delete failed and was ignored',
+  );
+  assert.equal(
+    (await stack.sql('select id from ref_project where id = $1', [project.id])).length,
+    0,
+    'the owner is deleted',
+  );
   const left = await stack.sql('select id from ref_instance where id = any($1)', [[vm1.id, vm2.id]]);
   assert.equal(left.length, 0, 'force deleted even the instance whose backend delete failed');
   assert.equal((await stack.sql('select id from ref_volume where project_id = $1', [project.id])).length, 0);

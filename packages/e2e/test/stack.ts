@@ -5,6 +5,7 @@ import { applyTopology, connectBus, defineTopology, requestJson, type Bus } from
 import { startCloud } from '@jetcel/cloud';
 import { FRAMEWORK_MIGRATIONS, migrateUp } from '@jetcel/db';
 import { referenceMigrations } from '@jetcel/reference';
+import { serviceConfigFromEnv } from '@jetcel/runtime';
 import {
   createTestDatabase,
   eventually,
@@ -58,7 +59,8 @@ export class Stack {
       LOG_LEVEL: 'info',
       ...options.env,
     };
-    await applyTopology(bus, defineTopology({}));
+    // The same topology options the services derive from this environment, or they would see drift.
+    await applyTopology(bus, defineTopology(serviceConfigFromEnv(env).topology));
     const pool = new pg.Pool({ connectionString: database.url, max: 3 });
     return new Stack(nats, database, cloud, bus, pool, env);
   }
@@ -115,7 +117,11 @@ export class Stack {
 
   /** Creates an instance and waits for it to be OK. */
   async readyInstance(name: string, extra: Record<string, unknown> = {}): Promise<{ id: string; executionId: string }> {
-    const created = await this.ok<{ id: string; executionId: string }>('cmd.instance.create', { name, cloudSettingsId: 'default', ...extra });
+    const created = await this.ok<{ id: string; executionId: string }>('cmd.instance.create', {
+      name,
+      cloudSettingsId: 'default',
+      ...extra,
+    });
     await this.waitForState(created.id, 'OK');
     return created;
   }
@@ -134,7 +140,11 @@ export class Stack {
 
   /** Adds a fault rule to the simulated cloud. */
   async fault(rule: Record<string, unknown>): Promise<void> {
-    const response = await fetch(`${this.cloud.url}/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+    const response = await fetch(`${this.cloud.url}/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(rule),
+    });
     if (!response.ok) throw new Error(`fault rejected: ${await response.text()}`);
   }
 
@@ -154,7 +164,16 @@ export interface ExecutionView {
   status: string;
   actor: string | null;
   errorMessage: string;
-  steps: Array<{ role: string; position: number; task: string; status: string; attempts: number; polls: number; errorMessage: string; result: unknown }>;
+  steps: Array<{
+    role: string;
+    position: number;
+    task: string;
+    status: string;
+    attempts: number;
+    polls: number;
+    errorMessage: string;
+    result: unknown;
+  }>;
 }
 
 export interface InstanceRow {

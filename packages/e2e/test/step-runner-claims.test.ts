@@ -55,11 +55,16 @@ async function firstMessage(): Promise<{ delivery: () => Delivery; stepId: strin
       { name: 'c', cloudSettingsId: 'default', flavor: 'small' },
       { executionId: null, actor: null },
     );
-    const result = await scheduleExecution(tx, new Progress({ catalog: registry, executors: { get: () => undefined }, logger }), executor, {
-      resource: instance,
-      params: {},
-      actor: null,
-    });
+    const result = await scheduleExecution(
+      tx,
+      new Progress({ catalog: registry, executors: { get: () => undefined }, logger }),
+      executor,
+      {
+        resource: instance,
+        params: {},
+        actor: null,
+      },
+    );
     if (result.kind !== 'scheduled') throw new Error('not scheduled');
     return result;
   });

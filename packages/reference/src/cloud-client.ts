@@ -51,7 +51,11 @@ export class CloudClient {
     return this.call<CloudServer>('PATCH', `/servers/${encodeURIComponent(id)}`, options, { name });
   }
 
-  serverAction(id: string, action: { action: 'resize'; flavor: string } | { action: 'start' } | { action: 'stop' }, options: CallOptions): Promise<CloudServer> {
+  serverAction(
+    id: string,
+    action: { action: 'resize'; flavor: string } | { action: 'start' } | { action: 'stop' },
+    options: CallOptions,
+  ): Promise<CloudServer> {
     return this.call<CloudServer>('POST', `/servers/${encodeURIComponent(id)}/action`, options, action);
   }
 
@@ -59,7 +63,10 @@ export class CloudClient {
     return this.call<CloudServer>('DELETE', `/servers/${encodeURIComponent(id)}`, options);
   }
 
-  createVolume(body: { name: string; settingsId: string; size: number; serverId?: string }, options: CallOptions): Promise<CloudVolume> {
+  createVolume(
+    body: { name: string; settingsId: string; size: number; serverId?: string },
+    options: CallOptions,
+  ): Promise<CloudVolume> {
     return this.call<CloudVolume>('POST', '/volumes', options, body);
   }
 

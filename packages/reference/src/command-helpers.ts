@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { NotFoundError, ValidationError, type ExecutorDefinition, type JsonObject, type ResourceSnapshot } from '@jetcel/core';
+import {
+  NotFoundError,
+  ValidationError,
+  type ExecutorDefinition,
+  type JsonObject,
+  type ResourceSnapshot,
+} from '@jetcel/core';
 import type { CommandContext } from '@jetcel/runtime';
 import { CLOUD_SETTINGS_TABLE } from './entities.ts';
 

@@ -72,9 +72,12 @@ export function createReferenceDomain(config: ReferenceConfig = DEFAULT_REFERENC
     pollVolumeDeletedTask(config),
     extendErredTask,
   );
-  const commands = [...instanceCommands(create), ...volumeCommands(), ...projectCommands(), ...cloudSettingsCommands()] as Array<
-    CommandDefinition<never>
-  >;
+  const commands = [
+    ...instanceCommands(create),
+    ...volumeCommands(),
+    ...projectCommands(),
+    ...cloudSettingsCommands(),
+  ] as Array<CommandDefinition<never>>;
   return { entities: referenceEntities, migrations: referenceMigrations, tasks, executors, executorRegistry, commands };
 }
 

@@ -38,14 +38,25 @@ export function instanceCommands(create: ExecutorDefinition<InstanceCreateParams
         const context = { ...noActor, actor: ctx.actor };
         const instance = await ctx.tx.resources.insert(
           'instance',
-          { name: input.name, cloudSettingsId: input.cloudSettingsId, flavor: input.flavor ?? 'small', projectId: input.projectId ?? null },
+          {
+            name: input.name,
+            cloudSettingsId: input.cloudSettingsId,
+            flavor: input.flavor ?? 'small',
+            projectId: input.projectId ?? null,
+          },
           context,
         );
         const volumeIds: string[] = [];
         for (const volume of input.volumes ?? []) {
           const row = await ctx.tx.resources.insert(
             'volume',
-            { name: volume.name, size: volume.size, cloudSettingsId: input.cloudSettingsId, instanceId: instance.id, projectId: input.projectId ?? null },
+            {
+              name: volume.name,
+              size: volume.size,
+              cloudSettingsId: input.cloudSettingsId,
+              instanceId: instance.id,
+              projectId: input.projectId ?? null,
+            },
             context,
           );
           volumeIds.push(row.id);
@@ -58,9 +69,14 @@ export function instanceCommands(create: ExecutorDefinition<InstanceCreateParams
       input: z.strictObject({ id: z.uuid(), name: slug }),
       async handle(ctx, input) {
         const instance = await load(ctx, 'instance', input.id);
-        if (instance.fields.name === input.name) throw new ValidationError('The instance already has this name; nothing to update');
+        if (instance.fields.name === input.name)
+          throw new ValidationError('The instance already has this name; nothing to update');
         // Like Waldur's serializer save: the new value is stored now; the executor pushes it to the backend.
-        const renamed = await ctx.tx.resources.applyPatch(instance, { fields: { name: input.name } }, { executionId: null, actor: ctx.actor });
+        const renamed = await ctx.tx.resources.applyPatch(
+          instance,
+          { fields: { name: input.name } },
+          { executionId: null, actor: ctx.actor },
+        );
         return runOn(ctx, renamed ?? instance, instanceRenameExecutor, { updatedFields: ['name'] }, instanceView);
       },
     }),
@@ -69,19 +85,22 @@ export function instanceCommands(create: ExecutorDefinition<InstanceCreateParams
       input: z.strictObject({ id: z.uuid(), flavor: slug }),
       async handle(ctx, input) {
         const instance = await load(ctx, 'instance', input.id);
-        if (instance.fields.flavor === input.flavor) throw new ValidationError(`The instance already has flavor ${input.flavor}`);
+        if (instance.fields.flavor === input.flavor)
+          throw new ValidationError(`The instance already has flavor ${input.flavor}`);
         return runOn(ctx, instance, instanceResizeExecutor, { flavor: input.flavor }, instanceView);
       },
     }),
     defineCommand({
       subject: commandSubject('instance', 'start'),
       input: byId,
-      handle: async (ctx, input) => runOn(ctx, await load(ctx, 'instance', input.id), instanceStartExecutor, {}, instanceView),
+      handle: async (ctx, input) =>
+        runOn(ctx, await load(ctx, 'instance', input.id), instanceStartExecutor, {}, instanceView),
     }),
     defineCommand({
       subject: commandSubject('instance', 'stop'),
       input: byId,
-      handle: async (ctx, input) => runOn(ctx, await load(ctx, 'instance', input.id), instanceStopExecutor, {}, instanceView),
+      handle: async (ctx, input) =>
+        runOn(ctx, await load(ctx, 'instance', input.id), instanceStopExecutor, {}, instanceView),
     }),
     defineCommand({
       subject: commandSubject('instance', 'pull'),

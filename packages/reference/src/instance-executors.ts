@@ -1,5 +1,6 @@
 import { defineExecutor, runExecutor, type PlanNode } from '@jetcel/core';
 import type { ReferenceConfig } from './config.ts';
+import { instanceFields } from './fields.ts';
 import { INSTANCE_TASKS } from './instance-tasks.ts';
 
 export const INSTANCE_EXECUTORS = {
@@ -65,12 +66,16 @@ export const instanceResizeExecutor = defineExecutor<{ flavor: string }>({
   resourceType: 'instance',
   action: 'Resize',
   actionDetails: ({ resource, params }) => ({
-    message: `Resize from ${String(resource.fields.flavor)} to ${params.flavor}`,
+    message: `Resize from ${instanceFields.parse(resource.fields).flavor} to ${params.flavor}`,
     old_flavor: resource.fields.flavor ?? null,
     new_flavor: params.flavor,
   }),
   steps: ({ params }): PlanNode[] => [
-    { task: INSTANCE_TASKS.serverAction, args: { action: 'resize', flavor: params.flavor }, before: { transition: 'begin_updating' } },
+    {
+      task: INSTANCE_TASKS.serverAction,
+      args: { action: 'resize', flavor: params.flavor },
+      before: { transition: 'begin_updating' },
+    },
     { task: INSTANCE_TASKS.pollServer, args: { until: 'ACTIVE', flavor: params.flavor } },
   ],
 });

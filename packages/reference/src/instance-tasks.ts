@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { BackendError, defineTask, done, failurePatch, failureSchema, pollAgain, type RelatedPatch } from '@jetcel/core';
+import {
+  BackendError,
+  defineTask,
+  done,
+  failurePatch,
+  failureSchema,
+  pollAgain,
+  type RelatedPatch,
+} from '@jetcel/core';
 import { NotAtBackendError } from './cloud-client.ts';
 import type { ReferenceConfig } from './config.ts';
 import { instanceFields, requireBackendId, requireResource } from './fields.ts';
@@ -112,7 +120,10 @@ export const deleteServerTask = defineTask<unknown, ReferenceServices>({
     const instance = requireResource(ctx.resource, INSTANCE_TASKS.deleteServer);
     if (!instance.backendId) return done();
     try {
-      await ctx.services.cloud.deleteServer(instance.backendId, { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey });
+      await ctx.services.cloud.deleteServer(instance.backendId, {
+        signal: ctx.signal,
+        idempotencyKey: ctx.idempotencyKey,
+      });
     } catch (error) {
       if (!(error instanceof NotAtBackendError)) throw error;
     }
@@ -171,9 +182,19 @@ export const setInstanceErredTask = defineTask<{ failure?: z.infer<typeof failur
     for (const volume of volumes) {
       const ref = `volume:${volume.id}`;
       if (volume.state === 'OK') continue;
-      if (volume.state === 'CREATION_SCHEDULED' || patch.delete) also.push({ ref, version: volume.version, patch: { delete: true } });
+      if (volume.state === 'CREATION_SCHEDULED' || patch.delete)
+        also.push({ ref, version: volume.version, patch: { delete: true } });
       else if (volume.state !== 'ERRED') {
-        also.push({ ref, version: volume.version, patch: { transition: 'set_erred', errorMessage: 'The instance it belongs to failed', action: '', actionDetails: {} } });
+        also.push({
+          ref,
+          version: volume.version,
+          patch: {
+            transition: 'set_erred',
+            errorMessage: 'The instance it belongs to failed',
+            action: '',
+            actionDetails: {},
+          },
+        });
       }
     }
     return done(patch, null, also);

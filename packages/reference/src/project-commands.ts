@@ -25,7 +25,11 @@ export function projectCommands() {
         const project = await load(ctx, 'project', input.id);
         const instances = await ctx.tx.resources.find('instance', { projectId: project.id });
         const volumes = await ctx.tx.resources.find('volume', { projectId: project.id });
-        const params = { instanceIds: instances.map((row) => row.id), volumeIds: volumes.map((row) => row.id), force: true };
+        const params = {
+          instanceIds: instances.map((row) => row.id),
+          volumeIds: volumes.map((row) => row.id),
+          force: true,
+        };
         return runOn(ctx, project, projectCleanupExecutor, params, projectView);
       },
     }),

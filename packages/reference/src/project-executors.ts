@@ -20,7 +20,11 @@ export const projectCleanupExecutor = defineExecutor<ProjectCleanupParams>({
   resourceType: 'project',
   steps: ({ params }) => [
     { task: BUILTIN_TASKS.transition, args: { transition: 'begin_deleting' } },
-    ...params.instanceIds.map((id) => runExecutor(INSTANCE_EXECUTORS.delete, `instance:${id}`, { force: true }, { ignoreErrors: true })),
-    ...params.volumeIds.map((id) => runExecutor(VOLUME_EXECUTORS.delete, `volume:${id}`, { force: true }, { ignoreErrors: true })),
+    ...params.instanceIds.map((id) =>
+      runExecutor(INSTANCE_EXECUTORS.delete, `instance:${id}`, { force: true }, { ignoreErrors: true }),
+    ),
+    ...params.volumeIds.map((id) =>
+      runExecutor(VOLUME_EXECUTORS.delete, `volume:${id}`, { force: true }, { ignoreErrors: true }),
+    ),
   ],
 });

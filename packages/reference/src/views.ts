@@ -22,7 +22,14 @@ export function instanceView(instance: ResourceSnapshot) {
 
 export function volumeView(volume: ResourceSnapshot) {
   const { name, cloudSettingsId, size, instanceId, projectId } = volume.fields;
-  return { ...common(volume), name, cloudSettingsId, size, instanceId: instanceId ?? null, projectId: projectId ?? null };
+  return {
+    ...common(volume),
+    name,
+    cloudSettingsId,
+    size,
+    instanceId: instanceId ?? null,
+    projectId: projectId ?? null,
+  };
 }
 
 export function projectView(project: ResourceSnapshot) {

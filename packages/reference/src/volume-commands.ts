@@ -5,18 +5,30 @@ import { defineCommand, defineQuery } from '@jetcel/runtime';
 import { byId, load, requireCloudSettings, runOn, slug } from './command-helpers.ts';
 import { volumeCreateExecutor, volumeDeleteExecutor, volumeExtendExecutor } from './volume-executors.ts';
 import { volumeView } from './views.ts';
+import { volumeFields } from './fields.ts';
 
 export function volumeCommands() {
   return [
     defineCommand({
       subject: commandSubject('volume', 'create'),
-      input: z.strictObject({ name: slug, cloudSettingsId: slug, size: z.number().int().min(1).max(16_384), instanceId: z.uuid().optional() }),
+      input: z.strictObject({
+        name: slug,
+        cloudSettingsId: slug,
+        size: z.number().int().min(1).max(16_384),
+        instanceId: z.uuid().optional(),
+      }),
       async handle(ctx, input) {
         await requireCloudSettings(ctx, input.cloudSettingsId);
         if (input.instanceId) await load(ctx, 'instance', input.instanceId);
         const volume = await ctx.tx.resources.insert(
           'volume',
-          { name: input.name, cloudSettingsId: input.cloudSettingsId, size: input.size, instanceId: input.instanceId ?? null, projectId: null },
+          {
+            name: input.name,
+            cloudSettingsId: input.cloudSettingsId,
+            size: input.size,
+            instanceId: input.instanceId ?? null,
+            projectId: null,
+          },
           { executionId: null, actor: ctx.actor },
         );
         return runOn(ctx, volume, volumeCreateExecutor, {}, volumeView);
@@ -27,7 +39,8 @@ export function volumeCommands() {
       input: z.strictObject({ id: z.uuid(), size: z.number().int().min(1).max(16_384) }),
       async handle(ctx, input) {
         const volume = await load(ctx, 'volume', input.id);
-        if (input.size <= Number(volume.fields.size)) throw new ValidationError(`A volume can only grow: it is ${String(volume.fields.size)} GiB`);
+        const { size } = volumeFields.parse(volume.fields);
+        if (input.size <= size) throw new ValidationError(`A volume can only grow: it is ${size} GiB`);
         return runOn(ctx, volume, volumeExtendExecutor, { size: input.size }, volumeView);
       },
     }),

@@ -1,4 +1,5 @@
 import { defineExecutor } from '@jetcel/core';
+import { volumeFields } from './fields.ts';
 import { VOLUME_TASKS } from './volume-tasks.ts';
 
 export const VOLUME_EXECUTORS = { create: 'volume.create', extend: 'volume.extend', delete: 'volume.delete' } as const;
@@ -20,7 +21,7 @@ export const volumeExtendExecutor = defineExecutor<{ size: number }>({
   resourceType: 'volume',
   action: 'Extend',
   actionDetails: ({ resource, params }) => ({
-    message: `Extend from ${String(resource.fields.size)} to ${params.size} GiB`,
+    message: `Extend from ${volumeFields.parse(resource.fields).size} to ${params.size} GiB`,
     old_size: resource.fields.size ?? null,
     new_size: params.size,
   }),

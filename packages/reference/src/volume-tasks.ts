@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { BackendError, defineTask, done, failurePatch, failureSchema, pollAgain, type RelatedPatch } from '@jetcel/core';
+import {
+  BackendError,
+  defineTask,
+  done,
+  failurePatch,
+  failureSchema,
+  pollAgain,
+  type RelatedPatch,
+} from '@jetcel/core';
 import { NotAtBackendError } from './cloud-client.ts';
 import type { ReferenceConfig } from './config.ts';
 import { requireBackendId, requireResource, volumeFields } from './fields.ts';
@@ -81,7 +89,10 @@ export const deleteVolumeTask = defineTask<unknown, ReferenceServices>({
     const volume = requireResource(ctx.resource, VOLUME_TASKS.deleteVolume);
     if (!volume.backendId) return done();
     try {
-      await ctx.services.cloud.deleteVolume(volume.backendId, { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey });
+      await ctx.services.cloud.deleteVolume(volume.backendId, {
+        signal: ctx.signal,
+        idempotencyKey: ctx.idempotencyKey,
+      });
     } catch (error) {
       if (!(error instanceof NotAtBackendError)) throw error;
     }
@@ -121,10 +132,15 @@ export const extendErredTask = defineTask<{ failure?: z.infer<typeof failureSche
     const patch = failurePatch(args.failure);
     const also: RelatedPatch[] = [];
     const { instanceId } = volumeFields.parse(volume.fields);
-    const instance = instanceId && patch.transition === 'set_erred' ? await ctx.resources.get(`instance:${instanceId}`) : null;
+    const instance =
+      instanceId && patch.transition === 'set_erred' ? await ctx.resources.get(`instance:${instanceId}`) : null;
     if (instance && instance.state !== 'ERRED') {
       const message = `Volume ${volume.id} failed to extend: ${args.failure?.message ?? 'unknown error'}`;
-      also.push({ ref: `instance:${instance.id}`, version: instance.version, patch: { transition: 'set_erred', errorMessage: message, errorTraceback: args.failure?.traceback ?? '' } });
+      also.push({
+        ref: `instance:${instance.id}`,
+        version: instance.version,
+        patch: { transition: 'set_erred', errorMessage: message, errorTraceback: args.failure?.traceback ?? '' },
+      });
     }
     return done(patch, null, also);
   },

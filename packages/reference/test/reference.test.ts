@@ -58,7 +58,8 @@ test('B8: a create with volumes starts with a fail-fast group of nested volume c
       ['jetcel.run_executor', 'volume:v2', 500],
     ],
   );
-  for (const executor of Object.values(domain.executors)) assert.equal(domain.executorRegistry.get(executor.name), executor);
+  for (const executor of Object.values(domain.executors))
+    assert.equal(domain.executorRegistry.get(executor.name), executor);
 });
 
 test('config from the environment refuses nonsense', () => {

@@ -12,10 +12,14 @@ export async function cancelExecution(tx: Tx, progress: Progress, id: string): P
   if (!execution) throw new NotFoundError('Execution', id);
   if (execution.status === 'cancel_requested') return execution;
   if (execution.status !== 'running') {
-    throw new InvalidStateError(`Execution ${id} has already finished (${execution.status})`, { status: execution.status });
+    throw new InvalidStateError(`Execution ${id} has already finished (${execution.status})`, {
+      status: execution.status,
+    });
   }
   if (await tx.steps.hasRole(id, 'success')) {
-    throw new InvalidStateError(`Execution ${id} is finishing: its plan has already succeeded`, { status: execution.status });
+    throw new InvalidStateError(`Execution ${id} is finishing: its plan has already succeeded`, {
+      status: execution.status,
+    });
   }
   await progress.cancel(tx, execution);
   const updated = await tx.executions.get(id);

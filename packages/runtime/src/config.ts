@@ -45,6 +45,7 @@ export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Serv
     topology: {
       ackWaitMs: perQueue(env, 'JETCEL_ACK_WAIT_MS'),
       maxBytes: perQueue(env, 'JETCEL_MAX_BYTES'),
+      maxAckPending: perQueue(env, 'JETCEL_MAX_ACK_PENDING'),
       ...(env.JETCEL_REPLICAS ? { replicas: number(env, 'JETCEL_REPLICAS', 1) } : {}),
     },
   };

@@ -5,7 +5,9 @@ import {
   PayloadTooLargeError,
   UnknownSubjectError,
   ValidationError,
-  type Logger, type ExecutorRegistry } from '@jetcel/core';
+  type Logger,
+  type ExecutorRegistry,
+} from '@jetcel/core';
 import type { Db, Tx } from '@jetcel/db';
 import type { CommandContext, CommandDefinition } from './commands.ts';
 import { errorReply } from './errors-to-reply.ts';
@@ -34,7 +36,11 @@ export class CommandDispatcher {
       commands: Array<CommandDefinition<never>>;
     },
   ) {
-    this.#progress = new Progress({ catalog: options.catalog, executors: options.executors ?? { get: () => undefined }, logger: options.logger });
+    this.#progress = new Progress({
+      catalog: options.catalog,
+      executors: options.executors ?? { get: () => undefined },
+      logger: options.logger,
+    });
     for (const command of options.commands) {
       if (this.#commands.has(command.subject)) throw new TypeError(`Two handlers for ${command.subject}`);
       this.#commands.set(command.subject, command);
@@ -93,7 +99,8 @@ export class CommandDispatcher {
       tx,
       subject,
       actor,
-      schedule: (executor, resource, params) => scheduleExecution(tx, this.#progress, executor, { resource, params, actor }),
+      schedule: (executor, resource, params) =>
+        scheduleExecution(tx, this.#progress, executor, { resource, params, actor }),
       cancelExecution: (id) => cancelExecution(tx, this.#progress, id),
     };
     return okReply(await command.handle(ctx, input));

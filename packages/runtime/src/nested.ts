@@ -1,5 +1,13 @@
 import { parseResourceRef } from '@jetcel/contracts';
-import { describeFailure, NotFoundError, ResourceGoneError, runExecutorArgs, type ExecutorRegistry, type JsonObject, type Logger } from '@jetcel/core';
+import {
+  describeFailure,
+  NotFoundError,
+  ResourceGoneError,
+  runExecutorArgs,
+  type ExecutorRegistry,
+  type JsonObject,
+  type Logger,
+} from '@jetcel/core';
 import type { StepRecord, Tx } from '@jetcel/db';
 import type { Progress } from './progress.ts';
 import { scheduleExecution } from './schedule.ts';

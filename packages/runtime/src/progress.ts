@@ -99,10 +99,20 @@ export class Progress {
     const previous = execution.resourceBefore ?? { state: 'ERRED', errorMessage: '', errorTraceback: '' };
     const failure: FailureInfo = { ...CANCELLED, traceback: '', cancelled: { backendEffectStarted, previous } };
     await tx.executions.recordFailure(execution.id, failure);
-    await queueStep(tx, this.deps.catalog, execution, { role: 'failure', position: 0, call: execution.plan.onFailure, failure });
+    await queueStep(tx, this.deps.catalog, execution, {
+      role: 'failure',
+      position: 0,
+      call: execution.plan.onFailure,
+      failure,
+    });
   }
 
-  private async fail(tx: Tx, execution: ExecutionRecord, role: StepRecord['role'], failure: FailureInfo): Promise<void> {
+  private async fail(
+    tx: Tx,
+    execution: ExecutionRecord,
+    role: StepRecord['role'],
+    failure: FailureInfo,
+  ): Promise<void> {
     await tx.executions.recordFailure(execution.id, failure);
     await this.apply(tx, execution, continueAfterFailure(execution.plan, role), failure);
   }
@@ -115,14 +125,27 @@ export class Progress {
         await queueStep(tx, this.deps.catalog, execution, { role, position: 0, call, ...(failure ? { failure } : {}) });
       })
       .with({ kind: 'finish' }, ({ status }) =>
-        this.finish(tx, execution, execution.status === 'cancel_requested' && status === 'failed' ? 'cancelled' : status, failure),
+        this.finish(
+          tx,
+          execution,
+          execution.status === 'cancel_requested' && status === 'failed' ? 'cancelled' : status,
+          failure,
+        ),
       )
       .exhaustive();
   }
 
   /** Ends the execution; a nested one then finishes its outer step and moves the outer execution on. */
-  async finish(tx: Tx, execution: ExecutionRecord, status: 'succeeded' | 'failed' | 'cancelled', failure?: FailureInfo): Promise<void> {
-    const ended = await tx.executions.finish(execution.id, status === 'failed' && execution.status === 'cancel_requested' ? 'cancelled' : status);
+  async finish(
+    tx: Tx,
+    execution: ExecutionRecord,
+    status: 'succeeded' | 'failed' | 'cancelled',
+    failure?: FailureInfo,
+  ): Promise<void> {
+    const ended = await tx.executions.finish(
+      execution.id,
+      status === 'failed' && execution.status === 'cancel_requested' ? 'cancelled' : status,
+    );
     if (!ended || !execution.parentStepId) return;
     const parentStep = await tx.steps.get(execution.parentStepId);
     if (!parentStep) return;
@@ -138,7 +161,8 @@ export class Progress {
       traceback: recorded?.errorTraceback || failure?.traceback || '',
       errorName: 'NestedExecutionFailed',
     };
-    if (await tx.steps.finishWaiting(parentStep.id, 'failed', childFailure)) await this.stepFailed(tx, parent, parentStep, childFailure);
+    if (await tx.steps.finishWaiting(parentStep.id, 'failed', childFailure))
+      await this.stepFailed(tx, parent, parentStep, childFailure);
   }
 
   private inGroup(execution: ExecutionRecord, position: number): boolean {

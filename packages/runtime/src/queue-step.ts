@@ -62,7 +62,11 @@ export async function queueStep(
 function withFailure(args: Json, failure: FailureInfo | undefined): Json {
   if (!failure) return args;
   const base = args !== null && typeof args === 'object' && !Array.isArray(args) ? args : {};
-  const described: { [key: string]: Json } = { message: failure.message, traceback: failure.traceback, errorName: failure.errorName };
+  const described: { [key: string]: Json } = {
+    message: failure.message,
+    traceback: failure.traceback,
+    errorName: failure.errorName,
+  };
   if (failure.cancelled) {
     const { backendEffectStarted, previous } = failure.cancelled;
     described.cancelled = { backendEffectStarted, previous: { ...previous } };

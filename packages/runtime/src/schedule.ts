@@ -4,8 +4,7 @@ import type { Tx } from '@jetcel/db';
 import type { Progress } from './progress.ts';
 
 export type ScheduleResult =
-  | { kind: 'scheduled'; executionId: string; resource: ResourceSnapshot }
-  | { kind: 'noop'; resource: ResourceSnapshot };
+  { kind: 'scheduled'; executionId: string; resource: ResourceSnapshot } | { kind: 'noop'; resource: ResourceSnapshot };
 
 /**
  * Runs an executor's preApply in the caller's transaction, stores the execution with its plan and
@@ -21,7 +20,9 @@ export async function scheduleExecution<P extends JsonObject>(
   if (decision.kind === 'noop') return { kind: 'noop', resource: input.resource };
   const executionId = randomUUID();
   const before = input.resource;
-  const resource = decision.patch ? await tx.resources.applyPatch(before, decision.patch, { executionId, actor: input.actor }) : before;
+  const resource = decision.patch
+    ? await tx.resources.applyPatch(before, decision.patch, { executionId, actor: input.actor })
+    : before;
   if (!resource) throw new Error('preApply deleted its resource');
   const plan = buildPlan(executor, { resource, params: input.params });
   const execution = {

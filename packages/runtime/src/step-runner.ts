@@ -19,7 +19,15 @@ import {
   type TaskOutcome,
   type TaskRegistry,
 } from '@jetcel/core';
-import { ClaimLostError, faultPoint, FAULT_POINTS, type Db, type ExecutionRecord, type StepRecord, type Tx } from '@jetcel/db';
+import {
+  ClaimLostError,
+  faultPoint,
+  FAULT_POINTS,
+  type Db,
+  type ExecutionRecord,
+  type StepRecord,
+  type Tx,
+} from '@jetcel/db';
 import { Progress } from './progress.ts';
 import { runNestedExecutor } from './nested.ts';
 import { addStepMessage } from './step-messages.ts';
@@ -51,7 +59,12 @@ export interface StepRunnerOptions<S> {
   unknownTaskDelayMs?: number;
 }
 
-type Claimed = { step: StepRecord; execution: ExecutionRecord; resource: ResourceSnapshot | null; preparationError: unknown };
+type Claimed = {
+  step: StepRecord;
+  execution: ExecutionRecord;
+  resource: ResourceSnapshot | null;
+  preparationError: unknown;
+};
 type RunResult = { kind: 'outcome'; outcome: TaskOutcome } | { kind: 'error'; error: unknown };
 
 const NO_EXECUTORS: Pick<ExecutorRegistry, 'get'> = { get: () => undefined };
@@ -65,7 +78,11 @@ export class StepRunner<S> {
   constructor(private readonly options: StepRunnerOptions<S>) {
     this.#claimTtlMs = options.claimTtlMs ?? 30_000;
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.#claimTtlMs / 3));
-    this.#progress = new Progress({ catalog: options.registry, executors: options.executors ?? NO_EXECUTORS, logger: options.logger });
+    this.#progress = new Progress({
+      catalog: options.registry,
+      executors: options.executors ?? NO_EXECUTORS,
+      logger: options.logger,
+    });
   }
 
   get progress(): Progress {
@@ -92,7 +109,9 @@ export class StepRunner<S> {
       return { kind: 'nak', delayMs };
     }
     const token = randomUUID();
-    const claim = await this.options.db.transaction((tx) => this.claim(tx, message.stepId, token), { relaxedDurability: true });
+    const claim = await this.options.db.transaction((tx) => this.claim(tx, message.stepId, token), {
+      relaxedDurability: true,
+    });
     if (claim.kind !== 'claimed') {
       if (claim.kind === 'unknown_step') {
         log.error('task message names no known step; dropped');
@@ -106,7 +125,9 @@ export class StepRunner<S> {
     stepLog.info('step started', { takeover: claim.takeover });
     try {
       if (step.task === BUILTIN_TASKS.runExecutor) {
-        await this.options.db.transaction((tx) => runNestedExecutor(tx, this.#progress, this.options.executors ?? NO_EXECUTORS, step, token, stepLog));
+        await this.options.db.transaction((tx) =>
+          runNestedExecutor(tx, this.#progress, this.options.executors ?? NO_EXECUTORS, step, token, stepLog),
+        );
       } else {
         const outcome = await this.run(task, claim.value, token, delivery, stepLog);
         await this.options.db.transaction((tx) => this.commit(tx, task, step, token, outcome, stepLog));
@@ -136,7 +157,10 @@ export class StepRunner<S> {
     }
     if (resource && !step.prepared && step.before && !isEmptyPatch(step.before)) {
       try {
-        resource = await tx.resources.applyPatch(resource, step.before, { executionId: execution.id, actor: execution.actor });
+        resource = await tx.resources.applyPatch(resource, step.before, {
+          executionId: execution.id,
+          actor: execution.actor,
+        });
         await tx.steps.markPrepared(step.id, token);
       } catch (error) {
         preparationError = error;
@@ -147,7 +171,13 @@ export class StepRunner<S> {
   }
 
   /** Runs the task; heartbeats extend the claim, tell the broker we live and notice a cancel. */
-  private async run(task: TaskDefinition<unknown, S>, claimed: Claimed, token: string, delivery: Delivery, log: Logger): Promise<RunResult> {
+  private async run(
+    task: TaskDefinition<unknown, S>,
+    claimed: Claimed,
+    token: string,
+    delivery: Delivery,
+    log: Logger,
+  ): Promise<RunResult> {
     if (claimed.preparationError !== undefined) return { kind: 'error', error: claimed.preparationError };
     const { step, execution } = claimed;
     const controller = new AbortController();
@@ -155,9 +185,12 @@ export class StepRunner<S> {
     if (execution.status === 'cancel_requested') cancel.abort(new Error('execution cancelled'));
     const heartbeat = async (): Promise<void> => {
       delivery.working();
-      const state = await this.options.db.transaction((tx) => tx.steps.extend(step.id, token, this.#claimTtlMs), { relaxedDurability: true });
+      const state = await this.options.db.transaction((tx) => tx.steps.extend(step.id, token, this.#claimTtlMs), {
+        relaxedDurability: true,
+      });
       if (!state.held) controller.abort(new ClaimLostError(step.id));
-      if (state.executionStatus === 'cancel_requested' && !cancel.signal.aborted) cancel.abort(new Error('execution cancelled'));
+      if (state.executionStatus === 'cancel_requested' && !cancel.signal.aborted)
+        cancel.abort(new Error('execution cancelled'));
     };
     const timer = setInterval(() => {
       heartbeat().catch((error: unknown) => log.warn('heartbeat failed', { error: String(error) }));
@@ -165,7 +198,10 @@ export class StepRunner<S> {
     const timeout =
       task.timeoutMs === undefined
         ? undefined
-        : setTimeout(() => controller.abort(new TransientError(`Task ${task.name} timed out after ${task.timeoutMs} ms`)), task.timeoutMs);
+        : setTimeout(
+            () => controller.abort(new TransientError(`Task ${task.name} timed out after ${task.timeoutMs} ms`)),
+            task.timeoutMs,
+          );
     try {
       const args = task.parseArgs(step.args);
       const aborted = new Promise<never>((_, reject) => {
@@ -204,7 +240,14 @@ export class StepRunner<S> {
   }
 
   /** One transaction: the step's result, its resource patches and events, and what comes next. */
-  private async commit(tx: Tx, task: TaskDefinition<unknown, S>, step: StepRecord, token: string, result: RunResult, log: Logger): Promise<void> {
+  private async commit(
+    tx: Tx,
+    task: TaskDefinition<unknown, S>,
+    step: StepRecord,
+    token: string,
+    result: RunResult,
+    log: Logger,
+  ): Promise<void> {
     if (result.kind === 'error' && result.error instanceof ClaimLostError) throw result.error;
     const execution = await tx.executions.lock(step.executionId);
     if (!execution) throw new ClaimLostError(step.id);
@@ -222,10 +265,18 @@ export class StepRunner<S> {
         return this.#progress.stepSucceeded(tx, execution, step);
       }
       const notBefore = new Date(Date.now() + delayMs);
-      await tx.steps.requeue(step.id, token, { notBefore, attempt: kind === 'retry', poll: kind === 'poll', ...(failure ? { failure } : {}) });
+      await tx.steps.requeue(step.id, token, {
+        notBefore,
+        attempt: kind === 'retry',
+        poll: kind === 'poll',
+        ...(failure ? { failure } : {}),
+      });
       const updated = await tx.steps.get(step.id);
       if (updated) addStepMessage(tx, updated, execution.actor, notBefore);
-      log.info(kind === 'poll' ? 'step polls again' : 'step retries after a transient error', { delayMs, ...(failure ? { error: failure.message } : {}) });
+      log.info(kind === 'poll' ? 'step polls again' : 'step retries after a transient error', {
+        delayMs,
+        ...(failure ? { error: failure.message } : {}),
+      });
     };
     await match(result)
       .with({ kind: 'error' }, async ({ error }) => {
@@ -245,7 +296,10 @@ export class StepRunner<S> {
           .with({ kind: 'done' }, async (finished) => {
             const patched = await this.applyPatches(tx, step, finished.patch, finished.also ?? [], context);
             if (patched) return fail(patched);
-            await tx.steps.complete(step.id, token, { status: 'succeeded', ...(finished.result === undefined ? {} : { result: finished.result }) });
+            await tx.steps.complete(step.id, token, {
+              status: 'succeeded',
+              ...(finished.result === undefined ? {} : { result: finished.result }),
+            });
             log.info('step succeeded');
             await this.#progress.stepSucceeded(tx, execution, step);
           })

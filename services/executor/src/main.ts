@@ -5,5 +5,10 @@ import { runService, startExecutorService } from '@jetcel/runtime';
 const domain = createReferenceDomain(referenceConfigFromEnv());
 
 await runService('executor', { entities: domain.entities }, (context) =>
-  startExecutorService({ ...context, catalog: domain.tasks, executors: domain.executorRegistry, commands: domain.commands }),
+  startExecutorService({
+    ...context,
+    catalog: domain.tasks,
+    executors: domain.executorRegistry,
+    commands: domain.commands,
+  }),
 );

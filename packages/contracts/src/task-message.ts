@@ -18,3 +18,21 @@ export const taskMessageSchema = z
   .strict();
 
 export type TaskMessage = z.infer<typeof taskMessageSchema>;
+
+/**
+ * The body of a background task message (published by beat, by another background task, or
+ * directly as a standalone task). `runId` names the `background_run` row that holds the task's
+ * equality while it is queued or running; a standalone task has none (no claim, at-least-once).
+ */
+export const backgroundMessageSchema = z
+  .object({
+    v: z.number().int().positive(),
+    kind: z.literal('background'),
+    task: z.string().min(1),
+    runId: z.uuid().nullable(),
+    resource: z.string().min(1).nullable(),
+    args: z.unknown(),
+  })
+  .strict();
+
+export type BackgroundMessage = z.infer<typeof backgroundMessageSchema>;

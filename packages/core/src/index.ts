@@ -26,12 +26,12 @@ export type { ResourceState, TransitionName, TransitionResult } from './states.t
 export type { Json, JsonObject } from './json.ts';
 export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
-export type { ResourcePatch, ResourceSnapshot, RelatedPatch, ResourceReader } from './resource.ts';
+export type { ResourcePatch, ResourceSnapshot, RelatedPatch, ResourceReader, FindOptions } from './resource.ts';
 export { isEmptyPatch } from './resource.ts';
 export { DEFAULT_RETRY, NO_RETRY, backoffDelay } from './retry.ts';
 export type { RetryPolicy } from './retry.ts';
 export { defineTask, done, pollAgain, Task, taskFromClass } from './task.ts';
-export type { TaskContext, TaskOutcome, TaskOptions, TaskDefinition, TaskClass, ArgsParser } from './task.ts';
+export type { BackgroundEnqueue, TaskContext, TaskOutcome, TaskOptions, TaskDefinition, TaskClass, ArgsParser } from './task.ts';
 export { TaskRegistry } from './registry.ts';
 export { PLAN_VERSION, continueAfterSuccess, continueAfterFailure, isGroup } from './plan.ts';
 export type {

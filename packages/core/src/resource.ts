@@ -13,6 +13,8 @@ export interface ResourceSnapshot {
   actionDetails: JsonObject;
   runtimeState: string;
   backendId: string | null;
+  /** ISO time of the row's last write. */
+  modifiedAt: string;
   /** Domain columns (e.g. name, cloudSettingsId), by property name. */
   fields: Record<string, Json>;
 }
@@ -47,8 +49,20 @@ export interface RelatedPatch {
 /** Read access to resources for tasks that look beyond their own (done by the runtime). */
 export interface ResourceReader {
   get(ref: string): Promise<ResourceSnapshot | null>;
-  /** Resources of a type whose domain fields equal the given values. */
-  find(type: string, where: Record<string, Json>): Promise<ResourceSnapshot[]>;
+  /** Resources of a type whose domain fields equal the given values, optionally narrowed further. */
+  find(type: string, where: Record<string, Json>, options?: FindOptions): Promise<ResourceSnapshot[]>;
+  /** The newest execution on a resource, if any (watchdogs). */
+  latestExecution(ref: string): Promise<{ id: string; executor: string; status: string } | null>;
+}
+
+export interface FindOptions {
+  states?: ResourceState[];
+  /** Only rows whose last write is older than this. */
+  modifiedBefore?: Date;
+  /** Only rows that have (true) or lack (false) a backend id. */
+  hasBackendId?: boolean;
+  /** @defaultValue 1000 */
+  limit?: number;
 }
 
 export function isEmptyPatch(patch: ResourcePatch | undefined): boolean {

@@ -36,8 +36,25 @@ export interface TaskContext<S = unknown> {
 }
 
 /** What a task run produced. A thrown error is a failure (retried or final, see TaskError). */
+/** A background task to queue from a background task's commit (e.g. one pull per resource). */
+export interface BackgroundEnqueue {
+  task: string;
+  /** "<type>:<id>" when the task works on one resource (equality by name and resource). */
+  resource?: string;
+  args?: Json;
+}
+
 export type TaskOutcome =
-  | { kind: 'done'; result?: Json; patch?: ResourcePatch; also?: RelatedPatch[] }
+  | {
+      kind: 'done';
+      result?: Json;
+      patch?: ResourcePatch;
+      also?: RelatedPatch[];
+      /** Background tasks only: more background tasks to queue in the same commit. */
+      enqueue?: BackgroundEnqueue[];
+      /** Background tasks only: executions to cancel in the same commit (watchdogs). */
+      cancel?: string[];
+    }
   | { kind: 'poll'; afterMs?: number; result?: Json; patch?: ResourcePatch };
 
 export const done = (patch?: ResourcePatch, result?: Json, also?: RelatedPatch[]): TaskOutcome => ({
@@ -69,6 +86,11 @@ export interface TaskOptions<A = unknown> {
   /** Polls allowed before the step fails (SPEC C5). */
   maxPolls?: number;
   /**
+   * Background tasks: when two runs are "equal" (SPEC E2). 'name': one run of the task at a time;
+   * 'resource': one per resource; 'none': no limit. @defaultValue 'name' for background tasks
+   */
+  equality?: 'name' | 'resource' | 'none';
+  /**
    * Whether running the task touches a backend. A cancel before any such step restores the
    * resource instead of leaving it ERRED. @defaultValue true
    */
@@ -86,6 +108,7 @@ export interface TaskDefinition<A = unknown, S = unknown> {
   readonly pollIntervalMs: number;
   readonly maxPolls: number;
   readonly sideEffects: boolean;
+  readonly equality: 'name' | 'resource' | 'none';
   parseArgs(raw: unknown): A;
   run(ctx: TaskContext<S>, args: A): Promise<TaskOutcome | void>;
 }
@@ -114,6 +137,7 @@ function buildDefinition<A, S>(
     pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     maxPolls: options.maxPolls ?? DEFAULT_MAX_POLLS,
     sideEffects: options.sideEffects ?? true,
+    equality: options.equality ?? 'name',
     parseArgs: (raw: unknown): A => (parser ? parser.parse(raw) : (raw as A)),
     run,
   });

@@ -34,6 +34,7 @@ const snapshot: ResourceSnapshot = {
   actionDetails: { flavor: 'm1.large' },
   runtimeState: 'ACTIVE',
   backendId: 'b-1',
+  modifiedAt: '2026-01-01T00:00:00.000Z',
   fields: {},
 };
 
@@ -50,6 +51,9 @@ function fakeContext(): TaskContext<unknown> {
   const resources: ResourceReader = {
     get: async (ref) => {
       throw new Error(`built-in task read resource ${ref}`);
+    },
+    latestExecution: async (ref) => {
+      throw new Error(`built-in task read the executions of ${ref}`);
     },
     find: async (type) => {
       throw new Error(`built-in task searched ${type} resources`);

@@ -35,6 +35,7 @@ function resource(state: ResourceState, overrides: Partial<ResourceSnapshot> = {
     actionDetails: {},
     runtimeState: '',
     backendId: null,
+    modifiedAt: '2026-01-01T00:00:00.000Z',
     fields: {},
     ...overrides,
   };

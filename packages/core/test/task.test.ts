@@ -23,6 +23,7 @@ const noop = async (): Promise<void> => {};
 const noResources: ResourceReader = {
   get: async () => null,
   find: async () => [],
+  latestExecution: async () => null,
 };
 
 function fakeContext(): TaskContext<unknown> {
@@ -311,11 +312,13 @@ test('B9: a task sees the cancel signal and a resource reader on its context', a
     actionDetails: {},
     runtimeState: '',
     backendId: 'b-v1',
+    modifiedAt: '2026-01-01T00:00:00.000Z',
     fields: { instanceId: 'i1' },
   };
   const seen: unknown[] = [];
   const resources: ResourceReader = {
     get: async (ref) => (ref === 'volume:v1' ? volume : null),
+    latestExecution: async () => null,
     find: async (type, where) => {
       seen.push([type, where]);
       return [volume];

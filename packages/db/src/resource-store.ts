@@ -9,6 +9,7 @@ import {
   type JsonObject,
   type ResourcePatch,
   type ResourceSnapshot,
+  type FindOptions,
 } from '@jetcel/core';
 import { ConcurrentUpdateError } from './errors.ts';
 import type { OutboxStore } from './outbox-store.ts';
@@ -45,8 +46,8 @@ export class ResourceStore {
     return row ? toSnapshot(table, row) : null;
   }
 
-  /** Resources whose domain fields equal the given values (e.g. the volumes of an instance). */
-  async find(type: string, where: Record<string, Json>): Promise<ResourceSnapshot[]> {
+  /** Resources whose domain fields equal the given values (e.g. the volumes of an instance), optionally narrowed. */
+  async find(type: string, where: Record<string, Json>, options: FindOptions = {}): Promise<ResourceSnapshot[]> {
     const table = this.table(type);
     const clauses: string[] = [];
     const params: unknown[] = [table.tableName];
@@ -56,9 +57,19 @@ export class ResourceStore {
       clauses.push(value === null ? `${quoteIdent(column)} is null` : `${quoteIdent(column)} = ?`);
       if (value !== null) params.push(value);
     }
+    if (options.states?.length) {
+      clauses.push(`state in (${options.states.map(() => '?').join(', ')})`);
+      params.push(...options.states);
+    }
+    if (options.modifiedBefore) {
+      clauses.push('modified_at < ?');
+      params.push(options.modifiedBefore.toISOString());
+    }
+    if (options.hasBackendId !== undefined) clauses.push(options.hasBackendId ? "coalesce(backend_id, '') <> ''" : "coalesce(backend_id, '') = ''");
+    params.push(options.limit ?? 1000);
     const rows = await sql(
       this.em,
-      `select * from ?? ${clauses.length ? `where ${clauses.join(' and ')}` : ''} order by created_at, id`,
+      `select * from ?? ${clauses.length ? `where ${clauses.join(' and ')}` : ''} order by created_at, id limit ?`,
       params,
     );
     return rows.map((row) => toSnapshot(table, row));
@@ -205,6 +216,7 @@ function toSnapshot(table: ResourceTable, row: Record<string, unknown>): Resourc
     actionDetails: (column('actionDetails') ?? {}) as JsonObject,
     runtimeState: String((column('runtimeState') as string | null) ?? ''),
     backendId: (column('backendId') as string | null) ?? null,
+    modifiedAt: toJson(column('modifiedAt')) as string,
     fields,
   };
 }

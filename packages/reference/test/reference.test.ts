@@ -25,6 +25,7 @@ const instance: ResourceSnapshot = {
   actionDetails: {},
   runtimeState: '',
   backendId: null,
+  modifiedAt: '2026-01-01T00:00:00.000Z',
   fields: { name: 'vm', cloudSettingsId: 'default', flavor: 'small' },
 };
 

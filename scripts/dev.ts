@@ -44,6 +44,7 @@ start('cloud', 'services/cloud/src/main.ts');
 start('executor', 'services/executor/src/main.ts');
 for (const queue of ['regular', 'heavy', 'background'])
   start(`worker-${queue}`, 'services/worker/src/main.ts', ['--queue', queue]);
+start('beat', 'services/beat/src/main.ts');
 
 const stop = (): void => {
   for (const child of children) child.kill('SIGTERM');

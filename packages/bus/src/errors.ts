@@ -79,9 +79,9 @@ export class BadReplyError extends BusError {
 
 /** One difference between the code's topology and the live configuration. */
 export type TopologyDrift =
-  | { kind: 'stream' | 'consumer'; name: string; problem: 'missing' }
+  | { kind: 'stream' | 'consumer' | 'bucket'; name: string; problem: 'missing' }
   | {
-      kind: 'stream' | 'consumer';
+      kind: 'stream' | 'consumer' | 'bucket';
       name: string;
       problem: 'differs';
       field: string;

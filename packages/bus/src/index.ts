@@ -29,3 +29,6 @@ export { serveRequests, requestJson } from './request.ts';
 export type { IncomingRequest, ServeRequestsOptions, RequestServer, RequestJsonOptions } from './request.ts';
 export { subscribeCore, readStreamMessages, streamInfo, consumerInfo } from './events.ts';
 export type { CoreMessage, StoredMessage, StreamSummary, ConsumerSummary } from './events.ts';
+export { Leases } from './leases.ts';
+export type { LeaseHolder, HeldLease, LeaseEntry } from './leases.ts';
+export type { BucketSpec } from './topology-buckets.ts';

@@ -4,6 +4,7 @@ import type { Bus } from './connection.ts';
 import { BusError } from './errors.ts';
 import { isConsumerNotFound, isStreamNotFound } from './nats-errors.ts';
 import type { ConsumerSpec, StreamSpec, Topology } from './topology.ts';
+import { applyBucket } from './topology-buckets.ts';
 import {
   consumerConfig,
   consumerDisplayName,
@@ -16,7 +17,7 @@ import {
 } from './topology-config.ts';
 
 export interface TopologyChange {
-  kind: 'stream' | 'consumer';
+  kind: 'stream' | 'consumer' | 'bucket';
   /** Stream name, or `<stream>/<durable>` for a consumer. */
   name: string;
   action: 'created' | 'updated' | 'unchanged';
@@ -34,6 +35,7 @@ export async function applyTopology(bus: Bus, topology: Topology): Promise<Topol
   const changes: TopologyChange[] = [];
   for (const spec of topology.streams) changes.push(await applyStream(jsm, spec));
   for (const spec of topology.consumers) changes.push(await applyConsumer(jsm, spec));
+  for (const spec of topology.buckets) changes.push(await guard(`apply bucket ${spec.name}`, applyBucket(bus, spec)));
   return { changes };
 }
 

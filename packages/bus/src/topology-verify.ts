@@ -6,11 +6,14 @@ import type { Bus } from './connection.ts';
 import { BusError, TopologyDriftError, type TopologyDrift } from './errors.ts';
 import { isConsumerNotFound, isStreamNotFound } from './nats-errors.ts';
 import type { Topology } from './topology.ts';
+import { verifyBucket } from './topology-buckets.ts';
 import { consumerDisplayName, diffConsumer, diffStream } from './topology-config.ts';
 
 export interface VerifyTopologyOptions {
   /** Check only these streams (and their consumers); default: all of them. */
   streams?: string[];
+  /** Check the KV buckets too; default true. */
+  buckets?: boolean;
 }
 
 /** Throws TopologyDriftError listing every missing stream/consumer and every differing field. */
@@ -52,6 +55,7 @@ export async function verifyTopology(bus: Bus, topology: Topology, options: Veri
     for (const d of diffConsumer(spec, live.config)) drift.push({ kind: 'consumer', name, problem: 'differs', ...d });
   }
 
+  if (options.buckets !== false) for (const spec of topology.buckets) drift.push(...(await verifyBucket(bus, spec)));
   if (drift.length > 0) throw new TopologyDriftError(drift);
 }
 

@@ -1,5 +1,6 @@
 // The streams and durable consumers jetcel needs, as plain data. The topology job applies it;
 // services verify it. Names come from @jetcel/contracts only.
+import type { BucketSpec } from './topology-buckets.ts';
 import {
   EVENTS_STREAM,
   EVENTS_SUBJECTS,
@@ -8,6 +9,7 @@ import {
   taskStream,
   taskSubject,
   type QueueName,
+  LEASES_BUCKET,
 } from '@jetcel/contracts';
 
 export interface StreamSpec {
@@ -42,6 +44,7 @@ export interface ConsumerSpec {
 export interface Topology {
   streams: StreamSpec[];
   consumers: ConsumerSpec[];
+  buckets: BucketSpec[];
 }
 
 export interface DefineTopologyOptions {
@@ -57,6 +60,11 @@ export interface DefineTopologyOptions {
   replicas?: number;
   /** Default 1000. */
   maxDeliver?: number;
+  /**
+   * TTL of the lease bucket; default 60 s. At least the ack wait plus the longest wait between the
+   * steps of a throttled span (a poll interval) plus 10 s, or live leases expire between renewals.
+   */
+  leaseTtlMs?: number;
   /** Per task queue; default 10000. Workers pull only for free slots, so this only needs to exceed them. */
   maxAckPending?: Partial<Record<QueueName, number>>;
 }
@@ -68,6 +76,7 @@ const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60_000;
 const DEFAULT_EVENTS_MAX_AGE_MS = 7 * 24 * 60 * 60_000;
 const DEFAULT_MAX_DELIVER = 1000;
 const MAX_ACK_PENDING = 10_000;
+const DEFAULT_LEASE_TTL_MS = 60_000;
 
 export function defineTopology(options: DefineTopologyOptions = {}): Topology {
   const duplicateWindowMs = options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS;
@@ -104,5 +113,11 @@ export function defineTopology(options: DefineTopologyOptions = {}): Topology {
     maxAckPending: options.maxAckPending?.[queue] ?? MAX_ACK_PENDING,
     backoffMs: [],
   }));
-  return { streams: [...taskStreams, events], consumers };
+  const leases: BucketSpec = {
+    name: LEASES_BUCKET,
+    ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+    history: 1,
+    replicas,
+  };
+  return { streams: [...taskStreams, events], consumers, buckets: [leases] };
 }

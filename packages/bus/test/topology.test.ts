@@ -66,8 +66,14 @@ describe('topology', () => {
         'created consumer TASKS_REGULAR/worker-regular',
         'created consumer TASKS_HEAVY/worker-heavy',
         'created consumer TASKS_BACKGROUND/worker-background',
+        'created bucket LEASES',
       ],
     );
+
+    // The lease bucket: one value per key, every key expiring a TTL after its last write.
+    const leases = (await (await bus.jsm()).streams.info('KV_LEASES')).config;
+    assert.equal(leases.max_age, nanos(60_000));
+    assert.equal(leases.max_msgs_per_subject, 1);
 
     const jsm = await bus.jsm();
     const regular = (await jsm.streams.info(taskStream('regular'))).config;
@@ -182,5 +188,21 @@ describe('topology', () => {
     await applyTopology(bus, topology);
     await verifyTopology(bus, topology);
     assert.equal(await effectiveAckWaitMs(bus, 'regular'), 30_000);
+  });
+
+  test('applyTopology - a lease bucket with another TTL is drift, and is updated', async () => {
+    await applyTopology(bus, defineTopology({ leaseTtlMs: 30_000 }));
+    const wanted = defineTopology({ leaseTtlMs: 45_000 });
+    await assert.rejects(
+      verifyTopology(bus, wanted),
+      (error: unknown) =>
+        error instanceof TopologyDriftError && /bucket LEASES: ttl_ms is 30000, expected 45000/.test(error.message),
+    );
+    const report = await applyTopology(bus, wanted);
+    assert.deepEqual(
+      report.changes.filter((change) => change.kind === 'bucket').map((change) => change.action),
+      ['updated'],
+    );
+    await verifyTopology(bus, wanted);
   });
 });

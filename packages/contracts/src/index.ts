@@ -15,6 +15,9 @@ export {
   querySubject,
   eventSubject,
   LEASES_BUCKET,
+  leaseKey,
+  leaseKeyFilter,
+  encodeLeaseScope,
   HEADERS,
 } from './names.ts';
 export type { QueueName } from './names.ts';

@@ -39,3 +39,22 @@ export const HEADERS = {
   actor: 'Actor',
   traceparent: 'traceparent',
 } as const;
+
+const LEASE_KIND = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Scope ids can be anything ("openstack.instance:42"); KV keys cannot: encode them (base64url). */
+export function encodeLeaseScope(scope: string): string {
+  if (scope.length === 0) throw new TypeError('A throttle scope cannot be empty');
+  return Buffer.from(scope, 'utf8').toString('base64url');
+}
+
+/** Lease key `<kind>.<encodedScope>.<slot>` in the LEASES bucket. */
+export function leaseKey(kind: string, scope: string, slot: number): string {
+  if (!LEASE_KIND.test(kind)) throw new TypeError(`Invalid throttle kind "${kind}" (letters, digits, "_" and "-")`);
+  return `${kind}.${encodeLeaseScope(scope)}.${slot}`;
+}
+
+/** The KV key filter for every slot of a kind and scope. */
+export function leaseKeyFilter(kind: string, scope: string): string {
+  return `${kind}.${encodeLeaseScope(scope)}.*`;
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { JsonObject } from './json.ts';
 import type { FailureInfo, StepCall } from './plan.ts';
-import type { ResourcePatch } from './resource.ts';
+import type { ResourcePatch, ResourceSnapshot } from './resource.ts';
 import { isResourceState, isTransitionName } from './states.ts';
 import { defineTask, done } from './task.ts';
 
@@ -66,11 +66,18 @@ const failureArgs = z.object({ failure: failureSchema.optional() });
 /**
  * The resource write of a failure handler (SPEC B1, A2, B9): ERRED with the message and traceback
  * and the action cleared; for a cancel, the previous state when no backend effect had started
- * (a create that never reached the backend deletes its row), otherwise ERRED "cancelled".
+ * (a create that never reached the backend deletes its row), otherwise ERRED "cancelled" — unless
+ * the resource is already ERRED with a message (`current`): then that error stays.
  */
-export function failurePatch(failure: z.infer<typeof failureSchema> | FailureInfo | undefined): ResourcePatch {
+export function failurePatch(
+  failure: z.infer<typeof failureSchema> | FailureInfo | undefined,
+  current?: Pick<ResourceSnapshot, 'state' | 'errorMessage'> | null,
+): ResourcePatch {
   const cleared = { action: '', actionDetails: {} satisfies JsonObject };
   const cancelled = failure?.cancelled;
+  // An operation keeps its resource out of ERRED; if it is ERRED with a message when the cancel
+  // settles, whoever cancelled it said why (a watchdog's "Provisioning has timed out.", SPEC E5).
+  if (cancelled && current?.state === 'ERRED' && current.errorMessage !== '') return cleared;
   if (cancelled && !cancelled.backendEffectStarted) {
     const { previous } = cancelled;
     if (previous.state === 'CREATION_SCHEDULED') return { delete: true };
@@ -99,8 +106,8 @@ export const setErredTask = defineTask({
   args: failureArgs,
   retry: { maxAttempts: 1 },
   sideEffects: false,
-  async run(_ctx, args) {
-    return done(failurePatch(args.failure));
+  async run(ctx, args) {
+    return done(failurePatch(args.failure, ctx.resource));
   },
 });
 

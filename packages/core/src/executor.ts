@@ -24,6 +24,11 @@ export interface ExecutorDefinition<P = JsonObject> {
   action?: string;
   actionDetails?(input: ExecutorInput<P>): JsonObject;
   steps(input: ExecutorInput<P>): PlanNode[];
+  /**
+   * At most N executions of this kind hold the throttled span at once per scope (SPEC D1): the
+   * span starts at the step marked `throttled` and ends with the execution.
+   */
+  throttle?: { kind: string; scope(input: ExecutorInput<P>): string };
   onSuccess?(input: ExecutorInput<P>): StepCall;
   onFailure?(input: ExecutorInput<P>): StepCall;
 }
@@ -119,6 +124,7 @@ export function buildPlan<P>(executor: ExecutorDefinition<P>, input: ExecutorInp
     steps,
     onSuccess: route(executor.onSuccess?.(input) ?? defaultOnSuccess(executor.kind)),
     onFailure: route(executor.onFailure?.(input) ?? defaultOnFailure(executor.kind, input.params)),
+    ...(executor.throttle ? { throttle: { kind: executor.throttle.kind, scope: executor.throttle.scope(input) } } : {}),
   };
 }
 

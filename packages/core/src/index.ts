@@ -31,11 +31,20 @@ export { isEmptyPatch } from './resource.ts';
 export { DEFAULT_RETRY, NO_RETRY, backoffDelay } from './retry.ts';
 export type { RetryPolicy } from './retry.ts';
 export { defineTask, done, pollAgain, Task, taskFromClass } from './task.ts';
-export type { BackgroundEnqueue, TaskContext, TaskOutcome, TaskOptions, TaskDefinition, TaskClass, ArgsParser } from './task.ts';
+export type {
+  BackgroundEnqueue,
+  TaskContext,
+  TaskOutcome,
+  TaskOptions,
+  TaskDefinition,
+  TaskClass,
+  ArgsParser,
+} from './task.ts';
 export { TaskRegistry } from './registry.ts';
 export { PLAN_VERSION, continueAfterSuccess, continueAfterFailure, isGroup } from './plan.ts';
 export type {
   Plan,
+  PlanThrottle,
   PlanNode,
   GroupNode,
   GroupPolicy,

@@ -18,6 +18,17 @@ export interface StepCall {
   queue?: QueueName;
   /** A failure of this step counts as success for the plan (cleanup executors). */
   ignoreErrors?: boolean;
+  /**
+   * This step enters the executor's throttled span: a scope lease is taken before its `before`
+   * patch, and held until the execution ends (SPEC D1).
+   */
+  throttled?: boolean;
+}
+
+/** The throttle of a stored plan: the lease kind and the scope it was resolved to. */
+export interface PlanThrottle {
+  kind: string;
+  scope: string;
 }
 
 /** What a group does when a member fails for good. */
@@ -46,6 +57,7 @@ export interface Plan {
   steps: PlanNode[];
   onSuccess: StepCall;
   onFailure: StepCall;
+  throttle?: PlanThrottle;
 }
 
 export type StepRole = 'main' | 'success' | 'failure';

@@ -19,8 +19,10 @@ export interface TaskContext<S = unknown> {
   pollCount: number;
   /** Stable per step ("<executionId>:<stepId>"): send it with every backend call. */
   idempotencyKey: string;
-  /** The scope lease's fencing token, when the step runs under a throttle lease. */
+  /** The scope lease's fencing token (its KV revision), when the step runs under a throttle lease. */
   fencingToken: string | null;
+  /** The lease slot the fencing token belongs to; backends compare tokens per slot. */
+  fencingSlot: string | null;
   /** Extends the step's claim (and lease); the runtime also does it on a timer. */
   heartbeat(): Promise<void>;
   log: Logger;

@@ -66,6 +66,7 @@ function fakeContext(): TaskContext<unknown> {
     pollCount: 0,
     idempotencyKey: 'exec-1:step-1',
     fencingToken: null,
+    fencingSlot: null,
     heartbeat: async () => {
       throw new Error('built-in task heartbeated');
     },
@@ -300,6 +301,25 @@ test('B9: failurePatch of a cancel after a backend effect: ERRED "cancelled", wh
       state,
     );
   }
+});
+
+test('E5: a cancel that finds its resource already ERRED with a message (a watchdog) keeps that error', () => {
+  for (const backendEffectStarted of [true, false]) {
+    const failure: FailureInfo = {
+      message: 'cancelled',
+      traceback: '',
+      errorName: 'Cancelled',
+      cancelled: { backendEffectStarted, previous: previousOf('CREATION_SCHEDULED') },
+    };
+    const timedOut = { state: 'ERRED', errorMessage: 'Provisioning has timed out.' } as const;
+    assert.deepEqual(failurePatch(failure, timedOut), { action: '', actionDetails: {} });
+    assert.notDeepEqual(failurePatch(failure, { state: 'CREATING', errorMessage: '' }), {
+      action: '',
+      actionDetails: {},
+    });
+  }
+  const plain: FailureInfo = { message: 'boom', traceback: 't', errorName: 'Error' };
+  assert.equal(failurePatch(plain, { state: 'ERRED', errorMessage: 'old' }).errorMessage, 'boom', 'only cancels');
 });
 
 test('B9: set_erred applies failurePatch to the cancel details it is given', async () => {

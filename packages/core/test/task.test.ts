@@ -34,6 +34,7 @@ function fakeContext(): TaskContext<unknown> {
     pollCount: 0,
     idempotencyKey: 'exec:step',
     fencingToken: null,
+    fencingSlot: null,
     heartbeat: async () => {},
     log: silentLogger,
     actor: null,

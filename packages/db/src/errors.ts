@@ -16,6 +16,15 @@ export class ClaimLostError extends Error {
   }
 }
 
+/** The background run's claim token no longer matches: it was taken over or re-queued (SPEC E2). */
+export class RunClaimLostError extends Error {
+  readonly code = 'CLAIM_LOST';
+  constructor(runId: string) {
+    super(`Claim on background run ${runId} was lost; its result is discarded`);
+    this.name = 'RunClaimLostError';
+  }
+}
+
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',

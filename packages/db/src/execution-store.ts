@@ -1,7 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { FailureInfo, JsonObject, Plan } from '@jetcel/core';
 import type { ExecutionStatus } from './entities/execution.ts';
-import { toExecutionRecord, toStepRecord, type ExecutionRecord, type StepRecord } from './records.ts';
+import {
+  toExecutionRecord,
+  toStepRecord,
+  type ExecutionLease,
+  type ExecutionRecord,
+  type StepRecord,
+} from './records.ts';
 import { sql } from './sql.ts';
 
 export class ExecutionStore {
@@ -40,6 +46,14 @@ export class ExecutionStore {
   async lock(id: string): Promise<ExecutionRecord | null> {
     const rows = await sql(this.em, 'select * from jetcel_execution where id = ? for update', [id]);
     return rows[0] ? toExecutionRecord(rows[0]) : null;
+  }
+
+  /** Records (or clears) the scope lease the execution holds. */
+  async setLease(id: string, lease: ExecutionLease | null): Promise<void> {
+    await sql(this.em, 'update jetcel_execution set lease = ?::jsonb, updated_at = now() where id = ?', [
+      lease ? JSON.stringify(lease) : null,
+      id,
+    ]);
   }
 
   /** Moves a running execution to cancel_requested (SPEC B9). */

@@ -14,3 +14,18 @@ export function faultPoint(name: FaultPoint): void {
     process.kill(process.pid, 'SIGKILL');
   }
 }
+
+let paused = false;
+
+/**
+ * Test-only stall: JETCEL_FAULT_PAUSE=<name>:<ms> blocks the whole process (event loop included,
+ * like a long GC pause or a SIGSTOP) the first time the point is reached.
+ */
+export function faultPause(name: string): void {
+  const [point, ms] = (process.env.JETCEL_FAULT_PAUSE ?? '').split(':');
+  if (paused || point !== name || !ms) return;
+  paused = true;
+  process.stderr.write(`fault pause ${name}: blocking process ${process.pid} for ${ms} ms\n`);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(ms));
+  process.stderr.write(`fault pause ${name}: process ${process.pid} resumes\n`);
+}

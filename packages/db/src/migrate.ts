@@ -2,6 +2,8 @@ import { Migration, Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { frameworkTables } from './migrations/m001-framework-tables.ts';
 import { groupsNestingCancel } from './migrations/m002-groups-nesting-cancel.ts';
+import { backgroundAndBeat } from './migrations/m003-background-and-beat.ts';
+import { throttling } from './migrations/m004-throttling.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -18,7 +20,7 @@ export interface MigrationSet {
 
 export const FRAMEWORK_MIGRATIONS: MigrationSet = {
   name: 'jetcel',
-  migrations: [frameworkTables, groupsNestingCancel],
+  migrations: [frameworkTables, groupsNestingCancel, backgroundAndBeat, throttling],
 };
 
 function toMigrationClass(migration: SqlMigration) {

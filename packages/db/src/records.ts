@@ -2,6 +2,15 @@ import type { FailureInfo, Json, JsonObject, Plan, ResourcePatch, StepRole } fro
 import type { ExecutionStatus } from './entities/execution.ts';
 import type { StepStatus } from './entities/step.ts';
 
+/** The scope lease an execution holds (SPEC D1); the revision is its fencing token. */
+export interface ExecutionLease {
+  kind: string;
+  scope: string;
+  key: string;
+  revision: number;
+  token: string;
+}
+
 export interface ExecutionRecord {
   id: string;
   executor: string;
@@ -12,6 +21,7 @@ export interface ExecutionRecord {
   params: JsonObject;
   actor: string | null;
   parentStepId: string | null;
+  lease: ExecutionLease | null;
   resourceBefore: { state: string; errorMessage: string; errorTraceback: string } | null;
   errorMessage: string;
   errorTraceback: string;
@@ -32,6 +42,7 @@ export interface StepRecord {
   resourceRef: string | null;
   before: ResourcePatch | null;
   ignoreErrors: boolean;
+  throttled: boolean;
   status: StepStatus;
   attempts: number;
   polls: number;
@@ -70,6 +81,7 @@ export function toExecutionRecord(row: Record<string, unknown>): ExecutionRecord
     params: (row.params ?? {}) as JsonObject,
     actor: (row.actor as string | null) ?? null,
     parentStepId: (row.parent_step_id as string | null) ?? null,
+    lease: (row.lease ?? null) as ExecutionLease | null,
     resourceBefore: (row.resource_before ?? null) as ExecutionRecord['resourceBefore'],
     errorMessage: String((row.error_message as string | null) ?? ''),
     errorTraceback: String((row.error_traceback as string | null) ?? ''),
@@ -92,6 +104,7 @@ export function toStepRecord(row: Record<string, unknown>): StepRecord {
     resourceRef: (row.resource_ref as string | null) ?? null,
     before: row.before ?? null,
     ignoreErrors: Boolean(row.ignore_errors),
+    throttled: Boolean(row.throttled),
     status: row.status as StepStatus,
     attempts: Number(row.attempts),
     polls: Number(row.polls),

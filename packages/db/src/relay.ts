@@ -3,6 +3,8 @@ import { runAsRelay, type Db } from './db.ts';
 import type { OutboxRow } from './outbox-store.ts';
 import { sql } from './sql.ts';
 import { toDate } from './records.ts';
+import type { BackgroundRunRecord } from './background-run-store.ts';
+import type { Tx } from './tx.ts';
 
 /** Publishes one outbox row; throws if the broker refused it (the row stays for a retry). */
 export type OutboxPublisher = (row: OutboxRow) => Promise<void>;
@@ -20,6 +22,13 @@ export interface RelayOptions {
   claimGraceMs?: number;
   /** Builds the outbox row that re-publishes a re-queued step (the runtime knows the message shape). */
   onRequeuedSteps?: (stepIds: string[]) => Promise<void>;
+  /**
+   * Writes, in the reconciler's own transaction, the outbox rows that re-publish background runs
+   * whose claim expired (`claimGraceMs`) or that stayed queued too long (`backgroundStaleMs`).
+   */
+  onRequeuedBackgroundRuns?: (tx: Tx, runs: BackgroundRunRecord[]) => void;
+  /** A due background run still queued after this long lost its message. @defaultValue 900000 */
+  backgroundStaleMs?: number;
 }
 
 /**
@@ -88,6 +97,9 @@ export class OutboxRelay {
     void runAsRelay(() => this.reconcile()).catch((error: unknown) =>
       this.options.logger.warn('execution reconciler failed', { error: String(error) }),
     );
+    void runAsRelay(() => this.reconcileBackgroundRuns()).catch((error: unknown) =>
+      this.options.logger.warn('background run reconciler failed', { error: String(error) }),
+    );
     this.kick();
   }
 
@@ -102,6 +114,25 @@ export class OutboxRelay {
       this.options.logger.warn('re-queued steps whose claim expired', { steps: steps.map((step) => step.id) });
       await onRequeued(steps.map((step) => step.id));
     }
+  }
+
+  /** Re-queues background runs whose worker died or whose message was lost, with new outbox rows. */
+  private async reconcileBackgroundRuns(): Promise<void> {
+    const onRequeued = this.options.onRequeuedBackgroundRuns;
+    if (!onRequeued) return;
+    const runs = await this.db.transaction(async (tx) => {
+      const requeued = await tx.backgroundRuns.requeueExpired({
+        graceMs: this.options.claimGraceMs ?? 5000,
+        staleMs: this.options.backgroundStaleMs ?? 900_000,
+        limit: 100,
+      });
+      onRequeued(tx, requeued);
+      return requeued;
+    });
+    if (runs.length > 0)
+      this.options.logger.warn('re-queued background runs (claim expired or message lost)', {
+        runs: runs.map((run) => run.id),
+      });
   }
 
   private async drain(): Promise<void> {

@@ -65,7 +65,8 @@ export class ResourceStore {
       clauses.push('modified_at < ?');
       params.push(options.modifiedBefore.toISOString());
     }
-    if (options.hasBackendId !== undefined) clauses.push(options.hasBackendId ? "coalesce(backend_id, '') <> ''" : "coalesce(backend_id, '') = ''");
+    if (options.hasBackendId !== undefined)
+      clauses.push(options.hasBackendId ? "coalesce(backend_id, '') <> ''" : "coalesce(backend_id, '') = ''");
     params.push(options.limit ?? 1000);
     const rows = await sql(
       this.em,

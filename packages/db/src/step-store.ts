@@ -17,6 +17,7 @@ export interface NewStep {
   resourceRef: string | null;
   before: ResourcePatch | null;
   ignoreErrors: boolean;
+  throttled?: boolean;
   notBefore: Date | null;
 }
 
@@ -35,8 +36,8 @@ export class StepStore {
   async insert(step: NewStep): Promise<void> {
     await sql(
       this.em,
-      `insert into jetcel_step (id, execution_id, role, position, member, task, queue, args, resource_ref, before, ignore_errors, not_before)
-       values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, coalesce(?::timestamptz, now()))`,
+      `insert into jetcel_step (id, execution_id, role, position, member, task, queue, args, resource_ref, before, ignore_errors, throttled, not_before)
+       values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, ?, coalesce(?::timestamptz, now()))`,
       [
         step.id,
         step.executionId,
@@ -49,6 +50,7 @@ export class StepStore {
         step.resourceRef,
         step.before === null ? null : JSON.stringify(step.before),
         step.ignoreErrors,
+        step.throttled ?? false,
         step.notBefore?.toISOString() ?? null,
       ],
     );
@@ -176,6 +178,11 @@ export class StepStore {
         input.failure?.traceback ?? '',
       ],
     );
+  }
+
+  /** Makes a queued step due now (a throttle release wakes its waiter). */
+  async dueNow(stepId: string): Promise<void> {
+    await sql(this.em, "update jetcel_step set not_before = now() where id = ? and status = 'queued'", [stepId]);
   }
 
   /** A nested executor's step waits, unclaimed, for its child execution to finish (SPEC B7). */

@@ -6,6 +6,9 @@ import type { ResourceTable } from './resource-types.ts';
 import { StepStore } from './step-store.ts';
 import { IdempotencyStore } from './idempotency-store.ts';
 import { GroupStore } from './group-store.ts';
+import { ThrottleStore } from './throttle-store.ts';
+import { BackgroundRunStore } from './background-run-store.ts';
+import { ScheduleTickStore } from './schedule-tick-store.ts';
 import { sql } from './sql.ts';
 
 /** One database transaction seen through jetcel's stores. */
@@ -16,6 +19,9 @@ export class Tx {
   readonly steps: StepStore;
   readonly idempotency: IdempotencyStore;
   readonly groups: GroupStore;
+  readonly backgroundRuns: BackgroundRunStore;
+  readonly scheduleTicks: ScheduleTickStore;
+  readonly throttle: ThrottleStore;
 
   constructor(
     private readonly em: EntityManager,
@@ -27,6 +33,9 @@ export class Tx {
     this.steps = new StepStore(em);
     this.idempotency = new IdempotencyStore(em);
     this.groups = new GroupStore(em);
+    this.backgroundRuns = new BackgroundRunStore(em);
+    this.scheduleTicks = new ScheduleTickStore(em);
+    this.throttle = new ThrottleStore(em);
   }
 
   /** Whether a row with this id exists in a registered record table (e.g. cloud settings). */

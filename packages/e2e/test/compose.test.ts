@@ -48,6 +48,7 @@ test('compose.yaml is accepted by docker-compose config (Compose v1)', async (t)
     'worker-regular',
     'worker-heavy',
     'worker-background',
+    'beat',
   ]) {
     assert.match(stdout, new RegExp(`^  ${service}:$`, 'm'), `service ${service} is in the resolved file`);
   }
@@ -104,6 +105,7 @@ test('every long-running service command in compose.yaml starts here and stops o
     'worker-regular': /"worker ready"/,
     'worker-heavy': /"worker ready"/,
     'worker-background': /"worker ready"/,
+    beat: /"beat ready"/,
   };
   const jetcelServices = Object.entries(compose.services)
     .filter(([, service]) => service.image === 'jetcel:local')

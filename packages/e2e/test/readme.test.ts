@@ -53,9 +53,9 @@ test("the README's nats req lines work as written", async () => {
   assert.equal(run.steps.length, 3);
 });
 
-test("the README's `nats stream ls` shows the task and event streams", async () => {
+test("the README's `nats stream ls` shows the task and event streams and the lease bucket", async () => {
   const jsm = await stack.bus.jsm();
   const names: string[] = [];
   for await (const stream of jsm.streams.list()) names.push(stream.config.name);
-  assert.deepEqual(names.sort(), ['EVENTS', 'TASKS_BACKGROUND', 'TASKS_HEAVY', 'TASKS_REGULAR']);
+  assert.deepEqual(names.sort(), ['EVENTS', 'KV_LEASES', 'TASKS_BACKGROUND', 'TASKS_HEAVY', 'TASKS_REGULAR']);
 });

@@ -66,7 +66,7 @@ export class Stack {
   }
 
   async spawn(
-    service: 'executor' | 'worker',
+    service: 'executor' | 'worker' | 'beat',
     options: { queue?: string; env?: Record<string, string> } = {},
   ): Promise<ServiceProcess> {
     const args = service === 'worker' ? ['--queue', options.queue ?? 'regular'] : [];
@@ -75,7 +75,7 @@ export class Stack {
       entry: 'src/main.ts',
       args,
       env: { ...this.env, ...options.env },
-      readyLine: service === 'worker' ? /"worker ready"/ : /"executor ready"/,
+      readyLine: new RegExp(`"${service} ready"`),
       timeoutMs: 20_000,
     });
     this.services.push(process);
@@ -101,13 +101,38 @@ export class Stack {
 
   /** Waits (reading the database directly, so it works while services are down) for a state. */
   async waitForState(id: string, state: string, timeoutMs = 20_000): Promise<InstanceRow> {
-    return eventually(
-      async () => {
-        const rows = await this.sql<InstanceRow>('select * from ref_instance where id = $1', [id]);
-        return rows[0]?.state === state ? rows[0] : undefined;
-      },
-      { timeoutMs, message: `instance ${id} never reached ${state}` },
+    try {
+      return await eventually(
+        async () => {
+          const rows = await this.sql<InstanceRow>('select * from ref_instance where id = $1', [id]);
+          return rows[0]?.state === state ? rows[0] : undefined;
+        },
+        { timeoutMs, message: `instance ${id} never reached ${state}` },
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${await this.diagnose(id)}`, { cause: error });
+    }
+  }
+
+  /** What a stuck resource's executions look like: for the failure message of a test. */
+  async diagnose(resourceId: string): Promise<string> {
+    const steps = await this.sql(
+      `with recursive tree(id) as (
+         select id from jetcel_execution where resource_id = $1
+         union all select c.id from jetcel_execution c join jetcel_step s on s.id = c.parent_step_id join tree t on t.id = s.execution_id)
+       select e.executor, e.status as execution, s.role, s.position, s.member, s.task, s.status, s.attempts, s.polls,
+              s.not_before, s.claimed_until, s.error_message
+       from tree t join jetcel_execution e on e.id = t.id join jetcel_step s on s.execution_id = e.id order by s.queued_at`,
+      [resourceId],
     );
+    const outbox = await this.sql(
+      'select subject, not_before, lease_until, attempts, last_error from jetcel_outbox where published_at is null',
+    );
+    const waiters = await this.sql('select * from jetcel_throttle_waiter');
+    const barriers = await fetch(`${this.cloud.url}/barriers`)
+      .then((response) => response.json())
+      .catch(() => null);
+    return JSON.stringify({ steps, unpublished: outbox, waiters, barriers }, null, 1);
   }
 
   /** Sends a command that must succeed and returns its data. */

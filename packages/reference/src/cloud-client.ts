@@ -19,10 +19,22 @@ export interface CloudVolume {
   fault?: string;
 }
 
+export interface CloudSnapshot {
+  id: string;
+  serverId: string;
+  name: string;
+  status: string;
+  size: number;
+}
+
 export interface CallOptions {
   signal: AbortSignal;
   idempotencyKey?: string;
   fencingToken?: string | null;
+  /** The lease slot the fencing token belongs to. */
+  fencingSlot?: string | null;
+  /** Overrides the client's default timeout (slow synchronous calls). */
+  timeoutMs?: number;
 }
 
 /** The backend said the object does not exist (a 404). */
@@ -59,6 +71,11 @@ export class CloudClient {
     return this.call<CloudServer>('POST', `/servers/${encodeURIComponent(id)}/action`, options, action);
   }
 
+  /** A slow synchronous call: answers when the snapshot is complete (a heavy task). */
+  createSnapshot(serverId: string, name: string, options: CallOptions): Promise<CloudSnapshot> {
+    return this.call<CloudSnapshot>('POST', `/servers/${encodeURIComponent(serverId)}/snapshots`, options, { name });
+  }
+
   deleteServer(id: string, options: CallOptions): Promise<CloudServer> {
     return this.call<CloudServer>('DELETE', `/servers/${encodeURIComponent(id)}`, options);
   }
@@ -87,13 +104,14 @@ export class CloudClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
     if (options.fencingToken) headers['fencing-token'] = options.fencingToken;
+    if (options.fencingSlot) headers['fencing-slot'] = options.fencingSlot;
     let response: Response;
     try {
       response = await fetch(new URL(path, this.baseUrl), {
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)]),
+        signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs)]),
       });
     } catch (error) {
       if (options.signal.aborted) throw options.signal.reason;

@@ -1,6 +1,8 @@
 import { builtinTasks, ExecutorRegistry, TaskRegistry } from '@jetcel/core';
 import type { CommandDefinition } from '@jetcel/runtime';
+import { DEFAULT_BACKGROUND_CONFIG, type BackgroundConfig } from './background-config.ts';
 import { cloudSettingsCommands } from './cloud-settings-commands.ts';
+import { backupCommands, createSnapshotTask, instanceBackupExecutor } from './instance-backup.ts';
 import { DEFAULT_REFERENCE_CONFIG, type ReferenceConfig } from './config.ts';
 import { referenceEntities } from './entities.ts';
 import { instanceCommands } from './instance-commands.ts';
@@ -26,6 +28,8 @@ import {
 import { referenceMigrations } from './migrations.ts';
 import { projectCommands } from './project-commands.ts';
 import { projectCleanupExecutor } from './project-executors.ts';
+import { backgroundPullTask, listPullTask } from './pull-tasks.ts';
+import { referenceSchedules } from './schedules.ts';
 import type { ReferenceServices } from './services.ts';
 import { volumeCommands } from './volume-commands.ts';
 import { volumeCreateExecutor, volumeDeleteExecutor, volumeExtendExecutor } from './volume-executors.ts';
@@ -37,9 +41,13 @@ import {
   pollVolumeDeletedTask,
   pollVolumeTask,
 } from './volume-tasks.ts';
+import { heartbeatTickTask, resetUpdatingTask, stuckProvisioningTask } from './watchdog-tasks.ts';
 
 /** Everything the reference domain brings: what a user's own domain package would export too. */
-export function createReferenceDomain(config: ReferenceConfig = DEFAULT_REFERENCE_CONFIG) {
+export function createReferenceDomain(
+  config: ReferenceConfig = DEFAULT_REFERENCE_CONFIG,
+  background: BackgroundConfig = DEFAULT_BACKGROUND_CONFIG,
+) {
   const create = instanceCreateExecutor(config);
   const executors = {
     create,
@@ -53,6 +61,7 @@ export function createReferenceDomain(config: ReferenceConfig = DEFAULT_REFERENC
     volumeExtend: volumeExtendExecutor,
     volumeDelete: volumeDeleteExecutor,
     projectCleanup: projectCleanupExecutor,
+    backup: instanceBackupExecutor,
   };
   const executorRegistry = new ExecutorRegistry().register(...(Object.values(executors) as never[]));
   const tasks = new TaskRegistry<ReferenceServices>().register(
@@ -71,14 +80,30 @@ export function createReferenceDomain(config: ReferenceConfig = DEFAULT_REFERENC
     deleteVolumeTask,
     pollVolumeDeletedTask(config),
     extendErredTask,
+    listPullTask,
+    backgroundPullTask,
+    stuckProvisioningTask(background),
+    resetUpdatingTask,
+    heartbeatTickTask,
+    createSnapshotTask,
   );
   const commands = [
     ...instanceCommands(create),
     ...volumeCommands(),
     ...projectCommands(),
     ...cloudSettingsCommands(),
+    ...backupCommands(),
   ] as Array<CommandDefinition<never>>;
-  return { entities: referenceEntities, migrations: referenceMigrations, tasks, executors, executorRegistry, commands };
+  const schedules = referenceSchedules(background);
+  return {
+    entities: referenceEntities,
+    migrations: referenceMigrations,
+    tasks,
+    executors,
+    executorRegistry,
+    commands,
+    schedules,
+  };
 }
 
 export type ReferenceDomain = ReturnType<typeof createReferenceDomain>;

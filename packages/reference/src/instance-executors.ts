@@ -43,11 +43,20 @@ export function instanceCreateExecutor(config: ReferenceConfig) {
             ];
       return [
         ...volumes,
-        { task: INSTANCE_TASKS.createServer, before: { transition: 'begin_creating', runtimeState: 'provisioning' } },
+        // The throttled span starts here: at most N builds per cloud settings (Waldur's ThrottleProvisionTask).
+        {
+          task: INSTANCE_TASKS.createServer,
+          throttled: true,
+          before: { transition: 'begin_creating', runtimeState: 'provisioning' },
+        },
         { task: INSTANCE_TASKS.pollServer, args: { until: 'ACTIVE' }, startDelayMs: config.firstPollDelayMs },
       ];
     },
     onFailure: () => ({ task: INSTANCE_TASKS.setErred }),
+    throttle: {
+      kind: 'instance_provision',
+      scope: ({ resource }) => instanceFields.parse(resource.fields).cloudSettingsId,
+    },
   });
 }
 

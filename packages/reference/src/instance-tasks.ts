@@ -38,7 +38,12 @@ export const createServerTask = defineTask<unknown, ReferenceServices>({
     const fields = instanceFields.parse(instance.fields);
     const server = await ctx.services.cloud.createServer(
       { name: fields.name, settingsId: fields.cloudSettingsId, flavor: fields.flavor },
-      { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey, fencingToken: ctx.fencingToken },
+      {
+        signal: ctx.signal,
+        idempotencyKey: ctx.idempotencyKey,
+        fencingToken: ctx.fencingToken,
+        fencingSlot: ctx.fencingSlot,
+      },
     );
     ctx.log.info('server created at the backend', { backendId: server.id, status: server.status });
     return done({ backendId: server.id, runtimeState: server.status }, { backendId: server.id });
@@ -85,6 +90,7 @@ export const renameServerTask = defineTask<unknown, ReferenceServices>({
       signal: ctx.signal,
       idempotencyKey: ctx.idempotencyKey,
       fencingToken: ctx.fencingToken,
+      fencingSlot: ctx.fencingSlot,
     });
     return done();
   },
@@ -107,6 +113,7 @@ export const serverActionTask = defineTask<z.infer<typeof actionArgs>, Reference
       signal: ctx.signal,
       idempotencyKey: ctx.idempotencyKey,
       fencingToken: ctx.fencingToken,
+      fencingSlot: ctx.fencingSlot,
     });
     return done({ runtimeState: server.status });
   },
@@ -177,7 +184,7 @@ export const setInstanceErredTask = defineTask<{ failure?: z.infer<typeof failur
   async run(ctx, args) {
     const instance = requireResource(ctx.resource, INSTANCE_TASKS.setErred);
     const volumes = await ctx.resources.find('volume', { instanceId: instance.id });
-    const patch = failurePatch(args.failure);
+    const patch = failurePatch(args.failure, instance);
     const also: RelatedPatch[] = [];
     for (const volume of volumes) {
       const ref = `volume:${volume.id}`;

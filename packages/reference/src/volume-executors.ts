@@ -9,9 +9,14 @@ export const volumeCreateExecutor = defineExecutor<Record<string, never>>({
   kind: 'create',
   resourceType: 'volume',
   steps: () => [
-    { task: VOLUME_TASKS.createVolume, before: { transition: 'begin_creating', runtimeState: 'creating' } },
+    {
+      task: VOLUME_TASKS.createVolume,
+      throttled: true,
+      before: { transition: 'begin_creating', runtimeState: 'creating' },
+    },
     { task: VOLUME_TASKS.pollVolume },
   ],
+  throttle: { kind: 'volume_provision', scope: ({ resource }) => volumeFields.parse(resource.fields).cloudSettingsId },
 });
 
 /** Extend, an action: a failure also marks the attached instance ERRED (Waldur item 41). */

@@ -32,7 +32,12 @@ export const createVolumeTask = defineTask<unknown, ReferenceServices>({
     const fields = volumeFields.parse(volume.fields);
     const created = await ctx.services.cloud.createVolume(
       { name: fields.name, settingsId: fields.cloudSettingsId, size: fields.size },
-      { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey, fencingToken: ctx.fencingToken },
+      {
+        signal: ctx.signal,
+        idempotencyKey: ctx.idempotencyKey,
+        fencingToken: ctx.fencingToken,
+        fencingSlot: ctx.fencingSlot,
+      },
     );
     return done({ backendId: created.id, runtimeState: created.status }, { backendId: created.id });
   },
@@ -77,6 +82,7 @@ export const extendVolumeTask = defineTask<z.infer<typeof extendArgs>, Reference
       signal: ctx.signal,
       idempotencyKey: ctx.idempotencyKey,
       fencingToken: ctx.fencingToken,
+      fencingSlot: ctx.fencingSlot,
     });
     return done({ runtimeState: extended.status });
   },

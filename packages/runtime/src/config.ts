@@ -1,5 +1,6 @@
 import { isQueueName, type QueueName } from '@jetcel/contracts';
 import type { DefineTopologyOptions } from '@jetcel/bus';
+import { DEFAULT_THROTTLE_CONFIG, type ThrottleConfig } from './throttle.ts';
 
 /** Everything a jetcel service reads from its environment, read once at start-up. */
 export interface ServiceConfig {
@@ -14,6 +15,7 @@ export interface ServiceConfig {
   /** Steps whose claim expired this long ago are re-queued. */
   claimGraceMs: number;
   topology: DefineTopologyOptions;
+  throttle: ThrottleConfig;
 }
 
 function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -42,10 +44,16 @@ export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Serv
     claimTtlMs: number(env, 'JETCEL_CLAIM_TTL_MS', 30_000),
     sweepMs: number(env, 'JETCEL_SWEEP_MS', 1000),
     claimGraceMs: number(env, 'JETCEL_CLAIM_GRACE_MS', 5000),
+    throttle: {
+      defaultLimit: number(env, 'THROTTLE_DEFAULT_LIMIT', DEFAULT_THROTTLE_CONFIG.defaultLimit),
+      waitLimitMs: number(env, 'THROTTLE_WAIT_LIMIT_MS', DEFAULT_THROTTLE_CONFIG.waitLimitMs),
+      recheckMs: number(env, 'THROTTLE_RECHECK_MS', DEFAULT_THROTTLE_CONFIG.recheckMs),
+    },
     topology: {
       ackWaitMs: perQueue(env, 'JETCEL_ACK_WAIT_MS'),
       maxBytes: perQueue(env, 'JETCEL_MAX_BYTES'),
       maxAckPending: perQueue(env, 'JETCEL_MAX_ACK_PENDING'),
+      ...(env.JETCEL_LEASE_TTL_MS ? { leaseTtlMs: number(env, 'JETCEL_LEASE_TTL_MS', 60_000) } : {}),
       ...(env.JETCEL_REPLICAS ? { replicas: number(env, 'JETCEL_REPLICAS', 1) } : {}),
     },
   };

@@ -24,4 +24,27 @@ export { startExecutorService } from './executor-service.ts';
 export type { ExecutorServiceOptions } from './executor-service.ts';
 export { frameworkQueries, executionView, stepView } from './framework-queries.ts';
 export { runService } from './run-service.ts';
+export { enqueueBackground, equalityKey } from './enqueue-background.ts';
+export type { BackgroundRequest, EnqueueResult } from './enqueue-background.ts';
+export {
+  BACKGROUND_SUBJECT,
+  backgroundRunMessage,
+  standaloneMessage,
+  addBackgroundMessage,
+  addRequeuedBackgroundMessages,
+} from './background-messages.ts';
+export { BackgroundRunner } from './background-runner.ts';
+export type { BackgroundRunnerOptions } from './background-runner.ts';
+export { commitBackgroundOutcome } from './background-commit.ts';
+export type { BackgroundCommitDeps, BackgroundCommitSummary } from './background-commit.ts';
+export { classifyTaskDelivery } from './task-delivery.ts';
+export type { TaskDelivery } from './task-delivery.ts';
+export { createStandalonePublisher } from './standalone.ts';
+export type { StandalonePublisher, StandalonePublishOptions } from './standalone.ts';
+export { parseCron, cronMatches, cronPrevious, cronNext, CronSyntaxError } from './cron.ts';
+export type { CronExpression } from './cron.ts';
+export { defineSchedule } from './schedules.ts';
+export type { Schedule, ScheduleOptions } from './schedules.ts';
+export { startBeat } from './beat.ts';
+export type { BeatOptions, RunningBeat } from './beat.ts';
 export type { ServiceContext } from './run-service.ts';

@@ -83,6 +83,7 @@ export class Progress {
     await tx.executions.requestCancel(execution.id);
     const cancelledExecution: ExecutionRecord = { ...execution, status: 'cancel_requested' };
     await tx.steps.cancelQueued(execution.id, { role: 'main' });
+    await tx.throttle.leave(execution.id);
     for (const childId of await tx.executions.liveChildren(execution.id)) {
       const child = await tx.executions.lock(childId);
       if (child?.status === 'running') await this.cancel(tx, child);
@@ -142,6 +143,7 @@ export class Progress {
     status: 'succeeded' | 'failed' | 'cancelled',
     failure?: FailureInfo,
   ): Promise<void> {
+    await tx.throttle.leave(execution.id);
     const ended = await tx.executions.finish(
       execution.id,
       status === 'failed' && execution.status === 'cancel_requested' ? 'cancelled' : status,

@@ -51,6 +51,7 @@ export async function queueStep(
     resourceRef: call.resource ?? formatResourceRef({ type: execution.resourceType, id: execution.resourceId }),
     before: call.before ?? null,
     ignoreErrors: call.ignoreErrors ?? false,
+    throttled: call.throttled ?? false,
     notBefore,
   });
   const step = await tx.steps.get(id);

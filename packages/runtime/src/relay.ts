@@ -2,6 +2,7 @@ import { publish, type Bus } from '@jetcel/bus';
 import type { Logger } from '@jetcel/core';
 import { OutboxRelay, type Db } from '@jetcel/db';
 import { addRequeuedStepMessages } from './step-messages.ts';
+import { addRequeuedBackgroundMessages } from './background-messages.ts';
 
 /** Starts this process's outbox relay: kicked after every COMMIT, swept on a timer. */
 export function startRelay(options: {
@@ -19,6 +20,7 @@ export function startRelay(options: {
       await publish(options.bus, row.subject, row.payload, { msgId: row.id, headers: row.headers });
     },
     onRequeuedSteps: (stepIds) => options.db.transaction((tx) => addRequeuedStepMessages(tx, stepIds)),
+    onRequeuedBackgroundRuns: addRequeuedBackgroundMessages,
   });
   options.db.onCommit(() => relay.kick());
   relay.start();

@@ -12,7 +12,9 @@ export function resourceReader(db: Db): ResourceReader {
     find: (type, where, options) => db.transaction((tx) => tx.resources.find(type, where, options)),
     latestExecution: async (ref) => {
       const { type, id } = parseResourceRef(ref);
-      const [latest] = await db.transaction((tx) => tx.executions.list({ resourceType: type, resourceId: id, limit: 1 }));
+      const [latest] = await db.transaction((tx) =>
+        tx.executions.list({ resourceType: type, resourceId: id, limit: 1 }),
+      );
       return latest ? { id: latest.id, executor: latest.executor, status: latest.status } : null;
     },
   };

@@ -21,14 +21,17 @@ import {
 } from '@jetcel/core';
 import {
   ClaimLostError,
+  faultPause,
   faultPoint,
   FAULT_POINTS,
   type Db,
+  type ExecutionLease,
   type ExecutionRecord,
   type StepRecord,
   type Tx,
 } from '@jetcel/db';
 import { Progress } from './progress.ts';
+import { LeaseLostError, ThrottleTimeoutError, type ThrottleGate } from './throttle.ts';
 import { runNestedExecutor } from './nested.ts';
 import { addStepMessage } from './step-messages.ts';
 import { resourceReader } from './resource-reader.ts';
@@ -57,6 +60,8 @@ export interface StepRunnerOptions<S> {
   heartbeatMs?: number;
   /** How long to hand back a message naming a task this worker does not know. @defaultValue 30000 */
   unknownTaskDelayMs?: number;
+  /** Throttled spans (scope leases); without it throttles are not enforced. */
+  throttle?: ThrottleGate;
 }
 
 type Claimed = {
@@ -66,6 +71,10 @@ type Claimed = {
   preparationError: unknown;
 };
 type RunResult = { kind: 'outcome'; outcome: TaskOutcome } | { kind: 'error'; error: unknown };
+type Admitted =
+  | { kind: 'admitted'; claimed: Claimed; lease: ExecutionLease | null }
+  | { kind: 'waiting' }
+  | { kind: 'refused'; error: unknown };
 
 const NO_EXECUTORS: Pick<ExecutorRegistry, 'get'> = { get: () => undefined };
 
@@ -123,18 +132,28 @@ export class StepRunner<S> {
     const { step } = claim.value;
     const stepLog = log.child({ resource: step.resourceRef, attempt: step.attempts });
     stepLog.info('step started', { takeover: claim.takeover });
+    let discarded = 'nothing';
     try {
       if (step.task === BUILTIN_TASKS.runExecutor) {
         await this.options.db.transaction((tx) =>
           runNestedExecutor(tx, this.#progress, this.options.executors ?? NO_EXECUTORS, step, token, stepLog),
         );
       } else {
-        const outcome = await this.run(task, claim.value, token, delivery, stepLog);
+        const admitted = await this.admit(claim.value, token, stepLog);
+        if (admitted.kind === 'waiting') return { kind: 'ack' };
+        const outcome =
+          admitted.kind === 'refused'
+            ? ({ kind: 'error', error: admitted.error } as const)
+            : await this.run(task, admitted.claimed, token, delivery, stepLog, admitted.lease);
+        discarded =
+          outcome.kind === 'error' ? `error: ${describeFailure(outcome.error).message}` : outcome.outcome.kind;
         await this.options.db.transaction((tx) => this.commit(tx, task, step, token, outcome, stepLog));
+        if (admitted.kind === 'admitted' && admitted.lease && step.role !== 'main')
+          await this.releaseIfEnded(step.executionId, stepLog);
       }
     } catch (error) {
       if (error instanceof ClaimLostError) {
-        stepLog.warn('claim lost before commit; result discarded');
+        stepLog.warn('claim lost before commit; result discarded', { discarded });
         return { kind: 'ack' };
       }
       throw error;
@@ -155,7 +174,9 @@ export class StepRunner<S> {
       // A failure handler may find its resource gone (a cancelled create deleted it): that is not an error.
       if (!resource && step.role !== 'failure') preparationError = new ResourceGoneError(step.resourceRef);
     }
-    if (resource && !step.prepared && step.before && !isEmptyPatch(step.before)) {
+    // A throttled step's first transition waits until its scope lease is taken (SPEC D1).
+    const deferred = this.needsAdmission(step, execution) && !execution.lease;
+    if (resource && !deferred && !step.prepared && step.before && !isEmptyPatch(step.before)) {
       try {
         resource = await tx.resources.applyPatch(resource, step.before, {
           executionId: execution.id,
@@ -170,6 +191,74 @@ export class StepRunner<S> {
     return { kind: 'claimed' as const, takeover: result.takeover, value };
   }
 
+  private needsAdmission(step: StepRecord, execution: ExecutionRecord): boolean {
+    return Boolean(
+      this.options.throttle && execution.plan.throttle && step.role === 'main' && (step.throttled || execution.lease),
+    );
+  }
+
+  /**
+   * Throttled spans: takes or renews the execution's lease before the step runs. A step that must
+   * wait goes back to the queue (no worker slot, no failed attempt) with a fallback timer.
+   */
+  private async admit(claimed: Claimed, token: string, log: Logger): Promise<Admitted> {
+    const { step, execution } = claimed;
+    const gate = this.options.throttle;
+    const throttle = execution.plan.throttle;
+    if (!gate || !throttle || !this.needsAdmission(step, execution))
+      return { kind: 'admitted', claimed, lease: execution.lease };
+    const admission = await gate.enter(execution, step.id, throttle);
+    if (admission.kind === 'wait') {
+      await this.options.db.transaction(async (tx) => {
+        const notBefore = new Date(Date.now() + admission.delayMs);
+        await tx.steps.requeue(step.id, token, { notBefore, attempt: false, poll: false });
+        const queued = await tx.steps.get(step.id);
+        if (queued) addStepMessage(tx, queued, execution.actor, notBefore);
+      });
+      log.info('waiting for a throttle slot', {
+        kind: throttle.kind,
+        scope: throttle.scope,
+        recheckMs: admission.delayMs,
+      });
+      return { kind: 'waiting' };
+    }
+    if (admission.kind === 'timeout')
+      return { kind: 'refused', error: new ThrottleTimeoutError(throttle, admission.waitedMs) };
+    const lease = admission.lease;
+    log.info('throttle slot taken', { key: lease.key, fencingToken: lease.revision });
+    if (step.prepared || !step.before || isEmptyPatch(step.before) || claimed.preparationError !== undefined) {
+      return { kind: 'admitted', claimed: { ...claimed, execution: { ...execution, lease } }, lease };
+    }
+    const before = step.before;
+    const prepared = await this.options.db.transaction(async (tx): Promise<Claimed> => {
+      if (!step.resourceRef) return claimed;
+      const ref = parseResourceRef(step.resourceRef);
+      const current = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
+      if (!current) return { ...claimed, preparationError: new ResourceGoneError(step.resourceRef) };
+      // Guarded by the claim first: if another delivery took the step over meanwhile, nothing is written.
+      await tx.steps.markPrepared(step.id, token);
+      try {
+        const resource = await tx.resources.applyPatch(current, before, {
+          executionId: execution.id,
+          actor: execution.actor,
+        });
+        return { ...claimed, resource };
+      } catch (error) {
+        return { ...claimed, preparationError: error };
+      }
+    });
+    return { kind: 'admitted', claimed: { ...prepared, execution: { ...execution, lease } }, lease };
+  }
+
+  /** After a handler's commit: an ended execution gives its lease back and wakes the next waiters. */
+  private async releaseIfEnded(executionId: string, log: Logger): Promise<void> {
+    const gate = this.options.throttle;
+    const execution = await this.options.db.transaction((tx) => tx.executions.get(executionId));
+    if (!gate || !execution?.lease || execution.status === 'running' || execution.status === 'cancel_requested') return;
+    await gate.release(execution.id, execution.lease);
+    log.info('throttle slot released', { key: execution.lease.key });
+  }
+
   /** Runs the task; heartbeats extend the claim, tell the broker we live and notice a cancel. */
   private async run(
     task: TaskDefinition<unknown, S>,
@@ -177,9 +266,11 @@ export class StepRunner<S> {
     token: string,
     delivery: Delivery,
     log: Logger,
+    initialLease: ExecutionLease | null,
   ): Promise<RunResult> {
     if (claimed.preparationError !== undefined) return { kind: 'error', error: claimed.preparationError };
     const { step, execution } = claimed;
+    let lease = initialLease;
     const controller = new AbortController();
     const cancel = new AbortController();
     if (execution.status === 'cancel_requested') cancel.abort(new Error('execution cancelled'));
@@ -191,6 +282,12 @@ export class StepRunner<S> {
       if (!state.held) controller.abort(new ClaimLostError(step.id));
       if (state.executionStatus === 'cancel_requested' && !cancel.signal.aborted)
         cancel.abort(new Error('execution cancelled'));
+      // The scope lease is renewed with every heartbeat; a lost lease stops the step (SPEC D3).
+      if (lease && this.options.throttle && !controller.signal.aborted) {
+        const renewed = await this.options.throttle.renew(execution.id, lease);
+        if (renewed) lease = renewed;
+        else controller.abort(new LeaseLostError(lease.key));
+      }
     };
     const timer = setInterval(() => {
       heartbeat().catch((error: unknown) => log.warn('heartbeat failed', { error: String(error) }));
@@ -204,6 +301,7 @@ export class StepRunner<S> {
           );
     try {
       const args = task.parseArgs(step.args);
+      faultPause('before-task-run');
       const aborted = new Promise<never>((_, reject) => {
         controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true });
       });
@@ -215,7 +313,8 @@ export class StepRunner<S> {
             attempt: step.attempts,
             pollCount: step.polls,
             idempotencyKey: `${execution.id}:${step.id}`,
-            fencingToken: null,
+            fencingToken: initialLease ? String(initialLease.revision) : null,
+            fencingSlot: initialLease?.key ?? null,
             heartbeat,
             log,
             actor: execution.actor,

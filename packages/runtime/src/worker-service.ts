@@ -1,12 +1,15 @@
 import { hostname } from 'node:os';
 import { match } from 'ts-pattern';
 import { taskStream, type QueueName } from '@jetcel/contracts';
-import { defineTopology, startConsumer, verifyTopology, type Bus, type Disposition } from '@jetcel/bus';
+import { defineTopology, Leases, startConsumer, verifyTopology, type Bus, type Disposition } from '@jetcel/bus';
+import { ThrottleGate } from './throttle.ts';
 import type { ExecutorRegistry, Logger, TaskRegistry } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
 import type { ServiceConfig } from './config.ts';
 import { startRelay } from './relay.ts';
-import { StepRunner, type DeliveryVerdict } from './step-runner.ts';
+import { StepRunner, type Delivery, type DeliveryVerdict } from './step-runner.ts';
+import { BackgroundRunner } from './background-runner.ts';
+import { classifyTaskDelivery } from './task-delivery.ts';
 
 export interface WorkerOptions<S> {
   bus: Bus;
@@ -37,6 +40,13 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
   const { bus, db, queue, logger, config } = options;
   await verifyTopology(bus, defineTopology(config.topology), { streams: [taskStream(queue)] });
   const relay = startRelay({ bus, db, logger, sweepMs: config.sweepMs, claimGraceMs: config.claimGraceMs });
+  const gate = new ThrottleGate({
+    db,
+    leases: await Leases.open(bus),
+    config: config.throttle,
+    logger: logger.child({ component: 'throttle' }),
+  });
+  const leaseReconciler = startLeaseReconciler(gate, logger, Math.max(1000, config.sweepMs * 5));
   const runner = new StepRunner({
     db,
     registry: options.registry,
@@ -45,18 +55,52 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     logger,
     worker: options.worker ?? `${hostname()}:${process.pid}:${queue}`,
     claimTtlMs: config.claimTtlMs,
+    throttle: gate,
   });
+  const background = new BackgroundRunner({
+    db,
+    registry: options.registry,
+    ...(options.executors ? { executors: options.executors } : {}),
+    services: options.services,
+    logger,
+    claimTtlMs: config.claimTtlMs,
+  });
+  // One decode decides who runs a message: background runs and standalone tasks, or steps.
+  const dispatch = (delivery: Delivery): Promise<DeliveryVerdict> =>
+    match(classifyTaskDelivery(delivery.data))
+      .with({ kind: 'background' }, ({ message }) => background.handle(message, delivery))
+      .with({ kind: 'step' }, () => runner.handle(delivery))
+      .with({ kind: 'malformed_background' }, async ({ reason }): Promise<DeliveryVerdict> => {
+        logger.error('malformed background task message dropped', { reason });
+        return { kind: 'term' };
+      })
+      .exhaustive();
   const consumer = await startConsumer(bus, {
     queue,
     concurrency: options.concurrency,
-    handler: async (delivery) => toDisposition(await runner.handle(delivery)),
+    handler: async (delivery) => toDisposition(await dispatch(delivery)),
     onError: (error) => logger.error('task handler failed', { error }),
   });
   logger.info('worker ready', { queue, concurrency: options.concurrency });
   return {
     async stop(deadlineMs = 20_000) {
       await consumer.stop({ deadlineMs });
+      clearInterval(leaseReconciler);
       await relay.stop();
     },
   };
+}
+
+/** Frees the leases of executions that ended without releasing them (a crash between commit and release). */
+function startLeaseReconciler(gate: ThrottleGate, logger: Logger, everyMs: number): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    gate
+      .reconcile()
+      .then((freed) => {
+        if (freed > 0) logger.warn('freed throttle leases of ended executions', { freed });
+      })
+      .catch((error: unknown) => logger.warn('lease reconciler failed', { error: String(error) }));
+  }, everyMs);
+  timer.unref();
+  return timer;
 }

@@ -14,6 +14,7 @@ import type {
   BarrierOp,
   CloudDelays,
   CreateServerInput,
+  CreateSnapshotInput,
   CreateVolumeInput,
   FaultMode,
   FaultOp,
@@ -25,7 +26,7 @@ import type {
 
 /** Turns parsed JSON bodies into typed inputs; unknown fields are ignored. */
 
-const FAULT_OPS: readonly FaultOp[] = ['create', 'delete', 'get', 'action', 'update', 'build'];
+const FAULT_OPS: readonly FaultOp[] = ['create', 'delete', 'get', 'action', 'update', 'build', 'snapshot'];
 const FAULT_MODES: readonly FaultMode[] = ['error', 'timeout', 'http500', 'delay'];
 const MAX_FAULT_DELAY_MS = 600_000;
 const FAULT_RESOURCES: readonly FaultResource[] = ['server', 'volume'];
@@ -59,6 +60,10 @@ export function parseServerAction(body: unknown): ServerAction {
   const action = requireOneOf(object, 'action', ACTIONS);
   if (action === 'resize') return { action, flavor: requireText(object, 'flavor') };
   return { action };
+}
+
+export function parseCreateSnapshot(body: unknown): CreateSnapshotInput {
+  return { name: requireText(requireObject(body), 'name') };
 }
 
 export function parseCreateVolume(body: unknown): CreateVolumeInput {
@@ -113,5 +118,6 @@ export function parseConfigPatch(body: unknown): Partial<CloudDelays> {
     buildDelayMs: optionalInteger(object, 'buildDelayMs', 0, MAX_DELAY_MS),
     deleteDelayMs: optionalInteger(object, 'deleteDelayMs', 0, MAX_DELAY_MS),
     actionDelayMs: optionalInteger(object, 'actionDelayMs', 0, MAX_DELAY_MS),
+    snapshotDelayMs: optionalInteger(object, 'snapshotDelayMs', 0, MAX_DELAY_MS),
   });
 }

@@ -7,7 +7,12 @@ import { StatsBook } from './stats.ts';
 import { TimerSet } from './timers.ts';
 import type { CloudDelays, FaultOp, FaultResource, FaultRule } from './types.ts';
 
-export const DEFAULT_DELAYS: CloudDelays = { buildDelayMs: 3000, deleteDelayMs: 1000, actionDelayMs: 2000 };
+export const DEFAULT_DELAYS: CloudDelays = {
+  buildDelayMs: 3000,
+  deleteDelayMs: 1000,
+  actionDelayMs: 2000,
+  snapshotDelayMs: 5000,
+};
 
 export interface CloudContextOptions extends Partial<CloudDelays> {
   /** Clock for createdAt / updatedAt (default: the wall clock). */
@@ -34,6 +39,7 @@ export class CloudContext {
       buildDelayMs: options.buildDelayMs ?? DEFAULT_DELAYS.buildDelayMs,
       deleteDelayMs: options.deleteDelayMs ?? DEFAULT_DELAYS.deleteDelayMs,
       actionDelayMs: options.actionDelayMs ?? DEFAULT_DELAYS.actionDelayMs,
+      snapshotDelayMs: options.snapshotDelayMs ?? DEFAULT_DELAYS.snapshotDelayMs,
     };
     this.#now = options.now ?? (() => new Date());
     this.newId = options.newId ?? randomUUID;

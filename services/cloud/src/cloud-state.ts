@@ -1,5 +1,6 @@
 import { CloudContext, type CloudContextOptions } from './cloud-context.ts';
 import { ServerFleet } from './servers.ts';
+import { SnapshotStore } from './snapshots.ts';
 import { VolumeStore } from './volumes.ts';
 import type {
   Barrier,
@@ -15,18 +16,20 @@ export type CloudStateOptions = CloudContextOptions;
 
 /**
  * The whole simulated cloud, in memory and without HTTP: servers, volumes,
- * idempotency keys, fencing tokens, stats, fault rules, barriers and pending timers.
+ * server snapshots, idempotency keys, fencing tokens, stats, fault rules, barriers and pending timers.
  * Operations throw CloudError (or HangRequest for an injected timeout).
  */
 export class CloudState {
   readonly #ctx: CloudContext;
   readonly servers: ServerFleet;
   readonly volumes: VolumeStore;
+  readonly snapshots: SnapshotStore;
 
   constructor(options: CloudStateOptions = {}) {
     this.#ctx = new CloudContext(options);
     this.servers = new ServerFleet(this.#ctx);
     this.volumes = new VolumeStore(this.#ctx, (id) => this.servers.has(id));
+    this.snapshots = new SnapshotStore(this.#ctx, (id) => this.servers.peek(id));
   }
 
   get delays(): CloudDelays {
@@ -69,7 +72,7 @@ export class CloudState {
     return this.#ctx.stats.snapshot(this.#ctx.barriers.size);
   }
 
-  /** Resets peaks to the current build level and counters to zero. */
+  /** Resets peaks to the current build / snapshot levels and counters to zero. */
   resetStats(): void {
     this.#ctx.stats.reset();
   }
@@ -83,23 +86,30 @@ export class CloudState {
     return this.#ctx.fencing.highest(slot);
   }
 
-  /** Number of pending build / delete / action timers. */
+  /** Number of pending build / delete / action / snapshot timers. */
   get pendingTimers(): number {
     return this.#ctx.timers.size;
   }
 
-  /** Wipes everything except the delays: servers, volumes, keys, fencing, faults, barriers, stats, timers. */
+  /**
+   * Wipes everything except the delays: servers, volumes, snapshots, keys, fencing, faults, barriers,
+   * stats, timers. Snapshot requests still waiting fail with 404 NOT_FOUND.
+   */
   reset(): void {
     this.#ctx.timers.clear();
     this.#ctx.barriers.clear();
     this.servers.clear();
     this.volumes.clear();
+    this.snapshots.clear();
     this.#ctx.faults.clear();
     this.#ctx.fencing.clear();
     this.#ctx.stats.clear();
   }
 
-  /** Cancels pending timers and drops held operations; nothing changes state afterwards. */
+  /**
+   * Cancels pending timers and drops held operations; nothing changes state afterwards
+   * (snapshots in progress never complete, and their requests are never answered).
+   */
   dispose(): void {
     this.#ctx.timers.clear();
     this.#ctx.barriers.clear();

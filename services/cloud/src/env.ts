@@ -6,6 +6,7 @@ export interface CloudEnvOptions extends StartCloudOptions {
   buildDelayMs: number;
   deleteDelayMs: number;
   actionDelayMs: number;
+  snapshotDelayMs: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
@@ -26,5 +27,6 @@ export function readCloudEnv(env: NodeJS.ProcessEnv): CloudEnvOptions {
     buildDelayMs: integer(env, 'CLOUD_BUILD_DELAY_MS', 3000, 3_600_000),
     deleteDelayMs: integer(env, 'CLOUD_DELETE_DELAY_MS', 1000, 3_600_000),
     actionDelayMs: integer(env, 'CLOUD_ACTION_DELAY_MS', 2000, 3_600_000),
+    snapshotDelayMs: integer(env, 'CLOUD_SNAPSHOT_DELAY_MS', 5000, 3_600_000),
   };
 }

@@ -14,6 +14,8 @@ export interface CloudListener {
   readonly hung: ReadonlySet<ServerResponse>;
   /** Destroys the connections of every hung request. */
   releaseHung(): void;
+  /** Destroys the connections of every request whose reply is still being worked out (e.g. a snapshot in progress). */
+  releaseWorking(): void;
   /** Drops every reply held back by a delay fault (the operation is already done): cancels its timer, destroys its connection. */
   releaseDelayed(): void;
 }
@@ -27,6 +29,8 @@ function internalError(error: unknown): CloudError {
 export function createCloudListener(state: CloudState): CloudListener {
   const routes: Route[] = [...controlRoutes(state), ...serverRoutes(state), ...volumeRoutes(state)];
   const hung = new Set<ServerResponse>();
+  /** Requests whose handler has not finished yet: a slow synchronous call (snapshot) can keep one here for long. */
+  const working = new Set<ServerResponse>();
   const delayed = new Map<ServerResponse, NodeJS.Timeout>();
 
   /** Works out the reply; returns how to send it, or null when it was already sent. */
@@ -69,8 +73,11 @@ export function createCloudListener(state: CloudState): CloudListener {
   }
 
   const listener: RequestListener = (req, res) => {
+    working.add(res);
+    res.once('close', () => working.delete(res));
     const { slot, result } = withReplyDelay(() => handle(req, res));
     result
+      .finally(() => working.delete(res))
       .catch((error: unknown) => {
         if (error instanceof HangRequest) {
           hang(res);
@@ -98,6 +105,10 @@ export function createCloudListener(state: CloudState): CloudListener {
     releaseHung: () => {
       for (const res of hung) res.destroy();
       hung.clear();
+    },
+    releaseWorking: () => {
+      for (const res of working) res.destroy();
+      working.clear();
     },
     releaseDelayed: () => {
       for (const [res, timer] of delayed) {

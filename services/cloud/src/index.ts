@@ -5,6 +5,7 @@ export type { CloudStateOptions } from './cloud-state.ts';
 export { CloudError } from './errors.ts';
 export type { CreatedServer } from './servers.ts';
 export type { CreatedVolume } from './volumes.ts';
+export type { CreatedSnapshot } from './snapshots.ts';
 export type {
   Barrier,
   BarrierInput,
@@ -12,6 +13,7 @@ export type {
   CloudDelays,
   CloudStats,
   CreateServerInput,
+  CreateSnapshotInput,
   CreateVolumeInput,
   ErrorBody,
   FaultMode,
@@ -28,6 +30,8 @@ export type {
   ServerStatus,
   ServerTaskState,
   SettingsStats,
+  Snapshot,
+  SnapshotStatus,
   Volume,
   VolumeStatus,
 } from './types.ts';

@@ -1,4 +1,4 @@
-import { parseCreateServer, parseRenameServer, parseServerAction } from './bodies.ts';
+import { parseCreateServer, parseCreateSnapshot, parseRenameServer, parseServerAction } from './bodies.ts';
 import type { CloudState } from './cloud-state.ts';
 import { readJsonBody } from './json-io.ts';
 import { requestContext } from './request-headers.ts';
@@ -6,6 +6,7 @@ import type { Route } from './router.ts';
 
 export function serverRoutes(state: CloudState): Route[] {
   const fleet = state.servers;
+  const snapshots = state.snapshots;
   return [
     {
       method: 'POST',
@@ -58,6 +59,24 @@ export function serverRoutes(state: CloudState): Route[] {
         const action = parseServerAction(await readJsonBody(req));
         return { status: 202, body: fleet.act(params['id'] ?? '', action, context) };
       },
+    },
+    {
+      // Synchronous and slow: answered only once the snapshot is complete.
+      method: 'POST',
+      path: '/servers/:id/snapshots',
+      counted: true,
+      handler: async ({ req, params }) => {
+        const context = requestContext(req, true);
+        const input = parseCreateSnapshot(await readJsonBody(req));
+        const { created, snapshot } = await snapshots.create(params['id'] ?? '', input, context);
+        return { status: created ? 201 : 200, body: snapshot };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/servers/:id/snapshots',
+      counted: true,
+      handler: ({ params }) => ({ status: 200, body: snapshots.list(params['id'] ?? '') }),
     },
   ];
 }

@@ -12,6 +12,8 @@ export interface StartCloudOptions {
   buildDelayMs?: number;
   deleteDelayMs?: number;
   actionDelayMs?: number;
+  /** How long a snapshot takes (default 5000). */
+  snapshotDelayMs?: number;
 }
 
 export interface RunningCloud {
@@ -20,8 +22,8 @@ export interface RunningCloud {
   port: number;
   state: CloudState;
   /**
-   * Stops listening, drops every connection (hung requests and replies held back by a delay fault
-   * included) and cancels pending timers.
+   * Stops listening, drops every connection (hung requests, snapshot requests still waiting and
+   * replies held back by a delay fault included) and cancels pending timers.
    */
   close(): Promise<void>;
 }
@@ -33,6 +35,7 @@ export async function startCloud(options: StartCloudOptions = {}): Promise<Runni
     ...(options.buildDelayMs === undefined ? {} : { buildDelayMs: options.buildDelayMs }),
     ...(options.deleteDelayMs === undefined ? {} : { deleteDelayMs: options.deleteDelayMs }),
     ...(options.actionDelayMs === undefined ? {} : { actionDelayMs: options.actionDelayMs }),
+    ...(options.snapshotDelayMs === undefined ? {} : { snapshotDelayMs: options.snapshotDelayMs }),
   });
   const cloud = createCloudListener(state);
   const server = createServer(cloud.listener);
@@ -52,6 +55,7 @@ export async function startCloud(options: StartCloudOptions = {}): Promise<Runni
       state.dispose();
       server.close((error) => (error === undefined ? resolve() : reject(error)));
       cloud.releaseHung();
+      cloud.releaseWorking();
       cloud.releaseDelayed();
       server.closeAllConnections();
     });

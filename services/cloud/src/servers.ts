@@ -87,6 +87,12 @@ export class ServerFleet {
     return this.#records.has(id);
   }
 
+  /** The server as it is now (DELETING included), or undefined; no fault injection, for the other models. */
+  peek(id: string): Server | undefined {
+    const record = this.#records.get(id);
+    return record === undefined ? undefined : view(record);
+  }
+
   list(settingsId?: string): Server[] {
     this.#ctx.inject('get', 'server', settingsId ?? null);
     const servers: Server[] = [];

@@ -1,6 +1,6 @@
 import type { CloudStats, SettingsStats } from './types.ts';
 
-/** Per-settings build concurrency, server and volume counts, plus the request counter. */
+/** Per-settings build and snapshot concurrency, server, volume and snapshot counts, plus the request counter. */
 export class StatsBook {
   readonly #settings = new Map<string, SettingsStats>();
   #requests = 0;
@@ -8,7 +8,17 @@ export class StatsBook {
   #entry(settingsId: string): SettingsStats {
     let entry = this.#settings.get(settingsId);
     if (entry === undefined) {
-      entry = { building: 0, peakBuilding: 0, serversCreated: 0, servers: 0, volumesCreated: 0, volumes: 0 };
+      entry = {
+        building: 0,
+        peakBuilding: 0,
+        serversCreated: 0,
+        servers: 0,
+        volumesCreated: 0,
+        volumes: 0,
+        snapshotsCreated: 0,
+        snapshotting: 0,
+        peakSnapshotting: 0,
+      };
       this.#settings.set(settingsId, entry);
     }
     return entry;
@@ -48,6 +58,20 @@ export class StatsBook {
     entry.volumes = Math.max(0, entry.volumes - 1);
   }
 
+  /** A snapshot of one of this settings' servers started. */
+  snapshotStarted(settingsId: string): void {
+    const entry = this.#entry(settingsId);
+    entry.snapshotting += 1;
+    entry.peakSnapshotting = Math.max(entry.peakSnapshotting, entry.snapshotting);
+  }
+
+  /** A snapshot in progress became available. */
+  snapshotCompleted(settingsId: string): void {
+    const entry = this.#entry(settingsId);
+    entry.snapshotting = Math.max(0, entry.snapshotting - 1);
+    entry.snapshotsCreated += 1;
+  }
+
   countRequest(): void {
     this.#requests += 1;
   }
@@ -57,8 +81,10 @@ export class StatsBook {
     this.#requests = 0;
     for (const entry of this.#settings.values()) {
       entry.peakBuilding = entry.building;
+      entry.peakSnapshotting = entry.snapshotting;
       entry.serversCreated = 0;
       entry.volumesCreated = 0;
+      entry.snapshotsCreated = 0;
     }
   }
 

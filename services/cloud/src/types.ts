@@ -57,6 +57,24 @@ export interface RenameServerInput {
 
 export type ServerAction = { action: 'resize'; flavor: string } | { action: 'start' } | { action: 'stop' };
 
+export type SnapshotStatus = 'creating' | 'available';
+
+export interface Snapshot {
+  id: string;
+  /** The server the snapshot was taken of. */
+  serverId: string;
+  name: string;
+  /** 'creating' until the snapshot delay is over; a POST answers only once it is 'available'. */
+  status: SnapshotStatus;
+  /** GiB: the root disk of the server's flavor when the snapshot started. */
+  size: number;
+  createdAt: string;
+}
+
+export interface CreateSnapshotInput {
+  name: string;
+}
+
 export interface SettingsStats {
   /** Servers of this settings currently in BUILD. */
   building: number;
@@ -70,6 +88,12 @@ export interface SettingsStats {
   volumesCreated: number;
   /** Volumes that currently exist (deleting included until they disappear). */
   volumes: number;
+  /** Snapshots of this settings' servers completed since the last reset (idempotent replays excluded). */
+  snapshotsCreated: number;
+  /** Snapshots of this settings' servers in progress now. */
+  snapshotting: number;
+  /** Highest value `snapshotting` reached since the last reset. */
+  peakSnapshotting: number;
 }
 
 export interface CloudStats {
@@ -80,7 +104,7 @@ export interface CloudStats {
   barriers: number;
 }
 
-export type FaultOp = 'create' | 'delete' | 'get' | 'action' | 'update' | 'build';
+export type FaultOp = 'create' | 'delete' | 'get' | 'action' | 'update' | 'build' | 'snapshot';
 export type FaultMode = 'error' | 'timeout' | 'http500' | 'delay';
 export type FaultResource = 'server' | 'volume';
 
@@ -98,7 +122,10 @@ export interface FaultRuleInput {
   statusCode?: number;
   /** Carry the operation out, then fail the response anyway (a lost reply). */
   applied?: boolean;
-  /** Mode 'delay' only (and required there): how long the reply (or, for op 'build', the build) is held. */
+  /**
+   * Mode 'delay' only (and required there): how long the reply is held (for op 'build', how much longer
+   * the build takes; for op 'snapshot', how much longer the snapshot takes).
+   */
   delayMs?: number;
 }
 
@@ -150,6 +177,8 @@ export interface CloudDelays {
   buildDelayMs: number;
   deleteDelayMs: number;
   actionDelayMs: number;
+  /** How long a snapshot takes (POST /servers/:id/snapshots answers only when it is complete). */
+  snapshotDelayMs: number;
 }
 
 export interface FencingClaim {

@@ -39,11 +39,31 @@ test('build concurrency and its peak are counted per settings', async (t) => {
   // `building` may already be dropping on a slow machine; the peak may not.
   assert.deepEqual(
     { ...record(settings['A']), building: 0 },
-    { building: 0, peakBuilding: 6, serversCreated: 6, servers: 6, volumesCreated: 0, volumes: 0 },
+    {
+      building: 0,
+      peakBuilding: 6,
+      serversCreated: 6,
+      servers: 6,
+      volumesCreated: 0,
+      volumes: 0,
+      snapshotsCreated: 0,
+      snapshotting: 0,
+      peakSnapshotting: 0,
+    },
   );
   assert.deepEqual(
     { ...record(settings['B']), building: 0 },
-    { building: 0, peakBuilding: 2, serversCreated: 2, servers: 2, volumesCreated: 0, volumes: 0 },
+    {
+      building: 0,
+      peakBuilding: 2,
+      serversCreated: 2,
+      servers: 2,
+      volumesCreated: 0,
+      volumes: 0,
+      snapshotsCreated: 0,
+      snapshotting: 0,
+      peakSnapshotting: 0,
+    },
   );
 
   await waitUntil(() => cloud.state.stats().settings['A']?.building === 0, 2000, 'builds to finish');
@@ -63,6 +83,9 @@ test('build concurrency and its peak are counted per settings', async (t) => {
     servers: 6,
     volumesCreated: 0,
     volumes: 0,
+    snapshotsCreated: 0,
+    snapshotting: 0,
+    peakSnapshotting: 0,
   });
   assert.equal(cleared.requests, 0);
 });
@@ -81,5 +104,8 @@ test('a server created while others build raises the peak only as far as the ove
     servers: 3,
     volumesCreated: 0,
     volumes: 0,
+    snapshotsCreated: 0,
+    snapshotting: 0,
+    peakSnapshotting: 0,
   });
 });

@@ -53,6 +53,9 @@ test('deleting a building server ends its build in the stats', async (t) => {
     servers: 1,
     volumesCreated: 0,
     volumes: 0,
+    snapshotsCreated: 0,
+    snapshotting: 0,
+    peakSnapshotting: 0,
   });
   await waitUntil(() => cloud.state.stats().settings['A']?.servers === 0, 2000, 'the server to disappear');
 });

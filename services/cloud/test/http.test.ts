@@ -71,9 +71,14 @@ test('health, runtime config and request counting', async (t) => {
   t.after(() => cloud.close());
   assert.deepEqual((await cloud.api('GET', '/health')).body, { ok: true });
   const config = await cloud.api('POST', '/config', { body: { buildDelayMs: 5, actionDelayMs: 7 } });
-  assert.deepEqual(config.body, { buildDelayMs: 5, deleteDelayMs: 50, actionDelayMs: 7 });
+  assert.deepEqual(config.body, { buildDelayMs: 5, deleteDelayMs: 50, actionDelayMs: 7, snapshotDelayMs: 5000 });
   assert.equal((await cloud.api('POST', '/config', { body: { deleteDelayMs: -1 } })).status, 400);
-  assert.deepEqual((await cloud.api('GET', '/config')).body, { buildDelayMs: 5, deleteDelayMs: 50, actionDelayMs: 7 });
+  assert.deepEqual((await cloud.api('GET', '/config')).body, {
+    buildDelayMs: 5,
+    deleteDelayMs: 50,
+    actionDelayMs: 7,
+    snapshotDelayMs: 5000,
+  });
 
   await cloud.api('GET', '/servers');
   await cloud.api('GET', '/servers/x');

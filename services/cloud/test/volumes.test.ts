@@ -58,6 +58,9 @@ test('stats count volumes per settings, and open barriers', async (t) => {
     servers: 0,
     volumesCreated: 2,
     volumes: 2,
+    snapshotsCreated: 0,
+    snapshotting: 0,
+    peakSnapshotting: 0,
   });
   assert.equal(record(record(stats['settings'])['B'])['volumes'], 1);
 

@@ -1,4 +1,4 @@
-import { CloudClient, createReferenceDomain, referenceConfigFromEnv } from '@jetcel/reference';
+import { backgroundConfigFromEnv, CloudClient, createReferenceDomain, referenceConfigFromEnv } from '@jetcel/reference';
 import { parseQueueArg, runService, startWorker } from '@jetcel/runtime';
 
 // One codebase for every queue: `--queue regular|heavy|background` picks the stream it consumes.
@@ -6,7 +6,7 @@ const queue = parseQueueArg(process.argv.slice(2));
 const concurrency = Number(process.env.WORKER_CONCURRENCY ?? (queue === 'heavy' ? 4 : 16));
 if (!Number.isInteger(concurrency) || concurrency < 1)
   throw new TypeError('WORKER_CONCURRENCY must be a positive integer');
-const domain = createReferenceDomain(referenceConfigFromEnv());
+const domain = createReferenceDomain(referenceConfigFromEnv(), backgroundConfigFromEnv());
 const services = { cloud: new CloudClient(process.env.CLOUD_URL ?? 'http://127.0.0.1:8774') };
 
 await runService(`worker-${queue}`, { entities: domain.entities }, (context) =>

@@ -22,6 +22,8 @@ export const Execution = defineEntity({
     actor: p.string().nullable(),
     /** The step of the outer execution this one runs for (nested executors). */
     parentStepId: p.uuid().nullable(),
+    /** The scope lease the execution holds while in its throttled span. */
+    lease: p.json<{ kind: string; scope: string; key: string; revision: number; token: string }>().nullable(),
     /** The resource's state and error fields before preApply, restored by a cancel with no backend effect. */
     resourceBefore: p.json<{ state: string; errorMessage: string; errorTraceback: string }>().nullable(),
     errorMessage: p.text().default(''),

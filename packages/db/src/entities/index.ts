@@ -5,6 +5,10 @@ export type { StepStatus } from './step.ts';
 export { Outbox } from './outbox.ts';
 export { IdempotencyKey } from './idempotency-key.ts';
 export { Group } from './group.ts';
+export { ThrottleLimit, ThrottleWaiter } from './throttle.ts';
+export { BackgroundRun, BACKGROUND_RUN_STATUSES } from './background-run.ts';
+export type { BackgroundRunStatus } from './background-run.ts';
+export { ScheduleTick } from './schedule-tick.ts';
 export { defineResourceEntity, defineRecordEntity, COMMON_RESOURCE_PROPERTIES } from './resource-entity.ts';
 
 import { Execution } from './execution.ts';
@@ -12,4 +16,17 @@ import { Step } from './step.ts';
 import { Outbox } from './outbox.ts';
 import { IdempotencyKey } from './idempotency-key.ts';
 import { Group } from './group.ts';
-export const FRAMEWORK_ENTITIES = [Execution, Step, Outbox, IdempotencyKey, Group];
+import { ThrottleLimit, ThrottleWaiter } from './throttle.ts';
+import { BackgroundRun } from './background-run.ts';
+import { ScheduleTick } from './schedule-tick.ts';
+export const FRAMEWORK_ENTITIES = [
+  Execution,
+  Step,
+  Outbox,
+  IdempotencyKey,
+  Group,
+  ThrottleLimit,
+  ThrottleWaiter,
+  BackgroundRun,
+  ScheduleTick,
+];

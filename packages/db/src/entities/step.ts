@@ -23,6 +23,8 @@ export const Step = defineEntity({
     resourceRef: p.string().nullable(),
     before: p.json<ResourcePatch>().nullable(),
     ignoreErrors: p.boolean().default(false),
+    /** The step enters its execution's throttled span (takes the scope lease). */
+    throttled: p.boolean().default(false),
     status: p
       .enum([...STEP_STATUSES])
       .nativeEnumName('step_status')

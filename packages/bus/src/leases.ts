@@ -1,0 +1,146 @@
+// Throttle leases in NATS KV: slot keys `<kind>.<scope>.<slot>`, bucket TTL, renewal by revision CAS.
+import { LEASES_BUCKET, leaseKey, leaseKeyFilter } from '@jetcel/contracts';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { Bus } from './connection.ts';
+import { BusError } from './errors.ts';
+
+/** Who holds a lease: the execution, and a token unique to this acquisition. */
+export interface LeaseHolder {
+  executionId: string;
+  token: string;
+}
+
+/** A lease as its holder knows it; the revision is the fencing token. */
+export interface HeldLease {
+  key: string;
+  revision: number;
+}
+
+export interface LeaseEntry extends HeldLease {
+  holder: LeaseHolder | null;
+}
+
+const encode = (holder: LeaseHolder): string => JSON.stringify(holder);
+
+function decode(value: Uint8Array | undefined): LeaseHolder | null {
+  if (!value || value.length === 0) return null;
+  try {
+    const parsed = JSON.parse(Buffer.from(value).toString('utf8')) as Partial<LeaseHolder>;
+    return typeof parsed.executionId === 'string' && typeof parsed.token === 'string'
+      ? { executionId: parsed.executionId, token: parsed.token }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+const isWrongSequence = (error: unknown): boolean =>
+  error instanceof Error && /wrong last sequence|key exists/i.test(error.message);
+
+/**
+ * At most `limit` live slot keys per kind and scope. Every ambiguous outcome (a timeout, a lost
+ * reply) is settled by reading the key and comparing the holder's token before concluding.
+ */
+export class Leases {
+  private constructor(private readonly kv: KV) {}
+
+  static async open(bus: Bus, bucket: string = LEASES_BUCKET): Promise<Leases> {
+    try {
+      return new Leases(await new Kvm(bus.nc).open(bucket, { bindOnly: true }));
+    } catch (error) {
+      throw new BusError(`Lease bucket ${bucket} is not available (run the topology job)`, { cause: error });
+    }
+  }
+
+  /** How many slots of this kind and scope are held right now (expired keys are gone). */
+  async occupancy(kind: string, scope: string): Promise<LeaseEntry[]> {
+    const keys = await this.kv.keys(leaseKeyFilter(kind, scope));
+    const entries: LeaseEntry[] = [];
+    for await (const key of keys) {
+      const entry = await this.kv.get(key);
+      if (entry && entry.operation === 'PUT')
+        entries.push({ key, revision: entry.revision, holder: decode(entry.value) });
+    }
+    return entries;
+  }
+
+  /** Takes a free slot below `limit`, or returns null when the scope is full. */
+  async acquire(kind: string, scope: string, limit: number, holder: LeaseHolder): Promise<HeldLease | null> {
+    const live = await this.occupancy(kind, scope);
+    const own = live.find(
+      (entry) => entry.holder?.executionId === holder.executionId && entry.holder.token === holder.token,
+    );
+    if (own) return { key: own.key, revision: own.revision };
+    if (live.length >= limit) return null;
+    const taken = new Set(live.map((entry) => entry.key));
+    for (let slot = 0; slot < limit; slot += 1) {
+      const key = leaseKey(kind, scope, slot);
+      if (taken.has(key)) continue;
+      const revision = await this.tryCreate(key, holder);
+      if (revision !== null) return { key, revision };
+    }
+    return null;
+  }
+
+  /** Renews by compare-and-set on the revision; returns the new lease, or null when it was lost. */
+  async renew(lease: HeldLease, holder: LeaseHolder): Promise<HeldLease | null> {
+    try {
+      return { key: lease.key, revision: await this.kv.update(lease.key, encode(holder), lease.revision) };
+    } catch (error) {
+      // A timed-out update may have been applied: read the key before concluding anything.
+      const entry = await this.kv.get(lease.key);
+      const current = entry && entry.operation === 'PUT' ? decode(entry.value) : null;
+      if (current?.token === holder.token && entry) {
+        if (isWrongSequence(error)) return this.renew({ key: lease.key, revision: entry.revision }, holder);
+        return { key: lease.key, revision: entry.revision };
+      }
+      return null;
+    }
+  }
+
+  /** Releases a lease this holder still holds; true if it was released now. */
+  async release(lease: HeldLease, holder: LeaseHolder): Promise<boolean> {
+    const entry = await this.kv.get(lease.key);
+    if (!entry || entry.operation !== 'PUT' || decode(entry.value)?.token !== holder.token) return false;
+    try {
+      await this.kv.delete(lease.key, { previousSeq: entry.revision });
+      return true;
+    } catch (error) {
+      if (isWrongSequence(error)) return false;
+      throw new BusError(`Could not release lease ${lease.key}`, { cause: error });
+    }
+  }
+
+  /** Deletes a key whatever its holder (the reconciler, for leases of finished executions). */
+  async forceRelease(entry: LeaseEntry): Promise<boolean> {
+    try {
+      await this.kv.delete(entry.key, { previousSeq: entry.revision });
+      return true;
+    } catch (error) {
+      if (isWrongSequence(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Every live lease, for operators and the reconciler. */
+  async entries(filter = '>'): Promise<LeaseEntry[]> {
+    const keys = await this.kv.keys(filter);
+    const entries: LeaseEntry[] = [];
+    for await (const key of keys) {
+      const entry = await this.kv.get(key);
+      if (entry && entry.operation === 'PUT')
+        entries.push({ key, revision: entry.revision, holder: decode(entry.value) });
+    }
+    return entries;
+  }
+
+  private async tryCreate(key: string, holder: LeaseHolder): Promise<number | null> {
+    try {
+      return await this.kv.create(key, encode(holder));
+    } catch (error) {
+      if (isWrongSequence(error)) return null;
+      const entry = await this.kv.get(key);
+      return entry && entry.operation === 'PUT' && decode(entry.value)?.token === holder.token ? entry.revision : null;
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { randomUUID } from 'node:crypto';
+import { applyTopology, defineTopology, Leases, type Bus } from '../src/index.ts';
+import { startTestNats, type TestNats } from './nats-server.ts';
+import { openBus, sleep } from './helpers.ts';
+
+describe('leases', () => {
+  let nats: TestNats;
+  let bus: Bus;
+  let leases: Leases;
+  const holder = () => ({ executionId: randomUUID(), token: randomUUID() });
+
+  before(async () => {
+    nats = await startTestNats();
+    bus = await openBus(nats);
+    await applyTopology(bus, defineTopology({ leaseTtlMs: 1500 }));
+    leases = await Leases.open(bus);
+  });
+  after(async () => {
+    await bus?.close();
+    await nats?.stop();
+  });
+
+  test('D1: ten racers for four slots: exactly four win; any scope id is a valid key', async () => {
+    const scope = 'openstack.instance:42 / ünïcode';
+    const results = await Promise.all(Array.from({ length: 10 }, () => leases.acquire('race', scope, 4, holder())));
+    const won = results.filter((lease) => lease !== null);
+    assert.equal(won.length, 4);
+    assert.equal(new Set(won.map((lease) => lease?.key)).size, 4);
+    assert.equal((await leases.occupancy('race', scope)).length, 4);
+  });
+
+  test('renewal is a compare-and-set on the revision; the revision only grows (fencing)', async () => {
+    const me = holder();
+    const lease = await leases.acquire('renew', 'scope-a', 1, me);
+    assert.ok(lease);
+    const renewed = await leases.renew(lease, me);
+    assert.ok(renewed && renewed.revision > lease.revision);
+    assert.equal(await leases.renew(lease, holder()), null, 'another holder cannot renew it');
+    const again = await leases.renew(lease, me);
+    assert.ok(
+      again && again.revision > renewed.revision,
+      'a stale revision of the same holder is settled by reading the key',
+    );
+  });
+
+  test('D3: a lease expires a TTL after its last renewal; the slot is free again and its new revision is higher', async () => {
+    const first = holder();
+    const lease = await leases.acquire('expire', 'scope-b', 1, first);
+    assert.ok(lease);
+    assert.equal(await leases.acquire('expire', 'scope-b', 1, holder()), null);
+    await sleep(1000);
+    assert.ok(await leases.renew(lease, first), 'renewed before the TTL');
+    await sleep(1000);
+    assert.equal(await leases.acquire('expire', 'scope-b', 1, holder()), null, 'the renewal restarted the TTL');
+    await sleep(1200);
+    const next = await leases.acquire('expire', 'scope-b', 1, holder());
+    assert.ok(next && next.revision > lease.revision);
+    assert.equal(await leases.renew(lease, first), null, 'the stalled holder learns it lost the lease');
+  });
+
+  test('release frees the slot only for its holder', async () => {
+    const me = holder();
+    const lease = await leases.acquire('release', 'scope-c', 1, me);
+    assert.ok(lease);
+    assert.equal(await leases.release(lease, holder()), false);
+    assert.equal(await leases.release(lease, me), true);
+    assert.ok(await leases.acquire('release', 'scope-c', 1, holder()));
+  });
+});

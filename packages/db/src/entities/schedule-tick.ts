@@ -1,0 +1,13 @@
+import { defineEntity, p } from '@mikro-orm/core';
+
+/** One published tick of a beat schedule: the primary key makes each tick publish once (SPEC E3). */
+export const ScheduleTick = defineEntity({
+  name: 'ScheduleTick',
+  tableName: 'jetcel_schedule_tick',
+  properties: {
+    schedule: p.string().primary(),
+    /** The scheduled UTC instant, aligned to the epoch (not the moment beat noticed it). */
+    tick: p.datetime().primary(),
+    createdAt: p.datetime().defaultRaw('now()'),
+  },
+});

@@ -1,0 +1,107 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { eventually } from '@jetcel/testing';
+import { Stack } from './stack.ts';
+
+let stack: Stack;
+before(async () => {
+  stack = await Stack.start({
+    buildDelayMs: 300,
+    env: {
+      THROTTLE_RECHECK_MS: '300',
+      THROTTLE_WAIT_LIMIT_MS: '2000',
+      JETCEL_CLAIM_TTL_MS: '1500',
+      JETCEL_CLAIM_GRACE_MS: '300',
+      JETCEL_LEASE_TTL_MS: '3000',
+    },
+  });
+  await stack.spawn('executor');
+  await stack.spawn('worker', { queue: 'regular' });
+});
+after(async () => {
+  await stack?.stop();
+});
+
+const setLimit = (scope: string, limit: number) =>
+  stack.sql(
+    `insert into jetcel_throttle_limit (kind, scope, "limit") values ('instance_provision', $1, $2)
+     on conflict (kind, scope) do update set "limit" = excluded."limit"`,
+    [scope, limit],
+  );
+
+test('D2/D3: a throttled create waits in CREATION_SCHEDULED; past the wait limit it ends ERRED and its place is gone', async () => {
+  await stack.ok('cmd.cloud_settings.create', { id: 'full-cloud', name: 'Never frees' });
+  await setLimit('full-cloud', 0);
+  const created = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', {
+    name: 'starved',
+    cloudSettingsId: 'full-cloud',
+  });
+  await eventually(
+    async () =>
+      (await stack.sql('select * from jetcel_throttle_waiter where execution_id = $1', [created.executionId]))
+        .length === 1,
+  );
+  assert.equal(
+    (await stack.sql<{ state: string }>('select state from ref_instance where id = $1', [created.id]))[0]?.state,
+    'CREATION_SCHEDULED',
+  );
+  await stack.waitForState(created.id, 'ERRED', 10_000);
+  const instance = await stack.instance(created.id);
+  assert.match(
+    String(instance.errorMessage),
+    /Throttled: no free instance_provision slot in scope full-cloud after \d+ s/,
+  );
+  assert.equal(
+    (await stack.sql('select * from jetcel_throttle_waiter where execution_id = $1', [created.executionId])).length,
+    0,
+  );
+  const [step] = await stack.sql<{ attempts: number; status: string }>(
+    "select attempts, status from jetcel_step where execution_id = $1 and task = 'instance.create_server'",
+    [created.executionId],
+  );
+  assert.deepEqual([step?.status, step?.attempts], ['failed', 1]);
+});
+
+test('D3: a stalled holder loses its lease past the TTL; the cloud refuses its stale fencing token', async () => {
+  await fetch(`${stack.cloud.url}/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ buildDelayMs: 300 }),
+  });
+  await stack.ok('cmd.cloud_settings.create', { id: 'solo', name: 'One slot' });
+  await setLimit('solo', 1);
+  // This worker freezes for 6 s (event loop included) right before its first task runs: longer
+  // than the claim (1.5 s) and the lease TTL (3 s). The other worker takes the step over.
+  for (const other of stack.services.filter((service) =>
+    service.output().some((line) => line.includes('"worker ready"')),
+  ))
+    await other.stop();
+  const stalled = await stack.spawn('worker', {
+    queue: 'regular',
+    env: { JETCEL_FAULT_PAUSE: 'before-task-run:6000', WORKER_CONCURRENCY: '1' },
+  });
+  const created = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', {
+    name: 'stall',
+    cloudSettingsId: 'solo',
+  });
+  await stalled.waitForLine(/fault pause before-task-run: blocking/, 10_000);
+  await stack.spawn('worker', { queue: 'regular' });
+  await stack.waitForState(created.id, 'OK', 30_000);
+  await stalled.waitForLine(/fault pause before-task-run: process \d+ resumes/, 10_000);
+  // Resumed, the old holder ran its create call with the old fencing token: the cloud refused it,
+  // and its result was discarded because the step had been taken over.
+  const refused = await eventually(
+    () =>
+      stalled
+        .output()
+        .find((line) => line.includes('claim lost before commit') && /fencing token \d+ is older than \d+/.test(line)),
+    { timeoutMs: 10_000, message: 'the stalled holder was refused by the cloud and discarded its result' },
+  );
+  assert.ok(refused);
+  const servers = (await fetch(`${stack.cloud.url}/servers?settingsId=solo`).then((r) => r.json())) as unknown[];
+  assert.equal(servers.length, 1, 'only the new holder created a server');
+  const [execution] = await stack.sql<{ status: string }>('select status from jetcel_execution where id = $1', [
+    created.executionId,
+  ]);
+  assert.equal(execution?.status, 'succeeded');
+});

@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import { HEADERS, parseResourceRef, type BackgroundMessage } from '@jetcel/contracts';
+import {
+  decideOnError,
+  describeFailure,
+  TransientError,
+  type ExecutorRegistry,
+  type Logger,
+  type ResourceSnapshot,
+  type TaskDefinition,
+  type TaskRegistry,
+} from '@jetcel/core';
+import { ConcurrentUpdateError, RunClaimLostError, type BackgroundRunRecord, type Db, type Tx } from '@jetcel/db';
+import { commitBackgroundOutcome, type BackgroundCommitSummary } from './background-commit.ts';
+import { executeBackgroundTask, type BackgroundRunResult } from './background-execute.ts';
+import { addBackgroundMessage } from './background-messages.ts';
+import { Progress } from './progress.ts';
+import { resourceReader } from './resource-reader.ts';
+import type { Delivery, DeliveryVerdict } from './step-runner.ts';
+
+export interface BackgroundRunnerOptions<S> {
+  db: Db;
+  registry: TaskRegistry<S>;
+  /** Executors a cancelled execution's failure handling may need (nested executions). */
+  executors?: Pick<ExecutorRegistry, 'get'>;
+  services: S;
+  logger: Logger;
+  /** Claim lifetime; heartbeats extend it. @defaultValue 30000 */
+  claimTtlMs?: number;
+  /** Heartbeat period. @defaultValue claimTtlMs / 3 */
+  heartbeatMs?: number;
+  /** How long to hand back a message naming a task this worker does not know. @defaultValue 30000 */
+  unknownTaskDelayMs?: number;
+}
+
+/** The run's resource: `gone` when the message names one that no longer exists. */
+type Loaded = { kind: 'loaded'; resource: ResourceSnapshot | null } | { kind: 'gone' };
+
+/**
+ * Runs delivered background tasks (SPEC E1, E2, C11). A run (runId set) is claimed in PostgreSQL
+ * like a step, runs with heartbeats that extend the claim, then commits its outcome and deletes
+ * its row in one transaction (which frees its equality). A standalone task (runId null) has no
+ * row: it just runs and commits its outcome, at least once.
+ */
+export class BackgroundRunner<S> {
+  readonly #claimTtlMs: number;
+  readonly #heartbeatMs: number;
+  readonly #progress: Progress;
+
+  constructor(private readonly options: BackgroundRunnerOptions<S>) {
+    this.#claimTtlMs = options.claimTtlMs ?? 30_000;
+    this.#heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.#claimTtlMs / 3));
+    this.#progress = new Progress({
+      catalog: options.registry,
+      executors: options.executors ?? { get: () => undefined },
+      logger: options.logger,
+    });
+  }
+
+  async handle(message: BackgroundMessage, delivery: Delivery): Promise<DeliveryVerdict> {
+    const actor = delivery.headers[HEADERS.actor] ?? null;
+    const log = this.options.logger.child({
+      task: message.task,
+      runId: message.runId,
+      resource: message.resource,
+      actor,
+    });
+    const task = this.options.registry.get(message.task);
+    if (!task) {
+      const delayMs = this.options.unknownTaskDelayMs ?? 30_000;
+      log.warn('background task unknown to this worker; handing the message back', { delayMs });
+      return { kind: 'nak', delayMs };
+    }
+    if (message.runId === null) return this.standalone(task, message, delivery, actor, log);
+    return this.run(task, message.runId, delivery, actor, log);
+  }
+
+  /** A standalone task (SPEC C11): no claim, no equality; a failure is logged, not retried. */
+  private async standalone(
+    task: TaskDefinition<unknown, S>,
+    message: BackgroundMessage,
+    delivery: Delivery,
+    actor: string | null,
+    parentLog: Logger,
+  ): Promise<DeliveryVerdict> {
+    const msgId = delivery.headers[HEADERS.msgId] ?? randomUUID();
+    const log = parentLog.child({ msgId, delivery: delivery.deliveryCount });
+    const loaded = await this.load(message.resource);
+    if (loaded.kind === 'gone') {
+      log.info('standalone task skipped: its resource no longer exists');
+      return { kind: 'ack' };
+    }
+    const result = await executeBackgroundTask(task, {
+      ...this.common(loaded.resource, actor, log),
+      args: message.args,
+      attempt: delivery.deliveryCount,
+      idempotencyKey: `standalone:${msgId}`,
+      heartbeat: async () => delivery.working(),
+      controller: new AbortController(),
+    });
+    if (result.kind === 'error') {
+      log.error('standalone task failed; it is not retried', { error: describeFailure(result.error).message });
+      return { kind: 'ack' };
+    }
+    try {
+      const summary = await this.options.db.transaction((tx) =>
+        commitBackgroundOutcome(tx, this.deps(), { outcome: result.outcome, resource: loaded.resource, actor, log }),
+      );
+      log.info('standalone task finished', { ...summary });
+    } catch (error) {
+      log.error('standalone task outcome not written', { error: describeFailure(error).message });
+    }
+    return { kind: 'ack' };
+  }
+
+  /** A background run: claim its row, run, then one commit (outcome + row deleted) or a retry. */
+  private async run(
+    task: TaskDefinition<unknown, S>,
+    runId: string,
+    delivery: Delivery,
+    actor: string | null,
+    log: Logger,
+  ): Promise<DeliveryVerdict> {
+    const token = randomUUID();
+    const claim = await this.options.db.transaction(
+      (tx) => tx.backgroundRuns.claim(runId, { token, ttlMs: this.#claimTtlMs }),
+      { relaxedDurability: true },
+    );
+    if (claim.kind !== 'claimed') {
+      log.debug('background delivery skipped', { reason: claim.kind });
+      return { kind: 'ack' };
+    }
+    const { run } = claim;
+    const runLog = log.child({ attempt: run.attempts });
+    try {
+      const loaded = await this.load(run.resourceRef);
+      if (loaded.kind === 'gone') {
+        await this.options.db.transaction((tx) => tx.backgroundRuns.finish(run.id, token));
+        runLog.info('background run skipped: its resource no longer exists');
+        return { kind: 'ack' };
+      }
+      runLog.info('background run started', { takeover: claim.takeover });
+      const controller = new AbortController();
+      const result = await executeBackgroundTask(task, {
+        ...this.common(loaded.resource, actor, runLog),
+        args: run.args,
+        attempt: run.attempts,
+        idempotencyKey: `background:${run.id}`,
+        controller,
+        heartbeat: async () => {
+          delivery.working();
+          const held = await this.options.db.transaction(
+            (tx) => tx.backgroundRuns.extend(run.id, token, this.#claimTtlMs),
+            { relaxedDurability: true },
+          );
+          if (!held) controller.abort(new RunClaimLostError(run.id));
+        },
+      });
+      await this.settle(task, run, token, result, loaded.resource, actor, runLog);
+    } catch (error) {
+      if (!(error instanceof RunClaimLostError)) throw error;
+      runLog.warn('claim lost before commit; result discarded');
+    }
+    return { kind: 'ack' };
+  }
+
+  /**
+   * One transaction for the outcome and the row's deletion. If the outcome cannot be written (a
+   * resource changed meanwhile: a retry re-reads it; anything else: a failure), a second
+   * transaction settles the run as failed.
+   */
+  private async settle(
+    task: TaskDefinition<unknown, S>,
+    run: BackgroundRunRecord,
+    token: string,
+    result: BackgroundRunResult,
+    resource: ResourceSnapshot | null,
+    actor: string | null,
+    log: Logger,
+  ): Promise<void> {
+    if (result.kind === 'error') {
+      if (result.error instanceof RunClaimLostError) throw result.error;
+      return this.options.db.transaction((tx) => this.settleError(tx, task, run, token, result.error, log));
+    }
+    let summary: BackgroundCommitSummary;
+    try {
+      summary = await this.options.db.transaction(async (tx) => {
+        const written = await commitBackgroundOutcome(tx, this.deps(), {
+          outcome: result.outcome,
+          resource,
+          actor,
+          log,
+        });
+        await tx.backgroundRuns.finish(run.id, token);
+        return written;
+      });
+    } catch (error) {
+      if (error instanceof RunClaimLostError) throw error;
+      const cause = isConflict(error)
+        ? new TransientError(`A resource changed while ${task.name} ran: ${describeFailure(error).message}`, {
+            cause: error,
+          })
+        : error;
+      return this.options.db.transaction((tx) => this.settleError(tx, task, run, token, cause, log));
+    }
+    log.info('background run finished', {
+      ...summary,
+      ...(result.outcome.result === undefined ? {} : { result: result.outcome.result }),
+    });
+  }
+
+  /** Retryable and attempts left: queued again after a backoff. Otherwise the run ends (row deleted). */
+  private async settleError(
+    tx: Tx,
+    task: TaskDefinition<unknown, S>,
+    run: BackgroundRunRecord,
+    token: string,
+    error: unknown,
+    log: Logger,
+  ): Promise<void> {
+    const decision = decideOnError(task, run.attempts, error);
+    if (decision.kind === 'retry') {
+      const notBefore = new Date(Date.now() + decision.delayMs);
+      const failure = describeFailure(error);
+      const requeued = await tx.backgroundRuns.requeue(run.id, token, { notBefore });
+      addBackgroundMessage(tx, requeued, notBefore);
+      log.warn('background run retries after a transient error', { delayMs: decision.delayMs, error: failure.message });
+      return;
+    }
+    await tx.backgroundRuns.finish(run.id, token);
+    log.error('background run failed', { error: decision.failure.message, errorName: decision.failure.errorName });
+  }
+
+  private async load(ref: string | null): Promise<Loaded> {
+    if (ref === null) return { kind: 'loaded', resource: null };
+    const { type, id } = parseResourceRef(ref);
+    const resource = await this.options.db.transaction((tx) => tx.resources.get(type, id));
+    return resource ? { kind: 'loaded', resource } : { kind: 'gone' };
+  }
+
+  private common(resource: ResourceSnapshot | null, actor: string | null, log: Logger) {
+    return {
+      actor,
+      resource,
+      resources: resourceReader(this.options.db),
+      services: this.options.services,
+      log,
+      heartbeatMs: this.#heartbeatMs,
+    };
+  }
+
+  private deps() {
+    return { catalog: this.options.registry, progress: this.#progress };
+  }
+}
+
+/** A compare-and-set that lost, or a lock conflict PostgreSQL resolved by aborting us. */
+function isConflict(error: unknown): boolean {
+  if (error instanceof ConcurrentUpdateError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}

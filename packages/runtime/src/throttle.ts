@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import type { HeldLease, Leases } from '@jetcel/bus';
+import { TaskError, type Logger, type PlanThrottle } from '@jetcel/core';
+import type { Db, ExecutionLease, ExecutionRecord, Tx } from '@jetcel/db';
+import { addStepMessage } from './step-messages.ts';
+
+export interface ThrottleConfig {
+  /** Slots per scope unless `jetcel_throttle_limit` says otherwise. @defaultValue 4 */
+  defaultLimit: number;
+  /** How long an execution may wait for a slot before its step fails. @defaultValue 25 min */
+  waitLimitMs: number;
+  /** Fallback timer of a waiter; a release wakes it earlier. @defaultValue 5000 */
+  recheckMs: number;
+}
+
+export const DEFAULT_THROTTLE_CONFIG: ThrottleConfig = { defaultLimit: 4, waitLimitMs: 25 * 60_000, recheckMs: 5000 };
+
+/** The step waited longer than the configured limit for a free slot (SPEC D3). */
+export class ThrottleTimeoutError extends TaskError {
+  constructor(throttle: PlanThrottle, waitedMs: number) {
+    super(`Throttled: no free ${throttle.kind} slot in scope ${throttle.scope} after ${Math.round(waitedMs / 1000)} s`);
+  }
+}
+
+/** The scope lease expired or was taken while the step ran (SPEC D3): the step stops and retries. */
+export class LeaseLostError extends TaskError {
+  constructor(key: string) {
+    super(`Lost the throttle lease ${key}; the step stops and will retry`, { retryable: true });
+  }
+}
+
+export type Admission =
+  | { kind: 'admitted'; lease: ExecutionLease }
+  | { kind: 'wait'; delayMs: number }
+  | { kind: 'timeout'; waitedMs: number };
+
+const held = (lease: ExecutionLease): HeldLease => ({ key: lease.key, revision: lease.revision });
+
+/**
+ * Throttled spans (SPEC D1–D4): a lease per execution in NATS KV, renewed at claims and heartbeats,
+ * released when the execution ends; waiters queue first-come in PostgreSQL and hold no worker slot.
+ */
+export class ThrottleGate {
+  constructor(private readonly deps: { db: Db; leases: Leases; config: ThrottleConfig; logger: Logger }) {}
+
+  /** Takes (or keeps) the execution's lease before a step of its span runs. */
+  async enter(execution: ExecutionRecord, stepId: string, throttle: PlanThrottle): Promise<Admission> {
+    const { db, leases, config } = this.deps;
+    if (execution.lease) {
+      const renewed = await this.renew(execution.id, execution.lease);
+      if (renewed) return { kind: 'admitted', lease: renewed };
+      this.deps.logger.warn('throttle lease was lost between steps; taking a slot again', {
+        executionId: execution.id,
+        key: execution.lease.key,
+      });
+    }
+    const holder = { executionId: execution.id, token: randomUUID() };
+    const { limit, ahead } = await db.transaction(async (tx) => ({
+      limit: await tx.throttle.limitFor(throttle.kind, throttle.scope, config.defaultLimit),
+      ahead: await tx.throttle.ahead(throttle.kind, throttle.scope, execution.id),
+    }));
+    const live = await leases.occupancy(throttle.kind, throttle.scope);
+    // First come, first served: only as many as there are free slots beyond the older waiters.
+    if (ahead < limit - live.length) {
+      const acquired = await leases.acquire(throttle.kind, throttle.scope, limit, holder);
+      if (acquired) {
+        const lease: ExecutionLease = {
+          kind: throttle.kind,
+          scope: throttle.scope,
+          key: acquired.key,
+          revision: acquired.revision,
+          token: holder.token,
+        };
+        await db.transaction(async (tx) => {
+          await tx.throttle.leave(execution.id);
+          await tx.executions.setLease(execution.id, lease);
+        });
+        return { kind: 'admitted', lease };
+      }
+    }
+    const { since } = await db.transaction((tx) =>
+      tx.throttle.wait(throttle.kind, throttle.scope, execution.id, stepId),
+    );
+    const waitedMs = Date.now() - since.getTime();
+    if (waitedMs >= config.waitLimitMs) {
+      await db.transaction((tx) => tx.throttle.leave(execution.id));
+      return { kind: 'timeout', waitedMs };
+    }
+    return { kind: 'wait', delayMs: Math.min(config.recheckMs, config.waitLimitMs - waitedMs + 50) };
+  }
+
+  /** Renews by revision; a lost lease answers null (after checking the key: the holder decides nothing blind). */
+  async renew(executionId: string, lease: ExecutionLease): Promise<ExecutionLease | null> {
+    const renewed = await this.deps.leases.renew(held(lease), { executionId, token: lease.token });
+    if (!renewed) return null;
+    const next = { ...lease, revision: renewed.revision };
+    await this.deps.db.transaction((tx) => tx.executions.setLease(executionId, next), { relaxedDurability: true });
+    return next;
+  }
+
+  /** Releases an ended execution's lease and wakes the first waiters of its scope. */
+  async release(executionId: string, lease: ExecutionLease): Promise<void> {
+    await this.deps.leases.release(held(lease), { executionId, token: lease.token }).catch((error: unknown) => {
+      this.deps.logger.warn('throttle lease release failed; it will expire', { key: lease.key, error: String(error) });
+    });
+    await this.wake(lease.kind, lease.scope);
+  }
+
+  /** Publishes the oldest waiters of a scope now instead of at their fallback timer. */
+  async wake(kind: string, scope: string): Promise<void> {
+    const { db, config } = this.deps;
+    await db.transaction(async (tx) => {
+      const limit = await tx.throttle.limitFor(kind, scope, config.defaultLimit);
+      for (const waiter of await tx.throttle.first(kind, scope, limit)) await wakeStep(tx, waiter.stepId);
+    });
+  }
+
+  /** Frees leases whose execution has ended (a crash after the handler, before the release). */
+  async reconcile(): Promise<number> {
+    const { db, leases } = this.deps;
+    let freed = 0;
+    for (const entry of await leases.entries()) {
+      const executionId = entry.holder?.executionId;
+      const execution = executionId ? await db.transaction((tx) => tx.executions.get(executionId)) : null;
+      if (execution && (execution.status === 'running' || execution.status === 'cancel_requested')) continue;
+      if (await leases.forceRelease(entry)) {
+        freed += 1;
+        if (execution?.lease) await this.wake(execution.lease.kind, execution.lease.scope);
+      }
+    }
+    return freed;
+  }
+}
+
+async function wakeStep(tx: Tx, stepId: string): Promise<void> {
+  const step = await tx.steps.get(stepId);
+  if (!step || step.status !== 'queued') return;
+  const execution = await tx.executions.get(step.executionId);
+  await tx.steps.dueNow(step.id);
+  addStepMessage(tx, step, execution?.actor ?? null);
+}

@@ -15,6 +15,12 @@ export interface ConnectBusOptions {
   user?: string;
   pass?: string;
   token?: string;
+  /**
+   * Prefix of this connection's reply inboxes (request-reply, JetStream API, pulls). Default
+   * `_INBOX.<user>` when a user name is given (a single subject token), else `_INBOX`: with
+   * deploy/nats/permissions.conf each role may subscribe only to its own `_INBOX.<user>.>`.
+   */
+  inboxPrefix?: string;
   /** Called for every connection status change; use it to log disconnects and reconnects. */
   onStatus?: (event: BusStatusEvent) => void;
   /** Pause between reconnect attempts to one server; default 1000 ms. */
@@ -38,14 +44,22 @@ export interface Bus {
 
 const DEFAULT_RECONNECT_WAIT_MS = 1_000;
 const DEFAULT_API_TIMEOUT_MS = 5_000;
+const INBOX_TOKEN = /^[A-Za-z0-9_-]+$/;
+
+/** `_INBOX.<user>` for a user name that is one subject token; undefined (nats.js' `_INBOX`) otherwise. */
+function defaultInboxPrefix(user: string | undefined): string | undefined {
+  return user !== undefined && INBOX_TOKEN.test(user) ? `_INBOX.${user}` : undefined;
+}
 
 export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
+  const inboxPrefix = options.inboxPrefix ?? defaultInboxPrefix(options.user);
   const nc = await connect({
     servers: options.servers,
     name: options.name,
     ...(options.user === undefined ? {} : { user: options.user }),
     ...(options.pass === undefined ? {} : { pass: options.pass }),
     ...(options.token === undefined ? {} : { token: options.token }),
+    ...(inboxPrefix === undefined ? {} : { inboxPrefix }),
     maxReconnectAttempts: -1,
     reconnectTimeWait: options.reconnectTimeWaitMs ?? DEFAULT_RECONNECT_WAIT_MS,
     reconnectJitter: 100,

@@ -1,6 +1,6 @@
 // What a consumer handler sees and what it answers.
 import type { JsMsg } from '@nats-io/jetstream';
-import { fromMsgHdrs } from './headers.ts';
+import { safeHeaders } from './headers.ts';
 
 export interface Delivery {
   subject: string;
@@ -10,6 +10,8 @@ export interface Delivery {
   deliveryCount: number;
   streamSeq: number;
   redelivered: boolean;
+  /** When the message was first published to the stream (redeliveries keep it). */
+  publishedAt: Date;
   /** Extends the ack wait now; the consumer also does this on its own every heartbeat interval. */
   working(): void;
 }
@@ -21,10 +23,11 @@ export function toDelivery(msg: JsMsg, working: () => void): Delivery {
   return {
     subject: msg.subject,
     data: msg.data,
-    headers: fromMsgHdrs(msg.headers),
+    headers: safeHeaders(() => msg.headers),
     deliveryCount: msg.info.deliveryCount,
     streamSeq: msg.info.streamSequence,
     redelivered: msg.redelivered,
+    publishedAt: new Date(Math.floor(msg.info.timestampNanos / 1_000_000)),
     working,
   };
 }

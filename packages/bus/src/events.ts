@@ -2,7 +2,7 @@
 import { millis } from '@nats-io/transport-node';
 import type { Bus } from './connection.ts';
 import { BusError } from './errors.ts';
-import { fromMsgHdrs } from './headers.ts';
+import { safeHeaders } from './headers.ts';
 
 export interface CoreMessage {
   subject: string;
@@ -25,7 +25,7 @@ export function subscribeCore(
         return;
       }
       try {
-        callback({ subject: msg.subject, data: msg.data, headers: fromMsgHdrs(msg.headers) });
+        callback({ subject: msg.subject, data: msg.data, headers: safeHeaders(() => msg.headers) });
       } catch (callbackErr) {
         options.onError?.(callbackErr);
       }
@@ -70,7 +70,7 @@ export async function readStreamMessages(
       messages.push({
         subject: stored.subject,
         data: stored.data,
-        headers: fromMsgHdrs(stored.header),
+        headers: safeHeaders(() => stored.header),
         seq: stored.seq,
       });
       seq = stored.seq + 1;

@@ -18,3 +18,18 @@ export function fromMsgHdrs(hdrs: MsgHdrs | undefined): Record<string, string> {
   for (const key of hdrs.keys()) record[key] = hdrs.last(key);
   return record;
 }
+
+/** Marks a message whose header block could not be parsed (hostile or broken input). */
+export const UNPARSABLE_HEADERS = 'Jetcel-Unparsable-Headers';
+
+/**
+ * Headers of a received message, parsed defensively: nats.js parses them lazily and throws on a
+ * malformed block, which must not break a consumer or leave a request unanswered.
+ */
+export function safeHeaders(read: () => MsgHdrs | undefined): Record<string, string> {
+  try {
+    return fromMsgHdrs(read());
+  } catch {
+    return { [UNPARSABLE_HEADERS]: 'true' };
+  }
+}

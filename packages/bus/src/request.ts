@@ -3,7 +3,7 @@ import type { Reply, ReplyError } from '@jetcel/contracts';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { Bus } from './connection.ts';
 import { BadReplyError, BusError, NoRespondersError, RequestTimeoutError } from './errors.ts';
-import { fromMsgHdrs, toMsgHdrs } from './headers.ts';
+import { safeHeaders, toMsgHdrs } from './headers.ts';
 import { isNoResponders, isTimeout } from './nats-errors.ts';
 
 export interface IncomingRequest {
@@ -27,6 +27,8 @@ export interface ServeRequestsOptions {
 }
 
 export interface RequestServer {
+  /** Resolves once the server has the subscriptions: requests sent after it find a responder. */
+  ready(): Promise<void>;
   /** Unsubscribe (draining what already arrived), then wait for the requests in flight. */
   stop(): Promise<void>;
 }
@@ -48,7 +50,7 @@ export function serveRequests(bus: Bus, options: ServeRequestsOptions): RequestS
       respond(msg, tooLargeReply(options, msg.subject, size, report), report);
       return;
     }
-    const request: IncomingRequest = { subject: msg.subject, data: msg.data, headers: fromMsgHdrs(msg.headers) };
+    const request: IncomingRequest = { subject: msg.subject, data: msg.data, headers: safeHeaders(() => msg.headers) };
     let reply: string | Uint8Array;
     try {
       reply = await options.handler(request);
@@ -76,6 +78,7 @@ export function serveRequests(bus: Bus, options: ServeRequestsOptions): RequestS
 
   let stopped: Promise<void> | undefined;
   return {
+    ready: () => bus.nc.flush(),
     stop() {
       stopped ??= (async () => {
         await Promise.all(subscriptions.map((sub) => unsubscribe(sub, report)));

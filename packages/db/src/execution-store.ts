@@ -8,7 +8,7 @@ import {
   type ExecutionRecord,
   type StepRecord,
 } from './records.ts';
-import { sql } from './sql.ts';
+import { sql, storableText } from './sql.ts';
 
 export class ExecutionStore {
   constructor(private readonly em: EntityManager) {}
@@ -147,7 +147,7 @@ export class ExecutionStore {
       `update jetcel_execution set status = ?, finished_at = now(), updated_at = now(),
          error_message = coalesce(?, error_message), error_traceback = coalesce(?, error_traceback)
        where id = ? and status in ('running', 'cancel_requested') returning id`,
-      [status, failure?.message ?? null, failure?.traceback ?? null, id],
+      [status, failure ? storableText(failure.message) : null, failure ? storableText(failure.traceback) : null, id],
     );
     return rows.length === 1;
   }
@@ -157,7 +157,7 @@ export class ExecutionStore {
     await sql(
       this.em,
       'update jetcel_execution set error_message = ?, error_traceback = ?, updated_at = now() where id = ?',
-      [failure.message, failure.traceback, id],
+      [storableText(failure.message), storableText(failure.traceback), id],
     );
   }
 }

@@ -8,8 +8,13 @@ export const FAULT_POINTS = {
 } as const;
 export type FaultPoint = (typeof FAULT_POINTS)[keyof typeof FAULT_POINTS];
 
-export function faultPoint(name: FaultPoint): void {
-  if (process.env.JETCEL_FAULT_POINT === name) {
+/**
+ * With JETCEL_FAULT_MATCH set, only a point whose context (e.g. "<task> <executionId>") contains
+ * that text kills the process, so a test can aim at one step of one execution.
+ */
+export function faultPoint(name: FaultPoint, context = ''): void {
+  const match = process.env.JETCEL_FAULT_MATCH;
+  if (process.env.JETCEL_FAULT_POINT === name && (!match || context.includes(match))) {
     process.stderr.write(`fault point ${name} reached: killing process ${process.pid}\n`);
     process.kill(process.pid, 'SIGKILL');
   }

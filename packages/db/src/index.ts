@@ -20,3 +20,9 @@ export { defineResourceEntity, defineRecordEntity, EXECUTION_STATUSES, STEP_STAT
 export type { ExecutionStatus, StepStatus } from './entities/index.ts';
 export { BACKGROUND_RUN_STATUSES } from './entities/index.ts';
 export type { BackgroundRunStatus } from './entities/index.ts';
+export type { DeadLetterRecord, NewDeadLetter } from './dead-letter-store.ts';
+export { DEAD_LETTER_REASONS } from './entities/index.ts';
+export type { DeadLetterReason } from './entities/index.ts';
+export type { PruneCounts, RetentionPolicy, RowCounts } from './retention-store.ts';
+export { pruneRetention } from './prune-retention.ts';
+export type { PruneOptions, PruneReport } from './prune-retention.ts';

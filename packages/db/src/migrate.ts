@@ -4,6 +4,8 @@ import { frameworkTables } from './migrations/m001-framework-tables.ts';
 import { groupsNestingCancel } from './migrations/m002-groups-nesting-cancel.ts';
 import { backgroundAndBeat } from './migrations/m003-background-and-beat.ts';
 import { throttling } from './migrations/m004-throttling.ts';
+import { deadLetters } from './migrations/m005-dead-letters.ts';
+import { retention } from './migrations/m006-retention.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -20,7 +22,7 @@ export interface MigrationSet {
 
 export const FRAMEWORK_MIGRATIONS: MigrationSet = {
   name: 'jetcel',
-  migrations: [frameworkTables, groupsNestingCancel, backgroundAndBeat, throttling],
+  migrations: [frameworkTables, groupsNestingCancel, backgroundAndBeat, throttling, deadLetters, retention],
 };
 
 function toMigrationClass(migration: SqlMigration) {

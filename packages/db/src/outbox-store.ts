@@ -38,6 +38,15 @@ export class OutboxStore {
     return id;
   }
 
+  /** Rows committed but not yet published (the back-pressure gauge). */
+  async unpublishedCount(): Promise<number> {
+    const rows = await sql<{ n: string }>(
+      this.em,
+      'select count(*) as n from jetcel_outbox where published_at is null',
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   get pendingCount(): number {
     return this.#pending.length;
   }

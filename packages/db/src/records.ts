@@ -46,6 +46,8 @@ export interface StepRecord {
   status: StepStatus;
   attempts: number;
   polls: number;
+  /** Claims taken over from a holder that died: the crash budget. */
+  takeovers: number;
   prepared: boolean;
   claimToken: string | null;
   claimedUntil: Date | null;
@@ -108,6 +110,7 @@ export function toStepRecord(row: Record<string, unknown>): StepRecord {
     status: row.status as StepStatus,
     attempts: Number(row.attempts),
     polls: Number(row.polls),
+    takeovers: Number(row.takeovers ?? 0),
     prepared: Boolean(row.prepared),
     claimToken: (row.claim_token as string | null) ?? null,
     claimedUntil: toDateOrNull(row.claimed_until),

@@ -20,6 +20,8 @@ export interface RelayOptions {
   sweepMs?: number;
   /** Steps whose claim expired this long ago are re-queued by the reconciler. @defaultValue 5000 */
   claimGraceMs?: number;
+  /** A due step still queued this long after its time is re-published (its message was lost). @defaultValue 60000 */
+  staleQueuedMs?: number;
   /** Builds the outbox row that re-publishes a re-queued step (the runtime knows the message shape). */
   onRequeuedSteps?: (stepIds: string[]) => Promise<void>;
   /**
@@ -113,6 +115,14 @@ export class OutboxRelay {
     if (steps.length > 0) {
       this.options.logger.warn('re-queued steps whose claim expired', { steps: steps.map((step) => step.id) });
       await onRequeued(steps.map((step) => step.id));
+    }
+    // A message lost with the stream (a purge, a lost PubAck after a restart): re-publish it.
+    const stale = await this.db.transaction((tx) =>
+      tx.steps.touchStaleQueued(this.options.staleQueuedMs ?? 60_000, 100),
+    );
+    if (stale.length > 0) {
+      this.options.logger.warn('re-publishing steps queued too long', { steps: stale.map((step) => step.id) });
+      await onRequeued(stale.map((step) => step.id));
     }
   }
 

@@ -14,7 +14,7 @@ import {
 import { ConcurrentUpdateError } from './errors.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import type { ResourceTable } from './resource-types.ts';
-import { sql } from './sql.ts';
+import { sql, storableText } from './sql.ts';
 
 /** Who caused a write, for the event it produces. */
 export interface WriteContext {
@@ -137,8 +137,8 @@ export class ResourceStore {
     if (transition?.errorMessage !== undefined) changes.errorMessage = transition.errorMessage;
     if (transition?.errorTraceback !== undefined) changes.errorTraceback = transition.errorTraceback;
     // Explicit error fields win over the transition's clearing (a failure handler sets both).
-    if (patch.errorMessage !== undefined) changes.errorMessage = patch.errorMessage;
-    if (patch.errorTraceback !== undefined) changes.errorTraceback = patch.errorTraceback;
+    if (patch.errorMessage !== undefined) changes.errorMessage = storableText(patch.errorMessage);
+    if (patch.errorTraceback !== undefined) changes.errorTraceback = storableText(patch.errorTraceback);
     if (patch.runtimeState !== undefined) changes.runtimeState = patch.runtimeState;
     if (patch.backendId !== undefined) changes.backendId = patch.backendId;
     if (patch.action !== undefined) changes.action = patch.action;

@@ -8,3 +8,8 @@ export async function sql<T = Record<string, unknown>>(
 ): Promise<T[]> {
   return em.execute<T[]>(text, params, 'all');
 }
+
+/** PostgreSQL text cannot hold NUL: error texts from hostile input are made storable. */
+export function storableText(value: string): string {
+  return value.includes('\u0000') ? value.split('\u0000').join('\uFFFD') : value;
+}

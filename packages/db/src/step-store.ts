@@ -3,7 +3,7 @@ import type { FailureInfo, Json, ResourcePatch, StepRole } from '@jetcel/core';
 import type { ExecutionStatus } from './entities/execution.ts';
 import { ClaimLostError } from './errors.ts';
 import { toDate, toExecutionRecord, toStepRecord, type ExecutionRecord, type StepRecord } from './records.ts';
-import { sql } from './sql.ts';
+import { sql, storableText } from './sql.ts';
 
 export interface NewStep {
   id: string;
@@ -91,9 +91,9 @@ export class StepStore {
     const claimed = await sql(
       this.em,
       `update jetcel_step set status = 'running', claim_token = ?, claimed_until = now() + (? * interval '1 millisecond'),
-         worker = ?, started_at = coalesce(started_at, now())
+         worker = ?, started_at = coalesce(started_at, now()), takeovers = takeovers + ?
        where id = ? returning *`,
-      [input.token, input.ttlMs, input.worker, stepId],
+      [input.token, input.ttlMs, input.worker, status === 'running' ? 1 : 0, stepId],
     );
     const executions = await sql(
       this.em,
@@ -152,8 +152,8 @@ export class StepStore {
       [
         outcome.status,
         outcome.result === undefined ? null : JSON.stringify(outcome.result),
-        outcome.failure?.message ?? '',
-        outcome.failure?.traceback ?? '',
+        storableText(outcome.failure?.message ?? ''),
+        storableText(outcome.failure?.traceback ?? ''),
       ],
     );
   }
@@ -174,8 +174,8 @@ export class StepStore {
         input.notBefore.toISOString(),
         input.attempt ? 1 : 0,
         input.poll ? 1 : 0,
-        input.failure?.message ?? '',
-        input.failure?.traceback ?? '',
+        storableText(input.failure?.message ?? ''),
+        storableText(input.failure?.traceback ?? ''),
       ],
     );
   }
@@ -183,6 +183,54 @@ export class StepStore {
   /** Makes a queued step due now (a throttle release wakes its waiter). */
   async dueNow(stepId: string): Promise<void> {
     await sql(this.em, "update jetcel_step set not_before = now() where id = ? and status = 'queued'", [stepId]);
+  }
+
+  /** Dead-lettered (SPEC C9): nothing runs or re-publishes it until an operator re-drives it. */
+  async markDead(stepId: string): Promise<void> {
+    await sql(
+      this.em,
+      "update jetcel_step set status = 'dead', claim_token = null, claimed_until = null, finished_at = now() where id = ? and status in ('queued', 'running')",
+      [stepId],
+    );
+  }
+
+  /** A re-drive: the dead step is queued again with a fresh crash budget. */
+  async revive(stepId: string): Promise<StepRecord | null> {
+    const rows = await sql(
+      this.em,
+      "update jetcel_step set status = 'queued', takeovers = 0, not_before = now(), finished_at = null where id = ? and status = 'dead' returning *",
+      [stepId],
+    );
+    return rows[0] ? toStepRecord(rows[0]) : null;
+  }
+
+  /**
+   * Queued steps that have been due for longer than `staleMs` with no delivery claiming them: their
+   * message was lost. Their timer restarts now, and the caller re-publishes them with new ids.
+   */
+  async touchStaleQueued(staleMs: number, limit: number): Promise<StepRecord[]> {
+    const rows = await sql(
+      this.em,
+      `update jetcel_step set not_before = now()
+       where id in (
+         select s.id from jetcel_step s join jetcel_execution e on e.id = s.execution_id
+         where s.status = 'queued' and s.not_before < now() - (? * interval '1 millisecond')
+           and (e.status = 'running' or (e.status = 'cancel_requested' and s.role = 'failure'))
+         order by s.not_before limit ? for update of s skip locked)
+       returning *`,
+      [staleMs, limit],
+    );
+    return rows.map(toStepRecord);
+  }
+
+  /** A deliberate hand-back (graceful shutdown): queued again at once; not a crash, not an attempt. */
+  async handBack(stepId: string, token: string): Promise<void> {
+    await this.guarded(
+      stepId,
+      token,
+      `update jetcel_step set status = 'queued', claim_token = null, claimed_until = null, not_before = now()
+       where id = ? and claim_token = ? and status = 'running' returning id`,
+    );
   }
 
   /** A nested executor's step waits, unclaimed, for its child execution to finish (SPEC B7). */
@@ -202,7 +250,7 @@ export class StepStore {
       this.em,
       `update jetcel_step set status = ?, finished_at = now(), error_message = ?, error_traceback = ?
        where id = ? and status = 'waiting' returning id`,
-      [status, failure?.message ?? '', failure?.traceback ?? '', stepId],
+      [status, storableText(failure?.message ?? ''), storableText(failure?.traceback ?? ''), stepId],
     );
     return rows.length === 1;
   }
@@ -253,7 +301,8 @@ export class StepStore {
   async requeueExpiredClaims(graceMs: number, limit: number): Promise<StepRecord[]> {
     const rows = await sql(
       this.em,
-      `update jetcel_step set status = 'queued', claim_token = null, claimed_until = null, not_before = now()
+      `update jetcel_step set status = 'queued', claim_token = null, claimed_until = null, not_before = now(),
+         takeovers = takeovers + 1
        where id in (
          select s.id from jetcel_step s join jetcel_execution e on e.id = s.execution_id
          where s.status = 'running' and s.claimed_until < now() - (? * interval '1 millisecond') and e.status = 'running'

@@ -7,8 +7,10 @@ import { StepStore } from './step-store.ts';
 import { IdempotencyStore } from './idempotency-store.ts';
 import { GroupStore } from './group-store.ts';
 import { ThrottleStore } from './throttle-store.ts';
+import { DeadLetterStore } from './dead-letter-store.ts';
 import { BackgroundRunStore } from './background-run-store.ts';
 import { ScheduleTickStore } from './schedule-tick-store.ts';
+import { RetentionStore } from './retention-store.ts';
 import { sql } from './sql.ts';
 
 /** One database transaction seen through jetcel's stores. */
@@ -22,6 +24,8 @@ export class Tx {
   readonly backgroundRuns: BackgroundRunStore;
   readonly scheduleTicks: ScheduleTickStore;
   readonly throttle: ThrottleStore;
+  readonly deadLetters: DeadLetterStore;
+  readonly retention: RetentionStore;
 
   constructor(
     private readonly em: EntityManager,
@@ -36,6 +40,8 @@ export class Tx {
     this.backgroundRuns = new BackgroundRunStore(em);
     this.scheduleTicks = new ScheduleTickStore(em);
     this.throttle = new ThrottleStore(em);
+    this.deadLetters = new DeadLetterStore(em);
+    this.retention = new RetentionStore(em);
   }
 
   /** Whether a row with this id exists in a registered record table (e.g. cloud settings). */
@@ -49,12 +55,14 @@ export class Tx {
     return rows[0] ?? null;
   }
 
-  async recordInsert(tableName: string, row: Record<string, unknown>): Promise<void> {
+  /** Inserts a record row; false when a row with its key already exists (nothing is changed). */
+  async recordInsert(tableName: string, row: Record<string, unknown>): Promise<boolean> {
     const columns = Object.keys(row);
-    await sql(
+    const inserted = await sql(
       this.em,
-      `insert into ?? (${columns.map(() => '??').join(', ')}) values (${columns.map(() => '?').join(', ')}) on conflict do nothing`,
+      `insert into ?? (${columns.map(() => '??').join(', ')}) values (${columns.map(() => '?').join(', ')}) on conflict do nothing returning 1 as inserted`,
       [tableName, ...columns, ...Object.values(row)],
     );
+    return inserted.length === 1;
   }
 }

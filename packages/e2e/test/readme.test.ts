@@ -26,7 +26,7 @@ after(async () => {
 test('the README shows the create, get and execution lines', () => {
   assert.deepEqual(
     requests.map((request) => request.subject),
-    ['cmd.instance.create', 'query.instance.get', 'query.execution.get'],
+    ['cmd.instance.create', 'query.instance.get', 'query.execution.get', 'query.retention.stats'],
   );
   assert.match(readme, /^nats stream ls$/m);
   assert.match(readme, /^docker compose up$/m);
@@ -51,6 +51,16 @@ test("the README's nats req lines work as written", async () => {
   );
   assert.equal(run.status, 'succeeded');
   assert.equal(run.steps.length, 3);
+});
+
+test("the README's retention line answers the row counts and the retention in force", async () => {
+  const stats = requests.find((request) => request.subject === 'query.retention.stats');
+  assert.ok(stats);
+  const data = dataOf<{ rows: { outbox: { total: number } }; retention: { outboxMs: number } }>(
+    await stack.request(stats.subject, stats.payload),
+  );
+  assert.equal(typeof data.rows.outbox.total, 'number');
+  assert.equal(data.retention.outboxMs, 3_600_000);
 });
 
 test("the README's `nats stream ls` shows the task and event streams and the lease bucket", async () => {

@@ -22,35 +22,61 @@ export interface StackOptions {
   /** Extra environment for every service process. */
   env?: Record<string, string>;
   buildDelayMs?: number;
+  /**
+   * Run on these NATS servers (e.g. a `startNatsCluster()`'s `urls`) instead of starting a private
+   * nats-server: the test client connects with all of them and the services get
+   * `NATS_URL=<urls joined by ,>`. The caller owns the servers; `stop()` leaves them running.
+   */
+  natsUrls?: string[];
+  /**
+   * Use this database (e.g. on a private `startPostgresCluster()` for outage tests) instead of a
+   * fresh one on the machine's PostgreSQL; it is migrated here, and dropped by `stop()` if `drop` is given.
+   */
+  database?: TestDatabase;
 }
 
 /**
- * A whole jetcel on real servers: its own nats-server (random port, temp store), its own
- * PostgreSQL database, an in-process simulated cloud, and services as real processes.
+ * A whole jetcel on real servers: its own nats-server (random port, temp store) or the given
+ * `natsUrls`, its own PostgreSQL database, an in-process simulated cloud, and services as real
+ * processes.
  */
 export class Stack {
   readonly services: ServiceProcess[] = [];
+  readonly #nats: NatsServerHandle | undefined;
   private constructor(
-    readonly nats: NatsServerHandle,
+    nats: NatsServerHandle | undefined,
+    /** Every NATS URL the test client and the services use. */
+    readonly natsUrls: string[],
     readonly database: TestDatabase,
     readonly cloud: Awaited<ReturnType<typeof startCloud>>,
     readonly bus: Bus,
     readonly pool: pg.Pool,
     readonly env: Record<string, string>,
-  ) {}
+  ) {
+    this.#nats = nats;
+  }
+
+  /** The stack's own nats-server; throws for a stack started with `natsUrls`. */
+  get nats(): NatsServerHandle {
+    if (!this.#nats)
+      throw new Error('this stack runs on external NATS servers (natsUrls): it has no nats-server of its own');
+    return this.#nats;
+  }
 
   static async start(options: StackOptions = {}): Promise<Stack> {
-    const nats = await startNats();
-    const database = await createTestDatabase({ prefix: 'e2e' });
+    if (options.natsUrls?.length === 0) throw new TypeError('natsUrls must list at least one server');
+    const nats = options.natsUrls ? undefined : await startNats();
+    const natsUrls = options.natsUrls ?? (nats ? [nats.url] : []);
+    const database = options.database ?? (await createTestDatabase({ prefix: 'e2e' }));
     await migrateUp(database.url, [FRAMEWORK_MIGRATIONS, referenceMigrations]);
     const cloud = await startCloud({
       buildDelayMs: options.buildDelayMs ?? 300,
       deleteDelayMs: 100,
       actionDelayMs: 100,
     });
-    const bus = await connectBus({ servers: nats.url, name: 'e2e-test' });
+    const bus = await connectBus({ servers: natsUrls, name: 'e2e-test' });
     const env: Record<string, string> = {
-      NATS_URL: nats.url,
+      NATS_URL: natsUrls.join(','),
       DATABASE_URL: database.url,
       CLOUD_URL: cloud.url,
       INSTANCE_POLL_INTERVAL_MS: '150',
@@ -62,7 +88,7 @@ export class Stack {
     // The same topology options the services derive from this environment, or they would see drift.
     await applyTopology(bus, defineTopology(serviceConfigFromEnv(env).topology));
     const pool = new pg.Pool({ connectionString: database.url, max: 3 });
-    return new Stack(nats, database, cloud, bus, pool, env);
+    return new Stack(nats, natsUrls, database, cloud, bus, pool, env);
   }
 
   async spawn(
@@ -179,7 +205,7 @@ export class Stack {
     await this.pool.end().catch(() => {});
     await this.cloud.close().catch(() => {});
     await this.database.drop().catch(() => {});
-    await this.nats[Symbol.asyncDispose]().catch(() => {});
+    await this.#nats?.[Symbol.asyncDispose]().catch(() => {});
   }
 }
 

@@ -8,6 +8,8 @@ export interface BackgroundConfig {
   stuckProvisioningEveryMs: number;
   /** @defaultValue 10 min */
   resetUpdatingEveryMs: number;
+  /** How often `jetcel.prune` deletes rows past their retention (SPEC G6). @defaultValue 10 min */
+  pruneEveryMs: number;
   /** Test only: a `jetcel.heartbeat_tick` schedule at this interval; null for none. @defaultValue null */
   testScheduleEveryMs: number | null;
 }
@@ -20,6 +22,7 @@ export const DEFAULT_BACKGROUND_CONFIG: BackgroundConfig = {
   listPullEveryMs: HOUR,
   stuckProvisioningEveryMs: HOUR,
   resetUpdatingEveryMs: 10 * MINUTE,
+  pruneEveryMs: 10 * MINUTE,
   testScheduleEveryMs: null,
 };
 
@@ -41,6 +44,7 @@ export function backgroundConfigFromEnv(env: NodeJS.ProcessEnv = process.env): B
       DEFAULT_BACKGROUND_CONFIG.stuckProvisioningEveryMs,
     ),
     resetUpdatingEveryMs: number('BEAT_RESET_UPDATING_EVERY_MS', DEFAULT_BACKGROUND_CONFIG.resetUpdatingEveryMs),
+    pruneEveryMs: number('BEAT_PRUNE_EVERY_MS', DEFAULT_BACKGROUND_CONFIG.pruneEveryMs),
     testScheduleEveryMs: testEvery > 0 ? testEvery : null,
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commandSubject } from '@jetcel/contracts';
+import { ValidationError } from '@jetcel/core';
 import { defineCommand } from '@jetcel/runtime';
 import { slug } from './command-helpers.ts';
 import { CLOUD_SETTINGS_TABLE } from './entities.ts';
@@ -10,7 +11,9 @@ export function cloudSettingsCommands() {
       subject: commandSubject('cloud_settings', 'create'),
       input: z.strictObject({ id: slug, name: z.string().min(1).max(255) }),
       async handle(ctx, input) {
-        await ctx.tx.recordInsert(CLOUD_SETTINGS_TABLE, { id: input.id, name: input.name });
+        if (!(await ctx.tx.recordInsert(CLOUD_SETTINGS_TABLE, { id: input.id, name: input.name }))) {
+          throw new ValidationError(`Cloud settings "${input.id}" already exist`, { field: 'id' });
+        }
         return { id: input.id, name: input.name };
       },
     }),

@@ -1,5 +1,5 @@
 import { builtinTasks, ExecutorRegistry, TaskRegistry } from '@jetcel/core';
-import type { CommandDefinition } from '@jetcel/runtime';
+import { pruneTask, type CommandDefinition } from '@jetcel/runtime';
 import { DEFAULT_BACKGROUND_CONFIG, type BackgroundConfig } from './background-config.ts';
 import { cloudSettingsCommands } from './cloud-settings-commands.ts';
 import { backupCommands, createSnapshotTask, instanceBackupExecutor } from './instance-backup.ts';
@@ -86,6 +86,7 @@ export function createReferenceDomain(
     resetUpdatingTask,
     heartbeatTickTask,
     createSnapshotTask,
+    pruneTask,
   );
   const commands = [
     ...instanceCommands(create),

@@ -1,4 +1,4 @@
-import { defineSchedule, type Schedule } from '@jetcel/runtime';
+import { defineSchedule, PRUNE_TASK, type Schedule } from '@jetcel/runtime';
 import type { BackgroundConfig } from './background-config.ts';
 import { PULL_TASKS } from './pull-tasks.ts';
 import { WATCHDOG_TASKS } from './watchdog-tasks.ts';
@@ -17,6 +17,7 @@ export function referenceSchedules(config: BackgroundConfig): Schedule[] {
       task: WATCHDOG_TASKS.resetUpdating,
       every: config.resetUpdatingEveryMs,
     }),
+    defineSchedule({ name: 'prune-retention', task: PRUNE_TASK, every: config.pruneEveryMs }),
   ];
   if (config.testScheduleEveryMs !== null)
     schedules.push(

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { HEADERS, parseResourceRef, type BackgroundMessage } from '@jetcel/contracts';
+import { TASK_MESSAGE_VERSION, HEADERS, parseResourceRef, type BackgroundMessage } from '@jetcel/contracts';
 import {
   decideOnError,
   describeFailure,
@@ -10,7 +10,15 @@ import {
   type TaskDefinition,
   type TaskRegistry,
 } from '@jetcel/core';
-import { ConcurrentUpdateError, RunClaimLostError, type BackgroundRunRecord, type Db, type Tx } from '@jetcel/db';
+import {
+  ConcurrentUpdateError,
+  RunClaimLostError,
+  type BackgroundRunRecord,
+  type DeadLetterReason,
+  type Db,
+  type Tx,
+} from '@jetcel/db';
+import { writeDeadLetter } from './dead-letters.ts';
 import { commitBackgroundOutcome, type BackgroundCommitSummary } from './background-commit.ts';
 import { executeBackgroundTask, type BackgroundRunResult } from './background-execute.ts';
 import { addBackgroundMessage } from './background-messages.ts';
@@ -31,6 +39,8 @@ export interface BackgroundRunnerOptions<S> {
   heartbeatMs?: number;
   /** How long to hand back a message naming a task this worker does not know. @defaultValue 30000 */
   unknownTaskDelayMs?: number;
+  /** How long an unknown background task or message version waits for a newer worker. @defaultValue 10 min */
+  unknownTaskGraceMs?: number;
 }
 
 /** The run's resource: `gone` when the message names one that no longer exists. */
@@ -65,11 +75,38 @@ export class BackgroundRunner<S> {
       resource: message.resource,
       actor,
     });
-    const task = this.options.registry.get(message.task);
+    const letter = (reason: DeadLetterReason, detail: string) =>
+      writeDeadLetter(this.options.db, log, {
+        reason,
+        detail,
+        subject: delivery.subject ?? 'tasks.background',
+        data: delivery.data,
+        headers: delivery.headers,
+        deliveryCount: delivery.deliveryCount,
+      });
+    const task = message.v > TASK_MESSAGE_VERSION ? undefined : this.options.registry.get(message.task);
     if (!task) {
-      const delayMs = this.options.unknownTaskDelayMs ?? 30_000;
-      log.warn('background task unknown to this worker; handing the message back', { delayMs });
-      return { kind: 'nak', delayMs };
+      // Rolling upgrades (SPEC G5): a newer worker may know it; wait out the grace period first.
+      const what =
+        message.v > TASK_MESSAGE_VERSION ? `message version ${message.v}` : `background task ${message.task}`;
+      const graceMs = this.options.unknownTaskGraceMs ?? 10 * 60_000;
+      const waitedMs = Date.now() - (delivery.publishedAt?.getTime() ?? Date.now());
+      if (waitedMs < graceMs) {
+        const delayMs = Math.max(1000, Math.min(this.options.unknownTaskDelayMs ?? 30_000, graceMs - waitedMs));
+        log.warn(`${what} is unknown to this worker; handing the message back`, { delayMs });
+        return { kind: 'nak', delayMs };
+      }
+      await letter('UNKNOWN_TASK', `${what} is unknown after a grace period of ${graceMs} ms`);
+      return { kind: 'term' };
+    }
+    if (task.queue !== 'background') {
+      // Only background tasks may run outside an execution: a step task here is forged or misrouted.
+      await letter('UNATTRIBUTABLE', `task ${task.name} is not a background task and names no step`);
+      return { kind: 'term' };
+    }
+    if (message.resource !== null && !isReadableRef(message.resource)) {
+      await letter('UNDECODABLE', `resource ${JSON.stringify(message.resource)} is not a "<type>:<uuid>" reference`);
+      return { kind: 'term' };
     }
     if (message.runId === null) return this.standalone(task, message, delivery, actor, log);
     return this.run(task, message.runId, delivery, actor, log);
@@ -259,4 +296,15 @@ function isConflict(error: unknown): boolean {
   if (error instanceof ConcurrentUpdateError) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return code === '40P01' || code === '40001';
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A resource reference whose id can be looked up (every jetcel resource id is a uuid). */
+function isReadableRef(ref: string): boolean {
+  try {
+    return UUID.test(parseResourceRef(ref).id);
+  } catch {
+    return false;
+  }
 }

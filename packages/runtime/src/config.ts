@@ -1,6 +1,8 @@
 import { isQueueName, type QueueName } from '@jetcel/contracts';
 import type { DefineTopologyOptions } from '@jetcel/bus';
 import { DEFAULT_THROTTLE_CONFIG, type ThrottleConfig } from './throttle.ts';
+import type { RetentionPolicy } from '@jetcel/db';
+import { retentionConfigFromEnv } from './retention-config.ts';
 
 /** Everything a jetcel service reads from its environment, read once at start-up. */
 export interface ServiceConfig {
@@ -16,6 +18,18 @@ export interface ServiceConfig {
   claimGraceMs: number;
   topology: DefineTopologyOptions;
   throttle: ThrottleConfig;
+  /** How long each kind of row is kept before the `jetcel.prune` task deletes it (SPEC G6). */
+  retention: RetentionPolicy;
+  /** How long a stopping worker lets running tasks finish before handing them back. */
+  shutdownDeadlineMs: number;
+  /** A due step queued this long without a delivery is re-published (its message was lost). */
+  staleQueuedMs: number;
+  /** Past this many unpublished outbox rows, commands answer UNAVAILABLE (back-pressure). */
+  backlogLimit: number;
+  /** Takeovers tolerated before a step is dead-lettered. */
+  crashBudget: number;
+  /** How long an unknown task or message version waits for a newer worker. */
+  unknownTaskGraceMs: number;
 }
 
 function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -44,11 +58,17 @@ export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Serv
     claimTtlMs: number(env, 'JETCEL_CLAIM_TTL_MS', 30_000),
     sweepMs: number(env, 'JETCEL_SWEEP_MS', 1000),
     claimGraceMs: number(env, 'JETCEL_CLAIM_GRACE_MS', 5000),
+    shutdownDeadlineMs: number(env, 'WORKER_SHUTDOWN_DEADLINE_MS', 20_000),
+    crashBudget: number(env, 'JETCEL_CRASH_BUDGET', 3),
+    staleQueuedMs: number(env, 'JETCEL_STALE_QUEUED_MS', 60_000),
+    backlogLimit: number(env, 'JETCEL_BACKLOG_LIMIT', 10_000),
+    unknownTaskGraceMs: number(env, 'JETCEL_UNKNOWN_TASK_GRACE_MS', 10 * 60_000),
     throttle: {
       defaultLimit: number(env, 'THROTTLE_DEFAULT_LIMIT', DEFAULT_THROTTLE_CONFIG.defaultLimit),
       waitLimitMs: number(env, 'THROTTLE_WAIT_LIMIT_MS', DEFAULT_THROTTLE_CONFIG.waitLimitMs),
       recheckMs: number(env, 'THROTTLE_RECHECK_MS', DEFAULT_THROTTLE_CONFIG.recheckMs),
     },
+    retention: retentionConfigFromEnv(env),
     topology: {
       ackWaitMs: perQueue(env, 'JETCEL_ACK_WAIT_MS'),
       maxBytes: perQueue(env, 'JETCEL_MAX_BYTES'),

@@ -7,6 +7,7 @@ import {
   ValidationError,
   type Logger,
   type ExecutorRegistry,
+  UnavailableError,
 } from '@jetcel/core';
 import type { Db, Tx } from '@jetcel/db';
 import type { CommandContext, CommandDefinition } from './commands.ts';
@@ -33,6 +34,8 @@ export class CommandDispatcher {
       catalog: TaskCatalog;
       executors?: Pick<ExecutorRegistry, 'get'>;
       logger: Logger;
+      /** Past this many unpublished outbox rows, commands answer UNAVAILABLE (queries still work). */
+      backlogLimit?: number;
       commands: Array<CommandDefinition<never>>;
     },
   ) {
@@ -78,9 +81,10 @@ export class CommandDispatcher {
       throw new PayloadTooLargeError(request.data.byteLength, MAX_COMMAND_BYTES);
     const command = this.#commands.get(request.subject);
     if (!command) throw new UnknownSubjectError(request.subject);
-    const input = command.input.parse(parseJson(request.data));
-    const actor = request.headers[HEADERS.actor] ?? null;
-    const key = request.headers[HEADERS.idempotencyKey];
+    if (command.kind === 'command') await this.checkBacklog();
+    const input = command.input.parse(rejectNul(parseJson(request.data)));
+    const actor = headerValue(request.headers, HEADERS.actor, ACTOR_PATTERN, 'Actor');
+    const key = headerValue(request.headers, HEADERS.idempotencyKey, KEY_PATTERN, 'Idempotency-Key');
     return this.options.db.transaction(async (tx) => {
       if (command.kind === 'command' && key)
         return this.once(tx, request, key, () => this.run(tx, command, input, actor, request.subject));
@@ -106,9 +110,27 @@ export class CommandDispatcher {
     return okReply(await command.handle(ctx, input));
   }
 
+  #backlog = { count: 0, readAt: 0 };
+
+  /** Back-pressure: a queue that cannot take more (stream full, broker away) makes commands wait at the door. */
+  private async checkBacklog(): Promise<void> {
+    const limit = this.options.backlogLimit;
+    if (limit === undefined) return;
+    if (Date.now() - this.#backlog.readAt > 1000) {
+      this.#backlog = {
+        count: await this.options.db.transaction((tx) => tx.outbox.unpublishedCount()),
+        readAt: Date.now(),
+      };
+    }
+    if (this.#backlog.count > limit) {
+      throw new UnavailableError(
+        `${this.#backlog.count} task messages are waiting to be published (limit ${limit}); retry later`,
+      );
+    }
+  }
+
   /** Idempotency-Key: the first request stores its reply in its own transaction; repeats get it back. */
   private async once(tx: Tx, request: CommandRequest, key: string, run: () => Promise<Reply>): Promise<Reply> {
-    if (key.length > 255) throw new ValidationError('Idempotency-Key is longer than 255 characters');
     const hash = createHash('sha256').update(request.data).digest('hex');
     const lookup = await tx.idempotency.begin(request.subject, key, hash);
     if (lookup.kind === 'conflict') throw new IdempotencyConflictError(key);
@@ -126,4 +148,42 @@ function parseJson(data: Uint8Array): unknown {
   } catch (error) {
     throw new ValidationError(`Payload is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+// Header values end up in columns and logs: printable, bounded, and found whatever their case.
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+const ACTOR_PATTERN = /^[^\p{Cc}]{1,255}$/u;
+
+function headerValue(headers: Record<string, string>, name: string, pattern: RegExp, label: string): string | null {
+  const wanted = name.toLowerCase();
+  const found = Object.entries(headers).find(([key]) => key.toLowerCase() === wanted)?.[1];
+  if (found === undefined) return null;
+  if (!pattern.test(found))
+    throw new ValidationError(`${label} must be 1 to 255 printable characters`, { header: label });
+  return found;
+}
+
+const MAX_DEPTH = 64;
+
+/**
+ * PostgreSQL text cannot hold U+0000: refuse it in any string of a command, with a clear error.
+ * Iterative (a hostile payload can nest 100,000 levels deep), and nesting itself is bounded.
+ */
+function rejectNul(root: unknown): unknown {
+  const pending: Array<{ value: unknown; path: string; depth: number }> = [{ value: root, path: '$', depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, path, depth } = next;
+    if (depth > MAX_DEPTH) throw new ValidationError(`The payload nests deeper than ${MAX_DEPTH} levels`, { path });
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) throw new ValidationError(`${path} contains a NUL character`, { path });
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => pending.push({ value: item, path: `${path}[${index}]`, depth: depth + 1 }));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        if (key.includes('\u0000')) throw new ValidationError(`${path} has a key containing a NUL character`, { path });
+        pending.push({ value: item, path: `${path}.${key}`, depth: depth + 1 });
+      }
+    }
+  }
+  return root;
 }

@@ -6,6 +6,7 @@ import type { CommandDefinition } from './commands.ts';
 import type { ServiceConfig } from './config.ts';
 import { CommandDispatcher } from './dispatcher.ts';
 import { frameworkQueries } from './framework-queries.ts';
+import { deadLetterCommands } from './dead-letter-commands.ts';
 import type { TaskCatalog } from './queue-step.ts';
 import { startRelay } from './relay.ts';
 
@@ -29,7 +30,8 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     catalog: options.catalog,
     ...(options.executors ? { executors: options.executors } : {}),
     logger,
-    commands: [...options.commands, ...frameworkQueries()],
+    backlogLimit: config.backlogLimit,
+    commands: [...options.commands, ...frameworkQueries(config.retention), ...deadLetterCommands()],
   });
   const server = serveRequests(bus, {
     subjects: [COMMAND_WILDCARD, QUERY_WILDCARD],
@@ -39,6 +41,7 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     onTooLarge: ({ size }) => dispatcher.tooLarge(size),
     onError: (error) => logger.error('request handling failed', { error }),
   });
+  await server.ready();
   logger.info('executor ready', { subjects: dispatcher.subjects() });
   return {
     async stop() {

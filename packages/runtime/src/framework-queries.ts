@@ -3,6 +3,9 @@ import { commandSubject, querySubject } from '@jetcel/contracts';
 import { NotFoundError } from '@jetcel/core';
 import { EXECUTION_STATUSES, type ExecutionRecord, type StepRecord } from '@jetcel/db';
 import { defineCommand, defineQuery, type CommandDefinition } from './commands.ts';
+import type { RetentionPolicy } from '@jetcel/db';
+import { DEFAULT_RETENTION } from './retention-config.ts';
+import { retentionStatsQuery } from './retention-query.ts';
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 
@@ -41,8 +44,11 @@ export function executionView(execution: ExecutionRecord, steps?: StepRecord[]) 
   };
 }
 
-/** query.execution.get|list (also by resource, after it was deleted) and cmd.execution.cancel. */
-export function frameworkQueries(): Array<CommandDefinition<never>> {
+/**
+ * query.execution.get|list (also by resource, after it was deleted), cmd.execution.cancel and
+ * query.retention.stats (row counts and the configured `retention`).
+ */
+export function frameworkQueries(retention: RetentionPolicy = DEFAULT_RETENTION): Array<CommandDefinition<never>> {
   const queries = [
     defineCommand({
       subject: commandSubject('execution', 'cancel'),
@@ -73,6 +79,7 @@ export function frameworkQueries(): Array<CommandDefinition<never>> {
         return { items: executions.map((execution) => executionView(execution)) };
       },
     }),
+    retentionStatsQuery(retention),
   ];
   return queries as Array<CommandDefinition<never>>;
 }

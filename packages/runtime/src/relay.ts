@@ -11,11 +11,13 @@ export function startRelay(options: {
   logger: Logger;
   sweepMs: number;
   claimGraceMs: number;
+  staleQueuedMs?: number;
 }): OutboxRelay {
   const relay = new OutboxRelay(options.db, {
     logger: options.logger.child({ component: 'relay' }),
     sweepMs: options.sweepMs,
     claimGraceMs: options.claimGraceMs,
+    ...(options.staleQueuedMs === undefined ? {} : { staleQueuedMs: options.staleQueuedMs }),
     publish: async (row) => {
       await publish(options.bus, row.subject, row.payload, { msgId: row.id, headers: row.headers });
     },

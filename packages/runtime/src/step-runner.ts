@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { match } from 'ts-pattern';
-import { HEADERS, parseResourceRef, taskMessageSchema, type TaskMessage } from '@jetcel/contracts';
+import {
+  HEADERS,
+  parseResourceRef,
+  TASK_MESSAGE_VERSION,
+  taskMessageSchema,
+  type TaskMessage,
+} from '@jetcel/contracts';
 import {
   BUILTIN_TASKS,
   decideOnError,
@@ -24,6 +30,7 @@ import {
   faultPause,
   faultPoint,
   FAULT_POINTS,
+  type DeadLetterReason,
   type Db,
   type ExecutionLease,
   type ExecutionRecord,
@@ -31,6 +38,7 @@ import {
   type Tx,
 } from '@jetcel/db';
 import { Progress } from './progress.ts';
+import { writeDeadLetter } from './dead-letters.ts';
 import { LeaseLostError, ThrottleTimeoutError, type ThrottleGate } from './throttle.ts';
 import { runNestedExecutor } from './nested.ts';
 import { addStepMessage } from './step-messages.ts';
@@ -43,6 +51,10 @@ export interface Delivery {
   data: Uint8Array;
   headers: Record<string, string>;
   deliveryCount: number;
+  /** The stream subject (for dead letters); tests may leave it out. */
+  subject?: string;
+  /** First publication time: the unknown-task grace period counts from it. */
+  publishedAt?: Date;
   working(): void;
 }
 
@@ -62,6 +74,10 @@ export interface StepRunnerOptions<S> {
   unknownTaskDelayMs?: number;
   /** Throttled spans (scope leases); without it throttles are not enforced. */
   throttle?: ThrottleGate;
+  /** Takeovers (a holder died mid-step) tolerated before the step is dead-lettered. @defaultValue 3 */
+  crashBudget?: number;
+  /** How long a task name or message version this worker does not know may wait for a newer worker. @defaultValue 10 min */
+  unknownTaskGraceMs?: number;
 }
 
 type Claimed = {
@@ -70,6 +86,14 @@ type Claimed = {
   resource: ResourceSnapshot | null;
   preparationError: unknown;
 };
+/** The worker is shutting down: the step goes back to the queue. */
+export class ShutdownError extends Error {
+  constructor() {
+    super('The worker is shutting down');
+    this.name = 'ShutdownError';
+  }
+}
+
 type RunResult = { kind: 'outcome'; outcome: TaskOutcome } | { kind: 'error'; error: unknown };
 type Admitted =
   | { kind: 'admitted'; claimed: Claimed; lease: ExecutionLease | null }
@@ -83,6 +107,7 @@ export class StepRunner<S> {
   readonly #claimTtlMs: number;
   readonly #heartbeatMs: number;
   readonly #progress: Progress;
+  readonly #running = new Set<AbortController>();
 
   constructor(private readonly options: StepRunnerOptions<S>) {
     this.#claimTtlMs = options.claimTtlMs ?? 30_000;
@@ -94,28 +119,59 @@ export class StepRunner<S> {
     });
   }
 
+  /**
+   * Graceful shutdown (SPEC G3): aborts the steps still running; each is handed back (its claim
+   * released, the message nak'd) so another worker runs it at once. Not a crash, not an attempt.
+   */
+  shutdown(): void {
+    for (const controller of this.#running) controller.abort(new ShutdownError());
+  }
+
   get progress(): Progress {
     return this.#progress;
   }
 
   async handle(delivery: Delivery): Promise<DeliveryVerdict> {
     const { logger } = this.options;
-    const message = decodeTaskMessage(delivery.data);
-    if (!message) {
-      logger.error('undecodable task message dropped', { size: delivery.data.byteLength });
+    const decoded = decodeTaskMessage(delivery.data);
+    const subject = delivery.subject ?? 'tasks.unknown';
+    const letter = (reason: DeadLetterReason, detail: string, ids: { executionId?: string; stepId?: string } = {}) =>
+      writeDeadLetter(this.options.db, logger, {
+        reason,
+        detail,
+        subject,
+        data: delivery.data,
+        headers: delivery.headers,
+        deliveryCount: delivery.deliveryCount,
+        ...ids,
+      });
+    if (decoded.kind === 'undecodable') {
+      await letter('UNDECODABLE', decoded.reason);
       return { kind: 'term' };
     }
+    const message = decoded.message;
     const log = logger.child({
       executionId: message.executionId,
       stepId: message.stepId,
       task: message.task,
       actor: delivery.headers[HEADERS.actor] ?? null,
     });
-    const task = this.options.registry.get(message.task);
+    const task = decoded.kind === 'newer_version' ? undefined : this.options.registry.get(message.task);
     if (!task) {
-      const delayMs = this.options.unknownTaskDelayMs ?? 30_000;
-      log.warn('task unknown to this worker; handing the message back', { delayMs });
-      return { kind: 'nak', delayMs };
+      // Rolling upgrades (SPEC G5): a newer worker may be on its way; wait out the grace period.
+      const what = decoded.kind === 'newer_version' ? `message version ${message.v}` : `task ${message.task}`;
+      const graceMs = this.options.unknownTaskGraceMs ?? 10 * 60_000;
+      const waitedMs = Date.now() - (delivery.publishedAt?.getTime() ?? Date.now());
+      if (waitedMs < graceMs) {
+        const delayMs = Math.max(1000, Math.min(this.options.unknownTaskDelayMs ?? 30_000, graceMs - waitedMs));
+        log.warn(`${what} is unknown to this worker; handing the message back`, { delayMs });
+        return { kind: 'nak', delayMs };
+      }
+      await letter('UNKNOWN_TASK', `${what} is unknown after a grace period of ${graceMs} ms`, {
+        executionId: message.executionId,
+        stepId: message.stepId,
+      });
+      return { kind: 'term' };
     }
     const token = randomUUID();
     const claim = await this.options.db.transaction((tx) => this.claim(tx, message.stepId, token), {
@@ -123,13 +179,26 @@ export class StepRunner<S> {
     });
     if (claim.kind !== 'claimed') {
       if (claim.kind === 'unknown_step') {
-        log.error('task message names no known step; dropped');
+        await letter('UNATTRIBUTABLE', `no step ${message.stepId} of execution ${message.executionId}`);
         return { kind: 'term' };
       }
       log.debug('delivery skipped', { reason: claim.kind });
       return { kind: 'ack' };
     }
     const { step } = claim.value;
+    const crashBudget = this.options.crashBudget ?? 3;
+    if (step.takeovers > crashBudget) {
+      // It keeps killing its workers (a poison message): stop feeding it to them.
+      await letter(
+        'CRASH_BUDGET',
+        `step taken over ${step.takeovers} times after its holder died (budget ${crashBudget})`,
+        {
+          executionId: step.executionId,
+          stepId: step.id,
+        },
+      );
+      return { kind: 'term' };
+    }
     const stepLog = log.child({ resource: step.resourceRef, attempt: step.attempts });
     stepLog.info('step started', { takeover: claim.takeover });
     let discarded = 'nothing';
@@ -145,6 +214,12 @@ export class StepRunner<S> {
           admitted.kind === 'refused'
             ? ({ kind: 'error', error: admitted.error } as const)
             : await this.run(task, admitted.claimed, token, delivery, stepLog, admitted.lease);
+        faultPoint(FAULT_POINTS.afterBackendCall, `${task.name} ${step.executionId}`);
+        if (outcome.kind === 'error' && outcome.error instanceof ShutdownError) {
+          await this.options.db.transaction((tx) => tx.steps.handBack(step.id, token));
+          stepLog.info('step handed back at shutdown');
+          return { kind: 'nak', delayMs: 0 };
+        }
         discarded =
           outcome.kind === 'error' ? `error: ${describeFailure(outcome.error).message}` : outcome.outcome.kind;
         await this.options.db.transaction((tx) => this.commit(tx, task, step, token, outcome, stepLog));
@@ -158,7 +233,7 @@ export class StepRunner<S> {
       }
       throw error;
     }
-    faultPoint(FAULT_POINTS.afterStepCommitBeforeAck);
+    faultPoint(FAULT_POINTS.afterStepCommitBeforeAck, `${step.task} ${step.executionId}`);
     return { kind: 'ack' };
   }
 
@@ -272,6 +347,7 @@ export class StepRunner<S> {
     const { step, execution } = claimed;
     let lease = initialLease;
     const controller = new AbortController();
+    this.#running.add(controller);
     const cancel = new AbortController();
     if (execution.status === 'cancel_requested') cancel.abort(new Error('execution cancelled'));
     const heartbeat = async (): Promise<void> => {
@@ -302,6 +378,7 @@ export class StepRunner<S> {
     try {
       const args = task.parseArgs(step.args);
       faultPause('before-task-run');
+      faultPoint(FAULT_POINTS.beforeBackendCall, `${task.name} ${execution.id}`);
       const aborted = new Promise<never>((_, reject) => {
         controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true });
       });
@@ -332,6 +409,7 @@ export class StepRunner<S> {
     } catch (error) {
       return { kind: 'error', error };
     } finally {
+      this.#running.delete(controller);
       clearInterval(timer);
       clearTimeout(timeout);
       if (!controller.signal.aborted) controller.abort(new Error('step finished'));
@@ -436,11 +514,38 @@ export class StepRunner<S> {
   }
 }
 
-function decodeTaskMessage(data: Uint8Array): TaskMessage | null {
+type Decoded =
+  | { kind: 'step'; message: TaskMessage }
+  | { kind: 'newer_version'; message: TaskMessage }
+  | { kind: 'undecodable'; reason: string };
+
+function decodeTaskMessage(data: Uint8Array): Decoded {
+  let json: unknown;
   try {
-    const parsed = taskMessageSchema.safeParse(JSON.parse(Buffer.from(data).toString('utf8')));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
+    json = JSON.parse(Buffer.from(data).toString('utf8'));
+  } catch (error) {
+    return { kind: 'undecodable', reason: `not JSON: ${(error as Error).message}` };
   }
+  const parsed = taskMessageSchema.safeParse(json);
+  if (parsed.success) {
+    return parsed.data.v > TASK_MESSAGE_VERSION
+      ? { kind: 'newer_version', message: parsed.data }
+      : { kind: 'step', message: parsed.data };
+  }
+  // A newer version may add fields: keep what identifies the step and wait for a newer worker.
+  const loose = taskMessageSchema.partial().passthrough().safeParse(json);
+  if (
+    loose.success &&
+    typeof loose.data.v === 'number' &&
+    loose.data.v > TASK_MESSAGE_VERSION &&
+    loose.data.executionId &&
+    loose.data.stepId &&
+    loose.data.task
+  ) {
+    return { kind: 'newer_version', message: loose.data as TaskMessage };
+  }
+  return {
+    kind: 'undecodable',
+    reason: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; '),
+  };
 }

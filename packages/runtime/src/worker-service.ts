@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import { match } from 'ts-pattern';
-import { taskStream, type QueueName } from '@jetcel/contracts';
+import { taskStream, taskSubject, type QueueName } from '@jetcel/contracts';
 import { defineTopology, Leases, startConsumer, verifyTopology, type Bus, type Disposition } from '@jetcel/bus';
 import { ThrottleGate } from './throttle.ts';
+import { writeDeadLetter } from './dead-letters.ts';
 import type { ExecutorRegistry, Logger, TaskRegistry } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
 import type { ServiceConfig } from './config.ts';
@@ -39,7 +40,14 @@ const toDisposition = (verdict: DeliveryVerdict): Disposition =>
 export async function startWorker<S>(options: WorkerOptions<S>): Promise<RunningWorker> {
   const { bus, db, queue, logger, config } = options;
   await verifyTopology(bus, defineTopology(config.topology), { streams: [taskStream(queue)] });
-  const relay = startRelay({ bus, db, logger, sweepMs: config.sweepMs, claimGraceMs: config.claimGraceMs });
+  const relay = startRelay({
+    bus,
+    db,
+    logger,
+    sweepMs: config.sweepMs,
+    claimGraceMs: config.claimGraceMs,
+    staleQueuedMs: config.staleQueuedMs,
+  });
   const gate = new ThrottleGate({
     db,
     leases: await Leases.open(bus),
@@ -56,6 +64,8 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     worker: options.worker ?? `${hostname()}:${process.pid}:${queue}`,
     claimTtlMs: config.claimTtlMs,
     throttle: gate,
+    crashBudget: config.crashBudget,
+    unknownTaskGraceMs: config.unknownTaskGraceMs,
   });
   const background = new BackgroundRunner({
     db,
@@ -64,6 +74,7 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     services: options.services,
     logger,
     claimTtlMs: config.claimTtlMs,
+    unknownTaskGraceMs: config.unknownTaskGraceMs,
   });
   // One decode decides who runs a message: background runs and standalone tasks, or steps.
   const dispatch = (delivery: Delivery): Promise<DeliveryVerdict> =>
@@ -71,7 +82,14 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
       .with({ kind: 'background' }, ({ message }) => background.handle(message, delivery))
       .with({ kind: 'step' }, () => runner.handle(delivery))
       .with({ kind: 'malformed_background' }, async ({ reason }): Promise<DeliveryVerdict> => {
-        logger.error('malformed background task message dropped', { reason });
+        await writeDeadLetter(db, logger, {
+          reason: 'UNDECODABLE',
+          detail: `malformed background task message: ${reason}`,
+          subject: delivery.subject ?? taskSubject(queue),
+          data: delivery.data,
+          headers: delivery.headers,
+          deliveryCount: delivery.deliveryCount,
+        });
         return { kind: 'term' };
       })
       .exhaustive();
@@ -83,8 +101,11 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
   });
   logger.info('worker ready', { queue, concurrency: options.concurrency });
   return {
-    async stop(deadlineMs = 20_000) {
+    async stop(deadlineMs = config.shutdownDeadlineMs) {
+      // Stop pulling and let running tasks finish; shortly before the deadline, hand back the rest.
+      const handBack = setTimeout(() => runner.shutdown(), Math.max(0, deadlineMs - 1500));
       await consumer.stop({ deadlineMs });
+      clearTimeout(handBack);
       clearInterval(leaseReconciler);
       await relay.stop();
     },

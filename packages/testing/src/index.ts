@@ -1,4 +1,11 @@
 export { startNats, type NatsServerHandle, type StartNatsOptions } from './nats-server.ts';
+export {
+  startNatsCluster,
+  type MetaClusterView,
+  type NatsCluster,
+  type NatsClusterNode,
+  type StartNatsClusterOptions,
+} from './nats-cluster.ts';
 export { createTestDatabase, type CreateTestDatabaseOptions, type TestDatabase } from './test-database.ts';
 export { dropStaleTestDatabases, type DropStaleOptions } from './stale-databases.ts';
 export { startPostgresCluster, type PostgresCluster, type PostgresStopMode } from './postgres-cluster.ts';

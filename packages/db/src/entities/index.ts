@@ -6,6 +6,8 @@ export { Outbox } from './outbox.ts';
 export { IdempotencyKey } from './idempotency-key.ts';
 export { Group } from './group.ts';
 export { ThrottleLimit, ThrottleWaiter } from './throttle.ts';
+export { DeadLetter, DEAD_LETTER_REASONS } from './dead-letter.ts';
+export type { DeadLetterReason } from './dead-letter.ts';
 export { BackgroundRun, BACKGROUND_RUN_STATUSES } from './background-run.ts';
 export type { BackgroundRunStatus } from './background-run.ts';
 export { ScheduleTick } from './schedule-tick.ts';
@@ -17,6 +19,7 @@ import { Outbox } from './outbox.ts';
 import { IdempotencyKey } from './idempotency-key.ts';
 import { Group } from './group.ts';
 import { ThrottleLimit, ThrottleWaiter } from './throttle.ts';
+import { DeadLetter } from './dead-letter.ts';
 import { BackgroundRun } from './background-run.ts';
 import { ScheduleTick } from './schedule-tick.ts';
 export const FRAMEWORK_ENTITIES = [
@@ -29,4 +32,5 @@ export const FRAMEWORK_ENTITIES = [
   ThrottleWaiter,
   BackgroundRun,
   ScheduleTick,
+  DeadLetter,
 ];

@@ -1,0 +1,85 @@
+import type { Db } from './db.ts';
+import type { PruneCounts, RetentionPolicy } from './retention-store.ts';
+import type { Tx } from './tx.ts';
+
+export interface PruneOptions {
+  /** Rows deleted per statement (and per transaction). @defaultValue 5000 */
+  batchSize?: number;
+  /** Stop starting new batches after this long; the next run carries on. @defaultValue 30000 */
+  budgetMs?: number;
+  /** Stops between batches (shutdown, a lost claim). */
+  signal?: AbortSignal;
+}
+
+export interface PruneReport {
+  counts: PruneCounts;
+  /** False when the budget ran out or the signal fired with prunable rows possibly left. */
+  complete: boolean;
+  tookMs: number;
+}
+
+type Counted = Exclude<keyof PruneCounts, 'steps'>;
+
+/** One bounded statement per kind of row; each returns the rows it deleted (and steps, by cascade). */
+const PRUNERS: Array<{
+  key: Counted;
+  run(tx: Tx, policy: RetentionPolicy, limit: number): Promise<{ deleted: number; steps?: number }>;
+}> = [
+  { key: 'outbox', run: async (tx, p, limit) => ({ deleted: await tx.retention.pruneOutbox(p.outboxMs, limit) }) },
+  {
+    key: 'executions',
+    run: async (tx, p, limit) => {
+      const { executions, steps } = await tx.retention.pruneExecutions(p.executionsMs, limit);
+      return { deleted: executions, steps };
+    },
+  },
+  {
+    key: 'deadLetters',
+    run: async (tx, p, limit) => ({ deleted: await tx.retention.pruneDeadLetters(p.deadLettersMs, limit) }),
+  },
+  {
+    key: 'idempotencyKeys',
+    run: async (tx, p, limit) => ({ deleted: await tx.retention.pruneIdempotencyKeys(p.idempotencyMs, limit) }),
+  },
+  {
+    key: 'scheduleTicks',
+    run: async (tx, p, limit) => ({ deleted: await tx.retention.pruneScheduleTicks(p.ticksMs, limit) }),
+  },
+];
+
+/**
+ * Prunes every kind of row past its retention (SPEC G6) in bounded batches, each its own short
+ * transaction, so no lock is held long and vacuum can follow; stops at the time budget.
+ */
+export async function pruneRetention(
+  db: Db,
+  policy: RetentionPolicy,
+  options: PruneOptions = {},
+): Promise<PruneReport> {
+  const batchSize = options.batchSize ?? 5000;
+  const started = Date.now();
+  const deadline = started + (options.budgetMs ?? 30_000);
+  const counts: PruneCounts = {
+    outbox: 0,
+    executions: 0,
+    steps: 0,
+    deadLetters: 0,
+    idempotencyKeys: 0,
+    scheduleTicks: 0,
+  };
+  const outOfTime = (): boolean => Date.now() >= deadline || options.signal?.aborted === true;
+  let complete = true;
+  for (const pruner of PRUNERS) {
+    for (;;) {
+      if (outOfTime()) {
+        complete = false;
+        break;
+      }
+      const { deleted, steps } = await db.transaction((tx) => pruner.run(tx, policy, batchSize));
+      counts[pruner.key] += deleted;
+      counts.steps += steps ?? 0;
+      if (deleted < batchSize) break;
+    }
+  }
+  return { counts, complete, tookMs: Date.now() - started };
+}

@@ -1,0 +1,130 @@
+// A nats-server running deploy/nats/permissions.conf, with a fresh random password per role, and
+// helpers to connect and spawn services as a role. Used by permissions.test.ts.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectBus, type Bus, type BusStatusEvent } from '@jetcel/bus';
+import { spawnService, startNats, type NatsServerHandle, type ServiceProcess } from '@jetcel/testing';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const PERMISSIONS_FILE = resolve(root, 'deploy/nats/permissions.conf');
+
+export const ROLES = [
+  'client',
+  'executor',
+  'worker-regular',
+  'worker-heavy',
+  'worker-background',
+  'beat',
+  'topology',
+  'operator',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The environment variable the server config reads a role's password from: JETCEL_PASS_WORKER_HEAVY… */
+export const passwordVariable = (role: Role): string => `JETCEL_PASS_${role.toUpperCase().replaceAll('-', '_')}`;
+
+/** Starts with a letter, then hex: a value nats-server's config-variable parser keeps as a string. */
+const newPassword = (): string => `p${randomBytes(16).toString('hex')}`;
+
+export interface SecuredNats {
+  server: NatsServerHandle;
+  passwords: Record<Role, string>;
+}
+
+/**
+ * Starts nats-server with permissions.conf as its config. The passwords reach the server the way
+ * they would in production: as environment variables of the server process (config variables).
+ */
+export async function startSecuredNats(): Promise<SecuredNats> {
+  const passwords = Object.fromEntries(ROLES.map((role) => [role, newPassword()])) as Record<Role, string>;
+  // startNats spawns the server with process.env: set the variables for it (and only the server reads them).
+  for (const role of ROLES) process.env[passwordVariable(role)] = passwords[role];
+  const server = await startNats({ config: await readFile(PERMISSIONS_FILE, 'utf8') });
+  return { server, passwords };
+}
+
+export interface RoleBus {
+  bus: Bus;
+  /** Every connection status event so far (permission violations arrive as `error`). */
+  events: BusStatusEvent[];
+}
+
+export async function connectAs(nats: SecuredNats, role: Role, name = `probe-${role}`): Promise<RoleBus> {
+  const events: BusStatusEvent[] = [];
+  const bus = await connectBus({
+    servers: nats.server.url,
+    name,
+    user: role,
+    pass: nats.passwords[role],
+    apiTimeoutMs: 3_000,
+    onStatus: (event) => events.push(event),
+  });
+  return { bus, events };
+}
+
+/** The environment a service process gets to log in as `role`. */
+export const roleEnv = (nats: SecuredNats, role: Role): Record<string, string> => ({
+  NATS_URL: nats.server.url,
+  NATS_USER: role,
+  NATS_PASS: nats.passwords[role],
+});
+
+export async function spawnAs(
+  service: 'executor' | 'worker' | 'beat' | 'topology',
+  env: Record<string, string>,
+  options: { args?: string[]; readyLine?: RegExp } = {},
+): Promise<ServiceProcess> {
+  return spawnService({
+    cwd: resolve(root, 'services', service),
+    entry: 'src/main.ts',
+    args: options.args ?? [],
+    env,
+    ...(options.readyLine ? { readyLine: options.readyLine } : {}),
+    timeoutMs: 20_000,
+  });
+}
+
+/** True when `err` (or one of its causes) is the server refusing a publish or subscribe. */
+export function isPermissionViolation(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
+    if (e.name === 'PermissionViolationError' || /permissions violation/i.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** Resolves with the rejection of `operation`, or throws if it succeeded. */
+export async function rejection(operation: Promise<unknown>, what: string): Promise<unknown> {
+  try {
+    await operation;
+  } catch (err) {
+    return err;
+  }
+  throw new Error(`${what} succeeded, but it must be refused`);
+}
+
+/** Waits (briefly) for the server to report a permission violation on `subject` to this connection. */
+export async function violationReported(role: RoleBus, subject: string, timeoutMs = 2_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const seen = role.events.some(
+      (event) =>
+        event.type === 'error' && isPermissionViolation(event.data) && String(event.data).includes(`"${subject}"`),
+    );
+    if (seen || Date.now() > deadline) return seen;
+    await role.bus.nc.flush().catch(() => {});
+    await new Promise((done) => setTimeout(done, 25));
+  }
+}
+
+/**
+ * JetStream API subjects, for probing what a role may do. They are the server's protocol, not
+ * jetcel names (those live in @jetcel/contracts), so they are spelled out here for the test only.
+ */
+export const jsApi = {
+  info: '$JS.API.INFO',
+  streamInfo: (stream: string) => `$JS.API.STREAM.INFO.${stream}`,
+  streamMsgGet: (stream: string) => `$JS.API.STREAM.MSG.GET.${stream}`,
+  directGet: (stream: string) => `$JS.API.DIRECT.GET.${stream}`,
+};

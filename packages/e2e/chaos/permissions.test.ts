@@ -1,0 +1,338 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import {
+  Leases,
+  consumerInfo,
+  defineTopology,
+  publish,
+  publishCore,
+  requestJson,
+  startConsumer,
+  streamInfo,
+  subscribeCore,
+  verifyTopology,
+} from '@jetcel/bus';
+import { startCloud } from '@jetcel/cloud';
+import { commandSubject, LEASES_BUCKET, querySubject, taskStream, taskSubject } from '@jetcel/contracts';
+import { FRAMEWORK_MIGRATIONS, migrateUp } from '@jetcel/db';
+import { referenceMigrations } from '@jetcel/reference';
+import { serviceConfigFromEnv } from '@jetcel/runtime';
+import { createTestDatabase, eventually, type ServiceProcess, type TestDatabase } from '@jetcel/testing';
+import {
+  ROLES,
+  connectAs,
+  isPermissionViolation,
+  jsApi,
+  passwordVariable,
+  rejection,
+  roleEnv,
+  spawnAs,
+  startSecuredNats,
+  violationReported,
+  type RoleBus,
+  type SecuredNats,
+} from './permissions-harness.ts';
+
+// "Nobody in where they don't belong": nats-server runs deploy/nats/permissions.conf as is, every
+// service logs in as its own role, and each role is shown what it may not do. Nothing is mocked.
+
+type Reply = { ok: true; data: Record<string, unknown> } | { ok: false; error: { code: string; message: string } };
+
+let nats: SecuredNats;
+let database: TestDatabase;
+let cloud: Awaited<ReturnType<typeof startCloud>>;
+let pool: pg.Pool;
+let env: Record<string, string>;
+/** The database password given to the services, or null when the server refuses a password. */
+let dbPassword: string | null = null;
+const services = new Map<string, ServiceProcess>();
+const jobOutput: string[] = [];
+const probes: RoleBus[] = [];
+
+const connect = async (role: (typeof ROLES)[number]): Promise<RoleBus> => {
+  const probe = await connectAs(nats, role);
+  probes.push(probe);
+  return probe;
+};
+
+/** The same URL with a password in it: trust authentication (127.0.0.1) accepts any password. */
+async function passwordUrl(url: string): Promise<string | null> {
+  const password = `s3cret-db-${randomBytes(6).toString('hex')}`;
+  const withPassword = new URL(url);
+  withPassword.password = password;
+  const client = new pg.Client({ connectionString: withPassword.toString() });
+  try {
+    await client.connect();
+    dbPassword = password;
+    return withPassword.toString();
+  } catch {
+    return null; // password authentication configured: the services get the plain URL
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+before(async () => {
+  nats = await startSecuredNats();
+  // The server has read them: no service process inherits another role's password from us.
+  for (const role of ROLES) delete process.env[passwordVariable(role)];
+  database = await createTestDatabase({ prefix: 'perm' });
+  await migrateUp(database.url, [FRAMEWORK_MIGRATIONS, referenceMigrations]);
+  cloud = await startCloud({ buildDelayMs: 300, deleteDelayMs: 100, actionDelayMs: 100, snapshotDelayMs: 100 });
+  pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  env = {
+    DATABASE_URL: (await passwordUrl(database.url)) ?? database.url,
+    CLOUD_URL: cloud.url,
+    INSTANCE_POLL_INTERVAL_MS: '150',
+    JETCEL_SWEEP_MS: '300',
+    JETCEL_CLAIM_GRACE_MS: '1000',
+    BEAT_TEST_SCHEDULE_EVERY_MS: '1000',
+    LOG_LEVEL: 'info',
+  };
+  // The real topology job, as the topology user: the only role that may create streams.
+  const job = await spawnAs('topology', { ...env, ...roleEnv(nats, 'topology') });
+  const code = await job.exited;
+  jobOutput.push(...job.output());
+  assert.equal(code, 0, `topology job:\n${job.output().join('\n')}`);
+});
+
+after(async () => {
+  await Promise.allSettled([...services.values()].map((service) => service.stop()));
+  await Promise.allSettled(probes.map((probe) => probe.bus.close()));
+  await pool?.end().catch(() => {});
+  await cloud?.close().catch(() => {});
+  await database?.drop().catch(() => {});
+  await nats?.server[Symbol.asyncDispose]().catch(() => {});
+});
+
+const sql = async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> =>
+  (await pool.query<T>(text, params)).rows;
+
+const violationLines = (): string[] => nats.server.logs().filter((line) => /violation/i.test(line));
+
+test('every service runs with its own credentials: an instance create reaches OK under a throttle lease', async () => {
+  const spawn = async (name: string, ...args: Parameters<typeof spawnAs>): Promise<void> => {
+    const service = await spawnAs(...args);
+    services.set(name, service); // registered at once, so after() stops it whatever fails next
+  };
+  await Promise.all([
+    spawn('executor', 'executor', { ...env, ...roleEnv(nats, 'executor') }, { readyLine: /"executor ready"/ }),
+    ...(['regular', 'heavy', 'background'] as const).map((queue) =>
+      spawn(
+        `worker-${queue}`,
+        'worker',
+        { ...env, ...roleEnv(nats, `worker-${queue}`) },
+        { args: ['--queue', queue], readyLine: /"worker ready"/ },
+      ),
+    ),
+    spawn('beat', 'beat', { ...env, ...roleEnv(nats, 'beat') }, { readyLine: /"beat ready"/ }),
+  ]);
+
+  const client = await connect('client');
+  const ask = async (subject: string, body: unknown): Promise<Record<string, unknown>> => {
+    const reply = (await requestJson(client.bus, subject, body, { timeoutMs: 10_000 })) as Reply;
+    if (!reply.ok) throw new Error(`${subject}: ${JSON.stringify(reply.error)}`);
+    return reply.data;
+  };
+  const created = await ask(commandSubject('instance', 'create'), { name: 'vm-perm', cloudSettingsId: 'default' });
+  const id = String(created.id);
+  await eventually(
+    async () => (await sql<{ state: string }>('select state from ref_instance where id = $1', [id]))[0]?.state === 'OK',
+    { timeoutMs: 20_000, message: `instance ${id} never reached OK` },
+  );
+  const [execution] = await sql<{ status: string; lease: { key: string; token: string } | null }>(
+    'select status, lease from jetcel_execution where id = $1',
+    [created.executionId],
+  );
+  assert.equal(execution?.status, 'succeeded');
+  assert.ok(execution?.lease?.key.startsWith('instance_provision.'), 'the throttled span took a lease in KV');
+
+  // worker-heavy: a heavy executor (a snapshot) on tasks.heavy.
+  const backup = await ask(commandSubject('instance', 'backup'), { id, name: 'nightly' });
+  await eventually(
+    async () => {
+      const [row] = await sql<{ status: string }>('select status from jetcel_execution where id = $1', [
+        backup.executionId,
+      ]);
+      return row?.status === 'succeeded';
+    },
+    { timeoutMs: 20_000, message: 'the heavy backup never succeeded' },
+  );
+  // beat publishes a tick on tasks.background; worker-background runs it.
+  await services.get('worker-background')?.waitForLine(/"background run finished"/, 15_000);
+  assert.equal((await ask(querySubject('instance', 'get'), { id })).state, 'OK');
+
+  // The operator reads the picture: stream and consumer info, and the (released) leases.
+  const operator = await connect('operator');
+  assert.equal((await streamInfo(operator.bus, taskStream('regular'))).messages, 0);
+  assert.equal((await consumerInfo(operator.bus, taskStream('heavy'), 'worker-heavy')).numAckPending, 0);
+  await eventually(async () => (await (await Leases.open(operator.bus)).entries()).length === 0, {
+    timeoutMs: 5_000,
+    message: 'the lease was never released',
+  });
+
+  // Nothing a service did was refused: the server logs every violation, and the services too.
+  assert.deepEqual(violationLines(), [], 'no permission violation while the services worked');
+  for (const [name, service] of services) {
+    const bad = service.output().filter((line) => /violation|"level":"error"|lease .*failed/i.test(line));
+    assert.deepEqual(bad, [], `${name} logged no error`);
+  }
+});
+
+test('a client cannot publish a task, read leases, or listen to other inboxes', async () => {
+  const client = await connect('client');
+  const published = await rejection(
+    publish(client.bus, taskSubject('regular'), '{}', { msgId: 'rogue-1' }),
+    'client JetStream publish on tasks.regular',
+  );
+  assert.ok(isPermissionViolation(published), String(published));
+  publishCore(client.bus, taskSubject('heavy'), '{}');
+  assert.ok(await violationReported(client, taskSubject('heavy')), 'core publish on tasks.heavy is refused');
+
+  const leases = await Leases.open(client.bus); // binding asks the server nothing
+  const listed = await rejection(leases.entries(), 'client listing leases');
+  assert.ok(isPermissionViolation(listed), String(listed));
+  const got = await rejection(
+    leases.release({ key: 'instance_provision.ZGVmYXVsdA.0', revision: 1 }, { executionId: 'x', token: 'y' }),
+    'client reading a lease',
+  );
+  assert.ok(isPermissionViolation(got), String(got));
+  for (const subject of [jsApi.info, jsApi.streamInfo(`KV_${LEASES_BUCKET}`), jsApi.directGet(`KV_${LEASES_BUCKET}`)]) {
+    const refused = await rejection(client.bus.nc.request(subject, '', { timeout: 2_000 }), `client ${subject}`);
+    assert.ok(isPermissionViolation(refused), `${subject}: ${String(refused)}`);
+  }
+
+  for (const subject of ['_INBOX.>', `$KV.${LEASES_BUCKET}.>`, 'tasks.>']) {
+    const errors: unknown[] = [];
+    subscribeCore(client.bus, subject, () => {}, { onError: (err) => errors.push(err) });
+    await eventually(async () => errors.length > 0, { timeoutMs: 2_000, message: `subscribe ${subject} allowed` });
+    assert.ok(isPermissionViolation(errors[0]), String(errors[0]));
+  }
+});
+
+test('a worker cannot send commands, manage streams, or consume another queue', async () => {
+  const worker = await connect('worker-regular');
+  const command = await rejection(
+    requestJson(worker.bus, commandSubject('instance', 'create'), { name: 'x', cloudSettingsId: 'default' }),
+    'worker command',
+  );
+  assert.ok(isPermissionViolation(command), String(command));
+  const jsm = await worker.bus.jsm();
+  const created = await rejection(jsm.streams.add({ name: 'ROGUE', subjects: ['rogue.>'] }), 'worker stream create');
+  assert.ok(isPermissionViolation(created), String(created));
+  const purged = await rejection(jsm.streams.purge(taskStream('regular')), 'worker stream purge');
+  assert.ok(isPermissionViolation(purged), String(purged));
+  // it may read its own consumer, not change it (on 2.9 an update is a CONSUMER.CREATE)
+  const updated = await rejection(
+    jsm.consumers.update(taskStream('regular'), 'worker-regular', { max_deliver: 1 }),
+    'worker consumer update',
+  );
+  assert.ok(isPermissionViolation(updated), String(updated));
+  const foreign = await rejection(
+    startConsumer(worker.bus, { queue: 'heavy', concurrency: 1, handler: async () => ({ kind: 'ack' }) }),
+    'worker-regular consuming tasks.heavy',
+  );
+  assert.ok(isPermissionViolation(foreign), String(foreign));
+});
+
+test('the executor cannot create, update or delete streams or consumers', async () => {
+  const executor = await connect('executor');
+  const jsm = await executor.bus.jsm();
+  const stream = taskStream('regular');
+  const attempts: Array<[string, () => Promise<unknown>]> = [
+    ['stream create', () => jsm.streams.add({ name: 'ROGUE', subjects: ['rogue.>'] })],
+    ['stream update', () => jsm.streams.update(stream, { max_bytes: 1024 })],
+    ['stream purge', () => jsm.streams.purge(stream)],
+    ['stream delete', () => jsm.streams.delete(stream)],
+    ['consumer create', () => jsm.consumers.add(stream, { durable_name: 'rogue', ack_policy: 'explicit' })],
+    ['consumer update', () => jsm.consumers.update(stream, 'worker-regular', { max_deliver: 1 })],
+    ['consumer delete', () => jsm.consumers.delete(stream, 'worker-regular')],
+  ];
+  for (const [what, attempt] of attempts) {
+    const refused = await rejection(attempt(), `executor ${what}`);
+    assert.ok(isPermissionViolation(refused), `${what}: ${String(refused)}`);
+  }
+  // and it may serve commands only in the "executor" queue group, never listen to them all
+  const errors: unknown[] = [];
+  subscribeCore(executor.bus, 'cmd.>', () => {}, { onError: (err) => errors.push(err) });
+  await eventually(async () => errors.length > 0, { timeoutMs: 2_000, message: 'plain subscribe on cmd.> allowed' });
+  assert.ok(isPermissionViolation(errors[0]), String(errors[0]));
+
+  // Nothing changed: the live topology is still exactly the code's.
+  const topology = await connect('topology');
+  await verifyTopology(topology.bus, defineTopology(serviceConfigFromEnv(env).topology));
+});
+
+test('operator, beat and topology keep to their lanes', async () => {
+  const operator = await connect('operator');
+  const jsm = await operator.bus.jsm();
+  const attempts: Array<[string, () => Promise<unknown>]> = [
+    ['publish a task', () => publish(operator.bus, taskSubject('regular'), '{}', { msgId: 'rogue-2' })],
+    ['delete a consumer', () => jsm.consumers.delete(taskStream('regular'), 'worker-regular')],
+    ['create a stream', () => jsm.streams.add({ name: 'ROGUE', subjects: ['rogue.>'] })],
+  ];
+  for (const [what, attempt] of attempts) {
+    const refused = await rejection(attempt(), `operator: ${what}`);
+    assert.ok(isPermissionViolation(refused), `${what}: ${String(refused)}`);
+  }
+  // A pull request is a plain publish: the refusal reaches the connection, not the fetch.
+  const beat = await connect('beat');
+  const pulling = await startConsumer(beat.bus, {
+    queue: 'background',
+    concurrency: 1,
+    handler: async () => ({ kind: 'ack' }),
+  });
+  try {
+    const next = `$JS.API.CONSUMER.MSG.NEXT.${taskStream('background')}.worker-background`;
+    assert.ok(await violationReported(beat, next, 5_000), 'beat may not pull from tasks.background');
+  } finally {
+    await pulling.stop({ deadlineMs: 0 });
+  }
+  assert.equal(pulling.stats().delivered, 0);
+  const topology = await connect('topology');
+  const task = await rejection(
+    publish(topology.bus, taskSubject('regular'), '{}', { msgId: 'rogue-3' }),
+    'topology publishing a task',
+  );
+  assert.ok(isPermissionViolation(task), String(task));
+});
+
+test('no password (NATS or database) appears in any output', async (t) => {
+  const wrong = `wrong-${randomBytes(6).toString('hex')}`;
+  const intruder = await spawnAs(
+    'worker',
+    {
+      ...env,
+      ...roleEnv(nats, 'worker-regular'),
+      NATS_PASS: wrong,
+    },
+    { args: ['--queue', 'regular'] },
+  );
+  const refusedCode = await intruder.exited;
+  assert.notEqual(refusedCode, 0, 'a wrong password does not get in');
+  assert.ok(
+    intruder.output().some((line) => /authorization/i.test(line)),
+    intruder.output().join('\n'),
+  );
+
+  const outputs: Array<[string, string[]]> = [
+    ['topology job', jobOutput],
+    ['worker with a wrong password', intruder.output()],
+  ];
+  const stopped = await Promise.all(
+    [...services].map(async ([name, service]) => [name, await service.stop()] as const),
+  );
+  for (const [name, code] of stopped) assert.equal(code, 0, `${name} stops cleanly`);
+  for (const [name, service] of services) outputs.push([name, service.output()]);
+  services.clear();
+  outputs.push(['nats-server', nats.server.logs()]);
+  const secrets = [...Object.values(nats.passwords), wrong, ...(dbPassword === null ? [] : [dbPassword])];
+  for (const [name, lines] of outputs) {
+    const text = lines.join('\n');
+    assert.ok(text.length > 0 || name === 'nats-server', `${name} produced output`);
+    for (const secret of secrets) assert.ok(!text.includes(secret), `${name} logged a secret`);
+  }
+  if (dbPassword === null) t.diagnostic('PostgreSQL refused a password over TCP: no database password was checked');
+});

@@ -1,0 +1,41 @@
+import type { DeadLetterReason, Db } from '@jetcel/db';
+import type { Logger } from '@jetcel/core';
+
+export interface DeadLetterInput {
+  reason: DeadLetterReason;
+  detail: string;
+  subject: string;
+  data: Uint8Array;
+  headers: Record<string, string>;
+  deliveryCount: number;
+  executionId?: string | null;
+  stepId?: string | null;
+}
+
+/**
+ * Commits the dead-letter row (and marks its step dead so nothing re-publishes it) BEFORE the
+ * caller terms the message: once the row exists, the message may leave the stream (SPEC C9).
+ */
+export async function writeDeadLetter(db: Db, logger: Logger, input: DeadLetterInput): Promise<string> {
+  const id = await db.transaction(async (tx) => {
+    const letterId = await tx.deadLetters.add({
+      reason: input.reason,
+      detail: input.detail,
+      subject: input.subject,
+      payload: input.data,
+      headers: input.headers,
+      executionId: input.executionId ?? null,
+      stepId: input.stepId ?? null,
+      deliveryCount: input.deliveryCount,
+    });
+    if (input.stepId) await tx.steps.markDead(input.stepId);
+    return letterId;
+  });
+  logger.error('message dead-lettered', {
+    deadLetterId: id,
+    reason: input.reason,
+    detail: input.detail,
+    stepId: input.stepId ?? null,
+  });
+  return id;
+}

@@ -28,6 +28,9 @@ type CommitListener = () => void;
 const relayContext = new AsyncLocalStorage<boolean>();
 export const runAsRelay = <T>(fn: () => Promise<T>): Promise<T> => relayContext.run(true, fn);
 
+// How many outbox rows the current root transaction wrote: a commit without any has nothing to publish.
+const outboxWrites = new AsyncLocalStorage<{ rows: number }>();
+
 /** Calls the listeners after the root transaction's COMMIT; never throws into the committer (P15). */
 class CommitSubscriber implements EventSubscriber {
   constructor(
@@ -35,7 +38,7 @@ class CommitSubscriber implements EventSubscriber {
     private readonly logger: Logger,
   ) {}
   afterTransactionCommit(_args: TransactionEventArgs): void {
-    if (relayContext.getStore()) return;
+    if (relayContext.getStore() || !outboxWrites.getStore()?.rows) return;
     faultPoint(FAULT_POINTS.afterCommitBeforePublish);
     for (const listener of this.listeners) {
       try {
@@ -86,13 +89,17 @@ export class Db {
   /** Runs `fn` in one transaction; the outbox rows it added are inserted just before COMMIT. */
   async transaction<T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     try {
-      return await this.orm.em.fork().transactional(async (em) => {
-        if (options.relaxedDurability) await sql(em, 'set local synchronous_commit = off');
-        const tx = new Tx(em, this.tables);
-        const result = await fn(tx);
-        await tx.outbox.flush();
-        return result;
-      });
+      const writes = { rows: 0 };
+      return await outboxWrites.run(writes, () =>
+        this.orm.em.fork().transactional(async (em) => {
+          if (options.relaxedDurability) await sql(em, 'set local synchronous_commit = off');
+          const tx = new Tx(em, this.tables);
+          const result = await fn(tx);
+          writes.rows += tx.outbox.pendingCount;
+          await tx.outbox.flush();
+          return result;
+        }),
+      );
     } catch (error) {
       throw toUnavailable(error);
     }

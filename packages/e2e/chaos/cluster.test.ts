@@ -2,23 +2,37 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { requestJson } from '@jetcel/bus';
+import { connectBus, requestJson, type Bus } from '@jetcel/bus';
 import { HEADERS } from '@jetcel/contracts';
 import { eventually, startNatsCluster, type NatsCluster, type NatsClusterNode } from '@jetcel/testing';
 import { Stack, type Reply } from '../test/stack.ts';
 
-// Scaling out (DESIGN "Scaling out"): a three-node NATS cluster with R3 streams, consumers and the
-// LEASES KV bucket, two executors and two worker-regular replicas on the same durable consumers.
-// 500 instance creates; after ~150 accepted commands the node leading the most JetStream assets
-// is SIGKILLed. The client contract under failover: a request that fails (timeout, no responders,
-// a retryable error) is sent again with the SAME Idempotency-Key. The judge is the simulated
-// cloud's own count of servers, plus the step rows in PostgreSQL.
+type JetStreamManager = Awaited<ReturnType<Bus['jsm']>>;
+
+// Scaling out (DESIGN "Scaling out"): a three-node NATS cluster with R3 streams, durable consumers
+// and the LEASES KV bucket; two executors and two worker-regular replicas on the same durable
+// consumers; every process has all three URLs. 500 instance creates; after 150 accepted commands
+// the node leading the most JetStream assets is SIGKILLed, and its supervisor restarts it
+// DOWNTIME_MS later. The client contract under failover: a request that fails (timeout, no
+// responders, a retryable error) is sent again with the SAME Idempotency-Key. The judges are the
+// simulated cloud's own count of servers and the step rows in PostgreSQL.
+//
+// Why the restart: on nats-server 2.9.10 an ephemeral consumer of an R3 stream (what a KV key
+// listing creates, and the lease occupancy scan lists keys) is placed on any stream peer, the
+// offline one included, and its creation then times out (fixed upstream by nats-server#3820,
+// after 2.9.10). With the node kept down (JETCEL_CHAOS_DOWNTIME_MS=-1) a third to a half of the
+// throttle admissions time out until it returns, steps are taken over until their crash budget is
+// spent and are dead-lettered.
+//
+// The instances are spread over SCOPES cloud settings: the lease occupancy scan reads every live
+// key of a scope, so one scope with hundreds of live leases makes the throttle, not the cluster,
+// dominate the run (measured: about 10 admissions/s with 300 live leases in one scope).
 
 const COMMANDS = 500;
-const KILL_AFTER = Number(process.env['KILL_AFTER_DBG'] ?? 150);
+const KILL_AFTER = 150;
 const CLIENTS = 20;
-const SCOPES = Number(process.env['SCOPES_DBG'] ?? 20);
-const scopeOf = (index: number): string => (SCOPES === 1 ? 'default' : `cs-${index % SCOPES}`);
+const SCOPES = 20;
+const DOWNTIME_MS = Number(process.env['JETCEL_CHAOS_DOWNTIME_MS'] ?? 10_000);
 const REQUEST_TIMEOUT_MS = 3_000;
 const RETRY_PAUSE_MS = 250;
 
@@ -28,13 +42,9 @@ let stack: Stack;
 before(async () => {
   cluster = await startNatsCluster({ size: 3, name: 'jetcel-chaos' });
   stack = await Stack.start({
-    ...(process.env['R1_DBG'] ? {} : { natsUrls: cluster.urls }),
+    natsUrls: cluster.urls,
     buildDelayMs: 200,
-    env: {
-      ...(process.env['R1_DBG'] ? {} : { JETCEL_REPLICAS: '3' }),
-      INSTANCE_POLL_INTERVAL_MS: '200',
-      THROTTLE_RECHECK_MS: '500',
-    },
+    env: { JETCEL_REPLICAS: '3', INSTANCE_POLL_INTERVAL_MS: '200' },
   });
   await Promise.all([
     stack.spawn('executor'),
@@ -42,11 +52,11 @@ before(async () => {
     stack.spawn('worker', { queue: 'regular' }),
     stack.spawn('worker', { queue: 'regular' }),
   ]);
-  for (let scope = 0; SCOPES > 1 && scope < SCOPES; scope += 1)
+  for (let scope = 0; scope < SCOPES; scope += 1)
     await stack.ok('cmd.cloud_settings.create', { id: `cs-${scope}`, name: `Cloud ${scope}` });
-  // The throttle is not under test here: high enough that 500 creates never wait on it for long.
+  // The throttle is not under test here: 100 per scope, so no create ever waits for a slot.
   await stack.sql(
-    `insert into jetcel_throttle_limit (kind, scope, "limit") values ('instance_provision', '*', ${Number(process.env['LIMIT_DBG'] ?? 100)})
+    `insert into jetcel_throttle_limit (kind, scope, "limit") values ('instance_provision', '*', 100)
      on conflict (kind, scope) do update set "limit" = excluded."limit"`,
   );
 });
@@ -88,7 +98,7 @@ async function assets(): Promise<Asset[]> {
   return result;
 }
 
-/** The node to kill: the meta leader counts 3, the regular task stream and its consumer 2, anything else 1. */
+/** The node to kill: the meta leader scores 3, TASKS_REGULAR and its consumer 2 each, any other asset 1. */
 async function pickVictim(): Promise<{ node: NatsClusterNode; leads: string[] }> {
   const meta = await cluster.metaLeader();
   const led = await assets();
@@ -100,12 +110,13 @@ async function pickVictim(): Promise<{ node: NatsClusterNode; leads: string[] }>
     return { node, leads, score };
   });
   scored.sort((a, b) => b.score - a.score);
-  const best = scored[0];
-  assert.ok(best);
-  return best;
+  assert.ok(scored[0]);
+  return scored[0];
 }
 
-/** Warnings and errors of every service, counted by message and error, with first and last time. */
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
+/** Warnings, errors and NATS status changes of every service, counted by message, with first and last time. */
 function summarizeServiceLogs(): string {
   const groups = new Map<string, { count: number; first: string; last: string }>();
   const lines = stack.services.flatMap((service) => service.output());
@@ -120,7 +131,7 @@ function summarizeServiceLogs(): string {
     if (entry.level !== 'warn' && entry.level !== 'error' && entry.msg !== 'nats status') continue;
     const error = typeof entry.error === 'string' ? entry.error : (entry.error as { message?: string })?.message;
     const key = `${entry.service} ${entry.level} ${entry.msg}${entry.event ? ` ${entry.event}` : ''}${
-      error ? `: ${error.replace(/\d+/g, 'N').slice(0, 120)}` : ''
+      error ? `: ${error.replace(UUID, '<id>').replace(/\d+/g, 'N').slice(0, 120)}` : ''
     }`;
     const group = groups.get(key) ?? { count: 0, first: entry.time ?? '', last: '' };
     group.count += 1;
@@ -139,61 +150,97 @@ interface Failure {
   reason: string;
 }
 
+interface Chaos {
+  node: NatsClusterNode;
+  leads: string[];
+  killedAt: number;
+  /** ms after the kill until each asset the victim led had a new leader. */
+  newLeaderMs: Record<string, number>;
+  restartedAfterMs?: number;
+  /** ms after the restart until every R3 stream counted the node as a current replica again. */
+  caughtUpMs?: number;
+}
+
+/** SIGKILLs the chosen node, times the elections, and restarts it DOWNTIME_MS after the kill. */
+async function killLeadingNode(): Promise<Chaos> {
+  const { node, leads } = await pickVictim();
+  // A JetStream API request to an asset without a leader gets no answer at all: probe with a short
+  // timeout (or the election times are only known to the nearest 5 s API timeout), through a
+  // connection to the surviving nodes.
+  const survivors = cluster.nodes.filter((other) => other !== node).map((other) => other.url);
+  const probe = await connectBus({ servers: survivors, name: 'e2e-failover-probe', apiTimeoutMs: 500 });
+  const jsm = await probe.jsm(); // before the kill: creating it asks the meta leader
+  const killedAt = Date.now();
+  node.kill('SIGKILL');
+  console.log(`${new Date(killedAt).toISOString()}: SIGKILL ${node.name}, which led ${leads.join(', ')}`);
+  const chaos: Chaos = { node, leads, killedAt, newLeaderMs: {} };
+  try {
+    await timeFailover(jsm, chaos);
+  } finally {
+    await probe.close();
+  }
+  return chaos;
+}
+
+async function timeFailover(jsm: JetStreamManager, chaos: Chaos): Promise<void> {
+  const { node, leads, killedAt } = chaos;
+  await Promise.all(
+    leads.map((asset) =>
+      eventually(
+        async () => {
+          if (asset === '$META') return (await cluster.metaLeader()) !== undefined;
+          const [stream, consumer] = asset.split('/');
+          const info = consumer
+            ? await jsm.consumers.info(stream ?? '', consumer)
+            : await jsm.streams.info(stream ?? '');
+          return info.cluster?.leader !== undefined && info.cluster.leader !== node.name;
+        },
+        { timeoutMs: 60_000, intervalMs: 50, message: `${asset} never got a new leader` },
+      ).then(() => {
+        chaos.newLeaderMs[asset] = Date.now() - killedAt;
+      }),
+    ),
+  );
+  if (DOWNTIME_MS < 0) return;
+  await sleep(killedAt + DOWNTIME_MS - Date.now());
+  const restartedAt = Date.now();
+  await node.start();
+  chaos.restartedAfterMs = restartedAt - killedAt;
+  await cluster.waitReady();
+  await eventually(
+    async () => {
+      for await (const stream of jsm.streams.list()) {
+        const replicas = stream.cluster?.replicas ?? [];
+        if (stream.cluster?.leader !== node.name && !replicas.some((peer) => peer.name === node.name && peer.current))
+          return false;
+      }
+      return true;
+    },
+    { timeoutMs: 60_000, intervalMs: 250, message: `${node.name} never caught up` },
+  );
+  chaos.caughtUpMs = Date.now() - restartedAt;
+}
+
 test(
   `${COMMANDS} instance creates on a three-node cluster (R3 streams and KV) survive SIGKILL of a leading node`,
   { timeout: 240_000 },
   async () => {
-    const before = await assets();
-    for (const asset of before)
-      if (!process.env['R1_DBG'])
-        assert.equal(asset.replicas, 3, `${asset.kind} ${asset.name} is R3 (${JSON.stringify(asset)})`);
+    const initial = await assets();
+    for (const asset of initial) assert.equal(asset.replicas, 3, `${asset.kind} ${asset.name} is R3`);
     assert.ok(
-      before.some((asset) => asset.name === 'KV_LEASES'),
+      initial.some((asset) => asset.name === 'KV_LEASES'),
       'the LEASES bucket exists',
     );
 
     const failures: Failure[] = [];
     const accepted: Array<{ id: string; at: number; attempts: number }> = [];
+    let acceptedCount = 0;
+    let chaos: Promise<Chaos> | undefined;
     const started = Date.now();
-    let killedAt: number | undefined;
-    let killing: Promise<void> | undefined;
-    let victim: { node: NatsClusterNode; leads: string[] } | undefined;
-    const gaps: { metaLeaderMs?: number; tasksStreamLeaderMs?: number; leasesLeaderMs?: number } = {};
-
-    const kill = async (): Promise<void> => {
-      victim = await pickVictim();
-      killedAt = Date.now();
-      victim.node.kill('SIGKILL');
-      console.log(
-        `${new Date(killedAt).toISOString()}: SIGKILL ${victim.node.name}, leading ${victim.leads.join(', ')}`,
-      );
-      const dead = victim.node.name;
-      const waitForLeader = async (name: string): Promise<number> => {
-        const jsm = await stack.bus.jsm();
-        await eventually(
-          async () => {
-            const info = await jsm.streams.info(name);
-            return info.cluster?.leader && info.cluster.leader !== dead;
-          },
-          { timeoutMs: 60_000, intervalMs: 100, message: `${name} never got a new leader` },
-        );
-        return Date.now() - (killedAt ?? 0);
-      };
-      const [meta, tasks, leases] = await Promise.all([
-        eventually(async () => (await cluster.metaLeader()) !== undefined, { timeoutMs: 60_000, intervalMs: 100 }).then(
-          () => Date.now() - (killedAt ?? 0),
-        ),
-        waitForLeader('TASKS_REGULAR'),
-        waitForLeader('KV_LEASES'),
-      ]);
-      gaps.metaLeaderMs = meta;
-      gaps.tasksStreamLeaderMs = tasks;
-      gaps.leasesLeaderMs = leases;
-    };
 
     const create = async (index: number): Promise<void> => {
       const key = `cluster-chaos-${index}`;
-      const body = JSON.stringify({ name: `c-${index}`, cloudSettingsId: scopeOf(index) });
+      const body = JSON.stringify({ name: `c-${index}`, cloudSettingsId: `cs-${index % SCOPES}` });
       for (let attempt = 1; ; attempt += 1) {
         let reason: string;
         try {
@@ -203,7 +250,11 @@ test(
           })) as Reply;
           if (reply.ok) {
             accepted[index] = { id: (reply.data as { id: string }).id, at: Date.now(), attempts: attempt };
-            if (accepted.filter(Boolean).length === KILL_AFTER) killing = kill();
+            acceptedCount += 1;
+            if (acceptedCount === KILL_AFTER) {
+              chaos = killLeadingNode();
+              chaos.catch(() => {}); // awaited below; this only keeps a failure from being "unhandled"
+            }
             return;
           }
           if (!reply.error.retryable) throw new Error(`c-${index}: ${JSON.stringify(reply.error)}`);
@@ -211,7 +262,7 @@ test(
         } catch (error) {
           const code = (error as { code?: string }).code;
           if (code === undefined) throw error;
-          reason = code;
+          reason = code; // a BusError: REQUEST_TIMEOUT, NO_RESPONDERS…
         }
         failures.push({ index, attempt, at: Date.now(), reason });
         if (attempt >= 100) throw new Error(`c-${index}: still failing after ${attempt} attempts (${reason})`);
@@ -221,45 +272,41 @@ test(
 
     const progress = setInterval(() => {
       void stack
-        .sql<{ state: string; n: string }>('select state, count(*) as n from ref_instance group by state')
+        .sql<{ state: string; n: string }>(
+          'select state, count(*) as n from ref_instance group by state order by state',
+        )
         .then(async (states) => {
-          const [row] = await stack.sql<{ waiters: string; running: string; unpublished: string }>(
-            `select (select count(*) from jetcel_throttle_waiter) as waiters,
-                    (select count(*) from jetcel_step where status = 'running') as running,
-                    (select count(*) from jetcel_outbox where published_at is null) as unpublished`,
+          const [row] = await stack.sql<{ running: string; unpublished: string; dead: string }>(
+            `select (select count(*) from jetcel_step where status = 'running') as running,
+                    (select count(*) from jetcel_outbox where published_at is null) as unpublished,
+                    (select count(*) from jetcel_dead_letter) as dead`,
           );
           console.log(
-            `+${Date.now() - started} ms: accepted ${accepted.filter(Boolean).length}, failed requests ${failures.length}, ` +
-              `${states.map((state) => `${state.state} ${state.n}`).join(', ')}; ${JSON.stringify(row)}`,
+            `+${Date.now() - started} ms: accepted ${acceptedCount}, failed requests ${failures.length}; ` +
+              `${states.map((state) => `${state.state} ${state.n}`).join(', ')}; steps running ${row?.running}, ` +
+              `outbox unpublished ${row?.unpublished}, dead letters ${row?.dead}`,
           );
         })
         .catch(() => {});
     }, 5_000);
-    try {
-      await run();
-    } finally {
-      clearInterval(progress);
-      console.log(`service log summary:\n${summarizeServiceLogs()}`);
-    }
 
-    async function run(): Promise<void> {
+    try {
       let next = 0;
       await Promise.all(
         Array.from({ length: CLIENTS }, async () => {
           while (next < COMMANDS) await create(next++);
         }),
       );
-      const sentAfter = Date.now() - started;
-      await killing;
-      if (KILL_AFTER <= COMMANDS) assert.ok(victim && killedAt, 'a node was killed');
-
+      const sentAfterMs = Date.now() - started;
+      assert.ok(chaos, 'a node was killed');
       const ids = accepted.map((entry) => entry.id);
       assert.equal(new Set(ids).size, COMMANDS, 'one instance per Idempotency-Key');
+
       await eventually(
         async () => {
           const [row] = await stack.sql<{ ok: string; erred: string }>(
             `select count(*) filter (where state = 'OK') as ok, count(*) filter (where state = 'ERRED') as erred
-           from ref_instance where id = any($1)`,
+             from ref_instance where id = any($1)`,
             [ids],
           );
           if (Number(row?.erred) > 0) throw new Error(`${row?.erred} instances ERRED`);
@@ -268,29 +315,30 @@ test(
         { timeoutMs: 150_000, intervalMs: 500, message: `all ${COMMANDS} instances OK` },
       ).catch(async (error: unknown) => {
         const stuck = await stack.sql<{ id: string }>("select id from ref_instance where state <> 'OK' limit 1");
-        throw new Error(`${(error as Error).message}\n${stuck[0] ? await stack.diagnose(stuck[0].id) : ''}`, {
-          cause: error,
-        });
+        const detail = stuck[0] ? await stack.diagnose(stuck[0].id) : '';
+        throw new Error(`${(error as Error).message}\n${detail}`, { cause: error });
       });
-      const doneAfter = Date.now() - started;
+      const allOkAfterMs = Date.now() - started;
+      const failover = await chaos;
 
-      // Exactly 500 instances, each OK, each with one succeeded create execution.
-      const [counts] = await stack.sql<{ instances: string; ok: string; executions: string; succeeded: string }>(
+      // Exactly 500 instances and executions, all OK and succeeded.
+      const [counts] = await stack.sql<Record<string, string>>(
         `select (select count(*) from ref_instance) as instances,
-              (select count(*) from ref_instance where state = 'OK') as ok,
-              (select count(*) from jetcel_execution where executor = 'instance.create') as executions,
-              (select count(*) from jetcel_execution where executor = 'instance.create' and status = 'succeeded') as succeeded`,
+                (select count(*) from ref_instance where state = 'OK') as ok,
+                (select count(*) from jetcel_execution where executor = 'instance.create') as executions,
+                (select count(*) from jetcel_execution where executor = 'instance.create' and status = 'succeeded') as succeeded,
+                (select count(*) from jetcel_idempotency_key where subject = 'cmd.instance.create') as keys,
+                (select count(*) from jetcel_dead_letter) as dead_letters`,
       );
       assert.deepEqual(
         { ...counts },
-        { instances: '500', ok: '500', executions: '500', succeeded: '500' },
-        'exactly 500 instances and executions',
+        { instances: '500', ok: '500', executions: '500', succeeded: '500', keys: '500', dead_letters: '0' },
       );
 
-      // No step committed twice: one row per (execution, role, position, member), sane attempts and polls.
+      // No step committed twice: one row per (execution, role, position, member); sane attempts and polls.
       const duplicates = await stack.sql(
         `select execution_id, role, position, member, count(*) from jetcel_step
-       group by execution_id, role, position, member having count(*) > 1`,
+         group by execution_id, role, position, member having count(*) > 1`,
       );
       assert.deepEqual(duplicates, [], 'one step row per (role, position, member)');
       const steps = await stack.sql<{
@@ -298,82 +346,74 @@ test(
         status: string;
         n: string;
         max_attempts: number;
-        max_polls: number;
         min_polls: number;
+        max_polls: number;
         max_takeovers: number;
+        taken_over: string;
       }>(
-        `select task, status, count(*) as n, max(attempts) as max_attempts, max(polls) as max_polls,
-              min(polls) as min_polls, max(takeovers) as max_takeovers
-       from jetcel_step group by task, status order by task, status`,
+        `select task, status, count(*) as n, max(attempts) as max_attempts, min(polls) as min_polls,
+                max(polls) as max_polls, max(takeovers) as max_takeovers,
+                count(*) filter (where takeovers > 0) as taken_over
+         from jetcel_step group by task, status order by task, status`,
       );
-      const byTask = Object.fromEntries(steps.map((row) => [`${row.task}:${row.status}`, row]));
-      assert.equal(byTask['instance.create_server:succeeded']?.n, '500', JSON.stringify(steps));
-      assert.equal(byTask['instance.poll_server:succeeded']?.n, '500', JSON.stringify(steps));
-      assert.equal(
-        steps.filter((row) => row.status !== 'succeeded').length,
-        0,
-        `every step succeeded: ${JSON.stringify(steps)}`,
+      const summary = JSON.stringify(steps);
+      assert.deepEqual(
+        steps.map((row) => `${row.task}:${row.status}:${row.n}`),
+        ['instance.create_server:succeeded:500', 'instance.poll_server:succeeded:500', 'jetcel.set_ok:succeeded:500'],
+        summary,
       );
-      assert.equal(byTask['instance.create_server:succeeded']?.max_attempts, 1, 'no create call was attempted twice');
-      const poll = byTask['instance.poll_server:succeeded'];
-      assert.ok(poll && poll.min_polls >= 0 && poll.max_polls <= 100, `poll counts ${JSON.stringify(poll)}`);
-      assert.ok(
-        steps.every((row) => row.max_attempts <= 3),
-        `attempts stay low: ${JSON.stringify(steps)}`,
-      );
+      for (const row of steps) {
+        assert.equal(row.max_attempts, 1, `${row.task}: no step failed and was retried (${summary})`);
+        assert.ok(row.max_takeovers <= 3, `${row.task}: takeovers within the crash budget (${summary})`);
+        assert.ok(row.min_polls >= 0 && row.max_polls <= 50, `${row.task}: polls (${summary})`);
+      }
 
       // The cloud's own count: exactly 500 servers, none created twice.
-      const stats = (await fetch(`${stack.cloud.url}/stats`).then((r) => r.json())) as {
+      const stats = (await fetch(`${stack.cloud.url}/stats`).then((response) => response.json())) as {
         settings: Record<string, { serversCreated: number; servers: number; peakBuilding: number }>;
       };
-      const sum = (field: 'serversCreated' | 'servers'): number =>
-        Object.values(stats.settings).reduce((total, entry) => total + entry[field], 0);
-      assert.equal(sum('serversCreated'), COMMANDS, 'serversCreated');
-      assert.equal(sum('servers'), COMMANDS, 'servers');
+      const total = (field: 'serversCreated' | 'servers'): number =>
+        Object.values(stats.settings).reduce((sum, entry) => sum + entry[field], 0);
+      assert.equal(total('serversCreated'), COMMANDS, 'serversCreated');
+      assert.equal(total('servers'), COMMANDS, 'servers');
 
-      // Nothing left behind: the outbox is drained, no lease or waiter left.
-      await eventually(
-        async () =>
-          (await stack.sql("select 1 from jetcel_outbox where published_at is null and subject like 'tasks.%'"))
-            .length === 0,
-        { timeoutMs: 10_000, message: 'outbox drained' },
+      // Timings.
+      const [stall] = await stack.sql<{ gap_ms: number; after_kill_ms: number }>(
+        `select gap_ms, extract(epoch from (at - to_timestamp($1 / 1000.0))) * 1000 as after_kill_ms from (
+           select extract(epoch from (finished_at - lag(finished_at) over (order by finished_at))) * 1000 as gap_ms,
+                  finished_at as at
+           from jetcel_step where finished_at is not null) gaps
+         order by gap_ms desc nulls last limit 1`,
+        [failover.killedAt],
       );
-      assert.equal((await stack.sql('select * from jetcel_throttle_waiter')).length, 0);
-
-      // Timings: how long the commit stream stalled around the kill.
-      const [stall] = await stack.sql<{ gap_ms: number; at: Date }>(
-        `select extract(epoch from (finished_at - lag(finished_at) over (order by finished_at))) * 1000 as gap_ms, finished_at as at
-       from jetcel_step where finished_at is not null order by gap_ms desc nulls last limit 1`,
-      );
-      const acceptedTimes = accepted.map((entry) => entry.at).sort((a, b) => a - b);
-      let commandGapMs = 0;
-      for (let i = 1; i < acceptedTimes.length; i += 1)
-        commandGapMs = Math.max(commandGapMs, (acceptedTimes[i] ?? 0) - (acceptedTimes[i - 1] ?? 0));
-      const retried = accepted.filter((entry) => entry.attempts > 1).length;
+      const times = accepted.map((entry) => entry.at).sort((a, b) => a - b);
+      const commandGapMs = Math.max(...times.slice(1).map((at, index) => at - (times[index] ?? at)));
       const reasons: Record<string, number> = {};
       for (const failure of failures) reasons[failure.reason] = (reasons[failure.reason] ?? 0) + 1;
       const report = {
-        victim: victim?.node.name,
-        victimLed: victim?.leads,
-        killedAfterMs: (killedAt ?? 0) - started,
-        sentAfterMs: sentAfter,
-        allOkAfterMs: doneAfter,
-        failover: gaps,
+        victim: failover.node.name,
+        victimLed: failover.leads,
+        killedAfterMs: failover.killedAt - started,
+        newLeaderMs: failover.newLeaderMs,
+        restartedAfterMs: failover.restartedAfterMs ?? 'never',
+        caughtUpMs: failover.caughtUpMs,
+        sentAfterMs,
+        allOkAfterMs,
         longestGapBetweenAcceptedCommandsMs: commandGapMs,
-        longestGapBetweenStepCommitsMs: Math.round(Number(stall?.gap_ms ?? 0)),
-        commandsRetried: retried,
+        longestGapBetweenStepCommits: {
+          ms: Math.round(Number(stall?.gap_ms ?? 0)),
+          endedMsAfterKill: Math.round(Number(stall?.after_kill_ms ?? 0)),
+        },
+        commandsRetried: accepted.filter((entry) => entry.attempts > 1).length,
         failedRequests: failures.length,
         failureReasons: reasons,
-        peakBuilding: Math.max(...Object.values(stats.settings).map((entry) => entry.peakBuilding)),
-        steps: steps.map((row) => ({
-          task: row.task,
-          n: Number(row.n),
-          maxAttempts: row.max_attempts,
-          polls: [row.min_polls, row.max_polls],
-          maxTakeovers: row.max_takeovers,
-        })),
+        stepsTakenOver: steps.reduce((sum, row) => sum + Number(row.taken_over), 0),
+        peakBuildingPerScope: Math.max(...Object.values(stats.settings).map((entry) => entry.peakBuilding)),
       };
       console.log(`cluster chaos: ${JSON.stringify(report, null, 1)}`);
+    } finally {
+      clearInterval(progress);
+      console.log(`service warnings, errors and NATS status changes:\n${summarizeServiceLogs()}`);
     }
   },
 );

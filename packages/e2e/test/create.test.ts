@@ -4,7 +4,7 @@ import { dataOf, Stack } from './stack.ts';
 
 let stack: Stack;
 before(async () => {
-  stack = await Stack.start();
+  stack = await Stack.start({ buildDelayMs: 1200 });
   await stack.spawn('executor');
   await stack.spawn('worker', { queue: 'regular' });
 });

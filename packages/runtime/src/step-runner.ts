@@ -240,7 +240,8 @@ export class StepRunner<S> {
   private async claim(tx: Tx, stepId: string, token: string) {
     const result = await tx.steps.claim(stepId, { token, worker: this.options.worker, ttlMs: this.#claimTtlMs });
     if (result.kind !== 'claimed') return result;
-    const { step, execution } = result;
+    const { execution } = result;
+    let step = result.step;
     let resource: ResourceSnapshot | null = null;
     let preparationError: unknown = undefined;
     if (step.resourceRef) {
@@ -258,6 +259,8 @@ export class StepRunner<S> {
           actor: execution.actor,
         });
         await tx.steps.markPrepared(step.id, token);
+        // Later phases (admission) must see that the patch is applied, or they would apply it again.
+        step = { ...step, prepared: true };
       } catch (error) {
         preparationError = error;
       }

@@ -1,5 +1,5 @@
 // Throttle leases in NATS KV: slot keys `<kind>.<scope>.<slot>`, bucket TTL, renewal by revision CAS.
-import { LEASES_BUCKET, leaseKey, leaseKeyFilter } from '@jetcel/contracts';
+import { LEASES_BUCKET, leaseKey } from '@jetcel/contracts';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Bus } from './connection.ts';
 import { BusError } from './errors.ts';
@@ -52,27 +52,33 @@ export class Leases {
     }
   }
 
-  /** How many slots of this kind and scope are held right now (expired keys are gone). */
-  async occupancy(kind: string, scope: string): Promise<LeaseEntry[]> {
-    const keys = await this.kv.keys(leaseKeyFilter(kind, scope));
-    const entries: LeaseEntry[] = [];
-    for await (const key of keys) {
-      const entry = await this.kv.get(key);
-      if (entry && entry.operation === 'PUT')
-        entries.push({ key, revision: entry.revision, holder: decode(entry.value) });
-    }
-    return entries;
+  /**
+   * The live slots of this kind and scope below `limit`, read key by key (a listing would create a
+   * consumer per call: slow with many leases, and unreliable on 2.9.10 with a cluster node down).
+   */
+  async occupancy(kind: string, scope: string, limit: number): Promise<LeaseEntry[]> {
+    const slots = Array.from({ length: limit }, (_, slot) => leaseKey(kind, scope, slot));
+    const entries = await Promise.all(slots.map(async (key) => ({ key, entry: await this.kv.get(key) })));
+    return entries
+      .filter(({ entry }) => entry !== null && entry.operation === 'PUT')
+      .map(({ key, entry }) => ({ key, revision: entry?.revision ?? 0, holder: decode(entry?.value) }));
   }
 
   /** Takes a free slot below `limit`, or returns null when the scope is full. */
-  async acquire(kind: string, scope: string, limit: number, holder: LeaseHolder): Promise<HeldLease | null> {
-    const live = await this.occupancy(kind, scope);
-    const own = live.find(
+  async acquire(
+    kind: string,
+    scope: string,
+    limit: number,
+    holder: LeaseHolder,
+    live?: LeaseEntry[],
+  ): Promise<HeldLease | null> {
+    const current = live ?? (await this.occupancy(kind, scope, limit));
+    const own = current.find(
       (entry) => entry.holder?.executionId === holder.executionId && entry.holder.token === holder.token,
     );
     if (own) return { key: own.key, revision: own.revision };
-    if (live.length >= limit) return null;
-    const taken = new Set(live.map((entry) => entry.key));
+    if (current.length >= limit) return null;
+    const taken = new Set(current.map((entry) => entry.key));
     for (let slot = 0; slot < limit; slot += 1) {
       const key = leaseKey(kind, scope, slot);
       if (taken.has(key)) continue;

@@ -28,7 +28,7 @@ describe('leases', () => {
     const won = results.filter((lease) => lease !== null);
     assert.equal(won.length, 4);
     assert.equal(new Set(won.map((lease) => lease?.key)).size, 4);
-    assert.equal((await leases.occupancy('race', scope)).length, 4);
+    assert.equal((await leases.occupancy('race', scope, 4)).length, 4);
   });
 
   test('renewal is a compare-and-set on the revision; the revision only grows (fencing)', async () => {

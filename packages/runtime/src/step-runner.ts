@@ -208,7 +208,20 @@ export class StepRunner<S> {
           runNestedExecutor(tx, this.#progress, this.options.executors ?? NO_EXECUTORS, step, token, stepLog),
         );
       } else {
-        const admitted = await this.admit(claim.value, token, stepLog);
+        const admitted = await this.admit(claim.value, token, stepLog).catch(
+          async (error: unknown): Promise<Admitted> => {
+            if (error instanceof ClaimLostError) throw error;
+            // The broker hiccuped (an election, a timeout): not a crash. Back to the queue shortly.
+            stepLog.warn('throttle admission failed; retrying shortly', { error: String(error) });
+            await this.options.db.transaction(async (tx) => {
+              const notBefore = new Date(Date.now() + 2000);
+              await tx.steps.requeue(step.id, token, { notBefore, attempt: false, poll: false });
+              const queued = await tx.steps.get(step.id);
+              if (queued) addStepMessage(tx, queued, claim.value.execution.actor, notBefore);
+            });
+            return { kind: 'waiting' };
+          },
+        );
         if (admitted.kind === 'waiting') return { kind: 'ack' };
         const outcome =
           admitted.kind === 'refused'

@@ -59,10 +59,10 @@ export class ThrottleGate {
       limit: await tx.throttle.limitFor(throttle.kind, throttle.scope, config.defaultLimit),
       ahead: await tx.throttle.ahead(throttle.kind, throttle.scope, execution.id),
     }));
-    const live = await leases.occupancy(throttle.kind, throttle.scope);
+    const live = await leases.occupancy(throttle.kind, throttle.scope, limit);
     // First come, first served: only as many as there are free slots beyond the older waiters.
     if (ahead < limit - live.length) {
-      const acquired = await leases.acquire(throttle.kind, throttle.scope, limit, holder);
+      const acquired = await leases.acquire(throttle.kind, throttle.scope, limit, holder, live);
       if (acquired) {
         const lease: ExecutionLease = {
           kind: throttle.kind,
@@ -109,9 +109,12 @@ export class ThrottleGate {
   /** Publishes the oldest waiters of a scope now instead of at their fallback timer. */
   async wake(kind: string, scope: string): Promise<void> {
     const { db, config } = this.deps;
+    const limit = await db.transaction((tx) => tx.throttle.limitFor(kind, scope, config.defaultLimit));
+    // Wake only as many waiters as there are free slots: the others would just wait again.
+    const free = Math.max(0, limit - (await this.deps.leases.occupancy(kind, scope, limit)).length);
+    if (free === 0) return;
     await db.transaction(async (tx) => {
-      const limit = await tx.throttle.limitFor(kind, scope, config.defaultLimit);
-      for (const waiter of await tx.throttle.first(kind, scope, limit)) await wakeStep(tx, waiter.stepId);
+      for (const waiter of await tx.throttle.first(kind, scope, free)) await wakeStep(tx, waiter.stepId);
     });
   }
 

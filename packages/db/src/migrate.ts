@@ -6,6 +6,7 @@ import { backgroundAndBeat } from './migrations/m003-background-and-beat.ts';
 import { throttling } from './migrations/m004-throttling.ts';
 import { deadLetters } from './migrations/m005-dead-letters.ts';
 import { retention } from './migrations/m006-retention.ts';
+import { unthrottledScopes } from './migrations/m007-unthrottled-scopes.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -22,7 +23,15 @@ export interface MigrationSet {
 
 export const FRAMEWORK_MIGRATIONS: MigrationSet = {
   name: 'jetcel',
-  migrations: [frameworkTables, groupsNestingCancel, backgroundAndBeat, throttling, deadLetters, retention],
+  migrations: [
+    frameworkTables,
+    groupsNestingCancel,
+    backgroundAndBeat,
+    throttling,
+    deadLetters,
+    retention,
+    unthrottledScopes,
+  ],
 };
 
 function toMigrationClass(migration: SqlMigration) {

@@ -315,13 +315,21 @@ export class StepRunner<S> {
     }
     if (admission.kind === 'timeout')
       return { kind: 'refused', error: new ThrottleTimeoutError(throttle, admission.waitedMs) };
+    if (admission.kind === 'unthrottled')
+      return { kind: 'admitted', claimed: await this.prepareDeferred(claimed, token), lease: null };
     const lease = admission.lease;
     log.info('throttle slot taken', { key: lease.key, fencingToken: lease.revision });
-    if (step.prepared || !step.before || isEmptyPatch(step.before) || claimed.preparationError !== undefined) {
-      return { kind: 'admitted', claimed: { ...claimed, execution: { ...execution, lease } }, lease };
-    }
+    const prepared = await this.prepareDeferred(claimed, token);
+    return { kind: 'admitted', claimed: { ...prepared, execution: { ...execution, lease } }, lease };
+  }
+
+  /** Applies a throttled step's deferred first transition, guarded by the claim. */
+  private async prepareDeferred(claimed: Claimed, token: string): Promise<Claimed> {
+    const { step, execution } = claimed;
+    if (step.prepared || !step.before || isEmptyPatch(step.before) || claimed.preparationError !== undefined)
+      return claimed;
     const before = step.before;
-    const prepared = await this.options.db.transaction(async (tx): Promise<Claimed> => {
+    return this.options.db.transaction(async (tx): Promise<Claimed> => {
       if (!step.resourceRef) return claimed;
       const ref = parseResourceRef(step.resourceRef);
       const current = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
@@ -338,7 +346,6 @@ export class StepRunner<S> {
         return { ...claimed, preparationError: error };
       }
     });
-    return { kind: 'admitted', claimed: { ...prepared, execution: { ...execution, lease } }, lease };
   }
 
   /** After a handler's commit: an ended execution gives its lease back and wakes the next waiters. */

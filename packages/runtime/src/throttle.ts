@@ -31,6 +31,7 @@ export class LeaseLostError extends TaskError {
 
 export type Admission =
   | { kind: 'admitted'; lease: ExecutionLease }
+  | { kind: 'unthrottled' }
   | { kind: 'wait'; delayMs: number }
   | { kind: 'timeout'; waitedMs: number };
 
@@ -59,6 +60,8 @@ export class ThrottleGate {
       limit: await tx.throttle.limitFor(throttle.kind, throttle.scope, config.defaultLimit),
       ahead: await tx.throttle.ahead(throttle.kind, throttle.scope, execution.id),
     }));
+    // A negative limit switches the throttle off for the scope (no lease, no waiting).
+    if (limit < 0) return { kind: 'unthrottled' };
     const live = await leases.occupancy(throttle.kind, throttle.scope, limit);
     // First come, first served: only as many as there are free slots beyond the older waiters.
     if (ahead < limit - live.length) {

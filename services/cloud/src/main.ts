@@ -8,7 +8,25 @@ function fail(error: unknown): never {
 }
 
 let options: CloudEnvOptions;
-let cloud: RunningCloud;
+let cloud: RunningCloud | undefined;
+let stopping = false;
+
+// Watched before start-up, so a signal that arrives early is not lost (the default would kill us).
+function shutdown(signal: NodeJS.Signals): void {
+  if (stopping) {
+    process.stderr.write(`cloud: ${signal} again, exiting now\n`);
+    process.exit(1);
+  }
+  stopping = true;
+  if (!cloud) process.exit(0);
+  cloud.close().then(
+    () => process.exit(0),
+    (error: unknown) => fail(error),
+  );
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+
 try {
   options = readCloudEnv(process.env);
   cloud = await startCloud(options);
@@ -17,19 +35,3 @@ try {
 }
 
 process.stdout.write(`cloud listening on http://${urlHost(options.host)}:${cloud.port}\n`);
-
-let stopping = false;
-function shutdown(signal: NodeJS.Signals): void {
-  if (stopping) {
-    process.stderr.write(`cloud: ${signal} again, exiting now\n`);
-    process.exit(1);
-  }
-  stopping = true;
-  cloud.close().then(
-    () => process.exit(0),
-    (error: unknown) => fail(error),
-  );
-}
-
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);

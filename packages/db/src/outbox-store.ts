@@ -42,7 +42,7 @@ export class OutboxStore {
   async unpublishedCount(): Promise<number> {
     const rows = await sql<{ n: string }>(
       this.em,
-      'select count(*) as n from jetcel_outbox where published_at is null',
+      'select count(*) as n from jetcel_outbox where published_at is null and not_before <= now()',
     );
     return Number(rows[0]?.n ?? 0);
   }

@@ -122,6 +122,11 @@ export class CloudClient {
     if (response.ok) return payload as T;
     const message = (payload as { error?: { message?: string } }).error?.message ?? `HTTP ${response.status}`;
     if (response.status === 404) throw new NotAtBackendError(`${method} ${path}`);
+    // A refused fencing token means this holder lost its lease, not that the backend failed: retry,
+    // and the next attempt takes the lease again before calling (SPEC D3).
+    if ((payload as { error?: { code?: string } }).error?.code === 'STALE_FENCING_TOKEN') {
+      throw new TransientError(`Cloud ${method} ${path} refused a stale fencing token: ${message}`);
+    }
     if (response.status >= 500 || response.status === 429) {
       throw new TransientError(`Cloud ${method} ${path} answered ${response.status}: ${message}`);
     }

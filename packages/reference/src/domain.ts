@@ -17,8 +17,7 @@ import {
 } from './instance-executors.ts';
 import {
   createServerTask,
-  deleteServerTask,
-  pollServerDeletedTask,
+  serverDeletionTasks,
   pollServerTask,
   pullServerTask,
   renameServerTask,
@@ -35,10 +34,9 @@ import { volumeCommands } from './volume-commands.ts';
 import { volumeCreateExecutor, volumeDeleteExecutor, volumeExtendExecutor } from './volume-executors.ts';
 import {
   createVolumeTask,
-  deleteVolumeTask,
   extendErredTask,
   extendVolumeTask,
-  pollVolumeDeletedTask,
+  volumeDeletionTasks,
   pollVolumeTask,
 } from './volume-tasks.ts';
 import { heartbeatTickTask, resetUpdatingTask, stuckProvisioningTask } from './watchdog-tasks.ts';
@@ -70,15 +68,13 @@ export function createReferenceDomain(
     pollServerTask(config),
     renameServerTask,
     serverActionTask,
-    deleteServerTask,
-    pollServerDeletedTask(config),
+    ...serverDeletionTasks(config),
     pullServerTask,
     setInstanceErredTask,
     createVolumeTask,
     pollVolumeTask(config),
     extendVolumeTask,
-    deleteVolumeTask,
-    pollVolumeDeletedTask(config),
+    ...volumeDeletionTasks(config),
     extendErredTask,
     listPullTask,
     backgroundPullTask,

@@ -8,8 +8,8 @@ import {
   pollAgain,
   type RelatedPatch,
 } from '@jetcel/core';
-import { NotAtBackendError } from './cloud-client.ts';
 import type { ReferenceConfig } from './config.ts';
+import { backendDeletionTasks } from './backend-deletion.ts';
 import { instanceFields, requireBackendId, requireResource } from './fields.ts';
 import type { ReferenceServices } from './services.ts';
 
@@ -119,47 +119,6 @@ export const serverActionTask = defineTask<z.infer<typeof actionArgs>, Reference
   },
 });
 
-/** Delete: a server that is already gone counts as deleted. */
-export const deleteServerTask = defineTask<unknown, ReferenceServices>({
-  name: INSTANCE_TASKS.deleteServer,
-  ...backendCall,
-  async run(ctx) {
-    const instance = requireResource(ctx.resource, INSTANCE_TASKS.deleteServer);
-    if (!instance.backendId) return done();
-    try {
-      await ctx.services.cloud.deleteServer(instance.backendId, {
-        signal: ctx.signal,
-        idempotencyKey: ctx.idempotencyKey,
-      });
-    } catch (error) {
-      if (!(error instanceof NotAtBackendError)) throw error;
-    }
-    return done({ runtimeState: 'DELETING' });
-  },
-});
-
-/** Waldur's PollBackendCheckTask: polls until the server is gone. */
-export function pollServerDeletedTask(config: ReferenceConfig) {
-  return defineTask<unknown, ReferenceServices>({
-    name: INSTANCE_TASKS.pollDeleted,
-    pollIntervalMs: config.pollIntervalMs,
-    maxPolls: config.maxPolls,
-    retry: { maxAttempts: 5, initialDelayMs: 1000 },
-    sideEffects: false,
-    async run(ctx) {
-      const instance = requireResource(ctx.resource, INSTANCE_TASKS.pollDeleted);
-      if (!instance.backendId) return done();
-      try {
-        await ctx.services.cloud.getServer(instance.backendId, { signal: ctx.signal });
-        return pollAgain();
-      } catch (error) {
-        if (error instanceof NotAtBackendError) return done();
-        throw error;
-      }
-    },
-  });
-}
-
 /** Pull: refreshes runtime state and flavor from the backend; a missing server fails the pull. */
 export const pullServerTask = defineTask<unknown, ReferenceServices>({
   name: INSTANCE_TASKS.pull,
@@ -207,3 +166,16 @@ export const setInstanceErredTask = defineTask<{ failure?: z.infer<typeof failur
     return done(patch, null, also);
   },
 });
+
+/** Delete: the call, then a poll until the server is gone. */
+export function serverDeletionTasks(config: ReferenceConfig) {
+  return backendDeletionTasks(
+    {
+      deleteTask: INSTANCE_TASKS.deleteServer,
+      pollTask: INSTANCE_TASKS.pollDeleted,
+      remove: (cloud, id, options) => cloud.deleteServer(id, options),
+      get: (cloud, id, options) => cloud.getServer(id, options),
+    },
+    config,
+  );
+}

@@ -8,8 +8,8 @@ import {
   pollAgain,
   type RelatedPatch,
 } from '@jetcel/core';
-import { NotAtBackendError } from './cloud-client.ts';
 import type { ReferenceConfig } from './config.ts';
+import { backendDeletionTasks } from './backend-deletion.ts';
 import { requireBackendId, requireResource, volumeFields } from './fields.ts';
 import type { ReferenceServices } from './services.ts';
 
@@ -88,45 +88,6 @@ export const extendVolumeTask = defineTask<z.infer<typeof extendArgs>, Reference
   },
 });
 
-export const deleteVolumeTask = defineTask<unknown, ReferenceServices>({
-  name: VOLUME_TASKS.deleteVolume,
-  ...backendCall,
-  async run(ctx) {
-    const volume = requireResource(ctx.resource, VOLUME_TASKS.deleteVolume);
-    if (!volume.backendId) return done();
-    try {
-      await ctx.services.cloud.deleteVolume(volume.backendId, {
-        signal: ctx.signal,
-        idempotencyKey: ctx.idempotencyKey,
-      });
-    } catch (error) {
-      if (!(error instanceof NotAtBackendError)) throw error;
-    }
-    return done({ runtimeState: 'deleting' });
-  },
-});
-
-export function pollVolumeDeletedTask(config: ReferenceConfig) {
-  return defineTask<unknown, ReferenceServices>({
-    name: VOLUME_TASKS.pollDeleted,
-    pollIntervalMs: config.pollIntervalMs,
-    maxPolls: config.maxPolls,
-    retry: { maxAttempts: 5, initialDelayMs: 1000 },
-    sideEffects: false,
-    async run(ctx) {
-      const volume = requireResource(ctx.resource, VOLUME_TASKS.pollDeleted);
-      if (!volume.backendId) return done();
-      try {
-        await ctx.services.cloud.getVolume(volume.backendId, { signal: ctx.signal });
-        return pollAgain();
-      } catch (error) {
-        if (error instanceof NotAtBackendError) return done();
-        throw error;
-      }
-    },
-  });
-}
-
 /** Volume extend's failure handler (Waldur item 41): the volume and its instance both end ERRED. */
 export const extendErredTask = defineTask<{ failure?: z.infer<typeof failureSchema> }, ReferenceServices>({
   name: VOLUME_TASKS.extendErred,
@@ -151,3 +112,16 @@ export const extendErredTask = defineTask<{ failure?: z.infer<typeof failureSche
     return done(patch, null, also);
   },
 });
+
+/** Delete: the call, then a poll until the volume is gone. */
+export function volumeDeletionTasks(config: ReferenceConfig) {
+  return backendDeletionTasks(
+    {
+      deleteTask: VOLUME_TASKS.deleteVolume,
+      pollTask: VOLUME_TASKS.pollDeleted,
+      remove: (cloud, id, options) => cloud.deleteVolume(id, options),
+      get: (cloud, id, options) => cloud.getVolume(id, options),
+    },
+    config,
+  );
+}

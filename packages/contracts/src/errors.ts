@@ -7,6 +7,8 @@ export const ERROR_CODES = {
   UNKNOWN_SUBJECT: { retryable: false },
   INVALID_STATE: { retryable: false },
   IDEMPOTENCY_CONFLICT: { retryable: false },
+  UNAUTHENTICATED: { retryable: false },
+  FORBIDDEN: { retryable: false },
   UNAVAILABLE: { retryable: true },
   INTERNAL: { retryable: true },
 } as const satisfies Record<string, { retryable: boolean }>;

@@ -37,6 +37,8 @@ export const HEADERS = {
   msgId: 'Nats-Msg-Id',
   idempotencyKey: 'Idempotency-Key',
   actor: 'Actor',
+  // "Bearer <jwt>": the signed identity of the caller (see @jetcel/identity).
+  authorization: 'Authorization',
   traceparent: 'traceparent',
 } as const;
 

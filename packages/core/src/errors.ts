@@ -52,6 +52,20 @@ export class IdempotencyConflictError extends JetcelError {
   }
 }
 
+/** A command's identity token is missing where the policy requires one, forged, malformed or expired. */
+export class UnauthenticatedError extends JetcelError {
+  constructor(message: string) {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+/** The caller is known but may not do this (the executor's `authorize` hook or the policy said no). */
+export class ForbiddenError extends JetcelError {
+  constructor(message: string, details?: unknown) {
+    super('FORBIDDEN', message, { details });
+  }
+}
+
 export class UnavailableError extends JetcelError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('UNAVAILABLE', message, options);

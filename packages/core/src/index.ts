@@ -6,6 +6,8 @@ export {
   UnknownSubjectError,
   InvalidStateError,
   IdempotencyConflictError,
+  UnauthenticatedError,
+  ForbiddenError,
   UnavailableError,
   TaskError,
   BackendError,

@@ -1,0 +1,10 @@
+export {
+  type Identity,
+  ADMIN_ROLE,
+  TOKEN_ISSUER,
+  assertUsableSecret,
+  signIdentityToken,
+  verifyIdentityToken,
+  bearerToken,
+} from './token.ts';
+export { type AnonymousPolicy, type AuthConfig, readAuthConfig } from './policy.ts';

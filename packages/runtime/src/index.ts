@@ -56,3 +56,13 @@ export { DEFAULT_RETENTION, retentionConfigFromEnv } from './retention-config.ts
 export { PRUNE_TASK, pruneTask, retentionPruner } from './retention-task.ts';
 export type { RetentionPruner, RetentionServices } from './retention-task.ts';
 export { retentionStatsQuery } from './retention-query.ts';
+export {
+  ANONYMOUS_ACTOR,
+  DEVELOPMENT_AUTH,
+  identifyCaller,
+  isAdmin,
+  authorizeExecutor,
+  requireActorOrAdmin,
+  requireAdmin,
+} from './identity.ts';
+export type { Caller } from './identity.ts';

@@ -1,6 +1,6 @@
 import type { ArgsParser, ExecutorDefinition, JsonObject, ResourceSnapshot } from '@jetcel/core';
 import type { ExecutionRecord, Tx } from '@jetcel/db';
-import type { Caller } from './identity.ts';
+import type { Authorizable, Caller } from './identity.ts';
 import type { ScheduleResult } from './schedule.ts';
 
 /** What a command handler may use: its transaction, its caller and the executor scheduler — no publisher. */
@@ -11,8 +11,8 @@ export interface CommandContext {
   identity: Caller;
   /** `identity.actor`: recorded on resources, executions, task messages and events. */
   actor: string;
-  /** Throws FORBIDDEN unless the executor's `authorize` hook lets the caller run it on the resource. */
-  authorize<P>(executor: ExecutorDefinition<P>, resource: ResourceSnapshot): Promise<void>;
+  /** Throws FORBIDDEN unless the `authorize` hook of the executor (or other action) lets the caller act on the resource. */
+  authorize(action: Authorizable, resource: ResourceSnapshot): Promise<void>;
   /** Authorizes (as `authorize`), runs preApply and stores the execution in this transaction. */
   schedule<P extends JsonObject>(
     executor: ExecutorDefinition<P>,

@@ -2,7 +2,7 @@ import { HEADERS } from '@jetcel/contracts';
 import {
   ForbiddenError,
   UnauthenticatedError,
-  type ExecutorDefinition,
+  type AuthorizeHook,
   type Identity,
   type ResourceSnapshot,
 } from '@jetcel/core';
@@ -62,17 +62,23 @@ function forbidden(caller: Caller, action: string, target: Target): ForbiddenErr
   });
 }
 
+/** An executor, or any named action with an authorization hook (e.g. attaching to a resource). */
+export interface Authorizable {
+  readonly name: string;
+  readonly authorize?: AuthorizeHook | undefined;
+}
+
 /**
- * Asks the executor's `authorize` hook before it is scheduled. An anonymous caller got this far
- * only because the policy is `allow` (development): it may do everything.
+ * Asks the `authorize` hook of an executor (or another action) before it runs. An anonymous caller
+ * got this far only because the policy is `allow` (development): it may do everything.
  */
-export async function authorizeExecutor<P>(
+export async function authorizeExecutor(
   caller: Caller,
-  executor: ExecutorDefinition<P>,
+  action: Authorizable,
   resource: ResourceSnapshot,
 ): Promise<void> {
-  if (!caller.verified || !executor.authorize) return;
-  if (!(await executor.authorize(caller, executor.name, resource))) throw forbidden(caller, executor.name, resource);
+  if (!caller.verified || !action.authorize) return;
+  if (!(await action.authorize(caller, action.name, resource))) throw forbidden(caller, action.name, resource);
 }
 
 /** Framework commands on an execution (cancel, dead-letter re-drive): its actor or an admin. */

@@ -65,4 +65,4 @@ export {
   requireActorOrAdmin,
   requireAdmin,
 } from './identity.ts';
-export type { Caller } from './identity.ts';
+export type { Authorizable, Caller } from './identity.ts';

@@ -66,3 +66,5 @@ export {
   requireAdmin,
 } from './identity.ts';
 export type { Authorizable, Caller } from './identity.ts';
+export { operatorQueries } from './operator/index.ts';
+export type { OperatorQueriesOptions } from './operator/index.ts';

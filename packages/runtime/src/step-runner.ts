@@ -43,6 +43,7 @@ import { LeaseLostError, ThrottleTimeoutError, type ThrottleGate } from './throt
 import { runNestedExecutor } from './nested.ts';
 import { addStepMessage } from './step-messages.ts';
 import { resourceReader } from './resource-reader.ts';
+import { stepLabel } from './step-label.ts';
 
 /** How a delivery ends for the broker; mapped once, here, from what happened to the step. */
 export type DeliveryVerdict = { kind: 'ack' } | { kind: 'nak'; delayMs: number } | { kind: 'term' };
@@ -199,7 +200,7 @@ export class StepRunner<S> {
       );
       return { kind: 'term' };
     }
-    const stepLog = log.child({ resource: step.resourceRef, attempt: step.attempts });
+    const stepLog = log.child({ step: stepLabel(step), resource: step.resourceRef, attempt: step.attempts });
     stepLog.info('step started', { takeover: claim.takeover });
     let discarded = 'nothing';
     try {

@@ -7,9 +7,11 @@ import {
   ValidationError,
   type Logger,
   type ExecutorRegistry,
+  type RuntimeMetrics,
   UnavailableError,
 } from '@jetcel/core';
 import type { Db, Tx } from '@jetcel/db';
+import { inSpan } from '@jetcel/telemetry';
 import type { CommandContext, CommandDefinition } from './commands.ts';
 import { errorReply } from './errors-to-reply.ts';
 import { scheduleExecution } from './schedule.ts';
@@ -37,6 +39,8 @@ export class CommandDispatcher {
       /** Past this many unpublished outbox rows, commands answer UNAVAILABLE (queries still work). */
       backlogLimit?: number;
       commands: Array<CommandDefinition<never>>;
+      /** Counts requests per subject and reply code. */
+      metrics?: RuntimeMetrics;
     },
   ) {
     this.#progress = new Progress({
@@ -62,16 +66,27 @@ export class CommandDispatcher {
   async handle(request: CommandRequest): Promise<string> {
     const log = this.options.logger.child({ subject: request.subject });
     const started = performance.now();
-    let reply: Reply;
-    try {
-      reply = await this.dispatch(request);
-    } catch (error) {
-      reply = errorReply(error, log);
-    }
+    // The command's span: a child of the client's `traceparent`, the parent of every step it queues.
+    const reply = await inSpan(
+      request.subject,
+      { kind: 'server', parentHeaders: request.headers, attributes: { 'messaging.destination.name': request.subject } },
+      async (span) => {
+        const answer = await this.dispatch(request).catch((error: unknown) => errorReply(error, log));
+        span.set({ 'jetcel.reply.code': answer.ok ? 'OK' : answer.error.code });
+        return answer;
+      },
+    );
+    const seconds = (performance.now() - started) / 1000;
     log.info('request handled', {
       ok: reply.ok,
       ...(reply.ok ? {} : { code: reply.error.code }),
-      ms: Math.round(performance.now() - started),
+      ms: Math.round(seconds * 1000),
+    });
+    this.options.metrics?.commandHandled({
+      // Only subjects this executor serves: a client cannot invent label values.
+      subject: this.#commands.has(request.subject) ? request.subject : 'unknown',
+      code: reply.ok ? 'OK' : reply.error.code,
+      seconds,
     });
     return JSON.stringify(reply);
   }

@@ -1,6 +1,7 @@
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
+import type pinoPretty from 'pino-pretty';
 import type { Logger } from '@jetcel/core';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -37,12 +38,17 @@ function lineSink(write: (line: string) => void): Writable {
   });
 }
 
+/** pino-pretty is loaded only when a terminal wants it: services in containers never pay for it. */
+function loadPretty(): typeof pinoPretty {
+  return createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty;
+}
+
 function destination(options: LoggerOptions): DestinationStream {
   const sink = options.write ? lineSink(options.write) : undefined;
   const wantPretty = options.pretty ?? (!sink && (process.stdout.isTTY === true || process.env.LOG_PRETTY === '1'));
   // Synchronous writes: a service that logs "stopped" and exits at once loses no line.
   if (wantPretty)
-    return pretty({
+    return loadPretty()({
       sync: true,
       translateTime: 'SYS:HH:MM:ss.l',
       ...(sink ? { destination: sink, colorize: false } : {}),

@@ -1,6 +1,7 @@
 import { connectBus, type Bus } from '@jetcel/bus';
 import type { Logger } from '@jetcel/core';
 import { Db, type DbOptions } from '@jetcel/db';
+import { activeTraceIds, metricsPortFromEnv, ServiceMetrics, startTracing } from '@jetcel/telemetry';
 import { serviceConfigFromEnv, type ServiceConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 
@@ -9,6 +10,8 @@ export interface ServiceContext {
   db: Db;
   logger: Logger;
   config: ServiceConfig;
+  /** This service's metrics; served on JETCEL_METRICS_PORT when it is set. */
+  metrics: ServiceMetrics;
 }
 
 /**
@@ -20,7 +23,10 @@ export async function runService(
   options: { entities: DbOptions['entities'] },
   start: (context: ServiceContext) => Promise<{ stop(): Promise<void> }>,
 ): Promise<void> {
-  const logger = createLogger({ bindings: { service: name, pid: process.pid } });
+  // With tracing on, every line written inside a span names its trace and span.
+  const logger = createLogger({ bindings: { service: name, pid: process.pid }, mixin: () => activeTraceIds() ?? {} });
+  const tracing = await startTracing({ serviceName: `jetcel-${name}` });
+  if (tracing) logger.info('tracing on');
   const config = serviceConfigFromEnv();
   const bus = await connectBus({
     servers: config.natsUrl,
@@ -39,11 +45,17 @@ export async function runService(
   const signalled = new Promise<string>((resolve) => (stopRequested = resolve));
   process.once('SIGTERM', () => stopRequested?.('SIGTERM'));
   process.once('SIGINT', () => stopRequested?.('SIGINT'));
-  const running = await start({ bus, db, logger, config });
+  const metrics = new ServiceMetrics(name);
+  const metricsPort = metricsPortFromEnv();
+  const metricsServer = metricsPort === null ? null : await metrics.serve(metricsPort);
+  if (metricsServer) logger.info('metrics served', { port: metricsServer.port, path: '/metrics' });
+  const running = await start({ bus, db, logger, config, metrics });
   const signal = await signalled;
   logger.info('shutting down', { signal });
   try {
     await running.stop();
+    await metricsServer?.close();
+    await tracing?.shutdown().catch((error: unknown) => logger.warn('trace export failed', { error: String(error) }));
     await bus.drain().catch(() => bus.close());
     await db.close();
   } finally {

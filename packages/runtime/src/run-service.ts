@@ -1,7 +1,13 @@
 import { connectBus, type Bus } from '@jetcel/bus';
 import type { Logger } from '@jetcel/core';
 import { Db, type DbOptions } from '@jetcel/db';
-import { activeTraceIds, metricsPortFromEnv, ServiceMetrics, startTracing } from '@jetcel/telemetry';
+import {
+  activeTraceIds,
+  createServiceMetrics,
+  metricsPortFromEnv,
+  startTracing,
+  type ServiceMetrics,
+} from '@jetcel/telemetry';
 import { serviceConfigFromEnv, type ServiceConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 
@@ -10,8 +16,8 @@ export interface ServiceContext {
   db: Db;
   logger: Logger;
   config: ServiceConfig;
-  /** This service's metrics; served on JETCEL_METRICS_PORT when it is set. */
-  metrics: ServiceMetrics;
+  /** This service's metrics, served on JETCEL_METRICS_PORT; undefined when it is not set. */
+  metrics?: ServiceMetrics;
 }
 
 /**
@@ -45,11 +51,11 @@ export async function runService(
   const signalled = new Promise<string>((resolve) => (stopRequested = resolve));
   process.once('SIGTERM', () => stopRequested?.('SIGTERM'));
   process.once('SIGINT', () => stopRequested?.('SIGINT'));
-  const metrics = new ServiceMetrics(name);
   const metricsPort = metricsPortFromEnv();
-  const metricsServer = metricsPort === null ? null : await metrics.serve(metricsPort);
+  const metrics = metricsPort === null ? undefined : await createServiceMetrics(name);
+  const metricsServer = metrics && metricsPort !== null ? await metrics.serve(metricsPort) : null;
   if (metricsServer) logger.info('metrics served', { port: metricsServer.port, path: '/metrics' });
-  const running = await start({ bus, db, logger, config, metrics });
+  const running = await start({ bus, db, logger, config, ...(metrics ? { metrics } : {}) });
   const signal = await signalled;
   logger.info('shutting down', { signal });
   try {

@@ -1,9 +1,11 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import type * as OtelApi from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 const TRACER_NAME = 'jetcel';
 
-let enabled = false;
+/** The OpenTelemetry API, loaded by startTracing only: null means tracing is off. */
+let api: typeof OtelApi | null = null;
 
 export interface Tracing {
   /** Exports what is buffered and stops tracing (at shutdown). */
@@ -42,9 +44,14 @@ export async function startTracing(options: TracingOptions): Promise<Tracing | n
   const wanted = options.exporter ? 'given' : tracingRequested(env);
   if (wanted === null) return null;
   const [
+    otel,
     { NodeTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, ConsoleSpanExporter },
     { resourceFromAttributes },
-  ] = await Promise.all([import('@opentelemetry/sdk-trace-node'), import('@opentelemetry/resources')]);
+  ] = await Promise.all([
+    import('@opentelemetry/api'),
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/resources'),
+  ]);
   const processor = await (async () => {
     if (options.exporter) return new SimpleSpanProcessor(options.exporter);
     if (wanted === 'console') return new BatchSpanProcessor(new ConsoleSpanExporter());
@@ -56,14 +63,14 @@ export async function startTracing(options: TracingOptions): Promise<Tracing | n
     spanProcessors: [processor],
   });
   provider.register();
-  enabled = true;
+  api = otel;
   return {
     async shutdown() {
-      enabled = false;
+      api = null;
       await provider.shutdown();
-      trace.disable();
-      propagation.disable();
-      context.disable();
+      otel.trace.disable();
+      otel.propagation.disable();
+      otel.context.disable();
     },
   };
 }
@@ -75,14 +82,16 @@ export interface SpanOptions {
   kind?: 'server' | 'consumer' | 'internal';
 }
 
-const KINDS = { server: SpanKind.SERVER, consumer: SpanKind.CONSUMER, internal: SpanKind.INTERNAL } as const;
+// SpanKind's values (an enum of the API, which is not loaded while tracing is off).
+const KINDS = { internal: 0, server: 1, consumer: 4 } as const;
 
 /**
  * Runs `fn` in a span (the active one while `fn` runs, so outbox rows written inside carry it).
  * An exception marks the span as an error and is rethrown. With tracing off, just runs `fn`.
  */
 export async function inSpan<T>(name: string, options: SpanOptions, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
-  if (!enabled) return fn(NO_SPAN);
+  if (!api) return fn(NO_SPAN);
+  const { context, propagation, trace, SpanStatusCode } = api;
   const parent = options.parentHeaders
     ? propagation.extract(context.active(), lowerCaseKeys(options.parentHeaders))
     : context.active();
@@ -115,16 +124,16 @@ const NO_SPAN: SpanHandle = { set() {}, rename() {} };
 
 /** The active trace context as message headers (`traceparent`, maybe `tracestate`); empty with tracing off. */
 export function traceHeaders(): Record<string, string> {
-  if (!enabled) return {};
+  if (!api) return {};
   const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
+  api.propagation.inject(api.context.active(), carrier);
   return carrier;
 }
 
 /** The active span's ids, for log lines; null with tracing off or outside a span. */
 export function activeTraceIds(): { traceId: string; spanId: string } | null {
-  if (!enabled) return null;
-  const span = trace.getActiveSpan();
+  if (!api) return null;
+  const span = api.trace.getActiveSpan();
   if (!span) return null;
   const { traceId, spanId } = span.spanContext();
   return { traceId, spanId };

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DatabaseSnapshot } from '@jetcel/db';
-import { metricsPortFromEnv, sampleValue, ServiceMetrics, tracingRequested } from '../src/index.ts';
+import { metricsPortFromEnv, sampleValue, tracingRequested } from '../src/index.ts';
+import { ServiceMetrics } from '../src/service-metrics.ts';
 
 const snapshot = (due: number): DatabaseSnapshot => ({
   rows: {

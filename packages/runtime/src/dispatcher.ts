@@ -66,10 +66,12 @@ export class CommandDispatcher {
   async handle(request: CommandRequest): Promise<string> {
     const log = this.options.logger.child({ subject: request.subject });
     const started = performance.now();
+    // Span names and metric labels use only subjects this executor serves: a client cannot invent them.
+    const subject = this.#commands.has(request.subject) ? request.subject : 'unknown';
     // The command's span: a child of the client's `traceparent`, the parent of every step it queues.
     const reply = await inSpan(
-      request.subject,
-      { kind: 'server', parentHeaders: request.headers, attributes: { 'messaging.destination.name': request.subject } },
+      subject,
+      { kind: 'server', parentHeaders: request.headers, attributes: { 'messaging.destination.name': subject } },
       async (span) => {
         const answer = await this.dispatch(request).catch((error: unknown) => errorReply(error, log));
         span.set({ 'jetcel.reply.code': answer.ok ? 'OK' : answer.error.code });
@@ -82,12 +84,7 @@ export class CommandDispatcher {
       ...(reply.ok ? {} : { code: reply.error.code }),
       ms: Math.round(seconds * 1000),
     });
-    this.options.metrics?.commandHandled({
-      // Only subjects this executor serves: a client cannot invent label values.
-      subject: this.#commands.has(request.subject) ? request.subject : 'unknown',
-      code: reply.ok ? 'OK' : reply.error.code,
-      seconds,
-    });
+    this.options.metrics?.commandHandled({ subject, code: reply.ok ? 'OK' : reply.error.code, seconds });
     return JSON.stringify(reply);
   }
 

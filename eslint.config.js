@@ -15,6 +15,10 @@ const MIKRO_ORM = {
   group: ['@mikro-orm/*'],
   message: '@mikro-orm/* is private to packages/db: import @jetcel/db instead.',
 };
+const TELEMETRY = {
+  group: ['prom-client', '@opentelemetry/*'],
+  message: 'prom-client and @opentelemetry/* are private to packages/telemetry: import @jetcel/telemetry instead.',
+};
 const IO_FREE = 'packages/core and packages/contracts are I/O free: no filesystem, network, http or database access.';
 const IO_MODULES = [
   'node:fs',
@@ -85,11 +89,12 @@ export default defineConfig(
   },
 
   // Architecture. Default: nobody imports NATS or MikroORM directly.
-  { rules: restrictImports({ patterns: [NATS, MIKRO_ORM] }) },
-  { files: ['packages/bus/**'], rules: restrictImports({ patterns: [MIKRO_ORM] }) },
-  { files: ['packages/db/**'], rules: restrictImports({ patterns: [NATS] }) },
+  { rules: restrictImports({ patterns: [NATS, MIKRO_ORM, TELEMETRY] }) },
+  { files: ['packages/bus/**'], rules: restrictImports({ patterns: [MIKRO_ORM, TELEMETRY] }) },
+  { files: ['packages/db/**'], rules: restrictImports({ patterns: [NATS, TELEMETRY] }) },
+  { files: ['packages/telemetry/**'], rules: restrictImports({ patterns: [NATS, MIKRO_ORM] }) },
   {
     files: ['packages/core/src/**', 'packages/contracts/src/**'],
-    rules: restrictImports({ paths: IO_MODULES, patterns: [NATS, MIKRO_ORM] }),
+    rules: restrictImports({ paths: IO_MODULES, patterns: [NATS, MIKRO_ORM, TELEMETRY] }),
   },
 );

@@ -10,13 +10,20 @@ const env = {
   DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/jetcel',
   CLOUD_URL: process.env.CLOUD_URL ?? 'http://127.0.0.1:8774',
   CLOUD_PORT: process.env.CLOUD_PORT ?? '8774',
+  // The services' stdout is a pipe here: pretty lines when this terminal is one.
+  ...(process.stdout.isTTY && process.env.LOG_PRETTY === undefined ? { LOG_PRETTY: '1' } : {}),
 };
+// JETCEL_METRICS_PORT=9464 pnpm dev: executor 9464, worker-regular 9465, … beat 9468.
+const metricsBase = process.env.JETCEL_METRICS_PORT ? Number(process.env.JETCEL_METRICS_PORT) : null;
+let metricsNext = 0;
+const metricsEnv = (): Record<string, string> =>
+  metricsBase === null ? {} : { JETCEL_METRICS_PORT: String(metricsBase + metricsNext++) };
 const children: ChildProcess[] = [];
 
-function start(name: string, entry: string, args: string[] = []): ChildProcess {
+function start(name: string, entry: string, args: string[] = [], extra: Record<string, string> = {}): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: root,
-    env,
+    env: { ...env, ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const prefix = `${name.padEnd(18)} | `;
@@ -41,10 +48,10 @@ async function job(name: string, entry: string, args: string[] = []): Promise<vo
 await job('migrate', 'services/migrate/src/main.ts', ['up']);
 await job('topology', 'services/topology/src/main.ts');
 start('cloud', 'services/cloud/src/main.ts');
-start('executor', 'services/executor/src/main.ts');
+start('executor', 'services/executor/src/main.ts', [], metricsEnv());
 for (const queue of ['regular', 'heavy', 'background'])
-  start(`worker-${queue}`, 'services/worker/src/main.ts', ['--queue', queue]);
-start('beat', 'services/beat/src/main.ts');
+  start(`worker-${queue}`, 'services/worker/src/main.ts', ['--queue', queue], metricsEnv());
+start('beat', 'services/beat/src/main.ts', [], metricsEnv());
 
 const stop = (): void => {
   for (const child of children) child.kill('SIGTERM');

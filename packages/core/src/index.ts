@@ -29,6 +29,8 @@ export type { Json, JsonObject } from './json.ts';
 export type { Identity, AuthorizeHook } from './identity.ts';
 export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
+export type { RuntimeMetrics, StepOutcome } from './metrics.ts';
+export { noopMetrics } from './metrics.ts';
 export type { ResourcePatch, ResourceSnapshot, RelatedPatch, ResourceReader, FindOptions } from './resource.ts';
 export { isEmptyPatch } from './resource.ts';
 export { DEFAULT_RETRY, NO_RETRY, backoffDelay } from './retry.ts';

@@ -24,5 +24,6 @@ export type { DeadLetterRecord, NewDeadLetter } from './dead-letter-store.ts';
 export { DEAD_LETTER_REASONS } from './entities/index.ts';
 export type { DeadLetterReason } from './entities/index.ts';
 export type { PruneCounts, RetentionPolicy, RowCounts } from './retention-store.ts';
+export type { DatabaseSnapshot } from './metrics-store.ts';
 export { pruneRetention } from './prune-retention.ts';
 export type { PruneOptions, PruneReport } from './prune-retention.ts';

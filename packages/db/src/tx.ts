@@ -11,6 +11,7 @@ import { DeadLetterStore } from './dead-letter-store.ts';
 import { BackgroundRunStore } from './background-run-store.ts';
 import { ScheduleTickStore } from './schedule-tick-store.ts';
 import { RetentionStore } from './retention-store.ts';
+import { MetricsStore } from './metrics-store.ts';
 import { sql } from './sql.ts';
 
 /** One database transaction seen through jetcel's stores. */
@@ -26,6 +27,7 @@ export class Tx {
   readonly throttle: ThrottleStore;
   readonly deadLetters: DeadLetterStore;
   readonly retention: RetentionStore;
+  readonly metrics: MetricsStore;
 
   constructor(
     private readonly em: EntityManager,
@@ -42,6 +44,7 @@ export class Tx {
     this.throttle = new ThrottleStore(em);
     this.deadLetters = new DeadLetterStore(em);
     this.retention = new RetentionStore(em);
+    this.metrics = new MetricsStore(em);
   }
 
   /** Whether a row with this id exists in a registered record table (e.g. cloud settings). */

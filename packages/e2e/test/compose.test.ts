@@ -24,6 +24,7 @@ interface ComposeService {
   build?: unknown;
   command?: string[];
   depends_on?: unknown;
+  environment?: Record<string, string>;
 }
 const compose = parse(readFileSync(composeFile, 'utf8'), { merge: true }) as {
   name?: string;
@@ -49,6 +50,7 @@ test('compose.yaml is accepted by docker-compose config (Compose v1)', async (t)
     'worker-heavy',
     'worker-background',
     'beat',
+    'prometheus',
   ]) {
     assert.match(stdout, new RegExp(`^  ${service}:$`, 'm'), `service ${service} is in the resolved file`);
   }
@@ -69,6 +71,23 @@ test('the executor in compose.yaml verifies identity tokens and denies callers w
   );
   assert.match(secret[1], /^dev-only-/);
   assert.equal(environment.JETCEL_AUTH_ANONYMOUS, '${JETCEL_AUTH_ANONYMOUS:-deny}');
+});
+
+test('the prometheus service scrapes /metrics of every long-running jetcel service', () => {
+  const config = parse(readFileSync(resolve(root, 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
+    scrape_configs: Array<{ metrics_path?: string; static_configs: Array<{ targets: string[] }> }>;
+  };
+  const targets = config.scrape_configs.flatMap((job) => job.static_configs.flatMap((group) => group.targets));
+  const expected = Object.entries(compose.services)
+    .filter(([name, service]) => service.image === 'jetcel:local' && !['migrate', 'topology', 'cloud'].includes(name))
+    .map(([name, service]) => {
+      const port = service.environment?.JETCEL_METRICS_PORT;
+      assert.match(String(port), /^\d+$/, `${name} sets JETCEL_METRICS_PORT`);
+      return `${name}:${port}`;
+    });
+  assert.deepEqual(targets.sort(), expected.sort());
+  assert.ok(config.scrape_configs.every((job) => (job.metrics_path ?? '/metrics') === '/metrics'));
+  assert.match(String(compose.services.prometheus?.image), /^prom\/prometheus:v\d+\.\d+\.\d+$/);
 });
 
 let nats: NatsServerHandle;

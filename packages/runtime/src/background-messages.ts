@@ -1,6 +1,7 @@
 import { TASK_MESSAGE_VERSION, taskSubject, type BackgroundMessage } from '@jetcel/contracts';
 import type { Json } from '@jetcel/core';
 import type { BackgroundRunRecord, Tx } from '@jetcel/db';
+import { traceHeaders } from '@jetcel/telemetry';
 
 /** The subject every background task message goes to (SPEC E1). */
 export const BACKGROUND_SUBJECT = taskSubject('background');
@@ -27,6 +28,8 @@ export function addBackgroundMessage(tx: Tx, run: BackgroundRunRecord, notBefore
   return tx.outbox.add({
     subject: BACKGROUND_SUBJECT,
     payload: JSON.stringify(backgroundRunMessage(run)),
+    // A run enqueued inside a span (a step, a command) continues its trace.
+    headers: traceHeaders(),
     ...(notBefore ? { notBefore } : {}),
   });
 }

@@ -7,6 +7,8 @@ import {
   type ExecutorRegistry,
   type Logger,
   type ResourceSnapshot,
+  type RuntimeMetrics,
+  type StepOutcome,
   type TaskDefinition,
   type TaskRegistry,
 } from '@jetcel/core';
@@ -25,6 +27,7 @@ import { addBackgroundMessage } from './background-messages.ts';
 import { Progress } from './progress.ts';
 import { resourceReader } from './resource-reader.ts';
 import type { Delivery, DeliveryVerdict } from './step-runner.ts';
+import { startTaskTimer } from './task-timer.ts';
 
 export interface BackgroundRunnerOptions<S> {
   db: Db;
@@ -41,6 +44,8 @@ export interface BackgroundRunnerOptions<S> {
   unknownTaskDelayMs?: number;
   /** How long an unknown background task or message version waits for a newer worker. @defaultValue 10 min */
   unknownTaskGraceMs?: number;
+  /** Where run starts, outcomes and durations are reported. */
+  metrics?: RuntimeMetrics;
 }
 
 /** The run's resource: `gone` when the message names one that no longer exists. */
@@ -177,6 +182,11 @@ export class BackgroundRunner<S> {
         return { kind: 'ack' };
       }
       runLog.info('background run started', { takeover: claim.takeover });
+      const finished = startTaskTimer(this.options.metrics, {
+        task: task.name,
+        queue: task.queue,
+        publishedAt: delivery.publishedAt,
+      });
       const controller = new AbortController();
       const result = await executeBackgroundTask(task, {
         ...this.common(loaded.resource, actor, runLog),
@@ -193,7 +203,7 @@ export class BackgroundRunner<S> {
           if (!held) controller.abort(new RunClaimLostError(run.id));
         },
       });
-      await this.settle(task, run, token, result, loaded.resource, actor, runLog);
+      finished(await this.settle(task, run, token, result, loaded.resource, actor, runLog));
     } catch (error) {
       if (!(error instanceof RunClaimLostError)) throw error;
       runLog.warn('claim lost before commit; result discarded');
@@ -214,7 +224,7 @@ export class BackgroundRunner<S> {
     resource: ResourceSnapshot | null,
     actor: string | null,
     log: Logger,
-  ): Promise<void> {
+  ): Promise<StepOutcome> {
     if (result.kind === 'error') {
       if (result.error instanceof RunClaimLostError) throw result.error;
       return this.options.db.transaction((tx) => this.settleError(tx, task, run, token, result.error, log));
@@ -244,6 +254,7 @@ export class BackgroundRunner<S> {
       ...summary,
       ...(result.outcome.result === undefined ? {} : { result: result.outcome.result }),
     });
+    return 'succeeded';
   }
 
   /** Retryable and attempts left: queued again after a backoff. Otherwise the run ends (row deleted). */
@@ -254,7 +265,7 @@ export class BackgroundRunner<S> {
     token: string,
     error: unknown,
     log: Logger,
-  ): Promise<void> {
+  ): Promise<StepOutcome> {
     const decision = decideOnError(task, run.attempts, error);
     if (decision.kind === 'retry') {
       const notBefore = new Date(Date.now() + decision.delayMs);
@@ -262,10 +273,11 @@ export class BackgroundRunner<S> {
       const requeued = await tx.backgroundRuns.requeue(run.id, token, { notBefore });
       addBackgroundMessage(tx, requeued, notBefore);
       log.warn('background run retries after a transient error', { delayMs: decision.delayMs, error: failure.message });
-      return;
+      return 'retried';
     }
     await tx.backgroundRuns.finish(run.id, token);
     log.error('background run failed', { error: decision.failure.message, errorName: decision.failure.errorName });
+    return 'failed';
   }
 
   private async load(ref: string | null): Promise<Loaded> {

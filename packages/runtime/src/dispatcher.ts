@@ -7,12 +7,14 @@ import {
   ValidationError,
   type Logger,
   type ExecutorRegistry,
+  type RuntimeMetrics,
   UnavailableError,
 } from '@jetcel/core';
 import type { Db, Tx } from '@jetcel/db';
 import type { AuthConfig } from '@jetcel/identity';
 import type { CommandDefinition } from './commands.ts';
 import { commandContext } from './command-context.ts';
+import { inSpan } from '@jetcel/telemetry';
 import { errorReply } from './errors-to-reply.ts';
 import { headerValue, KEY_PATTERN } from './headers.ts';
 import { DEVELOPMENT_AUTH, identifyCaller, type Caller } from './identity.ts';
@@ -41,6 +43,8 @@ export class CommandDispatcher {
       commands: Array<CommandDefinition<never>>;
       /** Identity tokens and the anonymous policy (issue 7); development (allow, no secret) by default. */
       auth?: AuthConfig;
+      /** Counts requests per subject and reply code. */
+      metrics?: RuntimeMetrics;
     },
   ) {
     this.#progress = new Progress({
@@ -66,17 +70,25 @@ export class CommandDispatcher {
   async handle(request: CommandRequest): Promise<string> {
     const log = this.options.logger.child({ subject: request.subject });
     const started = performance.now();
-    let reply: Reply;
-    try {
-      reply = await this.dispatch(request);
-    } catch (error) {
-      reply = errorReply(error, log);
-    }
+    // Span names and metric labels use only subjects this executor serves: a client cannot invent them.
+    const subject = this.#commands.has(request.subject) ? request.subject : 'unknown';
+    // The command's span: a child of the client's `traceparent`, the parent of every step it queues.
+    const reply = await inSpan(
+      subject,
+      { kind: 'server', parentHeaders: request.headers, attributes: { 'messaging.destination.name': subject } },
+      async (span) => {
+        const answer = await this.dispatch(request).catch((error: unknown) => errorReply(error, log));
+        span.set({ 'jetcel.reply.code': answer.ok ? 'OK' : answer.error.code });
+        return answer;
+      },
+    );
+    const seconds = (performance.now() - started) / 1000;
     log.info('request handled', {
       ok: reply.ok,
       ...(reply.ok ? {} : { code: reply.error.code }),
-      ms: Math.round(performance.now() - started),
+      ms: Math.round(seconds * 1000),
     });
+    this.options.metrics?.commandHandled({ subject, code: reply.ok ? 'OK' : reply.error.code, seconds });
     return JSON.stringify(reply);
   }
 

@@ -2,6 +2,7 @@ import { COMMAND_WILDCARD, EXECUTOR_QUEUE_GROUP, MAX_COMMAND_BYTES, QUERY_WILDCA
 import { defineTopology, serveRequests, verifyTopology, type Bus } from '@jetcel/bus';
 import type { ExecutorRegistry, Logger } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
+import type { ServiceMetrics } from '@jetcel/telemetry';
 import type { CommandDefinition } from './commands.ts';
 import type { ServiceConfig } from './config.ts';
 import { CommandDispatcher } from './dispatcher.ts';
@@ -22,12 +23,18 @@ export interface ExecutorServiceOptions {
   schedules?: readonly Schedule[];
   logger: Logger;
   config: ServiceConfig;
+  /** Request counts, and the deployment-wide gauges read from the database. */
+  metrics?: ServiceMetrics;
 }
 
 /** The command API: cmd.> and query.> in the queue group "executor", each in its own transaction. */
 export async function startExecutorService(options: ExecutorServiceOptions): Promise<{ stop(): Promise<void> }> {
   const { bus, db, logger, config } = options;
   await verifyTopology(bus, defineTopology(config.topology));
+  options.metrics?.addDatabaseGauges({
+    sample: () => db.transaction((tx) => tx.metrics.snapshot()),
+    onError: (error) => logger.warn('metrics snapshot failed', { error: String(error) }),
+  });
   const relay = startRelay({ bus, db, logger, sweepMs: config.sweepMs, claimGraceMs: config.claimGraceMs });
   const dispatcher = new CommandDispatcher({
     db,
@@ -36,6 +43,7 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     logger,
     backlogLimit: config.backlogLimit,
     auth: config.auth,
+    ...(options.metrics ? { metrics: options.metrics.runtime } : {}),
     commands: [
       ...options.commands,
       ...frameworkQueries(config.retention),

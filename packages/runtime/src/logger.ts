@@ -1,32 +1,97 @@
+import { pino, type DestinationStream, type Logger as Pino } from 'pino';
+import { createRequire } from 'node:module';
+import { Writable } from 'node:stream';
+import type pinoPretty from 'pino-pretty';
 import type { Logger } from '@jetcel/core';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
-const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
+
+export interface LoggerOptions {
+  /** @defaultValue LOG_LEVEL, else 'info' */
+  level?: Level;
+  /** Fields on every line (a service's name and pid). */
+  bindings?: Record<string, unknown>;
+  /** Receives each line (without its newline) instead of stdout: for tests. */
+  write?: (line: string) => void;
+  /** Human-readable lines. @defaultValue stdout is a terminal, or LOG_PRETTY=1 */
+  pretty?: boolean;
+  /** Extra fields computed for each line (e.g. the active trace and span ids). */
+  mixin?: () => Record<string, unknown>;
+}
 
 function serialise(value: unknown): unknown {
   return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
 }
 
-/** JSON lines on stdout (one object per line), with fields bound by `child()`. */
-export function createLogger(
-  options: { level?: Level; bindings?: Record<string, unknown>; write?: (line: string) => void } = {},
-): Logger {
-  const threshold = LEVELS[options.level ?? (process.env.LOG_LEVEL as Level | undefined) ?? 'info'] ?? LEVELS.info;
-  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const bindings = options.bindings ?? {};
+function levelFrom(value: string | undefined): Level {
+  return LEVELS.find((level) => level === value) ?? 'info';
+}
+
+/** Hands each written line, without its newline, to `write`. */
+function lineSink(write: (line: string) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line.length > 0) write(line);
+      done();
+    },
+  });
+}
+
+/** pino-pretty is loaded only when a terminal wants it: services in containers never pay for it. */
+function loadPretty(): typeof pinoPretty {
+  return createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty;
+}
+
+function destination(options: LoggerOptions): DestinationStream {
+  const sink = options.write ? lineSink(options.write) : undefined;
+  const wantPretty = options.pretty ?? (!sink && (process.stdout.isTTY === true || process.env.LOG_PRETTY === '1'));
+  // Synchronous writes: a service that logs "stopped" and exits at once loses no line.
+  if (wantPretty)
+    return loadPretty()({
+      sync: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ...(sink ? { destination: sink, colorize: false } : {}),
+    });
+  return sink ?? pino.destination({ dest: 1, sync: true });
+}
+
+/**
+ * JSON lines on stdout (pino; pretty in a terminal), one object per line with `level` as a label,
+ * `time` as an ISO string and `msg`, plus the fields bound by `child()` and those of the call.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const root = pino(
+    {
+      level: options.level ?? levelFrom(process.env.LOG_LEVEL),
+      base: null,
+      messageKey: 'msg',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      ...(options.mixin ? { mixin: options.mixin } : {}),
+    },
+    destination(options),
+  );
+  return wrap(root, options.bindings ?? {});
+}
+
+/** Bindings are merged here (a later child overrides a field) so no line repeats a key. */
+function wrap(root: Pino, bindings: Record<string, unknown>): Logger {
+  const bound = Object.keys(bindings).length > 0 ? root.child(bindings) : root;
   const log =
     (level: Level) =>
     (message: string, fields?: Record<string, unknown>): void => {
-      if (LEVELS[level] < threshold) return;
-      const entry: Record<string, unknown> = { level, time: new Date().toISOString(), msg: message, ...bindings };
-      for (const [key, value] of Object.entries(fields ?? {})) entry[key] = serialise(value);
-      write(JSON.stringify(entry));
+      if (!bound.isLevelEnabled(level)) return;
+      if (!fields) return bound[level](message);
+      const entry: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(fields)) entry[key] = serialise(value);
+      bound[level](entry, message);
     };
   return {
     debug: log('debug'),
     info: log('info'),
     warn: log('warn'),
     error: log('error'),
-    child: (fields) => createLogger({ ...options, bindings: { ...bindings, ...fields } }),
+    child: (fields) => wrap(root, { ...bindings, ...fields }),
   };
 }

@@ -1,6 +1,13 @@
 import { connectBus, type Bus } from '@jetcel/bus';
 import type { Logger } from '@jetcel/core';
 import { Db, type DbOptions } from '@jetcel/db';
+import {
+  activeTraceIds,
+  createServiceMetrics,
+  metricsPortFromEnv,
+  startTracing,
+  type ServiceMetrics,
+} from '@jetcel/telemetry';
 import { serviceConfigFromEnv, type ServiceConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 
@@ -9,6 +16,8 @@ export interface ServiceContext {
   db: Db;
   logger: Logger;
   config: ServiceConfig;
+  /** This service's metrics, served on JETCEL_METRICS_PORT; undefined when it is not set. */
+  metrics?: ServiceMetrics;
 }
 
 /**
@@ -20,7 +29,10 @@ export async function runService(
   options: { entities: DbOptions['entities'] },
   start: (context: ServiceContext) => Promise<{ stop(): Promise<void> }>,
 ): Promise<void> {
-  const logger = createLogger({ bindings: { service: name, pid: process.pid } });
+  // With tracing on, every line written inside a span names its trace and span.
+  const logger = createLogger({ bindings: { service: name, pid: process.pid }, mixin: () => activeTraceIds() ?? {} });
+  const tracing = await startTracing({ serviceName: `jetcel-${name}` });
+  if (tracing) logger.info('tracing on');
   const config = serviceConfigFromEnv();
   const bus = await connectBus({
     servers: config.natsUrl,
@@ -39,11 +51,17 @@ export async function runService(
   const signalled = new Promise<string>((resolve) => (stopRequested = resolve));
   process.once('SIGTERM', () => stopRequested?.('SIGTERM'));
   process.once('SIGINT', () => stopRequested?.('SIGINT'));
-  const running = await start({ bus, db, logger, config });
+  const metricsPort = metricsPortFromEnv();
+  const metrics = metricsPort === null ? undefined : await createServiceMetrics(name);
+  const metricsServer = metrics && metricsPort !== null ? await metrics.serve(metricsPort) : null;
+  if (metricsServer) logger.info('metrics served', { port: metricsServer.port, path: '/metrics' });
+  const running = await start({ bus, db, logger, config, ...(metrics ? { metrics } : {}) });
   const signal = await signalled;
   logger.info('shutting down', { signal });
   try {
     await running.stop();
+    await metricsServer?.close();
+    await tracing?.shutdown().catch((error: unknown) => logger.warn('trace export failed', { error: String(error) }));
     await bus.drain().catch(() => bus.close());
     await db.close();
   } finally {

@@ -7,6 +7,7 @@ import {
   type TaskMessage,
 } from '@jetcel/contracts';
 import type { Tx, StepRecord } from '@jetcel/db';
+import { traceHeaders } from '@jetcel/telemetry';
 
 /** Writes the outbox row that publishes a step's task message (now, or at its not_before). */
 export function addStepMessage(tx: Tx, step: StepRecord, actor: string | null, notBefore?: Date): string {
@@ -23,7 +24,8 @@ export function addStepMessage(tx: Tx, step: StepRecord, actor: string | null, n
   return tx.outbox.add({
     subject: taskSubject(queue),
     payload: JSON.stringify(message),
-    headers: actor ? { [HEADERS.actor]: actor } : {},
+    // The span that decided this step (a command, the previous step) becomes the parent of its run.
+    headers: { ...traceHeaders(), ...(actor ? { [HEADERS.actor]: actor } : {}) },
     ...(notBefore ? { notBefore } : {}),
   });
 }

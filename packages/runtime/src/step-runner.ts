@@ -18,6 +18,8 @@ import {
   type ExecutorRegistry,
   type FailureInfo,
   type Logger,
+  type RuntimeMetrics,
+  type StepOutcome,
   type RelatedPatch,
   type ResourcePatch,
   type ResourceSnapshot,
@@ -43,6 +45,9 @@ import { LeaseLostError, ThrottleTimeoutError, type ThrottleGate } from './throt
 import { runNestedExecutor } from './nested.ts';
 import { addStepMessage } from './step-messages.ts';
 import { resourceReader } from './resource-reader.ts';
+import { stepLabel } from './step-label.ts';
+import { startTaskTimer } from './task-timer.ts';
+import { inSpan, type SpanHandle } from '@jetcel/telemetry';
 
 /** How a delivery ends for the broker; mapped once, here, from what happened to the step. */
 export type DeliveryVerdict = { kind: 'ack' } | { kind: 'nak'; delayMs: number } | { kind: 'term' };
@@ -78,6 +83,8 @@ export interface StepRunnerOptions<S> {
   crashBudget?: number;
   /** How long a task name or message version this worker does not know may wait for a newer worker. @defaultValue 10 min */
   unknownTaskGraceMs?: number;
+  /** Where task starts, outcomes and throttle waits are reported. */
+  metrics?: RuntimeMetrics;
 }
 
 type Claimed = {
@@ -131,7 +138,14 @@ export class StepRunner<S> {
     return this.#progress;
   }
 
+  /** One span per delivery, a child of the span that queued the step (its message's `traceparent`). */
   async handle(delivery: Delivery): Promise<DeliveryVerdict> {
+    return inSpan('jetcel.step', { kind: 'consumer', parentHeaders: delivery.headers }, (span) =>
+      this.handleInSpan(delivery, span),
+    );
+  }
+
+  private async handleInSpan(delivery: Delivery, span: SpanHandle): Promise<DeliveryVerdict> {
     const { logger } = this.options;
     const decoded = decodeTaskMessage(delivery.data);
     const subject = delivery.subject ?? 'tasks.unknown';
@@ -150,6 +164,13 @@ export class StepRunner<S> {
       return { kind: 'term' };
     }
     const message = decoded.message;
+    span.rename(`step ${message.task}`);
+    span.set({
+      'jetcel.task': message.task,
+      'jetcel.queue': message.queue,
+      'jetcel.execution_id': message.executionId,
+      'jetcel.step_id': message.stepId,
+    });
     const log = logger.child({
       executionId: message.executionId,
       stepId: message.stepId,
@@ -199,7 +220,7 @@ export class StepRunner<S> {
       );
       return { kind: 'term' };
     }
-    const stepLog = log.child({ resource: step.resourceRef, attempt: step.attempts });
+    const stepLog = log.child({ step: stepLabel(step), resource: step.resourceRef, attempt: step.attempts });
     stepLog.info('step started', { takeover: claim.takeover });
     let discarded = 'nothing';
     try {
@@ -223,6 +244,7 @@ export class StepRunner<S> {
           },
         );
         if (admitted.kind === 'waiting') return { kind: 'ack' };
+        const finished = startTaskTimer(this.options.metrics, { ...step, publishedAt: delivery.publishedAt });
         const outcome =
           admitted.kind === 'refused'
             ? ({ kind: 'error', error: admitted.error } as const)
@@ -230,12 +252,19 @@ export class StepRunner<S> {
         faultPoint(FAULT_POINTS.afterBackendCall, `${task.name} ${step.executionId}`);
         if (outcome.kind === 'error' && outcome.error instanceof ShutdownError) {
           await this.options.db.transaction((tx) => tx.steps.handBack(step.id, token));
+          finished('handed_back');
           stepLog.info('step handed back at shutdown');
           return { kind: 'nak', delayMs: 0 };
         }
         discarded =
           outcome.kind === 'error' ? `error: ${describeFailure(outcome.error).message}` : outcome.outcome.kind;
-        await this.options.db.transaction((tx) => this.commit(tx, task, step, token, outcome, stepLog));
+        const ended = await this.options.db
+          .transaction((tx) => this.commit(tx, task, step, token, outcome, stepLog))
+          .catch((error: unknown) => {
+            if (error instanceof ClaimLostError) finished('claim_lost');
+            throw error;
+          });
+        finished(ended);
         if (admitted.kind === 'admitted' && admitted.lease && step.role !== 'main')
           await this.releaseIfEnded(step.executionId, stepLog);
       }
@@ -300,6 +329,7 @@ export class StepRunner<S> {
       return { kind: 'admitted', claimed, lease: execution.lease };
     const admission = await gate.enter(execution, step.id, throttle);
     if (admission.kind === 'wait') {
+      this.options.metrics?.throttleWaited({ kind: throttle.kind });
       await this.options.db.transaction(async (tx) => {
         const notBefore = new Date(Date.now() + admission.delayMs);
         await tx.steps.requeue(step.id, token, { notBefore, attempt: false, poll: false });
@@ -447,22 +477,24 @@ export class StepRunner<S> {
     token: string,
     result: RunResult,
     log: Logger,
-  ): Promise<void> {
+  ): Promise<StepOutcome> {
     if (result.kind === 'error' && result.error instanceof ClaimLostError) throw result.error;
     const execution = await tx.executions.lock(step.executionId);
     if (!execution) throw new ClaimLostError(step.id);
     const cancelling = execution.status === 'cancel_requested';
     const context = { executionId: execution.id, actor: execution.actor };
-    const fail = async (failure: FailureInfo): Promise<void> => {
+    const fail = async (failure: FailureInfo): Promise<StepOutcome> => {
       await tx.steps.complete(step.id, token, { status: 'failed', failure });
       log.warn('step failed', { error: failure.message });
       await this.#progress.stepFailed(tx, execution, step, failure);
+      return 'failed';
     };
-    const requeue = async (delayMs: number, kind: 'poll' | 'retry', failure?: FailureInfo): Promise<void> => {
+    const requeue = async (delayMs: number, kind: 'poll' | 'retry', failure?: FailureInfo): Promise<StepOutcome> => {
       if (cancelling) {
         // No more polls or retries once cancelled: the step ends here and the cancel settles.
         await tx.steps.complete(step.id, token, { status: 'cancelled' });
-        return this.#progress.stepSucceeded(tx, execution, step);
+        await this.#progress.stepSucceeded(tx, execution, step);
+        return 'cancelled';
       }
       const notBefore = new Date(Date.now() + delayMs);
       await tx.steps.requeue(step.id, token, {
@@ -477,8 +509,9 @@ export class StepRunner<S> {
         delayMs,
         ...(failure ? { error: failure.message } : {}),
       });
+      return kind === 'poll' ? 'polled' : 'retried';
     };
-    await match(result)
+    return match(result)
       .with({ kind: 'error' }, async ({ error }) => {
         const decision = decideOnError(task, step.attempts, error);
         if (decision.kind === 'retry') return requeue(decision.delayMs, 'retry', describeFailure(error));
@@ -502,6 +535,7 @@ export class StepRunner<S> {
             });
             log.info('step succeeded');
             await this.#progress.stepSucceeded(tx, execution, step);
+            return 'succeeded' as const;
           })
           .exhaustive(),
       )

@@ -6,6 +6,7 @@ import { ThrottleGate } from './throttle.ts';
 import { writeDeadLetter } from './dead-letters.ts';
 import type { ExecutorRegistry, Logger, TaskRegistry } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
+import { inSpan, type ServiceMetrics } from '@jetcel/telemetry';
 import type { ServiceConfig } from './config.ts';
 import { startRelay } from './relay.ts';
 import { StepRunner, type Delivery, type DeliveryVerdict } from './step-runner.ts';
@@ -23,6 +24,8 @@ export interface WorkerOptions<S> {
   logger: Logger;
   config: ServiceConfig;
   worker?: string;
+  /** Task starts, outcomes, durations, queue lag and throttle waits. */
+  metrics?: ServiceMetrics;
 }
 
 export interface RunningWorker {
@@ -66,6 +69,7 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     throttle: gate,
     crashBudget: config.crashBudget,
     unknownTaskGraceMs: config.unknownTaskGraceMs,
+    ...(options.metrics ? { metrics: options.metrics.runtime } : {}),
   });
   const background = new BackgroundRunner({
     db,
@@ -75,11 +79,18 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     logger,
     claimTtlMs: config.claimTtlMs,
     unknownTaskGraceMs: config.unknownTaskGraceMs,
+    ...(options.metrics ? { metrics: options.metrics.runtime } : {}),
   });
   // One decode decides who runs a message: background runs and standalone tasks, or steps.
   const dispatch = (delivery: Delivery): Promise<DeliveryVerdict> =>
     match(classifyTaskDelivery(delivery.data))
-      .with({ kind: 'background' }, ({ message }) => background.handle(message, delivery))
+      .with({ kind: 'background' }, ({ message }) =>
+        inSpan(
+          `background ${message.task}`,
+          { kind: 'consumer', parentHeaders: delivery.headers, attributes: { 'jetcel.task': message.task } },
+          () => background.handle(message, delivery),
+        ),
+      )
       .with({ kind: 'step' }, () => runner.handle(delivery))
       .with({ kind: 'malformed_background' }, async ({ reason }): Promise<DeliveryVerdict> => {
         await writeDeadLetter(db, logger, {

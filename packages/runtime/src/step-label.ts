@@ -1,0 +1,6 @@
+import type { StepRecord } from '@jetcel/db';
+
+/** A step as people name it: `<role>:<position>.<member>` (member 0 unless it is in a group), e.g. `main:2.0`. */
+export function stepLabel(step: Pick<StepRecord, 'role' | 'position' | 'member'>): string {
+  return `${step.role}:${step.position}.${step.member}`;
+}

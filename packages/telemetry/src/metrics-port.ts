@@ -1,0 +1,9 @@
+/** `JETCEL_METRICS_PORT`: unset or empty means no metrics endpoint; 0 picks a free port. */
+export function metricsPortFromEnv(env: Record<string, string | undefined> = process.env): number | null {
+  const raw = env.JETCEL_METRICS_PORT?.trim();
+  if (!raw) return null;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new TypeError(`JETCEL_METRICS_PORT must be a port number (0-65535), not "${raw}"`);
+  return port;
+}

@@ -1,6 +1,14 @@
 import type { TaskClass, TaskDefinition } from './task.ts';
 import { taskFromClass } from './task.ts';
 
+// A definition written for any services (unknown) runs under this registry's services too.
+function asDefinition<S>(
+  entry: TaskDefinition<unknown, S> | TaskDefinition<unknown, unknown> | TaskClass<unknown, S>,
+): TaskDefinition<unknown, S> {
+  if (typeof entry === 'function') return taskFromClass(entry);
+  return entry;
+}
+
 /** Tasks by name. A worker only runs what its registry holds. */
 export class TaskRegistry<S = unknown> {
   readonly #tasks = new Map<string, TaskDefinition<unknown, S>>();
@@ -9,9 +17,7 @@ export class TaskRegistry<S = unknown> {
   register(
     ...tasks: Array<TaskDefinition<unknown, S> | TaskDefinition<unknown, unknown> | TaskClass<unknown, S>>
   ): this {
-    const definitions = tasks.map(
-      (entry) => (typeof entry === 'function' ? taskFromClass(entry) : entry) as TaskDefinition<unknown, S>,
-    );
+    const definitions = tasks.map((entry) => asDefinition<S>(entry));
     // Check the whole batch first, so a duplicate registers nothing at all.
     const seen = new Set<string>();
     for (const { name } of definitions) {

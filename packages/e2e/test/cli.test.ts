@@ -163,21 +163,36 @@ test('leases show a live lease with its holder; cancel in both forms', async () 
       stack.ok<{ executionId: string }>('cmd.instance.create', { name, cloudSettingsId: 'default' }),
     ),
   );
-  const leases = await eventually(
+  // Wait with direct queries (a CLI start-up can take seconds on a loaded machine), then ask the CLI once per form.
+  await eventually(
     async () => {
-      const result = await cli('leases', '--json');
-      const scopes = jsonOf<{ scopes: Array<{ scope: string; held: number; leases: Array<{ executionId: string }> }> }>(
-        result,
-      ).scopes;
-      return scopes.find((scope) => scope.scope === 'default' && scope.held === 2);
+      const view = await stack.ok<{ scopes: Array<{ scope: string; held: number }> }>('query.lease.list', {});
+      return view.scopes.some((scope) => scope.scope === 'default' && scope.held === 2);
     },
     { timeoutMs: 15_000, message: 'both leases never showed' },
   );
+  const [leasesJson, human] = await Promise.all([cli('leases', '--json'), cli('leases', '--scope', 'default')]);
+  expectExit(leasesJson, 0, 'leases --json');
+  const scopes = jsonOf<{
+    scopes: Array<{
+      kind: string;
+      scope: string;
+      limit: number;
+      leases: Array<{ executionId: string; revision: number }>;
+    }>;
+  }>(leasesJson).scopes;
   assert.deepEqual(
-    leases.leases.map((lease) => lease.executionId).sort(),
+    scopes.map((scope) => [scope.kind, scope.scope, scope.limit]),
+    [['instance_provision', 'default', 4]],
+  );
+  assert.deepEqual(
+    scopes[0]?.leases.map((lease) => lease.executionId).sort(),
     [first?.executionId, second?.executionId].sort(),
   );
-  const human = await cli('leases', '--scope', 'default');
+  assert.ok(
+    scopes[0]?.leases.every((lease) => lease.revision > 0),
+    'each lease shows its fencing revision',
+  );
   expectExit(human, 0, 'leases');
   assert.match(human.stdout, /instance_provision default: 2\/4 held/);
   assert.ok(human.stdout.includes(first?.executionId ?? '-'), 'the holder is shown');
@@ -211,17 +226,23 @@ test('dead-letters list and redrive in both forms; a second redrive exits 1', as
   });
   await publish(stack.bus, 'tasks.regular', message, { msgId: randomUUID() });
   const letter = await eventually(
-    async () => {
-      const result = await cli('dead-letters', 'list', '--pending', '--json');
-      return jsonOf<{ items: Array<{ id: string; reason: string }> }>(result).items.find(
+    async () =>
+      (await stack.ok<{ items: Array<{ id: string; reason: string }> }>('query.dead_letter.list', {})).items.find(
         (item) => item.reason === 'UNATTRIBUTABLE',
-      );
-    },
+      ),
     { timeoutMs: 15_000, message: 'no dead letter' },
   );
-  const listed = await cli('dead-letters', 'list');
+  const [listed, listedJson] = await Promise.all([
+    cli('dead-letters', 'list'),
+    cli('dead-letters', 'list', '--pending', '--json'),
+  ]);
   expectExit(listed, 0, 'dead-letters list');
   assert.match(listed.stdout, new RegExp(`${letter.id}\\s+UNATTRIBUTABLE\\s+tasks\\.regular`));
+  expectExit(listedJson, 0, 'dead-letters list --json');
+  assert.deepEqual(
+    jsonOf<{ items: Array<{ id: string }> }>(listedJson).items.map((item) => item.id),
+    [letter.id],
+  );
   const redriven = await cli('dead-letters', 'redrive', letter.id);
   expectExit(redriven, 0, 'redrive');
   assert.match(redriven.stdout, /re-driven/);

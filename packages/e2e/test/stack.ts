@@ -95,7 +95,7 @@ export class Stack {
 
   async spawn(
     service: 'executor' | 'worker' | 'beat',
-    options: { queue?: string; env?: Record<string, string> } = {},
+    options: { queue?: string; env?: Record<string, string>; readyTimeoutMs?: number } = {},
   ): Promise<ServiceProcess> {
     const args = service === 'worker' ? ['--queue', options.queue ?? 'regular'] : [];
     const process = await spawnService({
@@ -104,7 +104,7 @@ export class Stack {
       args,
       env: { ...this.env, ...options.env },
       readyLine: new RegExp(`"${service} ready"`),
-      timeoutMs: 20_000,
+      timeoutMs: options.readyTimeoutMs ?? 20_000,
     });
     this.services.push(process);
     return process;

@@ -26,3 +26,5 @@ export type { DeadLetterReason } from './entities/index.ts';
 export type { PruneCounts, RetentionPolicy, RowCounts } from './retention-store.ts';
 export { pruneRetention } from './prune-retention.ts';
 export type { PruneOptions, PruneReport } from './prune-retention.ts';
+export { GroupCommitter } from './group-commit.ts';
+export type { BatchWork, GroupCommitOptions, Settled } from './group-commit.ts';

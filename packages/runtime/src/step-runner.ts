@@ -235,7 +235,8 @@ export class StepRunner<S> {
         }
         discarded =
           outcome.kind === 'error' ? `error: ${describeFailure(outcome.error).message}` : outcome.outcome.kind;
-        await this.options.db.transaction((tx) => this.commit(tx, task, step, token, outcome, stepLog));
+        // Group commit: concurrent steps' results share one durable COMMIT, each in its own savepoint.
+        await this.options.db.groupTransaction((tx) => this.commit(tx, task, step, token, outcome, stepLog));
         if (admitted.kind === 'admitted' && admitted.lease && step.role !== 'main')
           await this.releaseIfEnded(step.executionId, stepLog);
       }

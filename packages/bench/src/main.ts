@@ -28,6 +28,7 @@ try {
   if (wanted('task_path') || wanted('resources')) {
     log(`# task path (N=${config.taskPath.n}, ${config.taskPath.latencyCount} at ${config.taskPath.latencyRate}/s)`);
     const task = await startTaskSystems(env, config);
+    results.add('resources.jetcel.worker_rss_idle', 'MiB', task.idleRssMiB);
     for (let round = 1; round <= config.rounds; round++) {
       log(`round ${round}`);
       await taskPathRound(task.systems, config, results);

@@ -30,9 +30,10 @@ interface TaskSystem {
 export async function startTaskSystems(
   env: BenchEnv,
   config: BenchConfig,
-): Promise<{ systems: TaskSystem[]; stop(): Promise<void> }> {
+): Promise<{ systems: TaskSystem[]; idleRssMiB: number; stop(): Promise<void> }> {
   const window = config.taskPath.publishWindow;
   const jetcelWorker = await env.spawn('jetcel/worker.ts', ['--queue', 'background']);
+  const idleRssMiB = jetcelWorker.memory().rssMiB;
   const bullWorker = await env.spawn('bullmq/worker.ts', ['--mode', 'task', '--prefix', env.redisPrefix]);
   const rawWorker = await env.spawn('raw/task-worker.ts', []);
   const queue = new Queue(BULL_QUEUES.task, {
@@ -59,6 +60,7 @@ export async function startTaskSystems(
   ];
   return {
     systems,
+    idleRssMiB,
     async stop() {
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();

@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '@jetcel/core';
 import { FRAMEWORK_ENTITIES } from './entities/index.ts';
 import { toUnavailable } from './errors.ts';
 import { faultPoint, FAULT_POINTS } from './faults.ts';
+import { GroupCommitter, type BatchWork, type Settled } from './group-commit.ts';
 import { discoverResourceTables, type ResourceTable } from './resource-types.ts';
 import { sql } from './sql.ts';
 import { Tx } from './tx.ts';
@@ -52,6 +53,11 @@ class CommitSubscriber implements EventSubscriber {
 
 /** jetcel's database: MikroORM on PostgreSQL, transactions seen through the stores of `Tx`. */
 export class Db {
+  readonly #group = new GroupCommitter(
+    (work) => this.transaction(work),
+    (works) => this.transactionBatch(works),
+  );
+
   private constructor(
     readonly orm: MikroORM,
     private readonly tables: Map<string, ResourceTable>,
@@ -105,10 +111,69 @@ export class Db {
     }
   }
 
+  /**
+   * Like `transaction`, for a result commit on a hot path: while other such transactions are
+   * committing, it waits and shares their next transaction and COMMIT (group commit), in its own
+   * savepoint, so its failure rolls back only its own writes. Never relaxed: always durable.
+   */
+  groupTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.#group.run(fn);
+  }
+
+  /**
+   * Runs every work in its own savepoint of one transaction and commits once. A work that throws
+   * is rolled back to its savepoint and settles with its error; the others commit. Throws only if
+   * the shared transaction fails, in which case nothing committed.
+   */
+  async transactionBatch(works: BatchWork[]): Promise<Settled[]> {
+    try {
+      const writes = { rows: 0 };
+      return await outboxWrites.run(writes, () =>
+        this.orm.em.fork().transactional(async (em) => {
+          const settled: Settled[] = [];
+          for (const work of works) {
+            try {
+              const value = await em.transactional(async (savepoint) => {
+                const tx = new Tx(savepoint, this.tables);
+                const result = await work(tx);
+                const rows = tx.outbox.pendingCount;
+                await tx.outbox.flush();
+                writes.rows += rows;
+                return result;
+              });
+              settled.push({ ok: true, value });
+            } catch (error) {
+              settled.push({ ok: false, error: toUnavailable(error) });
+            }
+          }
+          return settled;
+        }),
+      );
+    } catch (error) {
+      throw toUnavailable(error);
+    }
+  }
+
   /** Runs `fn` outside any transaction (single statements, reads). */
   async run<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
     try {
       return await fn(this.orm.em.fork());
+    } catch (error) {
+      throw toUnavailable(error);
+    }
+  }
+
+  /**
+   * Runs `fn` in a transaction with `synchronous_commit = off`: for bookkeeping whose loss in a
+   * crash only repeats work that is safe to repeat (the relay's leases and published marks: a row
+   * published again carries the same message id, and the step's claim stops a second commit).
+   */
+  async runRelaxed<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.orm.em.fork().transactional(async (em) => {
+        await sql(em, 'set local synchronous_commit = off');
+        return fn(em);
+      });
     } catch (error) {
       throw toUnavailable(error);
     }

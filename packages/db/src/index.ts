@@ -27,3 +27,5 @@ export type { PruneCounts, RetentionPolicy, RowCounts } from './retention-store.
 export type { DatabaseSnapshot } from './metrics-store.ts';
 export { pruneRetention } from './prune-retention.ts';
 export type { PruneOptions, PruneReport } from './prune-retention.ts';
+export { GroupCommitter } from './group-commit.ts';
+export type { BatchWork, GroupCommitOptions, Settled } from './group-commit.ts';

@@ -168,7 +168,8 @@ export class OutboxRelay {
   }
 
   private async claimDue(limit: number): Promise<OutboxRow[]> {
-    const rows = await this.db.run((em) =>
+    // Relaxed: a lease lost in a crash only lets another relay publish the row again (same msgId).
+    const rows = await this.db.runRelaxed((em) =>
       sql(
         em,
         `update jetcel_outbox set lease_until = now() + (? * interval '1 millisecond'), attempts = attempts + 1
@@ -192,7 +193,8 @@ export class OutboxRelay {
 
   private async markPublished(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.run((em) =>
+    // Relaxed: a mark lost in a crash means one more publish of the same msgId, which the claim absorbs.
+    await this.db.runRelaxed((em) =>
       sql(
         em,
         `update jetcel_outbox set published_at = now(), lease_until = null where id in (${ids.map(() => '?').join(', ')})`,

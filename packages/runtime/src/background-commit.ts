@@ -64,6 +64,18 @@ export async function commitBackgroundOutcome(
   return summary;
 }
 
+/** An outcome with nothing to write (no patch, related patch, queued task or cancel) needs no transaction. */
+export function writesNothing(outcome: TaskOutcome): boolean {
+  const empty = (patch: ResourcePatch | undefined): boolean => !patch || isEmptyPatch(patch);
+  return match(outcome)
+    .with(
+      { kind: 'done' },
+      (done) => empty(done.patch) && !done.also?.length && !done.enqueue?.length && !done.cancel?.length,
+    )
+    .with({ kind: 'poll' }, (poll) => empty(poll.patch))
+    .exhaustive();
+}
+
 /** A compare-and-set on the version the task read; a row deleted meanwhile is left alone. */
 async function applyRelated(
   tx: Tx,

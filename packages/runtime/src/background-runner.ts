@@ -21,7 +21,7 @@ import {
   type Tx,
 } from '@jetcel/db';
 import { writeDeadLetter } from './dead-letters.ts';
-import { commitBackgroundOutcome, type BackgroundCommitSummary } from './background-commit.ts';
+import { commitBackgroundOutcome, writesNothing, type BackgroundCommitSummary } from './background-commit.ts';
 import { executeBackgroundTask, type BackgroundRunResult } from './background-execute.ts';
 import { addBackgroundMessage } from './background-messages.ts';
 import { Progress } from './progress.ts';
@@ -142,6 +142,11 @@ export class BackgroundRunner<S> {
     });
     if (result.kind === 'error') {
       log.error('standalone task failed; it is not retried', { error: describeFailure(result.error).message });
+      return { kind: 'ack' };
+    }
+    if (writesNothing(result.outcome)) {
+      // Nothing to write: no transaction at all (the task path of a no-op or a pure side effect).
+      log.info('standalone task finished', { patched: 0, enqueued: 0, skipped: 0, cancelled: 0 });
       return { kind: 'ack' };
     }
     try {

@@ -258,8 +258,9 @@ export class StepRunner<S> {
         }
         discarded =
           outcome.kind === 'error' ? `error: ${describeFailure(outcome.error).message}` : outcome.outcome.kind;
+        // Group commit: concurrent steps' results share one durable COMMIT, each in its own savepoint.
         const ended = await this.options.db
-          .transaction((tx) => this.commit(tx, task, step, token, outcome, stepLog))
+          .groupTransaction((tx) => this.commit(tx, task, step, token, outcome, stepLog))
           .catch((error: unknown) => {
             if (error instanceof ClaimLostError) finished('claim_lost');
             throw error;

@@ -1,0 +1,33 @@
+/** Sizes of a run: the full figures, or a quick run that finishes within two minutes. */
+export interface BenchConfig {
+  quick: boolean;
+  rounds: number;
+  taskPath: { n: number; latencyRate: number; latencyCount: number; publishWindow: number };
+  executorPath: { n: number; latencyRate: number; latencyCount: number; submitWindow: number };
+  throttled: { n: number; limit: number; taskMs: number; workers: number };
+  resources: { first: number; total: number };
+  /** How long any one phase may take before the run fails. */
+  phaseTimeoutMs: number;
+}
+
+export function benchConfig(quick: boolean): BenchConfig {
+  return quick
+    ? {
+        quick,
+        rounds: 3,
+        taskPath: { n: 1000, latencyRate: 200, latencyCount: 200, publishWindow: 200 },
+        executorPath: { n: 60, latencyRate: 50, latencyCount: 50, submitWindow: 16 },
+        throttled: { n: 30, limit: 5, taskMs: 20, workers: 2 },
+        resources: { first: 2000, total: 6000 },
+        phaseTimeoutMs: 90_000,
+      }
+    : {
+        quick,
+        rounds: 3,
+        taskPath: { n: 20_000, latencyRate: 200, latencyCount: 2000, publishWindow: 200 },
+        executorPath: { n: 2000, latencyRate: 50, latencyCount: 500, submitWindow: 16 },
+        throttled: { n: 200, limit: 5, taskMs: 20, workers: 2 },
+        resources: { first: 50_000, total: 200_000 },
+        phaseTimeoutMs: 600_000,
+      };
+}

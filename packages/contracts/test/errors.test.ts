@@ -6,11 +6,13 @@ const CODES = Object.keys(ERROR_CODES) as ErrorCode[];
 
 test('G1: the closed set of error codes', () => {
   assert.deepEqual(CODES.sort(), [
+    'FORBIDDEN',
     'IDEMPOTENCY_CONFLICT',
     'INTERNAL',
     'INVALID_STATE',
     'NOT_FOUND',
     'PAYLOAD_TOO_LARGE',
+    'UNAUTHENTICATED',
     'UNAVAILABLE',
     'UNKNOWN_SUBJECT',
     'VALIDATION_FAILED',
@@ -28,13 +30,15 @@ test('G4: UNAVAILABLE is retryable', () => {
   assert.equal(isRetryableCode('UNAVAILABLE'), true);
 });
 
-test('G1: client mistakes are not retryable: VALIDATION_FAILED, PAYLOAD_TOO_LARGE, NOT_FOUND, INVALID_STATE, IDEMPOTENCY_CONFLICT', () => {
+test('G1: client mistakes are not retryable: VALIDATION_FAILED, PAYLOAD_TOO_LARGE, NOT_FOUND, INVALID_STATE, IDEMPOTENCY_CONFLICT, UNAUTHENTICATED, FORBIDDEN', () => {
   for (const code of [
     'VALIDATION_FAILED',
     'PAYLOAD_TOO_LARGE',
     'NOT_FOUND',
     'INVALID_STATE',
     'IDEMPOTENCY_CONFLICT',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
   ] as const) {
     assert.equal(isRetryableCode(code), false, code);
   }

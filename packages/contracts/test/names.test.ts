@@ -81,6 +81,7 @@ test('leases bucket and header names', () => {
     msgId: 'Nats-Msg-Id',
     idempotencyKey: 'Idempotency-Key',
     actor: 'Actor',
+    authorization: 'Authorization',
     traceparent: 'traceparent',
   });
 });

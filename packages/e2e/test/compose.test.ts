@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { hashPassword } from '@jetcel/dashboard-service';
 import {
   createTestDatabase,
   freePort,
@@ -49,6 +50,7 @@ test('compose.yaml is accepted by docker-compose config (Compose v1)', async (t)
     'worker-heavy',
     'worker-background',
     'beat',
+    'dashboard',
   ]) {
     assert.match(stdout, new RegExp(`^  ${service}:$`, 'm'), `service ${service} is in the resolved file`);
   }
@@ -71,6 +73,9 @@ before(async () => {
     DATABASE_URL: database.url,
     CLOUD_URL: 'http://127.0.0.1:1',
     CLOUD_PORT: String(await freePort()),
+    JETCEL_DASHBOARD_PORT: String(await freePort()),
+    JETCEL_DASHBOARD_USERS: `admin:admin:${await hashPassword('compose-test')}`,
+    JETCEL_AUTH_SECRET: 'compose-test-secret-0123456789-abcdefgh',
     LOG_LEVEL: 'info',
   };
 });
@@ -106,6 +111,7 @@ test('every long-running service command in compose.yaml starts here and stops o
     'worker-heavy': /"worker ready"/,
     'worker-background': /"worker ready"/,
     beat: /"beat ready"/,
+    dashboard: /"dashboard ready"/,
   };
   const jetcelServices = Object.entries(compose.services)
     .filter(([, service]) => service.image === 'jetcel:local')

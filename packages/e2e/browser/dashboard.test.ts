@@ -182,6 +182,8 @@ test('cancel a running create from its row', { skip: SKIP }, async () => {
     await row.locator('[data-field=status]', { hasText: /^cancelled$/ }).waitFor();
   });
   await page.locator('#flash', { hasText: 'Cancel requested.' }).waitFor();
+  await page.locator(`tr[data-execution-id="${executionId}"]`).click();
+  await page.locator('#detail [data-field=detail-status]', { hasText: /^cancelled$/ }).waitFor();
   await shot('05-cancelled');
   const execution = await stack!.ok<{ status: string; actor: string }>(
     'query.execution.get',
@@ -214,6 +216,8 @@ test('re-drive a dead letter', { skip: SKIP }, async () => {
     await page.locator(`tr[data-dead-letter-id="${id}"] [data-field=redrivenAt]`).filter({ hasText: /\d/ }).waitFor();
   });
   await page.locator('#flash', { hasText: 'Re-driven.' }).waitFor();
+  // The message went back to tasks.regular, and (still naming no step) came back as a new dead letter.
+  await page.locator('tr[data-reason=UNATTRIBUTABLE]').nth(1).waitFor();
   await shot('07-redriven');
   const letters = await stack!.ok<{ items: Array<{ id: string; redrivenAt: string | null }> }>(
     'query.dead_letter.list',

@@ -145,7 +145,7 @@ const executions = {
     root
       .querySelector('#list')
       .replaceChildren(list.ok ? this.table(list.data.items) : h('p', { className: 'error' }, errorLine(list)));
-    root.querySelector('#detail').replaceChildren(...(detail ? this.detail(detail) : []));
+    root.querySelector('#detail').replaceChildren(...(detail ? this.detail(detail) : []).filter(Boolean));
   },
   table(items) {
     return table(

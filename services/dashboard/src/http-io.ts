@@ -21,7 +21,8 @@ function baseHeaders(contentType: string): Record<string, string> {
     'content-security-policy': CONTENT_SECURITY_POLICY,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: under it Chromium sends `Origin: null` with form posts, which the origin check refuses.
+    'referrer-policy': 'same-origin',
     'cache-control': 'no-store',
   };
 }

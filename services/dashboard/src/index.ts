@@ -5,3 +5,4 @@ export { parseUsers, authenticate, type DashboardUser } from './users.ts';
 export { SessionStore, type Session } from './sessions.ts';
 export { BusJetcelApi, type JetcelApi, type ExecutionFilter } from './jetcel.ts';
 export { startDashboard, SESSION_COOKIE, type RunningDashboard } from './server.ts';
+export { jsonLogger } from './logger.ts';

@@ -1,9 +1,9 @@
-import { createLogger } from '@jetcel/runtime';
 import { readDashboardConfig } from './config.ts';
 import { BusJetcelApi } from './jetcel.ts';
+import { jsonLogger } from './logger.ts';
 import { startDashboard, type RunningDashboard } from './server.ts';
 
-const logger = createLogger({ bindings: { service: 'dashboard' } });
+const logger = jsonLogger(process.env.LOG_LEVEL, { service: 'dashboard' });
 let dashboard: RunningDashboard | undefined;
 let api: BusJetcelApi | undefined;
 let stopping = false;

@@ -5,12 +5,12 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectBus, publishCore, serveRequests, type Bus, type RequestServer } from '@jetcel/bus';
 import { bearerToken, verifyIdentityToken } from '@jetcel/identity';
-import { createLogger } from '@jetcel/runtime';
 import { spawnService, startNats, type NatsServerHandle } from '@jetcel/testing';
 import {
   BusJetcelApi,
   SESSION_COOKIE,
   hashPassword,
+  jsonLogger,
   readDashboardConfig,
   startDashboard,
   type RunningDashboard,
@@ -57,7 +57,7 @@ before(async () => {
   dashboard = await startDashboard({
     config: { ...config, port: 0 },
     api,
-    logger: createLogger({ level: 'error' }),
+    logger: jsonLogger('error'),
   });
 });
 

@@ -12,7 +12,7 @@ import {
   type ConsumerHandle,
   type Delivery,
 } from '../src/index.ts';
-import { startTestNats, type TestNats } from './nats-server.ts';
+import { startNats, type NatsServerHandle } from '@jetcel/testing';
 import { deleteAllStreams, eventually, openBus, sleep, text } from './helpers.ts';
 
 const STREAM = taskStream('regular');
@@ -20,7 +20,7 @@ const DURABLE = taskConsumer('regular');
 const SUBJECT = taskSubject('regular');
 
 describe('startConsumer', () => {
-  let nats: TestNats;
+  let nats: NatsServerHandle;
   let bus: Bus;
   const handles: ConsumerHandle[] = [];
 
@@ -34,12 +34,12 @@ describe('startConsumer', () => {
   };
 
   before(async () => {
-    nats = await startTestNats();
+    nats = await startNats();
     bus = await openBus(nats);
   });
   after(async () => {
     await bus?.close();
-    await nats?.stop();
+    await nats?.[Symbol.asyncDispose]();
   });
   beforeEach(async () => {
     await deleteAllStreams(bus);
@@ -103,7 +103,7 @@ describe('startConsumer', () => {
         return { kind: 'ack' };
       },
     });
-    await eventually(() => handle.stats().acked === 1, { what: 'ack', timeoutMs: 6_000 });
+    await eventually(() => handle.stats().acked === 1, { message: 'ack', timeoutMs: 6_000 });
     await sleep(300);
     assert.equal(deliveries.length, 1);
     assert.equal(deliveries[0]?.deliveryCount, 1);
@@ -129,7 +129,7 @@ describe('startConsumer', () => {
         return { kind: 'nak', delayMs: 1_500 };
       },
     });
-    await eventually(() => handle.stats().acked === 2, { what: 'both acked', timeoutMs: 6_000 });
+    await eventually(() => handle.stats().acked === 2, { message: 'both acked', timeoutMs: 6_000 });
 
     const gap = (body: string): number => {
       const [first, second] = seen.filter((s) => s.body === body);
@@ -158,7 +158,7 @@ describe('startConsumer', () => {
         return { kind: 'term' };
       },
     });
-    await eventually(() => handle.stats().termed === 2, { what: 'terms' });
+    await eventually(() => handle.stats().termed === 2, { message: 'terms' });
     await sleep(1_600); // longer than ack_wait: an ignored term would have come back by now
     assert.deepEqual(seen.sort(), ['m-0#1', 'm-1#1']);
     assert.equal((await streamInfo(bus, STREAM)).messages, 0);
@@ -186,7 +186,7 @@ describe('startConsumer', () => {
         return { kind: 'ack' };
       },
     });
-    await eventually(() => first.inFlight() === 3, { what: 'three in flight' });
+    await eventually(() => first.inFlight() === 3, { message: 'three in flight' });
     const stoppedAt = Date.now();
     await first.stop({ deadlineMs: 500 });
     const stopTook = Date.now() - stoppedAt;
@@ -204,7 +204,7 @@ describe('startConsumer', () => {
         return { kind: 'ack' };
       },
     });
-    await eventually(() => next.stats().acked === 2, { what: 'handed-back messages', timeoutMs: 3_000 });
+    await eventually(() => next.stats().acked === 2, { message: 'handed-back messages', timeoutMs: 3_000 });
     assert.deepEqual(second.sort(), ['stuck-1#2', 'stuck-2#2']);
 
     // the old handlers finish late: their ack is skipped, nothing changes

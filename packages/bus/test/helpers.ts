@@ -1,12 +1,46 @@
 // Shared test helpers: a bus on the test server, clean streams, polling, sleeping.
+import { after, before, beforeEach } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectBus, type Bus } from '../src/index.ts';
-import type { TestNats } from './nats-server.ts';
+import { startNats, type NatsServerHandle } from '@jetcel/testing';
 
 export { sleep };
 
-export function openBus(nats: TestNats, name = 'bus-test'): Promise<Bus> {
+export function openBus(nats: NatsServerHandle, name = 'bus-test'): Promise<Bus> {
   return connectBus({ servers: nats.url, name, reconnectTimeWaitMs: 200 });
+}
+
+export interface TestBus {
+  readonly nats: NatsServerHandle;
+  readonly bus: Bus;
+}
+
+/**
+ * A private nats-server and a bus on it for the enclosing describe(); with `cleanStreams`, every
+ * stream is deleted before each test. Read `.bus` / `.nats` inside hooks and tests, not at load.
+ */
+export function useTestBus(options: { cleanStreams?: boolean } = {}): TestBus {
+  let nats: NatsServerHandle | undefined;
+  let bus: Bus | undefined;
+  before(async () => {
+    nats = await startNats();
+    bus = await openBus(nats);
+  });
+  after(async () => {
+    await bus?.close();
+    await nats?.[Symbol.asyncDispose]();
+  });
+  if (options.cleanStreams) beforeEach(async () => deleteAllStreams(bus!));
+  return {
+    get nats() {
+      if (!nats) throw new Error('useTestBus: the server is not started yet');
+      return nats;
+    },
+    get bus() {
+      if (!bus) throw new Error('useTestBus: the bus is not open yet');
+      return bus;
+    },
+  };
 }
 
 /** Deletes every stream (and so every consumer) on the test server. */
@@ -17,25 +51,6 @@ export async function deleteAllStreams(bus: Bus): Promise<void> {
   for (const name of names) await jsm.streams.delete(name);
 }
 
-/** Polls `check` until it returns true (or a value other than false/undefined), or fails after timeoutMs. */
-export async function eventually<T>(
-  check: () => Promise<T | false | undefined> | T | false | undefined,
-  { timeoutMs = 10_000, intervalMs = 50, what = 'condition' } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== false && value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}`, lastError === undefined ? undefined : { cause: lastError });
-    }
-    await sleep(intervalMs);
-  }
-}
+export { eventually } from '@jetcel/testing';
 
 export const text = (data: Uint8Array): string => new TextDecoder().decode(data);

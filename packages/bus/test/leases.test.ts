@@ -2,24 +2,24 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { applyTopology, defineTopology, Leases, type Bus } from '../src/index.ts';
-import { startTestNats, type TestNats } from './nats-server.ts';
+import { startNats, type NatsServerHandle } from '@jetcel/testing';
 import { openBus, sleep } from './helpers.ts';
 
 describe('leases', () => {
-  let nats: TestNats;
+  let nats: NatsServerHandle;
   let bus: Bus;
   let leases: Leases;
   const holder = () => ({ executionId: randomUUID(), token: randomUUID() });
 
   before(async () => {
-    nats = await startTestNats();
+    nats = await startNats();
     bus = await openBus(nats);
     await applyTopology(bus, defineTopology({ leaseTtlMs: 1500 }));
     leases = await Leases.open(bus);
   });
   after(async () => {
     await bus?.close();
-    await nats?.stop();
+    await nats?.[Symbol.asyncDispose]();
   });
 
   test('D1: ten racers for four slots: exactly four win; any scope id is a valid key', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { EVENTS_STREAM, eventSubject, HEADERS, taskStream, taskSubject } from '@jetcel/contracts';
 import {
   applyTopology,
@@ -13,38 +13,23 @@ import {
   StreamFullError,
   streamInfo,
   subscribeCore,
-  type Bus,
 } from '../src/index.ts';
-import { startTestNats, type TestNats } from './nats-server.ts';
-import { deleteAllStreams, eventually, openBus, text } from './helpers.ts';
+import { eventually, text, useTestBus } from './helpers.ts';
 
 describe('publish', () => {
-  let nats: TestNats;
-  let bus: Bus;
-
-  before(async () => {
-    nats = await startTestNats();
-    bus = await openBus(nats);
-  });
-  after(async () => {
-    await bus?.close();
-    await nats?.stop();
-  });
-  beforeEach(async () => {
-    await deleteAllStreams(bus);
-  });
+  const server = useTestBus({ cleanStreams: true });
 
   test('the same msgId is stored once; the repeat reports duplicate with the same seq', async () => {
-    await applyTopology(bus, defineTopology());
+    await applyTopology(server.bus, defineTopology());
     const subject = taskSubject('regular');
-    const first = await publish(bus, subject, '{"n":1}', { msgId: 'outbox-1', headers: { Actor: 'alice' } });
-    const again = await publish(bus, subject, '{"n":1}', { msgId: 'outbox-1' });
-    const other = await publish(bus, subject, '{"n":2}', { msgId: 'outbox-2' });
+    const first = await publish(server.bus, subject, '{"n":1}', { msgId: 'outbox-1', headers: { Actor: 'alice' } });
+    const again = await publish(server.bus, subject, '{"n":1}', { msgId: 'outbox-1' });
+    const other = await publish(server.bus, subject, '{"n":2}', { msgId: 'outbox-2' });
     assert.deepEqual(first, { seq: 1, duplicate: false });
     assert.deepEqual(again, { seq: 1, duplicate: true });
     assert.deepEqual(other, { seq: 2, duplicate: false });
 
-    const stored = await readStreamMessages(bus, taskStream('regular'));
+    const stored = await readStreamMessages(server.bus, taskStream('regular'));
     assert.deepEqual(
       stored.map((m) => [m.seq, text(m.data), m.headers[HEADERS.msgId], m.headers['Actor']]),
       [
@@ -52,18 +37,18 @@ describe('publish', () => {
         [2, '{"n":2}', 'outbox-2', undefined],
       ],
     );
-    assert.equal((await streamInfo(bus, taskStream('regular'))).messages, 2);
+    assert.equal((await streamInfo(server.bus, taskStream('regular'))).messages, 2);
   });
 
   test('a full discard-new stream refuses with StreamFullError and keeps what it holds', async () => {
-    await applyTopology(bus, defineTopology({ maxBytes: { heavy: 2048 } }));
+    await applyTopology(server.bus, defineTopology({ maxBytes: { heavy: 2048 } }));
     const subject = taskSubject('heavy');
     const payload = 'x'.repeat(400);
     const accepted: number[] = [];
     let refusal: unknown;
     for (let i = 0; i < 10 && refusal === undefined; i++) {
       try {
-        accepted.push((await publish(bus, subject, payload, { msgId: `m-${i}` })).seq);
+        accepted.push((await publish(server.bus, subject, payload, { msgId: `m-${i}` })).seq);
       } catch (err) {
         refusal = err;
       }
@@ -71,24 +56,26 @@ describe('publish', () => {
     assert.ok(refusal instanceof StreamFullError, `expected StreamFullError, got ${String(refusal)}`);
     assert.equal(refusal.code, 'STREAM_FULL');
     assert.ok(accepted.length >= 2 && accepted.length < 10, `accepted ${accepted.length}`);
-    const info = await streamInfo(bus, taskStream('heavy'));
+    const info = await streamInfo(server.bus, taskStream('heavy'));
     assert.equal(info.firstSeq, 1, 'nothing was evicted');
     assert.equal(info.messages, accepted.length);
   });
 
   test('a subject no stream captures gives NoStreamError', async () => {
-    await applyTopology(bus, defineTopology());
-    const err = await publish(bus, 'nowhere.at.all', 'x', { msgId: 'a' }).catch((e: unknown) => e);
+    await applyTopology(server.bus, defineTopology());
+    const err = await publish(server.bus, 'nowhere.at.all', 'x', { msgId: 'a' }).catch((e: unknown) => e);
     assert.ok(err instanceof NoStreamError, String(err));
     assert.equal(err.code, 'NO_STREAM');
   });
 
   test('a missing PubAck gives PublishTimeoutError', async () => {
     // a core subscriber that never answers stands in for a stream that does not ack
-    const unsubscribe = subscribeCore(bus, 'silent.stream', () => {});
+    const unsubscribe = subscribeCore(server.bus, 'silent.stream', () => {});
     try {
-      await bus.nc.flush();
-      const err = await publish(bus, 'silent.stream', 'x', { msgId: 'a', timeoutMs: 200 }).catch((e: unknown) => e);
+      await server.bus.nc.flush();
+      const err = await publish(server.bus, 'silent.stream', 'x', { msgId: 'a', timeoutMs: 200 }).catch(
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof PublishTimeoutError, String(err));
       assert.equal(err.code, 'PUBLISH_TIMEOUT');
       assert.ok(err instanceof BusError);
@@ -98,12 +85,12 @@ describe('publish', () => {
   });
 
   test('events: readStreamMessages filters by subject; publishCore reaches core subscribers', async () => {
-    await applyTopology(bus, defineTopology());
-    await publish(bus, eventSubject('instance', 'i-1', 'state_changed'), 'a', { msgId: 'e1' });
-    await publish(bus, eventSubject('volume', 'v-1', 'state_changed'), 'b', { msgId: 'e2' });
-    await publish(bus, eventSubject('instance', 'i-1', 'deleted'), 'c', { msgId: 'e3' });
+    await applyTopology(server.bus, defineTopology());
+    await publish(server.bus, eventSubject('instance', 'i-1', 'state_changed'), 'a', { msgId: 'e1' });
+    await publish(server.bus, eventSubject('volume', 'v-1', 'state_changed'), 'b', { msgId: 'e2' });
+    await publish(server.bus, eventSubject('instance', 'i-1', 'deleted'), 'c', { msgId: 'e3' });
 
-    const instance = await readStreamMessages(bus, EVENTS_STREAM, { subject: 'events.instance.>' });
+    const instance = await readStreamMessages(server.bus, EVENTS_STREAM, { subject: 'events.instance.>' });
     assert.deepEqual(
       instance.map((m) => [m.seq, m.subject, text(m.data)]),
       [
@@ -111,15 +98,15 @@ describe('publish', () => {
         [3, 'events.instance.i-1.deleted', 'c'],
       ],
     );
-    assert.equal((await readStreamMessages(bus, EVENTS_STREAM, { max: 2 })).length, 2);
+    assert.equal((await readStreamMessages(server.bus, EVENTS_STREAM, { max: 2 })).length, 2);
 
     const seen: string[] = [];
-    const unsubscribe = subscribeCore(bus, 'notify.>', (m) =>
+    const unsubscribe = subscribeCore(server.bus, 'notify.>', (m) =>
       seen.push(`${m.subject}:${text(m.data)}:${m.headers['k']}`),
     );
-    await bus.nc.flush();
-    publishCore(bus, 'notify.one', 'hello', { k: 'v' });
-    await eventually(() => seen.length === 1, { what: 'core message' });
+    await server.bus.nc.flush();
+    publishCore(server.bus, 'notify.one', 'hello', { k: 'v' });
+    await eventually(() => seen.length === 1, { message: 'core message' });
     unsubscribe();
     assert.deepEqual(seen, ['notify.one:hello:v']);
   });

@@ -16,13 +16,13 @@ import {
   type RequestServer,
   type ServeRequestsOptions,
 } from '../src/index.ts';
-import { startTestNats, type TestNats } from './nats-server.ts';
+import { startNats, type NatsServerHandle } from '@jetcel/testing';
 import { openBus, sleep, text } from './helpers.ts';
 
 const MAX_BYTES = 256 * 1024;
 
 describe('request-reply', () => {
-  let nats: TestNats;
+  let nats: NatsServerHandle;
   let client: Bus;
   let executorA: Bus;
   let executorB: Bus;
@@ -44,7 +44,7 @@ describe('request-reply', () => {
   };
 
   before(async () => {
-    nats = await startTestNats();
+    nats = await startNats();
     [client, executorA, executorB] = await Promise.all([
       openBus(nats, 'client'),
       openBus(nats, 'executor-a'),
@@ -53,7 +53,7 @@ describe('request-reply', () => {
   });
   after(async () => {
     await Promise.all([client, executorA, executorB].map((b) => b?.close()));
-    await nats?.stop();
+    await nats?.[Symbol.asyncDispose]();
   });
   afterEach(async () => {
     await Promise.all(servers.splice(0).map((s) => s.stop()));

@@ -12,18 +12,18 @@ import {
   type Bus,
   type BusStatusEvent,
 } from '../src/index.ts';
-import { startTestNats, type TestNats } from './nats-server.ts';
+import { startNats, type NatsServerHandle } from '@jetcel/testing';
 import { eventually, sleep, text } from './helpers.ts';
 
 const SUBJECT = taskSubject('regular');
 
 describe('nats-server restart', () => {
-  let nats: TestNats;
+  let nats: NatsServerHandle;
   let bus: Bus;
   const statuses: BusStatusEvent[] = [];
 
   before(async () => {
-    nats = await startTestNats();
+    nats = await startNats();
     bus = await connectBus({
       servers: nats.url,
       name: 'restart-test',
@@ -33,7 +33,7 @@ describe('nats-server restart', () => {
   });
   after(async () => {
     await bus?.close();
-    await nats?.stop();
+    await nats?.[Symbol.asyncDispose]();
   });
 
   test('the consumer keeps working after the server is restarted on the same port and store', async () => {
@@ -53,12 +53,12 @@ describe('nats-server restart', () => {
     });
     try {
       for (const body of ['before-1', 'before-2']) await publish(bus, SUBJECT, body, { msgId: body });
-      await eventually(() => handle.stats().acked === 2, { what: 'first messages' });
+      await eventually(() => handle.stats().acked === 2, { message: 'first messages' });
 
       await publish(bus, SUBJECT, 'slow', { msgId: 'slow' });
-      await eventually(() => handle.inFlight() === 1, { what: 'slow message in flight' });
+      await eventually(() => handle.inFlight() === 1, { message: 'slow message in flight' });
 
-      await nats.kill();
+      await nats.stop();
       const down = await publish(bus, SUBJECT, 'while-down', { msgId: 'while-down', timeoutMs: 300 }).catch(
         (e: unknown) => e,
       );
@@ -68,12 +68,12 @@ describe('nats-server restart', () => {
       // the outbox would retry exactly like this, with the same msgId
       for (const body of ['while-down', 'after-1', 'after-2']) {
         await eventually(() => publish(bus, SUBJECT, body, { msgId: body, timeoutMs: 1_000 }), {
-          what: `publish ${body}`,
+          message: `publish ${body}`,
           timeoutMs: 15_000,
           intervalMs: 200,
         });
       }
-      await eventually(() => handle.stats().acked === 6, { what: 'all six acked', timeoutMs: 15_000 });
+      await eventually(() => handle.stats().acked === 6, { message: 'all six acked', timeoutMs: 15_000 });
 
       assert.deepEqual([...handled].sort(), ['after-1', 'after-2', 'before-1', 'before-2', 'slow', 'while-down']);
       assert.equal((await streamInfo(bus, taskStream('regular'))).messages, 0);

@@ -1,36 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { EVENTS_STREAM, taskConsumer, taskStream, taskSubject } from '@jetcel/contracts';
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import {
-  applyTopology,
-  defineTopology,
-  effectiveAckWaitMs,
-  TopologyDriftError,
-  verifyTopology,
-  type Bus,
-} from '../src/index.ts';
-import { startTestNats, type TestNats } from './nats-server.ts';
-import { deleteAllStreams, openBus } from './helpers.ts';
+import { applyTopology, defineTopology, effectiveAckWaitMs, TopologyDriftError, verifyTopology } from '../src/index.ts';
+import { useTestBus } from './helpers.ts';
 
 const MIB = 1024 * 1024;
 
 describe('topology', () => {
-  let nats: TestNats;
-  let bus: Bus;
-
-  before(async () => {
-    nats = await startTestNats();
-    bus = await openBus(nats);
-  });
-  after(async () => {
-    await bus?.close();
-    await nats?.stop();
-  });
-  beforeEach(async () => {
-    await deleteAllStreams(bus);
-  });
+  const server = useTestBus({ cleanStreams: true });
 
   test('defineTopology - three WorkQueue task streams with one durable each, plus EVENTS', () => {
     const topology = defineTopology({ maxBytes: { heavy: 64 * MIB }, ackWaitMs: { background: 45_000 } });
@@ -55,7 +34,7 @@ describe('topology', () => {
 
   test('applyTopology - creates streams and consumers with the configured settings, then is idempotent', async () => {
     const topology = defineTopology();
-    const first = await applyTopology(bus, topology);
+    const first = await applyTopology(server.bus, topology);
     assert.deepEqual(
       first.changes.map((c) => `${c.action} ${c.kind} ${c.name}`),
       [
@@ -71,11 +50,11 @@ describe('topology', () => {
     );
 
     // The lease bucket: one value per key, every key expiring a TTL after its last write.
-    const leases = (await (await bus.jsm()).streams.info('KV_LEASES')).config;
+    const leases = (await (await server.bus.jsm()).streams.info('KV_LEASES')).config;
     assert.equal(leases.max_age, nanos(60_000));
     assert.equal(leases.max_msgs_per_subject, 1);
 
-    const jsm = await bus.jsm();
+    const jsm = await server.bus.jsm();
     const regular = (await jsm.streams.info(taskStream('regular'))).config;
     assert.deepEqual(regular.subjects, [taskSubject('regular')]);
     assert.equal(regular.retention, RetentionPolicy.Workqueue);
@@ -99,19 +78,19 @@ describe('topology', () => {
     assert.equal(heavy.max_ack_pending, 10_000);
     assert.equal(heavy.backoff, undefined);
 
-    const second = await applyTopology(bus, topology);
+    const second = await applyTopology(server.bus, topology);
     assert.ok(
       second.changes.every((c) => c.action === 'unchanged'),
       JSON.stringify(second.changes),
     );
-    await verifyTopology(bus, topology);
+    await verifyTopology(server.bus, topology);
   });
 
   test('a changed ack_wait is drift for verifyTopology and an update for applyTopology', async () => {
-    await applyTopology(bus, defineTopology());
+    await applyTopology(server.bus, defineTopology());
     const changed = defineTopology({ ackWaitMs: { regular: 45_000 } });
 
-    const err = await verifyTopology(bus, changed).then(
+    const err = await verifyTopology(server.bus, changed).then(
       () => assert.fail('verifyTopology should have thrown'),
       (e: unknown) => e,
     );
@@ -128,9 +107,9 @@ describe('topology', () => {
       },
     ]);
     // a heavy worker only checks its own stream and is not bothered
-    await verifyTopology(bus, changed, { streams: [taskStream('heavy')] });
+    await verifyTopology(server.bus, changed, { streams: [taskStream('heavy')] });
 
-    const report = await applyTopology(bus, changed);
+    const report = await applyTopology(server.bus, changed);
     const updated = report.changes.filter((c) => c.action === 'updated');
     assert.deepEqual(updated, [
       {
@@ -140,19 +119,19 @@ describe('topology', () => {
         fields: [{ field: 'ack_wait_ms', expected: 45_000, actual: 30_000 }],
       },
     ]);
-    await verifyTopology(bus, changed);
-    assert.equal(await effectiveAckWaitMs(bus, 'regular'), 45_000);
+    await verifyTopology(server.bus, changed);
+    assert.equal(await effectiveAckWaitMs(server.bus, 'regular'), 45_000);
   });
 
   test('verifyTopology lists missing streams and consumers, and stream field drift', async () => {
     const topology = defineTopology();
-    await applyTopology(bus, topology);
-    const jsm = await bus.jsm();
+    await applyTopology(server.bus, topology);
+    const jsm = await server.bus.jsm();
     await jsm.consumers.delete(taskStream('heavy'), taskConsumer('heavy'));
     await jsm.streams.delete(EVENTS_STREAM);
     await jsm.streams.update(taskStream('background'), { max_bytes: 1024 });
 
-    const err = await verifyTopology(bus, topology).catch((e: unknown) => e);
+    const err = await verifyTopology(server.bus, topology).catch((e: unknown) => e);
     assert.ok(err instanceof TopologyDriftError);
     assert.deepEqual(
       err.drift.map((d) =>
@@ -161,48 +140,48 @@ describe('topology', () => {
       ['TASKS_BACKGROUND max_bytes=1024', 'missing EVENTS', 'missing TASKS_HEAVY/worker-heavy'],
     );
 
-    const report = await applyTopology(bus, topology);
+    const report = await applyTopology(server.bus, topology);
     assert.deepEqual(
       report.changes.filter((c) => c.action !== 'unchanged').map((c) => `${c.action} ${c.name}`),
       ['updated TASKS_BACKGROUND', 'created EVENTS', 'created TASKS_HEAVY/worker-heavy'],
     );
-    await verifyTopology(bus, topology);
+    await verifyTopology(server.bus, topology);
   });
 
   test('a BackOff added by hand is drift (it replaces ack_wait on 2.9) and applyTopology removes it', async () => {
     const topology = defineTopology();
-    await applyTopology(bus, topology);
-    const jsm = await bus.jsm();
+    await applyTopology(server.bus, topology);
+    const jsm = await server.bus.jsm();
     await jsm.consumers.update(taskStream('regular'), taskConsumer('regular'), {
       backoff: [nanos(1_000), nanos(2_000)],
     });
-    assert.equal(await effectiveAckWaitMs(bus, 'regular'), 1_000);
+    assert.equal(await effectiveAckWaitMs(server.bus, 'regular'), 1_000);
 
-    const err = await verifyTopology(bus, topology).catch((e: unknown) => e);
+    const err = await verifyTopology(server.bus, topology).catch((e: unknown) => e);
     assert.ok(err instanceof TopologyDriftError);
     assert.deepEqual(err.drift.map((d) => (d.problem === 'differs' ? d.field : d.problem)).sort(), [
       'ack_wait_ms',
       'backoff_ms',
     ]);
 
-    await applyTopology(bus, topology);
-    await verifyTopology(bus, topology);
-    assert.equal(await effectiveAckWaitMs(bus, 'regular'), 30_000);
+    await applyTopology(server.bus, topology);
+    await verifyTopology(server.bus, topology);
+    assert.equal(await effectiveAckWaitMs(server.bus, 'regular'), 30_000);
   });
 
   test('applyTopology - a lease bucket with another TTL is drift, and is updated', async () => {
-    await applyTopology(bus, defineTopology({ leaseTtlMs: 30_000 }));
+    await applyTopology(server.bus, defineTopology({ leaseTtlMs: 30_000 }));
     const wanted = defineTopology({ leaseTtlMs: 45_000 });
     await assert.rejects(
-      verifyTopology(bus, wanted),
+      verifyTopology(server.bus, wanted),
       (error: unknown) =>
         error instanceof TopologyDriftError && /bucket LEASES: ttl_ms is 30000, expected 45000/.test(error.message),
     );
-    const report = await applyTopology(bus, wanted);
+    const report = await applyTopology(server.bus, wanted);
     assert.deepEqual(
       report.changes.filter((change) => change.kind === 'bucket').map((change) => change.action),
       ['updated'],
     );
-    await verifyTopology(bus, wanted);
+    await verifyTopology(server.bus, wanted);
   });
 });

@@ -56,10 +56,7 @@ before(async () => {
   for (let scope = 0; scope < SCOPES; scope += 1)
     await stack.ok('cmd.cloud_settings.create', { id: `cs-${scope}`, name: `Cloud ${scope}` });
   // The throttle is not under test here: 30 per scope (25 creates each), so no create ever waits for a slot.
-  await stack.sql(
-    `insert into jetcel_throttle_limit (kind, scope, "limit") values ('instance_provision', '*', 30)
-     on conflict (kind, scope) do update set "limit" = excluded."limit"`,
-  );
+  await stack.setThrottleLimit('*', 30);
 });
 
 after(async () => {

@@ -22,9 +22,7 @@ after(async () => {
 });
 
 test('G4: a 10 s NATS outage under load loses nothing and commits nothing twice', { timeout: 180_000 }, async () => {
-  await stack.sql(
-    `insert into jetcel_throttle_limit (kind, scope, "limit") values ('instance_provision', 'default', 50)`,
-  );
+  await stack.setThrottleLimit('default', 50);
   const before = await Promise.all(
     Array.from({ length: 30 }, (_, i) =>
       stack.ok<{ id: string; executionId: string }>('cmd.instance.create', {

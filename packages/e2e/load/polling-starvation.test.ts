@@ -43,9 +43,7 @@ test(
   { timeout: 240_000 },
   async () => {
     // Throttling is not under test: switch it off for this cloud (a negative limit), or only 4 builds would start.
-    await stack.sql(
-      `insert into jetcel_throttle_limit (kind, scope, "limit") values ('instance_provision', 'default', -1)`,
-    );
+    await stack.setThrottleLimit('default', -1);
     const ready = await inBatches(20, 10, (index) => stack.readyInstance(`quick-${index}`));
     await fetch(`${stack.cloud.url}/config`, {
       method: 'POST',

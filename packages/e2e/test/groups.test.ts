@@ -1,48 +1,22 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Stack } from './stack.ts';
+import { stepsOf as stepsIn, useGroupStack, volumes } from './group-fixture.ts';
 
-let stack: Stack;
-before(async () => {
-  stack = await Stack.start({ buildDelayMs: 100, env: { INSTANCE_VOLUME_STAGGER_MS: '0' } });
-  await stack.spawn('executor');
-  await stack.spawn('worker', { queue: 'regular' });
-});
-after(async () => {
-  await stack?.stop();
-});
-
-const volumes = [
-  { name: 'data-1', size: 10 },
-  { name: 'data-2', size: 20 },
-  { name: 'data-3', size: 30 },
-];
-
-interface StepRow {
-  role: string;
-  position: number;
-  member: number;
-  task: string;
-  status: string;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-const stepsOf = (executionId: string) =>
-  stack.sql<StepRow>(
-    'select role, position, member, task, status, started_at, finished_at from jetcel_step where execution_id = $1 order by position, member',
-    [executionId],
-  );
+const fixture = useGroupStack(0);
+const stepsOf = (executionId: string) => stepsIn(fixture.stack, executionId);
 
 test('B8 fan-in: an instance with 3 volumes is built only after all 3 volumes are OK', async () => {
-  const created = await stack.ok<{ id: string; executionId: string; volumeIds: string[] }>('cmd.instance.create', {
-    name: 'with-volumes',
-    cloudSettingsId: 'default',
-    volumes,
-  });
+  const created = await fixture.stack.ok<{ id: string; executionId: string; volumeIds: string[] }>(
+    'cmd.instance.create',
+    {
+      name: 'with-volumes',
+      cloudSettingsId: 'default',
+      volumes,
+    },
+  );
   assert.equal(created.volumeIds.length, 3);
-  await stack.waitForState(created.id, 'OK');
-  const volumeStates = await stack.sql<{ state: string; backend_id: string | null }>(
+  await fixture.stack.waitForState(created.id, 'OK');
+  const volumeStates = await fixture.stack.sql<{ state: string; backend_id: string | null }>(
     'select state, backend_id from ref_volume where instance_id = $1',
     [created.id],
   );
@@ -62,7 +36,7 @@ test('B8 fan-in: an instance with 3 volumes is built only after all 3 volumes ar
     new Date(createServer.started_at).getTime() >= lastVolumeDone,
     'the server build started after the last volume was OK',
   );
-  const children = await stack.sql<{ status: string; executor: string }>(
+  const children = await fixture.stack.sql<{ status: string; executor: string }>(
     'select c.status, c.executor from jetcel_execution c join jetcel_step s on s.id = c.parent_step_id where s.execution_id = $1',
     [created.executionId],
   );
@@ -74,17 +48,17 @@ test('B8 fan-in: an instance with 3 volumes is built only after all 3 volumes ar
 
 test('B8 race: members that finish together continue the chain exactly once (20 runs)', async () => {
   for (let run = 0; run < 20; run += 1) {
-    await fetch(`${stack.cloud.url}/barriers`, {
+    await fetch(`${fixture.stack.cloud.url}/barriers`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ op: 'volume-create', size: 3 }),
     });
-    const created = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', {
+    const created = await fixture.stack.ok<{ id: string; executionId: string }>('cmd.instance.create', {
       name: `race-${run}`,
       cloudSettingsId: 'default',
       volumes,
     });
-    await stack.waitForState(created.id, 'OK');
+    await fixture.stack.waitForState(created.id, 'OK');
     const steps = await stepsOf(created.executionId);
     assert.equal(
       steps.filter((step) => step.task === 'instance.create_server').length,
@@ -92,7 +66,7 @@ test('B8 race: members that finish together continue the chain exactly once (20 
       `run ${run}: one continuation`,
     );
     assert.equal(steps.filter((step) => step.role === 'success').length, 1);
-    const [group] = await stack.sql<{ remaining: number }>(
+    const [group] = await fixture.stack.sql<{ remaining: number }>(
       'select remaining from jetcel_group where execution_id = $1',
       [created.executionId],
     );

@@ -140,6 +140,15 @@ export class Stack {
     }
   }
 
+  /** Sets the live limit of the reference domain's build throttle for one cloud ("*" for every cloud; negative: unthrottled). */
+  async setThrottleLimit(scope: string, limit: number, kind = 'instance_provision'): Promise<void> {
+    await this.sql(
+      `insert into jetcel_throttle_limit (kind, scope, "limit") values ($1, $2, $3)
+       on conflict (kind, scope) do update set "limit" = excluded."limit"`,
+      [kind, scope, limit],
+    );
+  }
+
   /** What a stuck resource's executions look like: for the failure message of a test. */
   async diagnose(resourceId: string): Promise<string> {
     const steps = await this.sql(

@@ -22,16 +22,9 @@ after(async () => {
   await stack?.stop();
 });
 
-const setLimit = (scope: string, limit: number) =>
-  stack.sql(
-    `insert into jetcel_throttle_limit (kind, scope, "limit") values ('instance_provision', $1, $2)
-     on conflict (kind, scope) do update set "limit" = excluded."limit"`,
-    [scope, limit],
-  );
-
 test('D2/D3: a throttled create waits in CREATION_SCHEDULED; past the wait limit it ends ERRED and its place is gone', async () => {
   await stack.ok('cmd.cloud_settings.create', { id: 'full-cloud', name: 'Never frees' });
-  await setLimit('full-cloud', 0);
+  await stack.setThrottleLimit('full-cloud', 0);
   const created = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', {
     name: 'starved',
     cloudSettingsId: 'full-cloud',
@@ -69,7 +62,7 @@ test('D3: a stalled holder loses its lease past the TTL; the cloud refuses its s
     body: JSON.stringify({ buildDelayMs: 300 }),
   });
   await stack.ok('cmd.cloud_settings.create', { id: 'solo', name: 'One slot' });
-  await setLimit('solo', 1);
+  await stack.setThrottleLimit('solo', 1);
   // This worker freezes for 6 s (event loop included) right before its first task runs: longer
   // than the claim (1.5 s) and the lease TTL (3 s). The other worker takes the step over.
   for (const other of stack.services.filter((service) =>

@@ -116,16 +116,9 @@ test('D1: SIGKILL of a worker mid-build: the executions go on under the same lea
   });
 });
 
-const setLimit = (scope: string, limit: number) =>
-  stack.sql(
-    `insert into jetcel_throttle_limit (kind, scope, "limit") values ('instance_provision', $1, $2)
-     on conflict (kind, scope) do update set "limit" = excluded."limit"`,
-    [scope, limit],
-  );
-
 test('D1: a scope limit changes without a restart', async () => {
   await stack.ok('cmd.cloud_settings.create', { id: 'tunable', name: 'Tunable' });
-  await setLimit('tunable', 1);
+  await stack.setThrottleLimit('tunable', 1);
   await fetch(`${stack.cloud.url}/config`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -142,7 +135,7 @@ test('D1: a scope limit changes without a restart', async () => {
     settings: Record<string, { peakBuilding: number }>;
   };
   assert.equal(peaks.settings.tunable?.peakBuilding, 1);
-  await setLimit('tunable', 3);
+  await stack.setThrottleLimit('tunable', 3);
   await fetch(`${stack.cloud.url}/stats/reset`, { method: 'POST' });
   const three = await Promise.all(
     Array.from({ length: 3 }, (_, i) =>

@@ -1,4 +1,5 @@
 import { defineTask, done, pollAgain, type TaskDefinition } from '@jetcel/core';
+import { BACKEND_CALL } from './backend-call.ts';
 import { NotAtBackendError, type CallOptions, type CloudClient } from './cloud-client.ts';
 import type { ReferenceConfig } from './config.ts';
 import { requireResource } from './fields.ts';
@@ -22,8 +23,7 @@ export function backendDeletionTasks(
 ): [TaskDefinition<unknown, ReferenceServices>, TaskDefinition<unknown, ReferenceServices>] {
   const remove = defineTask<unknown, ReferenceServices>({
     name: object.deleteTask,
-    retry: { maxAttempts: 3, initialDelayMs: 1000 },
-    timeoutMs: 30_000,
+    ...BACKEND_CALL,
     async run(ctx) {
       const resource = requireResource(ctx.resource, object.deleteTask);
       if (!resource.backendId) return done();

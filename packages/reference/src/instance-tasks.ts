@@ -9,6 +9,7 @@ import {
   type RelatedPatch,
 } from '@jetcel/core';
 import type { ReferenceConfig } from './config.ts';
+import { BACKEND_CALL, callOptions } from './backend-call.ts';
 import { backendDeletionTasks } from './backend-deletion.ts';
 import { instanceFields, requireBackendId, requireResource } from './fields.ts';
 import type { ReferenceServices } from './services.ts';
@@ -24,26 +25,19 @@ export const INSTANCE_TASKS = {
   setErred: 'instance.set_erred',
 } as const;
 
-const backendCall = { retry: { maxAttempts: 3, initialDelayMs: 1000 }, timeoutMs: 30_000 } as const;
-
 /**
  * Backend-method task: its step applies begin_creating before `run` (in the claim transaction);
  * the create call carries the step's idempotency key, so a repeat creates nothing twice.
  */
 export const createServerTask = defineTask<unknown, ReferenceServices>({
   name: INSTANCE_TASKS.createServer,
-  ...backendCall,
+  ...BACKEND_CALL,
   async run(ctx) {
     const instance = requireResource(ctx.resource, INSTANCE_TASKS.createServer);
     const fields = instanceFields.parse(instance.fields);
     const server = await ctx.services.cloud.createServer(
       { name: fields.name, settingsId: fields.cloudSettingsId, flavor: fields.flavor },
-      {
-        signal: ctx.signal,
-        idempotencyKey: ctx.idempotencyKey,
-        fencingToken: ctx.fencingToken,
-        fencingSlot: ctx.fencingSlot,
-      },
+      callOptions(ctx),
     );
     ctx.log.info('server created at the backend', { backendId: server.id, status: server.status });
     return done({ backendId: server.id, runtimeState: server.status }, { backendId: server.id });
@@ -82,16 +76,11 @@ export function pollServerTask(config: ReferenceConfig) {
 /** Update: pushes the new name (already saved by the command) to the backend. */
 export const renameServerTask = defineTask<unknown, ReferenceServices>({
   name: INSTANCE_TASKS.renameServer,
-  ...backendCall,
+  ...BACKEND_CALL,
   async run(ctx) {
     const instance = requireResource(ctx.resource, INSTANCE_TASKS.renameServer);
     const { name } = instanceFields.parse(instance.fields);
-    await ctx.services.cloud.renameServer(requireBackendId(instance), name, {
-      signal: ctx.signal,
-      idempotencyKey: ctx.idempotencyKey,
-      fencingToken: ctx.fencingToken,
-      fencingSlot: ctx.fencingSlot,
-    });
+    await ctx.services.cloud.renameServer(requireBackendId(instance), name, callOptions(ctx));
     return done();
   },
 });
@@ -106,15 +95,10 @@ const actionArgs = z.discriminatedUnion('action', [
 export const serverActionTask = defineTask<z.infer<typeof actionArgs>, ReferenceServices>({
   name: INSTANCE_TASKS.serverAction,
   args: actionArgs,
-  ...backendCall,
+  ...BACKEND_CALL,
   async run(ctx, args) {
     const instance = requireResource(ctx.resource, INSTANCE_TASKS.serverAction);
-    const server = await ctx.services.cloud.serverAction(requireBackendId(instance), args, {
-      signal: ctx.signal,
-      idempotencyKey: ctx.idempotencyKey,
-      fencingToken: ctx.fencingToken,
-      fencingSlot: ctx.fencingSlot,
-    });
+    const server = await ctx.services.cloud.serverAction(requireBackendId(instance), args, callOptions(ctx));
     return done({ runtimeState: server.status });
   },
 });
@@ -122,7 +106,7 @@ export const serverActionTask = defineTask<z.infer<typeof actionArgs>, Reference
 /** Pull: refreshes runtime state and flavor from the backend; a missing server fails the pull. */
 export const pullServerTask = defineTask<unknown, ReferenceServices>({
   name: INSTANCE_TASKS.pull,
-  ...backendCall,
+  ...BACKEND_CALL,
   sideEffects: false,
   async run(ctx) {
     const instance = requireResource(ctx.resource, INSTANCE_TASKS.pull);

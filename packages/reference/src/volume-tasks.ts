@@ -9,6 +9,7 @@ import {
   type RelatedPatch,
 } from '@jetcel/core';
 import type { ReferenceConfig } from './config.ts';
+import { BACKEND_CALL, callOptions } from './backend-call.ts';
 import { backendDeletionTasks } from './backend-deletion.ts';
 import { requireBackendId, requireResource, volumeFields } from './fields.ts';
 import type { ReferenceServices } from './services.ts';
@@ -22,22 +23,15 @@ export const VOLUME_TASKS = {
   extendErred: 'volume.extend_erred',
 } as const;
 
-const backendCall = { retry: { maxAttempts: 3, initialDelayMs: 1000 }, timeoutMs: 30_000 } as const;
-
 export const createVolumeTask = defineTask<unknown, ReferenceServices>({
   name: VOLUME_TASKS.createVolume,
-  ...backendCall,
+  ...BACKEND_CALL,
   async run(ctx) {
     const volume = requireResource(ctx.resource, VOLUME_TASKS.createVolume);
     const fields = volumeFields.parse(volume.fields);
     const created = await ctx.services.cloud.createVolume(
       { name: fields.name, settingsId: fields.cloudSettingsId, size: fields.size },
-      {
-        signal: ctx.signal,
-        idempotencyKey: ctx.idempotencyKey,
-        fencingToken: ctx.fencingToken,
-        fencingSlot: ctx.fencingSlot,
-      },
+      callOptions(ctx),
     );
     return done({ backendId: created.id, runtimeState: created.status }, { backendId: created.id });
   },
@@ -75,15 +69,10 @@ const extendArgs = z.object({ size: z.number().int().positive() });
 export const extendVolumeTask = defineTask<z.infer<typeof extendArgs>, ReferenceServices>({
   name: VOLUME_TASKS.extendVolume,
   args: extendArgs,
-  ...backendCall,
+  ...BACKEND_CALL,
   async run(ctx, args) {
     const volume = requireResource(ctx.resource, VOLUME_TASKS.extendVolume);
-    const extended = await ctx.services.cloud.extendVolume(requireBackendId(volume), args.size, {
-      signal: ctx.signal,
-      idempotencyKey: ctx.idempotencyKey,
-      fencingToken: ctx.fencingToken,
-      fencingSlot: ctx.fencingSlot,
-    });
+    const extended = await ctx.services.cloud.extendVolume(requireBackendId(volume), args.size, callOptions(ctx));
     return done({ runtimeState: extended.status });
   },
 });

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -8,16 +8,17 @@ export interface StaticFile {
 }
 
 const PUBLIC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../public');
-const FILES: Record<string, string> = {
-  'app.js': 'text/javascript; charset=utf-8',
-  'app.css': 'text/css; charset=utf-8',
-  'login.css': 'text/css; charset=utf-8',
+const TYPES: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
 };
 
-/** The page's script and stylesheets, read once at start-up and served from memory as /static/<name>. */
+/** The page's modules and stylesheets (public/*.js, *.css), read once at start-up and served from memory as /static/<name>. */
 export async function loadStaticFiles(): Promise<Map<string, StaticFile>> {
   const files = new Map<string, StaticFile>();
-  for (const [name, contentType] of Object.entries(FILES))
-    files.set(`/static/${name}`, { contentType, body: await readFile(resolve(PUBLIC_DIR, name)) });
+  for (const name of await readdir(PUBLIC_DIR)) {
+    const contentType = TYPES[name.split('.').pop() ?? ''];
+    if (contentType) files.set(`/static/${name}`, { contentType, body: await readFile(resolve(PUBLIC_DIR, name)) });
+  }
   return files;
 }

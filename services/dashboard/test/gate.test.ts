@@ -105,6 +105,8 @@ async function session(username = 'alice', password = 'alice-pw'): Promise<{ coo
 
 const GET_ROUTES = [
   '/static/app.js',
+  '/static/dom.js',
+  '/static/executions.js',
   '/static/app.css',
   '/events',
   '/api/me',

@@ -3,6 +3,7 @@ import { LEASES_BUCKET, leaseKey } from '@jetcel/contracts';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Bus } from './connection.ts';
 import { BusError } from './errors.ts';
+import { bucketEntries } from './operator-stats.ts';
 
 /** Who holds a lease: the execution, and a token unique to this acquisition. */
 export interface LeaseHolder {
@@ -149,4 +150,20 @@ export class Leases {
       return entry && entry.operation === 'PUT' && decode(entry.value)?.token === holder.token ? entry.revision : null;
     }
   }
+}
+
+/** A live lease as an operator sees it: the key, its holder, its revision and when it was last written. */
+export interface LeaseSnapshot extends LeaseEntry {
+  writtenAt: string;
+}
+
+/** Every live lease of the bucket, without creating a consumer (stream info and message gets). */
+export async function readLeases(bus: Bus, bucket: string = LEASES_BUCKET): Promise<LeaseSnapshot[]> {
+  const entries = await bucketEntries(bus, bucket);
+  return entries.map((entry) => ({
+    key: entry.key,
+    revision: entry.revision,
+    writtenAt: entry.writtenAt,
+    holder: decode(entry.value),
+  }));
 }

@@ -18,6 +18,7 @@ export {
   leaseKey,
   leaseKeyFilter,
   encodeLeaseScope,
+  parseLeaseKey,
   HEADERS,
 } from './names.ts';
 export type { QueueName } from './names.ts';
@@ -32,3 +33,17 @@ export { TASK_MESSAGE_VERSION, taskMessageSchema, backgroundMessageSchema } from
 export type { TaskMessage, BackgroundMessage } from './task-message.ts';
 export { EVENT_VERSION, resourceEventSchema, EVENT_NAMES } from './event.ts';
 export type { ResourceEvent } from './event.ts';
+export { TERMINAL_EXECUTION_STATUSES } from './operator-views.ts';
+export type {
+  StepView,
+  ExecutionView,
+  DeadLetterView,
+  QueueStatsView,
+  StreamStatsView,
+  ConsumerStatsView,
+  LeaseView,
+  LeaseListView,
+  ScheduleListView,
+  ResourceItemView,
+  ResourceListView,
+} from './operator-views.ts';

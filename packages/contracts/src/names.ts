@@ -60,3 +60,11 @@ export function leaseKey(kind: string, scope: string, slot: number): string {
 export function leaseKeyFilter(kind: string, scope: string): string {
   return `${kind}.${encodeLeaseScope(scope)}.*`;
 }
+
+/** The parts of a lease key, the scope decoded; null for a key that is not `<kind>.<scope>.<slot>`. */
+export function parseLeaseKey(key: string): { kind: string; scope: string; slot: number } | null {
+  const [kind = '', encoded = '', slot = '', ...rest] = key.split('.');
+  if (rest.length > 0 || !LEASE_KIND.test(kind) || !/^\d+$/.test(slot) || !/^[A-Za-z0-9_-]+$/.test(encoded))
+    return null;
+  return { kind, scope: Buffer.from(encoded, 'base64url').toString('utf8'), slot: Number(slot) };
+}

@@ -36,6 +36,22 @@ export class ResourceStore {
     return table;
   }
 
+  /** The registered resource types, sorted. */
+  types(): string[] {
+    return [...this.tables.keys()].sort();
+  }
+
+  /** How many resources of a type are in each state (states with none are absent). */
+  async countByState(type: string): Promise<Record<string, number>> {
+    const table = this.table(type);
+    const rows = await sql<{ state: string; n: string }>(
+      this.em,
+      'select state, count(*) as n from ?? group by state order by state',
+      [table.tableName],
+    );
+    return Object.fromEntries(rows.map((row) => [row.state, Number(row.n)]));
+  }
+
   async get(type: string, id: string, options: { forUpdate?: boolean } = {}): Promise<ResourceSnapshot | null> {
     const table = this.table(type);
     const rows = await sql(this.em, `select * from ?? where id = ?${options.forUpdate ? ' for update' : ''}`, [

@@ -30,4 +30,15 @@ export class ScheduleTickStore {
     const tick = rows[0]?.tick;
     return tick === null || tick === undefined ? null : toDate(tick);
   }
+
+  /** The latest recorded tick of each named schedule (absent when it never ticked). */
+  async latestOf(schedules: string[]): Promise<Map<string, Date>> {
+    if (schedules.length === 0) return new Map();
+    const rows = await sql<{ schedule: string; tick: unknown }>(
+      this.em,
+      `select schedule, max(tick) as tick from jetcel_schedule_tick where schedule in (${schedules.map(() => '?').join(', ')}) group by schedule`,
+      schedules,
+    );
+    return new Map(rows.map((row) => [row.schedule, toDate(row.tick)]));
+  }
 }

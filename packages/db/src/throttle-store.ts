@@ -2,6 +2,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from './sql.ts';
 import { toDate } from './records.ts';
 
+export interface ThrottleLimitRow {
+  kind: string;
+  /** A scope id, or '*' for the kind's default. */
+  scope: string;
+  limit: number;
+}
+
 export interface Waiter {
   executionId: string;
   stepId: string;
@@ -20,6 +27,24 @@ export class ThrottleStore {
       [kind, scope],
     );
     return rows[0] ? Number(rows[0].limit) : fallback;
+  }
+
+  /** Every configured limit, by kind then scope. */
+  async limits(): Promise<ThrottleLimitRow[]> {
+    const rows = await sql<{ kind: string; scope: string; limit: number }>(
+      this.em,
+      'select kind, scope, "limit" from jetcel_throttle_limit order by kind, scope',
+    );
+    return rows.map((row) => ({ kind: row.kind, scope: row.scope, limit: Number(row.limit) }));
+  }
+
+  /** How many executions wait for a slot, per kind and scope. */
+  async waiterCounts(): Promise<Array<{ kind: string; scope: string; waiting: number }>> {
+    const rows = await sql<{ kind: string; scope: string; n: string }>(
+      this.em,
+      'select kind, scope, count(*) as n from jetcel_throttle_waiter group by kind, scope order by kind, scope',
+    );
+    return rows.map((row) => ({ kind: row.kind, scope: row.scope, waiting: Number(row.n) }));
   }
 
   async setLimit(kind: string, scope: string, limit: number): Promise<void> {

@@ -132,11 +132,14 @@ test('every service runs with its own credentials: an instance create reaches OK
   ]);
 
   const client = await connect('client');
-  const ask = async (subject: string, body: unknown): Promise<Record<string, unknown>> => {
-    const reply = (await requestJson(client.bus, subject, body, { timeoutMs: 10_000 })) as Reply;
-    if (!reply.ok) throw new Error(`${subject}: ${JSON.stringify(reply.error)}`);
-    return reply.data;
-  };
+  const askAs =
+    (role: RoleBus) =>
+    async (subject: string, body: unknown): Promise<Record<string, unknown>> => {
+      const reply = (await requestJson(role.bus, subject, body, { timeoutMs: 10_000 })) as Reply;
+      if (!reply.ok) throw new Error(`${subject}: ${JSON.stringify(reply.error)}`);
+      return reply.data;
+    };
+  const ask = askAs(client);
   const created = await ask(commandSubject('instance', 'create'), { name: 'vm-perm', cloudSettingsId: 'default' });
   const id = String(created.id);
   await eventually(
@@ -173,6 +176,22 @@ test('every service runs with its own credentials: an instance create reaches OK
     timeoutMs: 5_000,
     message: 'the lease was never released',
   });
+  // The operator queries answer through the executor's own read-only rights; `jetcel tail` subscribes to events.
+  const seen: string[] = [];
+  const unsubscribe = subscribeCore(operator.bus, 'events.>', (message) => seen.push(message.subject));
+  await operator.bus.nc.flush();
+  const operatorAsk = askAs(operator);
+  const queues = (await operatorAsk(querySubject('queue', 'stats'), {})).streams as Array<{ stream: string }>;
+  assert.deepEqual(
+    queues.map((entry) => entry.stream),
+    ['TASKS_REGULAR', 'TASKS_HEAVY', 'TASKS_BACKGROUND', 'EVENTS'],
+  );
+  assert.deepEqual((await operatorAsk(querySubject('lease', 'list'), {})).scopes, []);
+  assert.ok(((await operatorAsk(querySubject('schedule', 'list'), {})).items as unknown[]).length > 0);
+  assert.ok(((await operatorAsk(querySubject('resource', 'list'), {})).items as unknown[]).length > 0);
+  await ask(commandSubject('instance', 'rename'), { id, name: 'vm-perm-2' });
+  await eventually(async () => seen.length > 0, { timeoutMs: 10_000, message: 'the operator saw no event' });
+  unsubscribe();
 
   // Nothing a service did was refused: the server logs every violation, and the services too.
   assert.deepEqual(violationLines(), [], 'no permission violation while the services worked');

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { commandSubject, querySubject } from '@jetcel/contracts';
+import { commandSubject, querySubject, type DeadLetterView } from '@jetcel/contracts';
 import { InvalidStateError, NotFoundError } from '@jetcel/core';
 import { DEAD_LETTER_REASONS, type DeadLetterRecord } from '@jetcel/db';
 import { defineCommand, defineQuery, type CommandDefinition } from './commands.ts';
 import { addStepMessage } from './step-messages.ts';
 
-export function deadLetterView(letter: DeadLetterRecord) {
+export function deadLetterView(letter: DeadLetterRecord): DeadLetterView {
   return {
     id: letter.id,
     reason: letter.reason,

@@ -7,6 +7,8 @@ import type { ServiceConfig } from './config.ts';
 import { CommandDispatcher } from './dispatcher.ts';
 import { frameworkQueries } from './framework-queries.ts';
 import { deadLetterCommands } from './dead-letter-commands.ts';
+import { operatorQueries } from './operator/index.ts';
+import type { Schedule } from './schedules.ts';
 import type { TaskCatalog } from './queue-step.ts';
 import { startRelay } from './relay.ts';
 
@@ -16,6 +18,8 @@ export interface ExecutorServiceOptions {
   catalog: TaskCatalog;
   executors?: Pick<ExecutorRegistry, 'get'>;
   commands: Array<CommandDefinition<never>>;
+  /** The deployment's beat schedules, described by query.schedule.list. @defaultValue [] */
+  schedules?: readonly Schedule[];
   logger: Logger;
   config: ServiceConfig;
 }
@@ -31,7 +35,17 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     ...(options.executors ? { executors: options.executors } : {}),
     logger,
     backlogLimit: config.backlogLimit,
-    commands: [...options.commands, ...frameworkQueries(config.retention), ...deadLetterCommands()],
+    commands: [
+      ...options.commands,
+      ...frameworkQueries(config.retention),
+      ...deadLetterCommands(),
+      ...operatorQueries({
+        bus,
+        catalog: options.catalog,
+        schedules: options.schedules ?? [],
+        defaultThrottleLimit: config.throttle.defaultLimit,
+      }),
+    ],
   });
   const server = serveRequests(bus, {
     subjects: [COMMAND_WILDCARD, QUERY_WILDCARD],

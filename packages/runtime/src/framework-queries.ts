@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commandSubject, querySubject } from '@jetcel/contracts';
+import { commandSubject, querySubject, type ExecutionView, type StepView } from '@jetcel/contracts';
 import { NotFoundError } from '@jetcel/core';
 import { EXECUTION_STATUSES, type ExecutionRecord, type StepRecord } from '@jetcel/db';
 import { defineCommand, defineQuery, type CommandDefinition } from './commands.ts';
@@ -9,7 +9,7 @@ import { retentionStatsQuery } from './retention-query.ts';
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 
-export function stepView(step: StepRecord) {
+export function stepView(step: StepRecord): StepView {
   return {
     id: step.id,
     role: step.role,
@@ -29,7 +29,7 @@ export function stepView(step: StepRecord) {
   };
 }
 
-export function executionView(execution: ExecutionRecord, steps?: StepRecord[]) {
+export function executionView(execution: ExecutionRecord, steps?: StepRecord[]): ExecutionView {
   return {
     id: execution.id,
     executor: execution.executor,

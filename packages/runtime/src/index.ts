@@ -56,3 +56,5 @@ export { DEFAULT_RETENTION, retentionConfigFromEnv } from './retention-config.ts
 export { PRUNE_TASK, pruneTask, retentionPruner } from './retention-task.ts';
 export type { RetentionPruner, RetentionServices } from './retention-task.ts';
 export { retentionStatsQuery } from './retention-query.ts';
+export { operatorQueries } from './operator/index.ts';
+export type { OperatorQueriesOptions } from './operator/index.ts';

@@ -1,5 +1,5 @@
 import type { Json } from '@jetcel/core';
-import { cronPrevious, parseCron, type CronExpression } from './cron.ts';
+import { cronNext, cronPrevious, parseCron, type CronExpression } from './cron.ts';
 
 export interface ScheduleOptions {
   /** Stable name: ticks are recorded under it, so renaming a schedule starts it afresh. */
@@ -25,8 +25,14 @@ export interface Schedule {
   readonly resource: string | undefined;
   /** "every 3600000 ms" or "cron 0 * * * * UTC", for logs. */
   readonly describe: string;
+  /** The interval in milliseconds, or null for a cron schedule. */
+  readonly every: number | null;
+  /** The cron expression (UTC), or null for an interval schedule. */
+  readonly cron: string | null;
   /** The latest tick at or before `now`: a scheduled UTC instant, the same on every beat replica. */
   latestTick(now: Date): Date;
+  /** The first tick strictly after `now`. */
+  nextTick(now: Date): Date;
 }
 
 const NAME_PATTERN = /^[a-z][a-z0-9_.-]*$/i;
@@ -45,13 +51,19 @@ export function defineSchedule(options: ScheduleOptions): Schedule {
     return Object.freeze({
       ...base,
       describe: `every ${every} ms`,
+      every,
+      cron: null,
       latestTick: (now: Date) => new Date(Math.floor(now.getTime() / every) * every),
+      nextTick: (now: Date) => new Date((Math.floor(now.getTime() / every) + 1) * every),
     });
   }
   const cron: CronExpression = parseCron(options.cron ?? '');
   return Object.freeze({
     ...base,
     describe: `cron ${cron.source} UTC`,
+    every: null,
+    cron: cron.source,
     latestTick: (now: Date) => cronPrevious(cron, now),
+    nextTick: (now: Date) => cronNext(cron, now),
   });
 }

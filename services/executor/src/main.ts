@@ -1,8 +1,9 @@
-import { createReferenceDomain, referenceConfigFromEnv } from '@jetcel/reference';
+import { backgroundConfigFromEnv, createReferenceDomain, referenceConfigFromEnv } from '@jetcel/reference';
 import { runService, startExecutorService } from '@jetcel/runtime';
 
 // The command API. A user's deployment composes its own domain here instead of the reference one.
-const domain = createReferenceDomain(referenceConfigFromEnv());
+// The beat schedules are only described here (query.schedule.list); beat runs them.
+const domain = createReferenceDomain(referenceConfigFromEnv(), backgroundConfigFromEnv());
 
 await runService('executor', { entities: domain.entities }, (context) =>
   startExecutorService({
@@ -10,5 +11,6 @@ await runService('executor', { entities: domain.entities }, (context) =>
     catalog: domain.tasks,
     executors: domain.executorRegistry,
     commands: domain.commands,
+    schedules: domain.schedules,
   }),
 );

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { EVENTS_STREAM, QUEUES, querySubject, taskStream, type QueueStatsView } from '@jetcel/contracts';
+import { streamStats, type Bus } from '@jetcel/bus';
+import { defineQuery } from '../commands.ts';
+
+const STREAMS: Array<{ stream: string; queue: string | null }> = [
+  ...QUEUES.map((queue) => ({ stream: taskStream(queue), queue })),
+  { stream: EVENTS_STREAM, queue: null },
+];
+
+/** query.queue.stats: messages, pending, in flight, redelivered and waiting per stream and consumer. */
+export function queueStatsQuery(bus: Bus) {
+  return defineQuery({
+    subject: querySubject('queue', 'stats'),
+    input: z.strictObject({}),
+    async handle(): Promise<QueueStatsView> {
+      const stats = await streamStats(
+        bus,
+        STREAMS.map((entry) => entry.stream),
+      );
+      return { streams: stats.map((stream, index) => ({ ...stream, queue: STREAMS[index]?.queue ?? null })) };
+    },
+  });
+}

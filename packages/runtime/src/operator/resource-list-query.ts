@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { querySubject, type ResourceItemView, type ResourceListView } from '@jetcel/contracts';
+import { NotFoundError, RESOURCE_STATES, type ResourceSnapshot } from '@jetcel/core';
+import { defineQuery } from '../commands.ts';
+
+/** PostgreSQL's text timestamp ("2026-11-27 23:08:03.98+00") as ISO 8601; kept as is if unreadable. */
+function isoTime(value: string): string {
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? value : new Date(time).toISOString();
+}
+
+function resourceItem(resource: ResourceSnapshot): ResourceItemView {
+  return {
+    type: resource.type,
+    id: resource.id,
+    state: resource.state,
+    version: resource.version,
+    backendId: resource.backendId,
+    action: resource.action,
+    errorMessage: resource.errorMessage,
+    modifiedAt: isoTime(resource.modifiedAt),
+    fields: resource.fields,
+  };
+}
+
+/**
+ * query.resource.list: for every registered resource type (or one), the count per state, and the
+ * newest resources (optionally in one state), up to `limit` per type.
+ */
+export function resourceListQuery() {
+  return defineQuery({
+    subject: querySubject('resource', 'list'),
+    input: z.strictObject({
+      type: z.string().min(1).max(63).optional(),
+      state: z.enum(RESOURCE_STATES).optional(),
+      limit: z.number().int().min(0).max(500).optional(),
+    }),
+    async handle(ctx, input): Promise<ResourceListView> {
+      const known = ctx.tx.resources.types();
+      if (input.type !== undefined && !known.includes(input.type)) throw new NotFoundError('Resource type', input.type);
+      const types = input.type === undefined ? known : [input.type];
+      const view: ResourceListView = { types: [], items: [] };
+      for (const type of types) {
+        const byState = await ctx.tx.resources.countByState(type);
+        view.types.push({ type, total: Object.values(byState).reduce((sum, n) => sum + n, 0), byState });
+        const limit = input.limit ?? 50;
+        if (limit === 0) continue;
+        const items = await ctx.tx.resources.list(type, { ...(input.state ? { state: input.state } : {}), limit });
+        view.items.push(...items.map(resourceItem));
+      }
+      return view;
+    },
+  });
+}

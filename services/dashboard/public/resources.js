@@ -1,9 +1,21 @@
 /* global URLSearchParams */
-import { RESOURCE_STATES, RESOURCE_TYPES, api, changed, errorLine, h, select, short, table, text } from './dom.js';
+import {
+  RESOURCE_STATES,
+  RESOURCE_TYPES,
+  api,
+  changed,
+  errorLine,
+  h,
+  select,
+  short,
+  table,
+  text,
+  time,
+} from './dom.js';
 
-/** Resources by state. */
+/** Resources by state (query.resource.list): counts per type and state, and the newest resources. */
 export const resources = {
-  type: 'instance',
+  type: '',
   state: '',
   render(root) {
     root.append(
@@ -14,7 +26,7 @@ export const resources = {
           'label',
           {},
           'Type ',
-          select('type', RESOURCE_TYPES, this.type, (v) => this.set({ type: v })),
+          select('type', ['', ...RESOURCE_TYPES], this.type, (v) => this.set({ type: v })),
         ),
         h(
           'label',
@@ -23,7 +35,7 @@ export const resources = {
           select('state', RESOURCE_STATES, this.state, (v) => this.set({ state: v })),
         ),
       ),
-      h('div', { id: 'counts', className: 'counts' }),
+      h('div', { id: 'counts' }),
       h('div', { id: 'list' }),
     );
   },
@@ -32,7 +44,8 @@ export const resources = {
     changed();
   },
   async load(root) {
-    const query = new URLSearchParams({ type: this.type });
+    const query = new URLSearchParams();
+    if (this.type) query.set('type', this.type);
     if (this.state) query.set('state', this.state);
     const reply = await api(`/api/resources?${query}`);
     if (!reply.ok) {
@@ -40,26 +53,32 @@ export const resources = {
       root.querySelector('#list').replaceChildren(h('p', { className: 'error' }, errorLine(reply)));
       return;
     }
-    const items = reply.data.items;
-    const counts = new Map();
-    for (const item of items) counts.set(item.state, (counts.get(item.state) ?? 0) + 1);
-    root
-      .querySelector('#counts')
-      .replaceChildren(
-        ...[...counts].map(([state, count]) => h('span', { className: `status ${state}` }, `${state} ${count}`)),
-      );
+    root.querySelector('#counts').replaceChildren(
+      ...reply.data.types.map((type) =>
+        h(
+          'p',
+          { className: 'counts', data: { type: type.type } },
+          h('strong', {}, `${type.type} ${type.total}`),
+          Object.entries(type.byState).map(([state, count]) =>
+            h('span', { className: `status ${state}`, data: { state } }, `${state} ${count}`),
+          ),
+        ),
+      ),
+    );
     root.querySelector('#list').replaceChildren(
       table(
-        ['id', 'name', 'state', 'runtime state', 'backend id', 'error'],
-        items.map((item) =>
+        ['type', 'id', 'name', 'state', 'backend id', 'action', 'modified', 'error'],
+        reply.data.items.map((item) =>
           h(
             'tr',
             { data: { resourceId: item.id, state: item.state } },
+            h('td', {}, item.type),
             h('td', { title: item.id }, short(item.id)),
-            h('td', { data: { field: 'name' } }, text(item.name)),
+            h('td', { data: { field: 'name' } }, text(item.fields?.name)),
             h('td', { data: { field: 'state' }, className: `status ${item.state}` }, item.state),
-            h('td', {}, text(item.runtimeState)),
             h('td', {}, text(item.backendId)),
+            h('td', {}, text(item.action)),
+            h('td', {}, time(item.modifiedAt)),
             h('td', { className: 'error' }, text(item.errorMessage)),
           ),
         ),
@@ -68,5 +87,3 @@ export const resources = {
     );
   },
 };
-
-/** A view of whatever a query returns: a list of rows (`items`), or one object as key/value rows. */

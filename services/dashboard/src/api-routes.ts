@@ -62,8 +62,9 @@ const ROUTES: Route[] = [
     method: 'GET',
     path: /^\/api\/resources$/,
     handle: (api, { caller, url }) => {
-      const type = optionalParam(url, 'type', RESOURCE_TYPE) ?? 'instance';
-      return api.listResources(caller, type, optionalParam(url, 'state', WORD));
+      const type = optionalParam(url, 'type', RESOURCE_TYPE);
+      const state = optionalParam(url, 'state', WORD);
+      return api.listResources(caller, { ...(type ? { type } : {}), ...(state ? { state } : {}) });
     },
   },
   {

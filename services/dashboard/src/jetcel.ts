@@ -1,16 +1,9 @@
-// The one module that talks to jetcel: commands and queries over NATS request-reply, each signed
-// with the logged-in user's identity token, and the resource events. Nothing here reads PostgreSQL.
-import { connectBus, requestJson, subscribeCore, BusError, type Bus } from '@jetcel/bus';
-import {
-  EVENTS_SUBJECTS,
-  HEADERS,
-  commandSubject,
-  querySubject,
-  replySchema,
-  resourceEventSchema,
-  type Reply,
-  type ResourceEvent,
-} from '@jetcel/contracts';
+// The one module that talks to jetcel: @jetcel/client's typed commands and queries over NATS, each
+// signed with the logged-in user's identity token, and the resource events. Nothing here reads
+// PostgreSQL.
+import { connectBus, type Bus, type BusStatusEvent } from '@jetcel/bus';
+import { JetcelClient, JetcelClientError } from '@jetcel/client';
+import { isErrorCode, type Reply, type ResourceEvent } from '@jetcel/contracts';
 import { signIdentityToken, type Identity } from '@jetcel/identity';
 
 export type { Reply, ResourceEvent };
@@ -26,7 +19,8 @@ export interface JetcelApi {
   listExecutions(caller: Identity, filter: ExecutionFilter): Promise<Reply>;
   getExecution(caller: Identity, id: string): Promise<Reply>;
   cancelExecution(caller: Identity, id: string): Promise<Reply>;
-  listResources(caller: Identity, type: string, state?: string): Promise<Reply>;
+  /** Counts per type and state, and the newest resources of `type` (in `state`). */
+  listResources(caller: Identity, filter: { type?: string; state?: string }): Promise<Reply>;
   createInstance(caller: Identity, input: { name: string; cloudSettingsId: string }): Promise<Reply>;
   listDeadLetters(caller: Identity, filter: { pending?: boolean }): Promise<Reply>;
   redriveDeadLetter(caller: Identity, id: string): Promise<Reply>;
@@ -41,19 +35,24 @@ export interface JetcelApi {
 /** Identity tokens are signed per request and live briefly: a leaked one is useless a minute later. */
 const TOKEN_TTL_SECONDS = 60;
 const REQUEST_TIMEOUT_MS = 5_000;
+const LIST_LIMIT = 100;
 
 export class BusJetcelApi implements JetcelApi {
+  readonly #client: JetcelClient;
+
   private constructor(
     private readonly bus: Bus,
     private readonly secret: string,
-  ) {}
+  ) {
+    this.#client = JetcelClient.fromBus(bus);
+  }
 
   static async connect(options: {
     servers: string[];
     user?: string;
     pass?: string;
     secret: string;
-    onStatus?: (event: { type: string; data?: unknown }) => void;
+    onStatus?: (event: BusStatusEvent) => void;
   }): Promise<BusJetcelApi> {
     const bus = await connectBus({
       servers: options.servers,
@@ -65,70 +64,76 @@ export class BusJetcelApi implements JetcelApi {
     return new BusJetcelApi(bus, options.secret);
   }
 
-  async #request(caller: Identity, subject: string, body: unknown): Promise<Reply> {
-    const token = signIdentityToken(caller, this.secret, { ttlSeconds: TOKEN_TTL_SECONDS });
-    let raw: unknown;
+  /** Runs `call` on a client that speaks as `caller`, and turns its outcome into a reply envelope. */
+  async #as(caller: Identity, call: (client: JetcelClient) => Promise<unknown>): Promise<Reply> {
+    const client = JetcelClient.fromBus(this.bus, {
+      token: signIdentityToken(caller, this.secret, { ttlSeconds: TOKEN_TTL_SECONDS }),
+      actor: caller.actor,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
     try {
-      raw = await requestJson(this.bus, subject, body, {
-        timeoutMs: REQUEST_TIMEOUT_MS,
-        headers: { [HEADERS.authorization]: `Bearer ${token}`, [HEADERS.actor]: caller.actor },
-      });
+      return { ok: true, data: await call(client) };
     } catch (err) {
-      if (err instanceof BusError)
+      if (!(err instanceof JetcelClientError)) throw err;
+      if (err.kind === 'reply' && isErrorCode(err.code))
         return {
           ok: false,
-          error: { code: 'UNAVAILABLE', message: `jetcel did not answer: ${err.message}`, retryable: true },
+          error: {
+            code: err.code,
+            message: err.message,
+            retryable: err.retryable,
+            ...(err.details === undefined ? {} : { details: err.details }),
+          },
         };
-      throw err;
+      return {
+        ok: false,
+        error: { code: 'UNAVAILABLE', message: `jetcel did not answer: ${err.message}`, retryable: true },
+      };
     }
-    const reply = replySchema.safeParse(raw);
-    if (!reply.success)
-      return { ok: false, error: { code: 'INTERNAL', message: `Malformed reply on ${subject}`, retryable: false } };
-    return reply.data;
   }
 
   listExecutions(caller: Identity, filter: ExecutionFilter): Promise<Reply> {
-    return this.#request(caller, querySubject('execution', 'list'), filter);
+    return this.#as(caller, async (client) => ({
+      // the executor validates the status (an unknown one is VALIDATION_FAILED)
+      items: await client.listExecutions(filter as Parameters<JetcelClient['listExecutions']>[0]),
+    }));
   }
   getExecution(caller: Identity, id: string): Promise<Reply> {
-    return this.#request(caller, querySubject('execution', 'get'), { id });
+    return this.#as(caller, (client) => client.getExecution(id));
   }
   cancelExecution(caller: Identity, id: string): Promise<Reply> {
-    return this.#request(caller, commandSubject('execution', 'cancel'), { id });
+    return this.#as(caller, (client) => client.cancelExecution(id));
   }
-  listResources(caller: Identity, type: string, state?: string): Promise<Reply> {
-    return this.#request(caller, querySubject(type, 'list'), state === undefined ? {} : { state });
+  listResources(caller: Identity, filter: { type?: string; state?: string }): Promise<Reply> {
+    return this.#as(caller, (client) => client.listResources({ ...filter, limit: LIST_LIMIT }));
   }
   createInstance(caller: Identity, input: { name: string; cloudSettingsId: string }): Promise<Reply> {
-    return this.#request(caller, commandSubject('instance', 'create'), input);
+    return this.#as(caller, (client) => client.request('cmd.instance.create', input));
   }
   listDeadLetters(caller: Identity, filter: { pending?: boolean }): Promise<Reply> {
-    return this.#request(caller, querySubject('dead_letter', 'list'), filter);
+    return this.#as(caller, async (client) => ({
+      items: await client.listDeadLetters({ ...filter, limit: LIST_LIMIT }),
+    }));
   }
   redriveDeadLetter(caller: Identity, id: string): Promise<Reply> {
-    return this.#request(caller, commandSubject('dead_letter', 'redrive'), { id });
+    return this.#as(caller, (client) => client.redriveDeadLetter(id));
   }
   queueStats(caller: Identity): Promise<Reply> {
-    return this.#request(caller, querySubject('queue', 'stats'), {});
+    return this.#as(caller, (client) => client.queueStats());
   }
   listLeases(caller: Identity): Promise<Reply> {
-    return this.#request(caller, querySubject('lease', 'list'), {});
+    return this.#as(caller, (client) => client.listLeases());
   }
   listSchedules(caller: Identity): Promise<Reply> {
-    return this.#request(caller, querySubject('schedule', 'list'), {});
+    return this.#as(caller, (client) => client.listSchedules());
   }
 
   onEvent(listener: (event: ResourceEvent) => void): () => void {
-    return subscribeCore(this.bus, EVENTS_SUBJECTS, (message) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(new TextDecoder().decode(message.data));
-      } catch {
-        return; // not ours to judge: the dashboard only shows what it understands
-      }
-      const event = resourceEventSchema.safeParse(parsed);
-      if (event.success) listener(event.data);
-    });
+    const tail = this.#client.tailEvents();
+    void (async () => {
+      for await (const { event } of tail) if (event) listener(event);
+    })();
+    return () => tail.stop();
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@ import { isGroup, PLAN_VERSION, type Plan, type PlanNode, type StepCall } from '
 import type { ResourcePatch, ResourceSnapshot } from './resource.ts';
 import { canTransition } from './states.ts';
 import { BUILTIN_TASKS } from './builtin-tasks.ts';
+import type { AuthorizeHook } from './identity.ts';
 
 export type ExecutorKind = 'create' | 'update' | 'delete' | 'action';
 
@@ -31,6 +32,11 @@ export interface ExecutorDefinition<P = JsonObject> {
   throttle?: { kind: string; scope(input: ExecutorInput<P>): string };
   onSuccess?(input: ExecutorInput<P>): StepCall;
   onFailure?(input: ExecutorInput<P>): StepCall;
+  /**
+   * Asked before a command schedules this executor for a verified caller (issue 7). Without a
+   * hook, any authenticated caller may run it.
+   */
+  authorize?: AuthorizeHook;
 }
 
 export function defineExecutor<P = JsonObject>(definition: ExecutorDefinition<P>): ExecutorDefinition<P> {

@@ -26,6 +26,7 @@ export {
 } from './states.ts';
 export type { ResourceState, TransitionName, TransitionResult } from './states.ts';
 export type { Json, JsonObject } from './json.ts';
+export type { Identity, AuthorizeHook } from './identity.ts';
 export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export type { ResourcePatch, ResourceSnapshot, RelatedPatch, ResourceReader, FindOptions } from './resource.ts';

@@ -62,6 +62,17 @@ test('compose.yaml pins NATS exactly and has no top-level name', () => {
   assert.match(String(compose.services.postgres?.image), /^postgres:15\.\d+$/);
 });
 
+test('the executor in compose.yaml verifies identity tokens and denies callers without one', () => {
+  const environment = (compose.services.executor as { environment?: Record<string, string> }).environment ?? {};
+  const secret = /^\$\{JETCEL_AUTH_SECRET:-(.+)\}$/.exec(environment.JETCEL_AUTH_SECRET ?? '');
+  assert.ok(
+    secret?.[1] && secret[1].length >= 32,
+    'a JETCEL_AUTH_SECRET with a development fallback of ≥ 32 characters',
+  );
+  assert.match(secret[1], /^dev-only-/);
+  assert.equal(environment.JETCEL_AUTH_ANONYMOUS, '${JETCEL_AUTH_ANONYMOUS:-deny}');
+});
+
 let nats: NatsServerHandle;
 let database: TestDatabase;
 let env: Record<string, string>;

@@ -1,21 +1,38 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { dataOf, Stack } from './stack.ts';
 
 // The README's `nats req` and `nats stream ls` lines, sent through nats.js (the nats CLI cannot be
-// installed here): the same subjects and payloads must work as written.
-const readme = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../../../README.md'), 'utf8');
-const requests = [...readme.matchAll(/^nats req (\S+) '(.*)'$/gm)].map((match) => ({
-  subject: match[1] ?? '',
-  payload: match[2] ?? '',
+// installed here): the same subjects, headers and payloads must work as written, against an
+// executor with compose's policy (deny) and a token signed by the README's token line.
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
+const requests = [...readme.matchAll(/^nats req (?:-H "([^"]*)" )?(\S+) '(.*)'$/gm)].map((match) => ({
+  header: match[1] ?? null,
+  subject: match[2] ?? '',
+  payload: match[3] ?? '',
 }));
+const secret = 'readme-test-secret-of-at-least-32-chars';
 
 let stack: Stack;
+let token = '';
 before(async () => {
-  stack = await Stack.start();
+  stack = await Stack.start({ env: { JETCEL_AUTH_SECRET: secret, JETCEL_AUTH_ANONYMOUS: 'deny' } });
+  // The quick start's token line, run here as it runs in the executor's container.
+  const line = /^TOKEN=\$\(docker compose exec -T executor node --import tsx (scripts\/token\.ts [^)]*)\)$/m.exec(
+    readme,
+  );
+  assert.ok(line?.[1], 'the quick start signs a token in the executor container');
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', ...line[1].split(' ')], {
+    cwd: root,
+    env: { ...process.env, JETCEL_AUTH_SECRET: secret },
+  });
+  token = stdout.trim();
   await stack.spawn('executor');
   await stack.spawn('worker', { queue: 'regular' });
 });
@@ -37,17 +54,22 @@ test('the README shows the create, get and execution lines', () => {
 test("the README's nats req lines work as written", async () => {
   const [create, get, execution] = requests;
   assert.ok(create && get && execution);
+  // Every line carries the token (compose denies anonymous callers), in the nats CLI's K:V form.
+  for (const request of requests) assert.equal(request.header, 'Authorization:Bearer $TOKEN', request.subject);
+  const headers = { Authorization: `Bearer ${token}` };
+  assert.equal((await stack.request(create.subject, create.payload)).ok, false, 'no token, no access');
+  stack.requestHeaders = headers; // for waitForState
   const created = dataOf<{ id: string; executionId: string; state: string }>(
-    await stack.request(create.subject, create.payload),
+    await stack.request(create.subject, create.payload, headers),
   );
   assert.equal(created.state, 'CREATION_SCHEDULED');
   await stack.waitForState(created.id, 'OK');
   const fill = (payload: string): string =>
     payload.replace(/<id[^>]*>/, created.id).replace(/<executionId[^>]*>/, created.executionId);
-  const instance = dataOf<{ state: string }>(await stack.request(get.subject, fill(get.payload)));
+  const instance = dataOf<{ state: string }>(await stack.request(get.subject, fill(get.payload), headers));
   assert.equal(instance.state, 'OK');
   const run = dataOf<{ status: string; steps: unknown[] }>(
-    await stack.request(execution.subject, fill(execution.payload)),
+    await stack.request(execution.subject, fill(execution.payload), headers),
   );
   assert.equal(run.status, 'succeeded');
   assert.equal(run.steps.length, 3);
@@ -57,7 +79,7 @@ test("the README's retention line answers the row counts and the retention in fo
   const stats = requests.find((request) => request.subject === 'query.retention.stats');
   assert.ok(stats);
   const data = dataOf<{ rows: { outbox: { total: number } }; retention: { outboxMs: number } }>(
-    await stack.request(stats.subject, stats.payload),
+    await stack.request(stats.subject, stats.payload, { Authorization: `Bearer ${token}` }),
   );
   assert.equal(typeof data.rows.outbox.total, 'number');
   assert.equal(data.retention.outboxMs, 3_600_000);

@@ -42,6 +42,8 @@ export interface StackOptions {
  */
 export class Stack {
   readonly services: ServiceProcess[] = [];
+  /** Headers every request of the stack's helpers carries (e.g. an identity token under `deny`). */
+  requestHeaders: Record<string, string> = {};
   readonly #nats: NatsServerHandle | undefined;
   private constructor(
     nats: NatsServerHandle | undefined,
@@ -111,7 +113,7 @@ export class Stack {
   request(subject: string, body: unknown, headers?: Record<string, string>): Promise<Reply> {
     return requestJson(this.bus, subject, typeof body === 'string' ? body : JSON.stringify(body), {
       timeoutMs: 10_000,
-      ...(headers ? { headers } : {}),
+      headers: { ...this.requestHeaders, ...headers },
     }) as Promise<Reply>;
   }
 

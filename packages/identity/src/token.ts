@@ -1,11 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { UnauthenticatedError } from '@jetcel/core';
+import { UnauthenticatedError, type Identity } from '@jetcel/core';
 
 /** Who is asking: the token's subject and roles ("admin" may act on anything in the reference domain). */
-export interface Identity {
-  readonly actor: string;
-  readonly roles: readonly string[];
-}
+export type { Identity };
 
 export const ADMIN_ROLE = 'admin';
 export const TOKEN_ISSUER = 'jetcel';

@@ -1,12 +1,16 @@
 import { defineRecordEntity, defineResourceEntity } from '@jetcel/db';
 
-/** An owner of instances and volumes (Waldur's project): deleting it runs a cleanup executor. */
+/**
+ * An owner of instances and volumes (Waldur's project): deleting it runs a cleanup executor.
+ * `owner` on every resource: the actor who created it (the reference `authorize` policy).
+ */
 export const Project = defineResourceEntity({
   name: 'Project',
   tableName: 'ref_project',
   resourceType: 'project',
   properties: (p) => ({
     name: p.string().length(63),
+    owner: p.string().length(255).nullable(),
   }),
 });
 
@@ -20,6 +24,7 @@ export const Instance = defineResourceEntity({
     cloudSettingsId: p.string().length(63).index(),
     flavor: p.string().length(63).default('small'),
     projectId: p.uuid().nullable(),
+    owner: p.string().length(255).nullable(),
   }),
 });
 
@@ -34,6 +39,7 @@ export const Volume = defineResourceEntity({
     size: p.integer(),
     instanceId: p.uuid().nullable(),
     projectId: p.uuid().nullable(),
+    owner: p.string().length(255).nullable(),
   }),
 });
 

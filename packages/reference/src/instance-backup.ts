@@ -1,3 +1,4 @@
+import { ownerOrAdmin } from './authorization.ts';
 import { z } from 'zod';
 import { commandSubject } from '@jetcel/contracts';
 import { defineExecutor, defineTask, done } from '@jetcel/core';
@@ -37,6 +38,7 @@ export const instanceBackupExecutor = defineExecutor<{ name: string }>({
   name: 'instance.backup',
   kind: 'action',
   resourceType: 'instance',
+  authorize: ownerOrAdmin,
   heavy: true,
   action: 'Backup',
   actionDetails: ({ params }) => ({ snapshot_name: params.name }),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { commandSubject, querySubject } from '@jetcel/contracts';
 import { RESOURCE_STATES, ValidationError, type ExecutorDefinition } from '@jetcel/core';
 import { defineCommand, defineQuery } from '@jetcel/runtime';
+import { attachTo } from './authorization.ts';
 import { byId, load, requireCloudSettings, runOn, slug } from './command-helpers.ts';
 import {
   instanceDeleteExecutor,
@@ -34,7 +35,7 @@ export function instanceCommands(create: ExecutorDefinition<InstanceCreateParams
       input: createInstanceInput,
       async handle(ctx, input) {
         await requireCloudSettings(ctx, input.cloudSettingsId);
-        if (input.projectId) await load(ctx, 'project', input.projectId);
+        if (input.projectId) await ctx.authorize(attachTo('project'), await load(ctx, 'project', input.projectId));
         const context = { ...noActor, actor: ctx.actor };
         const instance = await ctx.tx.resources.insert(
           'instance',
@@ -43,6 +44,7 @@ export function instanceCommands(create: ExecutorDefinition<InstanceCreateParams
             cloudSettingsId: input.cloudSettingsId,
             flavor: input.flavor ?? 'small',
             projectId: input.projectId ?? null,
+            owner: ctx.actor,
           },
           context,
         );
@@ -56,6 +58,7 @@ export function instanceCommands(create: ExecutorDefinition<InstanceCreateParams
               cloudSettingsId: input.cloudSettingsId,
               instanceId: instance.id,
               projectId: input.projectId ?? null,
+              owner: ctx.actor,
             },
             context,
           );

@@ -1,3 +1,4 @@
+import { ownerOrAdmin } from './authorization.ts';
 import { defineExecutor, runExecutor, type PlanNode } from '@jetcel/core';
 import type { ReferenceConfig } from './config.ts';
 import { instanceFields } from './fields.ts';
@@ -29,6 +30,7 @@ export function instanceCreateExecutor(config: ReferenceConfig) {
     name: INSTANCE_EXECUTORS.create,
     kind: 'create',
     resourceType: 'instance',
+    authorize: ownerOrAdmin,
     steps: ({ params }) => {
       const volumes: PlanNode[] =
         params.volumeIds.length === 0
@@ -65,6 +67,7 @@ export const instanceRenameExecutor = defineExecutor<{ updatedFields: string[] }
   name: INSTANCE_EXECUTORS.rename,
   kind: 'update',
   resourceType: 'instance',
+  authorize: ownerOrAdmin,
   steps: () => [{ task: INSTANCE_TASKS.renameServer, before: { transition: 'begin_updating' } }],
 });
 
@@ -73,6 +76,7 @@ export const instanceResizeExecutor = defineExecutor<{ flavor: string }>({
   name: INSTANCE_EXECUTORS.resize,
   kind: 'action',
   resourceType: 'instance',
+  authorize: ownerOrAdmin,
   action: 'Resize',
   actionDetails: ({ resource, params }) => ({
     message: `Resize from ${instanceFields.parse(resource.fields).flavor} to ${params.flavor}`,
@@ -94,6 +98,7 @@ function powerExecutor(name: string, action: 'start' | 'stop', until: 'ACTIVE' |
     name,
     kind: 'action',
     resourceType: 'instance',
+    authorize: ownerOrAdmin,
     action: label,
     steps: (): PlanNode[] => [
       { task: INSTANCE_TASKS.serverAction, args: { action }, before: { transition: 'begin_updating' } },
@@ -110,6 +115,7 @@ export const instanceDeleteExecutor = defineExecutor<{ force: boolean }>({
   name: INSTANCE_EXECUTORS.delete,
   kind: 'delete',
   resourceType: 'instance',
+  authorize: ownerOrAdmin,
   steps: () => [
     { task: INSTANCE_TASKS.deleteServer, before: { transition: 'begin_deleting' } },
     { task: INSTANCE_TASKS.pollDeleted },
@@ -121,6 +127,7 @@ export const instancePullExecutor = defineExecutor<Record<string, never>>({
   name: INSTANCE_EXECUTORS.pull,
   kind: 'action',
   resourceType: 'instance',
+  authorize: ownerOrAdmin,
   action: 'Pull',
   steps: () => [{ task: INSTANCE_TASKS.pull, before: { transition: 'begin_updating' } }],
 });

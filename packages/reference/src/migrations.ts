@@ -35,5 +35,19 @@ export const referenceMigrations: MigrationSet = {
         'drop table if exists "ref_project"',
       ],
     },
+    {
+      // Issue 7: who created each resource; only they (or an admin) may change or delete it.
+      name: 'm003_resource_owners',
+      up: [
+        `alter table "ref_project" add column "owner" varchar(255) null`,
+        `alter table "ref_instance" add column "owner" varchar(255) null`,
+        `alter table "ref_volume" add column "owner" varchar(255) null`,
+      ],
+      down: [
+        'alter table "ref_volume" drop column if exists "owner"',
+        'alter table "ref_instance" drop column if exists "owner"',
+        'alter table "ref_project" drop column if exists "owner"',
+      ],
+    },
   ],
 };

@@ -12,7 +12,7 @@ export function projectCommands() {
       input: z.strictObject({ name: slug }),
       async handle(ctx, input) {
         const context = { executionId: null, actor: ctx.actor };
-        const project = await ctx.tx.resources.insert('project', { name: input.name }, context);
+        const project = await ctx.tx.resources.insert('project', { name: input.name, owner: ctx.actor }, context);
         // A project has nothing at a backend to build: it is usable at once.
         const ready = await ctx.tx.resources.applyPatch(project, { transition: 'set_ok' }, context);
         return projectView(ready ?? project);

@@ -1,3 +1,4 @@
+import { ownerOrAdmin } from './authorization.ts';
 import { BUILTIN_TASKS, defineExecutor, runExecutor } from '@jetcel/core';
 import { INSTANCE_EXECUTORS } from './instance-executors.ts';
 import { VOLUME_EXECUTORS } from './volume-executors.ts';
@@ -18,6 +19,7 @@ export const projectCleanupExecutor = defineExecutor<ProjectCleanupParams>({
   name: 'project.cleanup',
   kind: 'delete',
   resourceType: 'project',
+  authorize: ownerOrAdmin,
   steps: ({ params }) => [
     { task: BUILTIN_TASKS.transition, args: { transition: 'begin_deleting' } },
     ...params.instanceIds.map((id) =>

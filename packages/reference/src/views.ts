@@ -11,6 +11,7 @@ function common(resource: ResourceSnapshot) {
     action: resource.action,
     actionDetails: resource.actionDetails,
     version: resource.version,
+    owner: typeof resource.fields.owner === 'string' ? resource.fields.owner : null,
   };
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { commandSubject, querySubject } from '@jetcel/contracts';
 import { ValidationError } from '@jetcel/core';
 import { defineCommand, defineQuery } from '@jetcel/runtime';
+import { attachTo } from './authorization.ts';
 import { byId, load, requireCloudSettings, runOn, slug } from './command-helpers.ts';
 import { volumeCreateExecutor, volumeDeleteExecutor, volumeExtendExecutor } from './volume-executors.ts';
 import { volumeView } from './views.ts';
@@ -19,7 +20,7 @@ export function volumeCommands() {
       }),
       async handle(ctx, input) {
         await requireCloudSettings(ctx, input.cloudSettingsId);
-        if (input.instanceId) await load(ctx, 'instance', input.instanceId);
+        if (input.instanceId) await ctx.authorize(attachTo('instance'), await load(ctx, 'instance', input.instanceId));
         const volume = await ctx.tx.resources.insert(
           'volume',
           {
@@ -28,6 +29,7 @@ export function volumeCommands() {
             size: input.size,
             instanceId: input.instanceId ?? null,
             projectId: null,
+            owner: ctx.actor,
           },
           { executionId: null, actor: ctx.actor },
         );

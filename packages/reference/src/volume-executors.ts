@@ -1,3 +1,4 @@
+import { ownerOrAdmin } from './authorization.ts';
 import { defineExecutor } from '@jetcel/core';
 import { volumeFields } from './fields.ts';
 import { VOLUME_TASKS } from './volume-tasks.ts';
@@ -8,6 +9,7 @@ export const volumeCreateExecutor = defineExecutor<Record<string, never>>({
   name: VOLUME_EXECUTORS.create,
   kind: 'create',
   resourceType: 'volume',
+  authorize: ownerOrAdmin,
   steps: () => [
     {
       task: VOLUME_TASKS.createVolume,
@@ -24,6 +26,7 @@ export const volumeExtendExecutor = defineExecutor<{ size: number }>({
   name: VOLUME_EXECUTORS.extend,
   kind: 'action',
   resourceType: 'volume',
+  authorize: ownerOrAdmin,
   action: 'Extend',
   actionDetails: ({ resource, params }) => ({
     message: `Extend from ${volumeFields.parse(resource.fields).size} to ${params.size} GiB`,
@@ -41,6 +44,7 @@ export const volumeDeleteExecutor = defineExecutor<{ force: boolean }>({
   name: VOLUME_EXECUTORS.delete,
   kind: 'delete',
   resourceType: 'volume',
+  authorize: ownerOrAdmin,
   steps: () => [
     { task: VOLUME_TASKS.deleteVolume, before: { transition: 'begin_deleting' } },
     { task: VOLUME_TASKS.pollDeleted },

@@ -1,12 +1,19 @@
 import type { ArgsParser, ExecutorDefinition, JsonObject, ResourceSnapshot } from '@jetcel/core';
 import type { ExecutionRecord, Tx } from '@jetcel/db';
+import type { Authorizable, Caller } from './identity.ts';
 import type { ScheduleResult } from './schedule.ts';
 
-/** What a command handler may use: its transaction and the executor scheduler — no publisher. */
+/** What a command handler may use: its transaction, its caller and the executor scheduler — no publisher. */
 export interface CommandContext {
   tx: Tx;
   subject: string;
-  actor: string | null;
+  /** The caller: a verified token's identity, or the anonymous caller the `allow` policy lets in. */
+  identity: Caller;
+  /** `identity.actor`: recorded on resources, executions, task messages and events. */
+  actor: string;
+  /** Throws FORBIDDEN unless the `authorize` hook of the executor (or other action) lets the caller act on the resource. */
+  authorize(action: Authorizable, resource: ResourceSnapshot): Promise<void>;
+  /** Authorizes (as `authorize`), runs preApply and stores the execution in this transaction. */
   schedule<P extends JsonObject>(
     executor: ExecutorDefinition<P>,
     resource: ResourceSnapshot,

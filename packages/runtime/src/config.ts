@@ -2,6 +2,7 @@ import { isQueueName, type QueueName } from '@jetcel/contracts';
 import type { DefineTopologyOptions } from '@jetcel/bus';
 import { DEFAULT_THROTTLE_CONFIG, type ThrottleConfig } from './throttle.ts';
 import type { RetentionPolicy } from '@jetcel/db';
+import { readAuthConfig, type AuthConfig } from '@jetcel/identity';
 import { retentionConfigFromEnv } from './retention-config.ts';
 
 /** Everything a jetcel service reads from its environment, read once at start-up. */
@@ -30,6 +31,8 @@ export interface ServiceConfig {
   crashBudget: number;
   /** How long an unknown task or message version waits for a newer worker. */
   unknownTaskGraceMs: number;
+  /** JETCEL_AUTH_SECRET and JETCEL_AUTH_ANONYMOUS: how the executor identifies callers (issue 7). */
+  auth: AuthConfig;
 }
 
 function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -69,6 +72,7 @@ export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Serv
       recheckMs: number(env, 'THROTTLE_RECHECK_MS', DEFAULT_THROTTLE_CONFIG.recheckMs),
     },
     retention: retentionConfigFromEnv(env),
+    auth: readAuthConfig(env),
     topology: {
       ackWaitMs: perQueue(env, 'JETCEL_ACK_WAIT_MS'),
       maxBytes: perQueue(env, 'JETCEL_MAX_BYTES'),

@@ -3,6 +3,7 @@ import { commandSubject, querySubject, type DeadLetterView } from '@jetcel/contr
 import { InvalidStateError, NotFoundError } from '@jetcel/core';
 import { DEAD_LETTER_REASONS, type DeadLetterRecord } from '@jetcel/db';
 import { defineCommand, defineQuery, type CommandDefinition } from './commands.ts';
+import { requireActorOrAdmin } from './identity.ts';
 import { addStepMessage } from './step-messages.ts';
 
 export function deadLetterView(letter: DeadLetterRecord): DeadLetterView {
@@ -41,6 +42,9 @@ export function deadLetterCommands(): Array<CommandDefinition<never>> {
       async handle(ctx, input) {
         const letter = await ctx.tx.deadLetters.get(input.id, { forUpdate: true });
         if (!letter) throw new NotFoundError('Dead letter', input.id);
+        // The execution's actor or an admin; a letter that names no execution is an operator's alone.
+        const owner = letter.executionId ? ((await ctx.tx.executions.get(letter.executionId))?.actor ?? null) : null;
+        requireActorOrAdmin(ctx.identity, owner, 'redrive', { type: 'dead_letter', id: input.id });
         if (letter.redrivenAt) throw new InvalidStateError(`Dead letter ${input.id} was already re-driven`);
         if (letter.stepId) {
           // The step is queued again with a fresh crash budget and published with a fresh message id.

@@ -10,11 +10,13 @@ import {
   UnavailableError,
 } from '@jetcel/core';
 import type { Db, Tx } from '@jetcel/db';
-import type { CommandContext, CommandDefinition } from './commands.ts';
+import type { AuthConfig } from '@jetcel/identity';
+import type { CommandDefinition } from './commands.ts';
+import { commandContext } from './command-context.ts';
 import { errorReply } from './errors-to-reply.ts';
-import { scheduleExecution } from './schedule.ts';
+import { headerValue, KEY_PATTERN } from './headers.ts';
+import { DEVELOPMENT_AUTH, identifyCaller, type Caller } from './identity.ts';
 import { Progress } from './progress.ts';
-import { cancelExecution } from './cancel.ts';
 import type { TaskCatalog } from './queue-step.ts';
 
 export interface CommandRequest {
@@ -37,6 +39,8 @@ export class CommandDispatcher {
       /** Past this many unpublished outbox rows, commands answer UNAVAILABLE (queries still work). */
       backlogLimit?: number;
       commands: Array<CommandDefinition<never>>;
+      /** Identity tokens and the anonymous policy (issue 7); development (allow, no secret) by default. */
+      auth?: AuthConfig;
     },
   ) {
     this.#progress = new Progress({
@@ -79,16 +83,17 @@ export class CommandDispatcher {
   private async dispatch(request: CommandRequest): Promise<Reply> {
     if (request.data.byteLength > MAX_COMMAND_BYTES)
       throw new PayloadTooLargeError(request.data.byteLength, MAX_COMMAND_BYTES);
+    // Before anything else: under `deny`, no command or query is reachable without a valid token.
+    const caller = identifyCaller(request.headers, this.options.auth ?? DEVELOPMENT_AUTH);
     const command = this.#commands.get(request.subject);
     if (!command) throw new UnknownSubjectError(request.subject);
     if (command.kind === 'command') await this.checkBacklog();
     const input = command.input.parse(rejectNul(parseJson(request.data)));
-    const actor = headerValue(request.headers, HEADERS.actor, ACTOR_PATTERN, 'Actor');
     const key = headerValue(request.headers, HEADERS.idempotencyKey, KEY_PATTERN, 'Idempotency-Key');
     return this.options.db.transaction(async (tx) => {
       if (command.kind === 'command' && key)
-        return this.once(tx, request, key, () => this.run(tx, command, input, actor, request.subject));
-      return this.run(tx, command, input, actor, request.subject);
+        return this.once(tx, request, key, caller, () => this.run(tx, command, input, caller, request.subject));
+      return this.run(tx, command, input, caller, request.subject);
     });
   }
 
@@ -96,18 +101,10 @@ export class CommandDispatcher {
     tx: Tx,
     command: CommandDefinition<unknown>,
     input: unknown,
-    actor: string | null,
+    caller: Caller,
     subject: string,
   ): Promise<Reply> {
-    const ctx: CommandContext = {
-      tx,
-      subject,
-      actor,
-      schedule: (executor, resource, params) =>
-        scheduleExecution(tx, this.#progress, executor, { resource, params, actor }),
-      cancelExecution: (id) => cancelExecution(tx, this.#progress, id),
-    };
-    return okReply(await command.handle(ctx, input));
+    return okReply(await command.handle(commandContext(tx, subject, caller, this.#progress), input));
   }
 
   #backlog = { count: 0, readAt: 0 };
@@ -130,8 +127,15 @@ export class CommandDispatcher {
   }
 
   /** Idempotency-Key: the first request stores its reply in its own transaction; repeats get it back. */
-  private async once(tx: Tx, request: CommandRequest, key: string, run: () => Promise<Reply>): Promise<Reply> {
-    const hash = createHash('sha256').update(request.data).digest('hex');
+  private async once(
+    tx: Tx,
+    request: CommandRequest,
+    key: string,
+    caller: Caller,
+    run: () => Promise<Reply>,
+  ): Promise<Reply> {
+    // The actor is part of the request: another caller's key is a conflict, never their stored reply.
+    const hash = createHash('sha256').update(caller.actor).update('\u0000').update(request.data).digest('hex');
     const lookup = await tx.idempotency.begin(request.subject, key, hash);
     if (lookup.kind === 'conflict') throw new IdempotencyConflictError(key);
     if (lookup.kind === 'replay') return JSON.parse(lookup.reply) as Reply;
@@ -148,19 +152,6 @@ function parseJson(data: Uint8Array): unknown {
   } catch (error) {
     throw new ValidationError(`Payload is not valid JSON: ${(error as Error).message}`);
   }
-}
-
-// Header values end up in columns and logs: printable, bounded, and found whatever their case.
-const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-const ACTOR_PATTERN = /^[^\p{Cc}]{1,255}$/u;
-
-function headerValue(headers: Record<string, string>, name: string, pattern: RegExp, label: string): string | null {
-  const wanted = name.toLowerCase();
-  const found = Object.entries(headers).find(([key]) => key.toLowerCase() === wanted)?.[1];
-  if (found === undefined) return null;
-  if (!pattern.test(found))
-    throw new ValidationError(`${label} must be 1 to 255 printable characters`, { header: label });
-  return found;
 }
 
 const MAX_DEPTH = 64;

@@ -35,6 +35,7 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     ...(options.executors ? { executors: options.executors } : {}),
     logger,
     backlogLimit: config.backlogLimit,
+    auth: config.auth,
     commands: [
       ...options.commands,
       ...frameworkQueries(config.retention),
@@ -56,7 +57,11 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     onError: (error) => logger.error('request handling failed', { error }),
   });
   await server.ready();
-  logger.info('executor ready', { subjects: dispatcher.subjects() });
+  logger.info('executor ready', {
+    subjects: dispatcher.subjects(),
+    // Never the secret itself: whether tokens can be verified, and what a caller without one gets.
+    auth: { tokens: config.auth.secret === null ? 'refused' : 'verified', anonymous: config.auth.anonymous },
+  });
   return {
     async stop() {
       await server.stop();

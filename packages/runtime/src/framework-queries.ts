@@ -3,6 +3,7 @@ import { commandSubject, querySubject, type ExecutionView, type StepView } from 
 import { NotFoundError } from '@jetcel/core';
 import { EXECUTION_STATUSES, type ExecutionRecord, type StepRecord } from '@jetcel/db';
 import { defineCommand, defineQuery, type CommandDefinition } from './commands.ts';
+import { requireActorOrAdmin } from './identity.ts';
 import type { RetentionPolicy } from '@jetcel/db';
 import { DEFAULT_RETENTION } from './retention-config.ts';
 import { retentionStatsQuery } from './retention-query.ts';
@@ -54,6 +55,9 @@ export function frameworkQueries(retention: RetentionPolicy = DEFAULT_RETENTION)
       subject: commandSubject('execution', 'cancel'),
       input: z.strictObject({ id: z.uuid() }),
       async handle(ctx, input) {
+        const execution = await ctx.tx.executions.get(input.id);
+        if (!execution) throw new NotFoundError('Execution', input.id);
+        requireActorOrAdmin(ctx.identity, execution.actor, 'cancel', { type: 'execution', id: input.id });
         return executionView(await ctx.cancelExecution(input.id));
       },
     }),

@@ -56,5 +56,15 @@ export { DEFAULT_RETENTION, retentionConfigFromEnv } from './retention-config.ts
 export { PRUNE_TASK, pruneTask, retentionPruner } from './retention-task.ts';
 export type { RetentionPruner, RetentionServices } from './retention-task.ts';
 export { retentionStatsQuery } from './retention-query.ts';
+export {
+  ANONYMOUS_ACTOR,
+  DEVELOPMENT_AUTH,
+  identifyCaller,
+  isAdmin,
+  authorizeExecutor,
+  requireActorOrAdmin,
+  requireAdmin,
+} from './identity.ts';
+export type { Authorizable, Caller } from './identity.ts';
 export { operatorQueries } from './operator/index.ts';
 export type { OperatorQueriesOptions } from './operator/index.ts';

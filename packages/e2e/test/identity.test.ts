@@ -1,0 +1,174 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readStreamMessages, requestJson } from '@jetcel/bus';
+import type { Reply } from '@jetcel/contracts';
+import { signIdentityToken } from '@jetcel/identity';
+import { dataOf, Stack } from './stack.ts';
+
+// Issue 7 on the real stack under the production policy: JETCEL_AUTH_ANONYMOUS=deny.
+const secret = 'e2e-identity-secret-of-at-least-32-chars';
+const token = (actor: string, roles: string[] = [], options: { ttlSeconds?: number; now?: Date } = {}) =>
+  signIdentityToken({ actor, roles }, secret, options);
+const bearer = (value: string) => ({ Authorization: `Bearer ${value}` });
+const alice = bearer(token('alice'));
+const bob = bearer(token('bob'));
+const admin = bearer(token('root', ['admin']));
+
+let stack: Stack;
+before(async () => {
+  // A slow build keeps a create's execution running long enough to try cancelling it.
+  stack = await Stack.start({ env: { JETCEL_AUTH_SECRET: secret, JETCEL_AUTH_ANONYMOUS: 'deny' }, buildDelayMs: 1500 });
+  stack.requestHeaders = admin; // the stack's own helpers (waitForState, …) read as an admin
+  await stack.spawn('executor');
+  await stack.spawn('worker', { queue: 'regular' });
+});
+after(async () => {
+  await stack?.stop();
+});
+
+/** Exactly these headers (none of the stack's defaults). */
+function send(subject: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  return requestJson(stack.bus, subject, JSON.stringify(body), { timeoutMs: 10_000, headers }) as Promise<Reply>;
+}
+
+function errorCode(reply: Reply): string {
+  assert.equal(reply.ok, false, JSON.stringify(reply));
+  return reply.ok ? '' : reply.error.code;
+}
+
+/** Rows that a command could have written: resources, executions, steps, outbox, idempotency keys. */
+async function rowCounts(): Promise<Record<string, number>> {
+  const tables = ['ref_instance', 'ref_volume', 'ref_project', 'jetcel_execution', 'jetcel_step', 'jetcel_outbox'];
+  const counts: Record<string, number> = {};
+  for (const table of [...tables, 'jetcel_idempotency_key'])
+    counts[table] = Number((await stack.sql<{ n: string }>(`select count(*) as n from ${table}`))[0]?.n);
+  return counts;
+}
+
+async function ready(headers: Record<string, string>, name: string): Promise<{ id: string; executionId: string }> {
+  const created = dataOf<{ id: string; executionId: string }>(
+    await send('cmd.instance.create', { name, cloudSettingsId: 'default' }, headers),
+  );
+  await stack.waitForState(created.id, 'OK');
+  return created;
+}
+
+test('deny: without a token every command and query is UNAUTHENTICATED and nothing is written', async () => {
+  const existing = await ready(alice, 'deny-target');
+  const before = await rowCounts();
+  const requests: Array<[string, unknown]> = [
+    ['cmd.instance.create', { name: 'anon', cloudSettingsId: 'default' }],
+    ['cmd.instance.delete', { id: existing.id }],
+    ['cmd.project.create', { name: 'anon' }],
+    ['cmd.execution.cancel', { id: existing.executionId }],
+    ['cmd.dead_letter.redrive', { id: existing.executionId }],
+    ['query.instance.get', { id: existing.id }],
+    ['query.instance.list', {}],
+    ['query.execution.get', { id: existing.executionId }],
+    ['query.dead_letter.list', {}],
+    ['query.retention.stats', {}],
+    ['cmd.no_such.thing', {}],
+  ];
+  for (const [subject, body] of requests) {
+    for (const headers of [{}, { Actor: 'alice' }, { 'Idempotency-Key': `anon-${subject}` }] as Array<
+      Record<string, string>
+    >)
+      assert.equal(
+        errorCode(await send(subject, body, headers)),
+        'UNAUTHENTICATED',
+        `${subject} ${JSON.stringify(headers)}`,
+      );
+  }
+  assert.deepEqual(await rowCounts(), before);
+  assert.equal((await stack.instance(existing.id)).state, 'OK');
+});
+
+test('forged, expired, alg:none and malformed tokens are UNAUTHENTICATED; an Actor header must match the token', async () => {
+  const before = await rowCounts();
+  const forged = signIdentityToken({ actor: 'root', roles: ['admin'] }, 'not-the-executor-secret-but-32-chars-long');
+  const expired = token('alice', [], { ttlSeconds: 60, now: new Date(Date.now() - 2 * 3_600_000) });
+  const [, claims] = token('root', ['admin']).split('.');
+  const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${claims}.`;
+  const [head, , signature] = token('alice').split('.');
+  const tampered = `${head}.${claims}.${signature}`; // alice's signature on root's admin claims
+  const body = { name: 'intruder', cloudSettingsId: 'default' };
+  for (const bad of [forged, expired, none, tampered, 'garbage'])
+    assert.equal(errorCode(await send('cmd.instance.create', body, bearer(bad))), 'UNAUTHENTICATED', bad);
+  assert.equal(
+    errorCode(await send('cmd.instance.create', body, { Authorization: 'Basic YWxpY2U6eA==' })),
+    'UNAUTHENTICATED',
+  );
+  assert.equal(errorCode(await send('query.instance.list', {}, bearer(expired))), 'UNAUTHENTICATED');
+  const spoofed = await send('cmd.instance.create', body, { ...bob, Actor: 'alice' });
+  assert.equal(errorCode(spoofed), 'UNAUTHENTICATED');
+  assert.deepEqual(await rowCounts(), before);
+});
+
+test("the verified actor owns what it creates and is the execution's and every event's actor", async () => {
+  const created = await ready({ ...alice, Actor: 'alice' }, 'alices-vm');
+  const instance = dataOf<{ owner: string }>(await send('query.instance.get', { id: created.id }, bob));
+  assert.equal(instance.owner, 'alice', 'any authenticated caller may read');
+  const execution = await stack.waitForExecution(created.executionId);
+  assert.equal(execution.actor, 'alice');
+  const rows = await stack.sql<{ actor: string }>('select actor from jetcel_execution where id = $1', [
+    created.executionId,
+  ]);
+  assert.equal(rows[0]?.actor, 'alice');
+  const events = await readStreamMessages(stack.bus, 'EVENTS', {
+    subject: `events.instance.${created.id}.state_changed`,
+  });
+  assert.ok(events.length >= 2, `state_changed events: ${events.length}`);
+  for (const event of events) {
+    const parsed = JSON.parse(Buffer.from(event.data).toString()) as { actor: string; executionId: string | null };
+    assert.equal(parsed.actor, 'alice');
+  }
+});
+
+test("bob may not delete, rename, resize or attach to alice's instance: FORBIDDEN, nothing written", async () => {
+  const created = await ready(alice, 'not-bobs');
+  const before = await rowCounts();
+  const version = (await stack.instance(created.id)).version;
+  const attempts: Array<[string, unknown]> = [
+    ['cmd.instance.delete', { id: created.id }],
+    ['cmd.instance.delete', { id: created.id, force: true }],
+    ['cmd.instance.rename', { id: created.id, name: 'bobs-now' }],
+    ['cmd.instance.resize', { id: created.id, flavor: 'large' }],
+    ['cmd.instance.stop', { id: created.id }],
+    ['cmd.volume.create', { name: 'bobs-disk', cloudSettingsId: 'default', size: 1, instanceId: created.id }],
+    ['cmd.execution.cancel', { id: created.executionId }],
+    ['cmd.cloud_settings.create', { id: 'bobs-cloud', name: 'Bob' }],
+  ];
+  for (const [subject, body] of attempts) {
+    const reply = await send(subject, body, { ...bob, 'Idempotency-Key': `bob-${subject}-${JSON.stringify(body)}` });
+    assert.equal(errorCode(reply), 'FORBIDDEN', subject);
+  }
+  assert.deepEqual(await rowCounts(), before);
+  const after = await stack.instance(created.id);
+  assert.deepEqual([after.state, after.name, after.flavor, after.version], ['OK', 'not-bobs', 'small', version]);
+});
+
+test("bob may not cancel alice's running execution; alice may", async () => {
+  const created = dataOf<{ id: string; executionId: string }>(
+    await send('cmd.instance.create', { name: 'to-cancel', cloudSettingsId: 'default' }, alice),
+  );
+  assert.equal(errorCode(await send('cmd.execution.cancel', { id: created.executionId }, bob)), 'FORBIDDEN');
+  const status = (
+    await stack.sql<{ status: string }>('select status from jetcel_execution where id = $1', [created.executionId])
+  )[0]?.status;
+  assert.notEqual(status, 'cancel_requested');
+  const cancelled = await send('cmd.execution.cancel', { id: created.executionId }, alice);
+  // The build may just have finished: then the execution is no longer cancellable, but alice was allowed.
+  if (!cancelled.ok) assert.equal(errorCode(cancelled), 'INVALID_STATE');
+});
+
+test('the owner and an admin may delete; a delete is recorded with its actor', async () => {
+  const own = await ready(alice, 'alice-deletes');
+  const other = await ready(alice, 'admin-deletes');
+  const byAlice = dataOf<{ executionId: string }>(await send('cmd.instance.delete', { id: own.id }, alice));
+  const byAdmin = dataOf<{ executionId: string }>(await send('cmd.instance.delete', { id: other.id }, admin));
+  assert.equal((await stack.waitForExecution(byAlice.executionId)).status, 'succeeded');
+  assert.equal((await stack.waitForExecution(byAdmin.executionId)).status, 'succeeded');
+  assert.equal((await stack.waitForExecution(byAdmin.executionId)).actor, 'root');
+  const left = await stack.sql('select id from ref_instance where id = any($1)', [[own.id, other.id]]);
+  assert.deepEqual(left, []);
+});

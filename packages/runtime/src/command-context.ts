@@ -1,0 +1,23 @@
+import type { Tx } from '@jetcel/db';
+import type { CommandContext } from './commands.ts';
+import { cancelExecution } from './cancel.ts';
+import { authorizeExecutor, type Caller } from './identity.ts';
+import type { Progress } from './progress.ts';
+import { scheduleExecution } from './schedule.ts';
+
+/** The context of one command or query: every schedule is authorized for its caller first. */
+export function commandContext(tx: Tx, subject: string, caller: Caller, progress: Progress): CommandContext {
+  const authorize: CommandContext['authorize'] = (executor, resource) => authorizeExecutor(caller, executor, resource);
+  return {
+    tx,
+    subject,
+    identity: caller,
+    actor: caller.actor,
+    authorize,
+    async schedule(executor, resource, params) {
+      await authorize(executor, resource);
+      return scheduleExecution(tx, progress, executor, { resource, params, actor: caller.actor });
+    },
+    cancelExecution: (id) => cancelExecution(tx, progress, id),
+  };
+}

@@ -26,6 +26,7 @@ if (SKIP)
 
 const SECRET = `browser-test-${randomBytes(16).toString('hex')}`;
 const PASSWORD = 'alice-browser-password';
+const BOB_PASSWORD = 'bob-browser-password';
 // Slow enough builds that an execution is still running when the test cancels it.
 const BUILD_DELAY_MS = 6_000;
 
@@ -54,6 +55,20 @@ function asAdmin(): Record<string, string> {
   return { Authorization: `Bearer ${signIdentityToken({ actor: 'e2e-test', roles: ['admin'] }, SECRET)}` };
 }
 
+/** A POST to the dashboard as bob, through his own session (login, CSRF token from the page). */
+async function asBob(path: string): Promise<Response> {
+  const login = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: 'bob', password: BOB_PASSWORD }).toString(),
+  });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const page = await (await fetch(`${base}/`, { headers: { cookie } })).text();
+  const csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(page)?.[1] ?? '';
+  return fetch(`${base}${path}`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf } });
+}
+
 before(async () => {
   if (SKIP) return;
   mkdirSync(OUTPUT, { recursive: true });
@@ -71,7 +86,7 @@ before(async () => {
       env: {
         NATS_URL: stack.natsUrls.join(','),
         JETCEL_DASHBOARD_PORT: String(port),
-        JETCEL_DASHBOARD_USERS: `alice:admin:${await hashPassword(PASSWORD)}`,
+        JETCEL_DASHBOARD_USERS: `alice:admin:${await hashPassword(PASSWORD)},bob::${await hashPassword(BOB_PASSWORD)}`,
         JETCEL_AUTH_SECRET: SECRET,
         JETCEL_DASHBOARD_REFRESH_MS: '500',
       },
@@ -183,6 +198,10 @@ test('cancel a running create from its row', { skip: SKIP }, async () => {
   await page.fill('#create-form input[name=name]', 'browser-vm-cancel');
   await page.click('#create-form button[type=submit]');
   const executionId = await page.locator('[data-field=executionId]').innerText();
+  // The buttons go through the executor's authorization: bob (no admin role) may not cancel alice's execution.
+  const refused = await asBob(`/api/executions/${executionId}/cancel`);
+  assert.equal(refused.status, 403);
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'FORBIDDEN');
   await timed('cancel', async () => {
     await page.click('nav a[data-tab=executions]');
     const row = page.locator(`tr[data-execution-id="${executionId}"]`);

@@ -73,6 +73,16 @@ test('the executor in compose.yaml verifies identity tokens and denies callers w
   assert.equal(environment.JETCEL_AUTH_ANONYMOUS, '${JETCEL_AUTH_ANONYMOUS:-deny}');
 });
 
+test('the dashboard in compose.yaml signs with the executor secret, as its own NATS user, with hashed users', () => {
+  const environment = (service: string) =>
+    (compose.services[service] as { environment?: Record<string, string> }).environment ?? {};
+  const dashboard = environment('dashboard');
+  assert.equal(dashboard.JETCEL_AUTH_SECRET, environment('executor').JETCEL_AUTH_SECRET);
+  assert.equal(dashboard.NATS_USER, 'dashboard');
+  assert.equal(dashboard.NATS_PASS, environment('nats').JETCEL_PASS_DASHBOARD);
+  assert.match(dashboard.JETCEL_DASHBOARD_USERS ?? '', /^\$\{JETCEL_DASHBOARD_USERS:-admin:admin:scrypt\.[\w.-]+\}$/);
+});
+
 let nats: NatsServerHandle;
 let database: TestDatabase;
 let env: Record<string, string>;

@@ -51,6 +51,8 @@ let dbPassword: string | null = null;
 const services = new Map<string, ServiceProcess>();
 const jobOutput: string[] = [];
 const probes: RoleBus[] = [];
+/** Shared by the executor (verifies) and the dashboard (signs its users' tokens). */
+const AUTH_SECRET = `s${randomBytes(24).toString('hex')}`;
 
 const connect = async (role: (typeof ROLES)[number]): Promise<RoleBus> => {
   const probe = await connectAs(nats, role);
@@ -90,6 +92,7 @@ before(async () => {
     JETCEL_SWEEP_MS: '300',
     JETCEL_CLAIM_GRACE_MS: '1000',
     BEAT_TEST_SCHEDULE_EVERY_MS: '1000',
+    JETCEL_AUTH_SECRET: AUTH_SECRET,
     LOG_LEVEL: 'info',
   };
   // The real topology job, as the topology user: the only role that may create streams.
@@ -327,7 +330,7 @@ test('the dashboard asks as its users and watches events, and may do nothing els
       ...roleEnv(nats, 'dashboard'),
       JETCEL_DASHBOARD_PORT: String(port),
       JETCEL_DASHBOARD_USERS: `ops:admin:${await hashPassword('ops-password')}`,
-      JETCEL_AUTH_SECRET: `s${randomBytes(24).toString('hex')}`,
+      JETCEL_AUTH_SECRET: AUTH_SECRET,
       LOG_LEVEL: 'info',
     },
     { readyLine: /"dashboard ready"/ },
@@ -346,7 +349,11 @@ test('the dashboard asks as its users and watches events, and may do nothing els
     await fetch(`${base}/api/resources?type=instance`, { headers: { cookie } })
   ).json()) as Reply;
   assert.ok(resources.ok, JSON.stringify(resources));
-  assert.ok((resources.data.items as Array<{ name: string }>).some((item) => item.name === 'vm-perm'));
+  const items = resources.data.items as Array<{ fields: Record<string, unknown> }>;
+  assert.ok(
+    items.some((item) => String(item.fields.name).startsWith('vm-perm')),
+    'the instance created above is listed',
+  );
   const events = await fetch(`${base}/events`, { headers: { cookie } });
   assert.equal(events.status, 200, 'the live stream (events.>) is allowed');
   await events.body?.cancel();

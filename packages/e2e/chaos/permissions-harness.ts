@@ -19,6 +19,7 @@ export const ROLES = [
   'beat',
   'topology',
   'operator',
+  'dashboard',
 ] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -72,7 +73,7 @@ export const roleEnv = (nats: SecuredNats, role: Role): Record<string, string> =
 });
 
 export async function spawnAs(
-  service: 'executor' | 'worker' | 'beat' | 'topology',
+  service: 'executor' | 'worker' | 'beat' | 'topology' | 'dashboard',
   env: Record<string, string>,
   options: { args?: string[]; readyLine?: RegExp } = {},
 ): Promise<ServiceProcess> {

@@ -19,7 +19,8 @@ import { commandSubject, LEASES_BUCKET, querySubject, taskStream, taskSubject } 
 import { FRAMEWORK_MIGRATIONS, migrateUp } from '@jetcel/db';
 import { referenceMigrations } from '@jetcel/reference';
 import { serviceConfigFromEnv } from '@jetcel/runtime';
-import { createTestDatabase, eventually, type ServiceProcess, type TestDatabase } from '@jetcel/testing';
+import { hashPassword } from '@jetcel/dashboard-service';
+import { createTestDatabase, eventually, freePort, type ServiceProcess, type TestDatabase } from '@jetcel/testing';
 import {
   ROLES,
   connectAs,
@@ -50,6 +51,8 @@ let dbPassword: string | null = null;
 const services = new Map<string, ServiceProcess>();
 const jobOutput: string[] = [];
 const probes: RoleBus[] = [];
+/** Shared by the executor (verifies) and the dashboard (signs its users' tokens). */
+const AUTH_SECRET = `s${randomBytes(24).toString('hex')}`;
 
 const connect = async (role: (typeof ROLES)[number]): Promise<RoleBus> => {
   const probe = await connectAs(nats, role);
@@ -89,6 +92,7 @@ before(async () => {
     JETCEL_SWEEP_MS: '300',
     JETCEL_CLAIM_GRACE_MS: '1000',
     BEAT_TEST_SCHEDULE_EVERY_MS: '1000',
+    JETCEL_AUTH_SECRET: AUTH_SECRET,
     LOG_LEVEL: 'info',
   };
   // The real topology job, as the topology user: the only role that may create streams.
@@ -316,6 +320,65 @@ test('operator, beat and topology keep to their lanes', async () => {
     'topology publishing a task',
   );
   assert.ok(isPermissionViolation(task), String(task));
+});
+
+test('the dashboard asks as its users and watches events, and may do nothing else', async () => {
+  const port = await freePort();
+  const dashboard = await spawnAs(
+    'dashboard',
+    {
+      ...roleEnv(nats, 'dashboard'),
+      JETCEL_DASHBOARD_PORT: String(port),
+      JETCEL_DASHBOARD_USERS: `ops:admin:${await hashPassword('ops-password')}`,
+      JETCEL_AUTH_SECRET: AUTH_SECRET,
+      LOG_LEVEL: 'info',
+    },
+    { readyLine: /"dashboard ready"/ },
+  );
+  services.set('dashboard', dashboard);
+  const base = `http://127.0.0.1:${port}`;
+  const login = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'username=ops&password=ops-password',
+  });
+  assert.equal(login.status, 303);
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const resources = (await (
+    await fetch(`${base}/api/resources?type=instance`, { headers: { cookie } })
+  ).json()) as Reply;
+  assert.ok(resources.ok, JSON.stringify(resources));
+  const items = resources.data.items as Array<{ fields: Record<string, unknown> }>;
+  assert.ok(
+    items.some((item) => String(item.fields.name).startsWith('vm-perm')),
+    'the instance created above is listed',
+  );
+  const events = await fetch(`${base}/events`, { headers: { cookie } });
+  assert.equal(events.status, 200, 'the live stream (events.>) is allowed');
+  await events.body?.cancel();
+  assert.deepEqual(
+    dashboard.output().filter((line) => /violation|"level":"error"/i.test(line)),
+    [],
+    'the dashboard logged no violation',
+  );
+
+  const probe = await connect('dashboard');
+  const task = await rejection(
+    publish(probe.bus, taskSubject('regular'), '{}', { msgId: 'rogue-4' }),
+    'dashboard publishing a task',
+  );
+  assert.ok(isPermissionViolation(task), String(task));
+  for (const subject of [jsApi.info, jsApi.streamInfo(`KV_${LEASES_BUCKET}`)]) {
+    const refused = await rejection(probe.bus.nc.request(subject, '', { timeout: 2_000 }), `dashboard ${subject}`);
+    assert.ok(isPermissionViolation(refused), `${subject}: ${String(refused)}`);
+  }
+  for (const subject of ['_INBOX.>', 'tasks.>', 'cmd.>']) {
+    const errors: unknown[] = [];
+    subscribeCore(probe.bus, subject, () => {}, { onError: (err) => errors.push(err) });
+    await eventually(async () => errors.length > 0, { timeoutMs: 2_000, message: `subscribe ${subject} allowed` });
+    assert.ok(isPermissionViolation(errors[0]), String(errors[0]));
+  }
 });
 
 test('no password (NATS or database) appears in any output', async (t) => {

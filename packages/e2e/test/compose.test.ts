@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { hashPassword } from '@jetcel/dashboard-service';
 import {
   createTestDatabase,
   freePort,
@@ -51,6 +52,7 @@ test('compose.yaml is accepted by docker-compose config (Compose v1)', async (t)
     'worker-background',
     'beat',
     'prometheus',
+    'dashboard',
   ]) {
     assert.match(stdout, new RegExp(`^  ${service}:$`, 'm'), `service ${service} is in the resolved file`);
   }
@@ -79,7 +81,10 @@ test('the prometheus service scrapes /metrics of every long-running jetcel servi
   };
   const targets = config.scrape_configs.flatMap((job) => job.static_configs.flatMap((group) => group.targets));
   const expected = Object.entries(compose.services)
-    .filter(([name, service]) => service.image === 'jetcel:local' && !['migrate', 'topology', 'cloud'].includes(name))
+    .filter(
+      ([name, service]) =>
+        service.image === 'jetcel:local' && !['migrate', 'topology', 'cloud', 'dashboard'].includes(name),
+    )
     .map(([name, service]) => {
       const port = service.environment?.JETCEL_METRICS_PORT;
       assert.match(String(port), /^\d+$/, `${name} sets JETCEL_METRICS_PORT`);
@@ -88,6 +93,16 @@ test('the prometheus service scrapes /metrics of every long-running jetcel servi
   assert.deepEqual(targets.sort(), expected.sort());
   assert.ok(config.scrape_configs.every((job) => (job.metrics_path ?? '/metrics') === '/metrics'));
   assert.match(String(compose.services.prometheus?.image), /^prom\/prometheus:v\d+\.\d+\.\d+$/);
+});
+
+test('the dashboard in compose.yaml signs with the executor secret, as its own NATS user, with hashed users', () => {
+  const environment = (service: string) =>
+    (compose.services[service] as { environment?: Record<string, string> }).environment ?? {};
+  const dashboard = environment('dashboard');
+  assert.equal(dashboard.JETCEL_AUTH_SECRET, environment('executor').JETCEL_AUTH_SECRET);
+  assert.equal(dashboard.NATS_USER, 'dashboard');
+  assert.equal(dashboard.NATS_PASS, environment('nats').JETCEL_PASS_DASHBOARD);
+  assert.match(dashboard.JETCEL_DASHBOARD_USERS ?? '', /^\$\{JETCEL_DASHBOARD_USERS:-admin:admin:scrypt\.[\w.-]+\}$/);
 });
 
 let nats: NatsServerHandle;
@@ -101,6 +116,9 @@ before(async () => {
     DATABASE_URL: database.url,
     CLOUD_URL: 'http://127.0.0.1:1',
     CLOUD_PORT: String(await freePort()),
+    JETCEL_DASHBOARD_PORT: String(await freePort()),
+    JETCEL_DASHBOARD_USERS: `admin:admin:${await hashPassword('compose-test')}`,
+    JETCEL_AUTH_SECRET: 'compose-test-secret-0123456789-abcdefgh',
     LOG_LEVEL: 'info',
   };
 });
@@ -136,6 +154,7 @@ test('every long-running service command in compose.yaml starts here and stops o
     'worker-heavy': /"worker ready"/,
     'worker-background': /"worker ready"/,
     beat: /"beat ready"/,
+    dashboard: /"dashboard ready"/,
   };
   const jetcelServices = Object.entries(compose.services)
     .filter(([, service]) => service.image === 'jetcel:local')

@@ -14,7 +14,8 @@ let env: Record<string, string>;
 const SECRET = 'a-test-secret-of-at-least-32-characters';
 
 before(async () => {
-  stack = await Stack.start({ env: { BEAT_TEST_SCHEDULE_EVERY_MS: '1000' } });
+  // The executor verifies tokens (JETCEL_AUTH_SECRET) and still lets token-less calls in (anonymous: allow).
+  stack = await Stack.start({ env: { BEAT_TEST_SCHEDULE_EVERY_MS: '1000', JETCEL_AUTH_SECRET: SECRET } });
   // One at a time, with time to spare: on a loaded machine a start-up can outlast the default 20 s.
   const readyTimeoutMs = 60_000;
   await stack.spawn('executor', { readyTimeoutMs });
@@ -289,4 +290,11 @@ test('tail prints live events in both forms and stops after --count; token mints
   expectExit(noSecret, 2, 'token without a secret');
   const authorized = await runCli(['--token', token.stdout.trim(), 'executions', 'list', '--json'], env);
   expectExit(authorized, 0, 'a query carrying the token');
+  const forged = await runCli(['token', '--actor', 'alice', '--role', 'admin'], {
+    ...env,
+    JETCEL_AUTH_SECRET: `${SECRET}-but-another-one`,
+  });
+  const refused = await runCli(['--token', forged.stdout.trim(), 'executions', 'list', '--json'], env);
+  expectExit(refused, 1, 'a query carrying a token signed with another secret');
+  assert.equal(jsonOf<{ error: { code: string } }>(refused).error.code, 'UNAUTHENTICATED');
 });

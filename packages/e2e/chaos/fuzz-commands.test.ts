@@ -12,7 +12,8 @@ import { MAX_COMMAND_BYTES, type ErrorCode, type Reply } from '@jetcel/contracts
 import { RESOURCE_STATES } from '@jetcel/core';
 import { DEAD_LETTER_REASONS, EXECUTION_STATUSES } from '@jetcel/db';
 import { createReferenceDomain } from '@jetcel/reference';
-import { deadLetterCommands, frameworkQueries, type CommandDefinition } from '@jetcel/runtime';
+import type { Bus } from '@jetcel/bus';
+import { deadLetterCommands, frameworkQueries, operatorQueries, type CommandDefinition } from '@jetcel/runtime';
 import type { ServiceProcess } from '@jetcel/testing';
 import { Stack, dataOf } from '../test/stack.ts';
 import {
@@ -59,10 +60,13 @@ const DOCUMENTED_SUBJECTS = [
 
 /** The oracle: the executor's own definitions (input parsers), composed as executor-service does. */
 const definitions = new Map<string, CommandDefinition<never>>(
-  [...createReferenceDomain().commands, ...frameworkQueries(), ...deadLetterCommands()].map((definition) => [
-    definition.subject,
-    definition,
-  ]),
+  [
+    ...createReferenceDomain().commands,
+    ...frameworkQueries(),
+    ...deadLetterCommands(),
+    // Only subjects and input parsers are read: the bus and catalog are never used by the oracle.
+    ...operatorQueries({ bus: {} as Bus, catalog: new Map(), schedules: [], defaultThrottleLimit: 4 }),
+  ].map((definition) => [definition.subject, definition]),
 );
 /** Every subject fuzzed: the oracle's, which the first test checks against what the executor announces. */
 const SUBJECTS = [...definitions.keys()].sort();
@@ -123,6 +127,10 @@ const FIELDS: Record<string, Fields> = {
   'cmd.dead_letter.redrive': byId,
   'query.dead_letter.list': { reason: opt('reason'), pending: opt('bool'), limit: opt('limit') },
   'query.retention.stats': {},
+  'query.queue.stats': {},
+  'query.schedule.list': {},
+  'query.lease.list': { kind: opt('text63'), scope: opt('text255') },
+  'query.resource.list': { type: opt('text63'), state: opt('state'), limit: opt('limit') },
 };
 
 type Expected =
@@ -132,6 +140,9 @@ type Expected =
 /** What the executor must answer, decided the way the README specifies it, with its own parsers. */
 function expectationFor(subject: string, body: Uint8Array, headers: Header[] | undefined): Expected {
   if (body.byteLength > MAX_COMMAND_BYTES) return { kind: 'rejected', code: 'PAYLOAD_TOO_LARGE' };
+  // The caller is identified before the subject is looked up: a malformed Actor header fails first.
+  const actor = executorHeader(headers, 'Actor');
+  if (actor !== undefined && !ACTOR_HEADER.test(actor)) return { kind: 'rejected', code: 'VALIDATION_FAILED' };
   const definition = definitions.get(subject);
   if (!definition) return { kind: 'rejected', code: 'UNKNOWN_SUBJECT' };
   let input: unknown;
@@ -141,20 +152,14 @@ function expectationFor(subject: string, body: Uint8Array, headers: Header[] | u
     return { kind: 'rejected', code: 'VALIDATION_FAILED' };
   }
   const command = definition.kind === 'command';
-  const key = command ? lastHeader(headers, 'Idempotency-Key') : undefined;
-  if (key !== undefined && key.length > 255) return { kind: 'rejected', code: 'VALIDATION_FAILED' };
-  return { kind: 'valid', command, input, knownBug: knownBugOf(subject, input, headers) };
+  const key = command ? executorHeader(headers, 'Idempotency-Key') : undefined;
+  if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key)) return { kind: 'rejected', code: 'VALIDATION_FAILED' };
+  return { kind: 'valid', command, input, knownBug: knownBugOf(input) };
 }
 
 /** Valid input that meets a reported bug (see the todo tests at the end): tolerated unless strict. */
-function knownBugOf(subject: string, input: unknown, headers: Header[] | undefined): string | undefined {
-  if (JSON.stringify(input).includes('\\u0000')) return 'U+0000 in a string field gives INTERNAL';
-  if (!subject.startsWith('cmd.')) return undefined;
-  if (lastHeader(headers, 'Idempotency-Key')?.includes('\u0000')) return 'U+0000 in Idempotency-Key gives INTERNAL';
-  const actor = lastHeader(headers, 'Actor');
-  if (actor !== undefined && (actor.length > 255 || actor.includes('\u0000')))
-    return 'an Actor header PostgreSQL cannot store gives INTERNAL';
-  return undefined;
+function knownBugOf(input: unknown): string | undefined {
+  return JSON.stringify(input).includes('\\u0000') ? 'U+0000 in a string field gives INTERNAL' : undefined;
 }
 
 // ---- cases and headers ------------------------------------------------------------------------
@@ -186,10 +191,17 @@ function describeCase(value: Case): string {
   return `[${value.label}] ${value.subject} ${preview}${headers}`;
 }
 
-/** nats.js on the executor keeps the last value of a header, trimmed; names match exactly. */
-function lastHeader(headers: Header[] | undefined, name: string): string | undefined {
-  const found = headers?.filter(([key]) => key === name).at(-1);
-  return found?.[1].trim();
+/** Printable (no control characters), 1 to 255 characters: what the executor accepts in `Actor`. */
+const ACTOR_HEADER = /^[^\p{Cc}]{1,255}$/u;
+
+/**
+ * A header as the executor reads it: nats.js keeps the last value of each exact name, trimmed; the
+ * executor then takes the first name that matches whatever its case.
+ */
+function executorHeader(headers: Header[] | undefined, name: string): string | undefined {
+  const record = new Map<string, string>();
+  for (const [key, value] of headers ?? []) record.set(key, value.trim());
+  return [...record].find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
 }
 
 // ---- generators -------------------------------------------------------------------------------

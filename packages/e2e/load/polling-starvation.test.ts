@@ -39,7 +39,7 @@ async function inBatches<T>(count: number, size: number, make: (index: number) =
 }
 
 test(
-  `${POLLERS} polling executions do not starve regular work: pulls sent meanwhile finish with p99 under 1 s`,
+  `${POLLERS} polling executions do not starve regular work: pulls sent meanwhile finish with p99 under 2 s`,
   { timeout: 240_000 },
   async () => {
     // Throttling is not under test: switch it off for this cloud (a negative limit), or only 4 builds would start.
@@ -91,6 +91,9 @@ test(
     console.log(
       `figure=pull_latency_under_${POLLERS}_pollers n=${latencies.length} p50=${p50.toFixed(0)}ms p99=${p99.toFixed(0)}ms`,
     );
-    assert.ok(p99 < 1000, `p99 ${p99.toFixed(0)} ms`);
+    // Starvation shows as tens of seconds (regular work queued behind the polls). The bound was 1 s
+    // while p99 measured ~150 ms; on 2026-11-28 the same code measured p99 0.5–1.7 s on this machine
+    // (p50 ~310 ms, also for the commit before that day's merges), so 2 s keeps the test about starvation.
+    assert.ok(p99 < 2000, `p99 ${p99.toFixed(0)} ms`);
   },
 );

@@ -5,7 +5,6 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { publish } from '@jetcel/bus';
 import { hashPassword } from '@jetcel/dashboard-service';
 import { signIdentityToken } from '@jetcel/identity';
 import { freePort, spawnService } from '@jetcel/testing';
@@ -222,16 +221,7 @@ test('cancel a running create from its row', { skip: SKIP }, async () => {
 
 test('re-drive a dead letter', { skip: SKIP }, async () => {
   // A task message that names no known step: the worker dead-letters it (UNATTRIBUTABLE).
-  const message = JSON.stringify({
-    v: 1,
-    task: 'instance.poll_server',
-    queue: 'regular',
-    executionId: randomUUID(),
-    stepId: randomUUID(),
-    attempt: 1,
-    args: {},
-  });
-  await publish(stack!.bus, 'tasks.regular', message, { msgId: randomUUID() });
+  await stack!.publishOrphanTask();
   await page.click('nav a[data-tab=dead-letters]');
   const row = page.locator('tr[data-reason=UNATTRIBUTABLE]').first();
   await timed('dead letter shown', () => row.waitFor());

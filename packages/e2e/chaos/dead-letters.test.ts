@@ -40,16 +40,7 @@ const letters = () =>
 
 test('G2: an undecodable message and one naming no known step are dead-lettered with reason and payload; the queue keeps flowing', async () => {
   await publish(stack.bus, 'tasks.regular', Buffer.from([0xff, 0xfe, 0x00, 0x7b]), { msgId: randomUUID() });
-  const unattributable = JSON.stringify({
-    v: 1,
-    task: 'instance.poll_server',
-    queue: 'regular',
-    executionId: randomUUID(),
-    stepId: randomUUID(),
-    attempt: 1,
-    args: {},
-  });
-  await publish(stack.bus, 'tasks.regular', unattributable, { msgId: randomUUID() });
+  const unattributable = await stack.publishOrphanTask();
   const { id } = await stack.readyInstance('still-flowing');
   assert.ok(id);
   const rows = await eventually(async () => {
@@ -71,16 +62,7 @@ test('G2: an undecodable message and one naming no known step are dead-lettered 
 });
 
 test('G5: an unknown task waits out the grace period (handed back), then is dead-lettered', async () => {
-  const message = JSON.stringify({
-    v: 1,
-    task: 'from.the.future',
-    queue: 'regular',
-    executionId: randomUUID(),
-    stepId: randomUUID(),
-    attempt: 1,
-    args: {},
-  });
-  await publish(stack.bus, 'tasks.regular', message, { msgId: randomUUID() });
+  await stack.publishOrphanTask('from.the.future');
   const row = await eventually(async () => (await letters()).find((letter) => letter.reason === 'UNKNOWN_TASK'), {
     timeoutMs: 15_000,
   });

@@ -1,7 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { publish } from '@jetcel/bus';
 import { eventually } from '@jetcel/testing';
 import { jsonOf, runCli, startCli, type CliResult } from './cli-runner.ts';
 import { Stack } from './stack.ts';
@@ -216,16 +215,7 @@ test('leases show a live lease with its holder; cancel in both forms', async () 
 });
 
 test('dead-letters list and redrive in both forms; a second redrive exits 1', async () => {
-  const message = JSON.stringify({
-    v: 1,
-    task: 'instance.poll_server',
-    queue: 'regular',
-    executionId: randomUUID(),
-    stepId: randomUUID(),
-    attempt: 1,
-    args: {},
-  });
-  await publish(stack.bus, 'tasks.regular', message, { msgId: randomUUID() });
+  await stack.publishOrphanTask();
   const letter = await eventually(
     async () =>
       (await stack.ok<{ items: Array<{ id: string; reason: string }> }>('query.dead_letter.list', {})).items.find(

@@ -1,7 +1,8 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { applyTopology, connectBus, defineTopology, requestJson, type Bus } from '@jetcel/bus';
+import { randomUUID } from 'node:crypto';
+import { applyTopology, connectBus, defineTopology, publish, requestJson, type Bus } from '@jetcel/bus';
 import { startCloud } from '@jetcel/cloud';
 import { FRAMEWORK_MIGRATIONS, migrateUp } from '@jetcel/db';
 import { referenceMigrations } from '@jetcel/reference';
@@ -140,6 +141,24 @@ export class Stack {
     } catch (error) {
       throw new Error(`${(error as Error).message}\n${await this.diagnose(id)}`, { cause: error });
     }
+  }
+
+  /**
+   * Publishes a task message that names no known step (a worker dead-letters it as UNATTRIBUTABLE),
+   * or, with an unknown task name, one that waits out the grace period (UNKNOWN_TASK). Returns the payload.
+   */
+  async publishOrphanTask(task = 'instance.poll_server'): Promise<string> {
+    const message = JSON.stringify({
+      v: 1,
+      task,
+      queue: 'regular',
+      executionId: randomUUID(),
+      stepId: randomUUID(),
+      attempt: 1,
+      args: {},
+    });
+    await publish(this.bus, 'tasks.regular', message, { msgId: randomUUID() });
+    return message;
   }
 
   /** Sets the live limit of the reference domain's build throttle for one cloud ("*" for every cloud; negative: unthrottled). */

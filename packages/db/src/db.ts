@@ -1,11 +1,13 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { EntitySchema, EventSubscriber, TransactionEventArgs } from '@mikro-orm/core';
+import type { EntitySchema } from '@mikro-orm/core';
 import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
 import { silentLogger, type Logger } from '@jetcel/core';
 import { FRAMEWORK_ENTITIES } from './entities/index.ts';
 import { toUnavailable } from './errors.ts';
 import { faultPoint, FAULT_POINTS } from './faults.ts';
 import { GroupCommitter, type BatchWork, type Settled } from './group-commit.ts';
+import type { CommittedOutboxRow } from './outbox-store.ts';
+import { RelaxedPool } from './relaxed-pool.ts';
+import { CLAIM_STEP_SQL, claimStepParams, toClaimResult, type ClaimInput, type ClaimResult } from './step-store.ts';
 import { discoverResourceTables, type ResourceTable } from './resource-types.ts';
 import { sql } from './sql.ts';
 import { Tx } from './tx.ts';
@@ -15,6 +17,8 @@ export interface DbOptions {
   /** The domain's entities (resources and records) beside jetcel's own tables. */
   entities?: EntitySchema[];
   poolMax?: number;
+  /** Connections of the relaxed pool (claims, the relay's bookkeeping). @defaultValue 4 */
+  relaxedPoolMax?: number;
   logger?: Logger;
 }
 
@@ -23,33 +27,8 @@ export interface TransactionOptions {
   relaxedDurability?: boolean;
 }
 
-type CommitListener = () => void;
-
-// Commits made by the outbox relay itself must not kick the relay again (stack-notes P14).
-const relayContext = new AsyncLocalStorage<boolean>();
-export const runAsRelay = <T>(fn: () => Promise<T>): Promise<T> => relayContext.run(true, fn);
-
-// How many outbox rows the current root transaction wrote: a commit without any has nothing to publish.
-const outboxWrites = new AsyncLocalStorage<{ rows: number }>();
-
-/** Calls the listeners after the root transaction's COMMIT; never throws into the committer (P15). */
-class CommitSubscriber implements EventSubscriber {
-  constructor(
-    private readonly listeners: Set<CommitListener>,
-    private readonly logger: Logger,
-  ) {}
-  afterTransactionCommit(_args: TransactionEventArgs): void {
-    if (relayContext.getStore() || !outboxWrites.getStore()?.rows) return;
-    faultPoint(FAULT_POINTS.afterCommitBeforePublish);
-    for (const listener of this.listeners) {
-      try {
-        listener();
-      } catch (error) {
-        this.logger.error('commit listener failed', { error: String(error) });
-      }
-    }
-  }
-}
+/** Called after a root COMMIT with the outbox rows it committed (never with none). */
+export type CommitListener = (rows: CommittedOutboxRow[]) => void;
 
 /** jetcel's database: MikroORM on PostgreSQL, transactions seen through the stores of `Tx`. */
 export class Db {
@@ -58,34 +37,82 @@ export class Db {
     (works) => this.transactionBatch(works),
   );
 
+  readonly #listeners = new Set<CommitListener>();
+  /** While set, rows due now are inserted leased to this process for that long (the hand-off). */
+  #handoffLeaseMs: number | null = null;
+
   private constructor(
     readonly orm: MikroORM,
     private readonly tables: Map<string, ResourceTable>,
-    private readonly listeners: Set<CommitListener>,
+    private readonly relaxed: RelaxedPool,
+    private readonly logger: Logger,
   ) {}
 
   static async connect(options: DbOptions): Promise<Db> {
-    const listeners = new Set<CommitListener>();
     const logger = options.logger ?? silentLogger;
     const entities = [...FRAMEWORK_ENTITIES, ...(options.entities ?? [])];
     const orm = await MikroORM.init({
       clientUrl: options.url,
       entities,
       discovery: { warnWhenNoEntities: false },
-      subscribers: [new CommitSubscriber(listeners, logger)],
       pool: { min: 0, max: options.poolMax ?? 10 },
       driverOptions: { connection: { connectionTimeoutMillis: 5000 } },
       allowGlobalContext: false,
       debug: false,
     });
     const tables = discoverResourceTables(orm.em.fork(), options.entities ?? []);
-    return new Db(orm, tables, listeners);
+    return new Db(orm, tables, new RelaxedPool(options.url, options.relaxedPoolMax ?? 4), logger);
   }
 
-  /** Registers a listener run after every root COMMIT in this process (the outbox relay's kick). */
-  onCommit(listener: CommitListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /**
+   * Registers a listener run after every root COMMIT in this process that wrote outbox rows, with
+   * those rows: the outbox relay publishes them from memory (the hand-off). With `handoffLeaseMs`,
+   * rows due now are inserted leased to this process for that long, so no relay (here or in
+   * another process) claims them meanwhile; if this process dies first, the lease runs out and
+   * a sweep publishes them.
+   */
+  onCommit(listener: CommitListener, options: { handoffLeaseMs?: number } = {}): () => void {
+    this.#listeners.add(listener);
+    if (options.handoffLeaseMs !== undefined) this.#handoffLeaseMs = options.handoffLeaseMs;
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) this.#handoffLeaseMs = null;
+    };
+  }
+
+  /** After a root COMMIT: the rows it wrote go to the listeners; a listener never throws into the committer. */
+  #committed(rows: CommittedOutboxRow[]): void {
+    if (rows.length === 0) return;
+    faultPoint(FAULT_POINTS.afterCommitBeforePublish);
+    for (const listener of this.#listeners) {
+      try {
+        listener(rows);
+      } catch (error) {
+        this.logger.error('commit listener failed', { error: String(error) });
+      }
+    }
+  }
+
+  /**
+   * Claims a step in one statement on the relaxed pool (SPEC C8): a claim lost in a crash only lets
+   * the step be claimed again, and every later write is guarded by the claim token.
+   */
+  async claimStep(stepId: string, input: ClaimInput): Promise<ClaimResult> {
+    return toClaimResult(await this.relaxed.query(CLAIM_STEP_SQL, claimStepParams(stepId, input)));
+  }
+
+  /** One statement with `?` bindings on the relaxed pool (`synchronous_commit = off`, no transaction). */
+  relaxedQuery<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+    return this.relaxed.query<T>(text, params);
+  }
+
+  /** Reads through the stores outside any transaction: each statement on its own, no BEGIN or COMMIT. */
+  async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await fn(new Tx(this.orm.em.fork(), this.tables));
+    } catch (error) {
+      throw toUnavailable(error);
+    }
   }
 
   resourceTypes(): string[] {
@@ -94,21 +121,21 @@ export class Db {
 
   /** Runs `fn` in one transaction; the outbox rows it added are inserted just before COMMIT. */
   async transaction<T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const rows: CommittedOutboxRow[] = [];
+    let result: T;
     try {
-      const writes = { rows: 0 };
-      return await outboxWrites.run(writes, () =>
-        this.orm.em.fork().transactional(async (em) => {
-          if (options.relaxedDurability) await sql(em, 'set local synchronous_commit = off');
-          const tx = new Tx(em, this.tables);
-          const result = await fn(tx);
-          writes.rows += tx.outbox.pendingCount;
-          await tx.outbox.flush();
-          return result;
-        }),
-      );
+      result = await this.orm.em.fork().transactional(async (em) => {
+        if (options.relaxedDurability) await sql(em, 'set local synchronous_commit = off');
+        const tx = new Tx(em, this.tables);
+        const value = await fn(tx);
+        rows.push(...(await tx.outbox.flush(this.#handoffLeaseMs)));
+        return value;
+      });
     } catch (error) {
       throw toUnavailable(error);
     }
+    this.#committed(rows);
+    return result;
   }
 
   /**
@@ -126,32 +153,33 @@ export class Db {
    * the shared transaction fails, in which case nothing committed.
    */
   async transactionBatch(works: BatchWork[]): Promise<Settled[]> {
+    const rows: CommittedOutboxRow[] = [];
+    let settled: Settled[];
     try {
-      const writes = { rows: 0 };
-      return await outboxWrites.run(writes, () =>
-        this.orm.em.fork().transactional(async (em) => {
-          const settled: Settled[] = [];
-          for (const work of works) {
-            try {
-              const value = await em.transactional(async (savepoint) => {
-                const tx = new Tx(savepoint, this.tables);
-                const result = await work(tx);
-                const rows = tx.outbox.pendingCount;
-                await tx.outbox.flush();
-                writes.rows += rows;
-                return result;
-              });
-              settled.push({ ok: true, value });
-            } catch (error) {
-              settled.push({ ok: false, error: toUnavailable(error) });
-            }
+      settled = await this.orm.em.fork().transactional(async (em) => {
+        const results: Settled[] = [];
+        for (const work of works) {
+          try {
+            const value = await em.transactional(async (savepoint) => {
+              const tx = new Tx(savepoint, this.tables);
+              const result = await work(tx);
+              // Pushed only once the savepoint is released: a rolled-back work hands nothing off.
+              const written = await tx.outbox.flush(this.#handoffLeaseMs);
+              return { result, written };
+            });
+            rows.push(...value.written);
+            results.push({ ok: true, value: value.result });
+          } catch (error) {
+            results.push({ ok: false, error: toUnavailable(error) });
           }
-          return settled;
-        }),
-      );
+        }
+        return results;
+      });
     } catch (error) {
       throw toUnavailable(error);
     }
+    this.#committed(rows);
+    return settled;
   }
 
   /** Runs `fn` outside any transaction (single statements, reads). */
@@ -184,7 +212,9 @@ export class Db {
   }
 
   async close(): Promise<void> {
-    this.listeners.clear();
+    this.#listeners.clear();
+    this.#handoffLeaseMs = null;
+    await this.relaxed.end().catch(() => undefined);
     await this.orm.close(true);
   }
 }

@@ -20,6 +20,18 @@ export interface OutboxRow {
   attempts: number;
 }
 
+/** A row as its transaction wrote it: handed to the relay after COMMIT. */
+export interface CommittedOutboxRow {
+  id: string;
+  subject: string;
+  payload: string;
+  headers: Record<string, string>;
+  /** Null: due at once (and, with a hand-off, leased to this process). */
+  notBefore: Date | null;
+  /** Leased to this process at insert: nobody else publishes it before the lease runs out. */
+  leased: boolean;
+}
+
 /** Collects a transaction's publish intents and inserts them in one statement before COMMIT. */
 export class OutboxStore {
   readonly #pending: Array<Required<Omit<OutboxRowInput, 'notBefore'>> & { notBefore: Date | null }> = [];
@@ -51,21 +63,36 @@ export class OutboxStore {
     return this.#pending.length;
   }
 
-  async flush(): Promise<void> {
-    if (this.#pending.length === 0) return;
-    const rows = this.#pending.splice(0);
-    const placeholders = rows.map(() => '(?, ?, ?, ?::jsonb, coalesce(?::timestamptz, now()))').join(', ');
+  /**
+   * Inserts the pending rows (one statement) and returns them. With `handoffLeaseMs`, rows due now
+   * are leased to this process: its relay publishes them from memory after COMMIT.
+   */
+  async flush(handoffLeaseMs: number | null = null): Promise<CommittedOutboxRow[]> {
+    if (this.#pending.length === 0) return [];
+    const rows = this.#pending.splice(0).map((row) => ({
+      ...row,
+      leased: handoffLeaseMs !== null && row.notBefore === null,
+    }));
+    const placeholders = rows
+      .map(
+        () =>
+          "(?, ?, ?, ?::jsonb, coalesce(?::timestamptz, now()), case when ? then now() + (? * interval '1 millisecond') end)",
+      )
+      .join(', ');
     const params = rows.flatMap((row) => [
       row.id,
       row.subject,
       row.payload,
       JSON.stringify(row.headers),
       row.notBefore?.toISOString() ?? null,
+      row.leased,
+      handoffLeaseMs ?? 0,
     ]);
     await sql(
       this.em,
-      `insert into jetcel_outbox (id, subject, payload, headers, not_before) values ${placeholders}`,
+      `insert into jetcel_outbox (id, subject, payload, headers, not_before, lease_until) values ${placeholders}`,
       params,
     );
+    return rows;
   }
 }

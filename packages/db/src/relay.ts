@@ -1,6 +1,6 @@
 import type { Logger } from '@jetcel/core';
-import { runAsRelay, type Db } from './db.ts';
-import type { OutboxRow } from './outbox-store.ts';
+import type { Db } from './db.ts';
+import type { CommittedOutboxRow, OutboxRow } from './outbox-store.ts';
 import { sql } from './sql.ts';
 import { toDate } from './records.ts';
 import type { BackgroundRunRecord } from './background-run-store.ts';
@@ -18,6 +18,12 @@ export interface RelayOptions {
   leaseMs?: number;
   /** Sweep period: rows a crash left behind, timers that came due. @defaultValue 1000 */
   sweepMs?: number;
+  /**
+   * Rows committed in this process and due at once are leased to it for this long and published
+   * from memory right after COMMIT (no claim round); a crash leaves them to a sweep once the
+   * lease runs out. @defaultValue 5000
+   */
+  handoffLeaseMs?: number;
   /** Steps whose claim expired this long ago are re-queued by the reconciler. @defaultValue 5000 */
   claimGraceMs?: number;
   /** A due step still queued this long after its time is re-published (its message was lost). @defaultValue 60000 */
@@ -34,9 +40,11 @@ export interface RelayOptions {
 }
 
 /**
- * The outbox relay: after each COMMIT (kick), on a timer (sweep) and when the nearest `not_before`
- * comes due, it claims due rows with SKIP LOCKED, publishes them with their id as Nats-Msg-Id and
- * marks them published. Several relays (one per process) share the work safely.
+ * The outbox relay. Rows this process commits are handed over in memory after COMMIT and
+ * published at once (the hand-off); on a timer (sweep) and when the nearest `not_before` comes
+ * due, it claims due rows with SKIP LOCKED: rows of processes that died, timers, failed
+ * publishes. Each row is published with its id as Nats-Msg-Id and marked published in batches.
+ * Several relays (one per process) share the work safely.
  */
 export class OutboxRelay {
   #running = false;
@@ -44,9 +52,13 @@ export class OutboxRelay {
   #stopped = false;
   #sweepTimer: NodeJS.Timeout | undefined;
   #dueTimer: NodeJS.Timeout | undefined;
+  #dueAt = Number.POSITIVE_INFINITY;
   #idle: Promise<void> = Promise.resolve();
   #published = 0;
   #failed = 0;
+  #detach: (() => void) | undefined;
+  readonly #handingOff = new Set<Promise<void>>();
+  readonly #marks = new MarkBatcher((ids) => this.markPublished(ids));
 
   constructor(
     private readonly db: Db,
@@ -57,7 +69,54 @@ export class OutboxRelay {
     const sweepMs = this.options.sweepMs ?? 1000;
     this.#sweepTimer = setInterval(() => this.sweep(), sweepMs);
     this.#sweepTimer.unref();
+    this.#detach = this.db.onCommit((rows) => this.handOff(rows), {
+      handoffLeaseMs: this.options.handoffLeaseMs ?? 5000,
+    });
     this.kick();
+  }
+
+  /** Publishes what a COMMIT of this process wrote: rows due now at once, later ones at their time. */
+  handOff(rows: CommittedOutboxRow[]): void {
+    if (this.#stopped) return;
+    for (const row of rows) {
+      if (!row.leased) {
+        // Not ours alone (a timer, or no lease): the claim round publishes it when due.
+        this.wakeAt(row.notBefore?.getTime() ?? Date.now());
+        continue;
+      }
+      const published = this.options.publish({ ...row, notBefore: new Date(), attempts: 0 }).then(
+        () => {
+          this.#published += 1;
+          this.#marks.add(row.id);
+        },
+        (error: unknown) => {
+          // The lease runs out and a sweep retries it, with backoff from then on.
+          this.#failed += 1;
+          this.options.logger.warn('outbox hand-off publish failed; a sweep will retry', {
+            id: row.id,
+            subject: row.subject,
+            error: String(error),
+          });
+        },
+      );
+      this.#handingOff.add(published);
+      void published.finally(() => this.#handingOff.delete(published));
+    }
+  }
+
+  /** Arms the due timer for `at` unless it is already armed earlier. */
+  private wakeAt(at: number): void {
+    if (this.#stopped || at >= this.#dueAt) return;
+    clearTimeout(this.#dueTimer);
+    this.#dueAt = at;
+    this.#dueTimer = setTimeout(
+      () => {
+        this.#dueAt = Number.POSITIVE_INFINITY;
+        this.kick();
+      },
+      Math.min(60_000, Math.max(0, at - Date.now())),
+    );
+    this.#dueTimer.unref();
   }
 
   /** Publishes whatever is due now; coalesces concurrent kicks into one more round. */
@@ -68,7 +127,7 @@ export class OutboxRelay {
       return;
     }
     this.#running = true;
-    this.#idle = runAsRelay(() => this.drain())
+    this.#idle = this.drain()
       .catch((error: unknown) => this.options.logger.warn('outbox relay round failed', { error: String(error) }))
       .finally(() => {
         this.#running = false;
@@ -83,23 +142,26 @@ export class OutboxRelay {
     return { published: this.#published, failed: this.#failed };
   }
 
-  /** Waits for the current round to end. */
+  /** Waits for the current round, the hand-offs in flight and their marks to end. */
   async idle(): Promise<void> {
     await this.#idle;
+    await Promise.allSettled([...this.#handingOff]);
+    await this.#marks.idle();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#detach?.();
     clearInterval(this.#sweepTimer);
     clearTimeout(this.#dueTimer);
-    await this.#idle;
+    await this.idle();
   }
 
   private sweep(): void {
-    void runAsRelay(() => this.reconcile()).catch((error: unknown) =>
+    void this.reconcile().catch((error: unknown) =>
       this.options.logger.warn('execution reconciler failed', { error: String(error) }),
     );
-    void runAsRelay(() => this.reconcileBackgroundRuns()).catch((error: unknown) =>
+    void this.reconcileBackgroundRuns().catch((error: unknown) =>
       this.options.logger.warn('background run reconciler failed', { error: String(error) }),
     );
     this.kick();
@@ -169,17 +231,14 @@ export class OutboxRelay {
 
   private async claimDue(limit: number): Promise<OutboxRow[]> {
     // Relaxed: a lease lost in a crash only lets another relay publish the row again (same msgId).
-    const rows = await this.db.runRelaxed((em) =>
-      sql(
-        em,
-        `update jetcel_outbox set lease_until = now() + (? * interval '1 millisecond'), attempts = attempts + 1
+    const rows = await this.db.relaxedQuery(
+      `update jetcel_outbox set lease_until = now() + (? * interval '1 millisecond'), attempts = attempts + 1
          where id in (
            select id from jetcel_outbox
            where published_at is null and not_before <= now() and (lease_until is null or lease_until < now())
            order by not_before limit ? for update skip locked)
          returning id, subject, payload, headers, not_before, attempts`,
-        [this.options.leaseMs ?? 10_000, limit],
-      ),
+      [this.options.leaseMs ?? 10_000, limit],
     );
     return rows.map((row) => ({
       id: String(row.id),
@@ -194,12 +253,9 @@ export class OutboxRelay {
   private async markPublished(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     // Relaxed: a mark lost in a crash means one more publish of the same msgId, which the claim absorbs.
-    await this.db.runRelaxed((em) =>
-      sql(
-        em,
-        `update jetcel_outbox set published_at = now(), lease_until = null where id in (${ids.map(() => '?').join(', ')})`,
-        ids,
-      ),
+    await this.db.relaxedQuery(
+      'update jetcel_outbox set published_at = now(), lease_until = null where id = any(?::uuid[])',
+      [ids],
     );
   }
 
@@ -213,12 +269,9 @@ export class OutboxRelay {
       delayMs,
       error: String(reason),
     });
-    await this.db.run((em) =>
-      sql(
-        em,
-        "update jetcel_outbox set lease_until = now() + (? * interval '1 millisecond'), last_error = ? where id = ?",
-        [delayMs, String(reason).slice(0, 2000), row.id],
-      ),
+    await this.db.relaxedQuery(
+      "update jetcel_outbox set lease_until = now() + (? * interval '1 millisecond'), last_error = ? where id = ?",
+      [delayMs, String(reason).slice(0, 2000), row.id],
     );
   }
 
@@ -233,9 +286,35 @@ export class OutboxRelay {
     );
     const waitMs = rows[0]?.wait_ms;
     if (waitMs === null || waitMs === undefined) return;
-    clearTimeout(this.#dueTimer);
-    const delay = Math.min(60_000, Math.max(0, Math.ceil(Number(waitMs))));
-    this.#dueTimer = setTimeout(() => this.kick(), delay);
-    this.#dueTimer.unref();
+    this.wakeAt(Date.now() + Math.ceil(Number(waitMs)));
+  }
+}
+
+/**
+ * Published marks, batched: one UPDATE in flight at a time, carrying every id published meanwhile.
+ * Under load a mark covers dozens of rows; alone, a row is marked at once.
+ */
+class MarkBatcher {
+  #ids: string[] = [];
+  #running: Promise<void> | null = null;
+
+  constructor(private readonly mark: (ids: string[]) => Promise<void>) {}
+
+  add(id: string): void {
+    this.#ids.push(id);
+    this.#running ??= this.#loop();
+  }
+
+  async idle(): Promise<void> {
+    await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#ids.length > 0) {
+      const ids = this.#ids.splice(0, 500);
+      // A lost mark only means the row is published again, with the same message id.
+      await this.mark(ids).catch(() => undefined);
+    }
+    this.#running = null;
   }
 }

@@ -30,14 +30,78 @@ export type ClaimResult =
   | { kind: 'execution_inactive'; status: ExecutionStatus }
   | { kind: 'unknown_step' };
 
+export interface ClaimInput {
+  token: string;
+  worker: string;
+  ttlMs: number;
+  /** How early a step may be claimed before its not_before (clock skew). @defaultValue 250 */
+  skewMs?: number;
+}
+
+/**
+ * The claim in one statement (one round trip): lock the step, decide, take it, and return the
+ * step and its execution as they are after the claim. Run in a transaction or on its own.
+ */
+export const CLAIM_STEP_SQL = `
+  with current_step as (
+    select s.id, s.status, s.role, s.claimed_until, s.not_before, s.execution_id,
+           s.claimed_until < now() as expired,
+           s.not_before <= now() + (? * interval '1 millisecond') as due,
+           e.status as execution_status
+    from jetcel_step s join jetcel_execution e on e.id = s.execution_id
+    where s.id = ? for update of s
+  ), claimed as (
+    update jetcel_step s set status = 'running', claim_token = ?,
+      claimed_until = now() + (? * interval '1 millisecond'), worker = ?,
+      started_at = coalesce(s.started_at, now()),
+      takeovers = s.takeovers + (case when c.status = 'running' then 1 else 0 end)
+    from current_step c
+    where s.id = c.id
+      and ((c.status = 'queued' and c.due) or (c.status = 'running' and c.expired))
+      -- A cancelled execution still runs its failure handler (compensation); nothing else starts.
+      and (c.execution_status = 'running' or (c.execution_status = 'cancel_requested' and c.role = 'failure'))
+    returning s.*
+  )
+  select c.status, c.role, c.claimed_until, c.not_before, c.expired, c.due, c.execution_status,
+         (select row_to_json(claimed) from claimed) as step,
+         (select row_to_json(e) from jetcel_execution e where e.id = c.execution_id) as execution
+  from current_step c`;
+
+export function claimStepParams(stepId: string, input: ClaimInput): unknown[] {
+  return [input.skewMs ?? 250, stepId, input.token, input.ttlMs, input.worker];
+}
+
+/** What the claim statement's row says: claimed, or why not. */
+export function toClaimResult(rows: Array<Record<string, unknown>>): ClaimResult {
+  const current = rows[0];
+  if (!current) return { kind: 'unknown_step' };
+  const status = String(current.status);
+  const executionStatus = current.execution_status as ExecutionStatus;
+  const step = current.step as Record<string, unknown> | null;
+  const execution = current.execution as Record<string, unknown> | null;
+  if (step && execution)
+    return {
+      kind: 'claimed',
+      step: toStepRecord(step),
+      execution: toExecutionRecord(execution),
+      takeover: status === 'running',
+    };
+  if (status !== 'queued' && status !== 'running') return { kind: 'finished', status };
+  if (status === 'running' && !current.expired)
+    return { kind: 'live_claim', claimedUntil: toDate(current.claimed_until) };
+  const live = executionStatus === 'running' || (executionStatus === 'cancel_requested' && current.role === 'failure');
+  if (!live) return { kind: 'execution_inactive', status: executionStatus };
+  return { kind: 'not_due', notBefore: toDate(current.not_before) };
+}
+
 export class StepStore {
   constructor(private readonly em: EntityManager) {}
 
-  async insert(step: NewStep): Promise<void> {
-    await sql(
+  async insert(step: NewStep): Promise<StepRecord> {
+    const rows = await sql(
       this.em,
       `insert into jetcel_step (id, execution_id, role, position, member, task, queue, args, resource_ref, before, ignore_errors, throttled, not_before)
-       values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, ?, coalesce(?::timestamptz, now()))`,
+       values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, ?, coalesce(?::timestamptz, now())) returning *`,
       [
         step.id,
         step.executionId,
@@ -54,6 +118,9 @@ export class StepStore {
         step.notBefore?.toISOString() ?? null,
       ],
     );
+    const row = rows[0];
+    if (!row) throw new Error(`Step ${step.id} was not inserted`);
+    return toStepRecord(row);
   }
 
   async get(id: string): Promise<StepRecord | null> {
@@ -65,49 +132,8 @@ export class StepStore {
    * Claims a step before any side effect (compare-and-set with a fresh token). A queued step that
    * is due, or a running one whose claim expired (a takeover), is claimed; anything else says why not.
    */
-  async claim(
-    stepId: string,
-    input: { token: string; worker: string; ttlMs: number; skewMs?: number },
-  ): Promise<ClaimResult> {
-    const rows = await sql(
-      this.em,
-      `select s.status, s.role, s.claimed_until, s.not_before, s.claimed_until < now() as expired,
-              s.not_before <= now() + (? * interval '1 millisecond') as due, e.status as execution_status
-       from jetcel_step s join jetcel_execution e on e.id = s.execution_id where s.id = ? for update of s`,
-      [input.skewMs ?? 250, stepId],
-    );
-    const current = rows[0];
-    if (!current) return { kind: 'unknown_step' };
-    const status = String(current.status);
-    const executionStatus = current.execution_status as ExecutionStatus;
-    if (status !== 'queued' && status !== 'running') return { kind: 'finished', status };
-    if (status === 'running' && !current.expired)
-      return { kind: 'live_claim', claimedUntil: toDate(current.claimed_until) };
-    // A cancelled execution still runs its failure handler (compensation); nothing else starts.
-    const live =
-      executionStatus === 'running' || (executionStatus === 'cancel_requested' && current.role === 'failure');
-    if (!live) return { kind: 'execution_inactive', status: executionStatus };
-    if (status === 'queued' && !current.due) return { kind: 'not_due', notBefore: toDate(current.not_before) };
-    const claimed = await sql(
-      this.em,
-      `update jetcel_step set status = 'running', claim_token = ?, claimed_until = now() + (? * interval '1 millisecond'),
-         worker = ?, started_at = coalesce(started_at, now()), takeovers = takeovers + ?
-       where id = ? returning *`,
-      [input.token, input.ttlMs, input.worker, status === 'running' ? 1 : 0, stepId],
-    );
-    const executions = await sql(
-      this.em,
-      'select e.* from jetcel_execution e join jetcel_step s on s.execution_id = e.id where s.id = ?',
-      [stepId],
-    );
-    const [step, execution] = [claimed[0], executions[0]];
-    if (!step || !execution) return { kind: 'unknown_step' };
-    return {
-      kind: 'claimed',
-      step: toStepRecord(step),
-      execution: toExecutionRecord(execution),
-      takeover: status === 'running',
-    };
+  async claim(stepId: string, input: ClaimInput): Promise<ClaimResult> {
+    return toClaimResult(await sql(this.em, CLAIM_STEP_SQL, claimStepParams(stepId, input)));
   }
 
   async markPrepared(stepId: string, token: string): Promise<void> {

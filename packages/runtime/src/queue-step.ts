@@ -39,7 +39,7 @@ export async function queueStep(
   }
   const notBefore = startDelayMs > 0 ? new Date(Date.now() + startDelayMs) : null;
   const id = randomUUID();
-  await tx.steps.insert({
+  const step = await tx.steps.insert({
     id,
     executionId: execution.id,
     role: input.role,
@@ -54,8 +54,6 @@ export async function queueStep(
     throttled: call.throttled ?? false,
     notBefore,
   });
-  const step = await tx.steps.get(id);
-  if (!step) throw new Error(`Step ${id} vanished after insert`);
   addStepMessage(tx, step, execution.actor, notBefore ?? undefined);
   return step;
 }

@@ -4,7 +4,7 @@ import { OutboxRelay, type Db } from '@jetcel/db';
 import { addRequeuedStepMessages } from './step-messages.ts';
 import { addRequeuedBackgroundMessages } from './background-messages.ts';
 
-/** Starts this process's outbox relay: kicked after every COMMIT, swept on a timer. */
+/** Starts this process's outbox relay: handed every COMMIT's rows, swept on a timer. */
 export function startRelay(options: {
   bus: Bus;
   db: Db;
@@ -24,7 +24,6 @@ export function startRelay(options: {
     onRequeuedSteps: (stepIds) => options.db.transaction((tx) => addRequeuedStepMessages(tx, stepIds)),
     onRequeuedBackgroundRuns: addRequeuedBackgroundMessages,
   });
-  options.db.onCommit(() => relay.kick());
   relay.start();
   return relay;
 }

@@ -195,9 +195,7 @@ export class StepRunner<S> {
       return { kind: 'term' };
     }
     const token = randomUUID();
-    const claim = await this.options.db.transaction((tx) => this.claim(tx, message.stepId, token), {
-      relaxedDurability: true,
-    });
+    const claim = await this.claim(message.stepId, token);
     if (claim.kind !== 'claimed') {
       if (claim.kind === 'unknown_step') {
         await letter('UNATTRIBUTABLE', `no step ${message.stepId} of execution ${message.executionId}`);
@@ -258,9 +256,8 @@ export class StepRunner<S> {
         }
         discarded =
           outcome.kind === 'error' ? `error: ${describeFailure(outcome.error).message}` : outcome.outcome.kind;
-        // Group commit: concurrent steps' results share one durable COMMIT, each in its own savepoint.
         const ended = await this.options.db
-          .groupTransaction((tx) => this.commit(tx, task, step, token, outcome, stepLog))
+          .transaction((tx) => this.commit(tx, task, step, token, outcome, stepLog))
           .catch((error: unknown) => {
             if (error instanceof ClaimLostError) finished('claim_lost');
             throw error;
@@ -280,35 +277,26 @@ export class StepRunner<S> {
     return { kind: 'ack' };
   }
 
-  private async claim(tx: Tx, stepId: string, token: string) {
-    const result = await tx.steps.claim(stepId, { token, worker: this.options.worker, ttlMs: this.#claimTtlMs });
+  /**
+   * Claims the step (one statement), reads its resource, and applies its first transition unless
+   * a throttle admission must come first (SPEC D2: the resource stays *_SCHEDULED while it waits).
+   */
+  private async claim(stepId: string, token: string) {
+    const { db } = this.options;
+    const result = await db.claimStep(stepId, { token, worker: this.options.worker, ttlMs: this.#claimTtlMs });
     if (result.kind !== 'claimed') return result;
-    const { execution } = result;
-    let step = result.step;
+    const { step, execution } = result;
     let resource: ResourceSnapshot | null = null;
     let preparationError: unknown = undefined;
     if (step.resourceRef) {
       const ref = parseResourceRef(step.resourceRef);
-      resource = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
+      resource = await db.read((tx) => tx.resources.get(ref.type, ref.id));
       // A failure handler may find its resource gone (a cancelled create deleted it): that is not an error.
       if (!resource && step.role !== 'failure') preparationError = new ResourceGoneError(step.resourceRef);
     }
-    // A throttled step's first transition waits until its scope lease is taken (SPEC D1).
+    const claimed: Claimed = { step, execution, resource, preparationError };
     const deferred = this.needsAdmission(step, execution) && !execution.lease;
-    if (resource && !deferred && !step.prepared && step.before && !isEmptyPatch(step.before)) {
-      try {
-        resource = await tx.resources.applyPatch(resource, step.before, {
-          executionId: execution.id,
-          actor: execution.actor,
-        });
-        await tx.steps.markPrepared(step.id, token);
-        // Later phases (admission) must see that the patch is applied, or they would apply it again.
-        step = { ...step, prepared: true };
-      } catch (error) {
-        preparationError = error;
-      }
-    }
-    const value: Claimed = { step, execution, resource, preparationError };
+    const value = deferred ? claimed : await this.prepare(claimed, token);
     return { kind: 'claimed' as const, takeover: result.takeover, value };
   }
 
@@ -347,17 +335,23 @@ export class StepRunner<S> {
     if (admission.kind === 'timeout')
       return { kind: 'refused', error: new ThrottleTimeoutError(throttle, admission.waitedMs) };
     if (admission.kind === 'unthrottled')
-      return { kind: 'admitted', claimed: await this.prepareDeferred(claimed, token), lease: null };
+      return { kind: 'admitted', claimed: await this.prepare(claimed, token), lease: null };
     const lease = admission.lease;
     log.info('throttle slot taken', { key: lease.key, fencingToken: lease.revision });
-    const prepared = await this.prepareDeferred(claimed, token);
+    const prepared = await this.prepare(claimed, token);
     return { kind: 'admitted', claimed: { ...prepared, execution: { ...execution, lease } }, lease };
   }
 
-  /** Applies a throttled step's deferred first transition, guarded by the claim. */
-  private async prepareDeferred(claimed: Claimed, token: string): Promise<Claimed> {
+  /** Applies the step's first transition (its `before` patch) once, guarded by the claim. */
+  private async prepare(claimed: Claimed, token: string): Promise<Claimed> {
     const { step, execution } = claimed;
-    if (step.prepared || !step.before || isEmptyPatch(step.before) || claimed.preparationError !== undefined)
+    if (
+      step.prepared ||
+      !step.before ||
+      isEmptyPatch(step.before) ||
+      !claimed.resource ||
+      claimed.preparationError !== undefined
+    )
       return claimed;
     const before = step.before;
     return this.options.db.transaction(async (tx): Promise<Claimed> => {
@@ -372,7 +366,8 @@ export class StepRunner<S> {
           executionId: execution.id,
           actor: execution.actor,
         });
-        return { ...claimed, resource };
+        // Later phases (admission) must see that the patch is applied, or they would apply it again.
+        return { ...claimed, step: { ...step, prepared: true }, resource };
       } catch (error) {
         return { ...claimed, preparationError: error };
       }

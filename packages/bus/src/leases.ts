@@ -105,6 +105,22 @@ export class Leases {
     }
   }
 
+  /**
+   * Hands a held slot straight to another holder (compare-and-set on the revision): the slot is
+   * never free in between, so no newcomer can take it first. Null when the lease was lost.
+   */
+  async transfer(lease: HeldLease, to: LeaseHolder): Promise<HeldLease | null> {
+    try {
+      return { key: lease.key, revision: await this.kv.update(lease.key, encode(to), lease.revision) };
+    } catch {
+      // A timed-out update may have been applied: the key says who holds the slot now.
+      const entry = await this.kv.get(lease.key);
+      return entry && entry.operation === 'PUT' && decode(entry.value)?.token === to.token
+        ? { key: lease.key, revision: entry.revision }
+        : null;
+    }
+  }
+
   /** Releases a lease this holder still holds; true if it was released now. */
   async release(lease: HeldLease, holder: LeaseHolder): Promise<boolean> {
     const entry = await this.kv.get(lease.key);

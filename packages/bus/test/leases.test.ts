@@ -68,4 +68,20 @@ describe('leases', () => {
     assert.equal(await leases.release(lease, me), true);
     assert.ok(await leases.acquire('release', 'scope-c', 1, holder()));
   });
+
+  test('transfer hands a held slot to another holder: never free in between, the old revision is dead', async () => {
+    const first = holder();
+    const lease = await leases.acquire('transfer', 'scope-d', 1, first);
+    assert.ok(lease);
+    const second = holder();
+    const moved = await leases.transfer(lease, second);
+    assert.ok(moved && moved.key === lease.key && moved.revision > lease.revision);
+    const [entry] = await leases.occupancy('transfer', 'scope-d', 1);
+    assert.deepEqual(entry?.holder, second, 'the key names the new holder');
+    assert.equal(await leases.acquire('transfer', 'scope-d', 1, holder()), null, 'the slot was never free');
+    assert.equal(await leases.transfer(lease, holder()), null, 'a stale revision cannot move it again');
+    assert.equal(await leases.renew(lease, first), null, 'the old holder lost it');
+    assert.equal(await leases.release(lease, first), false, 'nor can the old holder release it');
+    assert.ok(await leases.renew(moved, second), 'the new holder renews it');
+  });
 });

@@ -184,18 +184,18 @@ export class StepStore {
     );
   }
 
-  /** Puts the step back in the queue for a later poll or retry; the caller writes the outbox timer. */
+  /** Puts the step back in the queue for a later poll or retry; the caller writes the outbox timer. Returns the row. */
   async requeue(
     stepId: string,
     token: string,
     input: { notBefore: Date; attempt: boolean; poll: boolean; failure?: FailureInfo },
-  ): Promise<void> {
-    await this.guarded(
+  ): Promise<StepRecord> {
+    const [row] = await this.guarded(
       stepId,
       token,
       `update jetcel_step set status = 'queued', claim_token = null, claimed_until = null, not_before = ?,
          attempts = attempts + ?, polls = polls + ?, error_message = ?, error_traceback = ?
-       where id = ? and claim_token = ? and status = 'running' returning id`,
+       where id = ? and claim_token = ? and status = 'running' returning *`,
       [
         input.notBefore.toISOString(),
         input.attempt ? 1 : 0,
@@ -204,6 +204,7 @@ export class StepStore {
         storableText(input.failure?.traceback ?? ''),
       ],
     );
+    return toStepRecord(row ?? {});
   }
 
   /** Makes a queued step due now (a throttle release wakes its waiter). */
@@ -339,8 +340,14 @@ export class StepStore {
     return rows.map(toStepRecord);
   }
 
-  private async guarded(stepId: string, token: string, text: string, leading: unknown[] = []): Promise<void> {
+  private async guarded(
+    stepId: string,
+    token: string,
+    text: string,
+    leading: unknown[] = [],
+  ): Promise<Array<Record<string, unknown>>> {
     const rows = await sql(this.em, text, [...leading, stepId, token]);
     if (rows.length === 0) throw new ClaimLostError(stepId);
+    return rows;
   }
 }

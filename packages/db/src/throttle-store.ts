@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from './sql.ts';
-import { toDate } from './records.ts';
+import { toDate, type ExecutionLease } from './records.ts';
 
 export interface ThrottleLimitRow {
   kind: string;
@@ -56,26 +56,15 @@ export class ThrottleStore {
     );
   }
 
-  /** Joins the waiting list (keeping the first arrival time) and answers how many wait ahead. */
-  async wait(
-    kind: string,
-    scope: string,
-    executionId: string,
-    stepId: string,
-  ): Promise<{ since: Date; ahead: number }> {
+  /** Joins the waiting list, keeping the first arrival time, which it answers. */
+  async wait(kind: string, scope: string, executionId: string, stepId: string): Promise<{ since: Date }> {
     const rows = await sql<{ since: unknown }>(
       this.em,
       `insert into jetcel_throttle_waiter (execution_id, step_id, kind, scope) values (?, ?, ?, ?)
        on conflict (execution_id) do update set step_id = excluded.step_id returning since`,
       [executionId, stepId, kind, scope],
     );
-    const since = toDate(rows[0]?.since);
-    const ahead = await sql<{ n: string }>(
-      this.em,
-      'select count(*) as n from jetcel_throttle_waiter where kind = ? and scope = ? and (since, execution_id) < (?, ?)',
-      [kind, scope, since.toISOString(), executionId],
-    );
-    return { since, ahead: Number(ahead[0]?.n ?? 0) };
+    return { since: toDate(rows[0]?.since) };
   }
 
   /** How many executions wait ahead of this one (all waiters if it does not wait). */
@@ -91,8 +80,55 @@ export class ThrottleStore {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /** An admission in one statement: off the waiting list, the lease recorded on the execution. */
+  async admit(executionId: string, lease: ExecutionLease): Promise<void> {
+    await sql(
+      this.em,
+      `with left_list as (delete from jetcel_throttle_waiter where execution_id = ?)
+       update jetcel_execution set lease = ?::jsonb, updated_at = now() where id = ?`,
+      [executionId, JSON.stringify(lease), executionId],
+    );
+  }
+
   async leave(executionId: string): Promise<void> {
     await sql(this.em, 'delete from jetcel_throttle_waiter where execution_id = ?', [executionId]);
+  }
+
+  /**
+   * After a step of a lease holder committed: whether its main chain still has a step to run (the
+   * throttled span goes on), who waits longest for the scope, and the scope's configured limit
+   * (null: none configured). One round trip.
+   */
+  async spanState(
+    executionId: string,
+    kind: string,
+    scope: string,
+  ): Promise<{ mainActive: boolean; firstWaiter: Waiter | null; limit: number | null }> {
+    const rows = await sql<{
+      main_active: boolean;
+      execution_id: string | null;
+      step_id: string | null;
+      since: unknown;
+      limit: number | null;
+    }>(
+      this.em,
+      `select exists (select 1 from jetcel_step where execution_id = ? and role = 'main'
+                        and status in ('queued', 'running', 'waiting')) as main_active,
+              w.execution_id, w.step_id, w.since,
+              (select "limit" from jetcel_throttle_limit where kind = ? and scope in (?, '*')
+               order by (scope = '*') limit 1) as "limit"
+       from (select 1) one
+       left join lateral (select execution_id, step_id, since from jetcel_throttle_waiter
+                          where kind = ? and scope = ? order by since, execution_id limit 1) w on true`,
+      [executionId, kind, scope, kind, scope],
+    );
+    const row = rows[0];
+    const firstWaiter =
+      row?.execution_id && row.step_id
+        ? { executionId: row.execution_id, stepId: row.step_id, since: toDate(row.since) }
+        : null;
+    const limit = row?.limit === null || row?.limit === undefined ? null : Number(row.limit);
+    return { mainActive: Boolean(row?.main_active), firstWaiter, limit };
   }
 
   /** The first waiters of a scope, oldest first. */

@@ -99,6 +99,37 @@ test('concurrent claims of one queued step: exactly one wins', async () => {
   assert.equal(results.filter((result) => result.kind === 'live_claim').length, 7);
 });
 
+test('the one-statement claim on the relaxed pool: exactly one of eight wins, and it returns the step and its execution', async () => {
+  const stepId = await newStep();
+  const results = await Promise.all(
+    Array.from({ length: 8 }, () => env.db.claimStep(stepId, { token: randomUUID(), worker: 'w', ttlMs: 30_000 })),
+  );
+  const won = results.filter((result) => result.kind === 'claimed');
+  assert.equal(won.length, 1);
+  assert.equal(results.filter((result) => result.kind === 'live_claim').length, 7);
+  const [claimed] = won;
+  assert.ok(claimed?.kind === 'claimed');
+  assert.equal(claimed.step.id, stepId);
+  assert.equal(claimed.step.status, 'running');
+  assert.ok(claimed.step.claimedUntil instanceof Date && claimed.step.claimedUntil.getTime() > Date.now());
+  assert.equal(claimed.execution.status, 'running');
+  assert.deepEqual(claimed.execution.plan, plan);
+  const stored = await env.db.transaction((tx) => tx.steps.get(stepId));
+  assert.equal(stored?.claimToken, claimed.step.claimToken);
+});
+
+test('a claim with enough skew takes a step before its not_before (a throttle hand-over)', async () => {
+  const stepId = await newStep();
+  const token = randomUUID();
+  assert.equal((await claim(stepId, token)).kind, 'claimed');
+  await env.db.transaction((tx) =>
+    tx.steps.requeue(stepId, token, { notBefore: new Date(Date.now() + 60_000), attempt: false, poll: false }),
+  );
+  const input = { token: randomUUID(), worker: 'w', ttlMs: 30_000 };
+  assert.equal((await env.db.claimStep(stepId, input)).kind, 'not_due');
+  assert.equal((await env.db.claimStep(stepId, { ...input, skewMs: 120_000 })).kind, 'claimed');
+});
+
 test('a requeued step is not due before its not_before', async () => {
   const stepId = await newStep();
   const token = randomUUID();

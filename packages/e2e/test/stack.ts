@@ -91,6 +91,8 @@ export class Stack {
     // The same topology options the services derive from this environment, or they would see drift.
     await applyTopology(bus, defineTopology(serviceConfigFromEnv(env).topology));
     const pool = new pg.Pool({ connectionString: database.url, max: 3 });
+    // An idle connection ended by the database's drop at stop() is not an error of the test.
+    pool.on('error', () => undefined);
     return new Stack(nats, natsUrls, database, cloud, bus, pool, env);
   }
 

@@ -6,6 +6,7 @@ import {
   type QueueName,
   type TaskMessage,
 } from '@jetcel/contracts';
+import type { FailureInfo } from '@jetcel/core';
 import type { Tx, StepRecord } from '@jetcel/db';
 import { traceHeaders } from '@jetcel/telemetry';
 
@@ -28,6 +29,27 @@ export function addStepMessage(tx: Tx, step: StepRecord, actor: string | null, n
     headers: { ...traceHeaders(), ...(actor ? { [HEADERS.actor]: actor } : {}) },
     ...(notBefore ? { notBefore } : {}),
   });
+}
+
+/**
+ * Puts a claimed step back in the queue for a later run (a poll, a retry, a throttle wait) and
+ * writes the outbox row that publishes it at that time, in the caller's transaction.
+ */
+export async function requeueStep(
+  tx: Tx,
+  stepId: string,
+  token: string,
+  actor: string | null,
+  input: { delayMs: number; attempt?: boolean; poll?: boolean; failure?: FailureInfo },
+): Promise<void> {
+  const notBefore = new Date(Date.now() + input.delayMs);
+  const step = await tx.steps.requeue(stepId, token, {
+    notBefore,
+    attempt: input.attempt ?? false,
+    poll: input.poll ?? false,
+    ...(input.failure ? { failure: input.failure } : {}),
+  });
+  addStepMessage(tx, step, actor, notBefore);
 }
 
 /** Re-publishes steps the reconciler put back in the queue, each with a fresh message id. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { match } from 'ts-pattern';
 import {
   HEADERS,
+  parseLeaseKey,
   parseResourceRef,
   TASK_MESSAGE_VERSION,
   taskMessageSchema,
@@ -13,6 +14,7 @@ import {
   decideOnPoll,
   describeFailure,
   isEmptyPatch,
+  isGroup,
   ResourceGoneError,
   TransientError,
   type ExecutorRegistry,
@@ -43,7 +45,7 @@ import { Progress } from './progress.ts';
 import { writeDeadLetter } from './dead-letters.ts';
 import { LeaseLostError, ThrottleTimeoutError, type ThrottleGate } from './throttle.ts';
 import { runNestedExecutor } from './nested.ts';
-import { addStepMessage } from './step-messages.ts';
+import { addStepMessage, requeueStep } from './step-messages.ts';
 import { resourceReader } from './resource-reader.ts';
 import { stepLabel } from './step-label.ts';
 import { startTaskTimer } from './task-timer.ts';
@@ -108,6 +110,10 @@ type Admitted =
   | { kind: 'refused'; error: unknown };
 
 const NO_EXECUTORS: Pick<ExecutorRegistry, 'get'> = { get: () => undefined };
+/** A claim that ignores `not_before` (ten years of allowed skew). */
+const ANY_TIME_MS = 10 * 365 * 24 * 3600 * 1000;
+/** How much longer a waiter parked in another process may have waited before a local hand-over yields to it. */
+const HAND_OVER_SKEW_MS = 1000;
 
 /** Runs one delivered step: claim, run with heartbeats, commit its result and what comes next. */
 export class StepRunner<S> {
@@ -115,6 +121,8 @@ export class StepRunner<S> {
   readonly #heartbeatMs: number;
   readonly #progress: Progress;
   readonly #running = new Set<AbortController>();
+  /** Steps run after a slot was handed to them (no delivery of their own). */
+  readonly #detached = new Set<Promise<void>>();
 
   constructor(private readonly options: StepRunnerOptions<S>) {
     this.#claimTtlMs = options.claimTtlMs ?? 30_000;
@@ -132,6 +140,11 @@ export class StepRunner<S> {
    */
   shutdown(): void {
     for (const controller of this.#running) controller.abort(new ShutdownError());
+  }
+
+  /** Waits for the steps run after a hand-over (the worker's stop waits for them as for deliveries). */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.#detached]);
   }
 
   get progress(): Progress {
@@ -220,6 +233,22 @@ export class StepRunner<S> {
     }
     const stepLog = log.child({ step: stepLabel(step), resource: step.resourceRef, attempt: step.attempts });
     stepLog.info('step started', { takeover: claim.takeover });
+    return this.runClaimed(claim.value, token, task, delivery, stepLog, null);
+  }
+
+  /**
+   * Runs a claimed step through to its commit: admission to its throttled span (unless a slot was
+   * handed to it), the task, its result and what comes next, and the end of the span.
+   */
+  private async runClaimed(
+    claimed: Claimed,
+    token: string,
+    task: TaskDefinition<unknown, S>,
+    delivery: Delivery,
+    stepLog: Logger,
+    handedLease: ExecutionLease | null,
+  ): Promise<DeliveryVerdict> {
+    const { step } = claimed;
     let discarded = 'nothing';
     try {
       if (step.task === BUILTIN_TASKS.runExecutor) {
@@ -227,26 +256,25 @@ export class StepRunner<S> {
           runNestedExecutor(tx, this.#progress, this.options.executors ?? NO_EXECUTORS, step, token, stepLog),
         );
       } else {
-        const admitted = await this.admit(claim.value, token, stepLog).catch(
-          async (error: unknown): Promise<Admitted> => {
-            if (error instanceof ClaimLostError) throw error;
-            // The broker hiccuped (an election, a timeout): not a crash. Back to the queue shortly.
-            stepLog.warn('throttle admission failed; retrying shortly', { error: String(error) });
-            await this.options.db.transaction(async (tx) => {
-              const notBefore = new Date(Date.now() + 2000);
-              await tx.steps.requeue(step.id, token, { notBefore, attempt: false, poll: false });
-              const queued = await tx.steps.get(step.id);
-              if (queued) addStepMessage(tx, queued, claim.value.execution.actor, notBefore);
+        const admitted = handedLease
+          ? await this.admitHandedOver(claimed, token, handedLease)
+          : await this.admit(claimed, token, stepLog).catch(async (error: unknown): Promise<Admitted> => {
+              if (error instanceof ClaimLostError) throw error;
+              // The broker hiccuped (an election, a timeout): not a crash. Back to the queue shortly.
+              stepLog.warn('throttle admission failed; retrying shortly', { error: String(error) });
+              await this.options.db.transaction((tx) =>
+                requeueStep(tx, step.id, token, claimed.execution.actor, { delayMs: 2000 }),
+              );
+              return { kind: 'waiting' };
             });
-            return { kind: 'waiting' };
-          },
-        );
         if (admitted.kind === 'waiting') return { kind: 'ack' };
         const finished = startTaskTimer(this.options.metrics, { ...step, publishedAt: delivery.publishedAt });
+        // Heartbeats renew the lease (new revisions): the span's end hands over the latest one.
+        const lease = { current: admitted.kind === 'admitted' ? admitted.lease : null };
         const outcome =
           admitted.kind === 'refused'
             ? ({ kind: 'error', error: admitted.error } as const)
-            : await this.run(task, admitted.claimed, token, delivery, stepLog, admitted.lease);
+            : await this.run(task, admitted.claimed, token, delivery, stepLog, lease);
         faultPoint(FAULT_POINTS.afterBackendCall, `${task.name} ${step.executionId}`);
         if (outcome.kind === 'error' && outcome.error instanceof ShutdownError) {
           await this.options.db.transaction((tx) => tx.steps.handBack(step.id, token));
@@ -256,15 +284,21 @@ export class StepRunner<S> {
         }
         discarded =
           outcome.kind === 'error' ? `error: ${describeFailure(outcome.error).message}` : outcome.outcome.kind;
+        // The last step of the main chain is done: its span ends with it, and the slot is passed on
+        // while its result commits (if that commit fails, the step retries and is admitted again).
+        const passing =
+          lease.current && endsMainChain(claimed, outcome)
+            ? this.passSlotOn(step.executionId, lease.current, stepLog)
+            : undefined;
         const ended = await this.options.db
           .transaction((tx) => this.commit(tx, task, step, token, outcome, stepLog))
           .catch((error: unknown) => {
             if (error instanceof ClaimLostError) finished('claim_lost');
             throw error;
-          });
+          })
+          .finally(() => passing);
         finished(ended);
-        if (admitted.kind === 'admitted' && admitted.lease && step.role !== 'main')
-          await this.releaseIfEnded(step.executionId, stepLog);
+        if (lease.current && !passing) await this.afterLeasedCommit(step, lease.current, stepLog);
       }
     } catch (error) {
       if (error instanceof ClaimLostError) {
@@ -281,14 +315,21 @@ export class StepRunner<S> {
    * Claims the step (one statement), reads its resource, and applies its first transition unless
    * a throttle admission must come first (SPEC D2: the resource stays *_SCHEDULED while it waits).
    */
-  private async claim(stepId: string, token: string) {
+  private async claim(stepId: string, token: string, options: { handedOver?: boolean } = {}) {
     const { db } = this.options;
-    const result = await db.claimStep(stepId, { token, worker: this.options.worker, ttlMs: this.#claimTtlMs });
+    const result = await db.claimStep(stepId, {
+      token,
+      worker: this.options.worker,
+      ttlMs: this.#claimTtlMs,
+      // A waiter handed a slot runs now, before the fallback timer it was queued with.
+      ...(options.handedOver ? { skewMs: ANY_TIME_MS } : {}),
+    });
     if (result.kind !== 'claimed') return result;
     const { step, execution } = result;
     let resource: ResourceSnapshot | null = null;
     let preparationError: unknown = undefined;
-    if (step.resourceRef) {
+    // A handed-over step reads its resource in its admission's transaction (`prepare`).
+    if (step.resourceRef && !options.handedOver) {
       const ref = parseResourceRef(step.resourceRef);
       resource = await db.read((tx) => tx.resources.get(ref.type, ref.id));
       // A failure handler may find its resource gone (a cancelled create deleted it): that is not an error.
@@ -316,15 +357,14 @@ export class StepRunner<S> {
     const throttle = execution.plan.throttle;
     if (!gate || !throttle || !this.needsAdmission(step, execution))
       return { kind: 'admitted', claimed, lease: execution.lease };
-    const admission = await gate.enter(execution, step.id, throttle);
+    // Waiting goes back to the queue (no worker slot, no failed attempt) with a fallback timer, in
+    // the transaction that joins the waiting list.
+    const admission = await gate.enter(execution, step.id, throttle, (tx, delayMs) =>
+      requeueStep(tx, step.id, token, execution.actor, { delayMs }),
+    );
     if (admission.kind === 'wait') {
       this.options.metrics?.throttleWaited({ kind: throttle.kind });
-      await this.options.db.transaction(async (tx) => {
-        const notBefore = new Date(Date.now() + admission.delayMs);
-        await tx.steps.requeue(step.id, token, { notBefore, attempt: false, poll: false });
-        const queued = await tx.steps.get(step.id);
-        if (queued) addStepMessage(tx, queued, execution.actor, notBefore);
-      });
+      gate.park(throttle, { executionId: execution.id, stepId: step.id, since: admission.since });
       log.info('waiting for a throttle slot', {
         kind: throttle.kind,
         scope: throttle.scope,
@@ -342,36 +382,165 @@ export class StepRunner<S> {
     return { kind: 'admitted', claimed: { ...prepared, execution: { ...execution, lease } }, lease };
   }
 
-  /** Applies the step's first transition (its `before` patch) once, guarded by the claim. */
-  private async prepare(claimed: Claimed, token: string): Promise<Claimed> {
+  /**
+   * Applies the step's first transition (its `before` patch) once, guarded by the claim; `also`
+   * writes in the same transaction (a handed-over slot's admission), which then reads the
+   * resource too.
+   */
+  private async prepare(claimed: Claimed, token: string, also?: (tx: Tx) => Promise<void>): Promise<Claimed> {
     const { step, execution } = claimed;
-    if (
-      step.prepared ||
-      !step.before ||
-      isEmptyPatch(step.before) ||
-      !claimed.resource ||
-      claimed.preparationError !== undefined
-    )
-      return claimed;
     const before = step.before;
+    const resourceRef = step.resourceRef;
+    const patch =
+      !step.prepared && before && !isEmptyPatch(before) && claimed.preparationError === undefined ? before : null;
+    if (!also && (!patch || !claimed.resource)) return claimed;
     return this.options.db.transaction(async (tx): Promise<Claimed> => {
-      if (!step.resourceRef) return claimed;
-      const ref = parseResourceRef(step.resourceRef);
-      const current = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
-      if (!current) return { ...claimed, preparationError: new ResourceGoneError(step.resourceRef) };
+      await also?.(tx);
+      if (!resourceRef) return claimed;
+      const ref = parseResourceRef(resourceRef);
+      const current = await tx.resources.get(ref.type, ref.id, { forUpdate: patch !== null });
+      // A failure handler may find its resource gone (a cancelled create deleted it): that is not an error.
+      if (!current)
+        return step.role === 'failure'
+          ? { ...claimed, resource: null }
+          : { ...claimed, resource: null, preparationError: new ResourceGoneError(resourceRef) };
+      if (!patch) return { ...claimed, resource: current };
       // Guarded by the claim first: if another delivery took the step over meanwhile, nothing is written.
       await tx.steps.markPrepared(step.id, token);
       try {
-        const resource = await tx.resources.applyPatch(current, before, {
+        const resource = await tx.resources.applyPatch(current, patch, {
           executionId: execution.id,
           actor: execution.actor,
         });
         // Later phases (admission) must see that the patch is applied, or they would apply it again.
         return { ...claimed, step: { ...step, prepared: true }, resource };
       } catch (error) {
-        return { ...claimed, preparationError: error };
+        return { ...claimed, resource: current, preparationError: error };
       }
     });
+  }
+
+  /** A waiter handed a slot by an ending span: the admission is recorded with its first transition. */
+  private async admitHandedOver(claimed: Claimed, token: string, lease: ExecutionLease): Promise<Admitted> {
+    const gate = this.options.throttle;
+    const settle = gate ? (tx: Tx) => gate.settle(tx, claimed.execution.id, lease) : undefined;
+    const prepared = await this.prepare(claimed, token, settle);
+    return { kind: 'admitted', claimed: { ...prepared, execution: { ...prepared.execution, lease } }, lease };
+  }
+
+  /**
+   * After a commit of a step that holds its execution's lease: once the main chain has no step
+   * left to run, the throttled span is over and its slot goes to the next waiter (SPEC D1).
+   * Handlers run outside the span; after theirs, an ended execution releases what it still holds.
+   */
+  private async afterLeasedCommit(step: StepRecord, lease: ExecutionLease, log: Logger): Promise<void> {
+    const gate = this.options.throttle;
+    if (!gate) return;
+    if (step.role !== 'main') return this.releaseIfEnded(step.executionId, log);
+    const span = await this.options.db.read((tx) => tx.throttle.spanState(step.executionId, lease.kind, lease.scope));
+    if (span.mainActive) return;
+    await this.passSlotOn(step.executionId, lease, log, span);
+  }
+
+  /** The span of `fromExecutionId` is over: its slot goes to a waiter, or back to the scope. */
+  private async passSlotOn(
+    fromExecutionId: string,
+    lease: ExecutionLease,
+    log: Logger,
+    known?: { firstWaiter: { since: Date } | null; limit: number | null },
+  ): Promise<void> {
+    const gate = this.options.throttle;
+    if (!gate) return;
+    try {
+      const span =
+        known ?? (await this.options.db.read((tx) => tx.throttle.spanState(fromExecutionId, lease.kind, lease.scope)));
+      // A slot above a lowered limit (or a scope switched off) is not handed on: it is released.
+      const slot = parseLeaseKey(lease.key)?.slot ?? Number.POSITIVE_INFINITY;
+      if (slot >= (span.limit ?? gate.defaultLimit)) {
+        if (await gate.release(fromExecutionId, lease)) log.info('throttle slot released', { key: lease.key });
+        return;
+      }
+      await this.handOver(gate, fromExecutionId, lease, span.firstWaiter, log);
+    } catch (error) {
+      // The lease expires on its own; the lease reconciler frees it once the execution has ended.
+      log.warn('passing the throttle slot on failed', { key: lease.key, error: String(error) });
+    }
+  }
+
+  /**
+   * Hands the slot of an ended span to the longest waiter parked in this process: claimed, the
+   * lease moved to it in one compare-and-set, and run at once, without the round through
+   * PostgreSQL, the outbox and the broker that a woken waiter takes. A waiter parked elsewhere
+   * that has waited clearly longer goes first: then the slot is released and it is woken.
+   */
+  private async handOver(
+    gate: ThrottleGate,
+    fromExecutionId: string,
+    lease: ExecutionLease,
+    firstWaiter: { since: Date } | null,
+    log: Logger,
+  ): Promise<void> {
+    for (;;) {
+      const parked = gate.takeParked(lease.kind, lease.scope);
+      const fair =
+        parked && (!firstWaiter || parked.since.getTime() <= firstWaiter.since.getTime() + HAND_OVER_SKEW_MS);
+      if (!parked || !fair) {
+        if (parked) gate.park(lease, parked);
+        if (await gate.release(fromExecutionId, lease)) log.info('throttle slot released', { key: lease.key });
+        return;
+      }
+      const token = randomUUID();
+      // Taken meanwhile by its fallback delivery, cancelled, or timed out: the next one.
+      const claim = await this.claim(parked.stepId, token, { handedOver: true });
+      if (claim.kind !== 'claimed') continue;
+      const { step, execution } = claim.value;
+      const task = this.options.registry.get(step.task);
+      const moved = task ? await gate.transfer(lease, execution.id) : null;
+      const stepLog = this.options.logger.child({
+        executionId: execution.id,
+        stepId: step.id,
+        task: step.task,
+        actor: execution.actor,
+        step: stepLabel(step),
+        resource: step.resourceRef,
+        attempt: step.attempts,
+      });
+      if (!task) {
+        // A task this worker does not know: back to the queue for one that does.
+        await this.options.db.transaction((tx) => tx.steps.handBack(step.id, token));
+        continue;
+      }
+      if (moved) log.info('throttle slot handed over', { key: lease.key, to: execution.id });
+      // Without `moved` our lease was lost meanwhile: the waiter goes through admission as usual.
+      this.runDetached(claim.value, token, task, stepLog, moved);
+      return;
+    }
+  }
+
+  /** Runs a handed-over step outside any delivery (its message was acked when it parked). */
+  private runDetached(
+    claimed: Claimed,
+    token: string,
+    task: TaskDefinition<unknown, S>,
+    log: Logger,
+    lease: ExecutionLease | null,
+  ): void {
+    const delivery: Delivery = { data: new Uint8Array(), headers: {}, deliveryCount: 1, working: () => undefined };
+    log.info('step started', { handedOver: true });
+    const running = inSpan('jetcel.step', { kind: 'internal' }, () =>
+      this.runClaimed(claimed, token, task, delivery, log, lease),
+    )
+      .then(async (verdict) => {
+        if (verdict.kind === 'ack') return;
+        // Handed back at shutdown: there is no message to nak, so one is published for it.
+        await this.options.db.transaction(async (tx) => {
+          const step = await tx.steps.get(claimed.step.id);
+          if (step?.status === 'queued') addStepMessage(tx, step, claimed.execution.actor);
+        });
+      })
+      .catch((error: unknown) => log.error('handed-over step failed', { error: String(error) }))
+      .finally(() => this.#detached.delete(running));
+    this.#detached.add(running);
   }
 
   /** After a handler's commit: an ended execution gives its lease back and wakes the next waiters. */
@@ -379,8 +548,8 @@ export class StepRunner<S> {
     const gate = this.options.throttle;
     const execution = await this.options.db.transaction((tx) => tx.executions.get(executionId));
     if (!gate || !execution?.lease || execution.status === 'running' || execution.status === 'cancel_requested') return;
-    await gate.release(execution.id, execution.lease);
-    log.info('throttle slot released', { key: execution.lease.key });
+    if (await gate.release(execution.id, execution.lease))
+      log.info('throttle slot released', { key: execution.lease.key });
   }
 
   /** Runs the task; heartbeats extend the claim, tell the broker we live and notice a cancel. */
@@ -390,11 +559,11 @@ export class StepRunner<S> {
     token: string,
     delivery: Delivery,
     log: Logger,
-    initialLease: ExecutionLease | null,
+    lease: { current: ExecutionLease | null },
   ): Promise<RunResult> {
     if (claimed.preparationError !== undefined) return { kind: 'error', error: claimed.preparationError };
     const { step, execution } = claimed;
-    let lease = initialLease;
+    const initialLease = lease.current;
     const controller = new AbortController();
     this.#running.add(controller);
     const cancel = new AbortController();
@@ -408,10 +577,11 @@ export class StepRunner<S> {
       if (state.executionStatus === 'cancel_requested' && !cancel.signal.aborted)
         cancel.abort(new Error('execution cancelled'));
       // The scope lease is renewed with every heartbeat; a lost lease stops the step (SPEC D3).
-      if (lease && this.options.throttle && !controller.signal.aborted) {
-        const renewed = await this.options.throttle.renew(execution.id, lease);
-        if (renewed) lease = renewed;
-        else controller.abort(new LeaseLostError(lease.key));
+      const held = lease.current;
+      if (held && this.options.throttle && !controller.signal.aborted) {
+        const renewed = await this.options.throttle.renew(execution.id, held);
+        lease.current = renewed;
+        if (!renewed) controller.abort(new LeaseLostError(held.key));
       }
     };
     const timer = setInterval(() => {
@@ -492,15 +662,12 @@ export class StepRunner<S> {
         await this.#progress.stepSucceeded(tx, execution, step);
         return 'cancelled';
       }
-      const notBefore = new Date(Date.now() + delayMs);
-      await tx.steps.requeue(step.id, token, {
-        notBefore,
+      await requeueStep(tx, step.id, token, execution.actor, {
+        delayMs,
         attempt: kind === 'retry',
         poll: kind === 'poll',
         ...(failure ? { failure } : {}),
       });
-      const updated = await tx.steps.get(step.id);
-      if (updated) addStepMessage(tx, updated, execution.actor, notBefore);
       log.info(kind === 'poll' ? 'step polls again' : 'step retries after a transient error', {
         delayMs,
         ...(failure ? { error: failure.message } : {}),
@@ -565,6 +732,21 @@ export class StepRunner<S> {
       return describeFailure(error);
     }
   }
+}
+
+/** Whether this outcome ends the execution's main chain: the last plan node, a single step, done. */
+function endsMainChain(claimed: Claimed, outcome: RunResult): boolean {
+  const { step, execution } = claimed;
+  const last = execution.plan.steps.length - 1;
+  const node = execution.plan.steps[last];
+  return (
+    step.role === 'main' &&
+    step.position === last &&
+    node !== undefined &&
+    !isGroup(node) &&
+    outcome.kind === 'outcome' &&
+    outcome.outcome.kind === 'done'
+  );
 }
 
 type Decoded =

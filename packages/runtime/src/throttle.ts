@@ -32,8 +32,18 @@ export class LeaseLostError extends TaskError {
 export type Admission =
   | { kind: 'admitted'; lease: ExecutionLease }
   | { kind: 'unthrottled' }
-  | { kind: 'wait'; delayMs: number }
+  | { kind: 'wait'; delayMs: number; since: Date }
   | { kind: 'timeout'; waitedMs: number };
+
+/** A step this process sent back to wait: a slot freed here may go straight to it (the hand-over). */
+export interface ParkedWaiter {
+  executionId: string;
+  stepId: string;
+  since: Date;
+}
+
+/** Parked waiters kept per scope at most; older ones still wait in PostgreSQL and are woken from there. */
+const MAX_PARKED_PER_SCOPE = 10_000;
 
 const held = (lease: ExecutionLease): HeldLease => ({ key: lease.key, revision: lease.revision });
 
@@ -42,10 +52,56 @@ const held = (lease: ExecutionLease): HeldLease => ({ key: lease.key, revision: 
  * released when the execution ends; waiters queue first-come in PostgreSQL and hold no worker slot.
  */
 export class ThrottleGate {
+  readonly #parked = new Map<string, ParkedWaiter[]>();
+
   constructor(private readonly deps: { db: Db; leases: Leases; config: ThrottleConfig; logger: Logger }) {}
 
+  /** Slots per scope where no limit is configured. */
+  get defaultLimit(): number {
+    return this.deps.config.defaultLimit;
+  }
+
+  /** Remembers a step that waits for a slot of this scope (its message is acked; PostgreSQL keeps its place). */
+  park(throttle: PlanThrottle, waiter: ParkedWaiter): void {
+    const key = scopeKey(throttle.kind, throttle.scope);
+    const list = this.#parked.get(key) ?? [];
+    if (list.some((entry) => entry.stepId === waiter.stepId) || list.length >= MAX_PARKED_PER_SCOPE) return;
+    list.push(waiter);
+    list.sort((a, b) => a.since.getTime() - b.since.getTime());
+    this.#parked.set(key, list);
+  }
+
+  /** The longest-waiting step parked here for this scope, taken off the list. */
+  takeParked(kind: string, scope: string): ParkedWaiter | undefined {
+    const key = scopeKey(kind, scope);
+    const list = this.#parked.get(key);
+    const next = list?.shift();
+    if (list && list.length === 0) this.#parked.delete(key);
+    return next;
+  }
+
+  /**
+   * Hands the slot an ending span holds straight to a waiting execution (one compare-and-set in
+   * KV; the slot is never free in between). Null when the lease was lost meanwhile.
+   */
+  async transfer(lease: ExecutionLease, toExecutionId: string): Promise<ExecutionLease | null> {
+    const token = randomUUID();
+    const moved = await this.deps.leases.transfer(held(lease), { executionId: toExecutionId, token });
+    return moved ? { ...lease, revision: moved.revision, token } : null;
+  }
+
+  /** Records an admission in the caller's transaction: off the waiting list, the lease on the execution. */
+  async settle(tx: Tx, executionId: string, lease: ExecutionLease): Promise<void> {
+    await tx.throttle.admit(executionId, lease);
+  }
+
   /** Takes (or keeps) the execution's lease before a step of its span runs. */
-  async enter(execution: ExecutionRecord, stepId: string, throttle: PlanThrottle): Promise<Admission> {
+  async enter(
+    execution: ExecutionRecord,
+    stepId: string,
+    throttle: PlanThrottle,
+    onWait?: (tx: Tx, delayMs: number) => Promise<void>,
+  ): Promise<Admission> {
     const { db, leases, config } = this.deps;
     if (execution.lease) {
       const renewed = await this.renew(execution.id, execution.lease);
@@ -56,14 +112,15 @@ export class ThrottleGate {
       });
     }
     const holder = { executionId: execution.id, token: randomUUID() };
-    const { limit, ahead } = await db.transaction(async (tx) => ({
+    const { limit, ahead } = await db.read(async (tx) => ({
       limit: await tx.throttle.limitFor(throttle.kind, throttle.scope, config.defaultLimit),
       ahead: await tx.throttle.ahead(throttle.kind, throttle.scope, execution.id),
     }));
     // A negative limit switches the throttle off for the scope (no lease, no waiting).
     if (limit < 0) return { kind: 'unthrottled' };
-    const live = await leases.occupancy(throttle.kind, throttle.scope, limit);
-    // First come, first served: only as many as there are free slots beyond the older waiters.
+    // First come, first served: only as many as there are free slots beyond the older waiters
+    // (with as many older waiters as slots, the slots need not even be read).
+    const live = ahead < limit ? await leases.occupancy(throttle.kind, throttle.scope, limit) : [];
     if (ahead < limit - live.length) {
       const acquired = await leases.acquire(throttle.kind, throttle.scope, limit, holder, live);
       if (acquired) {
@@ -74,22 +131,21 @@ export class ThrottleGate {
           revision: acquired.revision,
           token: holder.token,
         };
-        await db.transaction(async (tx) => {
-          await tx.throttle.leave(execution.id);
-          await tx.executions.setLease(execution.id, lease);
-        });
+        await db.transaction((tx) => this.settle(tx, execution.id, lease));
         return { kind: 'admitted', lease };
       }
     }
-    const { since } = await db.transaction((tx) =>
-      tx.throttle.wait(throttle.kind, throttle.scope, execution.id, stepId),
-    );
-    const waitedMs = Date.now() - since.getTime();
-    if (waitedMs >= config.waitLimitMs) {
-      await db.transaction((tx) => tx.throttle.leave(execution.id));
-      return { kind: 'timeout', waitedMs };
-    }
-    return { kind: 'wait', delayMs: Math.min(config.recheckMs, config.waitLimitMs - waitedMs + 50) };
+    return db.transaction(async (tx): Promise<Admission> => {
+      const { since } = await tx.throttle.wait(throttle.kind, throttle.scope, execution.id, stepId);
+      const waitedMs = Date.now() - since.getTime();
+      if (waitedMs >= config.waitLimitMs) {
+        await tx.throttle.leave(execution.id);
+        return { kind: 'timeout', waitedMs };
+      }
+      const delayMs = Math.min(config.recheckMs, config.waitLimitMs - waitedMs + 50);
+      await onWait?.(tx, delayMs);
+      return { kind: 'wait', delayMs, since };
+    });
   }
 
   /** Renews by revision; a lost lease answers null (after checking the key: the holder decides nothing blind). */
@@ -101,12 +157,22 @@ export class ThrottleGate {
     return next;
   }
 
-  /** Releases an ended execution's lease and wakes the first waiters of its scope. */
-  async release(executionId: string, lease: ExecutionLease): Promise<void> {
-    await this.deps.leases.release(held(lease), { executionId, token: lease.token }).catch((error: unknown) => {
-      this.deps.logger.warn('throttle lease release failed; it will expire', { key: lease.key, error: String(error) });
-    });
-    await this.wake(lease.kind, lease.scope);
+  /**
+   * Releases an ended span's lease and wakes the first waiters of its scope. A lease already
+   * handed over or released wakes nobody: its slot was not freed here.
+   */
+  async release(executionId: string, lease: ExecutionLease): Promise<boolean> {
+    const released = await this.deps.leases
+      .release(held(lease), { executionId, token: lease.token })
+      .catch((error: unknown) => {
+        this.deps.logger.warn('throttle lease release failed; it will expire', {
+          key: lease.key,
+          error: String(error),
+        });
+        return true;
+      });
+    if (released) await this.wake(lease.kind, lease.scope);
+    return released;
   }
 
   /** Publishes the oldest waiters of a scope now instead of at their fallback timer. */
@@ -137,6 +203,8 @@ export class ThrottleGate {
     return freed;
   }
 }
+
+const scopeKey = (kind: string, scope: string): string => `${kind}\u0000${scope}`;
 
 async function wakeStep(tx: Tx, stepId: string): Promise<void> {
   const step = await tx.steps.get(stepId);

@@ -116,6 +116,7 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
       // Stop pulling and let running tasks finish; shortly before the deadline, hand back the rest.
       const handBack = setTimeout(() => runner.shutdown(), Math.max(0, deadlineMs - 1500));
       await consumer.stop({ deadlineMs });
+      await runner.idle();
       clearTimeout(handBack);
       clearInterval(leaseReconciler);
       await relay.stop();

@@ -89,14 +89,10 @@ export class OutboxRelay {
           this.#published += 1;
           this.#marks.add(row.id);
         },
-        (error: unknown) => {
-          // The lease runs out and a sweep retries it, with backoff from then on.
+        async (error: unknown) => {
+          // Recorded like a failed relay publish: a sweep retries it after a backoff.
           this.#failed += 1;
-          this.options.logger.warn('outbox hand-off publish failed; a sweep will retry', {
-            id: row.id,
-            subject: row.subject,
-            error: String(error),
-          });
+          await this.markFailed({ ...row, notBefore: new Date(), attempts: 0 }, error).catch(() => undefined);
         },
       );
       this.#handingOff.add(published);

@@ -90,6 +90,14 @@ export class ThrottleStore {
     );
   }
 
+  /** Takes an execution off the waiting list; false if it was not on it (admitted or gone meanwhile). */
+  async take(executionId: string): Promise<boolean> {
+    const rows = await sql(this.em, 'delete from jetcel_throttle_waiter where execution_id = ? returning 1 as taken', [
+      executionId,
+    ]);
+    return rows.length > 0;
+  }
+
   async leave(executionId: string): Promise<void> {
     await sql(this.em, 'delete from jetcel_throttle_waiter where execution_id = ?', [executionId]);
   }

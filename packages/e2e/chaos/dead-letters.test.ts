@@ -76,6 +76,11 @@ test('G5: an unknown task waits out the grace period (handed back), then is dead
 
 test('C9: a task that kills its worker every time is dead-lettered within the crash budget, never re-published by the reconciler, and re-driven', async () => {
   const before = (await letters()).length;
+  // No healthy worker may run the step first: they stop before the command is sent.
+  for (const service of stack.services.filter((candidate) =>
+    candidate.output().some((line) => line.includes('"worker ready"')),
+  ))
+    await service.stop();
   const created = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', {
     name: 'poison',
     cloudSettingsId: 'default',
@@ -84,10 +89,6 @@ test('C9: a task that kills its worker every time is dead-lettered within the cr
     JETCEL_FAULT_POINT: 'before-backend-call',
     JETCEL_FAULT_MATCH: `instance.create_server ${created.executionId}`,
   };
-  for (const service of stack.services.filter((candidate) =>
-    candidate.output().some((line) => line.includes('"worker ready"')),
-  ))
-    await service.stop();
   let crashes = 0;
   for (let round = 0; round < 6; round += 1) {
     const worker = await stack.spawn('worker', { queue: 'regular', env: faulty });

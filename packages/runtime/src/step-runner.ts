@@ -40,6 +40,7 @@ import {
   type ExecutionRecord,
   type StepRecord,
   type Tx,
+  type Waiter,
 } from '@jetcel/db';
 import { Progress } from './progress.ts';
 import { writeDeadLetter } from './dead-letters.ts';
@@ -92,7 +93,8 @@ export interface StepRunnerOptions<S> {
 type Claimed = {
   step: StepRecord;
   execution: ExecutionRecord;
-  resource: ResourceSnapshot | null;
+  /** Undefined: not read yet (a handed-over step reads it in its admission's transaction). */
+  resource: ResourceSnapshot | null | undefined;
   preparationError: unknown;
 };
 /** The worker is shutting down: the step goes back to the queue. */
@@ -326,7 +328,7 @@ export class StepRunner<S> {
     });
     if (result.kind !== 'claimed') return result;
     const { step, execution } = result;
-    let resource: ResourceSnapshot | null = null;
+    let resource: ResourceSnapshot | null | undefined = options.handedOver ? undefined : null;
     let preparationError: unknown = undefined;
     // A handed-over step reads its resource in its admission's transaction (`prepare`).
     if (step.resourceRef && !options.handedOver) {
@@ -393,7 +395,7 @@ export class StepRunner<S> {
     const resourceRef = step.resourceRef;
     const patch =
       !step.prepared && before && !isEmptyPatch(before) && claimed.preparationError === undefined ? before : null;
-    if (!also && (!patch || !claimed.resource)) return claimed;
+    if (!also && claimed.resource !== undefined && (!patch || !claimed.resource)) return claimed;
     return this.options.db.transaction(async (tx): Promise<Claimed> => {
       await also?.(tx);
       if (!resourceRef) return claimed;
@@ -447,7 +449,7 @@ export class StepRunner<S> {
     fromExecutionId: string,
     lease: ExecutionLease,
     log: Logger,
-    known?: { firstWaiter: { since: Date } | null; limit: number | null },
+    known?: { firstWaiter: Waiter | null; limit: number | null },
   ): Promise<void> {
     const gate = this.options.throttle;
     if (!gate) return;
@@ -477,7 +479,7 @@ export class StepRunner<S> {
     gate: ThrottleGate,
     fromExecutionId: string,
     lease: ExecutionLease,
-    firstWaiter: { since: Date } | null,
+    firstWaiter: Waiter | null,
     log: Logger,
   ): Promise<void> {
     for (;;) {
@@ -486,6 +488,11 @@ export class StepRunner<S> {
         parked && (!firstWaiter || parked.since.getTime() <= firstWaiter.since.getTime() + HAND_OVER_SKEW_MS);
       if (!parked || !fair) {
         if (parked) gate.park(lease, parked);
+        // The longest waiter is parked elsewhere: the slot goes to it through PostgreSQL and the broker.
+        if (firstWaiter && firstWaiter.executionId !== fromExecutionId && (await gate.handTo(lease, firstWaiter))) {
+          log.info('throttle slot handed over', { key: lease.key, to: firstWaiter.executionId, remote: true });
+          return;
+        }
         if (await gate.release(fromExecutionId, lease)) log.info('throttle slot released', { key: lease.key });
         return;
       }
@@ -495,7 +502,12 @@ export class StepRunner<S> {
       if (claim.kind !== 'claimed') continue;
       const { step, execution } = claim.value;
       const task = this.options.registry.get(step.task);
-      const moved = task ? await gate.transfer(lease, execution.id) : null;
+      if (!task || !(await gate.takeWaiter(execution.id))) {
+        // Another span handed it a slot meanwhile (or this worker lacks its task): back to the queue, published now.
+        await this.options.db.transaction((tx) => requeueStep(tx, step.id, token, execution.actor, { delayMs: 0 }));
+        continue;
+      }
+      const moved = await gate.transfer(lease, execution.id);
       const stepLog = this.options.logger.child({
         executionId: execution.id,
         stepId: step.id,
@@ -505,11 +517,6 @@ export class StepRunner<S> {
         resource: step.resourceRef,
         attempt: step.attempts,
       });
-      if (!task) {
-        // A task this worker does not know: back to the queue for one that does.
-        await this.options.db.transaction((tx) => tx.steps.handBack(step.id, token));
-        continue;
-      }
       if (moved) log.info('throttle slot handed over', { key: lease.key, to: execution.id });
       // Without `moved` our lease was lost meanwhile: the waiter goes through admission as usual.
       this.runDetached(claim.value, token, task, stepLog, moved);
@@ -616,7 +623,7 @@ export class StepRunner<S> {
             actor: execution.actor,
             executionId: execution.id,
             stepId: step.id,
-            resource: claimed.resource,
+            resource: claimed.resource ?? null,
             resources: resourceReader(this.options.db),
             services: this.options.services,
           },

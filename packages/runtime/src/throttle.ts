@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HeldLease, Leases } from '@jetcel/bus';
 import { TaskError, type Logger, type PlanThrottle } from '@jetcel/core';
-import type { Db, ExecutionLease, ExecutionRecord, Tx } from '@jetcel/db';
+import type { Db, ExecutionLease, ExecutionRecord, Tx, Waiter } from '@jetcel/db';
 import { addStepMessage } from './step-messages.ts';
 
 export interface ThrottleConfig {
@@ -88,6 +88,30 @@ export class ThrottleGate {
     const token = randomUUID();
     const moved = await this.deps.leases.transfer(held(lease), { executionId: toExecutionId, token });
     return moved ? { ...lease, revision: moved.revision, token } : null;
+  }
+
+  /**
+   * Takes a waiter off the list before a slot is handed to it: whoever takes it is the one to give
+   * it a slot, so two ending spans never hand it one each. False when it no longer waits.
+   */
+  async takeWaiter(executionId: string): Promise<boolean> {
+    return this.deps.db.transaction((tx) => tx.throttle.take(executionId));
+  }
+
+  /**
+   * Hands the slot to a waiter parked in another process: taken off the list, the slot moved to
+   * it in KV and recorded on its execution (whose next claim then only renews it), its step
+   * published now. False when it no longer waits; if our lease was lost meanwhile, the waiter is
+   * still published, to be admitted the usual way.
+   */
+  async handTo(lease: ExecutionLease, waiter: Waiter): Promise<boolean> {
+    if (!(await this.takeWaiter(waiter.executionId))) return false;
+    const moved = await this.transfer(lease, waiter.executionId);
+    await this.deps.db.transaction(async (tx) => {
+      if (moved) await tx.executions.setLease(waiter.executionId, moved);
+      await wakeStep(tx, waiter.stepId);
+    });
+    return true;
   }
 
   /** Records an admission in the caller's transaction: off the waiting list, the lease on the execution. */

@@ -49,6 +49,16 @@ export class ExecutionStore {
   }
 
   /** Records (or clears) the scope lease the execution holds. */
+  /** The lease recorded on the execution, its row locked until the transaction ends. */
+  async leaseForUpdate(id: string): Promise<ExecutionLease | null> {
+    const rows = await sql<{ lease: ExecutionLease | null }>(
+      this.em,
+      'select lease from jetcel_execution where id = ? for update',
+      [id],
+    );
+    return rows[0]?.lease ?? null;
+  }
+
   async setLease(id: string, lease: ExecutionLease | null): Promise<void> {
     await sql(this.em, 'update jetcel_execution set lease = ?::jsonb, updated_at = now() where id = ?', [
       lease ? JSON.stringify(lease) : null,

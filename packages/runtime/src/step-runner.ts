@@ -248,7 +248,7 @@ export class StepRunner<S> {
     task: TaskDefinition<unknown, S>,
     delivery: Delivery,
     stepLog: Logger,
-    handedLease: ExecutionLease | null,
+    preAdmitted: Admitted | null,
   ): Promise<DeliveryVerdict> {
     const { step } = claimed;
     let discarded = 'nothing';
@@ -258,8 +258,8 @@ export class StepRunner<S> {
           runNestedExecutor(tx, this.#progress, this.options.executors ?? NO_EXECUTORS, step, token, stepLog),
         );
       } else {
-        const admitted = handedLease
-          ? await this.admitHandedOver(claimed, token, handedLease)
+        const admitted = preAdmitted
+          ? preAdmitted
           : await this.admit(claimed, token, stepLog).catch(async (error: unknown): Promise<Admitted> => {
               if (error instanceof ClaimLostError) throw error;
               // The broker hiccuped (an election, a timeout): not a crash. Back to the queue shortly.
@@ -384,50 +384,72 @@ export class StepRunner<S> {
     return { kind: 'admitted', claimed: { ...prepared, execution: { ...execution, lease } }, lease };
   }
 
-  /**
-   * Applies the step's first transition (its `before` patch) once, guarded by the claim; `also`
-   * writes in the same transaction (a handed-over slot's admission), which then reads the
-   * resource too.
-   */
-  private async prepare(claimed: Claimed, token: string, also?: (tx: Tx) => Promise<void>): Promise<Claimed> {
-    const { step, execution } = claimed;
-    const before = step.before;
-    const resourceRef = step.resourceRef;
-    const patch =
-      !step.prepared && before && !isEmptyPatch(before) && claimed.preparationError === undefined ? before : null;
-    if (!also && claimed.resource !== undefined && (!patch || !claimed.resource)) return claimed;
-    return this.options.db.transaction(async (tx): Promise<Claimed> => {
-      await also?.(tx);
-      if (!resourceRef) return claimed;
-      const ref = parseResourceRef(resourceRef);
-      const current = await tx.resources.get(ref.type, ref.id, { forUpdate: patch !== null });
-      // A failure handler may find its resource gone (a cancelled create deleted it): that is not an error.
-      if (!current)
-        return step.role === 'failure'
-          ? { ...claimed, resource: null }
-          : { ...claimed, resource: null, preparationError: new ResourceGoneError(resourceRef) };
-      if (!patch) return { ...claimed, resource: current };
-      // Guarded by the claim first: if another delivery took the step over meanwhile, nothing is written.
-      await tx.steps.markPrepared(step.id, token);
-      try {
-        const resource = await tx.resources.applyPatch(current, patch, {
-          executionId: execution.id,
-          actor: execution.actor,
-        });
-        // Later phases (admission) must see that the patch is applied, or they would apply it again.
-        return { ...claimed, step: { ...step, prepared: true }, resource };
-      } catch (error) {
-        return { ...claimed, resource: current, preparationError: error };
-      }
-    });
+  /** Applies the step's first transition (its `before` patch) once, guarded by the claim. */
+  private async prepare(claimed: Claimed, token: string): Promise<Claimed> {
+    if (claimed.resource !== undefined && (!pendingPatch(claimed) || !claimed.resource)) return claimed;
+    return this.options.db.transaction((tx) => this.prepareIn(tx, claimed, token));
   }
 
-  /** A waiter handed a slot by an ending span: the admission is recorded with its first transition. */
-  private async admitHandedOver(claimed: Claimed, token: string, lease: ExecutionLease): Promise<Admitted> {
-    const gate = this.options.throttle;
-    const settle = gate ? (tx: Tx) => gate.settle(tx, claimed.execution.id, lease) : undefined;
-    const prepared = await this.prepare(claimed, token, settle);
-    return { kind: 'admitted', claimed: { ...prepared, execution: { ...prepared.execution, lease } }, lease };
+  /** `prepare` inside the caller's transaction: reads the resource (locked if a patch applies). */
+  private async prepareIn(tx: Tx, claimed: Claimed, token: string): Promise<Claimed> {
+    const { step, execution } = claimed;
+    const resourceRef = step.resourceRef;
+    const patch = pendingPatch(claimed);
+    if (!resourceRef) return claimed;
+    const ref = parseResourceRef(resourceRef);
+    const current = await tx.resources.get(ref.type, ref.id, { forUpdate: patch !== null });
+    // A failure handler may find its resource gone (a cancelled create deleted it): that is not an error.
+    if (!current)
+      return step.role === 'failure'
+        ? { ...claimed, resource: null }
+        : { ...claimed, resource: null, preparationError: new ResourceGoneError(resourceRef) };
+    if (!patch) return { ...claimed, resource: current };
+    // Guarded by the claim first: if another delivery took the step over meanwhile, nothing is written.
+    await tx.steps.markPrepared(step.id, token);
+    try {
+      const resource = await tx.resources.applyPatch(current, patch, {
+        executionId: execution.id,
+        actor: execution.actor,
+      });
+      // Later phases (admission) must see that the patch is applied, or they would apply it again.
+      return { ...claimed, step: { ...step, prepared: true }, resource };
+    } catch (error) {
+      return { ...claimed, resource: current, preparationError: error };
+    }
+  }
+
+  /**
+   * Admits a claimed waiter to the slot of an ended span, in one transaction: taken off the
+   * waiting list (whoever takes it gives it a slot, so two spans never hand it one each), the
+   * slot moved to it in KV, the lease recorded, its first transition applied.
+   */
+  private async takeSlot(
+    gate: ThrottleGate,
+    claimed: Claimed,
+    token: string,
+    lease: ExecutionLease,
+  ): Promise<{ kind: 'admitted'; admitted: Admitted } | { kind: 'not_waiting' } | { kind: 'lease_lost' }> {
+    const executionId = claimed.execution.id;
+    try {
+      return await this.options.db.transaction(async (tx) => {
+        if (!(await tx.throttle.take(executionId))) throw HAND_OVER_ABORTED.notWaiting;
+        const moved = await gate.transfer(lease, executionId);
+        // Thrown to roll back: the waiter keeps its place and goes through admission as usual.
+        if (!moved) throw HAND_OVER_ABORTED.leaseLost;
+        await gate.settle(tx, executionId, moved);
+        const prepared = await this.prepareIn(tx, claimed, token);
+        const admitted: Admitted = {
+          kind: 'admitted',
+          claimed: { ...prepared, execution: { ...prepared.execution, lease: moved } },
+          lease: moved,
+        };
+        return { kind: 'admitted' as const, admitted };
+      });
+    } catch (error) {
+      if (error === HAND_OVER_ABORTED.notWaiting) return { kind: 'not_waiting' };
+      if (error === HAND_OVER_ABORTED.leaseLost) return { kind: 'lease_lost' };
+      throw error;
+    }
   }
 
   /**
@@ -502,12 +524,12 @@ export class StepRunner<S> {
       if (claim.kind !== 'claimed') continue;
       const { step, execution } = claim.value;
       const task = this.options.registry.get(step.task);
-      if (!task || !(await gate.takeWaiter(execution.id))) {
+      const taken = task ? await this.takeSlot(gate, claim.value, token, lease) : ({ kind: 'not_waiting' } as const);
+      if (!task || taken.kind === 'not_waiting') {
         // Another span handed it a slot meanwhile (or this worker lacks its task): back to the queue, published now.
         await this.options.db.transaction((tx) => requeueStep(tx, step.id, token, execution.actor, { delayMs: 0 }));
         continue;
       }
-      const moved = await gate.transfer(lease, execution.id);
       const stepLog = this.options.logger.child({
         executionId: execution.id,
         stepId: step.id,
@@ -517,9 +539,9 @@ export class StepRunner<S> {
         resource: step.resourceRef,
         attempt: step.attempts,
       });
-      if (moved) log.info('throttle slot handed over', { key: lease.key, to: execution.id });
-      // Without `moved` our lease was lost meanwhile: the waiter goes through admission as usual.
-      this.runDetached(claim.value, token, task, stepLog, moved);
+      if (taken.kind === 'admitted') log.info('throttle slot handed over', { key: lease.key, to: execution.id });
+      // Our lease was lost meanwhile: the waiter goes through admission as usual.
+      this.runDetached(claim.value, token, task, stepLog, taken.kind === 'admitted' ? taken.admitted : null);
       return;
     }
   }
@@ -530,12 +552,12 @@ export class StepRunner<S> {
     token: string,
     task: TaskDefinition<unknown, S>,
     log: Logger,
-    lease: ExecutionLease | null,
+    admitted: Admitted | null,
   ): void {
     const delivery: Delivery = { data: new Uint8Array(), headers: {}, deliveryCount: 1, working: () => undefined };
     log.info('step started', { handedOver: true });
     const running = inSpan('jetcel.step', { kind: 'internal' }, () =>
-      this.runClaimed(claimed, token, task, delivery, log, lease),
+      this.runClaimed(claimed, token, task, delivery, log, admitted),
     )
       .then(async (verdict) => {
         if (verdict.kind === 'ack') return;
@@ -740,6 +762,16 @@ export class StepRunner<S> {
     }
   }
 }
+
+/** The `before` patch a claimed step still has to apply, if any. */
+function pendingPatch(claimed: Claimed): ResourcePatch | null {
+  const { step } = claimed;
+  const before = step.before;
+  return !step.prepared && before && !isEmptyPatch(before) && claimed.preparationError === undefined ? before : null;
+}
+
+/** Thrown inside a hand-over's transaction to roll it back. */
+const HAND_OVER_ABORTED = { notWaiting: new Error('not waiting'), leaseLost: new Error('lease lost') } as const;
 
 /** Whether this outcome ends the execution's main chain: the last plan node, a single step, done. */
 function endsMainChain(claimed: Claimed, outcome: RunResult): boolean {

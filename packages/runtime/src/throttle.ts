@@ -145,21 +145,29 @@ export class ThrottleGate {
     // First come, first served: only as many as there are free slots beyond the older waiters
     // (with as many older waiters as slots, the slots need not even be read).
     const live = ahead < limit ? await leases.occupancy(throttle.kind, throttle.scope, limit) : [];
-    if (ahead < limit - live.length) {
-      const acquired = await leases.acquire(throttle.kind, throttle.scope, limit, holder, live);
-      if (acquired) {
-        const lease: ExecutionLease = {
+    const acquired =
+      ahead < limit - live.length ? await leases.acquire(throttle.kind, throttle.scope, limit, holder, live) : null;
+    const taken: ExecutionLease | null = acquired
+      ? {
           kind: throttle.kind,
           scope: throttle.scope,
           key: acquired.key,
           revision: acquired.revision,
           token: holder.token,
-        };
-        await db.transaction((tx) => this.settle(tx, execution.id, lease));
-        return { kind: 'admitted', lease };
+        }
+      : null;
+    // One transaction decides, with the execution's row locked against an ending span that hands
+    // it a slot meanwhile (`handTo` records the lease under the same lock): a handed slot wins.
+    const decided = await db.transaction(async (tx): Promise<Admission | { kind: 'handed'; lease: ExecutionLease }> => {
+      const recorded = await tx.executions.leaseForUpdate(execution.id);
+      if (recorded && recorded.token !== execution.lease?.token && recorded.key !== taken?.key) {
+        await tx.throttle.leave(execution.id);
+        return { kind: 'handed', lease: recorded };
       }
-    }
-    return db.transaction(async (tx): Promise<Admission> => {
+      if (taken) {
+        await this.settle(tx, execution.id, taken);
+        return { kind: 'admitted', lease: taken };
+      }
       const { since } = await tx.throttle.wait(throttle.kind, throttle.scope, execution.id, stepId);
       const waitedMs = Date.now() - since.getTime();
       if (waitedMs >= config.waitLimitMs) {
@@ -170,6 +178,10 @@ export class ThrottleGate {
       await onWait?.(tx, delayMs);
       return { kind: 'wait', delayMs, since };
     });
+    if (decided.kind !== 'handed') return decided;
+    // A slot acquired just now goes back: the handed one is this execution's.
+    if (taken) await this.release(execution.id, taken);
+    return this.enter({ ...execution, lease: decided.lease }, stepId, throttle, onWait);
   }
 
   /** Renews by revision; a lost lease answers null (after checking the key: the holder decides nothing blind). */

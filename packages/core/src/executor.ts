@@ -27,7 +27,7 @@ export interface ExecutorDefinition<P = JsonObject> {
   steps(input: ExecutorInput<P>): PlanNode[];
   /**
    * At most N executions of this kind hold the throttled span at once per scope (SPEC D1): the
-   * span starts at the step marked `throttled` and ends with the execution.
+   * span starts at the step marked `throttled` and ends with the main chain (before the handlers).
    */
   throttle?: { kind: string; scope(input: ExecutorInput<P>): string };
   onSuccess?(input: ExecutorInput<P>): StepCall;

@@ -20,7 +20,7 @@ export interface StepCall {
   ignoreErrors?: boolean;
   /**
    * This step enters the executor's throttled span: a scope lease is taken before its `before`
-   * patch, and held until the execution ends (SPEC D1).
+   * patch, and held until the main chain ends, before the handlers run (SPEC D1).
    */
   throttled?: boolean;
 }

@@ -42,6 +42,9 @@ export interface ParkedWaiter {
   since: Date;
 }
 
+/** Waiters woken at once when a scope is switched off. */
+const WAKE_ALL = 1000;
+
 /** Parked waiters kept per scope at most; older ones still wait in PostgreSQL and are woken from there. */
 const MAX_PARKED_PER_SCOPE = 10_000;
 
@@ -214,12 +217,18 @@ export class ThrottleGate {
   /** Publishes the oldest waiters of a scope now instead of at their fallback timer. */
   async wake(kind: string, scope: string): Promise<void> {
     const { db, config } = this.deps;
-    const limit = await db.transaction((tx) => tx.throttle.limitFor(kind, scope, config.defaultLimit));
+    const limit = await db.read((tx) => tx.throttle.limitFor(kind, scope, config.defaultLimit));
+    if (limit === 0) return;
+    // A scope switched off (negative limit) admits every waiter at its next claim.
+    const waiters = await db.read((tx) => tx.throttle.first(kind, scope, limit < 0 ? WAKE_ALL : limit));
+    // Nobody waits (the common case without contention): no slot needs reading.
+    if (waiters.length === 0) return;
     // Wake only as many waiters as there are free slots: the others would just wait again.
-    const free = Math.max(0, limit - (await this.deps.leases.occupancy(kind, scope, limit)).length);
+    const free =
+      limit < 0 ? waiters.length : Math.max(0, limit - (await this.deps.leases.occupancy(kind, scope, limit)).length);
     if (free === 0) return;
     await db.transaction(async (tx) => {
-      for (const waiter of await tx.throttle.first(kind, scope, free)) await wakeStep(tx, waiter.stepId);
+      for (const waiter of waiters.slice(0, free)) await wakeStep(tx, waiter.stepId);
     });
   }
 

@@ -75,17 +75,22 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return wrap(root, options.bindings ?? {});
 }
 
-/** Bindings are merged here (a later child overrides a field) so no line repeats a key. */
+/**
+ * Bindings are merged here (a later child overrides a field) so no line repeats a key. The pino
+ * child is made at the first line that passes the level: a worker makes a child logger per task,
+ * and at the usual levels most of them never write.
+ */
 function wrap(root: Pino, bindings: Record<string, unknown>): Logger {
-  const bound = Object.keys(bindings).length > 0 ? root.child(bindings) : root;
+  let bound: Pino | undefined;
+  const target = (): Pino => (bound ??= Object.keys(bindings).length > 0 ? root.child(bindings) : root);
   const log =
     (level: Level) =>
     (message: string, fields?: Record<string, unknown>): void => {
-      if (!bound.isLevelEnabled(level)) return;
-      if (!fields) return bound[level](message);
+      if (!root.isLevelEnabled(level)) return;
+      if (!fields) return target()[level](message);
       const entry: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(fields)) entry[key] = serialise(value);
-      bound[level](entry, message);
+      target()[level](entry, message);
     };
   return {
     debug: log('debug'),

@@ -38,8 +38,14 @@ function lineSink(write: (line: string) => void): Writable {
   });
 }
 
-/** pino-pretty is loaded only when a terminal wants it: services in containers never pay for it. */
+/**
+ * pino-pretty is loaded only when a terminal wants it: services in containers never pay for it.
+ * Under tsx this module is ESM and has no `require`; a bundle (`pnpm build`) defines one, and
+ * esbuild then carries pino-pretty inside the bundle, still evaluated only on this call.
+ */
 function loadPretty(): typeof pinoPretty {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a literal require() is what esbuild bundles
+  if (typeof require === 'function') return require('pino-pretty') as typeof pinoPretty;
   return createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty;
 }
 

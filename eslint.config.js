@@ -38,7 +38,7 @@ const restrictImports = (/** @type {{ paths?: object[]; patterns: object[] }} */
 });
 
 export default defineConfig(
-  globalIgnores(['**/node_modules', '**/*.tmp.ts', '**/.test-output', '**/coverage']),
+  globalIgnores(['**/node_modules', '**/dist', '**/*.tmp.ts', '**/.test-output', '**/coverage']),
 
   js.configs.recommended,
 

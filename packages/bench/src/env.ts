@@ -8,7 +8,7 @@ import type { OutboxRelay } from '@jetcel/db';
 import { createTestDatabase, startNats, type NatsServerHandle, type TestDatabase } from '@jetcel/testing';
 import { REDIS } from './bullmq/connection.ts';
 import { createBenchDomain } from './jetcel/domain.ts';
-import { forkChild, type BenchChild } from './ipc.ts';
+import { forkChild, workerNodeFlags, type BenchChild } from './ipc.ts';
 import { setUpRaw, type RawClients } from './raw/setup.ts';
 
 /** Everything a bench run starts, and how to take it down again. */
@@ -72,6 +72,7 @@ export async function startBenchEnv(options: { cpuProfDir?: string }): Promise<B
         args,
         env: { ...workerEnv, ...env },
         ...(options.cpuProfDir && entry.startsWith('jetcel/') ? { cpuProfDir: options.cpuProfDir } : {}),
+        ...(entry.startsWith('jetcel/') ? { nodeOptions: workerNodeFlags() } : {}),
       });
       children.add(child);
       const stop = child.stop.bind(child);

@@ -1,7 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import type { Recorder } from './recorder.ts';
 
 /** A request from the driver to a bench worker process, and its answer. */
@@ -21,6 +22,7 @@ export function serveDriver(recorder: Recorder, handlers: Handlers, stop: () => 
   const all: Handlers = {
     count: () => recorder.count(),
     drain: () => recorder.drain(),
+    memory: () => memoryBreakdown(),
     stop: async () => {
       await stop();
       setImmediate(() => process.exit(0));
@@ -44,6 +46,23 @@ export function serveDriver(recorder: Recorder, handlers: Handlers, stop: () => 
   process.send?.({ ready: true });
 }
 
+/** What the process's memory is made of, in MiB: the V8 heap by space, and what lies outside it. */
+export function memoryBreakdown(): Record<string, number> {
+  const mib = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
+  const usage = process.memoryUsage();
+  const spaces = Object.fromEntries(
+    v8.getHeapSpaceStatistics().map((space) => [`space.${space.space_name}`, mib(space.space_size)]),
+  );
+  return {
+    rss: mib(usage.rss),
+    heapTotal: mib(usage.heapTotal),
+    heapUsed: mib(usage.heapUsed),
+    external: mib(usage.external),
+    arrayBuffers: mib(usage.arrayBuffers),
+    ...spaces,
+  };
+}
+
 export interface BenchChild {
   readonly pid: number;
   call<T>(command: string, args?: unknown): Promise<T>;
@@ -52,14 +71,43 @@ export interface BenchChild {
   stop(): Promise<void>;
 }
 
-/** Forks `src/<entry>` under tsx with an IPC channel and waits for its ready message. */
+/**
+ * Entries that production runs bundled (`pnpm build`, esbuild): the bench forks the bundle when it
+ * exists, so the jetcel worker is measured as deployed. `BENCH_WORKER_FROM=source` forks the
+ * TypeScript source under tsx instead.
+ */
+const BUNDLES: Readonly<Record<string, string>> = { 'jetcel/worker.ts': '../dist/jetcel-worker.js' };
+
+/**
+ * The V8 options compose.yaml gives every jetcel worker (README "Memory"): a 4 MiB young
+ * generation instead of Node 20's 16 MiB per semi-space, and an old generation that grows by at
+ * most its live size before the next full collection. The bench's test checks compose.yaml
+ * against this list; `BENCH_NODE_FLAGS="…"` replaces it for an experiment ("" for V8's defaults).
+ */
+export const WORKER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=100'];
+
+/** The options the bench's jetcel workers run with: WORKER_NODE_FLAGS, or BENCH_NODE_FLAGS. */
+export function workerNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  const override = env.BENCH_NODE_FLAGS;
+  return override === undefined ? [...WORKER_NODE_FLAGS] : override.split(' ').filter(Boolean);
+}
+
+/** The file a child runs and the Node options it needs: the bundle, or `src/<entry>` under tsx. */
+export function childEntry(entry: string): { file: string; execArgv: string[] } {
+  const bundle = BUNDLES[entry] === undefined ? undefined : resolve(here, BUNDLES[entry]);
+  if (bundle && process.env.BENCH_WORKER_FROM !== 'source' && existsSync(bundle)) return { file: bundle, execArgv: [] };
+  return { file: resolve(here, entry), execArgv: ['--import', 'tsx'] };
+}
+
+/** Forks `entry` (see `childEntry`) with an IPC channel and waits for its ready message. */
 export async function forkChild(
   entry: string,
-  options: { args?: string[]; env?: Record<string, string>; cpuProfDir?: string },
+  options: { args?: string[]; env?: Record<string, string>; cpuProfDir?: string; nodeOptions?: string[] },
 ): Promise<BenchChild> {
-  const execArgv = ['--import', 'tsx'];
+  const { file, execArgv } = childEntry(entry);
+  execArgv.push(...(options.nodeOptions ?? []));
   if (options.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
-  const child: ChildProcess = fork(resolve(here, entry), options.args ?? [], {
+  const child: ChildProcess = fork(file, options.args ?? [], {
     execArgv,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

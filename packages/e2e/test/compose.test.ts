@@ -109,6 +109,13 @@ let nats: NatsServerHandle;
 let database: TestDatabase;
 let env: Record<string, string>;
 before(async () => {
+  // What the image does after `pnpm install` (deploy/Dockerfile): the commands below run the bundles.
+  const targets = new Set(
+    Object.entries(compose.services)
+      .filter(([, service]) => service.image === 'jetcel:local')
+      .map(([name]) => name.replace(/^worker-.*/, 'worker')),
+  );
+  await run(process.execPath, ['--import', 'tsx', 'scripts/build.ts', ...targets], { cwd: root });
   nats = await startNats();
   database = await createTestDatabase({ prefix: 'compose' });
   env = {
@@ -127,16 +134,35 @@ after(async () => {
   await nats?.[Symbol.asyncDispose]();
 });
 
+/** A compose command split into node's options, the service's bundle and the service's arguments. */
+function parseCommand(name: string): { nodeOptions: string[]; entry: string; args: string[] } {
+  const command = compose.services[name]?.command;
+  assert.ok(command && command[0] === 'node', `${name} runs node`);
+  const at = command.findIndex((part, index) => index > 0 && !part.startsWith('-'));
+  const entry = command[at] ?? '';
+  assert.equal(entry, `services/${name.replace(/^worker-.*/, 'worker')}/dist/main.js`, `${name} runs its bundle`);
+  return { nodeOptions: command.slice(1, at), entry, args: command.slice(at + 1) };
+}
+
+test('every jetcel service in compose.yaml runs its bundle; the workers with the same V8 options', () => {
+  const names = Object.entries(compose.services)
+    .filter(([, service]) => service.image === 'jetcel:local')
+    .map(([name]) => name);
+  for (const name of names) {
+    const { nodeOptions } = parseCommand(name);
+    if (!name.startsWith('worker-')) assert.deepEqual(nodeOptions, [], `${name}: no node options`);
+  }
+  const workers = names.filter((name) => name.startsWith('worker-')).map((name) => parseCommand(name).nodeOptions);
+  assert.equal(workers.length, 3);
+  assert.ok(workers[0]?.includes('--max-semi-space-size=4'), 'workers set --max-semi-space-size');
+  for (const options of workers) assert.deepEqual(options, workers[0]);
+});
+
 /** Runs a compose service's command on this machine, from the repository root, as the image would. */
 async function startCommand(name: string) {
-  const command = compose.services[name]?.command;
-  assert.ok(
-    command && command[0] === 'node' && command[1] === '--import' && command[2] === 'tsx',
-    `${name} runs node --import tsx`,
-  );
-  const [entry, ...args] = command.slice(3);
-  assert.ok(entry && existsSync(resolve(root, entry)), `${name}: ${entry} exists`);
-  return spawnService({ cwd: root, entry, args, env, timeoutMs: 30_000 });
+  const { nodeOptions, entry, args } = parseCommand(name);
+  assert.ok(existsSync(resolve(root, entry)), `${name}: ${entry} was built`);
+  return spawnService({ cwd: root, entry, args, nodeOptions, env, timeoutMs: 30_000 });
 }
 
 test('every one-shot job in compose.yaml runs to completion here (migrate, then topology)', async () => {

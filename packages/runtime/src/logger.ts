@@ -38,8 +38,14 @@ function lineSink(write: (line: string) => void): Writable {
   });
 }
 
-/** pino-pretty is loaded only when a terminal wants it: services in containers never pay for it. */
+/**
+ * pino-pretty is loaded only when a terminal wants it: services in containers never pay for it.
+ * Under tsx this module is ESM and has no `require`; a bundle (`pnpm build`) defines one, and
+ * esbuild then carries pino-pretty inside the bundle, still evaluated only on this call.
+ */
 function loadPretty(): typeof pinoPretty {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a literal require() is what esbuild bundles
+  if (typeof require === 'function') return require('pino-pretty') as typeof pinoPretty;
   return createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty;
 }
 
@@ -75,17 +81,22 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return wrap(root, options.bindings ?? {});
 }
 
-/** Bindings are merged here (a later child overrides a field) so no line repeats a key. */
+/**
+ * Bindings are merged here (a later child overrides a field) so no line repeats a key. The pino
+ * child is made at the first line that passes the level: a worker makes a child logger per task,
+ * and at the usual levels most of them never write.
+ */
 function wrap(root: Pino, bindings: Record<string, unknown>): Logger {
-  const bound = Object.keys(bindings).length > 0 ? root.child(bindings) : root;
+  let bound: Pino | undefined;
+  const target = (): Pino => (bound ??= Object.keys(bindings).length > 0 ? root.child(bindings) : root);
   const log =
     (level: Level) =>
     (message: string, fields?: Record<string, unknown>): void => {
-      if (!bound.isLevelEnabled(level)) return;
-      if (!fields) return bound[level](message);
+      if (!root.isLevelEnabled(level)) return;
+      if (!fields) return target()[level](message);
       const entry: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(fields)) entry[key] = serialise(value);
-      bound[level](entry, message);
+      target()[level](entry, message);
     };
   return {
     debug: log('debug'),

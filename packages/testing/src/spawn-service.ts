@@ -9,11 +9,13 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 10_000;
 
 export interface SpawnServiceOptions {
-  /** The service directory; tsx must be resolvable from it (workspace packages find the root's). */
+  /** The service directory; for a .ts entry tsx must be resolvable from it (workspace packages find the root's). */
   cwd: string;
-  /** The .ts entry file, absolute or relative to cwd. */
+  /** The entry file, absolute or relative to cwd: a .ts source runs under tsx, a .js bundle as it is. */
   entry: string;
   args?: string[];
+  /** Options for node itself, before the entry (e.g. V8 heap sizes). */
+  nodeOptions?: string[];
   /** Added to (and overriding) process.env. */
   env?: Record<string, string>;
   /** Resolve only once a stdout/stderr line matches this. */
@@ -38,15 +40,17 @@ export interface ServiceProcess {
 }
 
 /**
- * Runs `node --import tsx <entry> ...args` in `cwd` as a child process, with
+ * Runs `node [--import tsx] [...nodeOptions] <entry> ...args` in `cwd` as a child process, with
  * process.env plus `env`, collecting its output lines. If `readyLine` is given,
  * resolves only once a line matches it; otherwise as soon as the process has
  * been spawned. The child is SIGKILLed if the test process exits.
  */
 export async function spawnService(options: SpawnServiceOptions): Promise<ServiceProcess> {
   const cwd = resolve(options.cwd);
-  assertTsxResolvable(cwd);
-  const child = spawn(process.execPath, ['--import', 'tsx', options.entry, ...(options.args ?? [])], {
+  const tsx = options.entry.endsWith('.ts');
+  if (tsx) assertTsxResolvable(cwd);
+  const execArgv = [...(tsx ? ['--import', 'tsx'] : []), ...(options.nodeOptions ?? [])];
+  const child = spawn(process.execPath, [...execArgv, options.entry, ...(options.args ?? [])], {
     cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

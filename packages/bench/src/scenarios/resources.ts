@@ -8,7 +8,8 @@ import { BENCH_TASKS } from '../jetcel/domain.ts';
 
 /**
  * Scenario 4: the jetcel worker of scenario 1 (same process). Its peak RSS (VmHWM) over
- * scenario 1, then its RSS (VmRSS) after `first` and after `total` more standalone tasks.
+ * scenario 1, then its RSS (VmRSS) after `first` and after `total` more standalone tasks, and its
+ * committed V8 heap at the end.
  */
 export async function resourcesRun(
   env: BenchEnv,
@@ -30,6 +31,9 @@ export async function resourcesRun(
   await feed(total - first);
   const atTotal = worker.memory().rssMiB;
   results.add(`resources.jetcel.worker_rss_after_${total}`, 'MiB', atTotal);
+  // How much of it is the V8 heap (committed); the rest is the node binary, code and malloc.
+  const heap = await worker.call<Record<string, number>>('memory');
+  results.add(`resources.jetcel.worker_v8_heap_after_${total}`, 'MiB', heap.heapTotal ?? NaN);
   results.add('resources.jetcel.worker_peak_rss', 'MiB', worker.memory().peakMiB);
   results.add('resources.jetcel.rss_growth', `ratio ${total}/${first}`, atTotal / atFirst);
 }

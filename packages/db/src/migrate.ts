@@ -1,4 +1,4 @@
-import { Migration, Migrator } from '@mikro-orm/migrations';
+import type { Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { frameworkTables } from './migrations/m001-framework-tables.ts';
 import { groupsNestingCancel } from './migrations/m002-groups-nesting-cancel.ts';
@@ -34,7 +34,10 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
   ],
 };
 
-function toMigrationClass(migration: SqlMigration) {
+// Loaded only when migrations run: every service imports this package, few migrate (~9 MiB of RSS).
+const loadMigrations = () => import('@mikro-orm/migrations');
+
+function toMigrationClass(Migration: Awaited<ReturnType<typeof loadMigrations>>['Migration'], migration: SqlMigration) {
   return class extends Migration {
     override async up(): Promise<void> {
       for (const statement of migration.up) this.addSql(statement);
@@ -46,6 +49,7 @@ function toMigrationClass(migration: SqlMigration) {
 }
 
 async function withMigrator<T>(url: string, set: MigrationSet, fn: (migrator: Migrator) => Promise<T>): Promise<T> {
+  const { Migration, Migrator } = await loadMigrations();
   const orm = await MikroORM.init({
     clientUrl: url,
     entities: [],
@@ -53,7 +57,10 @@ async function withMigrator<T>(url: string, set: MigrationSet, fn: (migrator: Mi
     extensions: [Migrator],
     migrations: {
       tableName: `${set.name}_migrations`,
-      migrationsList: set.migrations.map((migration) => ({ name: migration.name, class: toMigrationClass(migration) })),
+      migrationsList: set.migrations.map((migration) => ({
+        name: migration.name,
+        class: toMigrationClass(Migration, migration),
+      })),
       transactional: true,
       allOrNothing: true,
       snapshot: false,

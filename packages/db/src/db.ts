@@ -35,6 +35,9 @@ export class Db {
   readonly #group = new GroupCommitter(
     (work) => this.transaction(work),
     (works) => this.transactionBatch(works),
+    // Four shared transactions in flight: a lone result never waits, a burst shares COMMITs
+    // (executor path, quick bench: 2 → 4 kept the throughput gain and lost the latency cost).
+    { concurrency: 4 },
   );
 
   readonly #listeners = new Set<CommitListener>();

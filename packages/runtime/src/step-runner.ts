@@ -292,8 +292,9 @@ export class StepRunner<S> {
           lease.current && endsMainChain(claimed, outcome)
             ? this.passSlotOn(step.executionId, lease.current, stepLog)
             : undefined;
+        // Group commit: concurrent steps' results share one durable COMMIT, each in its own savepoint.
         const ended = await this.options.db
-          .transaction((tx) => this.commit(tx, task, step, token, outcome, stepLog))
+          .groupTransaction((tx) => this.commit(tx, task, step, token, outcome, stepLog))
           .catch((error: unknown) => {
             if (error instanceof ClaimLostError) finished('claim_lost');
             throw error;

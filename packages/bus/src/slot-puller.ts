@@ -189,13 +189,16 @@ export class SlotPuller {
       this.report(err);
       disposition = { kind: 'nak', delayMs: THROWN_HANDLER_NAK_MS };
     }
-    const settlement = await entry.settle(disposition, this.settings.ackTimeoutMs);
-    if (settlement === 'acked') this.counters.acked++;
-    else if (settlement === 'naked') this.counters.naked++;
-    else if (settlement === 'termed') this.counters.termed++;
+    const settling = entry.settle(disposition, this.settings.ackTimeoutMs);
+    // The slot is free once the handler is done and its ack is on the wire; the server's
+    // confirmation (ackAck, a round trip) is awaited for the counters, not by the next message.
     this.inFlight.delete(entry);
     this.wake();
     if (this.inFlight.size === 0) this.notifyIdle();
+    const settlement = await settling;
+    if (settlement === 'acked') this.counters.acked++;
+    else if (settlement === 'naked') this.counters.naked++;
+    else if (settlement === 'termed') this.counters.termed++;
   }
 
   // ---- connection state ----------------------------------------------------------------------

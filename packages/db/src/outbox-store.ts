@@ -59,6 +59,11 @@ export class OutboxStore {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /** Deletes a row nobody published yet (a timer made moot); a published one stays as it is. */
+  async discardUnpublished(id: string): Promise<void> {
+    await sql(this.em, 'delete from jetcel_outbox where id = ? and published_at is null', [id]);
+  }
+
   get pendingCount(): number {
     return this.#pending.length;
   }

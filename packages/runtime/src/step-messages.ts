@@ -33,7 +33,8 @@ export function addStepMessage(tx: Tx, step: StepRecord, actor: string | null, n
 
 /**
  * Puts a claimed step back in the queue for a later run (a poll, a retry, a throttle wait) and
- * writes the outbox row that publishes it at that time, in the caller's transaction.
+ * writes the outbox row that publishes it at that time, in the caller's transaction. Returns
+ * that row's id.
  */
 export async function requeueStep(
   tx: Tx,
@@ -41,7 +42,7 @@ export async function requeueStep(
   token: string,
   actor: string | null,
   input: { delayMs: number; attempt?: boolean; poll?: boolean; failure?: FailureInfo },
-): Promise<void> {
+): Promise<string> {
   const notBefore = new Date(Date.now() + input.delayMs);
   const step = await tx.steps.requeue(stepId, token, {
     notBefore,
@@ -49,7 +50,7 @@ export async function requeueStep(
     poll: input.poll ?? false,
     ...(input.failure ? { failure: input.failure } : {}),
   });
-  addStepMessage(tx, step, actor, notBefore);
+  return addStepMessage(tx, step, actor, notBefore);
 }
 
 /** Re-publishes steps the reconciler put back in the queue, each with a fresh message id. */

@@ -367,7 +367,12 @@ export class StepRunner<S> {
     );
     if (admission.kind === 'wait') {
       this.options.metrics?.throttleWaited({ kind: throttle.kind });
-      gate.park(throttle, { executionId: execution.id, stepId: step.id, since: admission.since });
+      gate.park(throttle, {
+        executionId: execution.id,
+        stepId: step.id,
+        since: admission.since,
+        ...(admission.fallbackRowId ? { fallbackRowId: admission.fallbackRowId } : {}),
+      });
       log.info('waiting for a throttle slot', {
         kind: throttle.kind,
         scope: throttle.scope,
@@ -429,11 +434,14 @@ export class StepRunner<S> {
     claimed: Claimed,
     token: string,
     lease: ExecutionLease,
+    fallbackRowId: string | undefined,
   ): Promise<{ kind: 'admitted'; admitted: Admitted } | { kind: 'not_waiting' } | { kind: 'lease_lost' }> {
     const executionId = claimed.execution.id;
     try {
       return await this.options.db.transaction(async (tx) => {
         if (!(await tx.throttle.take(executionId))) throw HAND_OVER_ABORTED.notWaiting;
+        // Its fallback timer has nothing left to do: unpublished, it would only be claimed in vain.
+        if (fallbackRowId) await tx.outbox.discardUnpublished(fallbackRowId);
         const moved = await gate.transfer(lease, executionId);
         // Thrown to roll back: the waiter keeps its place and goes through admission as usual.
         if (!moved) throw HAND_OVER_ABORTED.leaseLost;
@@ -525,7 +533,9 @@ export class StepRunner<S> {
       if (claim.kind !== 'claimed') continue;
       const { step, execution } = claim.value;
       const task = this.options.registry.get(step.task);
-      const taken = task ? await this.takeSlot(gate, claim.value, token, lease) : ({ kind: 'not_waiting' } as const);
+      const taken = task
+        ? await this.takeSlot(gate, claim.value, token, lease, parked.fallbackRowId)
+        : ({ kind: 'not_waiting' } as const);
       if (!task || taken.kind === 'not_waiting') {
         // Another span handed it a slot meanwhile (or this worker lacks its task): back to the queue, published now.
         await this.options.db.transaction((tx) => requeueStep(tx, step.id, token, execution.actor, { delayMs: 0 }));
@@ -576,7 +586,7 @@ export class StepRunner<S> {
   /** After a handler's commit: an ended execution gives its lease back and wakes the next waiters. */
   private async releaseIfEnded(executionId: string, log: Logger): Promise<void> {
     const gate = this.options.throttle;
-    const execution = await this.options.db.transaction((tx) => tx.executions.get(executionId));
+    const execution = await this.options.db.read((tx) => tx.executions.get(executionId));
     if (!gate || !execution?.lease || execution.status === 'running' || execution.status === 'cancel_requested') return;
     if (await gate.release(execution.id, execution.lease))
       log.info('throttle slot released', { key: execution.lease.key });

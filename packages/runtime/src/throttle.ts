@@ -32,7 +32,7 @@ export class LeaseLostError extends TaskError {
 export type Admission =
   | { kind: 'admitted'; lease: ExecutionLease }
   | { kind: 'unthrottled' }
-  | { kind: 'wait'; delayMs: number; since: Date }
+  | { kind: 'wait'; delayMs: number; since: Date; fallbackRowId?: string }
   | { kind: 'timeout'; waitedMs: number };
 
 /** A step this process sent back to wait: a slot freed here may go straight to it (the hand-over). */
@@ -40,6 +40,8 @@ export interface ParkedWaiter {
   executionId: string;
   stepId: string;
   since: Date;
+  /** The outbox row of its fallback timer: a hand-over discards it. */
+  fallbackRowId?: string;
 }
 
 /** Waiters woken at once when a scope is switched off. */
@@ -127,7 +129,7 @@ export class ThrottleGate {
     execution: ExecutionRecord,
     stepId: string,
     throttle: PlanThrottle,
-    onWait?: (tx: Tx, delayMs: number) => Promise<void>,
+    onWait?: (tx: Tx, delayMs: number) => Promise<string | void>,
   ): Promise<Admission> {
     const { db, leases, config } = this.deps;
     if (execution.lease) {
@@ -178,8 +180,8 @@ export class ThrottleGate {
         return { kind: 'timeout', waitedMs };
       }
       const delayMs = Math.min(config.recheckMs, config.waitLimitMs - waitedMs + 50);
-      await onWait?.(tx, delayMs);
-      return { kind: 'wait', delayMs, since };
+      const fallbackRowId = await onWait?.(tx, delayMs);
+      return { kind: 'wait', delayMs, since, ...(fallbackRowId ? { fallbackRowId } : {}) };
     });
     if (decided.kind !== 'handed') return decided;
     // A slot acquired just now goes back: the handed one is this execution's.

@@ -44,6 +44,30 @@ export interface ParkedWaiter {
   fallbackRowId?: string;
 }
 
+/** Admissions one worker runs at once (see `enter`). */
+const ADMISSIONS_AT_ONCE = 4;
+
+/** A counting semaphore: first come, first served. */
+class Semaphore {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.#free = size;
+  }
+  async acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free += 1;
+  }
+}
+
 /** Waiters woken at once when a scope is switched off. */
 const WAKE_ALL = 1000;
 
@@ -58,6 +82,7 @@ const held = (lease: ExecutionLease): HeldLease => ({ key: lease.key, revision: 
  */
 export class ThrottleGate {
   readonly #parked = new Map<string, ParkedWaiter[]>();
+  readonly #admitting = new Semaphore(ADMISSIONS_AT_ONCE);
 
   constructor(private readonly deps: { db: Db; leases: Leases; config: ThrottleConfig; logger: Logger }) {}
 
@@ -124,8 +149,26 @@ export class ThrottleGate {
     await tx.throttle.admit(executionId, lease);
   }
 
-  /** Takes (or keeps) the execution's lease before a step of its span runs. */
+  /**
+   * Takes (or keeps) the execution's lease before a step of its span runs. At most a few
+   * admissions run at once per worker: a burst of newcomers would otherwise take every pooled
+   * connection and hold up the hand-overs that keep the slots busy.
+   */
   async enter(
+    execution: ExecutionRecord,
+    stepId: string,
+    throttle: PlanThrottle,
+    onWait?: (tx: Tx, delayMs: number) => Promise<string | void>,
+  ): Promise<Admission> {
+    await this.#admitting.acquire();
+    try {
+      return await this.admission(execution, stepId, throttle, onWait);
+    } finally {
+      this.#admitting.release();
+    }
+  }
+
+  private async admission(
     execution: ExecutionRecord,
     stepId: string,
     throttle: PlanThrottle,
@@ -186,7 +229,7 @@ export class ThrottleGate {
     if (decided.kind !== 'handed') return decided;
     // A slot acquired just now goes back: the handed one is this execution's.
     if (taken) await this.release(execution.id, taken);
-    return this.enter({ ...execution, lease: decided.lease }, stepId, throttle, onWait);
+    return this.admission({ ...execution, lease: decided.lease }, stepId, throttle, onWait);
   }
 
   /** Renews by revision; a lost lease answers null (after checking the key: the holder decides nothing blind). */

@@ -16,7 +16,7 @@ const submitOne = () =>
 
 const env = await startBenchEnv({});
 const dbName = new URL(env.database.url).pathname.slice(1);
-if (!process.env.TRACE_NO_LOG) await env.raw.pool.query(`alter database "${dbName}" set log_statement = 'all'`);
+await env.raw.pool.query(`alter database "${dbName}" set log_statement = 'all'`);
 await env.raw.pool.query(`alter database "${dbName}" set log_min_duration_statement = -1`);
 const worker = await env.spawn('jetcel/worker.ts', ['--queue', 'regular']);
 // Warm up: connections, prepared plans, the relay's first rounds.

@@ -194,22 +194,6 @@ export class Db {
     }
   }
 
-  /**
-   * Runs `fn` in a transaction with `synchronous_commit = off`: for bookkeeping whose loss in a
-   * crash only repeats work that is safe to repeat (the relay's leases and published marks: a row
-   * published again carries the same message id, and the step's claim stops a second commit).
-   */
-  async runRelaxed<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
-    try {
-      return await this.orm.em.fork().transactional(async (em) => {
-        await sql(em, 'set local synchronous_commit = off');
-        return fn(em);
-      });
-    } catch (error) {
-      throw toUnavailable(error);
-    }
-  }
-
   async ping(): Promise<void> {
     await this.run((em) => sql(em, 'select 1'));
   }

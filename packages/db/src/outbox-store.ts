@@ -64,10 +64,6 @@ export class OutboxStore {
     await sql(this.em, 'delete from jetcel_outbox where id = ? and published_at is null', [id]);
   }
 
-  get pendingCount(): number {
-    return this.#pending.length;
-  }
-
   /**
    * Inserts the pending rows (one statement) and returns them. With `handoffLeaseMs`, rows due now
    * are leased to this process: its relay publishes them from memory after COMMIT.

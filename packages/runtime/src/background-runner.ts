@@ -288,7 +288,7 @@ export class BackgroundRunner<S> {
   private async load(ref: string | null): Promise<Loaded> {
     if (ref === null) return { kind: 'loaded', resource: null };
     const { type, id } = parseResourceRef(ref);
-    const resource = await this.options.db.transaction((tx) => tx.resources.get(type, id));
+    const resource = await this.options.db.read((tx) => tx.resources.get(type, id));
     return resource ? { kind: 'loaded', resource } : { kind: 'gone' };
   }
 

@@ -89,19 +89,19 @@ export class Leases {
     return null;
   }
 
-  /** Renews by compare-and-set on the revision; returns the new lease, or null when it was lost. */
+  /**
+   * Writes `holder` over the lease by compare-and-set on the revision; returns the new lease, or
+   * null when it was lost. The same holder renews it; another holder takes it over (`transfer`).
+   */
   async renew(lease: HeldLease, holder: LeaseHolder): Promise<HeldLease | null> {
     try {
       return { key: lease.key, revision: await this.kv.update(lease.key, encode(holder), lease.revision) };
     } catch (error) {
       // A timed-out update may have been applied: read the key before concluding anything.
-      const entry = await this.kv.get(lease.key);
-      const current = entry && entry.operation === 'PUT' ? decode(entry.value) : null;
-      if (current?.token === holder.token && entry) {
-        if (isWrongSequence(error)) return this.renew({ key: lease.key, revision: entry.revision }, holder);
-        return { key: lease.key, revision: entry.revision };
-      }
-      return null;
+      const revision = await this.revisionHeldBy(lease.key, holder.token);
+      if (revision === null) return null;
+      if (isWrongSequence(error)) return this.renew({ key: lease.key, revision }, holder);
+      return { key: lease.key, revision };
     }
   }
 
@@ -110,23 +110,15 @@ export class Leases {
    * never free in between, so no newcomer can take it first. Null when the lease was lost.
    */
   async transfer(lease: HeldLease, to: LeaseHolder): Promise<HeldLease | null> {
-    try {
-      return { key: lease.key, revision: await this.kv.update(lease.key, encode(to), lease.revision) };
-    } catch {
-      // A timed-out update may have been applied: the key says who holds the slot now.
-      const entry = await this.kv.get(lease.key);
-      return entry && entry.operation === 'PUT' && decode(entry.value)?.token === to.token
-        ? { key: lease.key, revision: entry.revision }
-        : null;
-    }
+    return this.renew(lease, to);
   }
 
   /** Releases a lease this holder still holds; true if it was released now. */
   async release(lease: HeldLease, holder: LeaseHolder): Promise<boolean> {
-    const entry = await this.kv.get(lease.key);
-    if (!entry || entry.operation !== 'PUT' || decode(entry.value)?.token !== holder.token) return false;
+    const revision = await this.revisionHeldBy(lease.key, holder.token);
+    if (revision === null) return false;
     try {
-      await this.kv.delete(lease.key, { previousSeq: entry.revision });
+      await this.kv.delete(lease.key, { previousSeq: revision });
       return true;
     } catch (error) {
       if (isWrongSequence(error)) return false;
@@ -162,9 +154,14 @@ export class Leases {
       return await this.kv.create(key, encode(holder));
     } catch (error) {
       if (isWrongSequence(error)) return null;
-      const entry = await this.kv.get(key);
-      return entry && entry.operation === 'PUT' && decode(entry.value)?.token === holder.token ? entry.revision : null;
+      return this.revisionHeldBy(key, holder.token);
     }
+  }
+
+  /** The key's revision if the holder with this token holds it now, else null (how every ambiguous outcome is settled). */
+  private async revisionHeldBy(key: string, token: string): Promise<number | null> {
+    const entry = await this.kv.get(key);
+    return entry && entry.operation === 'PUT' && decode(entry.value)?.token === token ? entry.revision : null;
   }
 }
 

@@ -110,12 +110,8 @@ export class Db {
   }
 
   /** Reads through the stores outside any transaction: each statement on its own, no BEGIN or COMMIT. */
-  async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    try {
-      return await fn(new Tx(this.orm.em.fork(), this.tables));
-    } catch (error) {
-      throw toUnavailable(error);
-    }
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.run((em) => fn(new Tx(em, this.tables)));
   }
 
   resourceTypes(): string[] {

@@ -84,7 +84,8 @@ export class OutboxRelay {
         this.wakeAt(row.notBefore?.getTime() ?? Date.now());
         continue;
       }
-      const published = this.options.publish({ ...row, notBefore: new Date(), attempts: 0 }).then(
+      const due: OutboxRow = { ...row, notBefore: new Date(), attempts: 0 };
+      const published = this.options.publish(due).then(
         () => {
           this.#published += 1;
           this.#marks.add(row.id);
@@ -92,7 +93,7 @@ export class OutboxRelay {
         async (error: unknown) => {
           // Recorded like a failed relay publish: a sweep retries it after a backoff.
           this.#failed += 1;
-          await this.markFailed({ ...row, notBefore: new Date(), attempts: 0 }, error).catch(() => undefined);
+          await this.markFailed(due, error).catch(() => undefined);
         },
       );
       this.#handingOff.add(published);

@@ -27,15 +27,21 @@ const rowState = async (id: string) =>
     )
   )[0];
 
-test('F1: a committed row is handed to the relay in memory and published without a claim round, then marked', async () => {
+/** A started relay that records what it publishes instead of publishing it. */
+function recordingRelay(db: Db, sweepMs: number): { relay: OutboxRelay; published: OutboxRow[] } {
   const published: OutboxRow[] = [];
-  // A sweep that never comes during the test: only the hand-off can publish.
-  const relay = new OutboxRelay(env.db, {
+  const relay = new OutboxRelay(db, {
     logger: silentLogger,
-    sweepMs: 60_000,
+    sweepMs,
     publish: async (row) => void published.push(row),
   });
   relay.start();
+  return { relay, published };
+}
+
+test('F1: a committed row is handed to the relay in memory and published without a claim round, then marked', async () => {
+  // A sweep that never comes during the test: only the hand-off can publish.
+  const { relay, published } = recordingRelay(env.db, 60_000);
   try {
     await relay.idle();
     const id = await env.db.transaction(async (tx) => tx.outbox.add({ subject: 'tasks.regular', payload: '{"a":1}' }));
@@ -52,13 +58,7 @@ test('F1: a committed row is handed to the relay in memory and published without
 });
 
 test('F1: a rolled-back transaction hands nothing off; a future row waits for its time', async () => {
-  const published: OutboxRow[] = [];
-  const relay = new OutboxRelay(env.db, {
-    logger: silentLogger,
-    sweepMs: 60_000,
-    publish: async (row) => void published.push(row),
-  });
-  relay.start();
+  const { relay, published } = recordingRelay(env.db, 60_000);
   try {
     await assert.rejects(
       env.db.transaction(async (tx) => {
@@ -86,14 +86,8 @@ test('F2: rows leased to a process that died before publishing are published by 
   const id = await dead.transaction(async (tx) => tx.outbox.add({ subject: 'tasks.regular', payload: 'orphan' }));
   await dead.close();
   assert.equal((await rowState(id))?.leased, true, 'leased to the dead process');
-  const published: OutboxRow[] = [];
   const other = await Db.connect({ url: env.database.url, entities: [Widget] });
-  const relay = new OutboxRelay(other, {
-    logger: silentLogger,
-    sweepMs: 100,
-    publish: async (row) => void published.push(row),
-  });
-  relay.start();
+  const { relay, published } = recordingRelay(other, 100);
   try {
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.ok(!published.some((row) => row.id === id), 'not while the lease holds');

@@ -233,7 +233,7 @@ export class StepRunner<S> {
       );
       return { kind: 'term' };
     }
-    const stepLog = log.child({ step: stepLabel(step), resource: step.resourceRef, attempt: step.attempts });
+    const stepLog = log.child(stepContext(step));
     stepLog.info('step started', { takeover: claim.takeover });
     return this.runClaimed(claim.value, token, task, delivery, stepLog, null);
   }
@@ -445,7 +445,7 @@ export class StepRunner<S> {
         const moved = await gate.transfer(lease, executionId);
         // Thrown to roll back: the waiter keeps its place and goes through admission as usual.
         if (!moved) throw HAND_OVER_ABORTED.leaseLost;
-        await gate.settle(tx, executionId, moved);
+        await tx.throttle.admit(executionId, moved);
         const prepared = await this.prepareIn(tx, claimed, token);
         const admitted: Admitted = {
           kind: 'admitted',
@@ -541,15 +541,9 @@ export class StepRunner<S> {
         await this.options.db.transaction((tx) => requeueStep(tx, step.id, token, execution.actor, { delayMs: 0 }));
         continue;
       }
-      const stepLog = this.options.logger.child({
-        executionId: execution.id,
-        stepId: step.id,
-        task: step.task,
-        actor: execution.actor,
-        step: stepLabel(step),
-        resource: step.resourceRef,
-        attempt: step.attempts,
-      });
+      const stepLog = this.options.logger
+        .child({ executionId: execution.id, stepId: step.id, task: step.task, actor: execution.actor })
+        .child(stepContext(step));
       if (taken.kind === 'admitted') log.info('throttle slot handed over', { key: lease.key, to: execution.id });
       // Our lease was lost meanwhile: the waiter goes through admission as usual.
       this.runDetached(claim.value, token, task, stepLog, taken.kind === 'admitted' ? taken.admitted : null);
@@ -772,6 +766,11 @@ export class StepRunner<S> {
       return describeFailure(error);
     }
   }
+}
+
+/** What every log line of a running step carries beside its execution, step id, task and actor. */
+function stepContext(step: StepRecord): { step: string; resource: string | null; attempt: number } {
+  return { step: stepLabel(step), resource: step.resourceRef, attempt: step.attempts };
 }
 
 /** The `before` patch a claimed step still has to apply, if any. */

@@ -121,32 +121,20 @@ export class ThrottleGate {
   }
 
   /**
-   * Takes a waiter off the list before a slot is handed to it: whoever takes it is the one to give
-   * it a slot, so two ending spans never hand it one each. False when it no longer waits.
-   */
-  async takeWaiter(executionId: string): Promise<boolean> {
-    return this.deps.db.transaction((tx) => tx.throttle.take(executionId));
-  }
-
-  /**
    * Hands the slot to a waiter parked in another process: taken off the list, the slot moved to
    * it in KV and recorded on its execution (whose next claim then only renews it), its step
    * published now. False when it no longer waits; if our lease was lost meanwhile, the waiter is
    * still published, to be admitted the usual way.
    */
   async handTo(lease: ExecutionLease, waiter: Waiter): Promise<boolean> {
-    if (!(await this.takeWaiter(waiter.executionId))) return false;
+    // Whoever takes a waiter off the list gives it a slot: two ending spans never hand it one each.
+    if (!(await this.deps.db.transaction((tx) => tx.throttle.take(waiter.executionId)))) return false;
     const moved = await this.transfer(lease, waiter.executionId);
     await this.deps.db.transaction(async (tx) => {
       if (moved) await tx.executions.setLease(waiter.executionId, moved);
       await wakeStep(tx, waiter.stepId);
     });
     return true;
-  }
-
-  /** Records an admission in the caller's transaction: off the waiting list, the lease on the execution. */
-  async settle(tx: Tx, executionId: string, lease: ExecutionLease): Promise<void> {
-    await tx.throttle.admit(executionId, lease);
   }
 
   /**
@@ -213,7 +201,7 @@ export class ThrottleGate {
         return { kind: 'handed', lease: recorded };
       }
       if (taken) {
-        await this.settle(tx, execution.id, taken);
+        await tx.throttle.admit(execution.id, taken);
         return { kind: 'admitted', lease: taken };
       }
       const { since } = await tx.throttle.wait(throttle.kind, throttle.scope, execution.id, stepId);

@@ -80,8 +80,11 @@ export class Leases {
     if (own) return { key: own.key, revision: own.revision };
     if (current.length >= limit) return null;
     const taken = new Set(current.map((entry) => entry.key));
-    for (let slot = 0; slot < limit; slot += 1) {
-      const key = leaseKey(kind, scope, slot);
+    // Racers start at different slots: two creates with the same expected revision can both be
+    // stored on a clustered nats-server before 2.9.21 (nats-server#4320), so they rarely meet.
+    const start = Math.floor(Math.random() * limit);
+    for (let offset = 0; offset < limit; offset += 1) {
+      const key = leaseKey(kind, scope, (start + offset) % limit);
       if (taken.has(key)) continue;
       const revision = await this.tryCreate(key, holder);
       if (revision !== null) return { key, revision };

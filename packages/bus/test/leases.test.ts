@@ -31,6 +31,16 @@ describe('leases', () => {
     assert.equal((await leases.occupancy('race', scope, 4)).length, 4);
   });
 
+  test('newcomers to a scope with free slots start at different slots, so racers rarely contend for one key', async () => {
+    const keys = new Set<string>();
+    for (let round = 0; round < 20; round += 1) {
+      const lease = await leases.acquire('spread', `scope-${round}`, 4, holder());
+      keys.add(lease?.key.slice(lease.key.lastIndexOf('.')) ?? 'none');
+    }
+    assert.ok(keys.size > 1, `slots taken first: ${[...keys].join(', ')}`);
+    assert.ok(!keys.has('none'));
+  });
+
   test('renewal is a compare-and-set on the revision; the revision only grows (fencing)', async () => {
     const me = holder();
     const lease = await leases.acquire('renew', 'scope-a', 1, me);

@@ -375,16 +375,28 @@ test(
         ['instance.create_server:succeeded:500', 'instance.poll_server:succeeded:500', 'jetcel.set_ok:succeeded:500'],
         summary,
       );
-      for (const row of steps) {
-        assert.equal(row.max_attempts, 1, `${row.task}: no step failed and was retried (${summary})`);
-        assert.ok(row.max_takeovers <= 3, `${row.task}: takeovers within the crash budget (${summary})`);
-        assert.ok(row.min_polls >= 0 && row.max_polls <= 50, `${row.task}: polls (${summary})`);
-      }
-
       // The cloud's own count: exactly 500 servers, none created twice.
       const stats = (await fetch(`${stack.cloud.url}/stats`).then((response) => response.json())) as {
         settings: Record<string, { serversCreated: number; servers: number; peakBuilding: number }>;
+        fencingRefusals: number;
       };
+
+      // No step failed and was retried, except where the cloud refused a stale fencing token: on
+      // nats-server 2.9.10 two racing creates of one lease key can both be stored in an R3 bucket
+      // (nats-server#4320, fixed in 2.9.21); the fencing token is what stops the older holder.
+      const [{ retried } = { retried: -1 }] = await stack.sql<{ retried: number }>(
+        'select coalesce(sum(attempts - 1), 0)::int as retried from jetcel_step',
+      );
+      assert.ok(
+        retried <= stats.fencingRefusals,
+        `retries ${retried} ≤ fencing refusals ${stats.fencingRefusals} (${summary})`,
+      );
+      for (const row of steps) {
+        assert.ok(row.max_attempts <= 2, `${row.task}: at most one retry (${summary})`);
+        assert.ok(row.max_takeovers <= 3, `${row.task}: takeovers within the crash budget (${summary})`);
+        assert.ok(row.min_polls >= 0 && row.max_polls <= 50, `${row.task}: polls (${summary})`);
+      }
+      if (retried > 0) console.log(`${retried} step(s) retried after ${stats.fencingRefusals} fencing refusal(s)`);
       const total = (field: 'serversCreated' | 'servers'): number =>
         Object.values(stats.settings).reduce((sum, entry) => sum + entry[field], 0);
       assert.equal(total('serversCreated'), COMMANDS, 'serversCreated');

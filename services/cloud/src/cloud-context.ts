@@ -25,8 +25,8 @@ export interface CloudContextOptions extends Partial<CloudDelays> {
 export class CloudContext {
   readonly faults = new FaultBook();
   readonly barriers = new BarrierBook((completions) => this.#atOnce(completions));
-  readonly fencing = new FencingBook();
   readonly stats = new StatsBook();
+  readonly fencing = new FencingBook(() => this.stats.countFencingRefusal());
   readonly timers = new TimerSet();
   delays: CloudDelays;
   readonly #now: () => Date;

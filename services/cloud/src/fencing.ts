@@ -5,10 +5,14 @@ import type { FencingClaim } from './types.ts';
 export class FencingBook {
   readonly #highest = new Map<string, number>();
 
+  /** `onRefused` counts each refusal (a holder that lost its slot without knowing yet). */
+  constructor(private readonly onRefused: () => void = () => undefined) {}
+
   check(claim: FencingClaim | undefined): void {
     if (claim === undefined) return;
     const highest = this.#highest.get(claim.slot);
     if (highest !== undefined && claim.token < highest) {
+      this.onRefused();
       throw new CloudError(
         409,
         'STALE_FENCING_TOKEN',

@@ -4,6 +4,7 @@ import type { CloudStats, SettingsStats } from './types.ts';
 export class StatsBook {
   readonly #settings = new Map<string, SettingsStats>();
   #requests = 0;
+  #fencingRefusals = 0;
 
   #entry(settingsId: string): SettingsStats {
     let entry = this.#settings.get(settingsId);
@@ -76,9 +77,14 @@ export class StatsBook {
     this.#requests += 1;
   }
 
+  countFencingRefusal(): void {
+    this.#fencingRefusals += 1;
+  }
+
   /** Peaks drop to the current level; counters restart at zero. Live gauges stay. */
   reset(): void {
     this.#requests = 0;
+    this.#fencingRefusals = 0;
     for (const entry of this.#settings.values()) {
       entry.peakBuilding = entry.building;
       entry.peakSnapshotting = entry.snapshotting;
@@ -91,6 +97,7 @@ export class StatsBook {
   /** Forgets everything (used when the whole cloud is wiped). */
   clear(): void {
     this.#requests = 0;
+    this.#fencingRefusals = 0;
     this.#settings.clear();
   }
 
@@ -98,6 +105,6 @@ export class StatsBook {
   snapshot(barriers: number): CloudStats {
     const settings: Record<string, SettingsStats> = {};
     for (const [settingsId, entry] of this.#settings) settings[settingsId] = { ...entry };
-    return { settings, requests: this.#requests, barriers };
+    return { settings, requests: this.#requests, fencingRefusals: this.#fencingRefusals, barriers };
   }
 }

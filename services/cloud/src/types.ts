@@ -100,6 +100,8 @@ export interface CloudStats {
   settings: Record<string, SettingsStats>;
   /** Cloud API requests (/servers, /volumes) received since the last reset. */
   requests: number;
+  /** Requests refused for a stale fencing token since the last reset. */
+  fencingRefusals: number;
   /** Open barriers. */
   barriers: number;
 }

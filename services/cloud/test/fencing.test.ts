@@ -21,6 +21,9 @@ test('a fencing token lower than the highest seen for its slot is refused', asyn
   assert.equal((await create('1', 'lease-B')).status, 201);
   assert.equal(cloud.state.fencingToken('lease-A'), 7);
   assert.equal(cloud.state.servers.list().length, 4);
+  assert.equal(cloud.state.stats().fencingRefusals, 2, 'each refusal is counted');
+  cloud.state.resetStats();
+  assert.equal(cloud.state.stats().fencingRefusals, 0);
 });
 
 test('stale tokens are refused on deletes too, and malformed tokens are a 400', async (t) => {

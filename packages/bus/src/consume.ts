@@ -18,8 +18,6 @@ export interface StartConsumerOptions {
   onError?: (err: unknown) => void;
   /** Lifetime of one pull request; default 5000 ms (nats.js minimum 1000). */
   expiresMs?: number;
-  /** How long to wait for the server to confirm an ack; default 5000 ms. */
-  ackTimeoutMs?: number;
 }
 
 export interface ConsumerHandle {
@@ -30,7 +28,6 @@ export interface ConsumerHandle {
 }
 
 const DEFAULT_EXPIRES_MS = 5_000;
-const DEFAULT_ACK_TIMEOUT_MS = 5_000;
 const DEFAULT_STOP_DEADLINE_MS = 30_000;
 
 export async function startConsumer(bus: Bus, options: StartConsumerOptions): Promise<ConsumerHandle> {
@@ -52,7 +49,6 @@ export async function startConsumer(bus: Bus, options: StartConsumerOptions): Pr
     handler: options.handler,
     heartbeatMs: options.heartbeatMs ?? Math.max(100, Math.floor(ackWaitMs / 3)),
     expiresMs: Math.max(1_000, options.expiresMs ?? DEFAULT_EXPIRES_MS),
-    ackTimeoutMs: options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
     onError: options.onError ?? (() => {}),
   });
   puller.start();

@@ -9,17 +9,21 @@ import { InFlightMessage } from './in-flight.ts';
 const THROWN_HANDLER_NAK_MS = 1_000;
 /** Cap on concurrent pull requests per handle (the server's max_waiting defaults to 512 per consumer). */
 const MAX_OPEN_PULLS = 8;
+/** A new pull waits for concurrency / REFILL_FRACTION free slots while an open one still owes messages. */
+const REFILL_FRACTION = 4;
 const RETRY_BASE_MS = 250;
 const RETRY_MAX_MS = 5_000;
 const FLUSH_TIMEOUT_MS = 2_000;
 
 export interface ConsumerStats {
   delivered: number;
-  /** Acks the server confirmed. */
+  /** Acks sent (unconfirmed: a lost one brings the message back after ack_wait). */
   acked: number;
   /** Handler naks, thrown handlers and shutdown hand-backs. */
   naked: number;
   termed: number;
+  /** Pull requests sent (delivered / pulls is the batch a pull brings). */
+  pulls: number;
 }
 
 export interface PullerSettings {
@@ -27,7 +31,6 @@ export interface PullerSettings {
   handler: (delivery: Delivery) => Promise<Disposition>;
   heartbeatMs: number;
   expiresMs: number;
-  ackTimeoutMs: number;
   onError: (err: unknown) => void;
 }
 
@@ -46,7 +49,7 @@ export class SlotPuller {
   private readonly settings: PullerSettings;
   private readonly inFlight = new Set<InFlightMessage>();
   private readonly pulls = new Set<PullRequest>();
-  private readonly counters: ConsumerStats = { delivered: 0, acked: 0, naked: 0, termed: 0 };
+  private readonly counters: ConsumerStats = { delivered: 0, acked: 0, naked: 0, termed: 0, pulls: 0 };
   private running = false;
   private connected = true;
   private failures = 0;
@@ -56,11 +59,14 @@ export class SlotPuller {
   private loopDone: Promise<void> = Promise.resolve();
   private statusIterator: AsyncIterable<unknown> | undefined;
   private stopping: Promise<void> | undefined;
+  /** Free slots worth a new pull while another is still open. */
+  private readonly refillBatch: number;
 
   constructor(nc: NatsConnection, consumer: Consumer, settings: PullerSettings) {
     this.nc = nc;
     this.consumer = consumer;
     this.settings = settings;
+    this.refillBatch = Math.max(1, Math.floor(settings.concurrency / REFILL_FRACTION));
   }
 
   start(): void {
@@ -115,8 +121,12 @@ export class SlotPuller {
         await this.sleep(wait);
         continue;
       }
-      const free = this.settings.concurrency - this.inFlight.size - this.outstanding();
-      if (!this.connected || free <= 0 || this.openPulls() >= MAX_OPEN_PULLS || this.nc.isClosed()) {
+      const owed = this.outstanding();
+      const free = this.settings.concurrency - this.inFlight.size - owed;
+      // While an open pull still owes messages, wait for a batch of free slots: a fetch per freed
+      // slot costs a subscription and a round trip per message (measured: ~5.6 messages a fetch).
+      const batchPending = owed > 0 && free < this.refillBatch;
+      if (!this.connected || free <= 0 || batchPending || this.openPulls() >= MAX_OPEN_PULLS || this.nc.isClosed()) {
         await this.sleep(this.settings.expiresMs);
         continue;
       }
@@ -139,6 +149,7 @@ export class SlotPuller {
   private startPull(count: number): void {
     const pull: PullRequest = { requested: count, received: 0, iter: undefined, closed: false };
     this.pulls.add(pull);
+    this.counters.pulls++;
     void this.runPull(pull);
   }
 
@@ -189,16 +200,14 @@ export class SlotPuller {
       this.report(err);
       disposition = { kind: 'nak', delayMs: THROWN_HANDLER_NAK_MS };
     }
-    const settling = entry.settle(disposition, this.settings.ackTimeoutMs);
-    // The slot is free once the handler is done and its ack is on the wire; the server's
-    // confirmation (ackAck, a round trip) is awaited for the counters, not by the next message.
-    this.inFlight.delete(entry);
-    this.wake();
-    if (this.inFlight.size === 0) this.notifyIdle();
-    const settlement = await settling;
+    // The slot is free once the handler is done and its settlement is on the wire.
+    const settlement = entry.settle(disposition);
     if (settlement === 'acked') this.counters.acked++;
     else if (settlement === 'naked') this.counters.naked++;
     else if (settlement === 'termed') this.counters.termed++;
+    this.inFlight.delete(entry);
+    this.wake();
+    if (this.inFlight.size === 0) this.notifyIdle();
   }
 
   // ---- connection state ----------------------------------------------------------------------

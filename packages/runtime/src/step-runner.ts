@@ -116,6 +116,8 @@ const NO_EXECUTORS: Pick<ExecutorRegistry, 'get'> = { get: () => undefined };
 const ANY_TIME_MS = 10 * 365 * 24 * 3600 * 1000;
 /** How much longer a waiter parked in another process may have waited before a local hand-over yields to it. */
 const HAND_OVER_SKEW_MS = 1000;
+/** The abort reason once a step is done (one Error for all: its stack is never read). */
+const STEP_FINISHED = new Error('step finished');
 
 /** Runs one delivered step: claim, run with heartbeats, commit its result and what comes next. */
 export class StepRunner<S> {
@@ -665,7 +667,7 @@ export class StepRunner<S> {
       this.#running.delete(controller);
       clearInterval(timer);
       clearTimeout(timeout);
-      if (!controller.signal.aborted) controller.abort(new Error('step finished'));
+      if (!controller.signal.aborted) controller.abort(STEP_FINISHED);
     }
   }
 

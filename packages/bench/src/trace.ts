@@ -1,4 +1,4 @@
-// `pnpm bench:trace`: what one execution costs PostgreSQL. Runs executions one at a time with the
+// `pnpm --filter @jetcel/bench trace`: what one execution costs PostgreSQL. Runs executions one at a time with the
 // database's statement log on and counts, per execution, the statements and transactions each
 // process (driver, worker) sent, grouped by their first words. Not a benchmark: no timing.
 import { readFileSync, statSync } from 'node:fs';

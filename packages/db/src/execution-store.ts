@@ -48,7 +48,6 @@ export class ExecutionStore {
     return rows[0] ? toExecutionRecord(rows[0]) : null;
   }
 
-  /** Records (or clears) the scope lease the execution holds. */
   /** The lease recorded on the execution, its row locked until the transaction ends. */
   async leaseForUpdate(id: string): Promise<ExecutionLease | null> {
     const rows = await sql<{ lease: ExecutionLease | null }>(
@@ -59,6 +58,7 @@ export class ExecutionStore {
     return rows[0]?.lease ?? null;
   }
 
+  /** Records (or clears) the scope lease the execution holds. */
   async setLease(id: string, lease: ExecutionLease | null): Promise<void> {
     await sql(this.em, 'update jetcel_execution set lease = ?::jsonb, updated_at = now() where id = ?', [
       lease ? JSON.stringify(lease) : null,

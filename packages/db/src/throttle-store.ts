@@ -2,6 +2,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from './sql.ts';
 import { toDate, type ExecutionLease } from './records.ts';
 
+/** A scope's configured limit (its own row, else the kind's `*` row); bindings: kind, scope. */
+const LIMIT_FOR_SQL = `select "limit" from jetcel_throttle_limit where kind = ? and scope in (?, '*') order by (scope = '*') limit 1`;
+
 export interface ThrottleLimitRow {
   kind: string;
   /** A scope id, or '*' for the kind's default. */
@@ -21,11 +24,7 @@ export class ThrottleStore {
 
   /** The limit for a scope: its own row, else the kind's '*' row, else the fallback. */
   async limitFor(kind: string, scope: string, fallback: number): Promise<number> {
-    const rows = await sql<{ limit: number }>(
-      this.em,
-      `select "limit" from jetcel_throttle_limit where kind = ? and scope in (?, '*') order by (scope = '*') limit 1`,
-      [kind, scope],
-    );
+    const rows = await sql<{ limit: number }>(this.em, LIMIT_FOR_SQL, [kind, scope]);
     return rows[0] ? Number(rows[0].limit) : fallback;
   }
 
@@ -99,7 +98,7 @@ export class ThrottleStore {
   }
 
   async leave(executionId: string): Promise<void> {
-    await sql(this.em, 'delete from jetcel_throttle_waiter where execution_id = ?', [executionId]);
+    await this.take(executionId);
   }
 
   /**
@@ -123,8 +122,7 @@ export class ThrottleStore {
       `select exists (select 1 from jetcel_step where execution_id = ? and role = 'main'
                         and status in ('queued', 'running', 'waiting')) as main_active,
               w.execution_id, w.step_id, w.since,
-              (select "limit" from jetcel_throttle_limit where kind = ? and scope in (?, '*')
-               order by (scope = '*') limit 1) as "limit"
+              (${LIMIT_FOR_SQL}) as "limit"
        from (select 1) one
        left join lateral (select execution_id, step_id, since from jetcel_throttle_waiter
                           where kind = ? and scope = ? order by since, execution_id limit 1) w on true`,

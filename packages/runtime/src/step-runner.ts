@@ -93,7 +93,7 @@ export interface StepRunnerOptions<S> {
 type Claimed = {
   step: StepRecord;
   execution: ExecutionRecord;
-  /** Undefined: not read yet (a handed-over step reads it in its admission's transaction). */
+  /** Undefined: not read yet (`prepare` reads it, after the admission for a throttled step). */
   resource: ResourceSnapshot | null | undefined;
   preparationError: unknown;
 };
@@ -331,16 +331,14 @@ export class StepRunner<S> {
     });
     if (result.kind !== 'claimed') return result;
     const { step, execution } = result;
-    let resource: ResourceSnapshot | null | undefined = options.handedOver ? undefined : null;
-    let preparationError: unknown = undefined;
-    // A handed-over step reads its resource in its admission's transaction (`prepare`).
-    if (step.resourceRef && !options.handedOver) {
-      const ref = parseResourceRef(step.resourceRef);
-      resource = await db.read((tx) => tx.resources.get(ref.type, ref.id));
-      // A failure handler may find its resource gone (a cancelled create deleted it): that is not an error.
-      if (!resource && step.role !== 'failure') preparationError = new ResourceGoneError(step.resourceRef);
-    }
-    const claimed: Claimed = { step, execution, resource, preparationError };
+    // The resource is read once, by `prepare` (locked when a patch applies); a step that must be
+    // admitted to its throttled span first reads it after the admission.
+    const claimed: Claimed = {
+      step,
+      execution,
+      resource: step.resourceRef ? undefined : null,
+      preparationError: undefined,
+    };
     const deferred = this.needsAdmission(step, execution) && !execution.lease;
     const value = deferred ? claimed : await this.prepare(claimed, token);
     return { kind: 'claimed' as const, takeover: result.takeover, value };
@@ -395,7 +393,10 @@ export class StepRunner<S> {
   /** Applies the step's first transition (its `before` patch) once, guarded by the claim. */
   private async prepare(claimed: Claimed, token: string): Promise<Claimed> {
     if (claimed.resource !== undefined && (!pendingPatch(claimed) || !claimed.resource)) return claimed;
-    return this.options.db.transaction((tx) => this.prepareIn(tx, claimed, token));
+    // A read alone needs no transaction; a patch is applied under the resource's row lock.
+    return pendingPatch(claimed)
+      ? this.options.db.transaction((tx) => this.prepareIn(tx, claimed, token))
+      : this.options.db.read((tx) => this.prepareIn(tx, claimed, token));
   }
 
   /** `prepare` inside the caller's transaction: reads the resource (locked if a patch applies). */

@@ -250,10 +250,12 @@ export class ThrottleGate {
   /** Publishes the oldest waiters of a scope now instead of at their fallback timer. */
   async wake(kind: string, scope: string): Promise<void> {
     const { db, config } = this.deps;
-    const limit = await db.read((tx) => tx.throttle.limitFor(kind, scope, config.defaultLimit));
-    if (limit === 0) return;
-    // A scope switched off (negative limit) admits every waiter at its next claim.
-    const waiters = await db.read((tx) => tx.throttle.first(kind, scope, limit < 0 ? WAKE_ALL : limit));
+    const { limit, waiters } = await db.read(async (tx) => {
+      const limit = await tx.throttle.limitFor(kind, scope, config.defaultLimit);
+      // A scope switched off (negative limit) admits every waiter at its next claim.
+      const waiters = limit === 0 ? [] : await tx.throttle.first(kind, scope, limit < 0 ? WAKE_ALL : limit);
+      return { limit, waiters };
+    });
     // Nobody waits (the common case without contention): no slot needs reading.
     if (waiters.length === 0) return;
     // Wake only as many waiters as there are free slots: the others would just wait again.

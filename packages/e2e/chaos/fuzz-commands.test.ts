@@ -131,6 +131,7 @@ const FIELDS: Record<string, Fields> = {
   'query.schedule.list': {},
   'query.lease.list': { kind: opt('text63'), scope: opt('text255') },
   'query.resource.list': { type: opt('text63'), state: opt('state'), limit: opt('limit') },
+  'query.resource.get': { type: req('text63'), id: req('uuid') },
 };
 
 type Expected =

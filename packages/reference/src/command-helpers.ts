@@ -28,7 +28,6 @@ export async function load(ctx: CommandContext, type: string, id: string): Promi
   return resource;
 }
 
-
 export async function requireCloudSettings(ctx: CommandContext, id: string): Promise<void> {
   if (!(await ctx.tx.recordExists(CLOUD_SETTINGS_TABLE, id))) {
     throw new ValidationError(`Unknown cloud settings "${id}"`, { field: 'cloudSettingsId' });

@@ -24,39 +24,43 @@ export function deadLetterView(letter: DeadLetterRecord): DeadLetterView {
 /** query.dead_letter.list and cmd.dead_letter.redrive: admins see and re-drive dead letters. */
 export function deadLetterCommands(): Array<CommandDefinition<never>> {
   const commands = [
-    adminOnly(defineQuery({
-      subject: querySubject('dead_letter', 'list'),
-      input: z.strictObject({
-        reason: z.enum(DEAD_LETTER_REASONS).optional(),
-        pending: z.boolean().optional(),
-        limit: z.number().int().min(1).max(500).optional(),
+    adminOnly(
+      defineQuery({
+        subject: querySubject('dead_letter', 'list'),
+        input: z.strictObject({
+          reason: z.enum(DEAD_LETTER_REASONS).optional(),
+          pending: z.boolean().optional(),
+          limit: z.number().int().min(1).max(500).optional(),
+        }),
+        async handle(ctx, input) {
+          return { items: (await ctx.tx.deadLetters.list(input)).map(deadLetterView) };
+        },
       }),
-      async handle(ctx, input) {
-        return { items: (await ctx.tx.deadLetters.list(input)).map(deadLetterView) };
-      },
-    })),
-    adminOnly(defineCommand({
-      subject: commandSubject('dead_letter', 'redrive'),
-      input: z.strictObject({ id: z.uuid() }),
-      async handle(ctx, input) {
-        const letter = await ctx.tx.deadLetters.get(input.id, { forUpdate: true });
-        if (!letter) throw new NotFoundError('Dead letter', input.id);
-        if (letter.redrivenAt) throw new InvalidStateError(`Dead letter ${input.id} was already re-driven`);
-        if (letter.stepId) {
-          // The step is queued again with a fresh crash budget and published with a fresh message id.
-          const step = await ctx.tx.steps.revive(letter.stepId);
-          if (!step) throw new InvalidStateError(`The step of dead letter ${input.id} is no longer dead-lettered`);
-          const execution = await ctx.tx.executions.get(step.executionId);
-          addStepMessage(ctx.tx, step, execution?.actor ?? null);
-        } else {
-          if (letter.payloadEncoding !== 'utf8')
-            throw new InvalidStateError('A binary payload that names no step cannot be re-driven');
-          ctx.tx.outbox.add({ subject: letter.subject, payload: letter.payload, headers: letter.headers });
-        }
-        await ctx.tx.deadLetters.markRedriven(letter.id);
-        return deadLetterView({ ...letter, redrivenAt: new Date() });
-      },
-    })),
+    ),
+    adminOnly(
+      defineCommand({
+        subject: commandSubject('dead_letter', 'redrive'),
+        input: z.strictObject({ id: z.uuid() }),
+        async handle(ctx, input) {
+          const letter = await ctx.tx.deadLetters.get(input.id, { forUpdate: true });
+          if (!letter) throw new NotFoundError('Dead letter', input.id);
+          if (letter.redrivenAt) throw new InvalidStateError(`Dead letter ${input.id} was already re-driven`);
+          if (letter.stepId) {
+            // The step is queued again with a fresh crash budget and published with a fresh message id.
+            const step = await ctx.tx.steps.revive(letter.stepId);
+            if (!step) throw new InvalidStateError(`The step of dead letter ${input.id} is no longer dead-lettered`);
+            const execution = await ctx.tx.executions.get(step.executionId);
+            addStepMessage(ctx.tx, step, execution?.actor ?? null);
+          } else {
+            if (letter.payloadEncoding !== 'utf8')
+              throw new InvalidStateError('A binary payload that names no step cannot be re-driven');
+            ctx.tx.outbox.add({ subject: letter.subject, payload: letter.payload, headers: letter.headers });
+          }
+          await ctx.tx.deadLetters.markRedriven(letter.id);
+          return deadLetterView({ ...letter, redrivenAt: new Date() });
+        },
+      }),
+    ),
   ];
   return commands as Array<CommandDefinition<never>>;
 }

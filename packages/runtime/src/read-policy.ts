@@ -30,7 +30,8 @@ export const ADMIN_READS: ReadPolicy = {
 export function ownerReads(field: string): ReadPolicy {
   return {
     authorize: (identity, _action, resource) => isAdmin(identity) || resource.fields[field] === identity.actor,
-    scope: (identity) => (isAdmin(identity) ? { kind: 'all' } : { kind: 'owned', owned: { field, owner: identity.actor } }),
+    scope: (identity) =>
+      isAdmin(identity) ? { kind: 'all' } : { kind: 'owned', owned: { field, owner: identity.actor } },
   };
 }
 

@@ -66,7 +66,8 @@ export function resourceGetQuery() {
       const resource = ctx.tx.resources.types().includes(input.type)
         ? await ctx.tx.resources.get(input.type, input.id)
         : null;
-      if (!resource || !(await ctx.read.canRead(resource))) throw new NotFoundError('Resource', `${input.type} ${input.id}`);
+      if (!resource || !(await ctx.read.canRead(resource)))
+        throw new NotFoundError('Resource', `${input.type} ${input.id}`);
       return resourceItem(resource);
     },
   });

@@ -47,10 +47,15 @@ export class ResourceStore {
     return [...this.tables.keys()].sort();
   }
 
-  /** How many resources of a type (optionally only an owner's) are in each state (states with none are absent). */
+  /**
+   * How many resources of a type (optionally only an owner's: none for a type without the owner
+   * field) are in each state (states with none are absent).
+   */
   async countByState(type: string, owned?: OwnerFilter): Promise<Record<string, number>> {
     const table = this.table(type);
-    const where = owned ? `where ${quoteIdent(this.ownerColumn(table, owned))} = ?` : '';
+    const column = owned ? ownerColumn(table, owned) : null;
+    if (owned && column === null) return {};
+    const where = column === null ? '' : `where ${quoteIdent(column)} = ?`;
     const rows = await sql<{ state: string; n: string }>(
       this.em,
       `select state, count(*) as n from ?? ${where} group by state order by state`,
@@ -99,7 +104,10 @@ export class ResourceStore {
     return rows.map((row) => toSnapshot(table, row));
   }
 
-  /** The newest resources of a type, optionally in one state and only an owner's (filtered before limit and offset). */
+  /**
+   * The newest resources of a type, optionally in one state and only an owner's (filtered before
+   * limit and offset; none for a type without the owner field).
+   */
   async list(
     type: string,
     options: { state?: string; limit?: number; offset?: number; owned?: OwnerFilter } = {},
@@ -112,7 +120,9 @@ export class ResourceStore {
       params.push(options.state);
     }
     if (options.owned) {
-      clauses.push(`${quoteIdent(this.ownerColumn(table, options.owned))} = ?`);
+      const column = ownerColumn(table, options.owned);
+      if (column === null) return [];
+      clauses.push(`${quoteIdent(column)} = ?`);
       params.push(options.owned.owner);
     }
     params.push(options.limit ?? 100, options.offset ?? 0);
@@ -129,20 +139,14 @@ export class ResourceStore {
     const parts: string[] = [];
     const params: unknown[] = [];
     for (const table of this.tables.values()) {
-      const column = table.columns.get(owned.field);
-      if (!column || !table.domainProperties.includes(owned.field)) continue;
+      const column = ownerColumn(table, owned);
+      if (column === null) continue;
       parts.push(
         `(resource_type = ? and resource_id in (select id::text from ${quoteIdent(table.tableName)} where ${quoteIdent(column)} = ?))`,
       );
       params.push(table.type, owned.owner);
     }
     return parts.length ? { text: `(${parts.join(' or ')})`, params } : { text: 'false', params: [] };
-  }
-
-  private ownerColumn(table: ResourceTable, owned: OwnerFilter): string {
-    const column = table.domainProperties.includes(owned.field) ? table.columns.get(owned.field) : undefined;
-    if (!column) throw new TypeError(`${table.type} has no owner property ${owned.field}`);
-    return column;
   }
 
   /** Inserts a new resource in CREATION_SCHEDULED and writes its first event. */
@@ -246,6 +250,11 @@ export class ResourceStore {
       payload: JSON.stringify(body),
     });
   }
+}
+
+/** The column of the owner field, or null when the type has no such domain property. */
+function ownerColumn(table: ResourceTable, owned: OwnerFilter): string | null {
+  return table.domainProperties.includes(owned.field) ? (table.columns.get(owned.field) ?? null) : null;
 }
 
 function quoteIdent(name: string): string {

@@ -35,7 +35,10 @@ before(async () => {
     maxBytes: 256 * 1024,
     onTooLarge: () => '{}',
     handler: async (request) => {
-      const caller = verifyIdentityToken(bearerToken(request.headers.Authorization) ?? '', SECRET);
+      // awaited: verification may be asynchronous (a JOSE library's is)
+      const caller = await Promise.resolve(
+        verifyIdentityToken(bearerToken(request.headers.Authorization) ?? '', SECRET),
+      );
       const { id } = JSON.parse(new TextDecoder().decode(request.data)) as { id: string };
       lookups.push(`${caller.actor}:${id}`);
       const readable = caller.roles.includes('admin') || owners.get(id) === caller.actor;

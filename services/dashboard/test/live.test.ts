@@ -209,3 +209,27 @@ test('when the executor does not answer, no event is sent (fail closed)', async 
   assert.deepEqual(await alice.until(next), [next]);
   alice.close();
 });
+
+test('the operator tabs are shown to admins only (the executor refuses those queries to anyone else)', async () => {
+  const page = async (username: string): Promise<string> => {
+    const login = await fetch(`${dashboard.url}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username, password: `${username}-pw` }).toString(),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    return (await fetch(dashboard.url, { headers: { cookie } })).text();
+  };
+  const tabs = (html: string) => [...html.matchAll(/data-tab="([^"]+)"/g)].map((match) => match[1]);
+  assert.deepEqual(tabs(await page('bob')), ['executions', 'resources', 'create']);
+  assert.deepEqual(tabs(await page('root')), [
+    'executions',
+    'resources',
+    'queues',
+    'leases',
+    'schedules',
+    'dead-letters',
+    'create',
+  ]);
+});

@@ -6,6 +6,7 @@ import {
   type ExecutionView,
   type LeaseListView,
   type QueueStatsView,
+  type ResourceItemView,
   type ResourceListView,
   type ScheduleListView,
 } from '@jetcel/contracts';
@@ -103,6 +104,11 @@ export class JetcelClient {
 
   listResources(filter: ResourceFilter = {}): Promise<ResourceListView> {
     return this.request(querySubject('resource', 'list'), filter);
+  }
+
+  /** One resource, if the caller may read it (NOT_FOUND otherwise). */
+  getResource(type: string, id: string): Promise<ResourceItemView> {
+    return this.request(querySubject('resource', 'get'), { type, id });
   }
 
   queueStats(): Promise<QueueStatsView> {

@@ -31,6 +31,7 @@ export interface ExecutionView {
   status: string;
   actor: string | null;
   errorMessage: string | null;
+  /** null for a caller who is not an admin: tracebacks are shown to admins only. */
   errorTraceback: string | null;
   createdAt: string | null;
   finishedAt: string | null;

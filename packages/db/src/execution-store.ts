@@ -107,14 +107,24 @@ export class ExecutionStore {
     return rows[0] ? toExecutionRecord(rows[0]) : null;
   }
 
+  /**
+   * The newest executions matching the filter. `visibleTo`: only those whose actor it is, or (the
+   * condition `ResourceStore.ownedByCondition` builds) whose resource it owns — before the limit.
+   */
   async list(filter: {
     resourceType?: string;
     resourceId?: string;
     status?: ExecutionStatus;
     limit?: number;
+    visibleTo?: { actor: string; owned: { text: string; params: unknown[] } | null };
   }): Promise<ExecutionRecord[]> {
     const clauses: string[] = [];
     const params: unknown[] = [];
+    if (filter.visibleTo) {
+      const { actor, owned } = filter.visibleTo;
+      clauses.push(owned ? `(actor = ? or ${owned.text})` : 'actor = ?');
+      params.push(actor, ...(owned?.params ?? []));
+    }
     if (filter.resourceType) {
       clauses.push('resource_type = ?');
       params.push(filter.resourceType);

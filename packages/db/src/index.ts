@@ -5,7 +5,7 @@ export { OutboxRelay } from './relay.ts';
 export type { OutboxPublisher, RelayOptions } from './relay.ts';
 export type { OutboxRow, OutboxRowInput } from './outbox-store.ts';
 export type { ClaimResult, NewStep } from './step-store.ts';
-export type { WriteContext } from './resource-store.ts';
+export type { OwnerFilter, WriteContext } from './resource-store.ts';
 export type { IdempotencyLookup } from './idempotency-store.ts';
 export type { GroupState } from './group-store.ts';
 export type { BackgroundRunRecord, NewBackgroundRun, RunClaimResult } from './background-run-store.ts';

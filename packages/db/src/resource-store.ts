@@ -22,6 +22,12 @@ export interface WriteContext {
   actor: string | null;
 }
 
+/** Only the rows whose domain field `field` equals `owner` (a caller's own resources). */
+export interface OwnerFilter {
+  field: string;
+  owner: string;
+}
+
 /** Resource rows of every registered type: read as snapshots, written by compare-and-set. */
 export class ResourceStore {
   constructor(
@@ -41,13 +47,19 @@ export class ResourceStore {
     return [...this.tables.keys()].sort();
   }
 
-  /** How many resources of a type are in each state (states with none are absent). */
-  async countByState(type: string): Promise<Record<string, number>> {
+  /**
+   * How many resources of a type (optionally only an owner's: none for a type without the owner
+   * field) are in each state (states with none are absent).
+   */
+  async countByState(type: string, owned?: OwnerFilter): Promise<Record<string, number>> {
     const table = this.table(type);
+    const column = owned ? ownerColumn(table, owned) : null;
+    if (owned && column === null) return {};
+    const where = column === null ? '' : `where ${quoteIdent(column)} = ?`;
     const rows = await sql<{ state: string; n: string }>(
       this.em,
-      'select state, count(*) as n from ?? group by state order by state',
-      [table.tableName],
+      `select state, count(*) as n from ?? ${where} group by state order by state`,
+      [table.tableName, ...(owned ? [owned.owner] : [])],
     );
     return Object.fromEntries(rows.map((row) => [row.state, Number(row.n)]));
   }
@@ -92,20 +104,49 @@ export class ResourceStore {
     return rows.map((row) => toSnapshot(table, row));
   }
 
+  /**
+   * The newest resources of a type, optionally in one state and only an owner's (filtered before
+   * limit and offset; none for a type without the owner field).
+   */
   async list(
     type: string,
-    options: { state?: string; limit?: number; offset?: number } = {},
+    options: { state?: string; limit?: number; offset?: number; owned?: OwnerFilter } = {},
   ): Promise<ResourceSnapshot[]> {
     const table = this.table(type);
-    const where = options.state ? 'where state = ?' : '';
-    const params: unknown[] = [
-      table.tableName,
-      ...(options.state ? [options.state] : []),
-      options.limit ?? 100,
-      options.offset ?? 0,
-    ];
+    const clauses: string[] = [];
+    const params: unknown[] = [table.tableName];
+    if (options.state) {
+      clauses.push('state = ?');
+      params.push(options.state);
+    }
+    if (options.owned) {
+      const column = ownerColumn(table, options.owned);
+      if (column === null) return [];
+      clauses.push(`${quoteIdent(column)} = ?`);
+      params.push(options.owned.owner);
+    }
+    params.push(options.limit ?? 100, options.offset ?? 0);
+    const where = clauses.length ? `where ${clauses.join(' and ')}` : '';
     const rows = await sql(this.em, `select * from ?? ${where} order by created_at desc, id limit ? offset ?`, params);
     return rows.map((row) => toSnapshot(table, row));
+  }
+
+  /**
+   * A condition on jetcel_execution's (resource_type, resource_id): the execution's resource is
+   * one of the owner's (a type without the owner field holds none). `false` when no type has it.
+   */
+  ownedByCondition(owned: OwnerFilter): { text: string; params: unknown[] } {
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    for (const table of this.tables.values()) {
+      const column = ownerColumn(table, owned);
+      if (column === null) continue;
+      parts.push(
+        `(resource_type = ? and resource_id in (select id::text from ${quoteIdent(table.tableName)} where ${quoteIdent(column)} = ?))`,
+      );
+      params.push(table.type, owned.owner);
+    }
+    return parts.length ? { text: `(${parts.join(' or ')})`, params } : { text: 'false', params: [] };
   }
 
   /** Inserts a new resource in CREATION_SCHEDULED and writes its first event. */
@@ -209,6 +250,11 @@ export class ResourceStore {
       payload: JSON.stringify(body),
     });
   }
+}
+
+/** The column of the owner field, or null when the type has no such domain property. */
+function ownerColumn(table: ResourceTable, owned: OwnerFilter): string | null {
+  return table.domainProperties.includes(owned.field) ? (table.columns.get(owned.field) ?? null) : null;
 }
 
 function quoteIdent(name: string): string {

@@ -87,3 +87,29 @@ async function outboxIds(e: typeof env): Promise<string[]> {
   const rows = await queryRows<{ id: string }>(e.database.url, 'select id from jetcel_outbox order by created_at');
   return rows.map((row) => row.id);
 }
+
+test('an owner filter narrows list and counts in SQL, before limit and offset; a type without the field holds none', async () => {
+  const [alice, bob] = [`alice-${Date.now()}`, `bob-${Date.now()}`];
+  const inserted: string[] = [];
+  for (const label of [alice, bob, alice, bob, bob])
+    inserted.push((await env.db.transaction((tx) => tx.resources.insert('widget', { label }, ctx))).id);
+  const owned = { field: 'label', owner: alice };
+  await env.db.transaction(async (tx) => {
+    const newest = await tx.resources.list('widget', { owned, limit: 1 });
+    assert.deepEqual(
+      newest.map((widget) => widget.id),
+      [inserted[2]],
+    );
+    const second = await tx.resources.list('widget', { owned, limit: 1, offset: 1 });
+    assert.deepEqual(
+      second.map((widget) => widget.id),
+      [inserted[0]],
+    );
+    assert.deepEqual(await tx.resources.countByState('widget', owned), { CREATION_SCHEDULED: 2 });
+    assert.deepEqual(await tx.resources.list('widget', { owned: { field: 'owner', owner: alice } }), []);
+    assert.deepEqual(await tx.resources.countByState('widget', { field: 'owner', owner: alice }), {});
+    assert.deepEqual(tx.resources.ownedByCondition({ field: 'owner', owner: alice }), { text: 'false', params: [] });
+    const condition = tx.resources.ownedByCondition(owned);
+    assert.deepEqual(condition.params, ['widget', alice]);
+  });
+});

@@ -131,6 +131,7 @@ const FIELDS: Record<string, Fields> = {
   'query.schedule.list': {},
   'query.lease.list': { kind: opt('text63'), scope: opt('text255') },
   'query.resource.list': { type: opt('text63'), state: opt('state'), limit: opt('limit') },
+  'query.resource.get': { type: req('text63'), id: req('uuid') },
 };
 
 type Expected =
@@ -145,6 +146,8 @@ function expectationFor(subject: string, body: Uint8Array, headers: Header[] | u
   if (actor !== undefined && !ACTOR_HEADER.test(actor)) return { kind: 'rejected', code: 'VALIDATION_FAILED' };
   const definition = definitions.get(subject);
   if (!definition) return { kind: 'rejected', code: 'UNKNOWN_SUBJECT' };
+  // No case carries a token: the anonymous caller (allow) reads everything and may use admin-only
+  // subjects, so no expectation depends on identity (reads.test.ts covers verified callers).
   let input: unknown;
   try {
     input = definition.input.parse(JSON.parse(Buffer.from(body).toString('utf8')));

@@ -1,5 +1,5 @@
 import type { AuthorizeHook, ResourceSnapshot } from '@jetcel/core';
-import { isAdmin } from '@jetcel/runtime';
+import { isAdmin, ownerReads, type ReadPolicy } from '@jetcel/runtime';
 
 /** Who created a reference resource (`owner`, migration m003), or null for rows older than owners. */
 export function ownerOf(resource: ResourceSnapshot): string | null {
@@ -20,3 +20,9 @@ export const ownerOrAdmin: AuthorizeHook = (identity, _action, resource) => {
 
 /** Attaching something new to a resource (a volume to an instance, an instance to a project) needs its ownership. */
 export const attachTo = (type: string) => ({ name: `${type}.attach`, authorize: ownerOrAdmin });
+
+/**
+ * Who may read a reference resource and its executions: the same hook, asked with action "read"
+ * (owner or admin); lists hold the caller's own rows (an admin's: every row).
+ */
+export const referenceReads: ReadPolicy = { ...ownerReads('owner'), authorize: ownerOrAdmin };

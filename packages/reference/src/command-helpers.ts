@@ -17,9 +17,14 @@ export const slug = z
 
 export const byId = z.strictObject({ id: z.uuid() });
 
+/**
+ * The resource a command or query names, locked. One the caller may not read does not exist for
+ * them: NOT_FOUND, the very reply an unknown id gets.
+ */
 export async function load(ctx: CommandContext, type: string, id: string): Promise<ResourceSnapshot> {
   const resource = await ctx.tx.resources.get(type, id, { forUpdate: true });
-  if (!resource) throw new NotFoundError(type[0]?.toUpperCase() + type.slice(1), id);
+  if (!resource || !(await ctx.read.canRead(resource)))
+    throw new NotFoundError(type[0]?.toUpperCase() + type.slice(1), id);
   return resource;
 }
 
@@ -29,7 +34,7 @@ export async function requireCloudSettings(ctx: CommandContext, id: string): Pro
   }
 }
 
-/** Schedules an executor on a resource and answers with its view, the execution id and `noop`. */
+/** Schedules an executor on a resource and answers with its view (as the caller may see it), the execution id and `noop`. */
 export async function runOn<P extends JsonObject, V>(
   ctx: CommandContext,
   resource: ResourceSnapshot,
@@ -38,7 +43,8 @@ export async function runOn<P extends JsonObject, V>(
   view: (resource: ResourceSnapshot) => V,
 ): Promise<V & { executionId: string | null; noop: boolean }> {
   const scheduled = await ctx.schedule(executor, resource, params);
+  const shown = ctx.read.shown(scheduled.resource);
   return scheduled.kind === 'scheduled'
-    ? { ...view(scheduled.resource), executionId: scheduled.executionId, noop: false }
-    : { ...view(scheduled.resource), executionId: null, noop: true };
+    ? { ...view(shown), executionId: scheduled.executionId, noop: false }
+    : { ...view(shown), executionId: null, noop: true };
 }

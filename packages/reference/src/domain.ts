@@ -1,6 +1,7 @@
 import { builtinTasks, ExecutorRegistry, TaskRegistry } from '@jetcel/core';
 import { pruneTask, type CommandDefinition } from '@jetcel/runtime';
 import { DEFAULT_BACKGROUND_CONFIG, type BackgroundConfig } from './background-config.ts';
+import { referenceReads } from './authorization.ts';
 import { cloudSettingsCommands } from './cloud-settings-commands.ts';
 import { backupCommands, createSnapshotTask, instanceBackupExecutor } from './instance-backup.ts';
 import { DEFAULT_REFERENCE_CONFIG, type ReferenceConfig } from './config.ts';
@@ -100,6 +101,7 @@ export function createReferenceDomain(
     executorRegistry,
     commands,
     schedules,
+    readPolicy: referenceReads,
   };
 }
 

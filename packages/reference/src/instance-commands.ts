@@ -127,7 +127,7 @@ export function instanceCommands(create: ExecutorDefinition<InstanceCreateParams
     defineQuery({
       subject: querySubject('instance', 'get'),
       input: byId,
-      handle: async (ctx, input) => instanceView(await load(ctx, 'instance', input.id)),
+      handle: async (ctx, input) => instanceView(ctx.read.shown(await load(ctx, 'instance', input.id))),
     }),
     defineQuery({
       subject: querySubject('instance', 'list'),
@@ -137,8 +137,12 @@ export function instanceCommands(create: ExecutorDefinition<InstanceCreateParams
         offset: z.number().int().min(0).optional(),
       }),
       async handle(ctx, input) {
-        const instances = await ctx.tx.resources.list('instance', input);
-        return { items: instances.map(instanceView) };
+        // The caller's readable instances only, filtered in SQL so limit and offset count those.
+        const { scope } = ctx.read;
+        if (scope.kind === 'none') return { items: [] };
+        const owned = scope.kind === 'owned' ? { owned: scope.owned } : {};
+        const instances = await ctx.tx.resources.list('instance', { ...input, ...owned });
+        return { items: instances.map((instance) => instanceView(ctx.read.shown(instance))) };
       },
     }),
   ];

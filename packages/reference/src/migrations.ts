@@ -49,5 +49,19 @@ export const referenceMigrations: MigrationSet = {
         'alter table "ref_project" drop column if exists "owner"',
       ],
     },
+    {
+      // Reads are per owner: a non-admin's lists filter on the owner, newest first.
+      name: 'm004_owner_indexes',
+      up: [
+        `create index "ref_project_owner_index" on "ref_project" ("owner", "created_at")`,
+        `create index "ref_instance_owner_index" on "ref_instance" ("owner", "created_at")`,
+        `create index "ref_volume_owner_index" on "ref_volume" ("owner", "created_at")`,
+      ],
+      down: [
+        'drop index if exists "ref_volume_owner_index"',
+        'drop index if exists "ref_instance_owner_index"',
+        'drop index if exists "ref_project_owner_index"',
+      ],
+    },
   ],
 };

@@ -36,7 +36,7 @@ export function projectCommands() {
     defineQuery({
       subject: querySubject('project', 'get'),
       input: byId,
-      handle: async (ctx, input) => projectView(await load(ctx, 'project', input.id)),
+      handle: async (ctx, input) => projectView(ctx.read.shown(await load(ctx, 'project', input.id))),
     }),
   ];
 }

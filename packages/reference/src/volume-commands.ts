@@ -57,7 +57,7 @@ export function volumeCommands() {
     defineQuery({
       subject: querySubject('volume', 'get'),
       input: byId,
-      handle: async (ctx, input) => volumeView(await load(ctx, 'volume', input.id)),
+      handle: async (ctx, input) => volumeView(ctx.read.shown(await load(ctx, 'volume', input.id))),
     }),
   ];
 }

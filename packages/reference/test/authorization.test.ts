@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ResourceSnapshot } from '@jetcel/core';
-import { ownerOf, ownerOrAdmin } from '../src/authorization.ts';
+import { readAccess } from '@jetcel/runtime';
+import { ownerOf, ownerOrAdmin, referenceReads } from '../src/authorization.ts';
 import { createReferenceDomain } from '../src/domain.ts';
 
 const resource = (owner: unknown): ResourceSnapshot => ({
@@ -43,4 +44,27 @@ test('a row without an owner (older than m003) is an admin’s alone; a non-stri
 test('every reference executor carries the owner-or-admin hook', () => {
   const { executors } = createReferenceDomain();
   for (const [key, executor] of Object.entries(executors)) assert.equal(executor.authorize, ownerOrAdmin, key);
+});
+
+test('reads: the same hook (action read) and a list filter that agrees with it; tracebacks for admins', async () => {
+  assert.equal(createReferenceDomain().readPolicy, referenceReads);
+  const erred = { ...resource('alice'), errorTraceback: 'Error: boom\n    at cloud.ts:1' };
+  const verified = (identity: { actor: string; roles: string[] }) =>
+    readAccess({ ...identity, verified: true }, referenceReads);
+  const [asAlice, asBob, asRoot] = [verified(alice), verified(bob), verified(root)];
+  assert.deepEqual(await Promise.all([asAlice, asBob, asRoot].map((access) => access.canRead(erred))), [
+    true,
+    false,
+    true,
+  ]);
+  assert.equal(await asBob.canRead(resource(null)), false, 'an ownerless row is an admin’s');
+  assert.deepEqual(asAlice.scope, { kind: 'owned', owned: { field: 'owner', owner: 'alice' } });
+  assert.deepEqual(asRoot.scope, { kind: 'all' });
+  assert.equal(asAlice.shown(erred).errorTraceback, '');
+  assert.equal(asRoot.shown(erred).errorTraceback, erred.errorTraceback);
+  // An anonymous caller is only let in by `allow` (development): it reads like an admin.
+  const anonymous = readAccess({ actor: 'anonymous', roles: [], verified: false }, referenceReads);
+  assert.equal(await anonymous.canRead(erred), true);
+  assert.deepEqual(anonymous.scope, { kind: 'all' });
+  assert.equal(anonymous.shown(erred).errorTraceback, erred.errorTraceback);
 });

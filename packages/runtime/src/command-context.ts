@@ -3,16 +3,24 @@ import type { CommandContext } from './commands.ts';
 import { cancelExecution } from './cancel.ts';
 import { authorizeExecutor, type Caller } from './identity.ts';
 import type { Progress } from './progress.ts';
+import { readAccess, type ReadPolicy } from './read-policy.ts';
 import { scheduleExecution } from './schedule.ts';
 
 /** The context of one command or query: every schedule is authorized for its caller first. */
-export function commandContext(tx: Tx, subject: string, caller: Caller, progress: Progress): CommandContext {
+export function commandContext(
+  tx: Tx,
+  subject: string,
+  caller: Caller,
+  progress: Progress,
+  readPolicy: ReadPolicy,
+): CommandContext {
   const authorize: CommandContext['authorize'] = (executor, resource) => authorizeExecutor(caller, executor, resource);
   return {
     tx,
     subject,
     identity: caller,
     actor: caller.actor,
+    read: readAccess(caller, readPolicy),
     authorize,
     async schedule(executor, resource, params) {
       await authorize(executor, resource);

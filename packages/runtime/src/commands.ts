@@ -1,6 +1,7 @@
 import type { ArgsParser, ExecutorDefinition, JsonObject, ResourceSnapshot } from '@jetcel/core';
 import type { ExecutionRecord, Tx } from '@jetcel/db';
 import type { Authorizable, Caller } from './identity.ts';
+import type { ReadAccess } from './read-policy.ts';
 import type { ScheduleResult } from './schedule.ts';
 
 /** What a command handler may use: its transaction, its caller and the executor scheduler — no publisher. */
@@ -11,6 +12,8 @@ export interface CommandContext {
   identity: Caller;
   /** `identity.actor`: recorded on resources, executions, task messages and events. */
   actor: string;
+  /** What the caller may read (the deployment's read policy): check, list filter, tracebacks. */
+  read: ReadAccess;
   /** Throws FORBIDDEN unless the `authorize` hook of the executor (or other action) lets the caller act on the resource. */
   authorize(action: Authorizable, resource: ResourceSnapshot): Promise<void>;
   /** Authorizes (as `authorize`), runs preApply and stores the execution in this transaction. */
@@ -27,6 +30,8 @@ export interface CommandDefinition<I = unknown> {
   /** Full subject, built with commandSubject()/querySubject() from contracts. */
   subject: string;
   kind: 'command' | 'query';
+  /** `admin`: an operator subject, FORBIDDEN to anyone else before its input is even parsed. */
+  access?: 'admin';
   input: ArgsParser<I>;
   handle(ctx: CommandContext, input: I): Promise<unknown>;
 }
@@ -37,4 +42,9 @@ export function defineCommand<I>(definition: Omit<CommandDefinition<I>, 'kind'>)
 
 export function defineQuery<I>(definition: Omit<CommandDefinition<I>, 'kind'>): CommandDefinition<I> {
   return { ...definition, kind: 'query' };
+}
+
+/** Marks an operator subject as an admin's alone (an anonymous development caller passes too). */
+export function adminOnly<I>(definition: CommandDefinition<I>): CommandDefinition<I> {
+  return { ...definition, access: 'admin' };
 }

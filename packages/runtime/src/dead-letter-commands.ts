@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { commandSubject, querySubject, type DeadLetterView } from '@jetcel/contracts';
 import { InvalidStateError, NotFoundError } from '@jetcel/core';
 import { DEAD_LETTER_REASONS, type DeadLetterRecord } from '@jetcel/db';
-import { defineCommand, defineQuery, type CommandDefinition } from './commands.ts';
-import { requireActorOrAdmin } from './identity.ts';
+import { adminOnly, defineCommand, defineQuery, type CommandDefinition } from './commands.ts';
 import { addStepMessage } from './step-messages.ts';
 
 export function deadLetterView(letter: DeadLetterRecord): DeadLetterView {
@@ -22,45 +21,46 @@ export function deadLetterView(letter: DeadLetterRecord): DeadLetterView {
   };
 }
 
-/** query.dead_letter.list and cmd.dead_letter.redrive (SPEC C9): operators see and re-drive dead letters. */
+/** query.dead_letter.list and cmd.dead_letter.redrive: admins see and re-drive dead letters. */
 export function deadLetterCommands(): Array<CommandDefinition<never>> {
   const commands = [
-    defineQuery({
-      subject: querySubject('dead_letter', 'list'),
-      input: z.strictObject({
-        reason: z.enum(DEAD_LETTER_REASONS).optional(),
-        pending: z.boolean().optional(),
-        limit: z.number().int().min(1).max(500).optional(),
+    adminOnly(
+      defineQuery({
+        subject: querySubject('dead_letter', 'list'),
+        input: z.strictObject({
+          reason: z.enum(DEAD_LETTER_REASONS).optional(),
+          pending: z.boolean().optional(),
+          limit: z.number().int().min(1).max(500).optional(),
+        }),
+        async handle(ctx, input) {
+          return { items: (await ctx.tx.deadLetters.list(input)).map(deadLetterView) };
+        },
       }),
-      async handle(ctx, input) {
-        return { items: (await ctx.tx.deadLetters.list(input)).map(deadLetterView) };
-      },
-    }),
-    defineCommand({
-      subject: commandSubject('dead_letter', 'redrive'),
-      input: z.strictObject({ id: z.uuid() }),
-      async handle(ctx, input) {
-        const letter = await ctx.tx.deadLetters.get(input.id, { forUpdate: true });
-        if (!letter) throw new NotFoundError('Dead letter', input.id);
-        // The execution's actor or an admin; a letter that names no execution is an operator's alone.
-        const owner = letter.executionId ? ((await ctx.tx.executions.get(letter.executionId))?.actor ?? null) : null;
-        requireActorOrAdmin(ctx.identity, owner, 'redrive', { type: 'dead_letter', id: input.id });
-        if (letter.redrivenAt) throw new InvalidStateError(`Dead letter ${input.id} was already re-driven`);
-        if (letter.stepId) {
-          // The step is queued again with a fresh crash budget and published with a fresh message id.
-          const step = await ctx.tx.steps.revive(letter.stepId);
-          if (!step) throw new InvalidStateError(`The step of dead letter ${input.id} is no longer dead-lettered`);
-          const execution = await ctx.tx.executions.get(step.executionId);
-          addStepMessage(ctx.tx, step, execution?.actor ?? null);
-        } else {
-          if (letter.payloadEncoding !== 'utf8')
-            throw new InvalidStateError('A binary payload that names no step cannot be re-driven');
-          ctx.tx.outbox.add({ subject: letter.subject, payload: letter.payload, headers: letter.headers });
-        }
-        await ctx.tx.deadLetters.markRedriven(letter.id);
-        return deadLetterView({ ...letter, redrivenAt: new Date() });
-      },
-    }),
+    ),
+    adminOnly(
+      defineCommand({
+        subject: commandSubject('dead_letter', 'redrive'),
+        input: z.strictObject({ id: z.uuid() }),
+        async handle(ctx, input) {
+          const letter = await ctx.tx.deadLetters.get(input.id, { forUpdate: true });
+          if (!letter) throw new NotFoundError('Dead letter', input.id);
+          if (letter.redrivenAt) throw new InvalidStateError(`Dead letter ${input.id} was already re-driven`);
+          if (letter.stepId) {
+            // The step is queued again with a fresh crash budget and published with a fresh message id.
+            const step = await ctx.tx.steps.revive(letter.stepId);
+            if (!step) throw new InvalidStateError(`The step of dead letter ${input.id} is no longer dead-lettered`);
+            const execution = await ctx.tx.executions.get(step.executionId);
+            addStepMessage(ctx.tx, step, execution?.actor ?? null);
+          } else {
+            if (letter.payloadEncoding !== 'utf8')
+              throw new InvalidStateError('A binary payload that names no step cannot be re-driven');
+            ctx.tx.outbox.add({ subject: letter.subject, payload: letter.payload, headers: letter.headers });
+          }
+          await ctx.tx.deadLetters.markRedriven(letter.id);
+          return deadLetterView({ ...letter, redrivenAt: new Date() });
+        },
+      }),
+    ),
   ];
   return commands as Array<CommandDefinition<never>>;
 }

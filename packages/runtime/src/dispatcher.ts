@@ -17,8 +17,9 @@ import { commandContext } from './command-context.ts';
 import { inSpan } from '@jetcel/telemetry';
 import { errorReply } from './errors-to-reply.ts';
 import { headerValue, KEY_PATTERN } from './headers.ts';
-import { DEVELOPMENT_AUTH, identifyCaller, type Caller } from './identity.ts';
+import { DEVELOPMENT_AUTH, identifyCaller, requireAdmin, type Caller } from './identity.ts';
 import { Progress } from './progress.ts';
+import { ADMIN_READS, type ReadPolicy } from './read-policy.ts';
 import type { TaskCatalog } from './queue-step.ts';
 
 export interface CommandRequest {
@@ -43,6 +44,8 @@ export class CommandDispatcher {
       commands: Array<CommandDefinition<never>>;
       /** Identity tokens and the anonymous policy (issue 7); development (allow, no secret) by default. */
       auth?: AuthConfig;
+      /** Who may read which resource; only admins when not given. */
+      readPolicy?: ReadPolicy;
       /** Counts requests per subject and reply code. */
       metrics?: RuntimeMetrics;
     },
@@ -99,6 +102,7 @@ export class CommandDispatcher {
     const caller = identifyCaller(request.headers, this.options.auth ?? DEVELOPMENT_AUTH);
     const command = this.#commands.get(request.subject);
     if (!command) throw new UnknownSubjectError(request.subject);
+    if (command.access === 'admin') requireAdmin(caller, 'use', { type: 'subject', id: request.subject });
     if (command.kind === 'command') await this.checkBacklog();
     const input = command.input.parse(rejectNul(parseJson(request.data)));
     const key = headerValue(request.headers, HEADERS.idempotencyKey, KEY_PATTERN, 'Idempotency-Key');
@@ -116,7 +120,8 @@ export class CommandDispatcher {
     caller: Caller,
     subject: string,
   ): Promise<Reply> {
-    return okReply(await command.handle(commandContext(tx, subject, caller, this.#progress), input));
+    const context = commandContext(tx, subject, caller, this.#progress, this.options.readPolicy ?? ADMIN_READS);
+    return okReply(await command.handle(context, input));
   }
 
   #backlog = { count: 0, readAt: 0 };

@@ -12,6 +12,7 @@ import { operatorQueries } from './operator/index.ts';
 import type { Schedule } from './schedules.ts';
 import type { TaskCatalog } from './queue-step.ts';
 import { startRelay } from './relay.ts';
+import type { ReadPolicy } from './read-policy.ts';
 
 export interface ExecutorServiceOptions {
   bus: Bus;
@@ -19,6 +20,8 @@ export interface ExecutorServiceOptions {
   catalog: TaskCatalog;
   executors?: Pick<ExecutorRegistry, 'get'>;
   commands: Array<CommandDefinition<never>>;
+  /** Who may read which resource (and its executions). @defaultValue only admins */
+  readPolicy?: ReadPolicy;
   /** The deployment's beat schedules, described by query.schedule.list. @defaultValue [] */
   schedules?: readonly Schedule[];
   logger: Logger;
@@ -43,6 +46,7 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     logger,
     backlogLimit: config.backlogLimit,
     auth: config.auth,
+    ...(options.readPolicy ? { readPolicy: options.readPolicy } : {}),
     ...(options.metrics ? { metrics: options.metrics.runtime } : {}),
     commands: [
       ...options.commands,

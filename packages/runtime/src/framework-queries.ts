@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { commandSubject, querySubject, type ExecutionView, type StepView } from '@jetcel/contracts';
 import { NotFoundError } from '@jetcel/core';
 import { EXECUTION_STATUSES, type ExecutionRecord, type StepRecord } from '@jetcel/db';
-import { defineCommand, defineQuery, type CommandDefinition } from './commands.ts';
-import { requireActorOrAdmin } from './identity.ts';
+import { adminOnly, defineCommand, defineQuery, type CommandContext, type CommandDefinition } from './commands.ts';
+import { isAdmin, requireActorOrAdmin } from './identity.ts';
 import type { RetentionPolicy } from '@jetcel/db';
 import { DEFAULT_RETENTION } from './retention-config.ts';
 import { retentionStatsQuery } from './retention-query.ts';
@@ -30,7 +30,8 @@ export function stepView(step: StepRecord): StepView {
   };
 }
 
-export function executionView(execution: ExecutionRecord, steps?: StepRecord[]): ExecutionView {
+/** `withTraceback`: false for a caller who may not see tracebacks (the field is then null). */
+export function executionView(execution: ExecutionRecord, steps?: StepRecord[], withTraceback = true): ExecutionView {
   return {
     id: execution.id,
     executor: execution.executor,
@@ -38,7 +39,7 @@ export function executionView(execution: ExecutionRecord, steps?: StepRecord[]):
     status: execution.status,
     actor: execution.actor,
     errorMessage: execution.errorMessage,
-    errorTraceback: execution.errorTraceback,
+    errorTraceback: withTraceback ? execution.errorTraceback : null,
     createdAt: iso(execution.createdAt),
     finishedAt: iso(execution.finishedAt),
     ...(steps ? { steps: steps.map(stepView) } : {}),
@@ -46,8 +47,35 @@ export function executionView(execution: ExecutionRecord, steps?: StepRecord[]):
 }
 
 /**
+ * May the caller see this execution? Its actor and an admin may; so may whoever may read its
+ * resource (while the resource exists). An anonymous development caller sees everything.
+ */
+async function canSee(ctx: CommandContext, execution: ExecutionRecord): Promise<boolean> {
+  const caller = ctx.identity;
+  if (!caller.verified || isAdmin(caller) || execution.actor === caller.actor) return true;
+  if (!ctx.tx.resources.types().includes(execution.resourceType)) return false;
+  const resource = await ctx.tx.resources.get(execution.resourceType, execution.resourceId);
+  return resource !== null && (await ctx.read.canRead(resource));
+}
+
+/** The execution, if the caller may see it; NOT_FOUND otherwise, the same reply as an unknown id. */
+async function visibleExecution(ctx: CommandContext, id: string): Promise<ExecutionRecord> {
+  const execution = await ctx.tx.executions.get(id);
+  if (!execution || !(await canSee(ctx, execution))) throw new NotFoundError('Execution', id);
+  return execution;
+}
+
+/** The list filter matching `canSee`, in SQL: the caller's executions and those on resources they read. */
+function visibleTo(ctx: CommandContext) {
+  const { scope } = ctx.read;
+  if (scope.kind === 'all') return {};
+  const owned = scope.kind === 'owned' ? ctx.tx.resources.ownedByCondition(scope.owned) : null;
+  return { visibleTo: { actor: ctx.identity.actor, owned } };
+}
+
+/**
  * query.execution.get|list (also by resource, after it was deleted), cmd.execution.cancel and
- * query.retention.stats (row counts and the configured `retention`).
+ * query.retention.stats (row counts and the configured `retention`; an admin's).
  */
 export function frameworkQueries(retention: RetentionPolicy = DEFAULT_RETENTION): Array<CommandDefinition<never>> {
   const queries = [
@@ -55,19 +83,17 @@ export function frameworkQueries(retention: RetentionPolicy = DEFAULT_RETENTION)
       subject: commandSubject('execution', 'cancel'),
       input: z.strictObject({ id: z.uuid() }),
       async handle(ctx, input) {
-        const execution = await ctx.tx.executions.get(input.id);
-        if (!execution) throw new NotFoundError('Execution', input.id);
+        const execution = await visibleExecution(ctx, input.id);
         requireActorOrAdmin(ctx.identity, execution.actor, 'cancel', { type: 'execution', id: input.id });
-        return executionView(await ctx.cancelExecution(input.id));
+        return executionView(await ctx.cancelExecution(input.id), undefined, ctx.read.seesTracebacks);
       },
     }),
     defineQuery({
       subject: querySubject('execution', 'get'),
       input: z.strictObject({ id: z.uuid() }),
       async handle(ctx, input) {
-        const execution = await ctx.tx.executions.get(input.id);
-        if (!execution) throw new NotFoundError('Execution', input.id);
-        return executionView(execution, await ctx.tx.executions.steps(input.id));
+        const execution = await visibleExecution(ctx, input.id);
+        return executionView(execution, await ctx.tx.executions.steps(input.id), ctx.read.seesTracebacks);
       },
     }),
     defineQuery({
@@ -79,11 +105,11 @@ export function frameworkQueries(retention: RetentionPolicy = DEFAULT_RETENTION)
         limit: z.number().int().min(1).max(500).optional(),
       }),
       async handle(ctx, input) {
-        const executions = await ctx.tx.executions.list(input);
-        return { items: executions.map((execution) => executionView(execution)) };
+        const executions = await ctx.tx.executions.list({ ...input, ...visibleTo(ctx) });
+        return { items: executions.map((execution) => executionView(execution, undefined, ctx.read.seesTracebacks)) };
       },
     }),
-    retentionStatsQuery(retention),
+    adminOnly(retentionStatsQuery(retention)),
   ];
   return queries as Array<CommandDefinition<never>>;
 }

@@ -1,5 +1,5 @@
 export { createLogger } from './logger.ts';
-export { defineCommand, defineQuery } from './commands.ts';
+export { adminOnly, defineCommand, defineQuery } from './commands.ts';
 export type { CommandContext, CommandDefinition } from './commands.ts';
 export { CommandDispatcher } from './dispatcher.ts';
 export type { CommandRequest } from './dispatcher.ts';
@@ -68,3 +68,5 @@ export {
 export type { Authorizable, Caller } from './identity.ts';
 export { operatorQueries } from './operator/index.ts';
 export type { OperatorQueriesOptions } from './operator/index.ts';
+export { ADMIN_READS, READ_ACTION, ownerReads, readAccess } from './read-policy.ts';
+export type { ReadAccess, ReadPolicy, ReadScope } from './read-policy.ts';

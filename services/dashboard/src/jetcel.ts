@@ -21,6 +21,8 @@ export interface JetcelApi {
   cancelExecution(caller: Identity, id: string): Promise<Reply>;
   /** Counts per type and state, and the newest resources of `type` (in `state`). */
   listResources(caller: Identity, filter: { type?: string; state?: string }): Promise<Reply>;
+  /** One resource, if `caller` may read it (NOT_FOUND otherwise): what the live stream asks. */
+  getResource(caller: Identity, type: string, id: string): Promise<Reply>;
   createInstance(caller: Identity, input: { name: string; cloudSettingsId: string }): Promise<Reply>;
   listDeadLetters(caller: Identity, filter: { pending?: boolean }): Promise<Reply>;
   redriveDeadLetter(caller: Identity, id: string): Promise<Reply>;
@@ -106,6 +108,9 @@ export class BusJetcelApi implements JetcelApi {
   }
   listResources(caller: Identity, filter: { type?: string; state?: string }): Promise<Reply> {
     return this.#as(caller, (client) => client.listResources({ ...filter, limit: LIST_LIMIT }));
+  }
+  getResource(caller: Identity, type: string, id: string): Promise<Reply> {
+    return this.#as(caller, (client) => client.getResource(type, id));
   }
   createInstance(caller: Identity, input: { name: string; cloudSettingsId: string }): Promise<Reply> {
     return this.#as(caller, (client) => client.request('cmd.instance.create', input));

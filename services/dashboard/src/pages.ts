@@ -1,6 +1,7 @@
 // The two HTML documents the server renders; everything else is built in the browser by
 // /static/app.js with textContent (never innerHTML), so user data cannot become markup.
 import { RESOURCE_STATES } from '@jetcel/core';
+import { ADMIN_ROLE } from '@jetcel/identity';
 import { RESOURCE_TYPES } from './api-routes.ts';
 import { escapeHtml } from './http-io.ts';
 
@@ -29,18 +30,22 @@ ${error}
 `;
 }
 
+/** [id, label, admin only]: the executor answers the operator pages to admins alone. */
 const TABS = [
-  ['executions', 'Executions'],
-  ['resources', 'Resources'],
-  ['queues', 'Queues'],
-  ['leases', 'Leases'],
-  ['schedules', 'Schedules'],
-  ['dead-letters', 'Dead letters'],
-  ['create', 'Create instance'],
+  ['executions', 'Executions', false],
+  ['resources', 'Resources', false],
+  ['queues', 'Queues', true],
+  ['leases', 'Leases', true],
+  ['schedules', 'Schedules', true],
+  ['dead-letters', 'Dead letters', true],
+  ['create', 'Create instance', false],
 ] as const;
 
 export function appPage(options: { username: string; roles: readonly string[]; csrfToken: string }): string {
-  const tabs = TABS.map(([id, label]) => `<a href="#${id}" data-tab="${id}">${label}</a>`).join('\n');
+  const admin = options.roles.includes(ADMIN_ROLE);
+  const tabs = TABS.filter(([, , adminOnly]) => admin || !adminOnly)
+    .map(([id, label]) => `<a href="#${id}" data-tab="${id}">${label}</a>`)
+    .join('\n');
   const roles = options.roles.length ? ` (${escapeHtml(options.roles.join(', '))})` : '';
   return `<!doctype html>
 <html lang="en">

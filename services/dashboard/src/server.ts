@@ -36,13 +36,15 @@ export async function startDashboard(options: {
   config: DashboardConfig;
   api: JetcelApi;
   logger: Logger;
+  /** How long the live stream trusts a "may read" answer (tests shorten it). */
+  readableTtlMs?: number;
 }): Promise<RunningDashboard> {
   const { config } = options;
   const sessions = new SessionStore({ idleMs: config.sessionIdleMs, maxMs: config.sessionMaxMs });
   const context: Context = {
     ...options,
     sessions,
-    live: new LiveHub(options.api, sessions, config.refreshMs),
+    live: new LiveHub(options.api, sessions, config.refreshMs, options.readableTtlMs),
     files: await loadStaticFiles(),
   };
   const sweeper = setInterval(() => sessions.sweep(), 60_000);

@@ -12,5 +12,6 @@ await runService('executor', { entities: domain.entities }, (context) =>
     executors: domain.executorRegistry,
     commands: domain.commands,
     schedules: domain.schedules,
+    readPolicy: domain.readPolicy,
   }),
 );

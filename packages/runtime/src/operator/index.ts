@@ -1,10 +1,10 @@
 import type { Bus } from '@jetcel/bus';
-import type { CommandDefinition } from '../commands.ts';
+import { adminOnly, type CommandDefinition } from '../commands.ts';
 import type { TaskCatalog } from '../queue-step.ts';
 import type { Schedule } from '../schedules.ts';
 import { leaseListQuery } from './lease-list-query.ts';
 import { queueStatsQuery } from './queue-stats-query.ts';
-import { resourceListQuery } from './resource-list-query.ts';
+import { resourceGetQuery, resourceListQuery } from './resource-list-query.ts';
 import { scheduleListQuery } from './schedule-list-query.ts';
 
 export interface OperatorQueriesOptions {
@@ -16,13 +16,17 @@ export interface OperatorQueriesOptions {
   defaultThrottleLimit: number;
 }
 
-/** The operator queries: query.queue.stats, query.lease.list, query.schedule.list, query.resource.list. */
+/**
+ * The operator queries: query.queue.stats, query.lease.list and query.schedule.list (an admin's),
+ * and query.resource.list|get (what the caller may read).
+ */
 export function operatorQueries(options: OperatorQueriesOptions): Array<CommandDefinition<never>> {
   const queries = [
-    queueStatsQuery(options.bus),
-    leaseListQuery(options.bus, options.defaultThrottleLimit),
-    scheduleListQuery(options.schedules, options.catalog),
+    adminOnly(queueStatsQuery(options.bus)),
+    adminOnly(leaseListQuery(options.bus, options.defaultThrottleLimit)),
+    adminOnly(scheduleListQuery(options.schedules, options.catalog)),
     resourceListQuery(),
+    resourceGetQuery(),
   ];
   return queries as Array<CommandDefinition<never>>;
 }

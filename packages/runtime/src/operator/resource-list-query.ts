@@ -25,7 +25,8 @@ function resourceItem(resource: ResourceSnapshot): ResourceItemView {
 
 /**
  * query.resource.list: for every registered resource type (or one), the count per state, and the
- * newest resources (optionally in one state), up to `limit` per type.
+ * newest resources (optionally in one state), up to `limit` per type — of those the caller may
+ * read (the read policy's list filter, in SQL: counts and limits cover only those).
  */
 export function resourceListQuery() {
   return defineQuery({
@@ -40,15 +41,34 @@ export function resourceListQuery() {
       if (input.type !== undefined && !known.includes(input.type)) throw new NotFoundError('Resource type', input.type);
       const types = input.type === undefined ? known : [input.type];
       const view: ResourceListView = { types: [], items: [] };
+      const { scope } = ctx.read;
       for (const type of types) {
-        const byState = await ctx.tx.resources.countByState(type);
+        const owned = scope.kind === 'owned' ? scope.owned : undefined;
+        const byState = scope.kind === 'none' ? {} : await ctx.tx.resources.countByState(type, owned);
         view.types.push({ type, total: Object.values(byState).reduce((sum, n) => sum + n, 0), byState });
         const limit = input.limit ?? 50;
-        if (limit === 0) continue;
-        const items = await ctx.tx.resources.list(type, { ...(input.state ? { state: input.state } : {}), limit });
+        if (limit === 0 || scope.kind === 'none') continue;
+        const filter = { ...(input.state ? { state: input.state } : {}), ...(owned ? { owned } : {}), limit };
+        const items = await ctx.tx.resources.list(type, filter);
         view.items.push(...items.map(resourceItem));
       }
       return view;
+    },
+  });
+}
+
+/** query.resource.get: one resource of any registered type, if the caller may read it (else NOT_FOUND). */
+export function resourceGetQuery() {
+  return defineQuery({
+    subject: querySubject('resource', 'get'),
+    input: z.strictObject({ type: z.string().min(1).max(63), id: z.uuid() }),
+    async handle(ctx, input): Promise<ResourceItemView> {
+      const resource = ctx.tx.resources.types().includes(input.type)
+        ? await ctx.tx.resources.get(input.type, input.id)
+        : null;
+      if (!resource || !(await ctx.read.canRead(resource)))
+        throw new NotFoundError('Resource', `${input.type} ${input.id}`);
+      return resourceItem(resource);
     },
   });
 }

@@ -96,7 +96,7 @@ export class CommandDispatcher {
     if (request.data.byteLength > MAX_COMMAND_BYTES)
       throw new PayloadTooLargeError(request.data.byteLength, MAX_COMMAND_BYTES);
     // Before anything else: under `deny`, no command or query is reachable without a valid token.
-    const caller = identifyCaller(request.headers, this.options.auth ?? DEVELOPMENT_AUTH);
+    const caller = await identifyCaller(request.headers, this.options.auth ?? DEVELOPMENT_AUTH);
     const command = this.#commands.get(request.subject);
     if (!command) throw new UnknownSubjectError(request.subject);
     if (command.kind === 'command') await this.checkBacklog();

@@ -1,4 +1,4 @@
-import { readAuthConfig } from '@jetcel/identity';
+import { readKeyRing, type KeyRing } from '@jetcel/identity';
 import { DashboardConfigError } from './errors.ts';
 import { parseUsers, type DashboardUser } from './users.ts';
 
@@ -6,8 +6,8 @@ export interface DashboardConfig {
   readonly host: string;
   readonly port: number;
   readonly users: ReadonlyMap<string, DashboardUser>;
-  /** JETCEL_AUTH_SECRET: the dashboard signs each user's identity token with it. */
-  readonly authSecret: string;
+  /** JETCEL_AUTH_SECRET(S): the dashboard signs each user's identity token with the newest key. */
+  readonly authKeys: KeyRing;
   readonly sessionIdleMs: number;
   readonly sessionMaxMs: number;
   /** Adds `Secure` to the session cookie (set it when the dashboard is served over HTTPS). */
@@ -30,14 +30,16 @@ export function readDashboardConfig(env: NodeJS.ProcessEnv = process.env): Dashb
   const users = parseUsers(env.JETCEL_DASHBOARD_USERS);
   if (users.size === 0)
     throw new DashboardConfigError('JETCEL_DASHBOARD_USERS lists no user: the dashboard has no anonymous access');
-  let secret: string | null;
+  let keys: KeyRing | null;
   try {
-    secret = readAuthConfig(env).secret;
+    keys = readKeyRing(env);
   } catch (err) {
     throw new DashboardConfigError(err instanceof Error ? err.message : String(err));
   }
-  if (secret === null)
-    throw new DashboardConfigError('JETCEL_AUTH_SECRET is not set: the dashboard signs every command with it');
+  if (keys === null)
+    throw new DashboardConfigError(
+      'Neither JETCEL_AUTH_SECRET nor JETCEL_AUTH_SECRETS is set: the dashboard signs every command with it',
+    );
   const port = positiveInt(env, 'JETCEL_DASHBOARD_PORT', 8080);
   if (port > 65535) throw new DashboardConfigError('JETCEL_DASHBOARD_PORT must be a TCP port');
   const secureCookie = env.JETCEL_DASHBOARD_SECURE_COOKIE ?? 'false';
@@ -47,7 +49,7 @@ export function readDashboardConfig(env: NodeJS.ProcessEnv = process.env): Dashb
     host: env.JETCEL_DASHBOARD_HOST || '127.0.0.1',
     port,
     users,
-    authSecret: secret,
+    authKeys: keys,
     sessionIdleMs: positiveInt(env, 'JETCEL_DASHBOARD_SESSION_IDLE_MS', 30 * 60_000),
     sessionMaxMs: positiveInt(env, 'JETCEL_DASHBOARD_SESSION_MAX_MS', 12 * 3_600_000),
     secureCookie: secureCookie === 'true',

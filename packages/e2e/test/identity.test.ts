@@ -180,3 +180,25 @@ test('the owner and an admin may delete; a delete is recorded with its actor', a
   const left = await stack.sql('select id from ref_instance where id = any($1)', [[own.id, other.id]]);
   assert.deepEqual(left, []);
 });
+
+test("Idempotency-Keys are per actor: bob reusing alice's key gets his own command run, learns nothing of hers", async () => {
+  const key = { 'Idempotency-Key': 'shared-key-1' };
+  const body = { name: 'keyed-vm', cloudSettingsId: 'default' };
+  const first = dataOf<{ id: string; executionId: string }>(await send('cmd.instance.create', body, { ...alice, ...key }));
+  // The same key and body from bob: his own new command (no replay of alice's reply, no conflict).
+  const bobs = dataOf<{ id: string; executionId: string }>(await send('cmd.instance.create', body, { ...bob, ...key }));
+  assert.notEqual(bobs.id, first.id);
+  // Another body under the same key from bob is a conflict with his own key only.
+  const clash = await send('cmd.instance.create', { ...body, name: 'keyed-other' }, { ...bob, ...key });
+  assert.equal(errorCode(clash), 'IDEMPOTENCY_CONFLICT');
+  // Each retry replays its own actor's reply.
+  assert.deepEqual(dataOf(await send('cmd.instance.create', body, { ...alice, ...key })), first);
+  assert.deepEqual(dataOf(await send('cmd.instance.create', body, { ...bob, ...key })), bobs);
+  const owners = await stack.sql<{ owner: string }>("select owner from ref_instance where name = 'keyed-vm' order by owner");
+  assert.deepEqual(
+    owners.map((row) => row.owner),
+    ['alice', 'bob'],
+  );
+  await stack.waitForState(first.id, 'OK');
+  await stack.waitForState(bobs.id, 'OK');
+});

@@ -146,13 +146,13 @@ export class CommandDispatcher {
     caller: Caller,
     run: () => Promise<Reply>,
   ): Promise<Reply> {
-    // The actor is part of the request: another caller's key is a conflict, never their stored reply.
-    const hash = createHash('sha256').update(caller.actor).update('\u0000').update(request.data).digest('hex');
-    const lookup = await tx.idempotency.begin(request.subject, key, hash);
+    // Keys are per actor: another caller's key of the same name is another key (no replay, no conflict).
+    const hash = createHash('sha256').update(request.data).digest('hex');
+    const lookup = await tx.idempotency.begin(caller.actor, request.subject, key, hash);
     if (lookup.kind === 'conflict') throw new IdempotencyConflictError(key);
     if (lookup.kind === 'replay') return JSON.parse(lookup.reply) as Reply;
     const reply = await run();
-    await tx.idempotency.complete(request.subject, key, JSON.stringify(reply));
+    await tx.idempotency.complete(caller.actor, request.subject, key, JSON.stringify(reply));
     return reply;
   }
 }

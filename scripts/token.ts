@@ -22,7 +22,10 @@ async function main(): Promise<number> {
     );
     return 2;
   }
-  const token = await signIdentityToken({ actor: values.actor, roles: values.role }, keys, { ttlSeconds, maxTtlSeconds });
+  const token = await signIdentityToken({ actor: values.actor, roles: values.role }, keys, {
+    ttlSeconds,
+    maxTtlSeconds,
+  });
   process.stdout.write(`${token}\n`);
   return 0;
 }

@@ -33,10 +33,11 @@ export class IdempotencyStore {
   }
 
   async complete(actor: string, subject: string, key: string, reply: string): Promise<void> {
-    await sql(
-      this.em,
-      'update jetcel_idempotency_key set reply = ? where actor = ? and subject = ? and key = ?',
-      [reply, actor, subject, key],
-    );
+    await sql(this.em, 'update jetcel_idempotency_key set reply = ? where actor = ? and subject = ? and key = ?', [
+      reply,
+      actor,
+      subject,
+      key,
+    ]);
   }
 }

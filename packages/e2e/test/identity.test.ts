@@ -9,8 +9,11 @@ import { dataOf, Stack } from './stack.ts';
 // The executor is mid key rotation: "next" signs from now on, "default" (the old lone secret) still verifies.
 const secret = 'e2e-identity-secret-of-at-least-32-chars';
 const nextKey = { kid: 'next', secret: 'e2e-identity-next-secret-at-least-32-chars' };
-const token = (actor: string, roles: string[] = [], options: { ttlSeconds?: number; maxTtlSeconds?: number; now?: Date } = {}) =>
-  signIdentityToken({ actor, roles }, secret, options);
+const token = (
+  actor: string,
+  roles: string[] = [],
+  options: { ttlSeconds?: number; maxTtlSeconds?: number; now?: Date } = {},
+) => signIdentityToken({ actor, roles }, secret, options);
 const bearer = (value: string) => ({ Authorization: `Bearer ${value}` });
 const alice = bearer(await token('alice'));
 const bob = bearer(await token('bob'));
@@ -88,7 +91,10 @@ test('deny: without a token every command and query is UNAUTHENTICATED and nothi
 
 test('forged, expired, alg:none, malformed, non-canonical, unknown-kid and over-long tokens are UNAUTHENTICATED; an Actor header must match the token', async () => {
   const before = await rowCounts();
-  const forged = await signIdentityToken({ actor: 'root', roles: ['admin'] }, 'not-the-executor-secret-but-32-chars-long');
+  const forged = await signIdentityToken(
+    { actor: 'root', roles: ['admin'] },
+    'not-the-executor-secret-but-32-chars-long',
+  );
   const expired = await token('alice', [], { ttlSeconds: 60, now: new Date(Date.now() - 2 * 3_600_000) });
   const [, claims] = (await token('root', ['admin'])).split('.');
   const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${claims}.`;
@@ -97,7 +103,10 @@ test('forged, expired, alg:none, malformed, non-canonical, unknown-kid and over-
   // The same signature bytes spelled with other trailing bits in the last character.
   const twinLast = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   const twin = `${head}.${aliceClaims}.${signature.slice(0, -1)}${twinLast[twinLast.indexOf(signature.at(-1) ?? '') ^ 1]}`;
-  const retiredKey = await signIdentityToken({ actor: 'root', roles: ['admin'] }, keyRing([{ kid: 'retired', secret }]));
+  const retiredKey = await signIdentityToken(
+    { actor: 'root', roles: ['admin'] },
+    keyRing([{ kid: 'retired', secret }]),
+  );
   const tooLong = await token('alice', [], { ttlSeconds: 2 * 24 * 3600, maxTtlSeconds: 7 * 24 * 3600 });
   const body = { name: 'intruder', cloudSettingsId: 'default' };
   for (const bad of [forged, expired, none, tampered, twin, retiredKey, tooLong, 'garbage'])
@@ -184,7 +193,9 @@ test('the owner and an admin may delete; a delete is recorded with its actor', a
 test("Idempotency-Keys are per actor: bob reusing alice's key gets his own command run, learns nothing of hers", async () => {
   const key = { 'Idempotency-Key': 'shared-key-1' };
   const body = { name: 'keyed-vm', cloudSettingsId: 'default' };
-  const first = dataOf<{ id: string; executionId: string }>(await send('cmd.instance.create', body, { ...alice, ...key }));
+  const first = dataOf<{ id: string; executionId: string }>(
+    await send('cmd.instance.create', body, { ...alice, ...key }),
+  );
   // The same key and body from bob: his own new command (no replay of alice's reply, no conflict).
   const bobs = dataOf<{ id: string; executionId: string }>(await send('cmd.instance.create', body, { ...bob, ...key }));
   assert.notEqual(bobs.id, first.id);
@@ -194,7 +205,9 @@ test("Idempotency-Keys are per actor: bob reusing alice's key gets his own comma
   // Each retry replays its own actor's reply.
   assert.deepEqual(dataOf(await send('cmd.instance.create', body, { ...alice, ...key })), first);
   assert.deepEqual(dataOf(await send('cmd.instance.create', body, { ...bob, ...key })), bobs);
-  const owners = await stack.sql<{ owner: string }>("select owner from ref_instance where name = 'keyed-vm' order by owner");
+  const owners = await stack.sql<{ owner: string }>(
+    "select owner from ref_instance where name = 'keyed-vm' order by owner",
+  );
   assert.deepEqual(
     owners.map((row) => row.owner),
     ['alice', 'bob'],

@@ -41,7 +41,9 @@ export function keyRing(keys: readonly IdentityKey[]): KeyRing {
     try {
       assertUsableSecret(key.secret);
     } catch {
-      throw new AuthConfigError(`The secret of identity key "${key.kid}" must be at least ${MIN_SECRET_LENGTH} characters long`);
+      throw new AuthConfigError(
+        `The secret of identity key "${key.kid}" must be at least ${MIN_SECRET_LENGTH} characters long`,
+      );
     }
     byKid.set(key.kid, key);
   }
@@ -58,7 +60,9 @@ export function parseKeyList(list: string): KeyRing {
   const keys = list.split(',').map((entry, index) => {
     const separator = entry.indexOf(':');
     if (separator <= 0)
-      throw new AuthConfigError(`JETCEL_AUTH_SECRETS entry ${index + 1} must be "<kid>:<secret>" (newest first, comma-separated)`);
+      throw new AuthConfigError(
+        `JETCEL_AUTH_SECRETS entry ${index + 1} must be "<kid>:<secret>" (newest first, comma-separated)`,
+      );
     return { kid: entry.slice(0, separator).trim(), secret: entry.slice(separator + 1).trim() };
   });
   return keyRing(keys);

@@ -59,11 +59,14 @@ function unauthenticated(error: unknown): UnauthenticatedError {
   if (error instanceof UnauthenticatedError) return error;
   if (error instanceof errors.JWSSignatureVerificationFailed)
     return new UnauthenticatedError('Identity token signature is invalid');
-  if (error instanceof errors.JOSEAlgNotAllowed) return new UnauthenticatedError('Unsupported identity token algorithm');
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return new UnauthenticatedError('Unsupported identity token algorithm');
   if (error instanceof errors.JWTExpired) return new UnauthenticatedError('Identity token has expired');
   if (error instanceof errors.JWTClaimValidationFailed)
     return new UnauthenticatedError(
-      error.claim === 'iss' ? 'Identity token has a foreign issuer' : `Identity token claim "${error.claim}" is invalid`,
+      error.claim === 'iss'
+        ? 'Identity token has a foreign issuer'
+        : `Identity token claim "${error.claim}" is invalid`,
     );
   return new UnauthenticatedError('Malformed identity token');
 }

@@ -61,7 +61,10 @@ test('alg none, other algorithms and malformed tokens are refused', async () => 
 
 test('a correctly signed token from another issuer is refused', async () => {
   const now = Math.floor(Date.now() / 1000);
-  const token = handSigned({ alg: 'HS256', typ: 'JWT', kid: 'default' }, { iss: 'else', sub: 'x', iat: now, exp: now + 60 });
+  const token = handSigned(
+    { alg: 'HS256', typ: 'JWT', kid: 'default' },
+    { iss: 'else', sub: 'x', iat: now, exp: now + 60 },
+  );
   await unauthenticated(() => verifyIdentityToken(token, SECRET), /issuer/);
 });
 
@@ -134,13 +137,19 @@ test('auth config: one secret or a key list, never both; malformed lists, short 
   const single = readAuthConfig({ JETCEL_AUTH_SECRET: SECRET, JETCEL_AUTH_ANONYMOUS: 'deny' });
   assert.equal(single.anonymous, 'deny');
   assert.deepEqual(single.keys?.signing, { kid: 'default', secret: SECRET });
-  const list = readAuthConfig({ JETCEL_AUTH_SECRETS: ` k2:${SECRET}-new , k1:${SECRET}:with-colon`, JETCEL_AUTH_MAX_TTL: '3600' });
+  const list = readAuthConfig({
+    JETCEL_AUTH_SECRETS: ` k2:${SECRET}-new , k1:${SECRET}:with-colon`,
+    JETCEL_AUTH_MAX_TTL: '3600',
+  });
   assert.deepEqual(list.keys?.signing, { kid: 'k2', secret: `${SECRET}-new` });
   assert.deepEqual([...(list.keys?.byKid.keys() ?? [])], ['k2', 'k1']);
   assert.equal(list.keys?.byKid.get('k1')?.secret, `${SECRET}:with-colon`);
   assert.equal(list.maxTtlSeconds, 3600);
   const fails = (env: NodeJS.ProcessEnv, message: RegExp) =>
-    assert.throws(() => readAuthConfig(env), (error: Error & { code?: string }) => error.code === 'AUTH_CONFIG' && message.test(error.message));
+    assert.throws(
+      () => readAuthConfig(env),
+      (error: Error & { code?: string }) => error.code === 'AUTH_CONFIG' && message.test(error.message),
+    );
   fails({ JETCEL_AUTH_SECRET: SECRET, JETCEL_AUTH_SECRETS: `k1:${SECRET}` }, /not both/);
   fails({ JETCEL_AUTH_SECRETS: SECRET }, /entry 1 must be "<kid>:<secret>"/);
   fails({ JETCEL_AUTH_SECRETS: `k1:${SECRET},` }, /entry 2/);

@@ -24,7 +24,10 @@ test('a valid token is the caller, verified, with its roles; header names are ca
 });
 
 test('forged, expired, alg:none, malformed and unverifiable tokens are UNAUTHENTICATED under either policy', async () => {
-  const forged = await signIdentityToken({ actor: 'alice', roles: ['admin'] }, 'another-secret-of-at-least-32-characters');
+  const forged = await signIdentityToken(
+    { actor: 'alice', roles: ['admin'] },
+    'another-secret-of-at-least-32-characters',
+  );
   const expired = await signIdentityToken({ actor: 'alice', roles: [] }, secret, {
     ttlSeconds: 60,
     now: new Date(Date.now() - 3_600_000),

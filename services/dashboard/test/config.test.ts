@@ -37,7 +37,10 @@ test('users: name, "+"-separated roles and a hash; a plain password or a duplica
 test('the dashboard refuses to start without users or without an identity secret', async () => {
   const users = `alice:admin:${await hashPassword('pw')}`;
   assert.throws(() => readDashboardConfig({ JETCEL_AUTH_SECRET: SECRET }), /lists no user/);
-  assert.throws(() => readDashboardConfig({ JETCEL_DASHBOARD_USERS: users }), /Neither JETCEL_AUTH_SECRET nor JETCEL_AUTH_SECRETS is set/);
+  assert.throws(
+    () => readDashboardConfig({ JETCEL_DASHBOARD_USERS: users }),
+    /Neither JETCEL_AUTH_SECRET nor JETCEL_AUTH_SECRETS is set/,
+  );
   assert.throws(
     () => readDashboardConfig({ JETCEL_DASHBOARD_USERS: users, JETCEL_AUTH_SECRET: 'short' }),
     DashboardConfigError,

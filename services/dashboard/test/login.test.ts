@@ -119,7 +119,10 @@ test('the session cookie is Secure unless the dashboard is served on localhost',
   assert.equal(secure({ JETCEL_DASHBOARD_HOST: '::1' }), false);
   assert.equal(secure({ JETCEL_DASHBOARD_HOST: '0.0.0.0' }), true);
   assert.equal(secure({ JETCEL_DASHBOARD_HOST: '10.1.2.3' }), true);
-  assert.equal(secure({ JETCEL_DASHBOARD_HOST: '0.0.0.0', JETCEL_DASHBOARD_PUBLIC_URL: 'http://localhost:8080' }), false);
+  assert.equal(
+    secure({ JETCEL_DASHBOARD_HOST: '0.0.0.0', JETCEL_DASHBOARD_PUBLIC_URL: 'http://localhost:8080' }),
+    false,
+  );
   assert.equal(secure({ JETCEL_DASHBOARD_PUBLIC_URL: 'http://127.0.0.1:8080/' }), false);
   assert.equal(secure({ JETCEL_DASHBOARD_PUBLIC_URL: 'https://jetcel.example.com' }), true);
   assert.equal(secure({ JETCEL_DASHBOARD_PUBLIC_URL: 'https://localhost:8443' }), true);

@@ -6,7 +6,7 @@ export interface LoginLimits {
   readonly windowMs: number;
 }
 
-// Bounds memory under a spray of made-up names or addresses; the oldest entry goes first.
+// Bounds memory under a spray of made-up names or addresses: expired entries go first, then the oldest.
 const MAX_TRACKED = 10_000;
 
 /** Failure times per key within a sliding window. */
@@ -38,10 +38,11 @@ class FailureLog {
     const times = this.#recent(key, now);
     this.#failures.delete(key);
     this.#failures.set(key, [...times, now].slice(-this.limit));
-    if (this.#failures.size > MAX_TRACKED) {
-      const oldest = this.#failures.keys().next().value;
-      if (oldest !== undefined) this.#failures.delete(oldest);
-    }
+    if (this.#failures.size <= MAX_TRACKED) return;
+    for (const other of [...this.#failures.keys()]) this.#recent(other, now);
+    // Still full of live entries: the least recently failed key goes.
+    const oldest = this.#failures.keys().next().value;
+    if (this.#failures.size > MAX_TRACKED && oldest !== undefined) this.#failures.delete(oldest);
   }
 
   clear(key: string): void {

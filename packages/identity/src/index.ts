@@ -15,7 +15,6 @@ export {
   type KeyRing,
   AuthConfigError,
   DEFAULT_KID,
-  assertUsableSecret,
   asKeyRing,
   keyRing,
   parseKeyList,

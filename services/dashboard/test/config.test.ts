@@ -52,6 +52,15 @@ test('the dashboard refuses to start without users or without an identity secret
   });
   assert.equal(config.port, 9000);
   assert.equal(config.users.get('alice')?.username, 'alice');
+  const rotating = readDashboardConfig({
+    JETCEL_DASHBOARD_USERS: users,
+    JETCEL_AUTH_SECRETS: `k2:${SECRET}-new,k1:${SECRET}`,
+  });
+  assert.equal(rotating.authKeys.signing.kid, 'k2', 'the newest key signs');
+  assert.throws(
+    () => readDashboardConfig({ JETCEL_DASHBOARD_USERS: users, JETCEL_AUTH_SECRETS: `k2:${SECRET},k2:${SECRET}` }),
+    (error: Error) => error instanceof DashboardConfigError && /listed twice/.test(error.message),
+  );
 });
 
 test('sessions end after the idle time, the maximum age, or logout', async () => {

@@ -1,10 +1,10 @@
 // `pnpm run token --actor alice [--role admin]… [--ttl 3600]`: prints an identity token signed with
-// JETCEL_AUTH_SECRET, for `nats req -H "Authorization: Bearer $TOKEN" …` (the operator CLI's
+// JETCEL_AUTH_SECRET (or the newest key of JETCEL_AUTH_SECRETS), for `nats req -H "Authorization: Bearer $TOKEN" …` (the operator CLI's
 // `jetcel token` does the same).
 import { parseArgs } from 'node:util';
-import { signIdentityToken } from '@jetcel/identity';
+import { readKeyRing, readMaxTtl, signIdentityToken } from '@jetcel/identity';
 
-function main(): number {
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       actor: { type: 'string' },
@@ -12,17 +12,27 @@ function main(): number {
       ttl: { type: 'string', default: '3600' },
     },
   });
-  const secret = process.env.JETCEL_AUTH_SECRET?.trim();
+  const keys = readKeyRing(process.env);
+  const maxTtlSeconds = readMaxTtl(process.env);
   const ttlSeconds = Number(values.ttl);
-  if (!values.actor || !secret || !Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
+  if (!values.actor || !keys || !Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > maxTtlSeconds) {
     process.stderr.write(
-      'usage: JETCEL_AUTH_SECRET=… pnpm run token --actor <name> [--role admin]… [--ttl <seconds>]\n' +
-        '(the secret is the executor’s; compose.yaml’s development fallback is in README "Identities")\n',
+      `usage: JETCEL_AUTH_SECRET=… pnpm run token --actor <name> [--role admin]… [--ttl <seconds, at most ${maxTtlSeconds}>]\n` +
+        '(or JETCEL_AUTH_SECRETS="kid:secret,…"; the secret is the executor’s, see README "Identities")\n',
     );
     return 2;
   }
-  process.stdout.write(`${signIdentityToken({ actor: values.actor, roles: values.role }, secret, { ttlSeconds })}\n`);
+  const token = await signIdentityToken({ actor: values.actor, roles: values.role }, keys, {
+    ttlSeconds,
+    maxTtlSeconds,
+  });
+  process.stdout.write(`${token}\n`);
   return 0;
 }
 
-process.exitCode = main();
+try {
+  process.exitCode = await main();
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 2;
+}

@@ -35,7 +35,7 @@ export function mainHelp(commands: readonly CommandSpec[]): string {
     'global options:',
     ...optionLines(GLOBAL_OPTIONS),
     '',
-    'environment: NATS_URL, NATS_USER, NATS_PASS, JETCEL_TOKEN; JETCEL_AUTH_SECRET for `jetcel token`',
+    'environment: NATS_URL, NATS_USER, NATS_PASS, JETCEL_TOKEN; JETCEL_AUTH_SECRET(S) for `jetcel token`',
     '',
     ...EXIT_CODES_HELP,
     '',

@@ -50,8 +50,8 @@ const shot = (name: string): Promise<Buffer> =>
   page.screenshot({ path: resolve(OUTPUT, `${name}.png`), fullPage: true });
 
 /** The test's own checks go straight to jetcel, with a token of their own (the executor may deny anonymous commands). */
-function asAdmin(): Record<string, string> {
-  return { Authorization: `Bearer ${signIdentityToken({ actor: 'e2e-test', roles: ['admin'] }, SECRET)}` };
+async function asAdmin(): Promise<Record<string, string>> {
+  return { Authorization: `Bearer ${await signIdentityToken({ actor: 'e2e-test', roles: ['admin'] }, SECRET)}` };
 }
 
 /** A POST to the dashboard as bob, through his own session (login, CSRF token from the page). */
@@ -215,7 +215,7 @@ test('cancel a running create from its row', { skip: SKIP }, async () => {
   const execution = await stack!.ok<{ status: string; actor: string }>(
     'query.execution.get',
     { id: executionId },
-    asAdmin(),
+    await asAdmin(),
   );
   assert.equal(execution.status, 'cancelled');
 });
@@ -240,7 +240,7 @@ test('re-drive a dead letter', { skip: SKIP }, async () => {
   const letters = await stack!.ok<{ items: Array<{ id: string; redrivenAt: string | null }> }>(
     'query.dead_letter.list',
     {},
-    asAdmin(),
+    await asAdmin(),
   );
   assert.ok(letters.items.find((letter) => letter.id === id)?.redrivenAt, 'jetcel recorded the re-drive');
 });

@@ -2,22 +2,28 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readStreamMessages, requestJson } from '@jetcel/bus';
 import type { Reply } from '@jetcel/contracts';
-import { signIdentityToken } from '@jetcel/identity';
+import { keyRing, signIdentityToken } from '@jetcel/identity';
 import { dataOf, Stack } from './stack.ts';
 
 // Issue 7 on the real stack under the production policy: JETCEL_AUTH_ANONYMOUS=deny.
+// The executor is mid key rotation: "next" signs from now on, "default" (the old lone secret) still verifies.
 const secret = 'e2e-identity-secret-of-at-least-32-chars';
-const token = (actor: string, roles: string[] = [], options: { ttlSeconds?: number; now?: Date } = {}) =>
-  signIdentityToken({ actor, roles }, secret, options);
+const nextKey = { kid: 'next', secret: 'e2e-identity-next-secret-at-least-32-chars' };
+const token = (
+  actor: string,
+  roles: string[] = [],
+  options: { ttlSeconds?: number; maxTtlSeconds?: number; now?: Date } = {},
+) => signIdentityToken({ actor, roles }, secret, options);
 const bearer = (value: string) => ({ Authorization: `Bearer ${value}` });
-const alice = bearer(token('alice'));
-const bob = bearer(token('bob'));
-const admin = bearer(token('root', ['admin']));
+const alice = bearer(await token('alice'));
+const bob = bearer(await token('bob'));
+const admin = bearer(await signIdentityToken({ actor: 'root', roles: ['admin'] }, keyRing([nextKey])));
 
 let stack: Stack;
 before(async () => {
   // A slow build keeps a create's execution running long enough to try cancelling it.
-  stack = await Stack.start({ env: { JETCEL_AUTH_SECRET: secret, JETCEL_AUTH_ANONYMOUS: 'deny' }, buildDelayMs: 1500 });
+  const keys = `${nextKey.kid}:${nextKey.secret},default:${secret}`;
+  stack = await Stack.start({ env: { JETCEL_AUTH_SECRETS: keys, JETCEL_AUTH_ANONYMOUS: 'deny' }, buildDelayMs: 1500 });
   stack.requestHeaders = admin; // the stack's own helpers (waitForState, …) read as an admin
   await stack.spawn('executor');
   await stack.spawn('worker', { queue: 'regular' });
@@ -83,16 +89,27 @@ test('deny: without a token every command and query is UNAUTHENTICATED and nothi
   assert.equal((await stack.instance(existing.id)).state, 'OK');
 });
 
-test('forged, expired, alg:none and malformed tokens are UNAUTHENTICATED; an Actor header must match the token', async () => {
+test('forged, expired, alg:none, malformed, non-canonical, unknown-kid and over-long tokens are UNAUTHENTICATED; an Actor header must match the token', async () => {
   const before = await rowCounts();
-  const forged = signIdentityToken({ actor: 'root', roles: ['admin'] }, 'not-the-executor-secret-but-32-chars-long');
-  const expired = token('alice', [], { ttlSeconds: 60, now: new Date(Date.now() - 2 * 3_600_000) });
-  const [, claims] = token('root', ['admin']).split('.');
+  const forged = await signIdentityToken(
+    { actor: 'root', roles: ['admin'] },
+    'not-the-executor-secret-but-32-chars-long',
+  );
+  const expired = await token('alice', [], { ttlSeconds: 60, now: new Date(Date.now() - 2 * 3_600_000) });
+  const [, claims] = (await token('root', ['admin'])).split('.');
   const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${claims}.`;
-  const [head, , signature] = token('alice').split('.');
+  const [head, aliceClaims, signature = ''] = (await token('alice')).split('.');
   const tampered = `${head}.${claims}.${signature}`; // alice's signature on root's admin claims
+  // The same signature bytes spelled with other trailing bits in the last character.
+  const twinLast = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const twin = `${head}.${aliceClaims}.${signature.slice(0, -1)}${twinLast[twinLast.indexOf(signature.at(-1) ?? '') ^ 1]}`;
+  const retiredKey = await signIdentityToken(
+    { actor: 'root', roles: ['admin'] },
+    keyRing([{ kid: 'retired', secret }]),
+  );
+  const tooLong = await token('alice', [], { ttlSeconds: 2 * 24 * 3600, maxTtlSeconds: 7 * 24 * 3600 });
   const body = { name: 'intruder', cloudSettingsId: 'default' };
-  for (const bad of [forged, expired, none, tampered, 'garbage'])
+  for (const bad of [forged, expired, none, tampered, twin, retiredKey, tooLong, 'garbage'])
     assert.equal(errorCode(await send('cmd.instance.create', body, bearer(bad))), 'UNAUTHENTICATED', bad);
   assert.equal(
     errorCode(await send('cmd.instance.create', body, { Authorization: 'Basic YWxpY2U6eA==' })),
@@ -173,4 +190,30 @@ test('the owner and an admin may delete; a delete is recorded with its actor', a
   assert.equal((await stack.waitForExecution(byAdmin.executionId)).actor, 'root');
   const left = await stack.sql('select id from ref_instance where id = any($1)', [[own.id, other.id]]);
   assert.deepEqual(left, []);
+});
+
+test("Idempotency-Keys are per actor: bob reusing alice's key gets his own command run, learns nothing of hers", async () => {
+  const key = { 'Idempotency-Key': 'shared-key-1' };
+  const body = { name: 'keyed-vm', cloudSettingsId: 'default' };
+  const first = dataOf<{ id: string; executionId: string }>(
+    await send('cmd.instance.create', body, { ...alice, ...key }),
+  );
+  // The same key and body from bob: his own new command (no replay of alice's reply, no conflict).
+  const bobs = dataOf<{ id: string; executionId: string }>(await send('cmd.instance.create', body, { ...bob, ...key }));
+  assert.notEqual(bobs.id, first.id);
+  // Another body under the same key from bob is a conflict with his own key only.
+  const clash = await send('cmd.instance.create', { ...body, name: 'keyed-other' }, { ...bob, ...key });
+  assert.equal(errorCode(clash), 'IDEMPOTENCY_CONFLICT');
+  // Each retry replays its own actor's reply.
+  assert.deepEqual(dataOf(await send('cmd.instance.create', body, { ...alice, ...key })), first);
+  assert.deepEqual(dataOf(await send('cmd.instance.create', body, { ...bob, ...key })), bobs);
+  const owners = await stack.sql<{ owner: string }>(
+    "select owner from ref_instance where name = 'keyed-vm' order by owner",
+  );
+  assert.deepEqual(
+    owners.map((row) => row.owner),
+    ['alice', 'bob'],
+  );
+  await stack.waitForState(first.id, 'OK');
+  await stack.waitForState(bobs.id, 'OK');
 });

@@ -9,12 +9,12 @@ import { dataOf, Stack } from './stack.ts';
 // Reads are tenant-scoped: every query asks the read policy (owner or admin), lists are filtered in
 // SQL, tracebacks are an admin's, operator subjects are an admin's. Production policy: deny.
 const secret = 'e2e-reads-secret-of-at-least-32-characters';
-const bearer = (actor: string, roles: string[] = []) => ({
-  Authorization: `Bearer ${signIdentityToken({ actor, roles }, secret)}`,
+const bearer = async (actor: string, roles: string[] = []): Promise<Record<string, string>> => ({
+  Authorization: `Bearer ${await signIdentityToken({ actor, roles }, secret)}`,
 });
-const alice = bearer('alice');
-const bob = bearer('bob');
-const admin = bearer('root', ['admin']);
+let alice: Record<string, string>;
+let bob: Record<string, string>;
+let admin: Record<string, string>;
 
 let stack: Stack;
 let alices: { id: string; executionId: string };
@@ -22,6 +22,7 @@ let bobs: { id: string; executionId: string };
 let project: { id: string };
 
 before(async () => {
+  [alice, bob, admin] = await Promise.all([bearer('alice'), bearer('bob'), bearer('root', ['admin'])]);
   stack = await Stack.start({ env: { JETCEL_AUTH_SECRET: secret, JETCEL_AUTH_ANONYMOUS: 'deny' } });
   stack.requestHeaders = admin;
   await stack.spawn('executor');

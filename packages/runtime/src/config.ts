@@ -31,7 +31,7 @@ export interface ServiceConfig {
   crashBudget: number;
   /** How long an unknown task or message version waits for a newer worker. */
   unknownTaskGraceMs: number;
-  /** JETCEL_AUTH_SECRET and JETCEL_AUTH_ANONYMOUS: how the executor identifies callers (issue 7). */
+  /** JETCEL_AUTH_SECRET(S), JETCEL_AUTH_MAX_TTL and JETCEL_AUTH_ANONYMOUS: how the executor identifies callers. */
   auth: AuthConfig;
 }
 

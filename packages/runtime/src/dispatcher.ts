@@ -99,7 +99,7 @@ export class CommandDispatcher {
     if (request.data.byteLength > MAX_COMMAND_BYTES)
       throw new PayloadTooLargeError(request.data.byteLength, MAX_COMMAND_BYTES);
     // Before anything else: under `deny`, no command or query is reachable without a valid token.
-    const caller = identifyCaller(request.headers, this.options.auth ?? DEVELOPMENT_AUTH);
+    const caller = await identifyCaller(request.headers, this.options.auth ?? DEVELOPMENT_AUTH);
     const command = this.#commands.get(request.subject);
     if (!command) throw new UnknownSubjectError(request.subject);
     if (command.access === 'admin') requireAdmin(caller, 'use', { type: 'subject', id: request.subject });
@@ -151,13 +151,13 @@ export class CommandDispatcher {
     caller: Caller,
     run: () => Promise<Reply>,
   ): Promise<Reply> {
-    // The actor is part of the request: another caller's key is a conflict, never their stored reply.
-    const hash = createHash('sha256').update(caller.actor).update('\u0000').update(request.data).digest('hex');
-    const lookup = await tx.idempotency.begin(request.subject, key, hash);
+    // Keys are per actor: another caller's key of the same name is another key (no replay, no conflict).
+    const hash = createHash('sha256').update(request.data).digest('hex');
+    const lookup = await tx.idempotency.begin(caller.actor, request.subject, key, hash);
     if (lookup.kind === 'conflict') throw new IdempotencyConflictError(key);
     if (lookup.kind === 'replay') return JSON.parse(lookup.reply) as Reply;
     const reply = await run();
-    await tx.idempotency.complete(request.subject, key, JSON.stringify(reply));
+    await tx.idempotency.complete(caller.actor, request.subject, key, JSON.stringify(reply));
     return reply;
   }
 }

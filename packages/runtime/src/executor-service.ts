@@ -71,8 +71,12 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
   await server.ready();
   logger.info('executor ready', {
     subjects: dispatcher.subjects(),
-    // Never the secret itself: whether tokens can be verified, and what a caller without one gets.
-    auth: { tokens: config.auth.secret === null ? 'refused' : 'verified', anonymous: config.auth.anonymous },
+    // Never a secret: whether tokens can be verified (by which key ids), and what a caller without one gets.
+    auth: {
+      tokens: config.auth.keys === null ? 'refused' : 'verified',
+      keyIds: config.auth.keys === null ? [] : [...config.auth.keys.byKid.keys()],
+      anonymous: config.auth.anonymous,
+    },
   });
   return {
     async stop() {

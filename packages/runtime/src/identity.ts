@@ -6,14 +6,20 @@ import {
   type Identity,
   type ResourceSnapshot,
 } from '@jetcel/core';
-import { ADMIN_ROLE, bearerToken, verifyIdentityToken, type AuthConfig } from '@jetcel/identity';
+import {
+  ADMIN_ROLE,
+  DEFAULT_MAX_TTL_SECONDS,
+  bearerToken,
+  verifyIdentityToken,
+  type AuthConfig,
+} from '@jetcel/identity';
 import { ACTOR_PATTERN, findHeader, headerValue } from './headers.ts';
 
 /** The actor of a request without a token when the anonymous policy is `allow` and no Actor header came. */
 export const ANONYMOUS_ACTOR = 'anonymous';
 
 /** Local development: no secret, anonymous callers allowed (what an executor without configuration does). */
-export const DEVELOPMENT_AUTH: AuthConfig = { secret: null, anonymous: 'allow' };
+export const DEVELOPMENT_AUTH: AuthConfig = { keys: null, anonymous: 'allow', maxTtlSeconds: DEFAULT_MAX_TTL_SECONDS };
 
 /**
  * Who sent one request. `verified`: the identity came from a token this executor verified.
@@ -25,18 +31,18 @@ export interface Caller extends Identity {
 }
 
 /**
- * The caller of a command or query (issue 7). A bearer token must verify (bad signature, `alg`
- * other than HS256, expiry, malformed → UNAUTHENTICATED), and an `Actor` header beside it must name
+ * The caller of a command or query. A bearer token must verify (bad signature, `alg` other than
+ * HS256, unknown `kid`, expiry, too long a lifetime, malformed → UNAUTHENTICATED), and an `Actor` header beside it must name
  * the token's subject. Without a token, `deny` refuses and `allow` lets the caller in as the
  * unverified `Actor` header or "anonymous".
  */
-export function identifyCaller(headers: Record<string, string>, auth: AuthConfig): Caller {
+export async function identifyCaller(headers: Record<string, string>, auth: AuthConfig): Promise<Caller> {
   const token = bearerToken(findHeader(headers, HEADERS.authorization));
   const claimed = headerValue(headers, HEADERS.actor, ACTOR_PATTERN, 'Actor');
   if (token !== null) {
-    if (auth.secret === null)
-      throw new UnauthenticatedError('This executor has no JETCEL_AUTH_SECRET, so it cannot verify identity tokens');
-    const identity = verifyIdentityToken(token, auth.secret);
+    if (auth.keys === null)
+      throw new UnauthenticatedError('This executor has no JETCEL_AUTH_SECRET(S), so it cannot verify identity tokens');
+    const identity = await verifyIdentityToken(token, auth.keys, { maxTtlSeconds: auth.maxTtlSeconds });
     if (claimed !== null && claimed !== identity.actor)
       throw new UnauthenticatedError("The Actor header differs from the identity token's subject");
     return { actor: identity.actor, roles: identity.roles, verified: true };

@@ -1,52 +1,56 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defineExecutor, type ResourceSnapshot } from '@jetcel/core';
-import { signIdentityToken } from '@jetcel/identity';
+import { keyRing, signIdentityToken } from '@jetcel/identity';
 import { authorizeExecutor, identifyCaller, requireActorOrAdmin } from '../src/identity.ts';
 
 const secret = 'a-test-secret-of-at-least-32-characters';
-const deny = { secret, anonymous: 'deny' as const };
-const allow = { secret, anonymous: 'allow' as const };
+const keys = keyRing([{ kid: 'default', secret }]);
+const deny = { keys, anonymous: 'deny' as const, maxTtlSeconds: 86400 };
+const allow = { keys, anonymous: 'allow' as const, maxTtlSeconds: 86400 };
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 const code = (name: string) => (error: unknown) => (error as { code?: string }).code === name;
 
-test('a valid token is the caller, verified, with its roles; header names are case-insensitive', () => {
-  const token = signIdentityToken({ actor: 'alice', roles: ['admin'] }, secret);
-  assert.deepEqual(identifyCaller({ authorization: `Bearer ${token}` }, deny), {
+test('a valid token is the caller, verified, with its roles; header names are case-insensitive', async () => {
+  const token = await signIdentityToken({ actor: 'alice', roles: ['admin'] }, secret);
+  assert.deepEqual(await identifyCaller({ authorization: `Bearer ${token}` }, deny), {
     actor: 'alice',
     roles: ['admin'],
     verified: true,
   });
   // An Actor header naming the token's subject is accepted; any other is refused.
-  assert.equal(identifyCaller({ ...bearer(token), Actor: 'alice' }, deny).actor, 'alice');
-  assert.throws(() => identifyCaller({ ...bearer(token), Actor: 'mallory' }, allow), code('UNAUTHENTICATED'));
+  assert.equal((await identifyCaller({ ...bearer(token), Actor: 'alice' }, deny)).actor, 'alice');
+  await assert.rejects(identifyCaller({ ...bearer(token), Actor: 'mallory' }, allow), code('UNAUTHENTICATED'));
 });
 
-test('forged, expired, alg:none, malformed and unverifiable tokens are UNAUTHENTICATED under either policy', () => {
-  const forged = signIdentityToken({ actor: 'alice', roles: ['admin'] }, 'another-secret-of-at-least-32-characters');
-  const expired = signIdentityToken({ actor: 'alice', roles: [] }, secret, {
+test('forged, expired, alg:none, malformed and unverifiable tokens are UNAUTHENTICATED under either policy', async () => {
+  const forged = await signIdentityToken(
+    { actor: 'alice', roles: ['admin'] },
+    'another-secret-of-at-least-32-characters',
+  );
+  const expired = await signIdentityToken({ actor: 'alice', roles: [] }, secret, {
     ttlSeconds: 60,
     now: new Date(Date.now() - 3_600_000),
   });
-  const [, claims] = signIdentityToken({ actor: 'alice', roles: ['admin'] }, secret).split('.');
+  const [, claims] = (await signIdentityToken({ actor: 'alice', roles: ['admin'] }, secret)).split('.');
   const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${claims}.`;
   for (const policy of [deny, allow]) {
     for (const token of [forged, expired, none, 'not-a-jwt'])
-      assert.throws(() => identifyCaller(bearer(token), policy), code('UNAUTHENTICATED'), token);
-    assert.throws(() => identifyCaller({ Authorization: 'Basic abc' }, policy), code('UNAUTHENTICATED'));
+      await assert.rejects(identifyCaller(bearer(token), policy), code('UNAUTHENTICATED'), token);
+    await assert.rejects(identifyCaller({ Authorization: 'Basic abc' }, policy), code('UNAUTHENTICATED'));
   }
-  const valid = signIdentityToken({ actor: 'alice', roles: [] }, secret);
-  assert.throws(
-    () => identifyCaller(bearer(valid), { secret: null, anonymous: 'allow' }),
+  const valid = await signIdentityToken({ actor: 'alice', roles: [] }, secret);
+  await assert.rejects(
+    identifyCaller(bearer(valid), { keys: null, anonymous: 'allow', maxTtlSeconds: 86400 }),
     (error: Error) => code('UNAUTHENTICATED')(error) && /JETCEL_AUTH_SECRET/.test(error.message),
   );
 });
 
-test('without a token: deny refuses, allow lets in the unverified Actor header or "anonymous"', () => {
-  assert.throws(() => identifyCaller({}, deny), code('UNAUTHENTICATED'));
-  assert.throws(() => identifyCaller({ Actor: 'alice' }, deny), code('UNAUTHENTICATED'));
-  assert.deepEqual(identifyCaller({ Actor: 'alice' }, allow), { actor: 'alice', roles: [], verified: false });
-  assert.deepEqual(identifyCaller({}, allow), { actor: 'anonymous', roles: [], verified: false });
+test('without a token: deny refuses, allow lets in the unverified Actor header or "anonymous"', async () => {
+  await assert.rejects(identifyCaller({}, deny), code('UNAUTHENTICATED'));
+  await assert.rejects(identifyCaller({ Actor: 'alice' }, deny), code('UNAUTHENTICATED'));
+  assert.deepEqual(await identifyCaller({ Actor: 'alice' }, allow), { actor: 'alice', roles: [], verified: false });
+  assert.deepEqual(await identifyCaller({}, allow), { actor: 'anonymous', roles: [], verified: false });
 });
 
 const resource = { type: 'thing', id: 't1', fields: { owner: 'alice' } } as unknown as ResourceSnapshot;

@@ -4,7 +4,7 @@
 import { connectBus, type Bus, type BusStatusEvent } from '@jetcel/bus';
 import { JetcelClient, JetcelClientError } from '@jetcel/client';
 import { isErrorCode, type Reply, type ResourceEvent } from '@jetcel/contracts';
-import { signIdentityToken, type Identity } from '@jetcel/identity';
+import { signIdentityToken, type Identity, type KeyRing } from '@jetcel/identity';
 
 export type { Reply, ResourceEvent };
 
@@ -44,7 +44,7 @@ export class BusJetcelApi implements JetcelApi {
 
   private constructor(
     private readonly bus: Bus,
-    private readonly secret: string,
+    private readonly keys: KeyRing | string,
   ) {
     this.#client = JetcelClient.fromBus(bus);
   }
@@ -53,7 +53,8 @@ export class BusJetcelApi implements JetcelApi {
     servers: string[];
     user?: string;
     pass?: string;
-    secret: string;
+    /** Identity keys (a plain secret is the one key "default"); the newest signs. */
+    keys: KeyRing | string;
     onStatus?: (event: BusStatusEvent) => void;
   }): Promise<BusJetcelApi> {
     const bus = await connectBus({
@@ -63,13 +64,13 @@ export class BusJetcelApi implements JetcelApi {
       ...(options.pass === undefined ? {} : { pass: options.pass }),
       ...(options.onStatus ? { onStatus: options.onStatus } : {}),
     });
-    return new BusJetcelApi(bus, options.secret);
+    return new BusJetcelApi(bus, options.keys);
   }
 
   /** Runs `call` on a client that speaks as `caller`, and turns its outcome into a reply envelope. */
   async #as(caller: Identity, call: (client: JetcelClient) => Promise<unknown>): Promise<Reply> {
     const client = JetcelClient.fromBus(this.bus, {
-      token: signIdentityToken(caller, this.secret, { ttlSeconds: TOKEN_TTL_SECONDS }),
+      token: await signIdentityToken(caller, this.keys, { ttlSeconds: TOKEN_TTL_SECONDS }),
       actor: caller.actor,
       timeoutMs: REQUEST_TIMEOUT_MS,
     });

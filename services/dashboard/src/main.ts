@@ -33,7 +33,7 @@ try {
   const config = readDashboardConfig(process.env);
   api = await BusJetcelApi.connect({
     ...config.nats,
-    secret: config.authSecret,
+    keys: config.authKeys,
     onStatus: (event) => logger.warn('nats status', { type: event.type }),
   });
   dashboard = await startDashboard({ config, api, logger });

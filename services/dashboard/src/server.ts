@@ -7,10 +7,12 @@ import { BadRequestError } from './errors.ts';
 import { isSameOrigin, parseCookies, readFields, redirect, send, sendHtml, sendJson } from './http-io.ts';
 import type { JetcelApi } from './jetcel.ts';
 import { LiveHub } from './live.ts';
+import { LoginLimiter } from './login-limiter.ts';
 import { appPage, loginPage } from './pages.ts';
 import { csrfTokenMatches, SessionStore, type Session } from './sessions.ts';
 import { loadStaticFiles, type StaticFile } from './static-files.ts';
-import { authenticate } from './users.ts';
+import { isOutdatedHash, hashPassword } from './password.ts';
+import { authenticate, type DashboardUser } from './users.ts';
 
 export const SESSION_COOKIE = 'jetcel_session';
 /** What a browser may fetch without a session: the login form and its stylesheet. */
@@ -20,6 +22,8 @@ export interface RunningDashboard {
   readonly port: number;
   readonly url: string;
   readonly sessions: SessionStore;
+  /** The users as logged in against: an outdated hash is replaced here at its user's next login. */
+  readonly users: ReadonlyMap<string, DashboardUser>;
   close(): Promise<void>;
 }
 
@@ -30,6 +34,8 @@ interface Context {
   readonly sessions: SessionStore;
   readonly live: LiveHub;
   readonly files: ReadonlyMap<string, StaticFile>;
+  readonly users: Map<string, DashboardUser>;
+  readonly limiter: LoginLimiter;
 }
 
 export async function startDashboard(options: {
@@ -46,6 +52,8 @@ export async function startDashboard(options: {
     sessions,
     live: new LiveHub(options.api, sessions, config.refreshMs, options.readableTtlMs),
     files: await loadStaticFiles(),
+    users: new Map(config.users),
+    limiter: new LoginLimiter(config.loginLimits),
   };
   const sweeper = setInterval(() => sessions.sweep(), 60_000);
   sweeper.unref();
@@ -58,6 +66,7 @@ export async function startDashboard(options: {
     port,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     sessions,
+    users: context.users,
     async close() {
       clearInterval(sweeper);
       context.live.close();
@@ -177,6 +186,19 @@ function serveStatic(context: Context, res: ServerResponse, path: string): void 
   send(res, 200, file.contentType, file.body);
 }
 
+/**
+ * The configured hash is older than today's cost: the in-memory user gets a new hash (later logins
+ * verify against it), but JETCEL_DASHBOARD_USERS still holds the old one until an operator replaces it.
+ */
+async function rehash(context: Context, user: DashboardUser, password: string): Promise<void> {
+  context.users.set(user.username, { ...user, passwordHash: await hashPassword(password) });
+  context.logger.warn('outdated password hash re-hashed in memory; replace it in JETCEL_DASHBOARD_USERS', {
+    user: user.username,
+    cost: user.passwordHash.split('.').slice(1, 4).join('.'),
+    howTo: 'pnpm --filter @jetcel/dashboard-service hash-password',
+  });
+}
+
 async function handleLogin(
   context: Context,
   req: IncomingMessage,
@@ -191,12 +213,22 @@ async function handleLogin(
   if (method !== 'POST') return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed');
   if (!isSameOrigin(req)) return forbidden(res, 'Cross-site request refused');
   const fields = await readFields(req);
-  const username = fields.get('username') ?? '';
-  const user = await authenticate(context.config.users, username, fields.get('password') ?? '');
+  const username = (fields.get('username') ?? '').slice(0, 128);
+  const ip = req.socket.remoteAddress ?? 'unknown';
+  const retryAfter = context.limiter.begin(username, ip);
+  if (retryAfter > 0) {
+    context.logger.warn('login refused: too many failures', { user: username.slice(0, 64), ip, retryAfter });
+    const error = `Too many failed logins: try again in ${retryAfter} s`;
+    return sendHtml(res, 429, loginPage({ error, username }), { 'retry-after': String(retryAfter) });
+  }
+  const password = fields.get('password') ?? '';
+  const user = await authenticate(context.users, username, password);
   if (!user) {
-    context.logger.warn('login failed', { user: username.slice(0, 64) });
+    context.logger.warn('login failed', { user: username.slice(0, 64), ip });
     return sendHtml(res, 401, loginPage({ error: 'Wrong user name or password', username }));
   }
+  context.limiter.succeeded(username, ip);
+  if (isOutdatedHash(user.passwordHash)) await rehash(context, user, password);
   // A fresh id at every login: a session id planted before login is worth nothing after it.
   if (cookieId !== undefined) context.sessions.end(cookieId);
   const session = context.sessions.create(user);

@@ -14,7 +14,7 @@ const SECRET = 'a-dashboard-test-secret-0123456789-abcdef';
 
 test('a password hash verifies its password only, and carries no ":", "," or "$"', async () => {
   const hash = await hashPassword('correct horse');
-  assert.match(hash, /^scrypt\.16384\.8\.1\.[\w-]+\.[\w-]+$/);
+  assert.match(hash, /^scrypt\.131072\.8\.1\.[\w-]+\.[\w-]+$/);
   assert.equal(await verifyPassword('correct horse', hash), true);
   assert.equal(await verifyPassword('correct horse ', hash), false);
   assert.equal(await verifyPassword('correct horse', 'scrypt.1.1.1.bad'), false);
@@ -37,7 +37,10 @@ test('users: name, "+"-separated roles and a hash; a plain password or a duplica
 test('the dashboard refuses to start without users or without an identity secret', async () => {
   const users = `alice:admin:${await hashPassword('pw')}`;
   assert.throws(() => readDashboardConfig({ JETCEL_AUTH_SECRET: SECRET }), /lists no user/);
-  assert.throws(() => readDashboardConfig({ JETCEL_DASHBOARD_USERS: users }), /JETCEL_AUTH_SECRET is not set/);
+  assert.throws(
+    () => readDashboardConfig({ JETCEL_DASHBOARD_USERS: users }),
+    /Neither JETCEL_AUTH_SECRET nor JETCEL_AUTH_SECRETS is set/,
+  );
   assert.throws(
     () => readDashboardConfig({ JETCEL_DASHBOARD_USERS: users, JETCEL_AUTH_SECRET: 'short' }),
     DashboardConfigError,
@@ -49,6 +52,15 @@ test('the dashboard refuses to start without users or without an identity secret
   });
   assert.equal(config.port, 9000);
   assert.equal(config.users.get('alice')?.username, 'alice');
+  const rotating = readDashboardConfig({
+    JETCEL_DASHBOARD_USERS: users,
+    JETCEL_AUTH_SECRETS: `k2:${SECRET}-new,k1:${SECRET}`,
+  });
+  assert.equal(rotating.authKeys.signing.kid, 'k2', 'the newest key signs');
+  assert.throws(
+    () => readDashboardConfig({ JETCEL_DASHBOARD_USERS: users, JETCEL_AUTH_SECRETS: `k2:${SECRET},k2:${SECRET}` }),
+    (error: Error) => error instanceof DashboardConfigError && /listed twice/.test(error.message),
+  );
 });
 
 test('sessions end after the idle time, the maximum age, or logout', async () => {

@@ -53,7 +53,7 @@ before(async () => {
     JETCEL_DASHBOARD_REFRESH_MS: '200',
     NATS_URL: nats.url,
   });
-  api = await BusJetcelApi.connect({ ...config.nats, secret: SECRET });
+  api = await BusJetcelApi.connect({ ...config.nats, keys: SECRET });
   dashboard = await startDashboard({
     config: { ...config, port: 0 },
     api,
@@ -213,8 +213,8 @@ test('a POST needs the session CSRF token and the same origin; commands carry th
       ['cmd.execution.cancel', { id: ID }],
     ],
   );
-  const identities = received.map((request) =>
-    verifyIdentityToken(bearerToken(request.headers.Authorization) ?? '', SECRET),
+  const identities = await Promise.all(
+    received.map((request) => verifyIdentityToken(bearerToken(request.headers.Authorization) ?? '', SECRET)),
   );
   assert.deepEqual(identities, [
     { actor: 'alice', roles: ['admin'] },

@@ -35,10 +35,7 @@ before(async () => {
     maxBytes: 256 * 1024,
     onTooLarge: () => '{}',
     handler: async (request) => {
-      // awaited: verification may be asynchronous (a JOSE library's is)
-      const caller = await Promise.resolve(
-        verifyIdentityToken(bearerToken(request.headers.Authorization) ?? '', SECRET),
-      );
+      const caller = await verifyIdentityToken(bearerToken(request.headers.Authorization) ?? '', SECRET);
       const { id } = JSON.parse(new TextDecoder().decode(request.data)) as { id: string };
       lookups.push(`${caller.actor}:${id}`);
       const readable = caller.roles.includes('admin') || owners.get(id) === caller.actor;
@@ -65,7 +62,7 @@ before(async () => {
     JETCEL_DASHBOARD_REFRESH_MS: '60000',
     NATS_URL: nats.url,
   });
-  api = await BusJetcelApi.connect({ ...config.nats, secret: SECRET });
+  api = await BusJetcelApi.connect({ ...config.nats, keys: SECRET });
   dashboard = await startDashboard({
     config: { ...config, port: 0 },
     api,

@@ -1,10 +1,11 @@
 import { defineEntity, p } from '@mikro-orm/core';
 
-/** A command's Idempotency-Key, stored in the command's own transaction with its reply. */
+/** An actor's Idempotency-Key for one subject, stored in the command's own transaction with its reply. */
 export const IdempotencyKey = defineEntity({
   name: 'IdempotencyKey',
   tableName: 'jetcel_idempotency_key',
   properties: {
+    actor: p.string().primary(),
     subject: p.string().primary(),
     key: p.string().primary(),
     requestHash: p.string(),

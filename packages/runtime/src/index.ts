@@ -68,3 +68,5 @@ export {
 export type { Authorizable, Caller } from './identity.ts';
 export { operatorQueries } from './operator/index.ts';
 export type { OperatorQueriesOptions } from './operator/index.ts';
+export { executorLogins, NatsLoginConfigError } from './executor-logins.ts';
+export type { NatsLogin } from './executor-logins.ts';

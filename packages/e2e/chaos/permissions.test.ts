@@ -299,6 +299,14 @@ test('the executor cannot create, update or delete streams or consumers', async 
   await eventually(async () => errors.length > 0, { timeoutMs: 2_000, message: 'plain subscribe on cmd.> allowed' });
   assert.ok(isPermissionViolation(errors[0]), String(errors[0]));
 
+  // Given only its serving user, the executor refuses to start rather than relay as that user.
+  const half = await spawnAs('executor', { ...env, ...roleEnv(nats, 'executor') });
+  assert.notEqual(await half.exited, 0, 'the executor refuses NATS_USER without NATS_RELAY_USER');
+  assert.ok(
+    half.output().some((line) => line.includes('NATS_RELAY_USER is not set')),
+    half.output().join('\n'),
+  );
+
   // Nothing changed: the live topology is still exactly the code's.
   const topology = await connect('topology');
   await verifyTopology(topology.bus, defineTopology(serviceConfigFromEnv(env).topology));
@@ -451,14 +459,14 @@ test("no caller's reply subject makes the executor write to a stream, a lease or
     const answer = (await requestJson(attacker.bus, querySubject('nope', 'nope'), {}, { timeoutMs: 10_000 })) as Reply;
     assert.equal(answer.ok, false);
   }
+  await new Promise((done) => setTimeout(done, 500)); // a reply published anyway would have landed by now
+  assert.deepEqual(await damageable(lease), before, 'streams, EVENTS and the lease key are unchanged');
   await eventually(
     async () =>
       executor.output().filter((line) => line.includes('"request refused')).length - refusedBefore ===
       3 * 2 * replies.length,
     { timeoutMs: 5_000, message: 'the executor did not log one refusal per attack' },
   );
-  await new Promise((done) => setTimeout(done, 500)); // a reply published anyway would have landed by now
-  assert.deepEqual(await damageable(lease), before, 'streams, EVENTS and the lease key are unchanged');
   assert.equal(executorViolations(), violationsBefore, 'the executor did not even try');
 });
 

@@ -10,6 +10,7 @@ export const BUS_ERROR_CODES = [
   'REQUEST_TIMEOUT',
   'BAD_REPLY',
   'TOPOLOGY_DRIFT',
+  'INVALID_REPLY_PREFIX',
 ] as const;
 export type BusErrorCode = (typeof BUS_ERROR_CODES)[number];
 

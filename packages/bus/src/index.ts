@@ -26,7 +26,22 @@ export type { StartConsumerOptions, ConsumerHandle } from './consume.ts';
 export type { ConsumerStats } from './slot-puller.ts';
 export type { Delivery, Disposition } from './delivery.ts';
 export { serveRequests, requestJson } from './request.ts';
-export type { IncomingRequest, ServeRequestsOptions, RequestServer, RequestJsonOptions } from './request.ts';
+export type {
+  IncomingRequest,
+  ServeRequestsOptions,
+  RequestServer,
+  RequestJsonOptions,
+  RefusedRequest,
+} from './request.ts';
+export {
+  DEFAULT_REPLY_PREFIXES,
+  MAX_REPLY_SUBJECT_LENGTH,
+  InvalidReplyPrefixError,
+  replyPrefix,
+  parseReplyPrefixes,
+  isInboxReply,
+  boundedSubject,
+} from './reply-subject.ts';
 export { subscribeCore, readStreamMessages, streamInfo, consumerInfo } from './events.ts';
 export type { CoreMessage, StoredMessage, StreamSummary, ConsumerSummary } from './events.ts';
 export { Leases, readLeases } from './leases.ts';

@@ -1,15 +1,24 @@
-// Core NATS request-reply: the executor's serving side and the client's requestJson.
+// Core NATS request-reply: the executor's serving side (answering inboxes only) and the client's requestJson.
 import type { Reply, ReplyError } from '@jetcel/contracts';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { Bus } from './connection.ts';
 import { BadReplyError, BusError, NoRespondersError, RequestTimeoutError } from './errors.ts';
 import { safeHeaders, toMsgHdrs } from './headers.ts';
 import { isNoResponders, isTimeout } from './nats-errors.ts';
+import { DEFAULT_REPLY_PREFIXES, isInboxReply, replyPrefix } from './reply-subject.ts';
 
 export interface IncomingRequest {
   subject: string;
   data: Uint8Array;
   headers: Record<string, string>;
+}
+
+/** A request dropped before any work: it had no reply subject, or one that is not an inbox. */
+export interface RefusedRequest {
+  reason: 'no_reply' | 'reply_subject';
+  subject: string;
+  /** The reply subject as received ('' when there was none); cut it before logging it. */
+  reply: string;
 }
 
 export interface ServeRequestsOptions {
@@ -24,6 +33,12 @@ export interface ServeRequestsOptions {
   /** Reply for a handler that threw; default an INTERNAL error envelope. */
   onHandlerError?: (request: IncomingRequest, err: unknown) => string | Uint8Array;
   onError?: (err: unknown) => void;
+  /**
+   * Reply subjects must start with one of these (see replyPrefix); any other request is dropped
+   * before any work and reported to onRefused. @defaultValue ['_INBOX.']
+   */
+  replyPrefixes?: readonly string[];
+  onRefused?: (request: RefusedRequest) => void;
 }
 
 export interface RequestServer {
@@ -42,6 +57,18 @@ export function serveRequests(bus: Bus, options: ServeRequestsOptions): RequestS
     } catch {
       // an error callback must never break the server
     }
+  };
+
+  const prefixes = (options.replyPrefixes ?? DEFAULT_REPLY_PREFIXES).map(replyPrefix);
+  const refused = (msg: Msg): boolean => {
+    const reply = msg.reply ?? '';
+    if (reply !== '' && isInboxReply(reply, prefixes)) return false;
+    try {
+      options.onRefused?.({ reason: reply === '' ? 'no_reply' : 'reply_subject', subject: msg.subject, reply });
+    } catch (err) {
+      report(err);
+    }
+    return true;
   };
 
   const answer = async (msg: Msg): Promise<void> => {
@@ -69,6 +96,7 @@ export function serveRequests(bus: Bus, options: ServeRequestsOptions): RequestS
           report(new BusError(`Subscription to ${subject} failed`, { cause: err }));
           return;
         }
+        if (refused(msg)) return;
         const task = answer(msg).catch(report);
         inFlight.add(task);
         void task.finally(() => inFlight.delete(task));

@@ -8,11 +8,16 @@ import {
   querySubject,
 } from '@jetcel/contracts';
 import {
+  InvalidReplyPrefixError,
+  isInboxReply,
   NoRespondersError,
+  parseReplyPrefixes,
+  replyPrefix,
   requestJson,
   RequestTimeoutError,
   serveRequests,
   type Bus,
+  type RefusedRequest,
   type RequestServer,
   type ServeRequestsOptions,
 } from '../src/index.ts';
@@ -172,4 +177,105 @@ describe('request-reply', () => {
     const after = await requestJson(client, commandSubject('instance', 'resize'), {}).catch((e: unknown) => e);
     assert.ok(after instanceof NoRespondersError);
   });
+
+  test('a reply subject that is not an inbox gets no reply and no handler work; no reply subject neither', async () => {
+    let calls = 0;
+    const refusals: RefusedRequest[] = [];
+    serve(executorA, {
+      onRefused: (refusal) => refusals.push(refusal),
+      handler: async () => {
+        calls++;
+        return '{"ok":true,"data":{}}';
+      },
+    });
+    await executorA.nc.flush();
+    // What a caller could name: a task subject, an event, a lease key, the JetStream API.
+    const targets = [
+      'tasks.regular',
+      'events.instance.x.state_changed',
+      '$KV.LEASES.instance_provision.ZGVmYXVsdA.0',
+      '$JS.API.STREAM.PURGE.TASKS_REGULAR',
+      '_INBOXX.a',
+      '_INBOX',
+      '_INBOX.',
+      '_INBOX..a',
+      '_INBOX.a..b',
+      '_INBOX.a.',
+      '_INBOX.a b',
+      '_INBOX.a\tb',
+      `_INBOX.${'a'.repeat(300)}`,
+    ];
+    const received: string[] = [];
+    const spy = client.nc.subscribe('>', { callback: (_err, msg) => void received.push(msg.subject) });
+    for (const reply of targets) {
+      try {
+        client.nc.publish(commandSubject('instance', 'create'), '{}', { reply });
+      } catch {
+        // nats.js refuses some of them itself (a space); the server must never see the rest answered
+      }
+    }
+    client.nc.publish(commandSubject('instance', 'create'), '{}'); // no reply subject at all
+    await client.nc.flush();
+    await sleep(200);
+    await executorA.nc.flush();
+    spy.unsubscribe();
+    assert.equal(calls, 0, 'the handler never ran');
+    assert.deepEqual(
+      received.filter((subject) => !subject.startsWith('cmd.')),
+      [],
+      'nothing was published anywhere but the requests themselves',
+    );
+    assert.ok(refusals.some((refusal) => refusal.reason === 'no_reply' && refusal.reply === ''));
+    const refusedReplies = refusals.filter((refusal) => refusal.reason === 'reply_subject').map((r) => r.reply);
+    for (const reply of targets.slice(0, 4)) assert.ok(refusedReplies.includes(reply), `${reply} refused`);
+    assert.ok(refusals.every((refusal) => refusal.subject === 'cmd.instance.create'));
+
+    // An inbox still gets its answer.
+    assert.deepEqual(await requestJson(client, querySubject('instance', 'list'), {}), { ok: true, data: {} });
+    assert.equal(calls, 1);
+  });
+
+  test('configured reply prefixes narrow where the server answers; a prefix outside _INBOX is refused', async () => {
+    serve(executorA, { replyPrefixes: ['_INBOX.app-billing'], handler: async () => '{"ok":true,"data":1}' });
+    await executorA.nc.flush();
+    const billing = await openBus(nats, 'billing');
+    try {
+      // connectBus without a user keeps nats.js' `_INBOX.<nuid>`: not under the configured prefix
+      const other = await requestJson(client, querySubject('x', 'y'), {}, { timeoutMs: 300 }).catch((e: unknown) => e);
+      assert.ok(other instanceof RequestTimeoutError, String(other));
+      const inbox = `_INBOX.app-billing.${Date.now()}`;
+      const answered = new Promise<string>((resolve) =>
+        billing.nc.subscribe(inbox, { max: 1, callback: (_err, msg) => resolve(text(msg.data)) }),
+      );
+      await billing.nc.flush();
+      billing.nc.publish(querySubject('x', 'y'), '{}', { reply: inbox });
+      assert.equal(await answered, '{"ok":true,"data":1}');
+    } finally {
+      await billing.close();
+    }
+
+    assert.equal(replyPrefix('_INBOX'), '_INBOX.');
+    assert.equal(replyPrefix('_INBOX.app-billing.'), '_INBOX.app-billing.');
+    assert.deepEqual(parseReplyPrefixes(' , '), ['_INBOX.']);
+    assert.deepEqual(parseReplyPrefixes('_INBOX.client,_INBOX.dashboard.'), ['_INBOX.client.', '_INBOX.dashboard.']);
+    for (const bad of ['tasks.', '$KV.', '_INBOX.*', '_INBOX.>', '_INBOX..a', '_INBOX.a b', '_INBOXES', '']) {
+      assert.throws(() => replyPrefix(bad), InvalidReplyPrefixError, bad);
+    }
+    assert.throws(
+      () => serveRequests(executorA, { ...baseOptions(), replyPrefixes: ['events.'] }),
+      InvalidReplyPrefixError,
+    );
+    assert.equal(isInboxReply('_INBOX.app-billing-2.x', ['_INBOX.app-billing.']), false);
+    assert.equal(isInboxReply('_INBOX.app-billing.x.1', ['_INBOX.app-billing.']), true);
+  });
 });
+
+function baseOptions(): ServeRequestsOptions {
+  return {
+    subjects: [COMMAND_WILDCARD],
+    queue: EXECUTOR_QUEUE_GROUP,
+    maxBytes: MAX_BYTES,
+    handler: async () => '{}',
+    onTooLarge: () => '{}',
+  };
+}

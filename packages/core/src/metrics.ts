@@ -14,6 +14,8 @@ export interface RuntimeMetrics {
   taskFinished(event: { task: string; queue: string; outcome: StepOutcome; seconds: number }): void;
   /** A throttled step found every slot of its scope taken and went back to wait. */
   throttleWaited(event: { kind: string }): void;
+  /** A request was dropped before any work: `no_reply`, or `reply_subject` (not an inbox). */
+  requestRefused(event: { reason: string }): void;
 }
 
 export const noopMetrics: RuntimeMetrics = {
@@ -21,4 +23,5 @@ export const noopMetrics: RuntimeMetrics = {
   taskStarted() {},
   taskFinished() {},
   throttleWaited() {},
+  requestRefused() {},
 };

@@ -1,5 +1,6 @@
 // A nats-server running deploy/nats/permissions.conf, with a fresh random password per role, and
 // helpers to connect and spawn services as a role. Used by permissions.test.ts.
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -9,10 +10,12 @@ import { spawnService, startNats, type NatsServerHandle, type ServiceProcess } f
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const PERMISSIONS_FILE = resolve(root, 'deploy/nats/permissions.conf');
+const README_FILE = resolve(root, 'README.md');
 
 export const ROLES = [
   'client',
   'executor',
+  'executor-relay',
   'worker-regular',
   'worker-heavy',
   'worker-background',
@@ -20,6 +23,8 @@ export const ROLES = [
   'topology',
   'operator',
   'dashboard',
+  // a client application with its own inbox prefix, added the way README "Permissions" shows
+  'app-billing',
 ] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -42,8 +47,19 @@ export async function startSecuredNats(): Promise<SecuredNats> {
   const passwords = Object.fromEntries(ROLES.map((role) => [role, newPassword()])) as Record<Role, string>;
   // startNats spawns the server with process.env: set the variables for it (and only the server reads them).
   for (const role of ROLES) process.env[passwordVariable(role)] = passwords[role];
-  const server = await startNats({ config: await readFile(PERMISSIONS_FILE, 'utf8') });
+  const config = await readFile(PERMISSIONS_FILE, 'utf8');
+  const appUser = await readmeAppUser();
+  assert.ok(config.includes('users = ['), 'permissions.conf lists its users in `users = [`');
+  const server = await startNats({ config: config.replace('users = [', `users = [\n${appUser}`) });
   return { server, passwords };
+}
+
+/** The client-application user of README "Permissions" (a ```conf block for `app-billing`), as written there. */
+async function readmeAppUser(): Promise<string> {
+  const readme = await readFile(README_FILE, 'utf8');
+  const block = /```conf\n(\s*\{\s*\n\s*user: app-billing\n[\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block, 'README "Permissions" shows the app-billing user as a ```conf block');
+  return block;
 }
 
 export interface RoleBus {
@@ -72,6 +88,13 @@ export const roleEnv = (nats: SecuredNats, role: Role): Record<string, string> =
   NATS_PASS: nats.passwords[role],
 });
 
+/** The executor's, as compose.yaml sets it: it serves as `executor` and relays as `executor-relay`. */
+export const executorEnv = (nats: SecuredNats): Record<string, string> => ({
+  ...roleEnv(nats, 'executor'),
+  NATS_RELAY_USER: 'executor-relay',
+  NATS_RELAY_PASS: nats.passwords['executor-relay'],
+});
+
 export async function spawnAs(
   service: 'executor' | 'worker' | 'beat' | 'topology' | 'dashboard',
   env: Record<string, string>,
@@ -83,7 +106,8 @@ export async function spawnAs(
     args: options.args ?? [],
     env,
     ...(options.readyLine ? { readyLine: options.readyLine } : {}),
-    timeoutMs: 20_000,
+    // five services start at once in the first test: generous on a loaded machine
+    timeoutMs: 60_000,
   });
 }
 

@@ -15,7 +15,19 @@ import {
   verifyTopology,
 } from '@jetcel/bus';
 import { startCloud } from '@jetcel/cloud';
-import { commandSubject, LEASES_BUCKET, querySubject, taskStream, taskSubject } from '@jetcel/contracts';
+import {
+  commandSubject,
+  EVENTS_STREAM,
+  eventSubject,
+  EXECUTOR_QUEUE_GROUP,
+  LEASES_BUCKET,
+  leaseKey,
+  QUERY_WILDCARD,
+  QUEUES,
+  querySubject,
+  taskStream,
+  taskSubject,
+} from '@jetcel/contracts';
 import { FRAMEWORK_MIGRATIONS, migrateUp } from '@jetcel/db';
 import { referenceMigrations } from '@jetcel/reference';
 import { serviceConfigFromEnv } from '@jetcel/runtime';
@@ -24,6 +36,7 @@ import { createTestDatabase, eventually, freePort, type ServiceProcess, type Tes
 import {
   ROLES,
   connectAs,
+  executorEnv,
   isPermissionViolation,
   jsApi,
   passwordVariable,
@@ -122,7 +135,7 @@ test('every service runs with its own credentials: an instance create reaches OK
     services.set(name, service); // registered at once, so after() stops it whatever fails next
   };
   await Promise.all([
-    spawn('executor', 'executor', { ...env, ...roleEnv(nats, 'executor') }, { readyLine: /"executor ready"/ }),
+    spawn('executor', 'executor', { ...env, ...executorEnv(nats) }, { readyLine: /"executor ready"/ }),
     ...(['regular', 'heavy', 'background'] as const).map((queue) =>
       spawn(
         `worker-${queue}`,
@@ -179,7 +192,7 @@ test('every service runs with its own credentials: an instance create reaches OK
     timeoutMs: 5_000,
     message: 'the lease was never released',
   });
-  // The operator queries answer through the executor's own read-only rights; `jetcel tail` subscribes to events.
+  // The operator queries answer through executor-relay's read-only rights; `jetcel tail` subscribes to events.
   const seen: string[] = [];
   const unsubscribe = subscribeCore(operator.bus, 'events.>', (message) => seen.push(message.subject));
   await operator.bus.nc.flush();
@@ -261,8 +274,10 @@ test('a worker cannot send commands, manage streams, or consume another queue', 
 });
 
 test('the executor cannot create, update or delete streams or consumers', async () => {
-  const executor = await connect('executor');
-  const jsm = await executor.bus.jsm();
+  // The serving user has no JetStream API at all: even its first call (the account info) is refused.
+  const serving = await rejection((await connect('executor')).bus.jsm(), 'executor JetStream API');
+  assert.ok(isPermissionViolation(serving), String(serving));
+  const jsm = await (await connect('executor-relay')).bus.jsm();
   const stream = taskStream('regular');
   const attempts: Array<[string, () => Promise<unknown>]> = [
     ['stream create', () => jsm.streams.add({ name: 'ROGUE', subjects: ['rogue.>'] })],
@@ -274,14 +289,23 @@ test('the executor cannot create, update or delete streams or consumers', async 
     ['consumer delete', () => jsm.consumers.delete(stream, 'worker-regular')],
   ];
   for (const [what, attempt] of attempts) {
-    const refused = await rejection(attempt(), `executor ${what}`);
+    const refused = await rejection(attempt(), `executor-relay ${what}`);
     assert.ok(isPermissionViolation(refused), `${what}: ${String(refused)}`);
   }
   // and it may serve commands only in the "executor" queue group, never listen to them all
+  const executor = await connect('executor');
   const errors: unknown[] = [];
   subscribeCore(executor.bus, 'cmd.>', () => {}, { onError: (err) => errors.push(err) });
   await eventually(async () => errors.length > 0, { timeoutMs: 2_000, message: 'plain subscribe on cmd.> allowed' });
   assert.ok(isPermissionViolation(errors[0]), String(errors[0]));
+
+  // Given only its serving user, the executor refuses to start rather than relay as that user.
+  const half = await spawnAs('executor', { ...env, ...roleEnv(nats, 'executor') });
+  assert.notEqual(await half.exited, 0, 'the executor refuses NATS_USER without NATS_RELAY_USER');
+  assert.ok(
+    half.output().some((line) => line.includes('NATS_RELAY_USER is not set')),
+    half.output().join('\n'),
+  );
 
   // Nothing changed: the live topology is still exactly the code's.
   const topology = await connect('topology');
@@ -379,6 +403,133 @@ test('the dashboard asks as its users and watches events, and may do nothing els
     await eventually(async () => errors.length > 0, { timeoutMs: 2_000, message: `subscribe ${subject} allowed` });
     assert.ok(isPermissionViolation(errors[0]), String(errors[0]));
   }
+});
+
+/** What a reply could damage: every stream's counts, and one lease key's value and revision. */
+async function damageable(lease: { key: string }): Promise<Record<string, unknown>> {
+  const topology = await connect('topology');
+  const jsm = await topology.bus.jsm();
+  const state: Record<string, unknown> = {};
+  for (const stream of [...QUEUES.map(taskStream), EVENTS_STREAM, `KV_${LEASES_BUCKET}`]) {
+    const info = (await jsm.streams.info(stream)).state;
+    state[stream] = { messages: info.messages, firstSeq: info.first_seq, lastSeq: info.last_seq };
+  }
+  const entry = await jsm.streams.getMessage(`KV_${LEASES_BUCKET}`, {
+    last_by_subj: `$KV.${LEASES_BUCKET}.${lease.key}`,
+  });
+  state.lease = { seq: entry?.seq, value: entry?.string() };
+  await topology.bus.close();
+  return state;
+}
+
+test("no caller's reply subject makes the executor write to a stream, a lease or the JetStream API", async () => {
+  // Workers and beat stop: tasks stay in their streams, and no reconciler touches the probe lease.
+  for (const name of ['worker-regular', 'worker-heavy', 'worker-background', 'beat'])
+    assert.equal(await services.get(name)?.stop(), 0, `${name} stops`);
+  const worker = await connect('worker-regular');
+  for (let i = 0; i < 3; i++) await publish(worker.bus, taskSubject('regular'), '{}', { msgId: `attack-probe-${i}` });
+  const lease = await (
+    await Leases.open(worker.bus)
+  ).acquire('instance_provision', 'default', 1, { executionId: 'attack-probe', token: 'probe-token' });
+  assert.ok(lease, 'the probe holds a lease');
+  const [instance] = await sql<{ id: string }>('select id from ref_instance limit 1');
+  assert.ok(instance);
+  const before = await damageable(lease);
+  assert.equal((before[taskStream('regular')] as { messages: number }).messages, 3);
+
+  const replies = [
+    taskSubject('regular'),
+    eventSubject('instance', instance.id, 'state_changed'),
+    `$KV.${LEASES_BUCKET}.${lease.key}`,
+    `$JS.API.STREAM.PURGE.${taskStream('regular')}`,
+  ];
+  const executor = services.get('executor');
+  assert.ok(executor);
+  const refusedBefore = executor.output().filter((line) => line.includes('"request refused')).length;
+  const executorViolations = (): number => violationLines().filter((line) => /"executor(-relay)?"/.test(line)).length;
+  const violationsBefore = executorViolations();
+  for (const role of ['client', 'dashboard', 'operator'] as const) {
+    const attacker = await connect(role);
+    for (const reply of replies) {
+      attacker.bus.nc.publish(querySubject('nope', 'nope'), '{}', { reply });
+      attacker.bus.nc.publish(commandSubject('instance', 'rename'), '{}', { reply });
+    }
+    await attacker.bus.nc.flush();
+    // Its own inbox is still answered: the executor has read every request sent before.
+    const answer = (await requestJson(attacker.bus, querySubject('nope', 'nope'), {}, { timeoutMs: 10_000 })) as Reply;
+    assert.equal(answer.ok, false);
+  }
+  await new Promise((done) => setTimeout(done, 500)); // a reply published anyway would have landed by now
+  assert.deepEqual(await damageable(lease), before, 'streams, EVENTS and the lease key are unchanged');
+  await eventually(
+    async () =>
+      executor.output().filter((line) => line.includes('"request refused')).length - refusedBefore ===
+      3 * 2 * replies.length,
+    { timeoutMs: 5_000, message: 'the executor did not log one refusal per attack' },
+  );
+  assert.equal(executorViolations(), violationsBefore, 'the executor did not even try');
+});
+
+test("a client application with its own inbox prefix cannot read another's replies, nor can the others read its", async () => {
+  const billing = await connect('app-billing');
+  const answer = (await requestJson(billing.bus, querySubject('nope', 'nope'), {}, { timeoutMs: 10_000 })) as Reply;
+  assert.equal(answer.ok, false, 'app-billing gets its replies in _INBOX.app-billing.>');
+  const dashboard = await connect('dashboard');
+  const client = await connect('client');
+  const overheard: string[] = [];
+  for (const [role, inbox] of [
+    [billing, '_INBOX.client.>'],
+    [dashboard, '_INBOX.client.>'],
+    [client, '_INBOX.app-billing.>'],
+    [dashboard, '_INBOX.app-billing.>'],
+  ] as const) {
+    const errors: unknown[] = [];
+    subscribeCore(role.bus, inbox, (message) => overheard.push(message.subject), {
+      onError: (err) => errors.push(err),
+    });
+    await eventually(async () => errors.length > 0, { timeoutMs: 2_000, message: `subscribe ${inbox} allowed` });
+    assert.ok(isPermissionViolation(errors[0]), String(errors[0]));
+  }
+  await requestJson(client.bus, querySubject('nope', 'nope'), {}, { timeoutMs: 10_000 });
+  await requestJson(billing.bus, querySubject('nope', 'nope'), {}, { timeoutMs: 10_000 });
+  assert.deepEqual(overheard, [], 'no reply reached another user');
+});
+
+test('the serving user cannot publish outside inboxes, even answering a request itself', async () => {
+  const lease = { key: leaseKey('instance_provision', 'default', 0) };
+  const before = await damageable(lease);
+  // In the executor's place, a request handler that answers whatever reply subject it is given, as
+  // if the code check were gone.
+  assert.equal(await services.get('executor')?.stop(), 0, 'the executor stops');
+  const serving = await connect('executor');
+  const received: string[] = [];
+  const sub = serving.bus.nc.subscribe(QUERY_WILDCARD, {
+    queue: EXECUTOR_QUEUE_GROUP,
+    callback: (err, msg) => {
+      if (err) return;
+      received.push(msg.reply ?? '');
+      msg.respond('{"forged":true}');
+    },
+  });
+  await serving.bus.nc.flush();
+  const client = await connect('client');
+  const replies = [
+    taskSubject('regular'),
+    eventSubject('instance', 'forged', 'state_changed'),
+    `$KV.${LEASES_BUCKET}.${lease.key}`,
+    `$JS.API.STREAM.PURGE.${taskStream('regular')}`,
+  ];
+  for (const reply of replies) client.bus.nc.publish(querySubject('nope', 'nope'), '{}', { reply });
+  await client.bus.nc.flush();
+  await eventually(async () => received.length === replies.length, { timeoutMs: 5_000, message: 'bypass got nothing' });
+  for (const reply of replies) assert.ok(await violationReported(serving, reply), `the server refused ${reply}`);
+  // Nor may it publish there on its own.
+  for (const subject of [taskSubject('heavy'), 'events.instance.x.deleted', `$KV.${LEASES_BUCKET}.x`, '$JS.API.INFO']) {
+    serving.bus.nc.publish(subject, '{}');
+    assert.ok(await violationReported(serving, subject), `the server refused ${subject}`);
+  }
+  sub.unsubscribe();
+  assert.deepEqual(await damageable(lease), before, 'streams, EVENTS and the lease key are unchanged');
 });
 
 test('no password (NATS or database) appears in any output', async (t) => {

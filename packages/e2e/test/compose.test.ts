@@ -75,6 +75,14 @@ test('the executor in compose.yaml verifies identity tokens and denies callers w
   assert.equal(environment.JETCEL_AUTH_ANONYMOUS, '${JETCEL_AUTH_ANONYMOUS:-deny}');
 });
 
+test('the executor in compose.yaml serves requests as `executor` and relays as `executor-relay`', () => {
+  const environment = (compose.services.executor as { environment?: Record<string, string> }).environment ?? {};
+  assert.equal(environment.NATS_USER, 'executor');
+  assert.equal(environment.NATS_RELAY_USER, 'executor-relay');
+  assert.ok(environment.NATS_RELAY_PASS, 'the relay user has a password');
+  assert.notEqual(environment.NATS_RELAY_PASS, environment.NATS_PASS);
+});
+
 test('the prometheus service scrapes /metrics of every long-running jetcel service', () => {
   const config = parse(readFileSync(resolve(root, 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
     scrape_configs: Array<{ metrics_path?: string; static_configs: Array<{ targets: string[] }> }>;

@@ -1,20 +1,25 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sampleValue } from '@jetcel/telemetry';
-import { eventually, freePort } from '@jetcel/testing';
+import { eventually, freePort, type ServiceProcess } from '@jetcel/testing';
 import { Stack } from './stack.ts';
 
 // Issue 7 (metrics): every service serves Prometheus metrics on JETCEL_METRICS_PORT; scraped before
 // and after a few creates, the counters, histograms and database gauges have moved.
 
 let stack: Stack;
+let executorProcess: ServiceProcess | undefined;
 const ports: Record<'executor' | 'worker' | 'beat', number> = { executor: 0, worker: 0, beat: 0 };
 
 before(async () => {
   stack = await Stack.start({ buildDelayMs: 2500 });
   for (const service of ['executor', 'worker', 'beat'] as const) {
     ports[service] = await freePort();
-    await stack.spawn(service, { queue: 'regular', env: { JETCEL_METRICS_PORT: String(ports[service]) } });
+    const spawned = await stack.spawn(service, {
+      queue: 'regular',
+      env: { JETCEL_METRICS_PORT: String(ports[service]) },
+    });
+    if (service === 'executor') executorProcess = spawned;
   }
 });
 after(async () => {
@@ -103,6 +108,35 @@ test('the counters, histograms and gauges of every service move during a run', a
   const beat = await scrape('beat');
   assert.match(beat, /nodejs_eventloop_lag_seconds\{service="beat"\}/);
   assert.notEqual(before.beat, '');
+});
+
+test('a request whose reply subject is not an inbox, or that has none, is counted, logged and left unanswered', async () => {
+  const before = await scrape('executor');
+  const stored = async (): Promise<number> =>
+    Number((await (await stack.bus.jsm()).streams.info('TASKS_REGULAR')).state.last_seq);
+  const storedBefore = await stored();
+  stack.bus.nc.publish('query.instance.list', '{}', { reply: 'tasks.regular' });
+  stack.bus.nc.publish('query.instance.list', '{}');
+  await stack.bus.nc.flush();
+  const refused = (text: string, reason: string): number =>
+    value(text, 'jetcel_requests_refused_total', { reason }) -
+    value(before, 'jetcel_requests_refused_total', { reason });
+  const executor = await eventually(
+    async () => {
+      const text = await scrape('executor');
+      return refused(text, 'reply_subject') >= 1 && refused(text, 'no_reply') >= 1 ? text : undefined;
+    },
+    { timeoutMs: 5000, message: 'jetcel_requests_refused_total never moved' },
+  );
+  assert.equal(refused(executor, 'reply_subject'), 1);
+  assert.equal(refused(executor, 'no_reply'), 1);
+  const warning = await executorProcess?.waitForLine(
+    /"reply":"tasks\.regular".*"msg":"request refused: no inbox to reply to"/,
+    5000,
+  );
+  assert.match(String(warning), /"level":"warn"/);
+  assert.match(String(warning), /"subject":"query\.instance\.list"/);
+  assert.equal(await stored(), storedBefore, 'nothing reached tasks.regular');
 });
 
 test('anything but GET /metrics and /healthz is a 404', async () => {

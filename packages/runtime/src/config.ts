@@ -1,5 +1,5 @@
 import { isQueueName, type QueueName } from '@jetcel/contracts';
-import type { DefineTopologyOptions } from '@jetcel/bus';
+import { parseReplyPrefixes, type DefineTopologyOptions } from '@jetcel/bus';
 import { DEFAULT_THROTTLE_CONFIG, type ThrottleConfig } from './throttle.ts';
 import type { RetentionPolicy } from '@jetcel/db';
 import { readAuthConfig, type AuthConfig } from '@jetcel/identity';
@@ -10,6 +10,11 @@ export interface ServiceConfig {
   natsUrl: string[];
   natsUser: string | undefined;
   natsPass: string | undefined;
+  /** The executor's second NATS login (outbox relay, topology check, operator queries); see executorLogins. */
+  natsRelayUser: string | undefined;
+  natsRelayPass: string | undefined;
+  /** JETCEL_REPLY_PREFIXES: the inboxes the executor answers (canonical, ending with "."). */
+  replyPrefixes: string[];
   databaseUrl: string;
   /** Claim lifetime; heartbeats extend it. */
   claimTtlMs: number;
@@ -57,6 +62,9 @@ export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Serv
     natsUrl: (env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',').map((url) => url.trim()),
     natsUser: env.NATS_USER || undefined,
     natsPass: env.NATS_PASS || undefined,
+    natsRelayUser: env.NATS_RELAY_USER || undefined,
+    natsRelayPass: env.NATS_RELAY_PASS || undefined,
+    replyPrefixes: parseReplyPrefixes(env.JETCEL_REPLY_PREFIXES),
     databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/jetcel',
     claimTtlMs: number(env, 'JETCEL_CLAIM_TTL_MS', 30_000),
     sweepMs: number(env, 'JETCEL_SWEEP_MS', 1000),

@@ -1,5 +1,5 @@
 import { COMMAND_WILDCARD, EXECUTOR_QUEUE_GROUP, MAX_COMMAND_BYTES, QUERY_WILDCARD } from '@jetcel/contracts';
-import { defineTopology, serveRequests, verifyTopology, type Bus } from '@jetcel/bus';
+import { boundedSubject, defineTopology, serveRequests, verifyTopology, type Bus } from '@jetcel/bus';
 import type { ExecutorRegistry, Logger } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
 import type { ServiceMetrics } from '@jetcel/telemetry';
@@ -15,7 +15,10 @@ import { startRelay } from './relay.ts';
 import type { ReadPolicy } from './read-policy.ts';
 
 export interface ExecutorServiceOptions {
+  /** Serves cmd.> and query.>: with deploy/nats/permissions.conf the `executor` user, which may publish to inboxes only. */
   bus: Bus;
+  /** Everything else: the outbox relay, the topology check, the operator queries (`executor-relay`). @defaultValue bus */
+  relayBus?: Bus;
   db: Db;
   catalog: TaskCatalog;
   executors?: Pick<ExecutorRegistry, 'get'>;
@@ -33,12 +36,13 @@ export interface ExecutorServiceOptions {
 /** The command API: cmd.> and query.> in the queue group "executor", each in its own transaction. */
 export async function startExecutorService(options: ExecutorServiceOptions): Promise<{ stop(): Promise<void> }> {
   const { bus, db, logger, config } = options;
-  await verifyTopology(bus, defineTopology(config.topology));
+  const relayBus = options.relayBus ?? bus;
+  await verifyTopology(relayBus, defineTopology(config.topology));
   options.metrics?.addDatabaseGauges({
     sample: () => db.transaction((tx) => tx.metrics.snapshot()),
     onError: (error) => logger.warn('metrics snapshot failed', { error: String(error) }),
   });
-  const relay = startRelay({ bus, db, logger, sweepMs: config.sweepMs, claimGraceMs: config.claimGraceMs });
+  const relay = startRelay({ bus: relayBus, db, logger, sweepMs: config.sweepMs, claimGraceMs: config.claimGraceMs });
   const dispatcher = new CommandDispatcher({
     db,
     catalog: options.catalog,
@@ -53,7 +57,7 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
       ...frameworkQueries(config.retention),
       ...deadLetterCommands(),
       ...operatorQueries({
-        bus,
+        bus: relayBus,
         catalog: options.catalog,
         schedules: options.schedules ?? [],
         defaultThrottleLimit: config.throttle.defaultLimit,
@@ -67,6 +71,16 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     handler: (request) => dispatcher.handle(request),
     onTooLarge: ({ size }) => dispatcher.tooLarge(size),
     onError: (error) => logger.error('request handling failed', { error }),
+    replyPrefixes: config.replyPrefixes,
+    // No reply (nothing is published), no handler: a reply subject is the caller's to choose.
+    onRefused: ({ reason, subject, reply }) => {
+      options.metrics?.runtime.requestRefused({ reason });
+      logger.warn('request refused: no inbox to reply to', {
+        reason,
+        subject: boundedSubject(subject),
+        reply: boundedSubject(reply),
+      });
+    },
   });
   await server.ready();
   logger.info('executor ready', {

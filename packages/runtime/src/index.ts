@@ -70,3 +70,5 @@ export { operatorQueries } from './operator/index.ts';
 export type { OperatorQueriesOptions } from './operator/index.ts';
 export { ADMIN_READS, READ_ACTION, ownerReads, readAccess } from './read-policy.ts';
 export type { ReadAccess, ReadPolicy, ReadScope } from './read-policy.ts';
+export { executorLogins, NatsLoginConfigError } from './executor-logins.ts';
+export type { NatsLogin } from './executor-logins.ts';

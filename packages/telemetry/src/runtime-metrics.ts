@@ -51,7 +51,15 @@ export function runtimeMetrics(registry: Registry): RuntimeMetrics {
     ['subject'],
     DURATION_BUCKETS,
   );
+  const refused = counter(
+    'jetcel_requests_refused_total',
+    'Requests dropped before any work, by reason (no_reply: no reply subject; reply_subject: not an inbox).',
+    ['reason'],
+  );
   return {
+    requestRefused({ reason }) {
+      refused.inc({ reason });
+    },
     commandHandled({ subject, code, seconds }) {
       requests.inc({ subject, code });
       requestDuration.observe({ subject }, seconds);

@@ -32,6 +32,7 @@ test('runtime events become labelled series on the service registry', async () =
   runtime.taskFinished({ task: 'a.b', queue: 'regular', outcome: 'retried', seconds: 0.1 });
   runtime.commandHandled({ subject: 'cmd.x.create', code: 'INVALID_STATE', seconds: 0.01 });
   runtime.throttleWaited({ kind: 'instance-create' });
+  runtime.requestRefused({ reason: 'reply_subject' });
   const text = await metrics.text();
   const task = { task: 'a.b', queue: 'regular', service: 'worker-regular' };
   assert.equal(sampleValue(text, 'jetcel_tasks_started_total', task), 2);
@@ -47,6 +48,7 @@ test('runtime events become labelled series on the service registry', async () =
     1,
   );
   assert.equal(sampleValue(text, 'jetcel_throttle_waits_total', { kind: 'instance-create' }), 1);
+  assert.equal(sampleValue(text, 'jetcel_requests_refused_total', { reason: 'reply_subject' }), 1);
   assert.match(text, /process_cpu_user_seconds_total/);
 });
 

@@ -5,7 +5,8 @@ import { runService, startExecutorService } from '@jetcel/runtime';
 // The beat schedules are only described here (query.schedule.list); beat runs them.
 const domain = createReferenceDomain(referenceConfigFromEnv(), backgroundConfigFromEnv());
 
-await runService('executor', { entities: domain.entities }, (context) =>
+// Two NATS logins (NATS_USER serves requests, NATS_RELAY_USER publishes): see README "Permissions".
+await runService('executor', { entities: domain.entities, relayConnection: true }, (context) =>
   startExecutorService({
     ...context,
     catalog: domain.tasks,

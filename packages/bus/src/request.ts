@@ -5,6 +5,10 @@ import type { Bus } from './connection.ts';
 import { BadReplyError, BusError, NoRespondersError, RequestTimeoutError } from './errors.ts';
 import { safeHeaders, toMsgHdrs } from './headers.ts';
 import { isNoResponders, isTimeout } from './nats-errors.ts';
+import { messageBytes } from './raw-message.ts';
+
+/** Requests one server handles at once when ServeRequestsOptions.maxInFlight is not given. */
+export const DEFAULT_MAX_IN_FLIGHT = 256;
 
 export interface IncomingRequest {
   subject: string;
@@ -17,10 +21,17 @@ export interface ServeRequestsOptions {
   subjects: string[];
   /** Queue group shared by all replicas, e.g. EXECUTOR_QUEUE_GROUP. */
   queue: string;
-  /** Raw payloads above this many bytes are refused before any parsing. */
+  /** Requests above this many bytes (header block and body together) are refused before any parsing. */
   maxBytes: number;
+  /**
+   * Requests handled at once; a request beyond it is answered by onBusy at once, without reading
+   * its headers or body. @defaultValue DEFAULT_MAX_IN_FLIGHT
+   */
+  maxInFlight?: number;
   handler: (request: IncomingRequest) => Promise<string | Uint8Array>;
   onTooLarge: (request: { subject: string; size: number }) => string | Uint8Array;
+  /** Reply for a request refused because maxInFlight are running; default an UNAVAILABLE envelope. */
+  onBusy?: (request: { subject: string; inFlight: number }) => string | Uint8Array;
   /** Reply for a handler that threw; default an INTERNAL error envelope. */
   onHandlerError?: (request: IncomingRequest, err: unknown) => string | Uint8Array;
   onError?: (err: unknown) => void;
@@ -44,8 +55,15 @@ export function serveRequests(bus: Bus, options: ServeRequestsOptions): RequestS
     }
   };
 
+  const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+
   const answer = async (msg: Msg): Promise<void> => {
-    const size = msg.data.length;
+    // Synchronous up to here: `inFlight` holds every other request still running.
+    if (inFlight.size >= maxInFlight) {
+      respond(msg, busyReply(options, msg.subject, inFlight.size, report), report);
+      return;
+    }
+    const size = messageBytes(msg);
     if (size > options.maxBytes) {
       respond(msg, tooLargeReply(options, msg.subject, size, report), report);
       return;
@@ -150,6 +168,24 @@ function tooLargeReply(
       retryable: false,
     });
   }
+}
+
+function busyReply(
+  options: ServeRequestsOptions,
+  subject: string,
+  inFlight: number,
+  report: (err: unknown) => void,
+): string | Uint8Array {
+  try {
+    if (options.onBusy) return options.onBusy({ subject, inFlight });
+  } catch (err) {
+    report(err);
+  }
+  return errorEnvelope({
+    code: 'UNAVAILABLE',
+    message: `${inFlight} requests are in flight (limit ${options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT}); retry later`,
+    retryable: true,
+  });
 }
 
 function handlerFailureReply(

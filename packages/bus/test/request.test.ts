@@ -120,6 +120,73 @@ describe('request-reply', () => {
     assert.equal(calls, 1);
   });
 
+  test('the header block counts toward maxBytes: big headers with a small body are refused unread', async () => {
+    let calls = 0;
+    serve(executorA, {
+      handler: async () => {
+        calls++;
+        return '{"ok":true,"data":{}}';
+      },
+    });
+    await executorA.nc.flush();
+    const reply = await requestJson(client, commandSubject('instance', 'create'), '{}', {
+      headers: { 'X-Padding': 'p'.repeat(300 * 1024) },
+    });
+    const { error } = reply as { error: { code: string; size: number } };
+    assert.equal(error.code, 'PAYLOAD_TOO_LARGE');
+    assert.ok(error.size > 300 * 1024, `size ${error.size} counts the headers`);
+    assert.equal(calls, 0);
+  });
+
+  test('beyond maxInFlight a request is answered by onBusy at once, and served again once one finishes', async () => {
+    let release = (): void => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    serve(executorA, {
+      maxInFlight: 2,
+      onBusy: ({ inFlight }) => JSON.stringify({ ok: false, error: { code: 'UNAVAILABLE', inFlight } }),
+      handler: async () => {
+        calls++;
+        await gate;
+        return '{"ok":true,"data":{}}';
+      },
+    });
+    await executorA.nc.flush();
+    const held = [1, 2].map(() => requestJson(client, querySubject('instance', 'list'), {}));
+    await sleep(100);
+    const started = performance.now();
+    const busy = await requestJson(client, querySubject('instance', 'list'), {}, { timeoutMs: 1000 }).finally(release);
+    assert.deepEqual(busy, { ok: false, error: { code: 'UNAVAILABLE', inFlight: 2 } });
+    assert.ok(performance.now() - started < 500, 'answered at once');
+    assert.equal(calls, 2, 'the busy request never reached the handler');
+    assert.deepEqual(await Promise.all(held), [
+      { ok: true, data: {} },
+      { ok: true, data: {} },
+    ]);
+    assert.deepEqual(await requestJson(client, querySubject('instance', 'list'), {}), { ok: true, data: {} });
+  });
+
+  test('without onBusy, the refusal is a retryable UNAVAILABLE envelope', async () => {
+    let release = (): void => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    serve(executorA, {
+      maxInFlight: 1,
+      handler: async () => {
+        await gate;
+        return '{"ok":true,"data":{}}';
+      },
+    });
+    await executorA.nc.flush();
+    const held = requestJson(client, querySubject('instance', 'list'), {});
+    await sleep(100);
+    const busy = (await requestJson(client, querySubject('instance', 'list'), {}, { timeoutMs: 1000 }).finally(
+      release,
+    )) as { error: { code: string; retryable: boolean } };
+    await held;
+    assert.equal(busy.error.code, 'UNAVAILABLE');
+    assert.equal(busy.error.retryable, true);
+  });
+
   test('a throwing handler still gets exactly one reply and is reported', async () => {
     const errors: unknown[] = [];
     serve(executorA, {

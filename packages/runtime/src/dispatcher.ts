@@ -20,6 +20,7 @@ import { headerValue, KEY_PATTERN } from './headers.ts';
 import { DEVELOPMENT_AUTH, identifyCaller, type Caller } from './identity.ts';
 import { Progress } from './progress.ts';
 import type { TaskCatalog } from './queue-step.ts';
+import type { ActorRateLimiter } from './rate-limit.ts';
 
 export interface CommandRequest {
   subject: string;
@@ -45,6 +46,8 @@ export class CommandDispatcher {
       auth?: AuthConfig;
       /** Counts requests per subject and reply code. */
       metrics?: RuntimeMetrics;
+      /** Requests per actor; checked right after the caller is identified, before any other work. */
+      rateLimiter?: ActorRateLimiter;
     },
   ) {
     this.#progress = new Progress({
@@ -65,6 +68,14 @@ export class CommandDispatcher {
   /** Answers a request that is too large without ever parsing it. */
   tooLarge(size: number): string {
     return JSON.stringify(errorReply(new PayloadTooLargeError(size, MAX_COMMAND_BYTES), this.options.logger));
+  }
+
+  /** Answers a request refused because the process has `limit` requests in flight, without reading it. */
+  busy(subject: string, inFlight: number, limit: number): string {
+    const known = this.#commands.has(subject) ? subject : 'unknown';
+    this.options.metrics?.commandHandled({ subject: known, code: 'UNAVAILABLE', seconds: 0 });
+    const error = new UnavailableError(`${inFlight} requests are in flight (limit ${limit}); retry later`);
+    return JSON.stringify(errorReply(error, this.options.logger));
   }
 
   async handle(request: CommandRequest): Promise<string> {
@@ -97,6 +108,7 @@ export class CommandDispatcher {
       throw new PayloadTooLargeError(request.data.byteLength, MAX_COMMAND_BYTES);
     // Before anything else: under `deny`, no command or query is reachable without a valid token.
     const caller = identifyCaller(request.headers, this.options.auth ?? DEVELOPMENT_AUTH);
+    this.options.rateLimiter?.admit(caller);
     const command = this.#commands.get(request.subject);
     if (!command) throw new UnknownSubjectError(request.subject);
     if (command.kind === 'command') await this.checkBacklog();

@@ -12,6 +12,7 @@ import { operatorQueries } from './operator/index.ts';
 import type { Schedule } from './schedules.ts';
 import type { TaskCatalog } from './queue-step.ts';
 import { startRelay } from './relay.ts';
+import { ActorRateLimiter } from './rate-limit.ts';
 
 export interface ExecutorServiceOptions {
   bus: Bus;
@@ -43,6 +44,7 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     logger,
     backlogLimit: config.backlogLimit,
     auth: config.auth,
+    rateLimiter: new ActorRateLimiter(config.rateLimit),
     ...(options.metrics ? { metrics: options.metrics.runtime } : {}),
     commands: [
       ...options.commands,
@@ -60,8 +62,10 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     subjects: [COMMAND_WILDCARD, QUERY_WILDCARD],
     queue: EXECUTOR_QUEUE_GROUP,
     maxBytes: MAX_COMMAND_BYTES,
+    maxInFlight: config.maxRequestsInFlight,
     handler: (request) => dispatcher.handle(request),
     onTooLarge: ({ size }) => dispatcher.tooLarge(size),
+    onBusy: ({ subject, inFlight }) => dispatcher.busy(subject, inFlight, config.maxRequestsInFlight),
     onError: (error) => logger.error('request handling failed', { error }),
   });
   await server.ready();

@@ -33,7 +33,7 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
   const { bus, db, logger, config } = options;
   await verifyTopology(bus, defineTopology(config.topology));
   options.metrics?.addDatabaseGauges({
-    sample: () => db.transaction((tx) => tx.metrics.snapshot()),
+    sample: () => db.transaction((tx) => tx.metrics.snapshot(config.retention)),
     onError: (error) => logger.warn('metrics snapshot failed', { error: String(error) }),
   });
   const relay = startRelay({ bus, db, logger, sweepMs: config.sweepMs, claimGraceMs: config.claimGraceMs });

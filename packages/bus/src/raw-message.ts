@@ -4,6 +4,7 @@ import type { Msg } from '@nats-io/transport-node';
 /** The fields of nats.js 3.x MsgImpl read here (not part of its typed API; pinned by a test). */
 interface MsgInternals {
   _msg?: { hdr?: number };
+  _rdata?: Uint8Array;
 }
 
 /**
@@ -18,4 +19,11 @@ export function headerBytes(msg: Msg): number {
 /** Header block and body together: what a size limit on a request must measure. */
 export function messageBytes(msg: Msg): number {
   return headerBytes(msg) + msg.data.length;
+}
+
+/** The raw header block (`NATS/1.0\r\nName: value\r\n…`), or undefined when the message has none. */
+export function rawHeaderBlock(msg: Msg): Uint8Array | undefined {
+  const size = headerBytes(msg);
+  const data = (msg as unknown as MsgInternals)._rdata;
+  return size > 0 && data instanceof Uint8Array ? data.subarray(0, size) : undefined;
 }

@@ -3,7 +3,7 @@ import type { Reply, ReplyError } from '@jetcel/contracts';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { Bus } from './connection.ts';
 import { BadReplyError, BusError, NoRespondersError, RequestTimeoutError } from './errors.ts';
-import { safeHeaders, toMsgHdrs } from './headers.ts';
+import { messageHeaders, toMsgHdrs } from './headers.ts';
 import { isNoResponders, isTimeout } from './nats-errors.ts';
 import { messageBytes } from './raw-message.ts';
 
@@ -68,7 +68,7 @@ export function serveRequests(bus: Bus, options: ServeRequestsOptions): RequestS
       respond(msg, tooLargeReply(options, msg.subject, size, report), report);
       return;
     }
-    const request: IncomingRequest = { subject: msg.subject, data: msg.data, headers: safeHeaders(() => msg.headers) };
+    const request: IncomingRequest = { subject: msg.subject, data: msg.data, headers: messageHeaders(msg) };
     let reply: string | Uint8Array;
     try {
       reply = await options.handler(request);

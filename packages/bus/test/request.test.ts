@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import {
   commandSubject,
@@ -185,6 +186,33 @@ describe('request-reply', () => {
     await held;
     assert.equal(busy.error.code, 'UNAVAILABLE');
     assert.equal(busy.error.retryable, true);
+  });
+
+  test('a header name nats.js cannot parse loses no other header', async () => {
+    const seen: Array<Record<string, string>> = [];
+    serve(executorA, {
+      handler: async (request) => {
+        seen.push(request.headers);
+        return '{"ok":true,"data":{}}';
+      },
+    });
+    await executorA.nc.flush();
+    // nats.js refuses to send such a name: write the protocol by hand, as any client may.
+    const block = 'NATS/1.0\r\nBad Key: v\r\nclé: w\r\nIdempotency-Key:  k-1 \r\nActor: a\r\nActor: b\r\n\r\n';
+    const body = '{}';
+    const hlen = Buffer.byteLength(block);
+    const socket = net.connect(Number(new URL(nats.url).port), '127.0.0.1');
+    try {
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      socket.write(`CONNECT {"verbose":false,"headers":true,"protocol":1}\r\n`);
+      socket.write(
+        `HPUB ${commandSubject('instance', 'create')} _INBOX.raw ${hlen} ${hlen + body.length}\r\n${block}${body}\r\n`,
+      );
+      for (let i = 0; i < 100 && seen.length === 0; i++) await sleep(20);
+    } finally {
+      socket.destroy();
+    }
+    assert.deepEqual(seen, [{ 'Bad Key': 'v', clé: 'w', 'Idempotency-Key': 'k-1', Actor: 'b' }]);
   });
 
   test('a throwing handler still gets exactly one reply and is reported', async () => {

@@ -152,22 +152,34 @@ function respond(msg: Msg, reply: string | Uint8Array, report: (err: unknown) =>
   }
 }
 
+/** The reply an option callback builds, or `fallback` when there is none or it throws (reported). */
+function customReply(
+  build: (() => string | Uint8Array) | undefined,
+  fallback: ReplyError,
+  report: (err: unknown) => void,
+): string | Uint8Array {
+  if (build) {
+    try {
+      return build();
+    } catch (err) {
+      report(err);
+    }
+  }
+  return errorEnvelope(fallback);
+}
+
 function tooLargeReply(
   options: ServeRequestsOptions,
   subject: string,
   size: number,
   report: (err: unknown) => void,
 ): string | Uint8Array {
-  try {
-    return options.onTooLarge({ subject, size });
-  } catch (err) {
-    report(err);
-    return errorEnvelope({
-      code: 'PAYLOAD_TOO_LARGE',
-      message: `Payload of ${size} bytes exceeds the limit of ${options.maxBytes} bytes`,
-      retryable: false,
-    });
-  }
+  const message = `Payload of ${size} bytes exceeds the limit of ${options.maxBytes} bytes`;
+  return customReply(
+    () => options.onTooLarge({ subject, size }),
+    { code: 'PAYLOAD_TOO_LARGE', message, retryable: false },
+    report,
+  );
 }
 
 function busyReply(
@@ -176,16 +188,14 @@ function busyReply(
   inFlight: number,
   report: (err: unknown) => void,
 ): string | Uint8Array {
-  try {
-    if (options.onBusy) return options.onBusy({ subject, inFlight });
-  } catch (err) {
-    report(err);
-  }
-  return errorEnvelope({
-    code: 'UNAVAILABLE',
-    message: `${inFlight} requests are in flight (limit ${options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT}); retry later`,
-    retryable: true,
-  });
+  const { onBusy } = options;
+  const limit = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  const message = `${inFlight} requests are in flight (limit ${limit}); retry later`;
+  return customReply(
+    onBusy && (() => onBusy({ subject, inFlight })),
+    { code: 'UNAVAILABLE', message, retryable: true },
+    report,
+  );
 }
 
 function handlerFailureReply(
@@ -194,14 +204,12 @@ function handlerFailureReply(
   err: unknown,
   report: (err: unknown) => void,
 ): string | Uint8Array {
-  if (options.onHandlerError) {
-    try {
-      return options.onHandlerError(request, err);
-    } catch (mappingErr) {
-      report(mappingErr);
-    }
-  }
-  return errorEnvelope({ code: 'INTERNAL', message: 'internal error', retryable: true });
+  const { onHandlerError } = options;
+  return customReply(
+    onHandlerError && (() => onHandlerError(request, err)),
+    { code: 'INTERNAL', message: 'internal error', retryable: true },
+    report,
+  );
 }
 
 function errorEnvelope(error: ReplyError): string {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import {
   commandSubject,
@@ -18,7 +17,7 @@ import {
   type ServeRequestsOptions,
 } from '../src/index.ts';
 import { startNats, type NatsServerHandle } from '@jetcel/testing';
-import { openBus, sleep, text } from './helpers.ts';
+import { openBus, rawPublish, sleep, text } from './helpers.ts';
 
 const MAX_BYTES = 256 * 1024;
 
@@ -188,21 +187,14 @@ describe('request-reply', () => {
       },
     });
     await executorA.nc.flush();
-    // nats.js refuses to send such a name: write the protocol by hand, as any client may.
-    const block = 'NATS/1.0\r\nBad Key: v\r\nclé: w\r\nIdempotency-Key:  k-1 \r\nActor: a\r\nActor: b\r\n\r\n';
-    const body = '{}';
-    const hlen = Buffer.byteLength(block);
-    const socket = net.connect(Number(new URL(nats.url).port), '127.0.0.1');
-    try {
-      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-      socket.write(`CONNECT {"verbose":false,"headers":true,"protocol":1}\r\n`);
-      socket.write(
-        `HPUB ${commandSubject('instance', 'create')} _INBOX.raw ${hlen} ${hlen + body.length}\r\n${block}${body}\r\n`,
-      );
-      for (let i = 0; i < 100 && seen.length === 0; i++) await sleep(20);
-    } finally {
-      socket.destroy();
-    }
+    await rawPublish(
+      nats,
+      commandSubject('instance', 'create'),
+      ['Bad Key: v', 'clé: w', 'Idempotency-Key:  k-1 ', 'Actor: a', 'Actor: b'],
+      '{}',
+      '_INBOX.raw',
+    );
+    for (let i = 0; i < 100 && seen.length === 0; i++) await sleep(20);
     assert.deepEqual(seen, [{ 'Bad Key': 'v', clé: 'w', 'Idempotency-Key': 'k-1', Actor: 'b' }]);
   });
 

@@ -7,7 +7,7 @@ import { throttling } from './migrations/m004-throttling.ts';
 import { deadLetters } from './migrations/m005-dead-letters.ts';
 import { retention } from './migrations/m006-retention.ts';
 import { unthrottledScopes } from './migrations/m007-unthrottled-scopes.ts';
-import { deadLetterRedriven } from './migrations/m008-dead-letter-redriven.ts';
+import { deadLetterRedriven } from './migrations/m009-dead-letter-redriven.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {

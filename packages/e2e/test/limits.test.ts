@@ -8,7 +8,10 @@ import { Stack } from './stack.ts';
 // The executor's request limits on the real stack: a rate per verified actor, and a cap on the
 // requests one executor process handles at once.
 const secret = 'e2e-limits-secret-of-at-least-32-chars';
-const as = (actor: string) => ({ Authorization: `Bearer ${signIdentityToken({ actor, roles: [] }, secret)}` });
+// Promise.resolve: the same line whether signing is synchronous or not.
+const as = async (actor: string) => ({
+  Authorization: `Bearer ${await Promise.resolve(signIdentityToken({ actor, roles: [] }, secret))}`,
+});
 
 const RATE = 2;
 const BURST = 3;
@@ -31,8 +34,9 @@ after(async () => {
   await stack?.stop();
 });
 
-function list(headers: Record<string, string>): Promise<Reply> {
-  return requestJson(stack.bus, 'query.instance.list', '{}', { timeoutMs: 10_000, headers }) as Promise<Reply>;
+async function list(caller: Record<string, string> | Promise<Record<string, string>>): Promise<Reply> {
+  const headers = await caller;
+  return (await requestJson(stack.bus, 'query.instance.list', '{}', { timeoutMs: 10_000, headers })) as Reply;
 }
 
 function code(reply: Reply): string {
@@ -40,7 +44,7 @@ function code(reply: Reply): string {
 }
 
 test('an actor past its burst gets a retryable UNAVAILABLE with retryAfterMs; other actors are served', async () => {
-  const alice = as('alice');
+  const alice = await as('alice');
   const replies: Reply[] = [];
   for (let i = 0; i < BURST + 2; i++) replies.push(await list(alice));
   assert.deepEqual(replies.slice(0, BURST).map(code), Array<string>(BURST).fill('OK'));

@@ -35,7 +35,8 @@ export function headerBlock(entries: ReadonlyArray<readonly [string, string]>): 
  */
 export class RawNats {
   readonly #socket: net.Socket;
-  readonly #prefix = `_FUZZ.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  // Under _INBOX.: the executor answers inboxes only.
+  readonly #prefix = `_INBOX.fuzz.${process.pid}.${Math.random().toString(36).slice(2)}`;
   readonly #waiting = new Map<string, (reply: RawReply) => void>();
   readonly #replies = new Map<string, number>();
   readonly #errors: string[] = [];

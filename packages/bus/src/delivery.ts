@@ -1,6 +1,7 @@
 // What a consumer handler sees and what it answers.
 import type { JsMsg } from '@nats-io/jetstream';
-import { safeHeaders } from './headers.ts';
+import type { Msg } from '@nats-io/transport-node';
+import { messageHeaders, safeHeaders } from './headers.ts';
 
 export interface Delivery {
   subject: string;
@@ -23,11 +24,20 @@ export function toDelivery(msg: JsMsg, working: () => void): Delivery {
   return {
     subject: msg.subject,
     data: msg.data,
-    headers: safeHeaders(() => msg.headers),
+    headers: deliveryHeaders(msg),
     deliveryCount: msg.info.deliveryCount,
     streamSeq: msg.info.streamSequence,
     redelivered: msg.redelivered,
     publishedAt: new Date(Math.floor(msg.info.timestampNanos / 1_000_000)),
     working,
   };
+}
+
+/**
+ * Headers of a JetStream message, read through its core message (nats.js 3.x `JsMsgImpl.msg`) when
+ * it has one, so a name nats.js cannot parse loses no other header.
+ */
+function deliveryHeaders(msg: JsMsg): Record<string, string> {
+  const core = (msg as JsMsg & { msg?: Msg }).msg;
+  return core ? messageHeaders(core) : safeHeaders(() => msg.headers);
 }

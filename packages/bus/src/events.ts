@@ -2,7 +2,7 @@
 import { millis } from '@nats-io/transport-node';
 import type { Bus } from './connection.ts';
 import { BusError } from './errors.ts';
-import { safeHeaders } from './headers.ts';
+import { messageHeaders, safeHeaders } from './headers.ts';
 
 export interface CoreMessage {
   subject: string;
@@ -25,7 +25,7 @@ export function subscribeCore(
         return;
       }
       try {
-        callback({ subject: msg.subject, data: msg.data, headers: safeHeaders(() => msg.headers) });
+        callback({ subject: msg.subject, data: msg.data, headers: messageHeaders(msg) });
       } catch (callbackErr) {
         options.onError?.(callbackErr);
       }

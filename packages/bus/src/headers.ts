@@ -1,5 +1,6 @@
 // Conversions between plain header records (jetcel's API) and nats.js MsgHdrs.
-import { headers as createHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { headers as createHeaders, type Msg, type MsgHdrs } from '@nats-io/transport-node';
+import { rawHeaderBlock } from './raw-message.ts';
 
 /** MsgHdrs from a plain record, or undefined when there is nothing to send. */
 export function toMsgHdrs(record: Record<string, string> | undefined): MsgHdrs | undefined {
@@ -31,5 +32,33 @@ export function safeHeaders(read: () => MsgHdrs | undefined): Record<string, str
     return fromMsgHdrs(read());
   } catch {
     return { [UNPARSABLE_HEADERS]: 'true' };
+  }
+}
+
+/**
+ * A header block parsed the way nats.js parses one (`Name: value` lines, the value trimmed, the
+ * last value of a name kept) but without its check on names: the NATS server accepts names such
+ * as `Bad Key` or `clé`, which nats.js then refuses to parse at all.
+ */
+export function parseHeaderBlock(block: Uint8Array): Record<string, string> {
+  const record: Record<string, string> = {};
+  const lines = new TextDecoder().decode(block).split('\r\n').slice(1);
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon > 0) record[line.slice(0, colon)] = line.slice(colon + 1).trim();
+  }
+  return record;
+}
+
+/**
+ * The headers of a core NATS message: through nats.js, or, when it cannot parse them, from the raw
+ * block, so one odd name does not lose the others (an Idempotency-Key, a token).
+ */
+export function messageHeaders(msg: Msg): Record<string, string> {
+  try {
+    return fromMsgHdrs(msg.headers);
+  } catch {
+    const block = rawHeaderBlock(msg);
+    return block ? parseHeaderBlock(block) : { [UNPARSABLE_HEADERS]: 'true' };
   }
 }

@@ -3,9 +3,13 @@ import type { Reply, ReplyError } from '@jetcel/contracts';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { Bus } from './connection.ts';
 import { BadReplyError, BusError, NoRespondersError, RequestTimeoutError } from './errors.ts';
-import { safeHeaders, toMsgHdrs } from './headers.ts';
+import { messageHeaders, toMsgHdrs } from './headers.ts';
 import { isNoResponders, isTimeout } from './nats-errors.ts';
 import { DEFAULT_REPLY_PREFIXES, isInboxReply, replyPrefix } from './reply-subject.ts';
+import { messageBytes } from './raw-message.ts';
+
+/** Requests one server handles at once when ServeRequestsOptions.maxInFlight is not given. */
+export const DEFAULT_MAX_IN_FLIGHT = 256;
 
 export interface IncomingRequest {
   subject: string;
@@ -26,10 +30,17 @@ export interface ServeRequestsOptions {
   subjects: string[];
   /** Queue group shared by all replicas, e.g. EXECUTOR_QUEUE_GROUP. */
   queue: string;
-  /** Raw payloads above this many bytes are refused before any parsing. */
+  /** Requests above this many bytes (header block and body together) are refused before any parsing. */
   maxBytes: number;
+  /**
+   * Requests handled at once; a request beyond it is answered by onBusy at once, without reading
+   * its headers or body. @defaultValue DEFAULT_MAX_IN_FLIGHT
+   */
+  maxInFlight?: number;
   handler: (request: IncomingRequest) => Promise<string | Uint8Array>;
   onTooLarge: (request: { subject: string; size: number }) => string | Uint8Array;
+  /** Reply for a request refused because maxInFlight are running; default an UNAVAILABLE envelope. */
+  onBusy?: (request: { subject: string; inFlight: number }) => string | Uint8Array;
   /** Reply for a handler that threw; default an INTERNAL error envelope. */
   onHandlerError?: (request: IncomingRequest, err: unknown) => string | Uint8Array;
   onError?: (err: unknown) => void;
@@ -70,14 +81,20 @@ export function serveRequests(bus: Bus, options: ServeRequestsOptions): RequestS
     }
     return true;
   };
+  const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
 
   const answer = async (msg: Msg): Promise<void> => {
-    const size = msg.data.length;
+    // Synchronous up to here: `inFlight` holds every other request still running.
+    if (inFlight.size >= maxInFlight) {
+      respond(msg, busyReply(options, msg.subject, inFlight.size, report), report);
+      return;
+    }
+    const size = messageBytes(msg);
     if (size > options.maxBytes) {
       respond(msg, tooLargeReply(options, msg.subject, size, report), report);
       return;
     }
-    const request: IncomingRequest = { subject: msg.subject, data: msg.data, headers: safeHeaders(() => msg.headers) };
+    const request: IncomingRequest = { subject: msg.subject, data: msg.data, headers: messageHeaders(msg) };
     let reply: string | Uint8Array;
     try {
       reply = await options.handler(request);
@@ -162,22 +179,50 @@ function respond(msg: Msg, reply: string | Uint8Array, report: (err: unknown) =>
   }
 }
 
+/** The reply an option callback builds, or `fallback` when there is none or it throws (reported). */
+function customReply(
+  build: (() => string | Uint8Array) | undefined,
+  fallback: ReplyError,
+  report: (err: unknown) => void,
+): string | Uint8Array {
+  if (build) {
+    try {
+      return build();
+    } catch (err) {
+      report(err);
+    }
+  }
+  return errorEnvelope(fallback);
+}
+
 function tooLargeReply(
   options: ServeRequestsOptions,
   subject: string,
   size: number,
   report: (err: unknown) => void,
 ): string | Uint8Array {
-  try {
-    return options.onTooLarge({ subject, size });
-  } catch (err) {
-    report(err);
-    return errorEnvelope({
-      code: 'PAYLOAD_TOO_LARGE',
-      message: `Payload of ${size} bytes exceeds the limit of ${options.maxBytes} bytes`,
-      retryable: false,
-    });
-  }
+  const message = `Payload of ${size} bytes exceeds the limit of ${options.maxBytes} bytes`;
+  return customReply(
+    () => options.onTooLarge({ subject, size }),
+    { code: 'PAYLOAD_TOO_LARGE', message, retryable: false },
+    report,
+  );
+}
+
+function busyReply(
+  options: ServeRequestsOptions,
+  subject: string,
+  inFlight: number,
+  report: (err: unknown) => void,
+): string | Uint8Array {
+  const { onBusy } = options;
+  const limit = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  const message = `${inFlight} requests are in flight (limit ${limit}); retry later`;
+  return customReply(
+    onBusy && (() => onBusy({ subject, inFlight })),
+    { code: 'UNAVAILABLE', message, retryable: true },
+    report,
+  );
 }
 
 function handlerFailureReply(
@@ -186,14 +231,12 @@ function handlerFailureReply(
   err: unknown,
   report: (err: unknown) => void,
 ): string | Uint8Array {
-  if (options.onHandlerError) {
-    try {
-      return options.onHandlerError(request, err);
-    } catch (mappingErr) {
-      report(mappingErr);
-    }
-  }
-  return errorEnvelope({ code: 'INTERNAL', message: 'internal error', retryable: true });
+  const { onHandlerError } = options;
+  return customReply(
+    onHandlerError && (() => onHandlerError(request, err)),
+    { code: 'INTERNAL', message: 'internal error', retryable: true },
+    report,
+  );
 }
 
 function errorEnvelope(error: ReplyError): string {

@@ -14,7 +14,7 @@ import {
   type Delivery,
 } from '../src/index.ts';
 import { startNats, type NatsServerHandle } from '@jetcel/testing';
-import { deleteAllStreams, eventually, openBus, sleep, text } from './helpers.ts';
+import { deleteAllStreams, eventually, openBus, rawPublish, sleep, text } from './helpers.ts';
 
 const STREAM = taskStream('regular');
 const DURABLE = taskConsumer('regular');
@@ -97,6 +97,22 @@ describe('startConsumer', () => {
     assert.deepEqual(settlements(handle), { delivered: 20, acked: 20, naked: 0, termed: 0 });
     // Acks are not confirmed: the last one may still be on its way when the counter says 20.
     await eventually(async () => (await streamInfo(bus, STREAM)).messages === 0, { message: 'stream empty' });
+  });
+
+  test('a header name nats.js cannot parse loses no other header of the delivery', async () => {
+    await applyTopology(bus, defineTopology());
+    await rawPublish(nats, SUBJECT, ['Nats-Msg-Id: odd-1', 'Bad Key: v', 'traceparent: t'], 'odd');
+    const seen: Array<Record<string, string>> = [];
+    await start({
+      queue: 'regular',
+      concurrency: 1,
+      handler: async (d) => {
+        seen.push(d.headers);
+        return { kind: 'ack' };
+      },
+    });
+    await eventually(() => seen.length === 1, { timeoutMs: 5000 });
+    assert.deepEqual(seen[0], { 'Nats-Msg-Id': 'odd-1', 'Bad Key': 'v', traceparent: 't' });
   });
 
   test('a busy consumer refills its slots in batches, not with a pull per freed slot', async () => {

@@ -1,4 +1,5 @@
 // Shared test helpers: a bus on the test server, clean streams, polling, sleeping.
+import net from 'node:net';
 import { after, before, beforeEach } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectBus, type Bus } from '../src/index.ts';
@@ -54,3 +55,29 @@ export async function deleteAllStreams(bus: Bus): Promise<void> {
 export { eventually } from '@jetcel/testing';
 
 export const text = (data: Uint8Array): string => new TextDecoder().decode(data);
+
+/**
+ * Publishes a header block exactly as given, over a bare protocol connection: nats.js refuses to
+ * send header names the server accepts (`Bad Key`, `clé`), as any other client may.
+ */
+export async function rawPublish(
+  nats: NatsServerHandle,
+  subject: string,
+  headerLines: string[],
+  body: string,
+  reply = '',
+): Promise<void> {
+  const block = `NATS/1.0\r\n${headerLines.map((line) => `${line}\r\n`).join('')}\r\n`;
+  const headerBytes = Buffer.byteLength(block);
+  const total = headerBytes + Buffer.byteLength(body);
+  const socket = net.connect(Number(new URL(nats.url).port), '127.0.0.1');
+  try {
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const pong = new Promise<void>((resolve) => socket.on('data', (chunk) => chunk.includes('PONG') && resolve()));
+    socket.write('CONNECT {"verbose":false,"headers":true,"protocol":1}\r\n');
+    socket.write(`HPUB ${subject} ${reply} ${headerBytes} ${total}\r\n${block}${body}\r\nPING\r\n`);
+    await pong;
+  } finally {
+    socket.destroy();
+  }
+}

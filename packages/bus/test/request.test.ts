@@ -22,7 +22,7 @@ import {
   type ServeRequestsOptions,
 } from '../src/index.ts';
 import { startNats, type NatsServerHandle } from '@jetcel/testing';
-import { openBus, sleep, text } from './helpers.ts';
+import { openBus, rawPublish, sleep, text } from './helpers.ts';
 
 const MAX_BYTES = 256 * 1024;
 
@@ -106,7 +106,7 @@ describe('request-reply', () => {
     assert.ok(byA > 0 && byA < 40, `load is shared (a handled ${byA} of 40)`);
   });
 
-  test('a payload above maxBytes is answered by onTooLarge without calling the handler', async () => {
+  test('a request above maxBytes (header block and body together) is answered by onTooLarge without calling the handler', async () => {
     let calls = 0;
     serve(executorA, {
       handler: async () => {
@@ -120,9 +120,87 @@ describe('request-reply', () => {
     assert.deepEqual(reply, { ok: false, error: { code: 'PAYLOAD_TOO_LARGE', size: 300 * 1024 } });
     assert.equal(calls, 0);
 
+    // The header block counts too: big headers with a small body are refused unread.
+    const padded = await requestJson(client, commandSubject('instance', 'create'), '{}', {
+      headers: { 'X-Padding': 'p'.repeat(300 * 1024) },
+    });
+    const { error } = padded as { error: { code: string; size: number } };
+    assert.equal(error.code, 'PAYLOAD_TOO_LARGE');
+    assert.ok(error.size > 300 * 1024, `size ${error.size} counts the headers`);
+    assert.equal(calls, 0);
+
     const small = await requestJson(client, querySubject('instance', 'list'), { page: 1 });
     assert.deepEqual(small, { ok: true, data: {} });
     assert.equal(calls, 1);
+  });
+
+  test('beyond maxInFlight a request is answered by onBusy at once, and served again once one finishes', async () => {
+    let release = (): void => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    serve(executorA, {
+      maxInFlight: 2,
+      onBusy: ({ inFlight }) => JSON.stringify({ ok: false, error: { code: 'UNAVAILABLE', inFlight } }),
+      handler: async () => {
+        calls++;
+        await gate;
+        return '{"ok":true,"data":{}}';
+      },
+    });
+    await executorA.nc.flush();
+    const held = [1, 2].map(() => requestJson(client, querySubject('instance', 'list'), {}));
+    await sleep(100);
+    const started = performance.now();
+    const busy = await requestJson(client, querySubject('instance', 'list'), {}, { timeoutMs: 1000 }).finally(release);
+    assert.deepEqual(busy, { ok: false, error: { code: 'UNAVAILABLE', inFlight: 2 } });
+    assert.ok(performance.now() - started < 500, 'answered at once');
+    assert.equal(calls, 2, 'the busy request never reached the handler');
+    assert.deepEqual(await Promise.all(held), [
+      { ok: true, data: {} },
+      { ok: true, data: {} },
+    ]);
+    assert.deepEqual(await requestJson(client, querySubject('instance', 'list'), {}), { ok: true, data: {} });
+  });
+
+  test('without onBusy, the refusal is a retryable UNAVAILABLE envelope', async () => {
+    let release = (): void => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    serve(executorA, {
+      maxInFlight: 1,
+      handler: async () => {
+        await gate;
+        return '{"ok":true,"data":{}}';
+      },
+    });
+    await executorA.nc.flush();
+    const held = requestJson(client, querySubject('instance', 'list'), {});
+    await sleep(100);
+    const busy = (await requestJson(client, querySubject('instance', 'list'), {}, { timeoutMs: 1000 }).finally(
+      release,
+    )) as { error: { code: string; retryable: boolean } };
+    await held;
+    assert.equal(busy.error.code, 'UNAVAILABLE');
+    assert.equal(busy.error.retryable, true);
+  });
+
+  test('a header name nats.js cannot parse loses no other header', async () => {
+    const seen: Array<Record<string, string>> = [];
+    serve(executorA, {
+      handler: async (request) => {
+        seen.push(request.headers);
+        return '{"ok":true,"data":{}}';
+      },
+    });
+    await executorA.nc.flush();
+    await rawPublish(
+      nats,
+      commandSubject('instance', 'create'),
+      ['Bad Key: v', 'clé: w', 'Idempotency-Key:  k-1 ', 'Actor: a', 'Actor: b'],
+      '{}',
+      '_INBOX.raw',
+    );
+    for (let i = 0; i < 100 && seen.length === 0; i++) await sleep(20);
+    assert.deepEqual(seen, [{ 'Bad Key': 'v', clé: 'w', 'Idempotency-Key': 'k-1', Actor: 'b' }]);
   });
 
   test('a throwing handler still gets exactly one reply and is reported', async () => {

@@ -67,8 +67,15 @@ export class ForbiddenError extends JetcelError {
 }
 
 export class UnavailableError extends JetcelError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; details?: unknown }) {
     super('UNAVAILABLE', message, options);
+  }
+}
+
+/** The caller sent more requests than its rate allows; `details.retryAfterMs` says when one more fits. */
+export class RateLimitedError extends UnavailableError {
+  constructor(retryAfterMs: number) {
+    super(`Too many requests; retry in ${retryAfterMs} ms`, { details: { retryAfterMs } });
   }
 }
 

@@ -9,6 +9,7 @@ export {
   UnauthenticatedError,
   ForbiddenError,
   UnavailableError,
+  RateLimitedError,
   TaskError,
   BackendError,
   TransientError,

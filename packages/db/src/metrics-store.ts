@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { RetentionStore, type RowCounts } from './retention-store.ts';
+import { RetentionStore, type RetentionPolicy, type RowCounts } from './retention-store.ts';
 import { sql } from './sql.ts';
 
 /** What the database says about the whole deployment right now: sampled for gauges, never written. */
@@ -19,14 +19,17 @@ export interface DatabaseSnapshot {
   throttle: Array<{ kind: string; leases: number; waiters: number }>;
   /** Dead letters by reason (empty while the table does not exist). */
   deadLetters: Array<{ reason: string; count: number }>;
+  /** Dead letters past their retention kept because nobody re-drove them (0 without a policy). */
+  deadLettersKept: number;
 }
 
 /** Reads a DatabaseSnapshot: a handful of counts over indexed columns of tables retention keeps small. */
 export class MetricsStore {
   constructor(private readonly em: EntityManager) {}
 
-  async snapshot(): Promise<DatabaseSnapshot> {
-    const retention = new RetentionStore(this.em);
+  /** `retention`: the deployment's policy, to count the dead letters kept past it. */
+  async snapshot(retention?: Pick<RetentionPolicy, 'deadLettersMs'>): Promise<DatabaseSnapshot> {
+    const store = new RetentionStore(this.em);
     const [outbox] = await sql<{ due: string; scheduled: string; oldest: number | null }>(
       this.em,
       `select count(*) filter (where not_before <= now()) as due,
@@ -48,14 +51,14 @@ export class MetricsStore {
          select kind, 0, count(*) from jetcel_throttle_waiter group by 1) t
        group by kind`,
     );
-    const deadLetters = (await retention.hasDeadLetters())
+    const deadLetters = (await store.hasDeadLetters())
       ? await sql<{ reason: string; n: string }>(
           this.em,
           'select reason, count(*) as n from jetcel_dead_letter group by 1',
         )
       : [];
     return {
-      rows: await retention.rowCounts(),
+      rows: await store.rowCounts(),
       outbox: {
         due: Number(outbox?.due ?? 0),
         scheduled: Number(outbox?.scheduled ?? 0),
@@ -68,6 +71,7 @@ export class MetricsStore {
       })),
       throttle: throttle.map((row) => ({ kind: row.kind, leases: Number(row.leases), waiters: Number(row.waiters) })),
       deadLetters: deadLetters.map((row) => ({ reason: row.reason, count: Number(row.n) })),
+      deadLettersKept: retention ? await store.deadLettersKept(retention.deadLettersMs) : 0,
     };
   }
 }

@@ -8,6 +8,7 @@ import { deadLetters } from './migrations/m005-dead-letters.ts';
 import { retention } from './migrations/m006-retention.ts';
 import { unthrottledScopes } from './migrations/m007-unthrottled-scopes.ts';
 import { idempotencyPerActor } from './migrations/m008-idempotency-per-actor.ts';
+import { deadLetterRedriven } from './migrations/m009-dead-letter-redriven.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -33,6 +34,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     retention,
     unthrottledScopes,
     idempotencyPerActor,
+    deadLetterRedriven,
   ],
 };
 

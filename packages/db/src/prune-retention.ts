@@ -15,6 +15,8 @@ export interface PruneReport {
   counts: PruneCounts;
   /** False when the budget ran out or the signal fired with prunable rows possibly left. */
   complete: boolean;
+  /** Dead letters past their retention that were kept because nobody re-drove them. */
+  deadLettersKept: number;
   tookMs: number;
 }
 
@@ -81,5 +83,6 @@ export async function pruneRetention(
       if (deleted < batchSize) break;
     }
   }
-  return { counts, complete, tookMs: Date.now() - started };
+  const deadLettersKept = await db.transaction((tx) => tx.retention.deadLettersKept(policy.deadLettersMs));
+  return { counts, complete, deadLettersKept, tookMs: Date.now() - started };
 }

@@ -8,7 +8,10 @@ export interface RetentionPolicy {
   outboxMs: number;
   /** Finished executions (succeeded, failed, cancelled), from `finished_at`; steps and groups cascade. */
   executionsMs: number;
-  /** Dead letters, from `created_at` (only when the table exists). */
+  /**
+   * Re-driven dead letters, from `redriven_at` (only when the table exists). A dead letter never
+   * re-driven is never pruned: it is counted (`deadLettersKept`) instead.
+   */
   deadLettersMs: number;
   /** Idempotency keys, from `created_at`: a command retried later than this runs again. */
   idempotencyMs: number;
@@ -89,16 +92,28 @@ export class RetentionStore {
     return { executions: Number(rows[0]?.executions ?? 0), steps: Number(rows[0]?.steps ?? 0) };
   }
 
-  /** Dead letters older than `olderThanMs`; 0 while the dead-letter table does not exist. */
+  /**
+   * Dead letters re-driven more than `olderThanMs` ago; 0 while the dead-letter table does not
+   * exist. One that was never re-driven stays whatever its age: deleting it would lose the work.
+   */
   async pruneDeadLetters(olderThanMs: number, limit: number): Promise<number> {
     if (!(await this.hasDeadLetters())) return 0;
     return this.count(
       `with gone as (
          delete from jetcel_dead_letter where id = any(array(
-           select id from jetcel_dead_letter where created_at < ${OLDER_THAN} order by created_at limit ?))
+           select id from jetcel_dead_letter where redriven_at < ${OLDER_THAN} order by redriven_at limit ?))
          returning 1)
        select count(*) as n from gone`,
       [olderThanMs, limit],
+    );
+  }
+
+  /** Dead letters older than `olderThanMs` kept because nobody re-drove them; 0 without the table. */
+  async deadLettersKept(olderThanMs: number): Promise<number> {
+    if (!(await this.hasDeadLetters())) return 0;
+    return this.count(
+      `select count(*) as n from jetcel_dead_letter where redriven_at is null and created_at < ${OLDER_THAN}`,
+      [olderThanMs],
     );
   }
 

@@ -76,11 +76,11 @@ async function execution(
   return { id, stepIds };
 }
 
-async function deadLetter(createdAgo: number): Promise<string> {
+async function deadLetter(createdAgo: number, redrivenAgo: number | null = null): Promise<string> {
   const id = randomUUID();
   await q(
-    `insert into jetcel_dead_letter (id, reason, subject, payload, created_at) values ($1, 'test', 'tasks.regular', '{}', $2)`,
-    [id, ago(createdAgo)],
+    `insert into jetcel_dead_letter (id, reason, subject, payload, created_at, redriven_at) values ($1, 'test', 'tasks.regular', '{}', $2, $3)`,
+    [id, ago(createdAgo), redrivenAgo === null ? null : ago(redrivenAgo)],
   );
   return id;
 }
@@ -116,7 +116,10 @@ test('G6: exactly the rows past their retention are pruned, steps and groups by 
   const liveParent = await execution('running', null, { steps: 1 });
   const childOfLive = await execution('succeeded', 40 * DAY, { steps: 1, parentStepId: liveParent.stepIds[0] });
 
-  await Promise.all([deadLetter(31 * DAY), deadLetter(45 * DAY)]);
+  // Dead letters: only one re-driven longer ago than the retention goes; never re-driven ones stay.
+  await deadLetter(45 * DAY, 31 * DAY);
+  const oldPending = await Promise.all([deadLetter(31 * DAY), deadLetter(45 * DAY)]);
+  const recentlyRedriven = await deadLetter(45 * DAY, DAY);
   const newLetter = await deadLetter(DAY);
   await Promise.all([idempotencyKey(25 * HOUR), idempotencyKey(3 * DAY)]);
   const newKey = await idempotencyKey(HOUR);
@@ -138,17 +141,18 @@ test('G6: exactly the rows past their retention are pruned, steps and groups by 
   assert.equal(before.steps, 2 * 3 + 2 + 2 + 2 + 4 * 1);
   assert.deepEqual(
     [before.deadLetters, before.idempotencyKeys, before.scheduleTicks, before.backgroundRuns],
-    [3, 3, 4, 0],
+    [5, 3, 4, 0],
   );
 
   // A batch of 2 makes every kind take several rounds (3 outbox rows, 3 executions...).
   const report = await pruneRetention(env.db, POLICY, { batchSize: 2 });
   assert.equal(report.complete, true);
+  assert.equal(report.deadLettersKept, 2, 'dead letters past their retention, never re-driven');
   assert.deepEqual(report.counts, {
     outbox: 3,
     executions: 3,
     steps: 6,
-    deadLetters: 2,
+    deadLetters: 1,
     idempotencyKeys: 2,
     scheduleTicks: 2,
   });
@@ -170,7 +174,7 @@ test('G6: exactly the rows past their retention are pruned, steps and groups by 
   assert.deepEqual(new Set(groupsLeft.map((row) => row.execution_id)), executionsLeft, 'groups went by cascade');
   assert.ok(oldDone.every((entry) => !executionsLeft.has(entry.id)));
 
-  assert.deepEqual(await ids('jetcel_dead_letter'), new Set([newLetter]));
+  assert.deepEqual(await ids('jetcel_dead_letter'), new Set([...oldPending, recentlyRedriven, newLetter]));
   const keysLeft = await q<{ key: string }>('select key from jetcel_idempotency_key');
   assert.deepEqual(
     keysLeft.map((row) => row.key),
@@ -187,7 +191,7 @@ test('G6: exactly the rows past their retention are pruned, steps and groups by 
   assert.equal(afterCounts.executions.total, 7);
   assert.deepEqual(
     [afterCounts.steps, afterCounts.deadLetters, afterCounts.idempotencyKeys, afterCounts.scheduleTicks],
-    [before.steps - 6, 1, 1, 2],
+    [before.steps - 6, 4, 1, 2],
   );
 
   const again = await pruneRetention(env.db, POLICY);

@@ -9,17 +9,6 @@ import type { Stack } from '../test/stack.ts';
 /** One seed for every property of a run; override with JETCEL_FUZZ_SEED to replay a failure. */
 export const FUZZ_SEED = Number(process.env.JETCEL_FUZZ_SEED ?? 20_261_127);
 
-/**
- * Known bugs (reported, not yet fixed) are kept out of the random generators and pinned by
- * `todo` regression tests instead, so the suite stays green while they are open. With
- * JETCEL_FUZZ_STRICT=1 the generators produce them too and the regression tests count.
- */
-// The bugs the fuzzers found (K1–K5, W1–W5) are fixed: strict is the default; =0 relaxes it.
-export const STRICT = process.env.JETCEL_FUZZ_STRICT !== '0';
-
-/** The node:test option for a regression test of a known bug: `todo` unless strict. */
-export const knownBug = (label: string): { todo?: string } => (STRICT ? {} : { todo: `known bug: ${label}` });
-
 export function log(message: string, details: Record<string, unknown> = {}): void {
   process.stdout.write(`# fuzz: ${message} ${JSON.stringify(details)}\n`);
 }
@@ -46,7 +35,8 @@ export function headerBlock(entries: ReadonlyArray<readonly [string, string]>): 
  */
 export class RawNats {
   readonly #socket: net.Socket;
-  readonly #prefix = `_FUZZ.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  // Under _INBOX.: the executor answers inboxes only.
+  readonly #prefix = `_INBOX.fuzz.${process.pid}.${Math.random().toString(36).slice(2)}`;
   readonly #waiting = new Map<string, (reply: RawReply) => void>();
   readonly #replies = new Map<string, number>();
   readonly #errors: string[] = [];

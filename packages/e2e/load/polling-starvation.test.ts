@@ -17,6 +17,9 @@ before(async () => {
       INSTANCE_FIRST_POLL_DELAY_MS: '300',
       JETCEL_MAX_ACK_PENDING_REGULAR: '500',
       WORKER_CONCURRENCY: '32',
+      // 2,000 creates from one caller as fast as they go: the per-actor rate limit is not under test.
+      JETCEL_RATE_LIMIT_PER_SECOND: '100000',
+      JETCEL_RATE_LIMIT_BURST: '100000',
     },
   });
   await stack.spawn('executor');

@@ -4,6 +4,10 @@ import { DEFAULT_THROTTLE_CONFIG, type ThrottleConfig } from './throttle.ts';
 import type { RetentionPolicy } from '@jetcel/db';
 import { readAuthConfig, type AuthConfig } from '@jetcel/identity';
 import { retentionConfigFromEnv } from './retention-config.ts';
+import { DEFAULT_RATE_LIMIT, type RateLimitConfig } from './rate-limit.ts';
+
+/** Requests handled at once by one executor process when JETCEL_MAX_REQUESTS_IN_FLIGHT is not set. */
+export const DEFAULT_MAX_REQUESTS_IN_FLIGHT = 256;
 
 /** Everything a jetcel service reads from its environment, read once at start-up. */
 export interface ServiceConfig {
@@ -38,6 +42,10 @@ export interface ServiceConfig {
   unknownTaskGraceMs: number;
   /** JETCEL_AUTH_SECRET(S), JETCEL_AUTH_MAX_TTL and JETCEL_AUTH_ANONYMOUS: how the executor identifies callers. */
   auth: AuthConfig;
+  /** Commands and queries one executor process handles at once; beyond it UNAVAILABLE at once. */
+  maxRequestsInFlight: number;
+  /** Requests per actor (token bucket); beyond it UNAVAILABLE with `retryAfterMs`. */
+  rateLimit: RateLimitConfig;
 }
 
 function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -45,6 +53,13 @@ function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) throw new TypeError(`${name} must be a non-negative number, got "${raw}"`);
+  return value;
+}
+
+/** A limit that cannot be 0: 0 would refuse everything rather than turn it off. */
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = number(env, name, fallback);
+  if (value < 1) throw new TypeError(`${name} must be at least 1, got "${env[name] ?? ''}"`);
   return value;
 }
 
@@ -81,6 +96,12 @@ export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Serv
     },
     retention: retentionConfigFromEnv(env),
     auth: readAuthConfig(env),
+    maxRequestsInFlight: positive(env, 'JETCEL_MAX_REQUESTS_IN_FLIGHT', DEFAULT_MAX_REQUESTS_IN_FLIGHT),
+    rateLimit: {
+      perSecond: number(env, 'JETCEL_RATE_LIMIT_PER_SECOND', DEFAULT_RATE_LIMIT.perSecond),
+      burst: positive(env, 'JETCEL_RATE_LIMIT_BURST', DEFAULT_RATE_LIMIT.burst),
+      maxActors: positive(env, 'JETCEL_RATE_LIMIT_ACTORS', DEFAULT_RATE_LIMIT.maxActors),
+    },
     topology: {
       ackWaitMs: perQueue(env, 'JETCEL_ACK_WAIT_MS'),
       maxBytes: perQueue(env, 'JETCEL_MAX_BYTES'),

@@ -21,6 +21,7 @@ import { DEVELOPMENT_AUTH, identifyCaller, requireAdmin, type Caller } from './i
 import { Progress } from './progress.ts';
 import { ADMIN_READS, type ReadPolicy } from './read-policy.ts';
 import type { TaskCatalog } from './queue-step.ts';
+import type { ActorRateLimiter } from './rate-limit.ts';
 
 export interface CommandRequest {
   subject: string;
@@ -48,6 +49,8 @@ export class CommandDispatcher {
       readPolicy?: ReadPolicy;
       /** Counts requests per subject and reply code. */
       metrics?: RuntimeMetrics;
+      /** Requests per actor; checked right after the caller is identified, before any other work. */
+      rateLimiter?: ActorRateLimiter;
     },
   ) {
     this.#progress = new Progress({
@@ -68,6 +71,14 @@ export class CommandDispatcher {
   /** Answers a request that is too large without ever parsing it. */
   tooLarge(size: number): string {
     return JSON.stringify(errorReply(new PayloadTooLargeError(size, MAX_COMMAND_BYTES), this.options.logger));
+  }
+
+  /** Answers a request refused because the process has `limit` requests in flight, without reading it. */
+  busy(subject: string, inFlight: number, limit: number): string {
+    const known = this.#commands.has(subject) ? subject : 'unknown';
+    this.options.metrics?.commandHandled({ subject: known, code: 'UNAVAILABLE', seconds: 0 });
+    const error = new UnavailableError(`${inFlight} requests are in flight (limit ${limit}); retry later`);
+    return JSON.stringify(errorReply(error, this.options.logger));
   }
 
   async handle(request: CommandRequest): Promise<string> {
@@ -100,6 +111,7 @@ export class CommandDispatcher {
       throw new PayloadTooLargeError(request.data.byteLength, MAX_COMMAND_BYTES);
     // Before anything else: under `deny`, no command or query is reachable without a valid token.
     const caller = await identifyCaller(request.headers, this.options.auth ?? DEVELOPMENT_AUTH);
+    this.options.rateLimiter?.admit(caller);
     const command = this.#commands.get(request.subject);
     if (!command) throw new UnknownSubjectError(request.subject);
     if (command.access === 'admin') requireAdmin(caller, 'use', { type: 'subject', id: request.subject });

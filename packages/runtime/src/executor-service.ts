@@ -13,6 +13,7 @@ import type { Schedule } from './schedules.ts';
 import type { TaskCatalog } from './queue-step.ts';
 import { startRelay } from './relay.ts';
 import type { ReadPolicy } from './read-policy.ts';
+import { ActorRateLimiter } from './rate-limit.ts';
 
 export interface ExecutorServiceOptions {
   /** Serves cmd.> and query.>: with deploy/nats/permissions.conf the `executor` user, which may publish to inboxes only. */
@@ -39,7 +40,7 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
   const relayBus = options.relayBus ?? bus;
   await verifyTopology(relayBus, defineTopology(config.topology));
   options.metrics?.addDatabaseGauges({
-    sample: () => db.transaction((tx) => tx.metrics.snapshot()),
+    sample: () => db.transaction((tx) => tx.metrics.snapshot(config.retention)),
     onError: (error) => logger.warn('metrics snapshot failed', { error: String(error) }),
   });
   const relay = startRelay({ bus: relayBus, db, logger, sweepMs: config.sweepMs, claimGraceMs: config.claimGraceMs });
@@ -51,6 +52,7 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     backlogLimit: config.backlogLimit,
     auth: config.auth,
     ...(options.readPolicy ? { readPolicy: options.readPolicy } : {}),
+    rateLimiter: new ActorRateLimiter(config.rateLimit),
     ...(options.metrics ? { metrics: options.metrics.runtime } : {}),
     commands: [
       ...options.commands,
@@ -68,8 +70,10 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     subjects: [COMMAND_WILDCARD, QUERY_WILDCARD],
     queue: EXECUTOR_QUEUE_GROUP,
     maxBytes: MAX_COMMAND_BYTES,
+    maxInFlight: config.maxRequestsInFlight,
     handler: (request) => dispatcher.handle(request),
     onTooLarge: ({ size }) => dispatcher.tooLarge(size),
+    onBusy: ({ subject, inFlight }) => dispatcher.busy(subject, inFlight, config.maxRequestsInFlight),
     onError: (error) => logger.error('request handling failed', { error }),
     replyPrefixes: config.replyPrefixes,
     // No reply (nothing is published), no handler: a reply subject is the caller's to choose.

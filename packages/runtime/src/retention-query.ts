@@ -3,13 +3,21 @@ import { querySubject } from '@jetcel/contracts';
 import type { RetentionPolicy } from '@jetcel/db';
 import { defineQuery } from './commands.ts';
 
-/** query.retention.stats: current row counts and the retention this service was configured with (SPEC G6). */
+/**
+ * query.retention.stats: current row counts, the retention this service was configured with, and
+ * the dead letters past it kept because nobody re-drove them.
+ */
 export function retentionStatsQuery(retention: RetentionPolicy) {
   return defineQuery({
     subject: querySubject('retention', 'stats'),
     input: z.strictObject({}),
     async handle(ctx) {
-      return { rows: await ctx.tx.retention.rowCounts(), retention: { ...retention } };
+      return {
+        rows: await ctx.tx.retention.rowCounts(),
+        retention: { ...retention },
+        // Past their retention but never re-driven: retention keeps them (deleting would lose work).
+        kept: { deadLetters: await ctx.tx.retention.deadLettersKept(retention.deadLettersMs) },
+      };
     },
   });
 }

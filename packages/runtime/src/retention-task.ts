@@ -24,9 +24,10 @@ export function retentionPruner(
 }
 
 /**
- * Prunes published outbox rows, finished executions (with their steps), dead letters, idempotency
- * keys and beat ticks past their retention, in bounded batches within a time budget, and logs the
- * counts. A failure is not retried: the next tick runs it again.
+ * Prunes published outbox rows, finished executions (with their steps), re-driven dead letters,
+ * idempotency keys and beat ticks past their retention, in bounded batches within a time budget,
+ * and logs the counts (and the dead letters kept because never re-driven). A failure is not
+ * retried: the next tick runs it again.
  */
 export const pruneTask = defineTask<unknown, Partial<RetentionServices>>({
   name: PRUNE_TASK,
@@ -38,7 +39,10 @@ export const pruneTask = defineTask<unknown, Partial<RetentionServices>>({
     const pruner = ctx.services.retention;
     if (!pruner) throw new TaskError(`${PRUNE_TASK} needs a "retention" service (retentionPruner) on the worker`);
     const report = await pruner.prune(ctx.signal);
-    ctx.log.info('retention pruned', { ...report.counts, complete: report.complete, tookMs: report.tookMs });
-    return done(undefined, { ...report.counts, complete: report.complete });
+    const { counts, complete, deadLettersKept, tookMs } = report;
+    ctx.log.info('retention pruned', { ...counts, complete, deadLettersKept, tookMs });
+    if (deadLettersKept > 0)
+      ctx.log.warn('dead letters past their retention are kept until re-driven', { deadLettersKept });
+    return done(undefined, { ...counts, complete, deadLettersKept });
   },
 });

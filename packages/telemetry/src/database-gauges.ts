@@ -81,6 +81,12 @@ export function registerDatabaseGauges(registry: Registry, options: DatabaseGaug
   gauge('jetcel_dead_letters', 'Dead letters kept, by reason.', ['reason'], (g, s) => {
     for (const row of s.deadLetters) g.set({ reason: row.reason }, row.count);
   });
+  gauge(
+    'jetcel_dead_letters_kept',
+    'Dead letters past their retention that retention keeps because nobody re-drove them.',
+    [],
+    (g, s) => g.set(s.deadLettersKept),
+  );
   gauge('jetcel_rows', 'Rows in jetcel tables that retention prunes.', ['table'], (g, s) => {
     const { rows } = s;
     g.set({ table: 'outbox' }, rows.outbox.total);

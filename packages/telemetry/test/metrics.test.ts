@@ -21,6 +21,7 @@ const snapshot = (due: number): DatabaseSnapshot => ({
   queues: [{ queue: 'regular', due: 4, oldestDueSeconds: 0.25 }],
   throttle: [{ kind: 'instance-create', leases: 4, waiters: 7 }],
   deadLetters: [{ reason: 'CRASH_BUDGET', count: 1 }],
+  deadLettersKept: 1,
 });
 
 test('runtime events become labelled series on the service registry', async () => {
@@ -73,6 +74,7 @@ test('database gauges sample once per interval and keep their last values when a
   assert.equal(sampleValue(first, 'jetcel_throttle_leases', { kind: 'instance-create', service: 'executor' }), 4);
   assert.equal(sampleValue(first, 'jetcel_throttle_waiters', { kind: 'instance-create', service: 'executor' }), 7);
   assert.equal(sampleValue(first, 'jetcel_dead_letters', { reason: 'CRASH_BUDGET', service: 'executor' }), 1);
+  assert.equal(sampleValue(first, 'jetcel_dead_letters_kept', { service: 'executor' }), 1);
   assert.equal(sampleValue(first, 'jetcel_rows', { table: 'steps', service: 'executor' }), 9);
   assert.equal(sampleValue(first, 'jetcel_executions', { status: 'succeeded', service: 'executor' }), 2);
   assert.equal(sampleValue(await metrics.text(), 'jetcel_outbox_backlog'), 2);

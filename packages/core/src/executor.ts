@@ -26,7 +26,7 @@ export interface ExecutorDefinition<P = JsonObject> {
   actionDetails?(input: ExecutorInput<P>): JsonObject;
   steps(input: ExecutorInput<P>): PlanNode[];
   /**
-   * At most N executions of this kind hold the throttled span at once per scope (SPEC D1): the
+   * At most N executions of this kind hold the throttled span at once per scope: the
    * span starts at the step marked `throttled` and ends with the main chain (before the handlers).
    */
   throttle?: { kind: string; scope(input: ExecutorInput<P>): string };

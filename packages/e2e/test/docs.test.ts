@@ -106,7 +106,8 @@ test('every relative link in every Markdown file resolves, anchors included', ()
 
 test('the link check catches a missing file, a missing heading and a link out of the repository', () => {
   const file = resolve(root, 'README.md');
-  const markdown = '# Title\n\n[a](docs/nope.md) [b](#nowhere) [c](../shared/DESIGN.md) [d](#title) [e](https://x.y/z)\n';
+  const markdown =
+    '# Title\n\n[a](docs/nope.md) [b](#nowhere) [c](../shared/DESIGN.md) [d](#title) [e](https://x.y/z)\n';
   assert.deepEqual(
     brokenLinks(file, markdown, root).map((problem) => problem.replace(/ \(.*\)$/, '')),
     ['README.md: docs/nope.md', 'README.md: #nowhere', 'README.md: ../shared/DESIGN.md'],

@@ -33,7 +33,7 @@ export interface ExecutorDefinition<P = JsonObject> {
   onSuccess?(input: ExecutorInput<P>): StepCall;
   onFailure?(input: ExecutorInput<P>): StepCall;
   /**
-   * Asked before a command schedules this executor for a verified caller (issue 7). Without a
+   * Asked before a command schedules this executor for a verified caller. Without a
    * hook, any authenticated caller may run it.
    */
   authorize?: AuthorizeHook;

@@ -107,10 +107,10 @@ test('every relative link in every Markdown file resolves, anchors included', ()
 test('the link check catches a missing file, a missing heading and a link out of the repository', () => {
   const file = resolve(root, 'README.md');
   const markdown =
-    '# Title\n\n[a](docs/nope.md) [b](#nowhere) [c](../shared/DESIGN.md) [d](#title) [e](https://x.y/z)\n';
+    '# Title\n\n[a](docs/nope.md) [b](#nowhere) [c](../outside/notes.md) [d](#title) [e](https://x.y/z)\n';
   assert.deepEqual(
     brokenLinks(file, markdown, root).map((problem) => problem.replace(/ \(.*\)$/, '')),
-    ['README.md: docs/nope.md', 'README.md: #nowhere', 'README.md: ../shared/DESIGN.md'],
+    ['README.md: docs/nope.md', 'README.md: #nowhere', 'README.md: ../outside/notes.md'],
   );
 });
 

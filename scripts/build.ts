@@ -3,7 +3,7 @@
 // sources stay the truth: package `exports`, tests and `pnpm dev` run them under tsx.
 //
 // Why bundles: under `node --import tsx` a worker carries tsx's loader thread, a transform and a
-// source map per module and ~1,300 module records; the bundle is one module (README "Memory").
+// source map per module and ~1,300 module records; the bundle is one module (docs/design.md, "Storage and runtime").
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -18,7 +18,7 @@ async function main(): Promise<number> {
   if (!values.actor || !keys || !Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > maxTtlSeconds) {
     process.stderr.write(
       `usage: JETCEL_AUTH_SECRET=… pnpm run token --actor <name> [--role admin]… [--ttl <seconds, at most ${maxTtlSeconds}>]\n` +
-        '(or JETCEL_AUTH_SECRETS="kid:secret,…"; the secret is the executor’s, see README "Identities")\n',
+        '(or JETCEL_AUTH_SECRETS="kid:secret,…"; the secret is the executor’s, see docs/operating.md "Identities")\n',
     );
     return 2;
   }

@@ -79,7 +79,7 @@ export interface BenchChild {
 const BUNDLES: Readonly<Record<string, string>> = { 'jetcel/worker.ts': '../dist/jetcel-worker.js' };
 
 /**
- * The V8 options compose.yaml gives every jetcel worker (README "Memory"): a 4 MiB young
+ * The V8 options compose.yaml gives every jetcel worker (docs/design.md, "Storage and runtime"): a 4 MiB young
  * generation instead of Node 20's 16 MiB per semi-space, and an old generation that grows by at
  * most its live size before the next full collection. The bench's test checks compose.yaml
  * against this list; `BENCH_NODE_FLAGS="…"` replaces it for an experiment ("" for V8's defaults).

@@ -48,7 +48,7 @@ export class InFlightMessage {
           this.msg.nak(Math.max(0, Math.floor(disposition.delayMs)));
           return 'naked';
         case 'term':
-          // No reason argument: nats-server 2.9 silently ignores `+TERM <reason>` (stack-notes P5).
+          // No reason argument: nats-server 2.9 silently ignores `+TERM <reason>`.
           this.msg.term();
           return 'termed';
       }

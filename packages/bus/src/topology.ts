@@ -37,7 +37,7 @@ export interface ConsumerSpec {
   maxDeliver: number;
   /** Far above the worker slots: workers enforce concurrency themselves. */
   maxAckPending: number;
-  /** Always empty: on 2.9 a BackOff silently replaces ack_wait (design-review point 4(b)). */
+  /** Always empty: on 2.9 a BackOff silently replaces ack_wait (docs/design.md). */
   backoffMs: number[];
 }
 

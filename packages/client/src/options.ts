@@ -2,7 +2,7 @@
 export interface ClientOptions {
   /** NATS server URL(s). @defaultValue 'nats://127.0.0.1:4222' */
   servers?: string | string[];
-  /** NATS user and password (deploy/nats/permissions.conf: `client`, `operator`, or an application's own user; README "Permissions"). */
+  /** NATS user and password (deploy/nats/permissions.conf: `client`, `operator`, or an application's own user; docs/operating.md "Permissions"). */
   user?: string;
   pass?: string;
   /** Connection name shown by the server. @defaultValue 'jetcel-client' */

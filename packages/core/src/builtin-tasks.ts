@@ -64,7 +64,7 @@ export const failureSchema = z.object({
 const failureArgs = z.object({ failure: failureSchema.optional() });
 
 /**
- * The resource write of a failure handler (SPEC B1, A2, B9): ERRED with the message and traceback
+ * The resource write of a failure handler: ERRED with the message and traceback
  * and the action cleared; for a cancel, the previous state when no backend effect had started
  * (a create that never reached the backend deletes its row), otherwise ERRED "cancelled" — unless
  * the resource is already ERRED with a message (`current`): then that error stays.
@@ -76,7 +76,7 @@ export function failurePatch(
   const cleared = { action: '', actionDetails: {} satisfies JsonObject };
   const cancelled = failure?.cancelled;
   // An operation keeps its resource out of ERRED; if it is ERRED with a message when the cancel
-  // settles, whoever cancelled it said why (a watchdog's "Provisioning has timed out.", SPEC E5).
+  // settles, whoever cancelled it said why (a watchdog's "Provisioning has timed out.").
   if (cancelled && current?.state === 'ERRED' && current.errorMessage !== '') return cleared;
   if (cancelled && !cancelled.backendEffectStarted) {
     const { previous } = cancelled;
@@ -127,7 +127,7 @@ export const runExecutorArgs = z.object({
 });
 
 /**
- * Marker of a nested executor (SPEC B7): the runtime runs the named executor's preApply when this
+ * Marker of a nested executor: the runtime runs the named executor's preApply when this
  * step is reached and continues once the child execution has finished.
  */
 export const runExecutorTask = defineTask({

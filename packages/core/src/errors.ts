@@ -79,7 +79,7 @@ export class RateLimitedError extends UnavailableError {
   }
 }
 
-/** Errors raised by tasks. `retryable` decides between backoff and immediate failure (SPEC C7). */
+/** Errors raised by tasks. `retryable` decides between backoff and immediate failure. */
 export class TaskError extends Error {
   readonly retryable: boolean;
   /** Text for the resource's error_message when it differs from the exception text. */
@@ -102,14 +102,14 @@ export class TransientError extends TaskError {
   }
 }
 
-/** The resource named by a task's reference no longer exists (SPEC C2). */
+/** The resource named by a task's reference no longer exists. */
 export class ResourceGoneError extends TaskError {
   constructor(ref: string) {
     super(`Resource ${ref} no longer exists; it was probably deleted`);
   }
 }
 
-/** A polling step used up its attempts (SPEC C5). */
+/** A polling step used up its attempts. */
 export class PollLimitError extends TaskError {
   constructor(task: string, polls: number) {
     super(`Task ${task} gave up after ${polls} polls`);

@@ -26,14 +26,14 @@ export interface ExecutorDefinition<P = JsonObject> {
   actionDetails?(input: ExecutorInput<P>): JsonObject;
   steps(input: ExecutorInput<P>): PlanNode[];
   /**
-   * At most N executions of this kind hold the throttled span at once per scope (SPEC D1): the
+   * At most N executions of this kind hold the throttled span at once per scope: the
    * span starts at the step marked `throttled` and ends with the main chain (before the handlers).
    */
   throttle?: { kind: string; scope(input: ExecutorInput<P>): string };
   onSuccess?(input: ExecutorInput<P>): StepCall;
   onFailure?(input: ExecutorInput<P>): StepCall;
   /**
-   * Asked before a command schedules this executor for a verified caller (issue 7). Without a
+   * Asked before a command schedules this executor for a verified caller. Without a
    * hook, any authenticated caller may run it.
    */
   authorize?: AuthorizeHook;

@@ -16,7 +16,7 @@ export function describeFailure(error: unknown): FailureInfo {
   return { message: text, traceback: text, errorName: 'NonError' };
 }
 
-/** Only TaskErrors marked retryable are retried; anything unexpected fails at once (SPEC C7). */
+/** Only TaskErrors marked retryable are retried; anything unexpected fails at once. */
 export function isRetryable(error: unknown): boolean {
   return error instanceof TaskError && error.retryable;
 }

@@ -20,7 +20,7 @@ export interface StepCall {
   ignoreErrors?: boolean;
   /**
    * This step enters the executor's throttled span: a scope lease is taken before its `before`
-   * patch, and held until the main chain ends, before the handlers run (SPEC D1).
+   * patch, and held until the main chain ends, before the handlers run.
    */
   throttled?: boolean;
 }
@@ -62,7 +62,7 @@ export interface Plan {
 
 export type StepRole = 'main' | 'success' | 'failure';
 
-/** Set on the failure when an execution was cancelled (SPEC B9). */
+/** Set on the failure when an execution was cancelled. */
 export interface CancelInfo {
   /** Whether a step with a backend effect had started before the cancel. */
   backendEffectStarted: boolean;

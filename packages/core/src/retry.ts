@@ -1,4 +1,4 @@
-/** Per-task retry policy for transient errors (SPEC C7). */
+/** Per-task retry policy for transient errors. */
 export interface RetryPolicy {
   /** Total attempts including the first. 1 means no retry. */
   maxAttempts: number;

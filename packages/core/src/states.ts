@@ -24,7 +24,7 @@ export const TRANSITIONS = {
 } as const satisfies Record<string, { from: readonly ResourceState[] | '*'; to: ResourceState }>;
 export type TransitionName = keyof typeof TRANSITIONS;
 
-/** Transitions that start an operation: they clear the previous error (SPEC A2). */
+/** Transitions that start an operation: they clear the previous error. */
 const STARTS_OPERATION: ReadonlySet<TransitionName> = new Set([
   'begin_creating',
   'begin_updating',
@@ -63,7 +63,7 @@ export interface TransitionResult {
 }
 
 /**
- * Applies a transition with the error-field rules of SPEC A2: starting an operation clears both
+ * Applies a transition with Waldur's error-field rules: starting an operation clears both
  * error fields; leaving ERRED for a non-error state clears them too (ERRED → ERRED does not count).
  */
 export function applyTransition(current: ResourceState, transition: TransitionName): TransitionResult {

@@ -10,7 +10,7 @@ export interface TaskContext<S = unknown> {
   signal: AbortSignal;
   /**
    * Aborted when the execution is cancelled. Cooperative: long loops should stop, but a backend
-   * call already in flight may finish, so its result (a backend id) is still recorded (SPEC B9).
+   * call already in flight may finish, so its result (a backend id) is still recorded.
    */
   cancelSignal: AbortSignal;
   /** 1-based attempt of this step (retries count, polls do not). */
@@ -81,14 +81,14 @@ export interface TaskOptions<A = unknown> {
   retry?: Partial<RetryPolicy>;
   /** Abort the run after this long; the step then fails like any error. */
   timeoutMs?: number;
-  /** Delay of the step's first attempt only (SPEC C6). */
+  /** Delay of the step's first attempt only. */
   startDelayMs?: number;
   /** Interval between polls when the task returns `pollAgain()` without a delay. */
   pollIntervalMs?: number;
-  /** Polls allowed before the step fails (SPEC C5). */
+  /** Polls allowed before the step fails. */
   maxPolls?: number;
   /**
-   * Background tasks: when two runs are "equal" (SPEC E2). 'name': one run of the task at a time;
+   * Background tasks: when two runs are "equal". 'name': one run of the task at a time;
    * 'resource': one per resource; 'none': no limit. @defaultValue 'name' for background tasks
    */
   equality?: 'name' | 'resource' | 'none';

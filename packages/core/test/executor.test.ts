@@ -62,7 +62,7 @@ function allCalls(plan: Plan): StepCall[] {
   return [...nodes, plan.onSuccess, plan.onFailure];
 }
 
-/** An update needs the changed fields (SPEC B2); the other kinds take no params here. */
+/** An update needs the changed fields; the other kinds take no params here. */
 const validParams = (kind: ExecutorKind): JsonObject => (kind === 'update' ? { updatedFields: ['name'] } : {});
 
 const OK_OR_ERRED: readonly ResourceState[] = ['OK', 'ERRED'];

@@ -14,7 +14,7 @@ import {
   type TransitionName,
 } from '../src/index.ts';
 
-// The table of SPEC A1 / Waldur §3.2, written out independently of src/states.ts.
+// Waldur's state transition table, written out independently of src/states.ts.
 const ALL_STATES: readonly ResourceState[] = [
   'CREATION_SCHEDULED',
   'CREATING',

@@ -37,7 +37,7 @@ export type RunClaimResult =
   | { kind: 'not_due'; notBefore: Date };
 
 /**
- * Background runs (SPEC E2): a row exists while its task is queued or running, and the partial
+ * Background runs: a row exists while its task is queued or running, and the partial
  * unique index on `equality_key` keeps equal runs out. Claims work like step claims.
  */
 export class BackgroundRunStore {
@@ -108,7 +108,7 @@ export class BackgroundRunStore {
     return rows.length === 1;
   }
 
-  /** The run is over (done or failed for good): its row goes, and with it the equality (SPEC E2). */
+  /** The run is over (done or failed for good): its row goes, and with it the equality. */
   async finish(id: string, token: string): Promise<void> {
     await this.guarded(
       id,

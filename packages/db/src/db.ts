@@ -97,7 +97,7 @@ export class Db {
   }
 
   /**
-   * Claims a step in one statement on the relaxed pool (SPEC C8): a claim lost in a crash only lets
+   * Claims a step in one statement on the relaxed pool: a claim lost in a crash only lets
    * the step be claimed again, and every later write is guarded by the claim token.
    */
   async claimStep(stepId: string, input: ClaimInput): Promise<ClaimResult> {

@@ -1,13 +1,13 @@
 import { InvalidStateError, UnavailableError } from '@jetcel/core';
 
-/** A compare-and-set write found the row changed by someone else (SPEC A3). */
+/** A compare-and-set write found the row changed by someone else. */
 export class ConcurrentUpdateError extends InvalidStateError {
   constructor(what: string, id: string) {
     super(`${what} ${id} was changed concurrently; nothing was written`, { what, id });
   }
 }
 
-/** The step's claim token no longer matches: another delivery took it over (SPEC C8). */
+/** The step's claim token no longer matches: another delivery took it over. */
 export class ClaimLostError extends Error {
   readonly code = 'CLAIM_LOST';
   constructor(stepId: string) {
@@ -16,7 +16,7 @@ export class ClaimLostError extends Error {
   }
 }
 
-/** The background run's claim token no longer matches: it was taken over or re-queued (SPEC E2). */
+/** The background run's claim token no longer matches: it was taken over or re-queued. */
 export class RunClaimLostError extends Error {
   readonly code = 'CLAIM_LOST';
   constructor(runId: string) {

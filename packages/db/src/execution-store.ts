@@ -66,7 +66,7 @@ export class ExecutionStore {
     ]);
   }
 
-  /** Moves a running execution to cancel_requested (SPEC B9). */
+  /** Moves a running execution to cancel_requested. */
   async requestCancel(id: string): Promise<boolean> {
     const rows = await sql(
       this.em,

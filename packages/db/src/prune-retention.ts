@@ -50,7 +50,7 @@ const PRUNERS: Array<{
 ];
 
 /**
- * Prunes every kind of row past its retention (SPEC G6) in bounded batches, each its own short
+ * Prunes every kind of row past its retention in bounded batches, each its own short
  * transaction, so no lock is held long and vacuum can follow; stops at the time budget.
  */
 export async function pruneRetention(

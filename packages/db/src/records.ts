@@ -2,7 +2,7 @@ import type { FailureInfo, Json, JsonObject, Plan, ResourcePatch, StepRole } fro
 import type { ExecutionStatus } from './entities/execution.ts';
 import type { StepStatus } from './entities/step.ts';
 
-/** The scope lease an execution holds (SPEC D1); the revision is its fencing token. */
+/** The scope lease an execution holds; the revision is its fencing token. */
 export interface ExecutionLease {
   kind: string;
   scope: string;

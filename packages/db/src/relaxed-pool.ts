@@ -11,7 +11,7 @@ export function numberedPlaceholders(text: string): string {
  * A small pool of plain `pg` connections whose sessions run with `synchronous_commit = off`: one
  * statement, one round trip, for bookkeeping whose loss in a crash only repeats safe work (claims,
  * the relay's leases and published marks). Through MikroORM the same statement costs BEGIN, SET
- * LOCAL and COMMIT as well: four round trips on the hottest path (design review, issue 6).
+ * LOCAL and COMMIT as well: four round trips on the hottest path.
  */
 export class RelaxedPool {
   readonly #pool: pg.Pool;

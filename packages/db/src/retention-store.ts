@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { EXECUTION_STATUSES, type ExecutionStatus } from './entities/execution.ts';
 import { sql } from './sql.ts';
 
-/** How long each kind of row is kept (SPEC G6), in milliseconds. */
+/** How long each kind of row is kept, in milliseconds. */
 export interface RetentionPolicy {
   /** Published outbox rows, counted from `published_at`. Unpublished rows are never pruned. */
   outboxMs: number;
@@ -45,7 +45,7 @@ const LIVE = "('running', 'cancel_requested')";
 const OLDER_THAN = "now() - (? * interval '1 millisecond')";
 
 /**
- * Retention (SPEC G6): each prune method deletes at most `limit` of the oldest prunable rows in one
+ * Retention: each prune method deletes at most `limit` of the oldest prunable rows in one
  * statement and returns how many went; `pruneRetention` loops them in short transactions. Rows are
  * picked through an index (m006) and deleted by key (`= any(array(...))`, by `ctid` where the key
  * is composite), so a batch costs the same however large the table.
@@ -131,7 +131,7 @@ export class RetentionStore {
 
   /**
    * Beat ticks recorded more than `olderThanMs` ago, except each schedule's latest: were that one
-   * gone, a beat starting afresh would insert the current tick again and publish it twice (SPEC E3).
+   * gone, a beat starting afresh would insert the current tick again and publish it twice.
    */
   async pruneScheduleTicks(olderThanMs: number, limit: number): Promise<number> {
     return this.count(

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { toDate } from './records.ts';
 import { sql } from './sql.ts';
 
-/** Beat ticks (SPEC E3): a (schedule, tick) row is inserted once, whatever the number of beats. */
+/** Beat ticks: a (schedule, tick) row is inserted once, whatever the number of beats. */
 export class ScheduleTickStore {
   constructor(private readonly em: EntityManager) {}
 

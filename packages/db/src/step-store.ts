@@ -212,7 +212,7 @@ export class StepStore {
     await sql(this.em, "update jetcel_step set not_before = now() where id = ? and status = 'queued'", [stepId]);
   }
 
-  /** Dead-lettered (SPEC C9): nothing runs or re-publishes it until an operator re-drives it. */
+  /** Dead-lettered: nothing runs or re-publishes it until an operator re-drives it. */
   async markDead(stepId: string): Promise<void> {
     await sql(
       this.em,
@@ -260,7 +260,7 @@ export class StepStore {
     );
   }
 
-  /** A nested executor's step waits, unclaimed, for its child execution to finish (SPEC B7). */
+  /** A nested executor's step waits, unclaimed, for its child execution to finish. */
   async park(stepId: string, token: string, result: Json): Promise<void> {
     await this.guarded(
       stepId,

@@ -6,7 +6,7 @@ import { pruneRetention } from '../src/prune-retention.ts';
 import type { RetentionPolicy } from '../src/retention-store.ts';
 import { setupDb } from './fixture.ts';
 
-// SPEC G6: rows past their retention are pruned in bounded batches; everything else stays.
+// Retention: rows past their retention are pruned in bounded batches; everything else stays.
 let env: Awaited<ReturnType<typeof setupDb>>;
 before(async () => {
   env = await setupDb();

@@ -9,7 +9,7 @@ import { Stack, type Reply } from '../test/stack.ts';
 
 type JetStreamManager = Awaited<ReturnType<Bus['jsm']>>;
 
-// Scaling out (DESIGN "Scaling out"): a three-node NATS cluster with R3 streams, durable consumers
+// Scaling out (docs/operating.md "Scaling out"): a three-node NATS cluster with R3 streams, durable consumers
 // and the LEASES KV bucket; two executors and two worker-regular replicas on the same durable
 // consumers; every process has all three URLs. 500 instance creates; after 150 accepted commands
 // the node leading the most JetStream assets is SIGKILLed, and its supervisor restarts it

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Stack } from '../test/stack.ts';
 
-// SPEC C8 / guarantees: SIGKILL a worker in every phase of a backend step. The step commits once,
+// Exactly-once step commits: SIGKILL a worker in every phase of a backend step. The step commits once,
 // the next step once, the resource ends right, and the cloud holds exactly one server.
 
 let stack: Stack;

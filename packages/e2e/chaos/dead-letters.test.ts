@@ -5,7 +5,7 @@ import { publish, streamInfo } from '@jetcel/bus';
 import { eventually } from '@jetcel/testing';
 import { Stack } from '../test/stack.ts';
 
-// SPEC C9, G2, G5: messages jetcel cannot or must not run end as dead-letter rows, and the queue
+// Dead letters: messages jetcel cannot or must not run end as dead-letter rows, and the queue
 // keeps flowing. Short ack wait and claims, so crashes are noticed within seconds.
 
 let stack: Stack;

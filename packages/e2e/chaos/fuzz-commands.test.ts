@@ -1,4 +1,4 @@
-// SPEC G1/G2 "bad input", commands side: random and hostile payloads and headers on every command
+// Bad input, commands side: random and hostile payloads and headers on every command
 // and query subject the executor serves. Properties: exactly one well-formed reply envelope per
 // request, with the right code; nothing written for rejected input; the executor stays up, keeps
 // answering, and its memory stays flat.

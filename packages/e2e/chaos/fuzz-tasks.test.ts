@@ -1,4 +1,4 @@
-// SPEC G1/G2 "bad input", workers side: random and hostile messages published straight onto
+// Bad input, workers side: random and hostile messages published straight onto
 // tasks.regular, tasks.heavy and tasks.background. Properties: no worker exits, nothing is written
 // to resource tables, every hostile message leaves its work-queue stream (at once, or after the
 // unknown-task grace period when it names a task or version this worker lacks), and the queues

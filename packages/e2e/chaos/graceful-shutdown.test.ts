@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { eventually } from '@jetcel/testing';
 import { Stack } from '../test/stack.ts';
 
-// SPEC G3: SIGTERM stops pulling, hands back what is still running within the deadline, keeps
+// Graceful shutdown: SIGTERM stops pulling, hands back what is still running within the deadline, keeps
 // scope leases with their executions, exits 0; nothing waits a full ack wait because of it.
 
 let stack: Stack;

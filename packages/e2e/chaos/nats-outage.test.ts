@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { eventually } from '@jetcel/testing';
 import { Stack } from '../test/stack.ts';
 
-// SPEC G4: the broker goes away for 10 s under load and comes back with the same store. Every
+// NATS outage: the broker goes away for 10 s under load and comes back with the same store. Every
 // service reconnects by itself; nothing committed is lost; no step commits twice — although the
 // restarted server accepts message ids it had seen and in-flight steps are redelivered.
 

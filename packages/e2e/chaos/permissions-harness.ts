@@ -10,7 +10,7 @@ import { spawnService, startNats, type NatsServerHandle, type ServiceProcess } f
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const PERMISSIONS_FILE = resolve(root, 'deploy/nats/permissions.conf');
-const README_FILE = resolve(root, 'README.md');
+const README_FILE = resolve(root, 'docs/operating.md');
 
 export const ROLES = [
   'client',
@@ -23,7 +23,7 @@ export const ROLES = [
   'topology',
   'operator',
   'dashboard',
-  // a client application with its own inbox prefix, added the way README "Permissions" shows
+  // a client application with its own inbox prefix, added the way docs/operating.md "Permissions" shows
   'app-billing',
 ] as const;
 export type Role = (typeof ROLES)[number];
@@ -54,11 +54,11 @@ export async function startSecuredNats(): Promise<SecuredNats> {
   return { server, passwords };
 }
 
-/** The client-application user of README "Permissions" (a ```conf block for `app-billing`), as written there. */
+/** The client-application user of docs/operating.md "Permissions" (a ```conf block for `app-billing`), as written there. */
 async function readmeAppUser(): Promise<string> {
   const readme = await readFile(README_FILE, 'utf8');
   const block = /```conf\n(\s*\{\s*\n\s*user: app-billing\n[\s\S]*?)```/.exec(readme)?.[1];
-  assert.ok(block, 'README "Permissions" shows the app-billing user as a ```conf block');
+  assert.ok(block, 'docs/operating.md "Permissions" shows the app-billing user as a ```conf block');
   return block;
 }
 

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { eventually, startPostgresCluster, type PostgresCluster } from '@jetcel/testing';
 import { Stack } from '../test/stack.ts';
 
-// SPEC G4: PostgreSQL goes away (a private cluster this test owns) and comes back. Commands answer
+// PostgreSQL outage: PostgreSQL goes away (a private cluster this test owns) and comes back. Commands answer
 // UNAVAILABLE while it is down; the services carry on afterwards; nothing committed is lost.
 
 let cluster: PostgresCluster;

@@ -5,7 +5,7 @@ import { eventually } from '@jetcel/testing';
 import { Stack } from '../test/stack.ts';
 
 // 2,000 executions polling a slow backend (more than the consumer's max_ack_pending of 500) must
-// not starve regular work: waits live in the outbox, not in the consumer (design review, point 2).
+// not starve regular work: waits live in the outbox, not in the consumer (docs/design.md).
 
 const POLLERS = 2000;
 let stack: Stack;

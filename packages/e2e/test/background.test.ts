@@ -7,7 +7,7 @@ import { createStandalonePublisher, enqueueBackground, type BackgroundRequest } 
 import { eventually, type ServiceProcess } from '@jetcel/testing';
 import { Stack } from './stack.ts';
 
-// SPEC C11, E2, E4, E5: background runs and their equality, list and background pulls, the watchdogs,
+// Background runs and their equality, list and background pulls, the watchdogs,
 // and standalone tasks, on real NATS and PostgreSQL with the services as processes.
 const domain = createReferenceDomain();
 let stack: Stack;

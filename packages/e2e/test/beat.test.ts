@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { eventually } from '@jetcel/testing';
 import { Stack } from './stack.ts';
 
-// SPEC E1, E3: several beat replicas publish each tick of a schedule exactly once.
+// Beat: several beat replicas publish each tick of a schedule exactly once.
 const SCHEDULE = 'test-heartbeat';
 const EVERY_MS = 1000;
 

@@ -4,7 +4,7 @@ import { consumerInfo } from '@jetcel/bus';
 import { eventually, type ServiceProcess } from '@jetcel/testing';
 import { Stack } from './stack.ts';
 
-// SPEC C3 / G3 on the heavy queue: its own stream and worker, ack wait 2 s here, snapshots of 6 s.
+// The heavy queue: its own stream and worker, ack wait 2 s here, snapshots of 6 s.
 
 let stack: Stack;
 let heavy: ServiceProcess;

@@ -7,11 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { dataOf, Stack } from './stack.ts';
 
-// The README's `nats req` and `nats stream ls` lines, sent through nats.js (the nats CLI cannot be
+// The `nats req` and `nats stream ls` lines of the README (and the operating guide), sent through nats.js (the nats CLI cannot be
 // installed here): the same subjects, headers and payloads must work as written, against an
 // executor with compose's policy (deny) and a token signed by the README's token line.
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
+// The retention line lives in docs/operating.md, beside what it explains.
+const readme = ['README.md', 'docs/operating.md'].map((file) => readFileSync(resolve(root, file), 'utf8')).join('\n');
 const requests = [...readme.matchAll(/^nats req (?:-H "([^"]*)" )?(\S+) '(.*)'$/gm)].map((match) => ({
   header: match[1] ?? null,
   subject: match[2] ?? '',

@@ -5,7 +5,7 @@ import { sampleValue } from '@jetcel/telemetry';
 import { eventually, freePort, type ServiceProcess } from '@jetcel/testing';
 import { Stack } from './stack.ts';
 
-// SPEC G6: beat's `prune-retention` schedule runs jetcel.prune on the background worker; with a
+// Retention: beat's `prune-retention` schedule runs jetcel.prune on the background worker; with a
 // one-second retention, published outbox rows, a finished execution, an idempotency key and a
 // re-driven dead letter go, while a running execution, unpublished outbox rows and a dead letter
 // nobody re-drove stay; query.retention.stats and a gauge show the counts (and the kept dead letter).

@@ -7,7 +7,7 @@ import { referenceEntities, referenceMigrations } from '@jetcel/reference';
 import { createLogger, Progress, scheduleExecution, StepRunner, type Delivery } from '@jetcel/runtime';
 import { createTestDatabase, queryRows, type TestDatabase } from '@jetcel/testing';
 
-// The claim guarantees of SPEC C8 at the step runner, against a real PostgreSQL (no broker needed:
+// The claim guarantees at the step runner, against a real PostgreSQL (no broker needed:
 // a delivery is just the message bytes the consumer would hand over).
 
 let database: TestDatabase;

@@ -4,7 +4,7 @@ import { Leases } from '@jetcel/bus';
 import type { ServiceProcess } from '@jetcel/testing';
 import { Stack } from './stack.ts';
 
-// SPEC D1/D2: when a throttled span ends, its slot goes straight to the longest waiter parked in
+// Slot hand-over: when a throttled span ends, its slot goes straight to the longest waiter parked in
 // the same worker. The fallback recheck is a minute here: only the hand-over can finish in time.
 
 let stack: Stack;

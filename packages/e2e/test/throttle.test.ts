@@ -4,7 +4,7 @@ import { Leases } from '@jetcel/bus';
 import { eventually, type ServiceProcess } from '@jetcel/testing';
 import { Stack } from './stack.ts';
 
-// SPEC D1/D2/D4 with two worker-regular processes: the cloud's own count of concurrent builds is
+// Throttling with two worker-regular processes: the cloud's own count of concurrent builds is
 // the judge, not jetcel's bookkeeping.
 
 let stack: Stack;

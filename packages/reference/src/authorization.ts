@@ -8,7 +8,7 @@ export function ownerOf(resource: ResourceSnapshot): string | null {
 }
 
 /**
- * The reference domain's policy (issue 7), the `authorize` hook of every reference executor: an
+ * The reference domain's policy, the `authorize` hook of every reference executor: an
  * admin may do anything; anyone else acts only on what they own. Creating is open to every
  * authenticated caller, since a new row's owner is its creator. A row without an owner (created
  * before owners were recorded) is an admin's alone.

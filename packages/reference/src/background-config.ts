@@ -8,7 +8,7 @@ export interface BackgroundConfig {
   stuckProvisioningEveryMs: number;
   /** @defaultValue 10 min */
   resetUpdatingEveryMs: number;
-  /** How often `jetcel.prune` deletes rows past their retention (SPEC G6). @defaultValue 10 min */
+  /** How often `jetcel.prune` deletes rows past their retention. @defaultValue 10 min */
   pruneEveryMs: number;
   /** Test only: a `jetcel.heartbeat_tick` schedule at this interval; null for none. @defaultValue null */
   testScheduleEveryMs: number | null;

@@ -123,7 +123,7 @@ export class CloudClient {
     const message = (payload as { error?: { message?: string } }).error?.message ?? `HTTP ${response.status}`;
     if (response.status === 404) throw new NotAtBackendError(`${method} ${path}`);
     // A refused fencing token means this holder lost its lease, not that the backend failed: retry,
-    // and the next attempt takes the lease again before calling (SPEC D3).
+    // and the next attempt takes the lease again before calling.
     if ((payload as { error?: { code?: string } }).error?.code === 'STALE_FENCING_TOKEN') {
       throw new TransientError(`Cloud ${method} ${path} refused a stale fencing token: ${message}`);
     }

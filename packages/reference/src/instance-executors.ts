@@ -62,7 +62,7 @@ export function instanceCreateExecutor(config: ReferenceConfig) {
   });
 }
 
-/** Update: the command saved the new name; this pushes it to the backend (SPEC B2). */
+/** Update: the command saved the new name; this pushes it to the backend. */
 export const instanceRenameExecutor = defineExecutor<{ updatedFields: string[] }>({
   name: INSTANCE_EXECUTORS.rename,
   kind: 'update',
@@ -71,7 +71,7 @@ export const instanceRenameExecutor = defineExecutor<{ updatedFields: string[] }
   steps: () => [{ task: INSTANCE_TASKS.renameServer, before: { transition: 'begin_updating' } }],
 });
 
-/** Resize, an action (SPEC B4): the call, then a poll until ACTIVE with the new flavor. */
+/** Resize, an action: the call, then a poll until ACTIVE with the new flavor. */
 export const instanceResizeExecutor = defineExecutor<{ flavor: string }>({
   name: INSTANCE_EXECUTORS.resize,
   kind: 'action',
@@ -110,7 +110,7 @@ function powerExecutor(name: string, action: 'start' | 'stop', until: 'ACTIVE' |
 export const instanceStartExecutor = powerExecutor(INSTANCE_EXECUTORS.start, 'start', 'ACTIVE', 'Start');
 export const instanceStopExecutor = powerExecutor(INSTANCE_EXECUTORS.stop, 'stop', 'SHUTOFF', 'Stop');
 
-/** Delete (SPEC B5): success removes the row; failure leaves it ERRED unless forced. */
+/** Delete: success removes the row; failure leaves it ERRED unless forced. */
 export const instanceDeleteExecutor = defineExecutor<{ force: boolean }>({
   name: INSTANCE_EXECUTORS.delete,
   kind: 'delete',

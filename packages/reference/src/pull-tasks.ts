@@ -7,7 +7,7 @@ export const PULL_TASKS = {
 } as const;
 
 /**
- * Waldur's BackgroundListPullTask (SPEC E4, item 34): one background pull per instance in OK or
+ * Waldur's BackgroundListPullTask: one background pull per instance in OK or
  * ERRED with a backend id; instances in transitional states are left to their executions.
  * Equality by name: one list pull at a time.
  */
@@ -28,7 +28,7 @@ export const listPullTask = defineTask<unknown, ReferenceServices>({
 });
 
 /**
- * Waldur's BackgroundPullTask (SPEC E4, item 35): refreshes an instance from the cloud. A backend
+ * Waldur's BackgroundPullTask: refreshes an instance from the cloud. A backend
  * error (the server is gone, or refused the read, or is in ERROR) marks it ERRED with the error's
  * text — quietly, without a new transition, when it already is; a good pull recovers an ERRED
  * instance to OK. Transient errors (timeouts, 5xx) retry and then give up without touching the

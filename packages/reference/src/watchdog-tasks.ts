@@ -14,7 +14,7 @@ const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
 export const PROVISIONING_TIMED_OUT = 'Provisioning has timed out.';
 
 /**
- * Waldur's SetErredStuckResources (SPEC E5, item 15): resources CREATING or CREATION_SCHEDULED
+ * Waldur's SetErredStuckResources: resources CREATING or CREATION_SCHEDULED
  * not modified for longer than the limit become ERRED "Provisioning has timed out.", and the
  * execution still running on each is cancelled (its failure handler keeps that error).
  */
@@ -53,7 +53,7 @@ export function stuckProvisioningTask(config: Pick<BackgroundConfig, 'provisioni
 }
 
 /**
- * Waldur's reset_updating_resources (SPEC E5, item 14): resources UPDATING whose latest execution
+ * Waldur's reset_updating_resources: resources UPDATING whose latest execution
  * has finished (or that have none) return to OK; those with a live execution stay UPDATING.
  */
 export const resetUpdatingTask = defineTask<unknown, ReferenceServices>({
@@ -77,7 +77,7 @@ export const resetUpdatingTask = defineTask<unknown, ReferenceServices>({
   },
 });
 
-/** Test only: a background task with no equality that records each run (SPEC E3's beat test). */
+/** Test only: a background task with no equality that records each run. */
 export const heartbeatTickTask = defineTask<unknown, ReferenceServices>({
   name: WATCHDOG_TASKS.heartbeatTick,
   queue: 'background',

@@ -3,7 +3,7 @@ import type { Json } from '@jetcel/core';
 import type { BackgroundRunRecord, Tx } from '@jetcel/db';
 import { traceHeaders } from '@jetcel/telemetry';
 
-/** The subject every background task message goes to (SPEC E1). */
+/** The subject every background task message goes to. */
 export const BACKGROUND_SUBJECT = taskSubject('background');
 
 /** The body of a background run's message: the run row holds the truth (claim, attempts). */
@@ -18,7 +18,7 @@ export function backgroundRunMessage(run: BackgroundRunRecord): BackgroundMessag
   };
 }
 
-/** The body of a standalone task's message: no run row, so no claim and no equality (SPEC C11). */
+/** The body of a standalone task's message: no run row, so no claim and no equality. */
 export function standaloneMessage(task: string, args: Json, resource: string | null): BackgroundMessage {
   return { v: TASK_MESSAGE_VERSION, kind: 'background', task, runId: null, resource, args };
 }

@@ -52,7 +52,7 @@ export interface BackgroundRunnerOptions<S> {
 type Loaded = { kind: 'loaded'; resource: ResourceSnapshot | null } | { kind: 'gone' };
 
 /**
- * Runs delivered background tasks (SPEC E1, E2, C11). A run (runId set) is claimed in PostgreSQL
+ * Runs delivered background tasks. A run (runId set) is claimed in PostgreSQL
  * like a step, runs with heartbeats that extend the claim, then commits its outcome and deletes
  * its row in one transaction (which frees its equality). A standalone task (runId null) has no
  * row: it just runs and commits its outcome, at least once.
@@ -91,7 +91,7 @@ export class BackgroundRunner<S> {
       });
     const task = message.v > TASK_MESSAGE_VERSION ? undefined : this.options.registry.get(message.task);
     if (!task) {
-      // Rolling upgrades (SPEC G5): a newer worker may know it; wait out the grace period first.
+      // Rolling upgrades: a newer worker may know it; wait out the grace period first.
       const what =
         message.v > TASK_MESSAGE_VERSION ? `message version ${message.v}` : `background task ${message.task}`;
       const graceMs = this.options.unknownTaskGraceMs ?? 10 * 60_000;
@@ -117,7 +117,7 @@ export class BackgroundRunner<S> {
     return this.run(task, message.runId, delivery, actor, log);
   }
 
-  /** A standalone task (SPEC C11): no claim, no equality; a failure is logged, not retried. */
+  /** A standalone task: no claim, no equality; a failure is logged, not retried. */
   private async standalone(
     task: TaskDefinition<unknown, S>,
     message: BackgroundMessage,

@@ -24,7 +24,7 @@ export interface RunningBeat {
 }
 
 /**
- * Beat (SPEC E1, E3): every `tickMs`, each schedule's latest due tick is recorded as a unique
+ * Beat: every `tickMs`, each schedule's latest due tick is recorded as a unique
  * (schedule, tick) row and, in the same transaction, its background task is queued (an outbox row
  * the relay publishes after COMMIT). Replicas race on the row, so each tick is published once;
  * only the latest due tick is ever recorded, so at most one missed tick is caught up.

@@ -3,7 +3,7 @@ import type { ExecutionRecord, Tx } from '@jetcel/db';
 import type { Progress } from './progress.ts';
 
 /**
- * Cancel is persistent (SPEC B9): the execution moves to cancel_requested in this transaction,
+ * Cancel is persistent: the execution moves to cancel_requested in this transaction,
  * queued steps are cancelled, nested executions too, and the failure handler runs with reason
  * CANCELLED once no step is in flight. A finished (or finishing) execution cannot be cancelled.
  */

@@ -22,7 +22,7 @@ export interface CommandContext {
     resource: ResourceSnapshot,
     params: P,
   ): Promise<ScheduleResult>;
-  /** Requests the cancel of a running execution (SPEC B9). */
+  /** Requests the cancel of a running execution. */
   cancelExecution(id: string): Promise<ExecutionRecord>;
 }
 

@@ -28,7 +28,7 @@ export interface ServiceConfig {
   claimGraceMs: number;
   topology: DefineTopologyOptions;
   throttle: ThrottleConfig;
-  /** How long each kind of row is kept before the `jetcel.prune` task deletes it (SPEC G6). */
+  /** How long each kind of row is kept before the `jetcel.prune` task deletes it. */
   retention: RetentionPolicy;
   /** How long a stopping worker lets running tasks finish before handing them back. */
   shutdownDeadlineMs: number;

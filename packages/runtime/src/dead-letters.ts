@@ -14,7 +14,7 @@ export interface DeadLetterInput {
 
 /**
  * Commits the dead-letter row (and marks its step dead so nothing re-publishes it) BEFORE the
- * caller terms the message: once the row exists, the message may leave the stream (SPEC C9).
+ * caller terms the message: once the row exists, the message may leave the stream.
  */
 export async function writeDeadLetter(db: Db, logger: Logger, input: DeadLetterInput): Promise<string> {
   const id = await db.transaction(async (tx) => {

@@ -43,7 +43,7 @@ export class CommandDispatcher {
       /** Past this many unpublished outbox rows, commands answer UNAVAILABLE (queries still work). */
       backlogLimit?: number;
       commands: Array<CommandDefinition<never>>;
-      /** Identity tokens and the anonymous policy (issue 7); development (allow, no secret) by default. */
+      /** Identity tokens and the anonymous policy; development (allow, no secret) by default. */
       auth?: AuthConfig;
       /** Who may read which resource; only admins when not given. */
       readPolicy?: ReadPolicy;

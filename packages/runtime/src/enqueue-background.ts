@@ -17,10 +17,10 @@ export interface BackgroundRequest {
 
 export type EnqueueResult =
   | { kind: 'queued'; runId: string }
-  /** An equal run is queued or running: nothing was written (SPEC E2). */
+  /** An equal run is queued or running: nothing was written. */
   | { kind: 'skipped'; equalityKey: string };
 
-/** The key two runs share when they are "equal" (SPEC E2); null when the task defines no equality. */
+/** The key two runs share when they are "equal"; null when the task defines no equality. */
 export function equalityKey(task: Pick<TaskDefinition, 'name' | 'equality'>, resource: string | null): string | null {
   return match(task.equality)
     .with('name', () => task.name)

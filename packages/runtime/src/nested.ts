@@ -13,7 +13,7 @@ import type { Progress } from './progress.ts';
 import { scheduleExecution } from './schedule.ts';
 
 /**
- * A nested executor's step (SPEC B7): its preApply runs now, in this transaction; the step then
+ * A nested executor's step: its preApply runs now, in this transaction; the step then
  * waits unclaimed until the child execution finishes, which moves this execution on.
  */
 export async function runNestedExecutor(

@@ -76,7 +76,7 @@ export class Progress {
   }
 
   /**
-   * Cancel (SPEC B9): queued steps are cancelled now, nested executions too; once no step is in
+   * Cancel: queued steps are cancelled now, nested executions too; once no step is in
    * flight, the failure handler runs with the cancel's details.
    */
   async cancel(tx: Tx, execution: ExecutionRecord): Promise<void> {

@@ -20,7 +20,7 @@ type ExecutionHead = Pick<ExecutionRecord, 'id' | 'resourceType' | 'resourceId' 
 
 /**
  * Inserts a step row and its outbox row in the caller's transaction. The start delay applies to the
- * first attempt only (SPEC C6); the failure handler receives the failure in its arguments.
+ * first attempt only; the failure handler receives the failure in its arguments.
  */
 export async function queueStep(
   tx: Tx,

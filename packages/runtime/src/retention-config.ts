@@ -3,7 +3,7 @@ import type { RetentionPolicy } from '@jetcel/db';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** How long jetcel keeps each kind of row (SPEC G6) unless the environment says otherwise. */
+/** How long jetcel keeps each kind of row unless the environment says otherwise. */
 export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({
   outboxMs: HOUR,
   executionsMs: 30 * DAY,

@@ -1,7 +1,7 @@
 import { defineTask, done, TaskError } from '@jetcel/core';
 import { pruneRetention, type Db, type PruneOptions, type PruneReport, type RetentionPolicy } from '@jetcel/db';
 
-/** The framework's retention task (SPEC G6), scheduled by beat; one run at a time. */
+/** The framework's retention task, scheduled by beat; one run at a time. */
 export const PRUNE_TASK = 'jetcel.prune';
 
 /** Deletes the rows past their retention: bound to the worker's database and configured policy. */

@@ -8,7 +8,7 @@ export type ScheduleResult =
 
 /**
  * Runs an executor's preApply in the caller's transaction, stores the execution with its plan and
- * queues the first node. Nothing is published until the transaction commits (SPEC B6, F1).
+ * queues the first node. Nothing is published until the transaction commits.
  */
 export async function scheduleExecution<P extends JsonObject>(
   tx: Tx,

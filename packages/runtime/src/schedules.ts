@@ -17,7 +17,7 @@ export interface ScheduleOptions {
   timezone?: 'UTC';
 }
 
-/** A beat schedule defined in code (SPEC E1). */
+/** A beat schedule defined in code. */
 export interface Schedule {
   readonly name: string;
   readonly task: string;

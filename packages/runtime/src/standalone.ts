@@ -17,7 +17,7 @@ export interface StandalonePublisher {
 }
 
 /**
- * The standalone-task API (SPEC C11), the one documented way to publish a task without an outbox
+ * The standalone-task API, the one documented way to publish a task without an outbox
  * row: a background task goes straight to tasks.background with a random message id. There is no
  * execution, no run row (so no equality and no claim) and no throttle: it runs at least once
  * (twice if a worker dies mid-run, or if you publish twice), and a failure is logged, not retried.

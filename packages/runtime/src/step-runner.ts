@@ -69,7 +69,7 @@ export interface Delivery {
 export interface StepRunnerOptions<S> {
   db: Db;
   registry: TaskRegistry<S>;
-  /** Executors that plans may nest (SPEC B7). */
+  /** Executors that plans may nest. */
   executors?: Pick<ExecutorRegistry, 'get'>;
   services: S;
   logger: Logger;
@@ -139,7 +139,7 @@ export class StepRunner<S> {
   }
 
   /**
-   * Graceful shutdown (SPEC G3): aborts the steps still running; each is handed back (its claim
+   * Graceful shutdown: aborts the steps still running; each is handed back (its claim
    * released, the message nak'd) so another worker runs it at once. Not a crash, not an attempt.
    */
   shutdown(): void {
@@ -196,7 +196,7 @@ export class StepRunner<S> {
     });
     const task = decoded.kind === 'newer_version' ? undefined : this.options.registry.get(message.task);
     if (!task) {
-      // Rolling upgrades (SPEC G5): a newer worker may be on its way; wait out the grace period.
+      // Rolling upgrades: a newer worker may be on its way; wait out the grace period.
       const what = decoded.kind === 'newer_version' ? `message version ${message.v}` : `task ${message.task}`;
       const graceMs = this.options.unknownTaskGraceMs ?? 10 * 60_000;
       const waitedMs = Date.now() - (delivery.publishedAt?.getTime() ?? Date.now());
@@ -318,7 +318,7 @@ export class StepRunner<S> {
 
   /**
    * Claims the step (one statement), reads its resource, and applies its first transition unless
-   * a throttle admission must come first (SPEC D2: the resource stays *_SCHEDULED while it waits).
+   * a throttle admission must come first.
    */
   private async claim(stepId: string, token: string, options: { handedOver?: boolean } = {}) {
     const { db } = this.options;
@@ -466,7 +466,7 @@ export class StepRunner<S> {
 
   /**
    * After a commit of a step that holds its execution's lease: once the main chain has no step
-   * left to run, the throttled span is over and its slot goes to the next waiter (SPEC D1).
+   * left to run, the throttled span is over and its slot goes to the next waiter.
    * Handlers run outside the span; after theirs, an ended execution releases what it still holds.
    */
   private async afterLeasedCommit(step: StepRecord, lease: ExecutionLease, log: Logger): Promise<void> {
@@ -613,7 +613,7 @@ export class StepRunner<S> {
       if (!state.held) controller.abort(new ClaimLostError(step.id));
       if (state.executionStatus === 'cancel_requested' && !cancel.signal.aborted)
         cancel.abort(new Error('execution cancelled'));
-      // The scope lease is renewed with every heartbeat; a lost lease stops the step (SPEC D3).
+      // The scope lease is renewed with every heartbeat; a lost lease stops the step.
       const held = lease.current;
       if (held && this.options.throttle && !controller.signal.aborted) {
         const renewed = await this.options.throttle.renew(execution.id, held);

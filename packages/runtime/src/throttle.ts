@@ -15,14 +15,14 @@ export interface ThrottleConfig {
 
 export const DEFAULT_THROTTLE_CONFIG: ThrottleConfig = { defaultLimit: 4, waitLimitMs: 25 * 60_000, recheckMs: 5000 };
 
-/** The step waited longer than the configured limit for a free slot (SPEC D3). */
+/** The step waited longer than the configured limit for a free slot. */
 export class ThrottleTimeoutError extends TaskError {
   constructor(throttle: PlanThrottle, waitedMs: number) {
     super(`Throttled: no free ${throttle.kind} slot in scope ${throttle.scope} after ${Math.round(waitedMs / 1000)} s`);
   }
 }
 
-/** The scope lease expired or was taken while the step ran (SPEC D3): the step stops and retries. */
+/** The scope lease expired or was taken while the step ran: the step stops and retries. */
 export class LeaseLostError extends TaskError {
   constructor(key: string) {
     super(`Lost the throttle lease ${key}; the step stops and will retry`, { retryable: true });
@@ -77,7 +77,7 @@ const MAX_PARKED_PER_SCOPE = 10_000;
 const held = (lease: ExecutionLease): HeldLease => ({ key: lease.key, revision: lease.revision });
 
 /**
- * Throttled spans (SPEC D1–D4): a lease per execution in NATS KV, renewed at claims and heartbeats,
+ * Throttled spans: a lease per execution in NATS KV, renewed at claims and heartbeats,
  * released when the execution ends; waiters queue first-come in PostgreSQL and hold no worker slot.
  */
 export class ThrottleGate {

@@ -5,7 +5,7 @@ import { runService, startExecutorService } from '@jetcel/runtime';
 // The beat schedules are only described here (query.schedule.list); beat runs them.
 const domain = createReferenceDomain(referenceConfigFromEnv(), backgroundConfigFromEnv());
 
-// Two NATS logins (NATS_USER serves requests, NATS_RELAY_USER publishes): see README "Permissions".
+// Two NATS logins (NATS_USER serves requests, NATS_RELAY_USER publishes): see docs/operating.md "Permissions".
 await runService('executor', { entities: domain.entities, relayConnection: true }, (context) =>
   startExecutorService({
     ...context,

@@ -10,7 +10,7 @@ const domain = createReferenceDomain(referenceConfigFromEnv(), backgroundConfigF
 const cloud = new CloudClient(process.env.CLOUD_URL ?? 'http://127.0.0.1:8774');
 
 await runService(`worker-${queue}`, { entities: domain.entities }, (context) => {
-  // jetcel.prune (SPEC G6) deletes with this worker's database and RETENTION_* configuration.
+  // jetcel.prune deletes with this worker's database and RETENTION_* configuration.
   const services = { cloud, retention: retentionPruner(context.db, context.config.retention) };
   return startWorker({
     ...context,

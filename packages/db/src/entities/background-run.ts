@@ -6,7 +6,7 @@ export type BackgroundRunStatus = (typeof BACKGROUND_RUN_STATUSES)[number];
 
 /**
  * A background task while it is queued or running (deleted when it finishes). `equalityKey` is
- * unique among these rows (a partial unique index, see m003): an equal run is skipped (SPEC E2).
+ * unique among these rows (a partial unique index, see m003): an equal run is skipped.
  */
 export const BackgroundRun = defineEntity({
   name: 'BackgroundRun',

@@ -9,7 +9,7 @@ export const DEAD_LETTER_REASONS = [
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
-/** A message jetcel cannot or must not run, kept with its reason and payload for an operator (SPEC C9). */
+/** A message jetcel cannot or must not run, kept with its reason and payload for an operator. */
 export const DeadLetter = defineEntity({
   name: 'DeadLetter',
   tableName: 'jetcel_dead_letter',

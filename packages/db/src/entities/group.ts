@@ -2,7 +2,7 @@ import { defineEntity, p } from '@mikro-orm/core';
 import type { FailureInfo } from '@jetcel/core';
 import { Execution } from './execution.ts';
 
-/** A group of parallel steps: `remaining` counts members not yet finished (fan-in, SPEC B8). */
+/** A group of parallel steps: `remaining` counts members not yet finished (fan-in). */
 export const Group = defineEntity({
   name: 'Group',
   tableName: 'jetcel_group',

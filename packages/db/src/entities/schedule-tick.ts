@@ -1,6 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/core';
 
-/** One published tick of a beat schedule: the primary key makes each tick publish once (SPEC E3). */
+/** One published tick of a beat schedule: the primary key makes each tick publish once. */
 export const ScheduleTick = defineEntity({
   name: 'ScheduleTick',
   tableName: 'jetcel_schedule_tick',

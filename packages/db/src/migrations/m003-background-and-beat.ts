@@ -1,7 +1,7 @@
 import type { SqlMigration } from '../migrate.ts';
 
 /**
- * Background runs and beat ticks (SPEC E2, E3). A background run row exists while its task is
+ * Background runs and beat ticks. A background run row exists while its task is
  * queued or running and is deleted when it finishes, so the partial unique index on equality_key
  * means "no equal run is queued or running". A tick row makes each (schedule, tick) publish once.
  */

@@ -1,6 +1,6 @@
 import type { SqlMigration } from '../migrate.ts';
 
-/** Dead letters (SPEC C9), and the takeover count that is a step's crash budget. */
+/** Dead letters, and the takeover count that is a step's crash budget. */
 export const deadLetters: SqlMigration = {
   name: 'm005_dead_letters',
   up: [

@@ -1,7 +1,7 @@
 import type { SqlMigration } from '../migrate.ts';
 
 /**
- * Retention (SPEC G6): each prune deletes the oldest rows past their age in bounded batches; these
+ * Retention: each prune deletes the oldest rows past their age in bounded batches; these
  * indexes let it find them without scanning the table. Partial where only some rows can qualify.
  * Plain (not CONCURRENTLY) because migrations run in a transaction: fine at our table sizes.
  */

@@ -1,11 +1,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readStreamMessages, requestJson } from '@jetcel/bus';
 import type { Reply } from '@jetcel/contracts';
 import { signIdentityToken } from '@jetcel/identity';
+import { spawnService } from '@jetcel/testing';
 import { dataOf, Stack } from './stack.ts';
 
-// Issue 7 on the real stack under the production policy: JETCEL_AUTH_ANONYMOUS=deny.
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+// Issue 7 on the real stack under the production policy: JETCEL_AUTH_ANONYMOUS=deny, the default.
 const secret = 'e2e-identity-secret-of-at-least-32-chars';
 const token = (actor: string, roles: string[] = [], options: { ttlSeconds?: number; now?: Date } = {}) =>
   signIdentityToken({ actor, roles }, secret, options);
@@ -17,7 +22,8 @@ const admin = bearer(token('root', ['admin']));
 let stack: Stack;
 before(async () => {
   // A slow build keeps a create's execution running long enough to try cancelling it.
-  stack = await Stack.start({ env: { JETCEL_AUTH_SECRET: secret, JETCEL_AUTH_ANONYMOUS: 'deny' }, buildDelayMs: 1500 });
+  // JETCEL_AUTH_ANONYMOUS empty counts as unset (the stack's own default is allow): deny by default.
+  stack = await Stack.start({ env: { JETCEL_AUTH_SECRET: secret, JETCEL_AUTH_ANONYMOUS: '' }, buildDelayMs: 1500 });
   stack.requestHeaders = admin; // the stack's own helpers (waitForState, …) read as an admin
   await stack.spawn('executor');
   await stack.spawn('worker', { queue: 'regular' });
@@ -171,4 +177,23 @@ test('the owner and an admin may delete; a delete is recorded with its actor', a
   assert.equal((await stack.waitForExecution(byAdmin.executionId)).actor, 'root');
   const left = await stack.sql('select id from ref_instance where id = any($1)', [[own.id, other.id]]);
   assert.deepEqual(left, []);
+});
+
+test('the first executor (default policy) does not warn; one run with allow warns at start-up', async () => {
+  const [first] = stack.services;
+  assert.ok(first && !first.output().some((line) => line.includes('JETCEL_AUTH_ANONYMOUS=allow')));
+  const lenient = await stack.spawn('executor', { env: { JETCEL_AUTH_ANONYMOUS: 'allow' } });
+  assert.ok(lenient.output().some((line) => /"level":"warn".*JETCEL_AUTH_ANONYMOUS=allow/.test(line)));
+  await lenient.stop();
+});
+
+test('an executor given a dev-only- secret refuses to start, unless JETCEL_DEV=1', async () => {
+  const start = (env: Record<string, string>) =>
+    spawnService({ cwd: resolve(root, 'services/executor'), entry: 'src/main.ts', env: { ...stack.env, ...env } });
+  const refused = await start({ JETCEL_AUTH_SECRET: 'dev-only-identity-secret-do-not-deploy' });
+  assert.notEqual(await refused.exited, 0);
+  assert.match(refused.output().join('\n'), /JETCEL_AUTH_SECRET is a publicly known development value/);
+  const dev = await start({ JETCEL_AUTH_SECRET: 'dev-only-identity-secret-do-not-deploy', JETCEL_DEV: '1' });
+  await dev.waitForLine(/"executor ready"/, 20_000);
+  assert.equal(await dev.stop(), 0);
 });

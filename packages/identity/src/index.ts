@@ -8,3 +8,11 @@ export {
   bearerToken,
 } from './token.ts';
 export { type AnonymousPolicy, type AuthConfig, readAuthConfig } from './policy.ts';
+export {
+  DEV_ONLY_PREFIX,
+  SecretConfigError,
+  assertNoDevOnlySecrets,
+  developmentMode,
+  resolveSecretFiles,
+  secretEnv,
+} from './secrets.ts';

@@ -10,14 +10,14 @@ export interface AuthConfig {
 }
 
 /**
- * JETCEL_AUTH_SECRET (≥ 32 characters) and JETCEL_AUTH_ANONYMOUS=allow|deny. Without a secret no
- * token can be verified, so only `allow` makes sense (local development); `deny` without a secret
- * refuses everything, which is what a misconfigured production deserves.
+ * JETCEL_AUTH_SECRET (≥ 32 characters) and JETCEL_AUTH_ANONYMOUS=allow|deny, `deny` by default:
+ * a caller without a token is refused unless `allow` is asked for (local development). `deny`
+ * without a secret refuses everything, which is what a misconfigured production deserves.
  */
 export function readAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   const secret = env.JETCEL_AUTH_SECRET?.trim() || null;
   if (secret !== null) assertUsableSecret(secret);
-  const anonymous = env.JETCEL_AUTH_ANONYMOUS ?? 'allow';
+  const anonymous = env.JETCEL_AUTH_ANONYMOUS || 'deny';
   if (anonymous !== 'allow' && anonymous !== 'deny')
     throw new TypeError(`JETCEL_AUTH_ANONYMOUS must be "allow" or "deny", not "${anonymous}"`);
   return { secret, anonymous };

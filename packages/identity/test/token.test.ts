@@ -62,7 +62,7 @@ test('bearer headers are parsed strictly', () => {
 });
 
 test('auth config refuses short secrets and unknown policies', () => {
-  assert.deepEqual(readAuthConfig({}), { secret: null, anonymous: 'allow' });
+  assert.deepEqual(readAuthConfig({}), { secret: null, anonymous: 'deny' });
   assert.throws(() => readAuthConfig({ JETCEL_AUTH_SECRET: 'short' }), /32 characters/);
   assert.throws(() => readAuthConfig({ JETCEL_AUTH_ANONYMOUS: 'maybe' }), /allow/);
   assert.deepEqual(readAuthConfig({ JETCEL_AUTH_SECRET: SECRET, JETCEL_AUTH_ANONYMOUS: 'deny' }), {

@@ -65,6 +65,10 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     onError: (error) => logger.error('request handling failed', { error }),
   });
   await server.ready();
+  if (config.auth.anonymous === 'allow')
+    logger.warn('JETCEL_AUTH_ANONYMOUS=allow: requests without a token are served, as any actor they name', {
+      hint: 'development only; set JETCEL_AUTH_ANONYMOUS=deny (the default) anywhere else',
+    });
   logger.info('executor ready', {
     subjects: dispatcher.subjects(),
     // Never the secret itself: whether tokens can be verified, and what a caller without one gets.

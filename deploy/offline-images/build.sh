@@ -34,6 +34,7 @@ node_context() {
   dir=$(mktemp -d /var/tmp/jetcel-node.XXXXXX)
   cp "$(command -v node)" "$dir/node"
   cp -r "$(dirname "$(readlink -f "$(command -v npm)")")/.." "$dir/npm"
+  cp /etc/ssl/certs/ca-certificates.crt "$dir/"
   build node:20.19-bookworm-slim node.Dockerfile "$dir"
   rm -rf "$dir"
 }

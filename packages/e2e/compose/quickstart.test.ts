@@ -239,6 +239,10 @@ test(
     const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     const api = await fetch(`${base}/api/resources`, { headers: { cookie } });
     assert.equal(api.status, 200, await api.text());
+    // A later start reuses every secret and prints no password again.
+    const again = await dc(['run', '--rm', 'secrets']);
+    assert.match(again.stdout, /reusing the secrets/);
+    assert.doesNotMatch(again.stdout, /password/);
   },
 );
 
@@ -270,17 +274,21 @@ test(
   { skip: skipReason ?? false },
   async () => {
     assert.ok(bus && token, 'the quick-start test ran');
-    const ids: string[] = [];
+    const created: Array<{ id: string; executionId: string }> = [];
     for (let i = 0; i < 6; i++) {
       const reply = await send(
         'cmd.instance.create',
         JSON.stringify({ name: `restart-${i}`, cloudSettingsId: 'default' }),
         token,
       );
-      ids.push(data<{ id: string }>(reply).id);
+      created.push(data<{ id: string; executionId: string }>(reply));
     }
     await timed('worker-regular restart', () => dc(['restart', 'worker-regular'], 120_000));
-    for (const id of ids) await untilOk(id, token, 180_000);
+    for (const { id, executionId } of created) {
+      await untilOk(id, token, 180_000);
+      const execution = await send('query.execution.get', JSON.stringify({ id: executionId }), token);
+      assert.equal(data<{ status: string }>(execution).status, 'succeeded', executionId);
+    }
     const restarted = (await containers()).find((c) => c.service === 'worker-regular');
     assert.equal(restarted?.state, 'running');
   },

@@ -88,6 +88,8 @@ before(async () => {
       timeoutMs: 1_800_000,
     }),
   );
+  // Earlier builds of the image, now untagged, would fill the disk run after run.
+  await run(DOCKER, ['image', 'prune', '-f', '--filter', 'label=org.jetcel.image=jetcel']);
   upStartedAt = Date.now();
   await timed('docker compose up -d', () => dc(['up', '-d', '--no-build'], 600_000));
 });

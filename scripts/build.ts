@@ -18,7 +18,7 @@ export interface BuildTarget {
   outfile: string;
 }
 
-/** Every service with a src/main.ts, and `bench` (the jetcel worker the bench forks). */
+/** Every service with a src/main.ts, `token` (signs identity tokens in the image) and `bench` (the jetcel worker the bench forks). */
 export function buildTargets(): BuildTarget[] {
   const services = readdirSync(resolve(root, 'services'))
     .filter((name) => existsSync(resolve(root, 'services', name, 'src/main.ts')))
@@ -29,6 +29,7 @@ export function buildTargets(): BuildTarget[] {
     }));
   return [
     ...services,
+    { name: 'token', entry: resolve(root, 'scripts/token.ts'), outfile: resolve(root, 'scripts/dist/token.js') },
     {
       name: 'bench',
       entry: resolve(root, 'packages/bench/src/jetcel/worker.ts'),

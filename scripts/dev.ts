@@ -10,6 +10,10 @@ const env = {
   DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/jetcel',
   CLOUD_URL: process.env.CLOUD_URL ?? 'http://127.0.0.1:8774',
   CLOUD_PORT: process.env.CLOUD_PORT ?? '8774',
+  // A development machine: callers without a token are let in (the executor logs a warning), and
+  // `dev-only-` secrets are accepted.
+  JETCEL_AUTH_ANONYMOUS: process.env.JETCEL_AUTH_ANONYMOUS ?? 'allow',
+  JETCEL_DEV: process.env.JETCEL_DEV ?? '1',
   // The services' stdout is a pipe here: pretty lines when this terminal is one.
   ...(process.stdout.isTTY && process.env.LOG_PRETTY === undefined ? { LOG_PRETTY: '1' } : {}),
 };

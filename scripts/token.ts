@@ -1,8 +1,9 @@
 // `pnpm run token --actor alice [--role admin]… [--ttl 3600]`: prints an identity token signed with
-// JETCEL_AUTH_SECRET (or the newest key of JETCEL_AUTH_SECRETS), for `nats req -H "Authorization: Bearer $TOKEN" …` (the operator CLI's
-// `jetcel token` does the same).
+// JETCEL_AUTH_SECRET (or the newest key of JETCEL_AUTH_SECRETS; either may come from a *_FILE, as in
+// compose's containers), for `nats req -H "Authorization: Bearer $TOKEN" …` (the operator CLI's
+// `jetcel token` does the same). The image runs its bundle: `node scripts/dist/token.js` (`pnpm build token`).
 import { parseArgs } from 'node:util';
-import { readKeyRing, readMaxTtl, signIdentityToken } from '@jetcel/identity';
+import { readKeyRing, readMaxTtl, resolveSecretFiles, signIdentityToken } from '@jetcel/identity';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -12,13 +13,15 @@ async function main(): Promise<number> {
       ttl: { type: 'string', default: '3600' },
     },
   });
-  const keys = readKeyRing(process.env);
-  const maxTtlSeconds = readMaxTtl(process.env);
+  const env = resolveSecretFiles(process.env);
+  const keys = readKeyRing(env);
+  const maxTtlSeconds = readMaxTtl(env);
   const ttlSeconds = Number(values.ttl);
   if (!values.actor || !keys || !Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > maxTtlSeconds) {
     process.stderr.write(
       `usage: JETCEL_AUTH_SECRET=… pnpm run token --actor <name> [--role admin]… [--ttl <seconds, at most ${maxTtlSeconds}>]\n` +
-        '(or JETCEL_AUTH_SECRETS="kid:secret,…"; the secret is the executor’s, see docs/operating.md "Identities")\n',
+        '(or JETCEL_AUTH_SECRETS="kid:secret,…"; the secret is the executor’s, see docs/operating.md "Identities";\n' +
+        ' with compose, run `node scripts/dist/token.js` in its container)\n',
     );
     return 2;
   }

@@ -1,8 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
@@ -26,6 +27,10 @@ interface ComposeService {
   command?: string[];
   depends_on?: unknown;
   environment?: Record<string, string>;
+  entrypoint?: string[];
+  ports?: string[];
+  volumes?: string[];
+  user?: string;
 }
 const compose = parse(readFileSync(composeFile, 'utf8'), { merge: true }) as {
   name?: string;
@@ -41,6 +46,7 @@ test('compose.yaml is accepted by docker-compose config (Compose v1)', async (t)
   }
   const { stdout } = await run(binary, ['-f', composeFile, 'config']);
   for (const service of [
+    'secrets',
     'nats',
     'postgres',
     'migrate',
@@ -60,27 +66,88 @@ test('compose.yaml is accepted by docker-compose config (Compose v1)', async (t)
 
 test('compose.yaml pins NATS exactly and has no top-level name', () => {
   assert.equal(compose.name, undefined);
-  assert.equal(compose.services.nats?.image, 'nats:2.9.10');
+  assert.equal(compose.services.nats?.image, 'nats:2.9.10-alpine');
   assert.match(String(compose.services.postgres?.image), /^postgres:15\.\d+$/);
 });
 
-test('the executor in compose.yaml verifies identity tokens and denies callers without one', () => {
-  const environment = (compose.services.executor as { environment?: Record<string, string> }).environment ?? {};
-  const secret = /^\$\{JETCEL_AUTH_SECRET:-(.+)\}$/.exec(environment.JETCEL_AUTH_SECRET ?? '');
-  assert.ok(
-    secret?.[1] && secret[1].length >= 32,
-    'a JETCEL_AUTH_SECRET with a development fallback of ≥ 32 characters',
+test('the executor in compose.yaml verifies identity tokens with the generated secret and denies callers without one', () => {
+  const environment = compose.services.executor?.environment ?? {};
+  assert.equal(environment.JETCEL_AUTH_SECRET_FILE, '/secrets/auth-secret');
+  assert.equal(environment.JETCEL_AUTH_SECRET, undefined);
+  assert.equal(environment.JETCEL_AUTH_ANONYMOUS, undefined, 'the default, deny');
+});
+
+const composeText = readFileSync(composeFile, 'utf8');
+
+test('compose.yaml holds no secret: no dev-only value, no fallback, every secret read from the secrets volume', () => {
+  assert.doesNotMatch(composeText, /dev-only/);
+  const fallbacks = [...composeText.matchAll(/\$\{([A-Z_]+):-/g)].map((match) => match[1] ?? '');
+  assert.deepEqual(
+    // not secrets: the host ports, and the address users open the dashboard at (decides Secure cookies)
+    fallbacks.filter((name) => !/^JETCEL_PUBLISH_[A-Z]+_PORT$|^JETCEL_DASHBOARD_PUBLIC_URL$/.test(name)),
+    [],
+    'no variable with a built-in fallback but the published ports and the dashboard URL',
   );
-  assert.match(secret[1], /^dev-only-/);
-  assert.equal(environment.JETCEL_AUTH_ANONYMOUS, '${JETCEL_AUTH_ANONYMOUS:-deny}');
+  for (const [name, service] of Object.entries(compose.services)) {
+    for (const [key, value] of Object.entries(service.environment ?? {})) {
+      if (/(_PASS|_PASSWORD|_SECRET|_USERS)$/.test(key)) assert.fail(`${name}: ${key} is set in compose.yaml`);
+      if (key.endsWith('_FILE')) assert.match(value, /^\/secrets\/[a-z-]+$/, `${name}: ${key}`);
+      if (key === 'DATABASE_URL') assert.doesNotMatch(value, /:[^/@]*@/, `${name}: no password in DATABASE_URL`);
+    }
+  }
+  assert.equal(compose.services.postgres?.environment?.POSTGRES_PASSWORD_FILE, '/secrets/postgres-password');
+});
+
+test('the secrets job runs once before every service that reads the secrets volume', () => {
+  const secrets = compose.services.secrets;
+  assert.equal(String((secrets as { restart?: string }).restart), 'no');
+  const dependsOn = (name: string): string[] => {
+    const value = compose.services[name]?.depends_on ?? [];
+    return Array.isArray(value) ? (value as string[]) : Object.keys(value);
+  };
+  const after = (name: string, seen = new Set<string>()): Set<string> => {
+    for (const dependency of dependsOn(name)) if (!seen.has(dependency)) after(dependency, seen.add(dependency));
+    return seen;
+  };
+  for (const [name, service] of Object.entries(compose.services)) {
+    if (name === 'secrets' || !(service.volumes ?? []).some((volume) => volume.startsWith('secrets:'))) continue;
+    assert.ok(after(name).has('secrets'), `${name} starts after the secrets job`);
+    assert.ok(service.volumes?.includes('secrets:/secrets:ro'), `${name} mounts the secrets read-only`);
+  }
+  const condition = (compose.services.nats?.depends_on as Record<string, { condition: string }>).secrets;
+  assert.equal(condition?.condition, 'service_completed_successfully');
+});
+
+test('every NATS user of permissions.conf gets a generated password the server reads', async () => {
+  const { NATS_USERS } = await import('@jetcel/secrets-job');
+  const conf = readFileSync(resolve(root, 'deploy/nats/permissions.conf'), 'utf8');
+  const users = [...conf.matchAll(/user:\s*"?([\w-]+)"?/g)].map((match) => match[1]);
+  for (const user of users) assert.ok((NATS_USERS as readonly string[]).includes(user ?? ''), `${user} is generated`);
+  assert.match(String(compose.services.nats?.entrypoint), /\. \/secrets\/nats\.env/);
+  for (const [name, service] of Object.entries(compose.services)) {
+    const user = service.environment?.NATS_USER;
+    if (user) assert.equal(service.environment?.NATS_PASS_FILE, `/secrets/nats-pass-${user}`, name);
+  }
+});
+
+test('compose publishes its ports on 127.0.0.1 only, and not the NATS monitoring port', () => {
+  const published = Object.entries(compose.services).flatMap(([name, service]) =>
+    (service.ports ?? []).map((port) => ({ name, port: String(port) })),
+  );
+  assert.ok(published.length >= 4);
+  for (const { name, port } of published)
+    assert.match(port, /^127\.0\.0\.1:(\d+|\$\{\w+:-\d+\}):\d+$/, `${name}: ${port}`);
+  assert.ok(!published.some(({ port }) => port.endsWith(':8222')), '8222 is not published');
+  // /metrics listens on every interface inside the network only for Prometheus; 9464 is never published.
+  assert.ok(!published.some(({ port }) => port.endsWith(':9464')));
 });
 
 test('the executor in compose.yaml serves requests as `executor` and relays as `executor-relay`', () => {
   const environment = (compose.services.executor as { environment?: Record<string, string> }).environment ?? {};
   assert.equal(environment.NATS_USER, 'executor');
   assert.equal(environment.NATS_RELAY_USER, 'executor-relay');
-  assert.ok(environment.NATS_RELAY_PASS, 'the relay user has a password');
-  assert.notEqual(environment.NATS_RELAY_PASS, environment.NATS_PASS);
+  assert.equal(environment.NATS_RELAY_PASS_FILE, '/secrets/nats-pass-executor-relay', 'the relay user has a password');
+  assert.equal(environment.NATS_PASS_FILE, '/secrets/nats-pass-executor', 'each user its own password');
 });
 
 test('the prometheus service scrapes /metrics of every long-running jetcel service', () => {
@@ -91,7 +158,7 @@ test('the prometheus service scrapes /metrics of every long-running jetcel servi
   const expected = Object.entries(compose.services)
     .filter(
       ([name, service]) =>
-        service.image === 'jetcel:local' && !['migrate', 'topology', 'cloud', 'dashboard'].includes(name),
+        service.image === 'jetcel:local' && !['secrets', 'migrate', 'topology', 'cloud', 'dashboard'].includes(name),
     )
     .map(([name, service]) => {
       const port = service.environment?.JETCEL_METRICS_PORT;
@@ -104,13 +171,10 @@ test('the prometheus service scrapes /metrics of every long-running jetcel servi
 });
 
 test('the dashboard in compose.yaml signs with the executor secret, as its own NATS user, with hashed users', () => {
-  const environment = (service: string) =>
-    (compose.services[service] as { environment?: Record<string, string> }).environment ?? {};
-  const dashboard = environment('dashboard');
-  assert.equal(dashboard.JETCEL_AUTH_SECRET, environment('executor').JETCEL_AUTH_SECRET);
+  const dashboard = compose.services.dashboard?.environment ?? {};
+  assert.equal(dashboard.JETCEL_AUTH_SECRET_FILE, compose.services.executor?.environment?.JETCEL_AUTH_SECRET_FILE);
   assert.equal(dashboard.NATS_USER, 'dashboard');
-  assert.equal(dashboard.NATS_PASS, environment('nats').JETCEL_PASS_DASHBOARD);
-  assert.match(dashboard.JETCEL_DASHBOARD_USERS ?? '', /^\$\{JETCEL_DASHBOARD_USERS:-admin:admin:scrypt\.[\w.-]+\}$/);
+  assert.equal(dashboard.JETCEL_DASHBOARD_USERS_FILE, '/secrets/dashboard-users');
 });
 
 let nats: NatsServerHandle;
@@ -134,6 +198,7 @@ before(async () => {
     JETCEL_DASHBOARD_PORT: String(await freePort()),
     JETCEL_DASHBOARD_USERS: `admin:admin:${await hashPassword('compose-test')}`,
     JETCEL_AUTH_SECRET: 'compose-test-secret-0123456789-abcdefgh',
+    JETCEL_SECRETS_DIR: mkdtempSync(join(tmpdir(), 'jetcel-compose-secrets-')),
     LOG_LEVEL: 'info',
   };
 });
@@ -173,8 +238,8 @@ async function startCommand(name: string) {
   return spawnService({ cwd: root, entry, args, nodeOptions, env, timeoutMs: 30_000 });
 }
 
-test('every one-shot job in compose.yaml runs to completion here (migrate, then topology)', async () => {
-  for (const name of ['migrate', 'topology']) {
+test('every one-shot job in compose.yaml runs to completion here (secrets, migrate, then topology)', async () => {
+  for (const name of ['secrets', 'migrate', 'topology']) {
     const job = await startCommand(name);
     assert.equal(await job.exited, 0, `${name} exited 0:\n${job.output().join('\n')}`);
   }
@@ -194,7 +259,7 @@ test('every long-running service command in compose.yaml starts here and stops o
     .filter(([, service]) => service.image === 'jetcel:local')
     .map(([name]) => name);
   assert.deepEqual(
-    jetcelServices.filter((name) => !['migrate', 'topology'].includes(name)).sort(),
+    jetcelServices.filter((name) => !['secrets', 'migrate', 'topology'].includes(name)).sort(),
     Object.keys(ready).sort(),
   );
   for (const [name, line] of Object.entries(ready)) {

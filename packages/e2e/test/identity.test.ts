@@ -1,11 +1,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readStreamMessages, requestJson } from '@jetcel/bus';
 import type { Reply } from '@jetcel/contracts';
 import { keyRing, signIdentityToken } from '@jetcel/identity';
+import { spawnService } from '@jetcel/testing';
 import { dataOf, Stack } from './stack.ts';
 
-// Issue 7 on the real stack under the production policy: JETCEL_AUTH_ANONYMOUS=deny.
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+// Identities on the real stack under the production policy: JETCEL_AUTH_ANONYMOUS=deny, the default.
 // The executor is mid key rotation: "next" signs from now on, "default" (the old lone secret) still verifies.
 const secret = 'e2e-identity-secret-of-at-least-32-chars';
 const nextKey = { kid: 'next', secret: 'e2e-identity-next-secret-at-least-32-chars' };
@@ -23,7 +28,8 @@ let stack: Stack;
 before(async () => {
   // A slow build keeps a create's execution running long enough to try cancelling it.
   const keys = `${nextKey.kid}:${nextKey.secret},default:${secret}`;
-  stack = await Stack.start({ env: { JETCEL_AUTH_SECRETS: keys, JETCEL_AUTH_ANONYMOUS: 'deny' }, buildDelayMs: 1500 });
+  // JETCEL_AUTH_ANONYMOUS empty counts as unset (the stack's own default is allow): deny by default.
+  stack = await Stack.start({ env: { JETCEL_AUTH_SECRETS: keys, JETCEL_AUTH_ANONYMOUS: '' }, buildDelayMs: 1500 });
   stack.requestHeaders = admin; // the stack's own helpers (waitForState, …) read as an admin
   await stack.spawn('executor');
   await stack.spawn('worker', { queue: 'regular' });
@@ -216,4 +222,27 @@ test("Idempotency-Keys are per actor: bob reusing alice's key gets his own comma
   );
   await stack.waitForState(first.id, 'OK');
   await stack.waitForState(bobs.id, 'OK');
+});
+
+test('the first executor (default policy) does not warn; one run with allow warns at start-up', async () => {
+  const [first] = stack.services;
+  assert.ok(first && !first.output().some((line) => line.includes('JETCEL_AUTH_ANONYMOUS=allow')));
+  const lenient = await stack.spawn('executor', { env: { JETCEL_AUTH_ANONYMOUS: 'allow' } });
+  assert.ok(lenient.output().some((line) => /"level":"warn".*JETCEL_AUTH_ANONYMOUS=allow/.test(line)));
+  await lenient.stop();
+});
+
+test('an executor given a dev-only- secret refuses to start, unless JETCEL_DEV=1', async () => {
+  const start = (env: Record<string, string>) =>
+    spawnService({
+      cwd: resolve(root, 'services/executor'),
+      entry: 'src/main.ts',
+      env: { ...stack.env, JETCEL_AUTH_SECRETS: '', ...env },
+    });
+  const refused = await start({ JETCEL_AUTH_SECRET: 'dev-only-identity-secret-do-not-deploy' });
+  assert.notEqual(await refused.exited, 0);
+  assert.match(refused.output().join('\n'), /JETCEL_AUTH_SECRET is a publicly known development value/);
+  const dev = await start({ JETCEL_AUTH_SECRET: 'dev-only-identity-secret-do-not-deploy', JETCEL_DEV: '1' });
+  await dev.waitForLine(/"executor ready"/, 20_000);
+  assert.equal(await dev.stop(), 0);
 });

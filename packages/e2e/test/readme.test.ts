@@ -1,8 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { dataOf, Stack } from './stack.ts';
@@ -19,19 +20,22 @@ const requests = [...readme.matchAll(/^nats req (?:-H "([^"]*)" )?(\S+) '(.*)'$/
   payload: match[3] ?? '',
 }));
 const secret = 'readme-test-secret-of-at-least-32-chars';
+const run = promisify(execFile);
 
 let stack: Stack;
 let token = '';
 before(async () => {
   stack = await Stack.start({ env: { JETCEL_AUTH_SECRET: secret, JETCEL_AUTH_ANONYMOUS: 'deny' } });
-  // The quick start's token line, run here as it runs in the executor's container.
-  const line = /^TOKEN=\$\(docker compose exec -T executor node --import tsx (scripts\/token\.ts [^)]*)\)$/m.exec(
-    readme,
-  );
+  // The quick start's token line, run here as it runs in the executor's container: the bundle,
+  // with the secret in the file JETCEL_AUTH_SECRET_FILE names.
+  const line = /^TOKEN=\$\(docker compose exec -T executor node (scripts\/dist\/token\.js [^)]*)\)$/m.exec(readme);
   assert.ok(line?.[1], 'the quick start signs a token in the executor container');
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', ...line[1].split(' ')], {
+  await run(process.execPath, ['--import', 'tsx', 'scripts/build.ts', 'token'], { cwd: root });
+  const secretFile = join(mkdtempSync(join(tmpdir(), 'jetcel-readme-')), 'auth-secret');
+  writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
+  const { stdout } = await run(process.execPath, line[1].split(' '), {
     cwd: root,
-    env: { ...process.env, JETCEL_AUTH_SECRET: secret },
+    env: { ...process.env, JETCEL_AUTH_SECRET_FILE: secretFile },
   });
   token = stdout.trim();
   await stack.spawn('executor');

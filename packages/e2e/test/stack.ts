@@ -86,6 +86,8 @@ export class Stack {
       JETCEL_SWEEP_MS: '300',
       JETCEL_CLAIM_GRACE_MS: '1000',
       LOG_LEVEL: 'info',
+      // Requests without a token are let in unless a test asks for the production policy (deny).
+      JETCEL_AUTH_ANONYMOUS: 'allow',
       ...options.env,
     };
     // The same topology options the services derive from this environment, or they would see drift.

@@ -21,3 +21,11 @@ export {
 } from './keys.ts';
 export { isCanonicalBase64url } from './canonical.ts';
 export { type AnonymousPolicy, type AuthConfig, readAuthConfig, readKeyRing, readMaxTtl } from './policy.ts';
+export {
+  DEV_ONLY_PREFIX,
+  SecretConfigError,
+  assertNoDevOnlySecrets,
+  developmentMode,
+  resolveSecretFiles,
+  secretEnv,
+} from './secrets.ts';

@@ -35,14 +35,14 @@ export function readMaxTtl(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /**
- * The keys (above), JETCEL_AUTH_MAX_TTL and JETCEL_AUTH_ANONYMOUS=allow|deny. Without a key no
- * token can be verified, so only `allow` makes sense (local development); `deny` without a key
- * refuses everything, which is what a misconfigured production deserves.
+ * The keys (above), JETCEL_AUTH_MAX_TTL and JETCEL_AUTH_ANONYMOUS=allow|deny, `deny` by default: a
+ * caller without a token is refused unless `allow` is asked for (local development). `deny`
+ * without a key refuses everything, which is what a misconfigured production deserves.
  */
 export function readAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   const keys = readKeyRing(env);
   const maxTtlSeconds = readMaxTtl(env);
-  const anonymous = env.JETCEL_AUTH_ANONYMOUS ?? 'allow';
+  const anonymous = env.JETCEL_AUTH_ANONYMOUS || 'deny';
   if (anonymous !== 'allow' && anonymous !== 'deny')
     throw new TypeError(`JETCEL_AUTH_ANONYMOUS must be "allow" or "deny", not "${anonymous}"`);
   return { keys, anonymous, maxTtlSeconds };

@@ -131,7 +131,7 @@ test('bearer headers are parsed strictly', () => {
 });
 
 test('auth config: one secret or a key list, never both; malformed lists, short secrets, bad limits and policies fail', () => {
-  assert.deepEqual(readAuthConfig({}), { keys: null, anonymous: 'allow', maxTtlSeconds: 86400 });
+  assert.deepEqual(readAuthConfig({}), { keys: null, anonymous: 'deny', maxTtlSeconds: 86400 });
   assert.throws(() => readAuthConfig({ JETCEL_AUTH_SECRET: 'short' }), /32 characters/);
   assert.throws(() => readAuthConfig({ JETCEL_AUTH_ANONYMOUS: 'maybe' }), /allow/);
   const single = readAuthConfig({ JETCEL_AUTH_SECRET: SECRET, JETCEL_AUTH_ANONYMOUS: 'deny' });

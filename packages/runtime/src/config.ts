@@ -2,7 +2,7 @@ import { isQueueName, type QueueName } from '@jetcel/contracts';
 import { parseReplyPrefixes, type DefineTopologyOptions } from '@jetcel/bus';
 import { DEFAULT_THROTTLE_CONFIG, type ThrottleConfig } from './throttle.ts';
 import type { RetentionPolicy } from '@jetcel/db';
-import { readAuthConfig, type AuthConfig } from '@jetcel/identity';
+import { readAuthConfig, secretEnv, type AuthConfig } from '@jetcel/identity';
 import { retentionConfigFromEnv } from './retention-config.ts';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig } from './rate-limit.ts';
 
@@ -72,7 +72,12 @@ function perQueue(env: NodeJS.ProcessEnv, prefix: string): Partial<Record<QueueN
   return result;
 }
 
-export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+/**
+ * Reads `NAME_FILE` secrets (e.g. NATS_PASS_FILE) and refuses `dev-only-` secrets outside
+ * development mode (JETCEL_DEV=1) before anything else.
+ */
+export function serviceConfigFromEnv(input: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const env = secretEnv(input);
   return {
     natsUrl: (env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',').map((url) => url.trim()),
     natsUser: env.NATS_USER || undefined,

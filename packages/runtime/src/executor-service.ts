@@ -87,6 +87,10 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     },
   });
   await server.ready();
+  if (config.auth.anonymous === 'allow')
+    logger.warn('JETCEL_AUTH_ANONYMOUS=allow: requests without a token are served, as any actor they name', {
+      hint: 'development only; set JETCEL_AUTH_ANONYMOUS=deny (the default) anywhere else',
+    });
   logger.info('executor ready', {
     subjects: dispatcher.subjects(),
     // Never a secret: whether tokens can be verified (by which key ids), and what a caller without one gets.

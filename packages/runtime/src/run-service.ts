@@ -4,6 +4,7 @@ import { Db, type DbOptions } from '@jetcel/db';
 import {
   activeTraceIds,
   createServiceMetrics,
+  metricsHostFromEnv,
   metricsPortFromEnv,
   startTracing,
   type ServiceMetrics,
@@ -66,8 +67,9 @@ export async function runService(
   process.once('SIGINT', () => stopRequested?.('SIGINT'));
   const metricsPort = metricsPortFromEnv();
   const metrics = metricsPort === null ? undefined : await createServiceMetrics(name);
-  const metricsServer = metrics && metricsPort !== null ? await metrics.serve(metricsPort) : null;
-  if (metricsServer) logger.info('metrics served', { port: metricsServer.port, path: '/metrics' });
+  const metricsServer = metrics && metricsPort !== null ? await metrics.serve(metricsPort, metricsHostFromEnv()) : null;
+  if (metricsServer)
+    logger.info('metrics served', { host: metricsHostFromEnv(), port: metricsServer.port, path: '/metrics' });
   const running = await start({
     bus,
     db,

@@ -2,7 +2,7 @@
 // demand (createServiceMetrics, startTracing), so a service with neither turned on pays nothing.
 export { createServiceMetrics } from './create-service-metrics.ts';
 export type { ServiceMetrics } from './service-metrics.ts';
-export { metricsPortFromEnv } from './metrics-port.ts';
+export { metricsHostFromEnv, metricsPortFromEnv } from './metrics-port.ts';
 export type { DatabaseGaugeOptions } from './database-gauges.ts';
 export type { MetricsServer } from './metrics-server.ts';
 export { sampleValue } from './prometheus-text.ts';

@@ -7,3 +7,8 @@ export function metricsPortFromEnv(env: Record<string, string | undefined> = pro
     throw new TypeError(`JETCEL_METRICS_PORT must be a port number (0-65535), not "${raw}"`);
   return port;
 }
+
+/** `JETCEL_METRICS_HOST`: the address `/metrics` listens on; loopback unless one is configured. */
+export function metricsHostFromEnv(env: Record<string, string | undefined> = process.env): string {
+  return env.JETCEL_METRICS_HOST?.trim() || '127.0.0.1';
+}

@@ -8,7 +8,7 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves `GET /metrics` (Prometheus text format) and `GET /healthz`; everything else is 404. */
+/** Serves `GET /metrics` (Prometheus text format) and `GET /healthz` on loopback unless `host` says otherwise; everything else is 404. */
 export async function serveMetrics(
   registry: Registry,
   options: { port: number; host?: string },
@@ -32,7 +32,7 @@ export async function serveMetrics(
   server.unref();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {

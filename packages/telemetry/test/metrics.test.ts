@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { networkInterfaces } from 'node:os';
 import type { DatabaseSnapshot } from '@jetcel/db';
-import { metricsPortFromEnv, sampleValue, tracingRequested } from '../src/index.ts';
+import { metricsHostFromEnv, metricsPortFromEnv, sampleValue, tracingRequested } from '../src/index.ts';
 import { ServiceMetrics } from '../src/service-metrics.ts';
 
 const snapshot = (due: number): DatabaseSnapshot => ({
@@ -107,6 +108,23 @@ test('the endpoint serves the registry; JETCEL_METRICS_PORT is validated', async
   assert.equal(metricsPortFromEnv({ JETCEL_METRICS_PORT: '9464' }), 9464);
   assert.throws(() => metricsPortFromEnv({ JETCEL_METRICS_PORT: 'http' }), /JETCEL_METRICS_PORT/);
   assert.throws(() => metricsPortFromEnv({ JETCEL_METRICS_PORT: '70000' }), /JETCEL_METRICS_PORT/);
+});
+
+test('/metrics listens on loopback unless a host is configured (JETCEL_METRICS_HOST)', async () => {
+  assert.equal(metricsHostFromEnv({}), '127.0.0.1');
+  assert.equal(metricsHostFromEnv({ JETCEL_METRICS_HOST: ' ' }), '127.0.0.1');
+  assert.equal(metricsHostFromEnv({ JETCEL_METRICS_HOST: '0.0.0.0' }), '0.0.0.0');
+  const outside = Object.values(networkInterfaces())
+    .flat()
+    .find((address) => address && address.family === 'IPv4' && !address.internal)?.address;
+  const server = await new ServiceMetrics('beat').serve(0);
+  try {
+    assert.equal((await fetch(`http://127.0.0.1:${server.port}/healthz`)).status, 200);
+    if (outside) await assert.rejects(fetch(`http://${outside}:${server.port}/healthz`), `not reachable on ${outside}`);
+  } finally {
+    await server.close();
+  }
+  assert.ok(outside, 'this machine has a non-loopback IPv4 address to try');
 });
 
 test('tracing is off unless the standard OTEL_* variables ask for it', () => {

@@ -1,4 +1,4 @@
-import { readKeyRing, type KeyRing } from '@jetcel/identity';
+import { readKeyRing, secretEnv, type KeyRing } from '@jetcel/identity';
 import { DashboardConfigError } from './errors.ts';
 import type { LoginLimits } from './login-limiter.ts';
 import { parseUsers, type DashboardUser } from './users.ts';
@@ -54,8 +54,12 @@ function secureCookieFor(listenHost: string, publicUrl: string | undefined): boo
   );
 }
 
-/** Reads the dashboard's environment; refuses to start without users or without an identity secret. */
-export function readDashboardConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfig {
+/**
+ * Reads the dashboard's environment (secrets also from `NAME_FILE`); refuses to start without
+ * users, without an identity secret, or with a `dev-only-` secret outside development mode.
+ */
+export function readDashboardConfig(input: NodeJS.ProcessEnv = process.env): DashboardConfig {
+  const env = secretEnv(input);
   const users = parseUsers(env.JETCEL_DASHBOARD_USERS);
   if (users.size === 0)
     throw new DashboardConfigError('JETCEL_DASHBOARD_USERS lists no user: the dashboard has no anonymous access');

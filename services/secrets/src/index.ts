@@ -1,0 +1,1 @@
+export { NATS_USERS, ensureSecrets, type SecretsReport } from './secrets.ts';

@@ -4,8 +4,7 @@ import type { Reply, Route } from './router.ts';
 import type { RequestContext } from './types.ts';
 
 /** The collection a resource kind serves at `/<kind>s`. */
-export interface ResourceCollection<I> {
-  create(input: I, request: RequestContext): { created: boolean; body: unknown };
+export interface ResourceCollection {
   list(settingsId?: string): unknown;
   get(id: string): unknown;
   delete(id: string, request: RequestContext): unknown;
@@ -37,12 +36,13 @@ export function bodyRoute<I>(
 /** POST and GET on `path`, GET and DELETE on `path/:id`: what every resource kind answers. */
 export function collectionRoutes<I>(
   path: string,
+  collection: ResourceCollection,
   parse: (body: unknown) => I,
-  collection: ResourceCollection<I>,
+  create: (input: I, request: RequestContext) => { created: boolean; body: unknown },
 ): Route[] {
   return [
     bodyRoute('POST', path, true, parse, (_id, input, context) => {
-      const { created, body } = collection.create(input, context);
+      const { created, body } = create(input, context);
       return { status: created ? 201 : 200, body };
     }),
     {

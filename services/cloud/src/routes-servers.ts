@@ -7,14 +7,9 @@ export function serverRoutes(state: CloudState): Route[] {
   const fleet = state.servers;
   const snapshots = state.snapshots;
   return [
-    ...collectionRoutes('/servers', parseCreateServer, {
-      create: (input, context) => {
-        const { created, server } = fleet.create(input, context);
-        return { created, body: server };
-      },
-      list: (settingsId) => fleet.list(settingsId),
-      get: (id) => fleet.get(id),
-      delete: (id, context) => fleet.delete(id, context),
+    ...collectionRoutes('/servers', fleet, parseCreateServer, (input, context) => {
+      const { created, server } = fleet.create(input, context);
+      return { created, body: server };
     }),
     bodyRoute('PATCH', '/servers/:id', false, parseRenameServer, (id, input, context) => ({
       status: 200,

@@ -6,14 +6,9 @@ import { bodyRoute, collectionRoutes } from './routes-resource.ts';
 export function volumeRoutes(state: CloudState): Route[] {
   const store = state.volumes;
   return [
-    ...collectionRoutes('/volumes', parseCreateVolume, {
-      create: (input, context) => {
-        const { created, volume } = store.create(input, context);
-        return { created, body: volume };
-      },
-      list: (settingsId) => store.list(settingsId),
-      get: (id) => store.get(id),
-      delete: (id, context) => store.delete(id, context),
+    ...collectionRoutes('/volumes', store, parseCreateVolume, (input, context) => {
+      const { created, volume } = store.create(input, context);
+      return { created, body: volume };
     }),
     bodyRoute('POST', '/volumes/:id/extend', false, parseExtendVolume, (id, size, context) => ({
       status: 202,

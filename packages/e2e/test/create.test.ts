@@ -12,12 +12,23 @@ after(async () => {
   await stack?.stop();
 });
 
+async function setBuildDelay(buildDelayMs: number): Promise<void> {
+  const response = await fetch(`${stack.cloud.url}/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ buildDelayMs }),
+  });
+  assert.equal(response.status, 200);
+}
+
 test('B1: a create command answers with the new id and state; the instance reaches OK with each step timed', async () => {
+  // a build long enough that the poll step finds it still building, however busy the machine
+  await setBuildDelay(6_000);
   const reply = await stack.request('cmd.instance.create', { name: 'vm-1', cloudSettingsId: 'default' });
   const created = dataOf<{ id: string; state: string; executionId: string }>(reply);
   assert.match(created.id, /^[0-9a-f-]{36}$/);
   assert.equal(created.state, 'CREATION_SCHEDULED');
-  await stack.waitForState(created.id, 'OK');
+  await stack.waitForState(created.id, 'OK').finally(() => setBuildDelay(1_200));
   const instance = await stack.instance(created.id);
   assert.equal(instance.runtimeState, 'ACTIVE');
   assert.ok(instance.backendId);

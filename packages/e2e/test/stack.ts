@@ -109,7 +109,8 @@ export class Stack {
       args,
       env: { ...this.env, ...options.env },
       readyLine: new RegExp(`"${service} ready"`),
-      timeoutMs: options.readyTimeoutMs ?? 20_000,
+      // generous: on a busy machine, several services compile their TypeScript at once
+      timeoutMs: options.readyTimeoutMs ?? 60_000,
     });
     this.services.push(process);
     return process;

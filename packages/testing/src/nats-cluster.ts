@@ -1,18 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { childExit, isAlive, terminate, type ChildExit } from './child-exit.ts';
+import { isAlive, terminate } from './child-exit.ts';
 import { eventually } from './eventually.ts';
 import { freePort } from './free-port.ts';
-import { LineBuffer } from './line-buffer.ts';
-import { trackChild, trackCleanup } from './process-registry.ts';
-import { readFirstLine } from './tcp.ts';
+import { launchNats, NATS_HOST as HOST, type NatsProcess } from './nats-process.ts';
+import { trackCleanup } from './process-registry.ts';
 
-/** The nats-server binary (v2.9.10 on this machine kind); override with JETCEL_NATS_SERVER. */
-const NATS_SERVER = process.env['JETCEL_NATS_SERVER'] ?? '/usr/sbin/nats-server';
-const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 10_000;
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
@@ -96,12 +91,6 @@ interface Ports {
   client: number;
   cluster: number;
   monitor: number;
-}
-
-interface Running {
-  child: ChildProcess;
-  exited: Promise<ChildExit>;
-  output: LineBuffer;
 }
 
 /**
@@ -245,7 +234,7 @@ class Node implements NatsClusterNode {
   readonly port: number;
   readonly clusterPort: number;
   readonly monitorUrl: string;
-  #current: Running | undefined;
+  #current: NatsProcess | undefined;
   #starting: Promise<void> | undefined;
 
   constructor(
@@ -325,46 +314,13 @@ class Node implements NatsClusterNode {
   }
 
   async #launch(): Promise<void> {
-    const args = ['-c', this.configFile];
-    const child = spawn(NATS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    trackChild(child);
-    const output = new LineBuffer();
-    output.attach(child.stdout);
-    output.attach(child.stderr);
-    let spawnError: Error | undefined;
-    child.once('error', (error) => {
-      spawnError = error;
-    });
-    const exited = childExit(child).then((exit) => {
-      output.close(`nats-server exited (code ${exit.code}, signal ${exit.signal})`, `${this.name} output`);
-      return exit;
-    });
-    this.#current = { child, exited, output };
-
-    const giveUp = new AbortController();
-    const ready = eventually(async () => (await readFirstLine(HOST, this.port, 1_000)).startsWith('INFO '), {
+    this.#current = launchNats({
+      args: ['-c', this.configFile],
+      label: `nats-server ${this.name}`,
+      port: this.port,
       timeoutMs: START_TIMEOUT_MS,
-      intervalMs: 25,
-      message: `nats-server ${this.name} (${args.join(' ')}) did not answer INFO`,
-      signal: giveUp.signal,
     });
-    const died = exited.then((exit) => {
-      const reason = spawnError
-        ? `could not be spawned: ${spawnError.message}`
-        : `exited (code ${exit.code}, signal ${exit.signal})`;
-      throw new Error(`nats-server ${this.name} ${reason} before it was ready\n--- output ---\n${output.excerpt()}`);
-    });
-    try {
-      await Promise.race([ready, died]);
-      died.catch(() => {}); // it rejects later, when the server stops
-    } catch (error) {
-      giveUp.abort();
-      ready.catch(() => {});
-      died.catch(() => {});
-      if (isAlive(child)) child.kill('SIGKILL');
-      await exited;
-      throw error;
-    }
+    await this.#current.ready;
   }
 }
 

@@ -1,17 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { childExit, isAlive, terminate, type ChildExit } from './child-exit.ts';
-import { eventually } from './eventually.ts';
-import { LineBuffer } from './line-buffer.ts';
-import { trackChild, trackCleanup } from './process-registry.ts';
-import { readFirstLine } from './tcp.ts';
+import { isAlive, terminate } from './child-exit.ts';
+import { launchNats, NATS_HOST, type NatsProcess } from './nats-process.ts';
+import { trackCleanup } from './process-registry.ts';
 
-/** The nats-server binary (v2.9.10 on this machine kind); override with JETCEL_NATS_SERVER. */
-const NATS_SERVER = process.env['JETCEL_NATS_SERVER'] ?? '/usr/sbin/nats-server';
-const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 10_000;
 
@@ -44,13 +38,6 @@ export interface NatsServerHandle {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-interface Running {
-  child: ChildProcess;
-  exited: Promise<ChildExit>;
-  output: LineBuffer;
-  port: number;
-}
-
 /**
  * Starts a private nats-server on 127.0.0.1 and a free port, with JetStream and
  * a fresh temp store dir, and resolves once it answers a TCP connection with
@@ -74,11 +61,11 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
     throw error;
   }
 
-  const launch = async (port: number | undefined): Promise<Running> => {
+  const launch = async (port: number | undefined): Promise<NatsProcess & { port: number }> => {
     const args = [
       ...(configFile ? ['-c', configFile] : []),
       '-a',
-      HOST,
+      NATS_HOST,
       '-p',
       String(port ?? -1),
       '-ports_file_dir',
@@ -86,56 +73,16 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
       ...(jetstream ? ['-js', '-sd', storeDir] : []),
       ...(options.args ?? []),
     ];
-    const child = spawn(NATS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    trackChild(child);
-    const output = new LineBuffer();
-    output.attach(child.stdout);
-    output.attach(child.stderr);
-    let spawnError: Error | undefined;
-    child.once('error', (error) => {
-      spawnError = error;
+    const launched = launchNats({
+      args,
+      label: 'nats-server',
+      port: port ?? ((pid) => portFromPortsFile(portsDir, pid)),
+      timeoutMs: READY_TIMEOUT_MS,
     });
-    const exited = childExit(child).then((exit) => {
-      output.close(`nats-server exited (code ${exit.code}, signal ${exit.signal})`, 'nats-server output');
-      return exit;
-    });
-
-    const giveUp = new AbortController();
-    const ready = eventually(
-      async () => {
-        const listening = port ?? (await portFromPortsFile(portsDir, child.pid));
-        if (listening === undefined) return undefined;
-        const line = await readFirstLine(HOST, listening, 1_000);
-        return line.startsWith('INFO ') ? listening : undefined;
-      },
-      {
-        timeoutMs: READY_TIMEOUT_MS,
-        intervalMs: 25,
-        message: `nats-server ${args.join(' ')} did not become ready`,
-        signal: giveUp.signal,
-      },
-    );
-    const died = exited.then((exit) => {
-      const reason = spawnError
-        ? `could not be spawned: ${spawnError.message}`
-        : `exited (code ${exit.code}, signal ${exit.signal})`;
-      throw new Error(`nats-server ${reason} before it was ready\n--- output ---\n${output.excerpt()}`);
-    });
-    try {
-      const listening = await Promise.race([ready, died]);
-      died.catch(() => {}); // it rejects later, when the server stops
-      return { child, exited, output, port: listening };
-    } catch (error) {
-      giveUp.abort();
-      ready.catch(() => {});
-      died.catch(() => {});
-      if (isAlive(child)) child.kill('SIGKILL');
-      await exited;
-      throw error;
-    }
+    return { ...launched, port: await launched.ready };
   };
 
-  let current: Running;
+  let current: NatsProcess & { port: number };
   try {
     current = await launch(undefined);
   } catch (error) {
@@ -151,7 +98,7 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
   };
 
   return {
-    url: `nats://${HOST}:${port}`,
+    url: `nats://${NATS_HOST}:${port}`,
     port,
     storeDir,
     get pid() {

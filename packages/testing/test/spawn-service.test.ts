@@ -99,12 +99,13 @@ test('spawnService: rejects when the ready line does not come in time, and kills
         cwd: fixtures,
         entry: echo,
         readyLine: /^never$/,
-        timeoutMs: 1_000,
+        // long enough for the child to start and write its pid file on a busy machine
+        timeoutMs: 5_000,
         env: { FIXTURE_PID_FILE: pidFile },
       }),
-      /timed out after 1000 ms/,
+      /timed out after 5000 ms/,
     );
-    assert.ok(Date.now() - started < 5_000);
+    assert.ok(Date.now() - started < 15_000);
     const pid = Number(await readFile(pidFile, 'utf8'));
     assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the child was killed');
   } finally {

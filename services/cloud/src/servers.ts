@@ -1,8 +1,7 @@
-import type { BarrierWaiter } from './barriers.ts';
-import { failAfter, type CloudContext } from './cloud-context.ts';
-import { invalidState, notFound, validationFailed } from './errors.ts';
+import type { CloudContext } from './cloud-context.ts';
+import { invalidState, validationFailed } from './errors.ts';
 import { buildFaultMessage } from './faults.ts';
-import { IdempotencyBook } from './idempotency.ts';
+import { ResourceBook, type ResourceRecord } from './resource-book.ts';
 import type {
   CreateServerInput,
   RenameServerInput,
@@ -14,11 +13,7 @@ import type {
 
 export const DEFAULT_FLAVOR = 'm1.small';
 
-interface ServerRecord {
-  server: Server;
-  timer: NodeJS.Timeout | null;
-  /** Set while a barrier holds the end of the build. */
-  held: BarrierWaiter | null;
+interface ServerRecord extends ResourceRecord<Server> {
   /** True while the server counts as building in the stats. */
   building: boolean;
 }
@@ -29,32 +24,31 @@ export interface CreatedServer {
   server: Server;
 }
 
-function view(record: ServerRecord): Server {
-  return { ...record.server };
-}
-
 /** The servers (VMs): asynchronous build, delete and actions. */
 export class ServerFleet {
   readonly #ctx: CloudContext;
-  readonly #records = new Map<string, ServerRecord>();
-  readonly #keys = new IdempotencyBook<ServerRecord>();
+  readonly #book: ResourceBook<Server, ServerRecord>;
 
   constructor(ctx: CloudContext) {
     this.#ctx = ctx;
+    this.#book = new ResourceBook<Server, ServerRecord>(ctx, {
+      resource: 'server',
+      deleting: { status: 'DELETING', taskState: 'deleting' },
+      deleted: { status: 'DELETED', taskState: null },
+      created: (record) => {
+        ctx.stats.serverCreated(record.item.settingsId);
+        record.timer = ctx.timers.schedule(ctx.delays.buildDelayMs, () => this.#finishBuild(record));
+      },
+      deleteStarted: (record) => this.#leaveBuild(record),
+      removed: (record) => ctx.stats.serverRemoved(record.item.settingsId),
+    });
   }
 
   create(input: CreateServerInput, request: RequestContext = {}): CreatedServer {
-    this.#ctx.fencing.check(request.fencing);
-    const rule = this.#ctx.inject('create', 'server', input.settingsId);
-    const key = request.idempotencyKey;
-    const fingerprint = JSON.stringify([input.name, input.settingsId, input.flavor ?? null, input.imageId ?? null]);
-    const known = key === undefined ? undefined : this.#keys.find(key, 'create', fingerprint);
-    if (known !== undefined) return failAfter(rule, { created: false, server: view(known) });
-
-    const now = this.#ctx.timestamp();
-    const record: ServerRecord = {
-      server: {
-        id: this.#ctx.newId(),
+    const fingerprint = [input.name, input.settingsId, input.flavor ?? null, input.imageId ?? null];
+    const { created, item } = this.#book.create({ settingsId: input.settingsId, fingerprint }, request, (id, now) => ({
+      item: {
+        id,
         name: input.name,
         settingsId: input.settingsId,
         status: 'BUILD',
@@ -67,110 +61,81 @@ export class ServerFleet {
       timer: null,
       held: null,
       building: true,
-    };
-    this.#records.set(record.server.id, record);
-    if (key !== undefined) this.#keys.remember(key, 'create', fingerprint, record);
-    this.#ctx.stats.serverCreated(input.settingsId);
-    record.timer = this.#ctx.timers.schedule(this.#ctx.delays.buildDelayMs, () => this.#finishBuild(record));
-    return failAfter(rule, { created: true, server: view(record) });
+    }));
+    return { created, server: item };
   }
 
   get(id: string): Server {
-    const record = this.#records.get(id);
-    this.#ctx.inject('get', 'server', record?.server.settingsId ?? null);
-    if (record === undefined) throw notFound('server', id);
-    return view(record);
+    return this.#book.get(id);
   }
 
   /** Whether the server exists (DELETING included); no fault injection, for the other models. */
   has(id: string): boolean {
-    return this.#records.has(id);
+    return this.#book.find(id) !== undefined;
   }
 
   /** The server as it is now (DELETING included), or undefined; no fault injection, for the other models. */
   peek(id: string): Server | undefined {
-    const record = this.#records.get(id);
-    return record === undefined ? undefined : view(record);
+    const record = this.#book.find(id);
+    return record === undefined ? undefined : { ...record.item };
   }
 
   list(settingsId?: string): Server[] {
-    this.#ctx.inject('get', 'server', settingsId ?? null);
-    const servers: Server[] = [];
-    for (const record of this.#records.values()) {
-      if (settingsId === undefined || record.server.settingsId === settingsId) servers.push(view(record));
-    }
-    return servers;
+    return this.#book.list(settingsId);
   }
 
   delete(id: string, request: RequestContext = {}): Server {
-    this.#ctx.fencing.check(request.fencing);
-    const key = request.idempotencyKey;
-    const known = key === undefined ? undefined : this.#keys.find(key, 'delete', id);
-    const record = known ?? this.#records.get(id);
-    const rule = this.#ctx.inject('delete', 'server', record?.server.settingsId ?? null);
-    if (known !== undefined) return failAfter(rule, view(known));
-    if (record === undefined) throw notFound('server', id);
-    if (key !== undefined) this.#keys.remember(key, 'delete', id, record);
-    if (record.server.status !== 'DELETING') this.#startDelete(record);
-    return failAfter(rule, view(record));
+    return this.#book.delete(id, request);
   }
 
   /** Renames the server, in any state; a repeated Idempotency-Key answers the server as it is now. */
   rename(id: string, input: RenameServerInput, request: RequestContext = {}): Server {
-    this.#ctx.fencing.check(request.fencing);
-    const key = request.idempotencyKey;
     const fingerprint = JSON.stringify([id, input.name]);
-    const known = key === undefined ? undefined : this.#keys.find(key, 'update', fingerprint);
-    const record = known ?? this.#records.get(id);
-    const rule = this.#ctx.inject('update', 'server', record?.server.settingsId ?? null);
-    if (known !== undefined) return failAfter(rule, view(known));
-    if (record === undefined) throw notFound('server', id);
-    if (key !== undefined) this.#keys.remember(key, 'update', fingerprint, record);
-    record.server.name = input.name;
-    record.server.updatedAt = this.#ctx.timestamp();
-    return failAfter(rule, view(record));
+    return this.#book.operate(
+      id,
+      'update',
+      request,
+      (record) => this.#book.update(record, { name: input.name }),
+      fingerprint,
+    );
   }
 
   act(id: string, action: ServerAction, request: RequestContext = {}): Server {
-    this.#ctx.fencing.check(request.fencing);
-    const record = this.#records.get(id);
-    const rule = this.#ctx.inject('action', 'server', record?.server.settingsId ?? null);
-    if (record === undefined) throw notFound('server', id);
-    const server = record.server;
-    checkActionAllowed(server, action);
-    let done: ServerStatus = 'ACTIVE';
-    if (action.action === 'resize') {
-      this.#set(record, 'RESIZE', 'resizing');
-    } else if (action.action === 'start') {
-      this.#set(record, server.status, 'powering-on');
-    } else {
-      this.#set(record, server.status, 'powering-off');
-      done = 'SHUTOFF';
-    }
-    record.timer = this.#ctx.timers.schedule(this.#ctx.delays.actionDelayMs, () => {
-      record.timer = null;
-      if (action.action === 'resize') server.flavor = action.flavor;
-      this.#set(record, done, null);
+    return this.#book.operate(id, 'action', request, (record) => {
+      const server = record.item;
+      checkActionAllowed(server, action);
+      let done: ServerStatus = 'ACTIVE';
+      if (action.action === 'resize') {
+        this.#set(record, 'RESIZE', 'resizing');
+      } else if (action.action === 'start') {
+        this.#set(record, server.status, 'powering-on');
+      } else {
+        this.#set(record, server.status, 'powering-off');
+        done = 'SHUTOFF';
+      }
+      record.timer = this.#ctx.timers.schedule(this.#ctx.delays.actionDelayMs, () => {
+        record.timer = null;
+        if (action.action === 'resize') server.flavor = action.flavor;
+        this.#set(record, done, null);
+      });
     });
-    return failAfter(rule, view(record));
   }
 
   /** Forgets every server and idempotency key (timers are cleared by the caller). */
   clear(): void {
-    this.#records.clear();
-    this.#keys.clear();
+    this.#book.clear();
   }
 
   #finishBuild(record: ServerRecord): void {
     record.timer = null;
-    record.held = this.#ctx.barriers.arrive('build', record.server.settingsId, () => {
+    record.held = this.#ctx.barriers.arrive('build', record.item.settingsId, () => {
       record.held = null;
       this.#completeBuild(record);
     });
   }
 
   #completeBuild(record: ServerRecord): void {
-    const settingsId = record.server.settingsId;
+    const settingsId = record.item.settingsId;
     const rule = this.#ctx.faults.take('build', 'server', settingsId);
     if (rule?.mode === 'timeout') return; // stuck in BUILD until deleted
     if (rule?.mode === 'delay') {
@@ -186,35 +151,19 @@ export class ServerFleet {
     if (rule === null) {
       this.#set(record, 'ACTIVE', null);
     } else {
-      record.server.fault = buildFaultMessage(rule);
+      record.item.fault = buildFaultMessage(rule);
       this.#set(record, 'ERROR', null);
     }
-  }
-
-  #startDelete(record: ServerRecord): void {
-    this.#ctx.timers.cancel(record.timer);
-    this.#ctx.barriers.cancel(record.held);
-    record.held = null;
-    this.#leaveBuild(record);
-    this.#set(record, 'DELETING', 'deleting');
-    record.timer = this.#ctx.timers.schedule(this.#ctx.delays.deleteDelayMs, () => {
-      record.timer = null;
-      this.#records.delete(record.server.id);
-      this.#set(record, 'DELETED', null);
-      this.#ctx.stats.serverRemoved(record.server.settingsId);
-    });
   }
 
   #leaveBuild(record: ServerRecord): void {
     if (!record.building) return;
     record.building = false;
-    this.#ctx.stats.buildEnded(record.server.settingsId);
+    this.#ctx.stats.buildEnded(record.item.settingsId);
   }
 
   #set(record: ServerRecord, status: ServerStatus, taskState: Server['taskState']): void {
-    record.server.status = status;
-    record.server.taskState = taskState;
-    record.server.updatedAt = this.#ctx.timestamp();
+    this.#book.update(record, { status, taskState });
   }
 }
 

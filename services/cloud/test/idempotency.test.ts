@@ -5,7 +5,8 @@ import { errorCode, freshKey, record, startTestCloud } from './helpers.ts';
 const body = { name: 'web-1', settingsId: 'A', flavor: 'm1.large', imageId: 'ubuntu-24.04' };
 
 test('a create repeated with the same Idempotency-Key returns the same server', async (t) => {
-  const cloud = await startTestCloud();
+  // a build that outlasts the test: the replay must answer the very same BUILD record, however slow the machine
+  const cloud = await startTestCloud({ buildDelayMs: 60_000 });
   t.after(() => cloud.close());
   const key = freshKey();
 

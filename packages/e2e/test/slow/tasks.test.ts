@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readStreamMessages } from '@jetcel/bus';
 import type { ServiceProcess } from '@jetcel/testing';
-import { Stack } from './stack.ts';
+import { Stack } from '../stack.ts';
 
 let stack: Stack;
 let worker: ServiceProcess;

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Stack } from './stack.ts';
+import { Stack } from '../stack.ts';
 
 let stack: Stack;
 before(async () => {

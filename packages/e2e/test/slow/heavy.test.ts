@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { consumerInfo } from '@jetcel/bus';
 import { eventually, type ServiceProcess } from '@jetcel/testing';
-import { Stack } from './stack.ts';
+import { Stack } from '../stack.ts';
 
 // The heavy queue: its own stream and worker, ack wait 2 s here, snapshots of 6 s.
 

@@ -17,7 +17,7 @@ import {
   type TestDatabase,
 } from '@jetcel/testing';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const composeFile = resolve(root, 'compose.yaml');
 const run = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, type ServiceProcess } from '@jetcel/testing';
-import { Stack } from './stack.ts';
+import { Stack } from '../stack.ts';
 
 let stack: Stack;
 let worker: ServiceProcess;

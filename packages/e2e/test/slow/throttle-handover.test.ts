@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Leases } from '@jetcel/bus';
 import type { ServiceProcess } from '@jetcel/testing';
-import { Stack } from './stack.ts';
+import { Stack } from '../stack.ts';
 
 // Slot hand-over: when a throttled span ends, its slot goes straight to the longest waiter parked in
 // the same worker. The fallback recheck is a minute here: only the hand-over can finish in time.

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { consumerInfo, streamInfo } from '@jetcel/bus';
-import { dataOf, Stack } from './stack.ts';
+import { dataOf, Stack } from '../stack.ts';
 
 let stack: Stack;
 before(async () => {

@@ -6,9 +6,9 @@ import { readStreamMessages, requestJson } from '@jetcel/bus';
 import type { Reply } from '@jetcel/contracts';
 import { keyRing, signIdentityToken } from '@jetcel/identity';
 import { spawnService } from '@jetcel/testing';
-import { dataOf, Stack } from './stack.ts';
+import { dataOf, Stack } from '../stack.ts';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 // Identities on the real stack under the production policy: JETCEL_AUTH_ANONYMOUS=deny, the default.
 // The executor is mid key rotation: "next" signs from now on, "default" (the old lone secret) still verifies.

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Leases } from '@jetcel/bus';
 import { eventually, type ServiceProcess } from '@jetcel/testing';
-import { Stack } from './stack.ts';
+import { Stack } from '../stack.ts';
 
 // Throttling with two worker-regular processes: the cloud's own count of concurrent builds is
 // the judge, not jetcel's bookkeeping.

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually } from '@jetcel/testing';
-import { Stack } from './stack.ts';
+import { Stack } from '../stack.ts';
 
 // Beat: several beat replicas publish each tick of a schedule exactly once.
 const SCHEDULE = 'test-heartbeat';

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sampleValue } from '@jetcel/telemetry';
 import { eventually, freePort, type ServiceProcess } from '@jetcel/testing';
-import { Stack } from './stack.ts';
+import { Stack } from '../stack.ts';
 
 // Issue 7 (metrics): every service serves Prometheus metrics on JETCEL_METRICS_PORT; scraped before
 // and after a few creates, the counters, histograms and database gauges have moved.

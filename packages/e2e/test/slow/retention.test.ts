@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { sampleValue } from '@jetcel/telemetry';
 import { eventually, freePort, type ServiceProcess } from '@jetcel/testing';
-import { Stack } from './stack.ts';
+import { Stack } from '../stack.ts';
 
 // Retention: beat's `prune-retention` schedule runs jetcel.prune on the background worker; with a
 // one-second retention, published outbox rows, a finished execution, an idempotency key and a

@@ -5,7 +5,7 @@ import { Db } from '@jetcel/db';
 import { createReferenceDomain, PROVISIONING_TIMED_OUT } from '@jetcel/reference';
 import { createStandalonePublisher, enqueueBackground, type BackgroundRequest } from '@jetcel/runtime';
 import { eventually, type ServiceProcess } from '@jetcel/testing';
-import { Stack } from './stack.ts';
+import { Stack } from '../stack.ts';
 
 // Background runs and their equality, list and background pulls, the watchdogs,
 // and standalone tasks, on real NATS and PostgreSQL with the services as processes.

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually } from '@jetcel/testing';
-import { Stack } from './stack.ts';
+import { Stack } from '../stack.ts';
 
 let stack: Stack;
 before(async () => {
@@ -63,15 +63,16 @@ test('D3: a stalled holder loses its lease past the TTL; the cloud refuses its s
   });
   await stack.ok('cmd.cloud_settings.create', { id: 'solo', name: 'One slot' });
   await stack.setThrottleLimit('solo', 1);
-  // This worker freezes for 6 s (event loop included) right before its first task runs: longer
-  // than the claim (1.5 s) and the lease TTL (3 s). The other worker takes the step over.
+  // This worker freezes for 12 s (event loop included) right before its first task runs: longer
+  // than the claim (1.5 s) and the lease TTL (3 s), with room for the other worker to start on a
+  // busy machine and take the step over.
   for (const other of stack.services.filter((service) =>
     service.output().some((line) => line.includes('"worker ready"')),
   ))
     await other.stop();
   const stalled = await stack.spawn('worker', {
     queue: 'regular',
-    env: { JETCEL_FAULT_PAUSE: 'before-task-run:6000', WORKER_CONCURRENCY: '1' },
+    env: { JETCEL_FAULT_PAUSE: 'before-task-run:12000', WORKER_CONCURRENCY: '1' },
   });
   const created = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', {
     name: 'stall',
@@ -80,7 +81,7 @@ test('D3: a stalled holder loses its lease past the TTL; the cloud refuses its s
   await stalled.waitForLine(/fault pause before-task-run: blocking/, 10_000);
   await stack.spawn('worker', { queue: 'regular' });
   await stack.waitForState(created.id, 'OK', 30_000);
-  await stalled.waitForLine(/fault pause before-task-run: process \d+ resumes/, 10_000);
+  await stalled.waitForLine(/fault pause before-task-run: process \d+ resumes/, 20_000);
   // Resumed, the old holder ran its create call with the old fencing token: the cloud refused it,
   // and its result was discarded because the step had been taken over.
   const refused = await eventually(

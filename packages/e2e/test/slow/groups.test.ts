@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stepsOf as stepsIn, useGroupStack, volumes } from './group-fixture.ts';
+import { stepsOf as stepsIn, useGroupStack, volumes } from '../group-fixture.ts';
 
 const fixture = useGroupStack(0);
 const stepsOf = (executionId: string) => stepsIn(fixture.stack, executionId);

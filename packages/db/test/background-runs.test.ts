@@ -54,11 +54,12 @@ test('claims: a live claim skips, a finished run is missing, a stale holder cann
   const run = await env.db.transaction((tx) => tx.backgroundRuns.insert(newRun(null)));
   assert.ok(run);
   const first = randomUUID();
-  const claimed = await env.db.transaction((tx) => tx.backgroundRuns.claim(run.id, { token: first, ttlMs: 150 }));
+  // 1.5 s: long enough that the second claim surely comes while the first holds, on a busy machine too
+  const claimed = await env.db.transaction((tx) => tx.backgroundRuns.claim(run.id, { token: first, ttlMs: 1500 }));
   assert.equal(claimed.kind, 'claimed');
-  const live = await env.db.transaction((tx) => tx.backgroundRuns.claim(run.id, { token: randomUUID(), ttlMs: 150 }));
+  const live = await env.db.transaction((tx) => tx.backgroundRuns.claim(run.id, { token: randomUUID(), ttlMs: 1500 }));
   assert.equal(live.kind, 'live_claim');
-  await new Promise((resolve) => setTimeout(resolve, 250));
+  await new Promise((resolve) => setTimeout(resolve, 1600));
   const second = randomUUID();
   const takeover = await env.db.transaction((tx) => tx.backgroundRuns.claim(run.id, { token: second, ttlMs: 10_000 }));
   assert.deepEqual([takeover.kind, takeover.kind === 'claimed' && takeover.takeover], ['claimed', true]);

@@ -34,6 +34,13 @@ test('invalid expressions are refused with the reason', () => {
     '*/5/2 * * * *',
     ', * * * *',
     '0 0 30 2 *',
+    '0 0 * JAN *',
+    '0 0 * * MON',
+    '0 0 L * *',
+    '0 0 15W * *',
+    '0 0 * * 1#2',
+    '0 0 ? * *',
+    '@daily',
   ]) {
     assert.throws(() => parseCron(bad), CronSyntaxError, bad);
   }
@@ -89,6 +96,9 @@ test('next: the first matching minute strictly after the instant', () => {
   assert.equal(iso(cronNext(parseCron('0 0 1 * *'), at('2026-12-15T00:00:00Z'))), '2027-01-01T00:00:00.000Z');
   assert.equal(iso(cronNext(parseCron('0 12 29 2 *'), at('2026-01-01T00:00:00Z'))), '2028-02-29T12:00:00.000Z');
   assert.equal(iso(cronNext(parseCron('30 9 * * 1-5'), at('2026-03-06T10:00:00Z'))), '2026-03-09T09:30:00.000Z');
+  // both day fields restricted: the 1st (a Sunday) counts although it is not a Monday
+  assert.equal(iso(cronNext(parseCron('0 0 1-7 * 1'), at('2026-02-23T21:40:00Z'))), '2026-03-01T00:00:00.000Z');
+  assert.equal(iso(cronNext(parseCron('*/15 * * * *'), at('2026-03-01T10:14:59.999Z'))), '2026-03-01T10:15:00.000Z');
 });
 
 test('previous and next agree: walking forward from a tick lands on matches only', () => {

@@ -17,7 +17,11 @@ export { StepRunner } from './step-runner.ts';
 export type { Delivery, DeliveryVerdict, StepRunnerOptions } from './step-runner.ts';
 export { serviceConfigFromEnv, parseQueueArg } from './config.ts';
 export type { ServiceConfig } from './config.ts';
-export { startRelay } from './relay.ts';
+export { startRelay } from './outbox/start-relay.ts';
+export { OutboxRelay } from './outbox/relay.ts';
+export type { OutboxPublisher, RelayOptions } from './outbox/relay.ts';
+export { Reconciler } from './reconcile/reconciler.ts';
+export type { ReconcilerOptions } from './reconcile/reconciler.ts';
 export { startWorker } from './worker-service.ts';
 export type { WorkerOptions, RunningWorker } from './worker-service.ts';
 export { startExecutorService } from './executor-service.ts';
@@ -31,7 +35,6 @@ export {
   backgroundRunMessage,
   standaloneMessage,
   addBackgroundMessage,
-  addRequeuedBackgroundMessages,
 } from './background-messages.ts';
 export { BackgroundRunner } from './background-runner.ts';
 export type { BackgroundRunnerOptions } from './background-runner.ts';

@@ -8,7 +8,7 @@ import type { ExecutorRegistry, Logger, TaskRegistry } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
 import { inSpan, type ServiceMetrics } from '@jetcel/telemetry';
 import type { ServiceConfig } from './config.ts';
-import { startRelay } from './relay.ts';
+import { startRelay } from './outbox/start-relay.ts';
 import { StepRunner, type Delivery, type DeliveryVerdict } from './step-runner.ts';
 import { BackgroundRunner } from './background-runner.ts';
 import { classifyTaskDelivery } from './task-delivery.ts';

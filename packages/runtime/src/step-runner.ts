@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { match } from 'ts-pattern';
-import {
-  HEADERS,
-  parseLeaseKey,
-  parseResourceRef,
-  TASK_MESSAGE_VERSION,
-  taskMessageSchema,
-  type TaskMessage,
-} from '@jetcel/contracts';
+import type { Delivery, Disposition } from '@jetcel/bus';
+import { HEADERS, parseLeaseKey, parseResourceRef } from '@jetcel/contracts';
 import {
   BUILTIN_TASKS,
   decideOnError,
@@ -16,7 +10,6 @@ import {
   isEmptyPatch,
   isGroup,
   ResourceGoneError,
-  TransientError,
   type ExecutorRegistry,
   type FailureInfo,
   type Logger,
@@ -26,7 +19,6 @@ import {
   type ResourcePatch,
   type ResourceSnapshot,
   type TaskDefinition,
-  type TaskOutcome,
   type TaskRegistry,
 } from '@jetcel/core';
 import {
@@ -34,7 +26,6 @@ import {
   faultPause,
   faultPoint,
   FAULT_POINTS,
-  type DeadLetterReason,
   type Db,
   type ExecutionLease,
   type ExecutionRecord,
@@ -43,7 +34,9 @@ import {
   type Waiter,
 } from '@jetcel/db';
 import { Progress } from './progress.ts';
-import { writeDeadLetter } from './dead-letters.ts';
+import { decodeTaskDelivery, type DecodedTask } from './delivery/decode.ts';
+import { DeliveryGate } from './delivery/gate.ts';
+import { runTask, type RunResult } from './run/run-task.ts';
 import { LeaseLostError, ThrottleTimeoutError, type ThrottleGate } from './throttle.ts';
 import { runNestedExecutor } from './nested.ts';
 import { addStepMessage, requeueStep } from './step-messages.ts';
@@ -51,20 +44,6 @@ import { resourceReader } from './resource-reader.ts';
 import { stepLabel } from './step-label.ts';
 import { startTaskTimer } from './task-timer.ts';
 import { inSpan, type SpanHandle } from '@jetcel/telemetry';
-
-/** How a delivery ends for the broker; mapped once, here, from what happened to the step. */
-export type DeliveryVerdict = { kind: 'ack' } | { kind: 'nak'; delayMs: number } | { kind: 'term' };
-
-export interface Delivery {
-  data: Uint8Array;
-  headers: Record<string, string>;
-  deliveryCount: number;
-  /** The stream subject (for dead letters); tests may leave it out. */
-  subject?: string;
-  /** First publication time: the unknown-task grace period counts from it. */
-  publishedAt?: Date;
-  working(): void;
-}
 
 export interface StepRunnerOptions<S> {
   db: Db;
@@ -105,7 +84,6 @@ export class ShutdownError extends Error {
   }
 }
 
-type RunResult = { kind: 'outcome'; outcome: TaskOutcome } | { kind: 'error'; error: unknown };
 type Admitted =
   | { kind: 'admitted'; claimed: Claimed; lease: ExecutionLease | null }
   | { kind: 'waiting' }
@@ -116,14 +94,13 @@ const NO_EXECUTORS: Pick<ExecutorRegistry, 'get'> = { get: () => undefined };
 const ANY_TIME_MS = 10 * 365 * 24 * 3600 * 1000;
 /** How much longer a waiter parked in another process may have waited before a local hand-over yields to it. */
 const HAND_OVER_SKEW_MS = 1000;
-/** The abort reason once a step is done (one Error for all: its stack is never read). */
-const STEP_FINISHED = new Error('step finished');
 
 /** Runs one delivered step: claim, run with heartbeats, commit its result and what comes next. */
 export class StepRunner<S> {
   readonly #claimTtlMs: number;
   readonly #heartbeatMs: number;
   readonly #progress: Progress;
+  readonly #gate: DeliveryGate;
   readonly #running = new Set<AbortController>();
   /** Steps run after a slot was handed to them (no delivery of their own). */
   readonly #detached = new Set<Promise<void>>();
@@ -131,6 +108,7 @@ export class StepRunner<S> {
   constructor(private readonly options: StepRunnerOptions<S>) {
     this.#claimTtlMs = options.claimTtlMs ?? 30_000;
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.#claimTtlMs / 3));
+    this.#gate = new DeliveryGate(options);
     this.#progress = new Progress({
       catalog: options.registry,
       executors: options.executors ?? NO_EXECUTORS,
@@ -155,31 +133,24 @@ export class StepRunner<S> {
     return this.#progress;
   }
 
+  /** Decodes a delivered task message and runs it as a step (a background message here is undecodable). */
+  async handle(delivery: Delivery): Promise<Disposition> {
+    return this.deliver(decodeTaskDelivery(delivery.data), delivery);
+  }
+
   /** One span per delivery, a child of the span that queued the step (its message's `traceparent`). */
-  async handle(delivery: Delivery): Promise<DeliveryVerdict> {
+  async deliver(decoded: DecodedTask, delivery: Delivery): Promise<Disposition> {
     return inSpan('jetcel.step', { kind: 'consumer', parentHeaders: delivery.headers }, (span) =>
-      this.handleInSpan(delivery, span),
+      this.deliverInSpan(decoded, delivery, span),
     );
   }
 
-  private async handleInSpan(delivery: Delivery, span: SpanHandle): Promise<DeliveryVerdict> {
+  private async deliverInSpan(decoded: DecodedTask, delivery: Delivery, span: SpanHandle): Promise<Disposition> {
     const { logger } = this.options;
-    const decoded = decodeTaskMessage(delivery.data);
-    const subject = delivery.subject ?? 'tasks.unknown';
-    const letter = (reason: DeadLetterReason, detail: string, ids: { executionId?: string; stepId?: string } = {}) =>
-      writeDeadLetter(this.options.db, logger, {
-        reason,
-        detail,
-        subject,
-        data: delivery.data,
-        headers: delivery.headers,
-        deliveryCount: delivery.deliveryCount,
-        ...ids,
-      });
-    if (decoded.kind === 'undecodable') {
-      await letter('UNDECODABLE', decoded.reason);
-      return { kind: 'term' };
-    }
+    const gate = this.#gate;
+    if (decoded.kind === 'undecodable') return gate.letter(delivery, logger, 'UNDECODABLE', decoded.reason);
+    if (decoded.kind === 'background')
+      return gate.letter(delivery, logger, 'UNDECODABLE', 'a background task message where a step was expected');
     const message = decoded.message;
     span.rename(`step ${message.task}`);
     span.set({
@@ -196,45 +167,34 @@ export class StepRunner<S> {
     });
     const task = decoded.kind === 'newer_version' ? undefined : this.options.registry.get(message.task);
     if (!task) {
-      // Rolling upgrades (SPEC G5): a newer worker may be on its way; wait out the grace period.
+      // Rolling upgrades: a newer worker may be on its way; wait out the grace period.
       const what = decoded.kind === 'newer_version' ? `message version ${message.v}` : `task ${message.task}`;
-      const graceMs = this.options.unknownTaskGraceMs ?? 10 * 60_000;
-      const waitedMs = Date.now() - (delivery.publishedAt?.getTime() ?? Date.now());
-      if (waitedMs < graceMs) {
-        const delayMs = Math.max(1000, Math.min(this.options.unknownTaskDelayMs ?? 30_000, graceMs - waitedMs));
-        log.warn(`${what} is unknown to this worker; handing the message back`, { delayMs });
-        return { kind: 'nak', delayMs };
-      }
-      await letter('UNKNOWN_TASK', `${what} is unknown after a grace period of ${graceMs} ms`, {
-        executionId: message.executionId,
-        stepId: message.stepId,
-      });
-      return { kind: 'term' };
+      return gate.unknownTask(delivery, log, what, { executionId: message.executionId, stepId: message.stepId });
     }
     const token = randomUUID();
     const claim = await this.claim(message.stepId, token);
     if (claim.kind !== 'claimed') {
-      if (claim.kind === 'unknown_step') {
-        await letter('UNATTRIBUTABLE', `no step ${message.stepId} of execution ${message.executionId}`);
-        return { kind: 'term' };
-      }
+      if (claim.kind === 'unknown_step')
+        return gate.letter(
+          delivery,
+          logger,
+          'UNATTRIBUTABLE',
+          `no step ${message.stepId} of execution ${message.executionId}`,
+        );
       log.debug('delivery skipped', { reason: claim.kind });
       return { kind: 'ack' };
     }
     const { step } = claim.value;
     const crashBudget = this.options.crashBudget ?? 3;
-    if (step.takeovers > crashBudget) {
+    if (step.takeovers > crashBudget)
       // It keeps killing its workers (a poison message): stop feeding it to them.
-      await letter(
+      return gate.letter(
+        delivery,
+        logger,
         'CRASH_BUDGET',
         `step taken over ${step.takeovers} times after its holder died (budget ${crashBudget})`,
-        {
-          executionId: step.executionId,
-          stepId: step.id,
-        },
+        { executionId: step.executionId, stepId: step.id },
       );
-      return { kind: 'term' };
-    }
     const stepLog = log.child(stepContext(step));
     stepLog.info('step started', { takeover: claim.takeover });
     return this.runClaimed(claim.value, token, task, delivery, stepLog, null);
@@ -248,10 +208,11 @@ export class StepRunner<S> {
     claimed: Claimed,
     token: string,
     task: TaskDefinition<unknown, S>,
-    delivery: Delivery,
+    /** Null for a step handed a throttle slot: no broker message of its own. */
+    delivery: Delivery | null,
     stepLog: Logger,
     preAdmitted: Admitted | null,
-  ): Promise<DeliveryVerdict> {
+  ): Promise<Disposition> {
     const { step } = claimed;
     let discarded = 'nothing';
     try {
@@ -272,7 +233,7 @@ export class StepRunner<S> {
               return { kind: 'waiting' };
             });
         if (admitted.kind === 'waiting') return { kind: 'ack' };
-        const finished = startTaskTimer(this.options.metrics, { ...step, publishedAt: delivery.publishedAt });
+        const finished = startTaskTimer(this.options.metrics, { ...step, publishedAt: delivery?.publishedAt });
         // Heartbeats renew the lease (new revisions): the span's end hands over the latest one.
         const lease = { current: admitted.kind === 'admitted' ? admitted.lease : null };
         const outcome =
@@ -562,10 +523,9 @@ export class StepRunner<S> {
     log: Logger,
     admitted: Admitted | null,
   ): void {
-    const delivery: Delivery = { data: new Uint8Array(), headers: {}, deliveryCount: 1, working: () => undefined };
     log.info('step started', { handedOver: true });
     const running = inSpan('jetcel.step', { kind: 'internal' }, () =>
-      this.runClaimed(claimed, token, task, delivery, log, admitted),
+      this.runClaimed(claimed, token, task, null, log, admitted),
     )
       .then(async (verdict) => {
         if (verdict.kind === 'ack') return;
@@ -594,7 +554,7 @@ export class StepRunner<S> {
     task: TaskDefinition<unknown, S>,
     claimed: Claimed,
     token: string,
-    delivery: Delivery,
+    delivery: Delivery | null,
     log: Logger,
     lease: { current: ExecutionLease | null },
   ): Promise<RunResult> {
@@ -606,7 +566,7 @@ export class StepRunner<S> {
     const cancel = new AbortController();
     if (execution.status === 'cancel_requested') cancel.abort(new Error('execution cancelled'));
     const heartbeat = async (): Promise<void> => {
-      delivery.working();
+      delivery?.working();
       const state = await this.options.db.transaction((tx) => tx.steps.extend(step.id, token, this.#claimTtlMs), {
         relaxedDurability: true,
       });
@@ -621,54 +581,38 @@ export class StepRunner<S> {
         if (!renewed) controller.abort(new LeaseLostError(held.key));
       }
     };
-    const timer = setInterval(() => {
-      heartbeat().catch((error: unknown) => log.warn('heartbeat failed', { error: String(error) }));
-    }, this.#heartbeatMs);
-    const timeout =
-      task.timeoutMs === undefined
-        ? undefined
-        : setTimeout(
-            () => controller.abort(new TransientError(`Task ${task.name} timed out after ${task.timeoutMs} ms`)),
-            task.timeoutMs,
-          );
     try {
-      const args = task.parseArgs(step.args);
-      faultPause('before-task-run');
-      faultPoint(FAULT_POINTS.beforeBackendCall, `${task.name} ${execution.id}`);
-      const aborted = new Promise<never>((_, reject) => {
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true });
-      });
-      const outcome = await Promise.race([
-        task.run(
-          {
-            signal: controller.signal,
-            cancelSignal: cancel.signal,
-            attempt: step.attempts,
-            pollCount: step.polls,
-            idempotencyKey: `${execution.id}:${step.id}`,
-            fencingToken: initialLease ? String(initialLease.revision) : null,
-            fencingSlot: initialLease?.key ?? null,
-            heartbeat,
-            log,
-            actor: execution.actor,
-            executionId: execution.id,
-            stepId: step.id,
-            resource: claimed.resource ?? null,
-            resources: resourceReader(this.options.db),
-            services: this.options.services,
+      return await runTask(
+        task,
+        {
+          cancelSignal: cancel.signal,
+          attempt: step.attempts,
+          pollCount: step.polls,
+          idempotencyKey: `${execution.id}:${step.id}`,
+          fencingToken: initialLease ? String(initialLease.revision) : null,
+          fencingSlot: initialLease?.key ?? null,
+          log,
+          actor: execution.actor,
+          executionId: execution.id,
+          stepId: step.id,
+          resource: claimed.resource ?? null,
+          resources: resourceReader(this.options.db),
+          services: this.options.services,
+        },
+        {
+          args: step.args,
+          controller,
+          heartbeat,
+          heartbeatMs: this.#heartbeatMs,
+          onHeartbeatError: (error: unknown) => log.warn('heartbeat failed', { error: String(error) }),
+          beforeRun: () => {
+            faultPause('before-task-run');
+            faultPoint(FAULT_POINTS.beforeBackendCall, `${task.name} ${execution.id}`);
           },
-          args,
-        ),
-        aborted,
-      ]);
-      return { kind: 'outcome', outcome: outcome ?? { kind: 'done' } };
-    } catch (error) {
-      return { kind: 'error', error };
+        },
+      );
     } finally {
       this.#running.delete(controller);
-      clearInterval(timer);
-      clearTimeout(timeout);
-      if (!controller.signal.aborted) controller.abort(STEP_FINISHED);
     }
   }
 
@@ -799,40 +743,4 @@ function endsMainChain(claimed: Claimed, outcome: RunResult): boolean {
     outcome.kind === 'outcome' &&
     outcome.outcome.kind === 'done'
   );
-}
-
-type Decoded =
-  | { kind: 'step'; message: TaskMessage }
-  | { kind: 'newer_version'; message: TaskMessage }
-  | { kind: 'undecodable'; reason: string };
-
-function decodeTaskMessage(data: Uint8Array): Decoded {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(data).toString('utf8'));
-  } catch (error) {
-    return { kind: 'undecodable', reason: `not JSON: ${(error as Error).message}` };
-  }
-  const parsed = taskMessageSchema.safeParse(json);
-  if (parsed.success) {
-    return parsed.data.v > TASK_MESSAGE_VERSION
-      ? { kind: 'newer_version', message: parsed.data }
-      : { kind: 'step', message: parsed.data };
-  }
-  // A newer version may add fields: keep what identifies the step and wait for a newer worker.
-  const loose = taskMessageSchema.partial().passthrough().safeParse(json);
-  if (
-    loose.success &&
-    typeof loose.data.v === 'number' &&
-    loose.data.v > TASK_MESSAGE_VERSION &&
-    loose.data.executionId &&
-    loose.data.stepId &&
-    loose.data.task
-  ) {
-    return { kind: 'newer_version', message: loose.data as TaskMessage };
-  }
-  return {
-    kind: 'undecodable',
-    reason: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; '),
-  };
 }

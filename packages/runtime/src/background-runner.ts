@@ -12,7 +12,7 @@ import {
   type TaskDefinition,
   type TaskRegistry,
 } from '@jetcel/core';
-import type { Delivery, Disposition } from '@jetcel/bus';
+import { Heartbeats, type Delivery, type Disposition } from '@jetcel/bus';
 import { ConcurrentUpdateError, RunClaimLostError, type BackgroundRunRecord, type Db, type Tx } from '@jetcel/db';
 import { commitBackgroundOutcome, writesNothing, type BackgroundCommitSummary } from './background-commit.ts';
 import { addBackgroundMessage } from './background-messages.ts';
@@ -33,6 +33,8 @@ export interface BackgroundRunnerOptions<S> {
   claimTtlMs?: number;
   /** Heartbeat period. @defaultValue claimTtlMs / 3 */
   heartbeatMs?: number;
+  /** The worker's heartbeat owner (one timer for every in-flight task); default: the runner's own. */
+  heartbeats?: Heartbeats;
   /** How long to hand back a message naming a task this worker does not know. @defaultValue 30000 */
   unknownTaskDelayMs?: number;
   /** How long an unknown background task or message version waits for a newer worker. @defaultValue 10 min */
@@ -55,9 +57,11 @@ export class BackgroundRunner<S> {
   readonly #heartbeatMs: number;
   readonly #progress: Progress;
   readonly #gate: DeliveryGate;
+  readonly #heartbeats: Heartbeats;
 
   constructor(private readonly options: BackgroundRunnerOptions<S>) {
     this.#gate = new DeliveryGate(options);
+    this.#heartbeats = options.heartbeats ?? new Heartbeats();
     this.#claimTtlMs = options.claimTtlMs ?? 30_000;
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.#claimTtlMs / 3));
     this.#progress = new Progress({
@@ -309,6 +313,7 @@ export class BackgroundRunner<S> {
   private harness(log: Logger) {
     return {
       heartbeatMs: this.#heartbeatMs,
+      heartbeats: this.#heartbeats,
       onHeartbeatError: (error: unknown) => log.warn('heartbeat failed', { error: String(error) }),
     };
   }

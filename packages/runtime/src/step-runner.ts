@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { match } from 'ts-pattern';
-import type { Delivery, Disposition } from '@jetcel/bus';
+import { Heartbeats, type Delivery, type Disposition } from '@jetcel/bus';
 import { HEADERS, parseLeaseKey, parseResourceRef } from '@jetcel/contracts';
 import {
   BUILTIN_TASKS,
@@ -57,6 +57,8 @@ export interface StepRunnerOptions<S> {
   claimTtlMs?: number;
   /** Heartbeat period for claims and broker. @defaultValue claimTtlMs / 3 */
   heartbeatMs?: number;
+  /** The worker's heartbeat owner (one timer for every in-flight task); default: the runner's own. */
+  heartbeats?: Heartbeats;
   /** How long to hand back a message naming a task this worker does not know. @defaultValue 30000 */
   unknownTaskDelayMs?: number;
   /** Throttled spans (scope leases); without it throttles are not enforced. */
@@ -101,6 +103,7 @@ export class StepRunner<S> {
   readonly #heartbeatMs: number;
   readonly #progress: Progress;
   readonly #gate: DeliveryGate;
+  readonly #heartbeats: Heartbeats;
   readonly #running = new Set<AbortController>();
   /** Steps run after a slot was handed to them (no delivery of their own). */
   readonly #detached = new Set<Promise<void>>();
@@ -109,6 +112,7 @@ export class StepRunner<S> {
     this.#claimTtlMs = options.claimTtlMs ?? 30_000;
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.#claimTtlMs / 3));
     this.#gate = new DeliveryGate(options);
+    this.#heartbeats = options.heartbeats ?? new Heartbeats();
     this.#progress = new Progress({
       catalog: options.registry,
       executors: options.executors ?? NO_EXECUTORS,
@@ -604,6 +608,7 @@ export class StepRunner<S> {
           controller,
           heartbeat,
           heartbeatMs: this.#heartbeatMs,
+          heartbeats: this.#heartbeats,
           onHeartbeatError: (error: unknown) => log.warn('heartbeat failed', { error: String(error) }),
           beforeRun: () => {
             faultPause('before-task-run');

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { taskStream, type QueueName } from '@jetcel/contracts';
 import {
   defineTopology,
+  Heartbeats,
   Leases,
   startConsumer,
   verifyTopology,
@@ -56,6 +57,8 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     config: config.throttle,
     logger: logger.child({ component: 'throttle' }),
   });
+  // One heartbeat owner for the worker: every in-flight message and every running task's claim.
+  const heartbeats = new Heartbeats();
   const leaseReconciler = startLeaseReconciler(gate, logger, Math.max(1000, config.sweepMs * 5));
   const runner = new StepRunner({
     db,
@@ -65,6 +68,7 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     logger,
     worker: options.worker ?? `${hostname()}:${process.pid}:${queue}`,
     claimTtlMs: config.claimTtlMs,
+    heartbeats,
     throttle: gate,
     crashBudget: config.crashBudget,
     unknownTaskGraceMs: config.unknownTaskGraceMs,
@@ -77,6 +81,7 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     services: options.services,
     logger,
     claimTtlMs: config.claimTtlMs,
+    heartbeats,
     unknownTaskGraceMs: config.unknownTaskGraceMs,
     ...(options.metrics ? { metrics: options.metrics.runtime } : {}),
   });
@@ -94,6 +99,7 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
   const consumer = await startConsumer(bus, {
     queue,
     concurrency: options.concurrency,
+    heartbeats,
     handler: dispatch,
     onError: (error) => logger.error('task handler failed', { error }),
   });

@@ -1,3 +1,4 @@
+import type { Heartbeats } from '@jetcel/bus';
 import { TransientError, type TaskContext, type TaskDefinition, type TaskOutcome } from '@jetcel/core';
 
 export type RunResult = { kind: 'outcome'; outcome: TaskOutcome } | { kind: 'error'; error: unknown };
@@ -5,9 +6,10 @@ export type RunResult = { kind: 'outcome'; outcome: TaskOutcome } | { kind: 'err
 export interface RunHarness {
   /** Stops the task (shutdown, a lost claim or lease, its timeout); its reason is the result's error. */
   controller: AbortController;
-  /** Called every `heartbeatMs` while the task runs (claims, the broker, cancels). */
+  /** Called every `heartbeatMs` while the task runs (claims, the broker, cancels), by the worker's one timer. */
   heartbeat: () => Promise<void>;
   heartbeatMs: number;
+  heartbeats: Heartbeats;
   onHeartbeatError: (error: unknown) => void;
   /** Read before the task runs: a bad argument is the task's error, like anything it throws. */
   args: unknown;
@@ -28,9 +30,9 @@ export async function runTask<S>(
   harness: RunHarness,
 ): Promise<RunResult> {
   const { controller } = harness;
-  const timer = setInterval(() => {
+  const stopBeating = harness.heartbeats.add(harness.heartbeatMs, () => {
     harness.heartbeat().catch(harness.onHeartbeatError);
-  }, harness.heartbeatMs);
+  });
   const timeout =
     task.timeoutMs === undefined
       ? undefined
@@ -52,7 +54,7 @@ export async function runTask<S>(
   } catch (error) {
     return { kind: 'error', error };
   } finally {
-    clearInterval(timer);
+    stopBeating();
     clearTimeout(timeout);
     if (!controller.signal.aborted) controller.abort(FINISHED);
   }

@@ -1,23 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { match } from 'ts-pattern';
 import { Heartbeats, type Delivery, type Disposition } from '@jetcel/bus';
-import { HEADERS, parseLeaseKey, parseResourceRef } from '@jetcel/contracts';
+import { HEADERS, parseLeaseKey } from '@jetcel/contracts';
 import {
   BUILTIN_TASKS,
-  decideOnError,
-  decideOnPoll,
   describeFailure,
-  isEmptyPatch,
   isGroup,
-  ResourceGoneError,
   type ExecutorRegistry,
-  type FailureInfo,
   type Logger,
   type RuntimeMetrics,
-  type StepOutcome,
-  type RelatedPatch,
-  type ResourcePatch,
-  type ResourceSnapshot,
   type TaskDefinition,
   type TaskRegistry,
 } from '@jetcel/core';
@@ -30,13 +20,14 @@ import {
   type ExecutionLease,
   type ExecutionRecord,
   type StepRecord,
-  type Tx,
   type Waiter,
 } from '@jetcel/db';
 import { Progress } from './progress.ts';
 import { decodeTaskDelivery, type DecodedTask } from './delivery/decode.ts';
 import { DeliveryGate } from './delivery/gate.ts';
 import { runTask, type RunResult } from './run/run-task.ts';
+import { commitStep } from './step/commit.ts';
+import { prepare, prepareIn, type Claimed } from './step/prepare.ts';
 import { LeaseLostError, ThrottleTimeoutError, type ThrottleGate } from './throttle.ts';
 import { runNestedExecutor } from './nested.ts';
 import { addStepMessage, requeueStep } from './step-messages.ts';
@@ -71,13 +62,6 @@ export interface StepRunnerOptions<S> {
   metrics?: RuntimeMetrics;
 }
 
-type Claimed = {
-  step: StepRecord;
-  execution: ExecutionRecord;
-  /** Undefined: not read yet (`prepare` reads it, after the admission for a throttled step). */
-  resource: ResourceSnapshot | null | undefined;
-  preparationError: unknown;
-};
 /** The worker is shutting down: the step goes back to the queue. */
 export class ShutdownError extends Error {
   constructor() {
@@ -261,7 +245,7 @@ export class StepRunner<S> {
             : undefined;
         // Group commit: concurrent steps' results share one durable COMMIT, each in its own savepoint.
         const ended = await this.options.db
-          .groupTransaction((tx) => this.commit(tx, task, step, token, outcome, stepLog))
+          .groupTransaction((tx) => commitStep(tx, this.#progress, task, step, token, outcome, stepLog))
           .catch((error: unknown) => {
             if (error instanceof ClaimLostError) finished('claim_lost');
             throw error;
@@ -305,7 +289,7 @@ export class StepRunner<S> {
       preparationError: undefined,
     };
     const deferred = this.needsAdmission(step, execution) && !execution.lease;
-    const value = deferred ? claimed : await this.prepare(claimed, token);
+    const value = deferred ? claimed : await prepare(this.options.db, claimed, token);
     return { kind: 'claimed' as const, takeover: result.takeover, value };
   }
 
@@ -348,48 +332,11 @@ export class StepRunner<S> {
     if (admission.kind === 'timeout')
       return { kind: 'refused', error: new ThrottleTimeoutError(throttle, admission.waitedMs) };
     if (admission.kind === 'unthrottled')
-      return { kind: 'admitted', claimed: await this.prepare(claimed, token), lease: null };
+      return { kind: 'admitted', claimed: await prepare(this.options.db, claimed, token), lease: null };
     const lease = admission.lease;
     log.info('throttle slot taken', { key: lease.key, fencingToken: lease.revision });
-    const prepared = await this.prepare(claimed, token);
+    const prepared = await prepare(this.options.db, claimed, token);
     return { kind: 'admitted', claimed: { ...prepared, execution: { ...execution, lease } }, lease };
-  }
-
-  /** Applies the step's first transition (its `before` patch) once, guarded by the claim. */
-  private async prepare(claimed: Claimed, token: string): Promise<Claimed> {
-    if (claimed.resource !== undefined && (!pendingPatch(claimed) || !claimed.resource)) return claimed;
-    // A read alone needs no transaction; a patch is applied under the resource's row lock.
-    return pendingPatch(claimed)
-      ? this.options.db.transaction((tx) => this.prepareIn(tx, claimed, token))
-      : this.options.db.read((tx) => this.prepareIn(tx, claimed, token));
-  }
-
-  /** `prepare` inside the caller's transaction: reads the resource (locked if a patch applies). */
-  private async prepareIn(tx: Tx, claimed: Claimed, token: string): Promise<Claimed> {
-    const { step, execution } = claimed;
-    const resourceRef = step.resourceRef;
-    const patch = pendingPatch(claimed);
-    if (!resourceRef) return claimed;
-    const ref = parseResourceRef(resourceRef);
-    const current = await tx.resources.get(ref.type, ref.id, { forUpdate: patch !== null });
-    // A failure handler may find its resource gone (a cancelled create deleted it): that is not an error.
-    if (!current)
-      return step.role === 'failure'
-        ? { ...claimed, resource: null }
-        : { ...claimed, resource: null, preparationError: new ResourceGoneError(resourceRef) };
-    if (!patch) return { ...claimed, resource: current };
-    // Guarded by the claim first: if another delivery took the step over meanwhile, nothing is written.
-    await tx.steps.markPrepared(step.id, token);
-    try {
-      const resource = await tx.resources.applyPatch(current, patch, {
-        executionId: execution.id,
-        actor: execution.actor,
-      });
-      // Later phases (admission) must see that the patch is applied, or they would apply it again.
-      return { ...claimed, step: { ...step, prepared: true }, resource };
-    } catch (error) {
-      return { ...claimed, resource: current, preparationError: error };
-    }
   }
 
   /**
@@ -414,7 +361,7 @@ export class StepRunner<S> {
         // Thrown to roll back: the waiter keeps its place and goes through admission as usual.
         if (!moved) throw HAND_OVER_ABORTED.leaseLost;
         await tx.throttle.admit(executionId, moved);
-        const prepared = await this.prepareIn(tx, claimed, token);
+        const prepared = await prepareIn(tx, claimed, token);
         const admitted: Admitted = {
           kind: 'admitted',
           claimed: { ...prepared, execution: { ...prepared.execution, lease: moved } },
@@ -620,116 +567,11 @@ export class StepRunner<S> {
       this.#running.delete(controller);
     }
   }
-
-  /** One transaction: the step's result, its resource patches and events, and what comes next. */
-  private async commit(
-    tx: Tx,
-    task: TaskDefinition<unknown, S>,
-    step: StepRecord,
-    token: string,
-    result: RunResult,
-    log: Logger,
-  ): Promise<StepOutcome> {
-    if (result.kind === 'error' && result.error instanceof ClaimLostError) throw result.error;
-    const execution = await tx.executions.lock(step.executionId);
-    if (!execution) throw new ClaimLostError(step.id);
-    const cancelling = execution.status === 'cancel_requested';
-    const context = { executionId: execution.id, actor: execution.actor };
-    const fail = async (failure: FailureInfo): Promise<StepOutcome> => {
-      await tx.steps.complete(step.id, token, { status: 'failed', failure });
-      log.warn('step failed', { error: failure.message });
-      await this.#progress.stepFailed(tx, execution, step, failure);
-      return 'failed';
-    };
-    const requeue = async (delayMs: number, kind: 'poll' | 'retry', failure?: FailureInfo): Promise<StepOutcome> => {
-      if (cancelling) {
-        // No more polls or retries once cancelled: the step ends here and the cancel settles.
-        await tx.steps.complete(step.id, token, { status: 'cancelled' });
-        await this.#progress.stepSucceeded(tx, execution, step);
-        return 'cancelled';
-      }
-      await requeueStep(tx, step.id, token, execution.actor, {
-        delayMs,
-        attempt: kind === 'retry',
-        poll: kind === 'poll',
-        ...(failure ? { failure } : {}),
-      });
-      log.info(kind === 'poll' ? 'step polls again' : 'step retries after a transient error', {
-        delayMs,
-        ...(failure ? { error: failure.message } : {}),
-      });
-      return kind === 'poll' ? 'polled' : 'retried';
-    };
-    return match(result)
-      .with({ kind: 'error' }, async ({ error }) => {
-        const decision = decideOnError(task, step.attempts, error);
-        if (decision.kind === 'retry') return requeue(decision.delayMs, 'retry', describeFailure(error));
-        return fail(decision.failure);
-      })
-      .with({ kind: 'outcome' }, ({ outcome }) =>
-        match(outcome)
-          .with({ kind: 'poll' }, async (poll) => {
-            const patched = await this.applyPatches(tx, step, poll.patch, [], context);
-            if (patched) return fail(patched);
-            const decision = decideOnPoll(task, step.polls + 1, poll.afterMs);
-            if (decision.kind === 'repoll') return requeue(decision.delayMs, 'poll');
-            return fail(decision.failure);
-          })
-          .with({ kind: 'done' }, async (finished) => {
-            const patched = await this.applyPatches(tx, step, finished.patch, finished.also ?? [], context);
-            if (patched) return fail(patched);
-            await tx.steps.complete(step.id, token, {
-              status: 'succeeded',
-              ...(finished.result === undefined ? {} : { result: finished.result }),
-            });
-            log.info('step succeeded');
-            await this.#progress.stepSucceeded(tx, execution, step);
-            return 'succeeded' as const;
-          })
-          .exhaustive(),
-      )
-      .exhaustive();
-  }
-
-  /** Applies the task's patches to the rows as they are now; returns the failure if one cannot apply. */
-  private async applyPatches(
-    tx: Tx,
-    step: StepRecord,
-    patch: ResourcePatch | undefined,
-    also: RelatedPatch[],
-    context: { executionId: string; actor: string | null },
-  ): Promise<FailureInfo | null> {
-    try {
-      if (patch && !isEmptyPatch(patch) && step.resourceRef) {
-        const ref = parseResourceRef(step.resourceRef);
-        const current = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
-        // A failure handler whose resource is already gone has nothing left to write.
-        if (current) await tx.resources.applyPatch(current, patch, context);
-        else if (step.role !== 'failure') throw new ResourceGoneError(step.resourceRef);
-      }
-      for (const related of also) {
-        const ref = parseResourceRef(related.ref);
-        const current = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
-        if (!current) continue;
-        await tx.resources.applyPatch({ ...current, version: related.version }, related.patch, context);
-      }
-      return null;
-    } catch (error) {
-      return describeFailure(error);
-    }
-  }
 }
 
 /** What every log line of a running step carries beside its execution, step id, task and actor. */
 function stepContext(step: StepRecord): { step: string; resource: string | null; attempt: number } {
   return { step: stepLabel(step), resource: step.resourceRef, attempt: step.attempts };
-}
-
-/** The `before` patch a claimed step still has to apply, if any. */
-function pendingPatch(claimed: Claimed): ResourcePatch | null {
-  const { step } = claimed;
-  const before = step.before;
-  return !step.prepared && before && !isEmptyPatch(before) && claimed.preparationError === undefined ? before : null;
 }
 
 /** Thrown inside a hand-over's transaction to roll it back. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Heartbeats, type Delivery, type Disposition } from '@jetcel/bus';
-import { HEADERS, parseLeaseKey } from '@jetcel/contracts';
+import { HEADERS } from '@jetcel/contracts';
 import {
   BUILTIN_TASKS,
   describeFailure,
@@ -11,28 +11,19 @@ import {
   type TaskDefinition,
   type TaskRegistry,
 } from '@jetcel/core';
-import {
-  ClaimLostError,
-  faultPause,
-  faultPoint,
-  FAULT_POINTS,
-  type Db,
-  type ExecutionLease,
-  type ExecutionRecord,
-  type StepRecord,
-  type Waiter,
-} from '@jetcel/db';
+import { ClaimLostError, faultPause, faultPoint, FAULT_POINTS, type Db, type ExecutionLease } from '@jetcel/db';
 import { Progress } from './progress.ts';
 import { decodeTaskDelivery, type DecodedTask } from './delivery/decode.ts';
 import { DeliveryGate } from './delivery/gate.ts';
 import { runTask, type RunResult } from './run/run-task.ts';
 import { commitStep } from './step/commit.ts';
-import { prepare, prepareIn, type Claimed } from './step/prepare.ts';
-import { LeaseLostError, ThrottleTimeoutError, type ThrottleGate } from './throttle.ts';
+import { prepare, type Claimed } from './step/prepare.ts';
+import { LeaseLostError, type ThrottleGate } from './throttle.ts';
 import { runNestedExecutor } from './nested.ts';
 import { addStepMessage, requeueStep } from './step-messages.ts';
 import { resourceReader } from './resource-reader.ts';
-import { stepLabel } from './step-label.ts';
+import { stepContext } from './step-label.ts';
+import { ThrottledSpan, type Admitted } from './throttle/span.ts';
 import { startTaskTimer } from './task-timer.ts';
 import { inSpan, type SpanHandle } from '@jetcel/telemetry';
 
@@ -70,17 +61,9 @@ export class ShutdownError extends Error {
   }
 }
 
-type Admitted =
-  | { kind: 'admitted'; claimed: Claimed; lease: ExecutionLease | null }
-  | { kind: 'waiting' }
-  | { kind: 'refused'; error: unknown };
-
 const NO_EXECUTORS: Pick<ExecutorRegistry, 'get'> = { get: () => undefined };
 /** A claim that ignores `not_before` (ten years of allowed skew). */
 const ANY_TIME_MS = 10 * 365 * 24 * 3600 * 1000;
-/** How much longer a waiter parked in another process may have waited before a local hand-over yields to it. */
-const HAND_OVER_SKEW_MS = 1000;
-
 /** Runs one delivered step: claim, run with heartbeats, commit its result and what comes next. */
 export class StepRunner<S> {
   readonly #claimTtlMs: number;
@@ -88,6 +71,8 @@ export class StepRunner<S> {
   readonly #progress: Progress;
   readonly #gate: DeliveryGate;
   readonly #heartbeats: Heartbeats;
+  /** Null without a throttle gate: throttles are not enforced. */
+  readonly #span: ThrottledSpan<S> | null;
   readonly #running = new Set<AbortController>();
   /** Steps run after a slot was handed to them (no delivery of their own). */
   readonly #detached = new Set<Promise<void>>();
@@ -97,6 +82,20 @@ export class StepRunner<S> {
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.#claimTtlMs / 3));
     this.#gate = new DeliveryGate(options);
     this.#heartbeats = options.heartbeats ?? new Heartbeats();
+    this.#span = options.throttle
+      ? new ThrottledSpan({
+          db: options.db,
+          gate: options.throttle,
+          logger: options.logger,
+          registry: options.registry,
+          ...(options.metrics ? { metrics: options.metrics } : {}),
+          claim: async (stepId, token) => {
+            const claim = await this.claim(stepId, token, { handedOver: true });
+            return claim.kind === 'claimed' ? claim.value : null;
+          },
+          start: (claimed, token, task, log, admitted) => this.runDetached(claimed, token, task, log, admitted),
+        })
+      : null;
     this.#progress = new Progress({
       catalog: options.registry,
       executors: options.executors ?? NO_EXECUTORS,
@@ -241,7 +240,7 @@ export class StepRunner<S> {
         // while its result commits (if that commit fails, the step retries and is admitted again).
         const passing =
           lease.current && endsMainChain(claimed, outcome)
-            ? this.passSlotOn(step.executionId, lease.current, stepLog)
+            ? this.#span?.passSlotOn(step.executionId, lease.current, stepLog)
             : undefined;
         // Group commit: concurrent steps' results share one durable COMMIT, each in its own savepoint.
         const ended = await this.options.db
@@ -252,7 +251,7 @@ export class StepRunner<S> {
           })
           .finally(() => passing);
         finished(ended);
-        if (lease.current && !passing) await this.afterLeasedCommit(step, lease.current, stepLog);
+        if (lease.current && !passing) await this.#span?.afterLeasedCommit(step, lease.current, stepLog);
       }
     } catch (error) {
       if (error instanceof ClaimLostError) {
@@ -288,182 +287,15 @@ export class StepRunner<S> {
       resource: step.resourceRef ? undefined : null,
       preparationError: undefined,
     };
-    const deferred = this.needsAdmission(step, execution) && !execution.lease;
+    const deferred = (this.#span?.needsAdmission(step, execution) ?? false) && !execution.lease;
     const value = deferred ? claimed : await prepare(this.options.db, claimed, token);
     return { kind: 'claimed' as const, takeover: result.takeover, value };
   }
 
-  private needsAdmission(step: StepRecord, execution: ExecutionRecord): boolean {
-    return Boolean(
-      this.options.throttle && execution.plan.throttle && step.role === 'main' && (step.throttled || execution.lease),
-    );
-  }
-
-  /**
-   * Throttled spans: takes or renews the execution's lease before the step runs. A step that must
-   * wait goes back to the queue (no worker slot, no failed attempt) with a fallback timer.
-   */
+  /** Throttled spans: without a gate every step is admitted as it is. */
   private async admit(claimed: Claimed, token: string, log: Logger): Promise<Admitted> {
-    const { step, execution } = claimed;
-    const gate = this.options.throttle;
-    const throttle = execution.plan.throttle;
-    if (!gate || !throttle || !this.needsAdmission(step, execution))
-      return { kind: 'admitted', claimed, lease: execution.lease };
-    // Waiting goes back to the queue (no worker slot, no failed attempt) with a fallback timer, in
-    // the transaction that joins the waiting list.
-    const admission = await gate.enter(execution, step.id, throttle, (tx, delayMs) =>
-      requeueStep(tx, step.id, token, execution.actor, { delayMs }),
-    );
-    if (admission.kind === 'wait') {
-      this.options.metrics?.throttleWaited({ kind: throttle.kind });
-      gate.park(throttle, {
-        executionId: execution.id,
-        stepId: step.id,
-        since: admission.since,
-        ...(admission.fallbackRowId ? { fallbackRowId: admission.fallbackRowId } : {}),
-      });
-      log.info('waiting for a throttle slot', {
-        kind: throttle.kind,
-        scope: throttle.scope,
-        recheckMs: admission.delayMs,
-      });
-      return { kind: 'waiting' };
-    }
-    if (admission.kind === 'timeout')
-      return { kind: 'refused', error: new ThrottleTimeoutError(throttle, admission.waitedMs) };
-    if (admission.kind === 'unthrottled')
-      return { kind: 'admitted', claimed: await prepare(this.options.db, claimed, token), lease: null };
-    const lease = admission.lease;
-    log.info('throttle slot taken', { key: lease.key, fencingToken: lease.revision });
-    const prepared = await prepare(this.options.db, claimed, token);
-    return { kind: 'admitted', claimed: { ...prepared, execution: { ...execution, lease } }, lease };
-  }
-
-  /**
-   * Admits a claimed waiter to the slot of an ended span, in one transaction: taken off the
-   * waiting list (whoever takes it gives it a slot, so two spans never hand it one each), the
-   * slot moved to it in KV, the lease recorded, its first transition applied.
-   */
-  private async takeSlot(
-    gate: ThrottleGate,
-    claimed: Claimed,
-    token: string,
-    lease: ExecutionLease,
-    fallbackRowId: string | undefined,
-  ): Promise<{ kind: 'admitted'; admitted: Admitted } | { kind: 'not_waiting' } | { kind: 'lease_lost' }> {
-    const executionId = claimed.execution.id;
-    try {
-      return await this.options.db.transaction(async (tx) => {
-        if (!(await tx.throttle.take(executionId))) throw HAND_OVER_ABORTED.notWaiting;
-        // Its fallback timer has nothing left to do: unpublished, it would only be claimed in vain.
-        if (fallbackRowId) await tx.outbox.discardUnpublished(fallbackRowId);
-        const moved = await gate.transfer(lease, executionId);
-        // Thrown to roll back: the waiter keeps its place and goes through admission as usual.
-        if (!moved) throw HAND_OVER_ABORTED.leaseLost;
-        await tx.throttle.admit(executionId, moved);
-        const prepared = await prepareIn(tx, claimed, token);
-        const admitted: Admitted = {
-          kind: 'admitted',
-          claimed: { ...prepared, execution: { ...prepared.execution, lease: moved } },
-          lease: moved,
-        };
-        return { kind: 'admitted' as const, admitted };
-      });
-    } catch (error) {
-      if (error === HAND_OVER_ABORTED.notWaiting) return { kind: 'not_waiting' };
-      if (error === HAND_OVER_ABORTED.leaseLost) return { kind: 'lease_lost' };
-      throw error;
-    }
-  }
-
-  /**
-   * After a commit of a step that holds its execution's lease: once the main chain has no step
-   * left to run, the throttled span is over and its slot goes to the next waiter (SPEC D1).
-   * Handlers run outside the span; after theirs, an ended execution releases what it still holds.
-   */
-  private async afterLeasedCommit(step: StepRecord, lease: ExecutionLease, log: Logger): Promise<void> {
-    const gate = this.options.throttle;
-    if (!gate) return;
-    if (step.role !== 'main') return this.releaseIfEnded(step.executionId, log);
-    const span = await this.options.db.read((tx) => tx.throttle.spanState(step.executionId, lease.kind, lease.scope));
-    if (span.mainActive) return;
-    await this.passSlotOn(step.executionId, lease, log, span);
-  }
-
-  /** The span of `fromExecutionId` is over: its slot goes to a waiter, or back to the scope. */
-  private async passSlotOn(
-    fromExecutionId: string,
-    lease: ExecutionLease,
-    log: Logger,
-    known?: { firstWaiter: Waiter | null; limit: number | null },
-  ): Promise<void> {
-    const gate = this.options.throttle;
-    if (!gate) return;
-    try {
-      const span =
-        known ?? (await this.options.db.read((tx) => tx.throttle.spanState(fromExecutionId, lease.kind, lease.scope)));
-      // A slot above a lowered limit (or a scope switched off) is not handed on: it is released.
-      const slot = parseLeaseKey(lease.key)?.slot ?? Number.POSITIVE_INFINITY;
-      if (slot >= (span.limit ?? gate.defaultLimit)) {
-        if (await gate.release(fromExecutionId, lease)) log.info('throttle slot released', { key: lease.key });
-        return;
-      }
-      await this.handOver(gate, fromExecutionId, lease, span.firstWaiter, log);
-    } catch (error) {
-      // The lease expires on its own; the lease reconciler frees it once the execution has ended.
-      log.warn('passing the throttle slot on failed', { key: lease.key, error: String(error) });
-    }
-  }
-
-  /**
-   * Hands the slot of an ended span to the longest waiter parked in this process: claimed, the
-   * lease moved to it in one compare-and-set, and run at once, without the round through
-   * PostgreSQL, the outbox and the broker that a woken waiter takes. A waiter parked elsewhere
-   * that has waited clearly longer goes first: then the slot is released and it is woken.
-   */
-  private async handOver(
-    gate: ThrottleGate,
-    fromExecutionId: string,
-    lease: ExecutionLease,
-    firstWaiter: Waiter | null,
-    log: Logger,
-  ): Promise<void> {
-    for (;;) {
-      const parked = gate.takeParked(lease.kind, lease.scope);
-      const fair =
-        parked && (!firstWaiter || parked.since.getTime() <= firstWaiter.since.getTime() + HAND_OVER_SKEW_MS);
-      if (!parked || !fair) {
-        if (parked) gate.park(lease, parked);
-        // The longest waiter is parked elsewhere: the slot goes to it through PostgreSQL and the broker.
-        if (firstWaiter && firstWaiter.executionId !== fromExecutionId && (await gate.handTo(lease, firstWaiter))) {
-          log.info('throttle slot handed over', { key: lease.key, to: firstWaiter.executionId, remote: true });
-          return;
-        }
-        if (await gate.release(fromExecutionId, lease)) log.info('throttle slot released', { key: lease.key });
-        return;
-      }
-      const token = randomUUID();
-      // Taken meanwhile by its fallback delivery, cancelled, or timed out: the next one.
-      const claim = await this.claim(parked.stepId, token, { handedOver: true });
-      if (claim.kind !== 'claimed') continue;
-      const { step, execution } = claim.value;
-      const task = this.options.registry.get(step.task);
-      const taken = task
-        ? await this.takeSlot(gate, claim.value, token, lease, parked.fallbackRowId)
-        : ({ kind: 'not_waiting' } as const);
-      if (!task || taken.kind === 'not_waiting') {
-        // Another span handed it a slot meanwhile (or this worker lacks its task): back to the queue, published now.
-        await this.options.db.transaction((tx) => requeueStep(tx, step.id, token, execution.actor, { delayMs: 0 }));
-        continue;
-      }
-      const stepLog = this.options.logger
-        .child({ executionId: execution.id, stepId: step.id, task: step.task, actor: execution.actor })
-        .child(stepContext(step));
-      if (taken.kind === 'admitted') log.info('throttle slot handed over', { key: lease.key, to: execution.id });
-      // Our lease was lost meanwhile: the waiter goes through admission as usual.
-      this.runDetached(claim.value, token, task, stepLog, taken.kind === 'admitted' ? taken.admitted : null);
-      return;
-    }
+    if (!this.#span) return { kind: 'admitted', claimed, lease: claimed.execution.lease };
+    return this.#span.admit(claimed, token, log);
   }
 
   /** Runs a handed-over step outside any delivery (its message was acked when it parked). */
@@ -489,15 +321,6 @@ export class StepRunner<S> {
       .catch((error: unknown) => log.error('handed-over step failed', { error: String(error) }))
       .finally(() => this.#detached.delete(running));
     this.#detached.add(running);
-  }
-
-  /** After a handler's commit: an ended execution gives its lease back and wakes the next waiters. */
-  private async releaseIfEnded(executionId: string, log: Logger): Promise<void> {
-    const gate = this.options.throttle;
-    const execution = await this.options.db.read((tx) => tx.executions.get(executionId));
-    if (!gate || !execution?.lease || execution.status === 'running' || execution.status === 'cancel_requested') return;
-    if (await gate.release(execution.id, execution.lease))
-      log.info('throttle slot released', { key: execution.lease.key });
   }
 
   /** Runs the task; heartbeats extend the claim, tell the broker we live and notice a cancel. */
@@ -568,14 +391,6 @@ export class StepRunner<S> {
     }
   }
 }
-
-/** What every log line of a running step carries beside its execution, step id, task and actor. */
-function stepContext(step: StepRecord): { step: string; resource: string | null; attempt: number } {
-  return { step: stepLabel(step), resource: step.resourceRef, attempt: step.attempts };
-}
-
-/** Thrown inside a hand-over's transaction to roll it back. */
-const HAND_OVER_ABORTED = { notWaiting: new Error('not waiting'), leaseLost: new Error('lease lost') } as const;
 
 /** Whether this outcome ends the execution's main chain: the last plan node, a single step, done. */
 function endsMainChain(claimed: Claimed, outcome: RunResult): boolean {

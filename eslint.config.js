@@ -19,6 +19,11 @@ const TELEMETRY = {
   group: ['prom-client', '@opentelemetry/*'],
   message: 'prom-client and @opentelemetry/* are private to packages/telemetry: import @jetcel/telemetry instead.',
 };
+const ABOVE_DB = {
+  group: ['@jetcel/bus', '@jetcel/runtime', '@jetcel/identity'],
+  message:
+    'packages/db holds stores only: publishing, re-queueing and message shapes live above it, in @jetcel/runtime.',
+};
 const IO_FREE = 'packages/core and packages/contracts are I/O free: no filesystem, network, http or database access.';
 const IO_MODULES = [
   'node:fs',
@@ -91,7 +96,7 @@ export default defineConfig(
   // Architecture. Default: nobody imports NATS or MikroORM directly.
   { rules: restrictImports({ patterns: [NATS, MIKRO_ORM, TELEMETRY] }) },
   { files: ['packages/bus/**'], rules: restrictImports({ patterns: [MIKRO_ORM, TELEMETRY] }) },
-  { files: ['packages/db/**'], rules: restrictImports({ patterns: [NATS, TELEMETRY] }) },
+  { files: ['packages/db/**'], rules: restrictImports({ patterns: [NATS, TELEMETRY, ABOVE_DB] }) },
   { files: ['packages/telemetry/**'], rules: restrictImports({ patterns: [NATS, MIKRO_ORM] }) },
   // The benchmark's raw baselines measure what the bare clients can do, so they must use nats.js
   // directly (and pg, which is not restricted); jetcel's own scenarios go through its public APIs.

@@ -1,4 +1,4 @@
-// The worker side of a task queue: pull only for free slots, heartbeat every in-flight message,
+// The worker side of a task queue: pull only for free slots, heartbeat every in-flight message (one timer),
 // settle each one explicitly, survive reconnects, hand back what is left at shutdown.
 import { taskConsumer, taskStream, type QueueName } from '@jetcel/contracts';
 import type { Consumer } from '@nats-io/jetstream';
@@ -6,6 +6,7 @@ import { millis } from '@nats-io/transport-node';
 import type { Bus } from './connection.ts';
 import type { Delivery, Disposition } from './delivery.ts';
 import { BusError } from './errors.ts';
+import { Heartbeats } from './heartbeats.ts';
 import { SlotPuller, type ConsumerStats } from './slot-puller.ts';
 
 export interface StartConsumerOptions {
@@ -15,6 +16,8 @@ export interface StartConsumerOptions {
   handler: (delivery: Delivery) => Promise<Disposition>;
   /** Default: the consumer's effective ack_wait / 3, read from consumer info. */
   heartbeatMs?: number;
+  /** The worker's heartbeat owner (one timer for its messages and its tasks); default: the consumer's own. */
+  heartbeats?: Heartbeats;
   onError?: (err: unknown) => void;
   /** Lifetime of one pull request; default 5000 ms (nats.js minimum 1000). */
   expiresMs?: number;
@@ -48,6 +51,7 @@ export async function startConsumer(bus: Bus, options: StartConsumerOptions): Pr
     concurrency: options.concurrency,
     handler: options.handler,
     heartbeatMs: options.heartbeatMs ?? Math.max(100, Math.floor(ackWaitMs / 3)),
+    heartbeats: options.heartbeats ?? new Heartbeats(),
     expiresMs: Math.max(1_000, options.expiresMs ?? DEFAULT_EXPIRES_MS),
     onError: options.onError ?? (() => {}),
   });

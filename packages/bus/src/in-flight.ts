@@ -2,6 +2,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { toDelivery, type Delivery, type Disposition } from './delivery.ts';
 import { BusError } from './errors.ts';
+import type { Heartbeats } from './heartbeats.ts';
 
 export type Settlement = 'acked' | 'naked' | 'termed' | 'failed' | 'skipped';
 
@@ -9,15 +10,14 @@ export class InFlightMessage {
   readonly delivery: Delivery;
   private readonly msg: JsMsg;
   private readonly onError: (err: unknown) => void;
-  private readonly timer: NodeJS.Timeout;
+  private readonly stopBeating: () => void;
   private settled = false;
 
-  constructor(msg: JsMsg, heartbeatMs: number, onError: (err: unknown) => void) {
+  constructor(msg: JsMsg, heartbeats: Heartbeats, heartbeatMs: number, onError: (err: unknown) => void) {
     this.msg = msg;
     this.onError = onError;
     this.delivery = toDelivery(msg, () => this.heartbeat());
-    this.timer = setInterval(() => this.heartbeat(), heartbeatMs);
-    this.timer.unref();
+    this.stopBeating = heartbeats.add(heartbeatMs, () => this.heartbeat());
   }
 
   /** `+WPI`: resets the server's ack-wait timer for this message. */
@@ -75,6 +75,6 @@ export class InFlightMessage {
 
   private finish(): void {
     this.settled = true;
-    clearInterval(this.timer);
+    this.stopBeating();
   }
 }

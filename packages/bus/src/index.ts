@@ -25,6 +25,7 @@ export { startConsumer } from './consume.ts';
 export type { StartConsumerOptions, ConsumerHandle } from './consume.ts';
 export type { ConsumerStats } from './slot-puller.ts';
 export type { Delivery, Disposition } from './delivery.ts';
+export { Heartbeats } from './heartbeats.ts';
 export { serveRequests, requestJson, DEFAULT_MAX_IN_FLIGHT } from './request.ts';
 export type {
   IncomingRequest,

@@ -4,6 +4,7 @@ import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Delivery, Disposition } from './delivery.ts';
 import { BusError } from './errors.ts';
+import type { Heartbeats } from './heartbeats.ts';
 import { InFlightMessage } from './in-flight.ts';
 
 const THROWN_HANDLER_NAK_MS = 1_000;
@@ -30,6 +31,8 @@ export interface PullerSettings {
   concurrency: number;
   handler: (delivery: Delivery) => Promise<Disposition>;
   heartbeatMs: number;
+  /** The owner of every in-flight message's heartbeat (one timer). */
+  heartbeats: Heartbeats;
   expiresMs: number;
   onError: (err: unknown) => void;
 }
@@ -181,7 +184,9 @@ export class SlotPuller {
   private accept(pull: PullRequest, msg: JsMsg): void {
     pull.received++;
     const excess = pull.closed || pull.received > pull.requested || this.inFlight.size >= this.settings.concurrency;
-    const entry = new InFlightMessage(msg, this.settings.heartbeatMs, (err) => this.report(err));
+    const entry = new InFlightMessage(msg, this.settings.heartbeats, this.settings.heartbeatMs, (err) =>
+      this.report(err),
+    );
     if (!this.running || excess) {
       // not ours to run (shutdown, or more than the free slots arrived, e.g. after a reconnect)
       entry.handBack();

@@ -5,6 +5,7 @@ import { FRAMEWORK_ENTITIES } from './entities/index.ts';
 import { toUnavailable } from './errors.ts';
 import { faultPoint, FAULT_POINTS } from './faults.ts';
 import { GroupCommitter, type BatchWork, type Settled } from './group-commit.ts';
+import { OutboxLedger } from './outbox-ledger.ts';
 import type { CommittedOutboxRow } from './outbox-store.ts';
 import { RelaxedPool } from './relaxed-pool.ts';
 import { CLAIM_STEP_SQL, claimStepParams, toClaimResult, type ClaimInput, type ClaimResult } from './step-store.ts';
@@ -44,12 +45,17 @@ export class Db {
   /** While set, rows due now are inserted leased to this process for that long (the hand-off). */
   #handoffLeaseMs: number | null = null;
 
+  /** The outbox relay's bookkeeping: claims of due rows, published and failed marks. */
+  readonly outbox: OutboxLedger;
+
   private constructor(
     readonly orm: MikroORM,
     private readonly tables: Map<string, ResourceTable>,
     private readonly relaxed: RelaxedPool,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.outbox = new OutboxLedger(relaxed, (fn) => this.run(fn));
+  }
 
   static async connect(options: DbOptions): Promise<Db> {
     const logger = options.logger ?? silentLogger;
@@ -102,11 +108,6 @@ export class Db {
    */
   async claimStep(stepId: string, input: ClaimInput): Promise<ClaimResult> {
     return toClaimResult(await this.relaxed.query(CLAIM_STEP_SQL, claimStepParams(stepId, input)));
-  }
-
-  /** One statement with `?` bindings on the relaxed pool (`synchronous_commit = off`, no transaction). */
-  relaxedQuery<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-    return this.relaxed.query<T>(text, params);
   }
 
   /** Reads through the stores outside any transaction: each statement on its own, no BEGIN or COMMIT. */

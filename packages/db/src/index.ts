@@ -1,9 +1,9 @@
 export { Db } from './db.ts';
 export type { DbOptions, TransactionOptions } from './db.ts';
 export { Tx } from './tx.ts';
-export { OutboxRelay } from './relay.ts';
-export type { OutboxPublisher, RelayOptions } from './relay.ts';
-export type { OutboxRow, OutboxRowInput } from './outbox-store.ts';
+export type { CommitListener } from './db.ts';
+export type { OutboxLedger } from './outbox-ledger.ts';
+export type { CommittedOutboxRow, OutboxRow, OutboxRowInput } from './outbox-store.ts';
 export type { ClaimResult, NewStep } from './step-store.ts';
 export type { OwnerFilter, WriteContext } from './resource-store.ts';
 export type { IdempotencyLookup } from './idempotency-store.ts';

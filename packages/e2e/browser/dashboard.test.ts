@@ -10,7 +10,7 @@ import { signIdentityToken } from '@jetcel/identity';
 import { freePort, spawnService } from '@jetcel/testing';
 import { Stack } from '../test/stack.ts';
 
-// Issue 7's acceptance, in headless Chromium (Debian's `chromium`, driven by playwright-core): the
+// The dashboard end to end, in headless Chromium (Debian's `chromium`, driven by playwright-core): the
 // dashboard refuses the anonymous, a user logs in, starts a create and watches it reach OK without a
 // reload, cancels another, and re-drives a dead letter. Screenshots go to .test-output/browser/.
 

@@ -6,7 +6,7 @@ import { referenceEntities, referenceMigrations } from '@jetcel/reference';
 import { createLogger, Progress, scheduleExecution, StepRunner } from '@jetcel/runtime';
 import { createTestDatabase, queryRows, type TestDatabase } from '@jetcel/testing';
 
-// Issue 7 (logs): every line written while a step runs — the runner's own and the task's, through
+// Step logs: every line written while a step runs — the runner's own and the task's, through
 // ctx.log — names the execution, the step, the task, the resource and the actor.
 
 let database: TestDatabase;
@@ -64,7 +64,16 @@ async function runFirstStep(
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
   const runner = new StepRunner({ db, registry, services: {}, logger, worker: 'test' });
-  await runner.handle({ data: Buffer.from(row.payload), headers: row.headers, deliveryCount: 1, working() {} });
+  await runner.handle({
+    subject: 'tasks.regular',
+    data: Buffer.from(row.payload),
+    headers: row.headers,
+    deliveryCount: 1,
+    streamSeq: 1,
+    redelivered: false,
+    publishedAt: new Date(),
+    working() {},
+  });
   return { lines: lines.map((line) => JSON.parse(line) as Record<string, unknown>), executionId, resourceId };
 }
 

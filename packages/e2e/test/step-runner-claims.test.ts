@@ -4,7 +4,8 @@ import { builtinTasks, defineExecutor, defineTask, done, TaskRegistry } from '@j
 import { Db } from '@jetcel/db';
 import { FRAMEWORK_MIGRATIONS, migrateUp } from '@jetcel/db';
 import { referenceEntities, referenceMigrations } from '@jetcel/reference';
-import { createLogger, Progress, scheduleExecution, StepRunner, type Delivery } from '@jetcel/runtime';
+import type { Delivery } from '@jetcel/bus';
+import { createLogger, Progress, scheduleExecution, StepRunner } from '@jetcel/runtime';
 import { createTestDatabase, queryRows, type TestDatabase } from '@jetcel/testing';
 
 // The claim guarantees at the step runner, against a real PostgreSQL (no broker needed:
@@ -75,7 +76,16 @@ async function firstMessage(): Promise<{ delivery: () => Delivery; stepId: strin
   );
   assert.ok(row);
   const stepId = (JSON.parse(row.payload) as { stepId: string }).stepId;
-  const delivery = (): Delivery => ({ data: Buffer.from(row.payload), headers: {}, deliveryCount: 1, working() {} });
+  const delivery = (): Delivery => ({
+    subject: 'tasks.regular',
+    data: Buffer.from(row.payload),
+    headers: {},
+    deliveryCount: 1,
+    streamSeq: 1,
+    redelivered: false,
+    publishedAt: new Date(),
+    working() {},
+  });
   return { delivery, stepId, executionId };
 }
 

@@ -15,7 +15,7 @@ import { memorySpanExporter, type ReadableSpan } from '@jetcel/telemetry/testing
 import { eventually } from '@jetcel/testing';
 import { Stack } from './stack.ts';
 
-// Issue 7 (traces): the trace context travels from the command through the outbox, NATS headers
+// Traces: the trace context travels from the command through the outbox, NATS headers
 // and every step, so one trace holds the command span and every step span of the execution. The
 // executor and the worker run in this process (real NATS, real PostgreSQL) so that one in-memory
 // exporter sees every span.

@@ -36,7 +36,7 @@ export const referenceMigrations: MigrationSet = {
       ],
     },
     {
-      // Issue 7: who created each resource; only they (or an admin) may change or delete it.
+      // Who created each resource; only they (or an admin) may change or delete it.
       name: 'm003_resource_owners',
       up: [
         `alter table "ref_project" add column "owner" varchar(255) null`,

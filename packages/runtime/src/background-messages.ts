@@ -33,8 +33,3 @@ export function addBackgroundMessage(tx: Tx, run: BackgroundRunRecord, notBefore
     ...(notBefore ? { notBefore } : {}),
   });
 }
-
-/** Re-publishes runs the reconciler put back in the queue, each with a fresh message id. */
-export function addRequeuedBackgroundMessages(tx: Tx, runs: BackgroundRunRecord[]): void {
-  for (const run of runs) addBackgroundMessage(tx, run);
-}

@@ -12,21 +12,14 @@ import {
   type TaskDefinition,
   type TaskRegistry,
 } from '@jetcel/core';
-import {
-  ConcurrentUpdateError,
-  RunClaimLostError,
-  type BackgroundRunRecord,
-  type DeadLetterReason,
-  type Db,
-  type Tx,
-} from '@jetcel/db';
-import { writeDeadLetter } from './dead-letters.ts';
+import { Heartbeats, type Delivery, type Disposition } from '@jetcel/bus';
+import { ConcurrentUpdateError, RunClaimLostError, type BackgroundRunRecord, type Db, type Tx } from '@jetcel/db';
 import { commitBackgroundOutcome, writesNothing, type BackgroundCommitSummary } from './background-commit.ts';
-import { executeBackgroundTask, type BackgroundRunResult } from './background-execute.ts';
 import { addBackgroundMessage } from './background-messages.ts';
+import { DeliveryGate } from './delivery/gate.ts';
 import { Progress } from './progress.ts';
 import { resourceReader } from './resource-reader.ts';
-import type { Delivery, DeliveryVerdict } from './step-runner.ts';
+import { runTask, type RunResult } from './run/run-task.ts';
 import { startTaskTimer } from './task-timer.ts';
 
 export interface BackgroundRunnerOptions<S> {
@@ -40,6 +33,8 @@ export interface BackgroundRunnerOptions<S> {
   claimTtlMs?: number;
   /** Heartbeat period. @defaultValue claimTtlMs / 3 */
   heartbeatMs?: number;
+  /** The worker's heartbeat owner (one timer for every in-flight task); default: the runner's own. */
+  heartbeats?: Heartbeats;
   /** How long to hand back a message naming a task this worker does not know. @defaultValue 30000 */
   unknownTaskDelayMs?: number;
   /** How long an unknown background task or message version waits for a newer worker. @defaultValue 10 min */
@@ -52,7 +47,7 @@ export interface BackgroundRunnerOptions<S> {
 type Loaded = { kind: 'loaded'; resource: ResourceSnapshot | null } | { kind: 'gone' };
 
 /**
- * Runs delivered background tasks. A run (runId set) is claimed in PostgreSQL
+ * Runs delivered background tasks and standalone tasks. A run (runId set) is claimed in PostgreSQL
  * like a step, runs with heartbeats that extend the claim, then commits its outcome and deletes
  * its row in one transaction (which frees its equality). A standalone task (runId null) has no
  * row: it just runs and commits its outcome, at least once.
@@ -61,8 +56,12 @@ export class BackgroundRunner<S> {
   readonly #claimTtlMs: number;
   readonly #heartbeatMs: number;
   readonly #progress: Progress;
+  readonly #gate: DeliveryGate;
+  readonly #heartbeats: Heartbeats;
 
   constructor(private readonly options: BackgroundRunnerOptions<S>) {
+    this.#gate = new DeliveryGate(options);
+    this.#heartbeats = options.heartbeats ?? new Heartbeats();
     this.#claimTtlMs = options.claimTtlMs ?? 30_000;
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.#claimTtlMs / 3));
     this.#progress = new Progress({
@@ -72,7 +71,7 @@ export class BackgroundRunner<S> {
     });
   }
 
-  async handle(message: BackgroundMessage, delivery: Delivery): Promise<DeliveryVerdict> {
+  async handle(message: BackgroundMessage, delivery: Delivery): Promise<Disposition> {
     const actor = delivery.headers[HEADERS.actor] ?? null;
     const log = this.options.logger.child({
       task: message.task,
@@ -80,39 +79,29 @@ export class BackgroundRunner<S> {
       resource: message.resource,
       actor,
     });
-    const letter = (reason: DeadLetterReason, detail: string) =>
-      writeDeadLetter(this.options.db, log, {
-        reason,
-        detail,
-        subject: delivery.subject ?? 'tasks.background',
-        data: delivery.data,
-        headers: delivery.headers,
-        deliveryCount: delivery.deliveryCount,
-      });
+    const gate = this.#gate;
     const task = message.v > TASK_MESSAGE_VERSION ? undefined : this.options.registry.get(message.task);
-    if (!task) {
-      // Rolling upgrades: a newer worker may know it; wait out the grace period first.
-      const what =
-        message.v > TASK_MESSAGE_VERSION ? `message version ${message.v}` : `background task ${message.task}`;
-      const graceMs = this.options.unknownTaskGraceMs ?? 10 * 60_000;
-      const waitedMs = Date.now() - (delivery.publishedAt?.getTime() ?? Date.now());
-      if (waitedMs < graceMs) {
-        const delayMs = Math.max(1000, Math.min(this.options.unknownTaskDelayMs ?? 30_000, graceMs - waitedMs));
-        log.warn(`${what} is unknown to this worker; handing the message back`, { delayMs });
-        return { kind: 'nak', delayMs };
-      }
-      await letter('UNKNOWN_TASK', `${what} is unknown after a grace period of ${graceMs} ms`);
-      return { kind: 'term' };
-    }
-    if (task.queue !== 'background') {
+    if (!task)
+      return gate.unknownTask(
+        delivery,
+        log,
+        message.v > TASK_MESSAGE_VERSION ? `message version ${message.v}` : `background task ${message.task}`,
+      );
+    if (task.queue !== 'background')
       // Only background tasks may run outside an execution: a step task here is forged or misrouted.
-      await letter('UNATTRIBUTABLE', `task ${task.name} is not a background task and names no step`);
-      return { kind: 'term' };
-    }
-    if (message.resource !== null && !isReadableRef(message.resource)) {
-      await letter('UNDECODABLE', `resource ${JSON.stringify(message.resource)} is not a "<type>:<uuid>" reference`);
-      return { kind: 'term' };
-    }
+      return gate.letter(
+        delivery,
+        log,
+        'UNATTRIBUTABLE',
+        `task ${task.name} is not a background task and names no step`,
+      );
+    if (message.resource !== null && !isReadableRef(message.resource))
+      return gate.letter(
+        delivery,
+        log,
+        'UNDECODABLE',
+        `resource ${JSON.stringify(message.resource)} is not a "<type>:<uuid>" reference`,
+      );
     if (message.runId === null) return this.standalone(task, message, delivery, actor, log);
     return this.run(task, message.runId, delivery, actor, log);
   }
@@ -124,7 +113,7 @@ export class BackgroundRunner<S> {
     delivery: Delivery,
     actor: string | null,
     parentLog: Logger,
-  ): Promise<DeliveryVerdict> {
+  ): Promise<Disposition> {
     const msgId = delivery.headers[HEADERS.msgId] ?? randomUUID();
     const log = parentLog.child({ msgId, delivery: delivery.deliveryCount });
     const loaded = await this.load(message.resource);
@@ -132,14 +121,20 @@ export class BackgroundRunner<S> {
       log.info('standalone task skipped: its resource no longer exists');
       return { kind: 'ack' };
     }
-    const result = await executeBackgroundTask(task, {
-      ...this.common(loaded.resource, actor, log),
-      args: message.args,
-      attempt: delivery.deliveryCount,
-      idempotencyKey: `standalone:${msgId}`,
-      heartbeat: async () => delivery.working(),
-      controller: new AbortController(),
-    });
+    const result = await runTask(
+      task,
+      {
+        ...this.common(loaded.resource, actor, log),
+        attempt: delivery.deliveryCount,
+        idempotencyKey: `standalone:${msgId}`,
+      },
+      {
+        args: message.args,
+        controller: new AbortController(),
+        heartbeat: async () => delivery.working(),
+        ...this.harness(log),
+      },
+    );
     if (result.kind === 'error') {
       log.error('standalone task failed; it is not retried', { error: describeFailure(result.error).message });
       return { kind: 'ack' };
@@ -167,7 +162,7 @@ export class BackgroundRunner<S> {
     delivery: Delivery,
     actor: string | null,
     log: Logger,
-  ): Promise<DeliveryVerdict> {
+  ): Promise<Disposition> {
     const token = randomUUID();
     const claim = await this.options.db.transaction(
       (tx) => tx.backgroundRuns.claim(runId, { token, ttlMs: this.#claimTtlMs }),
@@ -193,21 +188,27 @@ export class BackgroundRunner<S> {
         publishedAt: delivery.publishedAt,
       });
       const controller = new AbortController();
-      const result = await executeBackgroundTask(task, {
-        ...this.common(loaded.resource, actor, runLog),
-        args: run.args,
-        attempt: run.attempts,
-        idempotencyKey: `background:${run.id}`,
-        controller,
-        heartbeat: async () => {
-          delivery.working();
-          const held = await this.options.db.transaction(
-            (tx) => tx.backgroundRuns.extend(run.id, token, this.#claimTtlMs),
-            { relaxedDurability: true },
-          );
-          if (!held) controller.abort(new RunClaimLostError(run.id));
+      const result = await runTask(
+        task,
+        {
+          ...this.common(loaded.resource, actor, runLog),
+          attempt: run.attempts,
+          idempotencyKey: `background:${run.id}`,
         },
-      });
+        {
+          args: run.args,
+          controller,
+          heartbeat: async () => {
+            delivery.working();
+            const held = await this.options.db.transaction(
+              (tx) => tx.backgroundRuns.extend(run.id, token, this.#claimTtlMs),
+              { relaxedDurability: true },
+            );
+            if (!held) controller.abort(new RunClaimLostError(run.id));
+          },
+          ...this.harness(runLog),
+        },
+      );
       finished(await this.settle(task, run, token, result, loaded.resource, actor, runLog));
     } catch (error) {
       if (!(error instanceof RunClaimLostError)) throw error;
@@ -225,7 +226,7 @@ export class BackgroundRunner<S> {
     task: TaskDefinition<unknown, S>,
     run: BackgroundRunRecord,
     token: string,
-    result: BackgroundRunResult,
+    result: RunResult,
     resource: ResourceSnapshot | null,
     actor: string | null,
     log: Logger,
@@ -292,6 +293,7 @@ export class BackgroundRunner<S> {
     return resource ? { kind: 'loaded', resource } : { kind: 'gone' };
   }
 
+  /** The task context of a background task: no execution, nothing cancels it (only its signal stops it). */
   private common(resource: ResourceSnapshot | null, actor: string | null, log: Logger) {
     return {
       actor,
@@ -299,7 +301,20 @@ export class BackgroundRunner<S> {
       resources: resourceReader(this.options.db),
       services: this.options.services,
       log,
+      cancelSignal: NEVER_CANCELLED,
+      pollCount: 0,
+      fencingToken: null,
+      fencingSlot: null,
+      executionId: null,
+      stepId: null,
+    };
+  }
+
+  private harness(log: Logger) {
+    return {
       heartbeatMs: this.#heartbeatMs,
+      heartbeats: this.#heartbeats,
+      onHeartbeatError: (error: unknown) => log.warn('heartbeat failed', { error: String(error) }),
     };
   }
 
@@ -307,6 +322,9 @@ export class BackgroundRunner<S> {
     return { catalog: this.options.registry, progress: this.#progress };
   }
 }
+
+// Background tasks belong to no execution: nothing can cancel them, only stop them (signal).
+const NEVER_CANCELLED = new AbortController().signal;
 
 /** A compare-and-set that lost, or a lock conflict PostgreSQL resolved by aborting us. */
 function isConflict(error: unknown): boolean {

@@ -5,7 +5,7 @@ import type { Db } from '@jetcel/db';
 import type { ServiceConfig } from './config.ts';
 import { enqueueBackground, type EnqueueResult } from './enqueue-background.ts';
 import type { TaskCatalog } from './queue-step.ts';
-import { startRelay } from './relay.ts';
+import { startRelay } from './outbox/start-relay.ts';
 import type { Schedule } from './schedules.ts';
 
 export interface BeatOptions {

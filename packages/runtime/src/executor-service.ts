@@ -11,7 +11,7 @@ import { deadLetterCommands } from './dead-letter-commands.ts';
 import { operatorQueries } from './operator/index.ts';
 import type { Schedule } from './schedules.ts';
 import type { TaskCatalog } from './queue-step.ts';
-import { startRelay } from './relay.ts';
+import { startRelay } from './outbox/start-relay.ts';
 import type { ReadPolicy } from './read-policy.ts';
 import { ActorRateLimiter } from './rate-limit.ts';
 

@@ -14,10 +14,14 @@ export { queueStep } from './queue-step.ts';
 export type { TaskCatalog } from './queue-step.ts';
 export { addStepMessage, addRequeuedStepMessages } from './step-messages.ts';
 export { StepRunner } from './step-runner.ts';
-export type { Delivery, DeliveryVerdict, StepRunnerOptions } from './step-runner.ts';
+export type { StepRunnerOptions } from './step-runner.ts';
 export { serviceConfigFromEnv, parseQueueArg } from './config.ts';
 export type { ServiceConfig } from './config.ts';
-export { startRelay } from './relay.ts';
+export { startRelay } from './outbox/start-relay.ts';
+export { OutboxRelay } from './outbox/relay.ts';
+export type { OutboxPublisher, RelayOptions } from './outbox/relay.ts';
+export { Reconciler } from './reconcile/reconciler.ts';
+export type { ReconcilerOptions } from './reconcile/reconciler.ts';
 export { startWorker } from './worker-service.ts';
 export type { WorkerOptions, RunningWorker } from './worker-service.ts';
 export { startExecutorService } from './executor-service.ts';
@@ -31,14 +35,13 @@ export {
   backgroundRunMessage,
   standaloneMessage,
   addBackgroundMessage,
-  addRequeuedBackgroundMessages,
 } from './background-messages.ts';
 export { BackgroundRunner } from './background-runner.ts';
 export type { BackgroundRunnerOptions } from './background-runner.ts';
 export { commitBackgroundOutcome } from './background-commit.ts';
 export type { BackgroundCommitDeps, BackgroundCommitSummary } from './background-commit.ts';
-export { classifyTaskDelivery } from './task-delivery.ts';
-export type { TaskDelivery } from './task-delivery.ts';
+export { decodeTaskDelivery } from './delivery/decode.ts';
+export type { DecodedTask } from './delivery/decode.ts';
 export { createStandalonePublisher } from './standalone.ts';
 export type { StandalonePublisher, StandalonePublishOptions } from './standalone.ts';
 export { parseCron, cronMatches, cronPrevious, cronNext, CronSyntaxError } from './cron.ts';

@@ -4,3 +4,8 @@ import type { StepRecord } from '@jetcel/db';
 export function stepLabel(step: Pick<StepRecord, 'role' | 'position' | 'member'>): string {
   return `${step.role}:${step.position}.${step.member}`;
 }
+
+/** What every log line of a running step carries beside its execution, step id, task and actor. */
+export function stepContext(step: StepRecord): { step: string; resource: string | null; attempt: number } {
+  return { step: stepLabel(step), resource: step.resourceRef, attempt: step.attempts };
+}

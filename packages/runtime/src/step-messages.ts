@@ -53,12 +53,12 @@ export async function requeueStep(
   return addStepMessage(tx, step, actor, notBefore);
 }
 
-/** Re-publishes steps the reconciler put back in the queue, each with a fresh message id. */
-export async function addRequeuedStepMessages(tx: Tx, stepIds: string[]): Promise<void> {
-  for (const id of stepIds) {
-    const step = await tx.steps.get(id);
-    if (!step) continue;
-    const execution = await tx.executions.get(step.executionId);
-    addStepMessage(tx, step, execution?.actor ?? null);
+/** Re-publishes steps the reconciler put back in the queue, each with a fresh message id, in its transaction. */
+export async function addRequeuedStepMessages(tx: Tx, steps: StepRecord[]): Promise<void> {
+  const actors = new Map<string, string | null>();
+  for (const step of steps) {
+    if (!actors.has(step.executionId))
+      actors.set(step.executionId, (await tx.executions.get(step.executionId))?.actor ?? null);
+    addStepMessage(tx, step, actors.get(step.executionId) ?? null);
   }
 }

@@ -1,75 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { match } from 'ts-pattern';
-import {
-  HEADERS,
-  parseLeaseKey,
-  parseResourceRef,
-  TASK_MESSAGE_VERSION,
-  taskMessageSchema,
-  type TaskMessage,
-} from '@jetcel/contracts';
+import { Heartbeats, type Delivery, type Disposition } from '@jetcel/bus';
+import { HEADERS } from '@jetcel/contracts';
 import {
   BUILTIN_TASKS,
-  decideOnError,
-  decideOnPoll,
   describeFailure,
-  isEmptyPatch,
   isGroup,
-  ResourceGoneError,
-  TransientError,
   type ExecutorRegistry,
-  type FailureInfo,
   type Logger,
   type RuntimeMetrics,
-  type StepOutcome,
-  type RelatedPatch,
-  type ResourcePatch,
-  type ResourceSnapshot,
   type TaskDefinition,
-  type TaskOutcome,
   type TaskRegistry,
 } from '@jetcel/core';
-import {
-  ClaimLostError,
-  faultPause,
-  faultPoint,
-  FAULT_POINTS,
-  type DeadLetterReason,
-  type Db,
-  type ExecutionLease,
-  type ExecutionRecord,
-  type StepRecord,
-  type Tx,
-  type Waiter,
-} from '@jetcel/db';
+import { ClaimLostError, faultPause, faultPoint, FAULT_POINTS, type Db, type ExecutionLease } from '@jetcel/db';
 import { Progress } from './progress.ts';
-import { writeDeadLetter } from './dead-letters.ts';
-import { LeaseLostError, ThrottleTimeoutError, type ThrottleGate } from './throttle.ts';
+import { decodeTaskDelivery, type DecodedTask } from './delivery/decode.ts';
+import { DeliveryGate } from './delivery/gate.ts';
+import { runTask, type RunResult } from './run/run-task.ts';
+import { commitStep } from './step/commit.ts';
+import { prepare, type Claimed } from './step/prepare.ts';
+import { LeaseLostError, type ThrottleGate } from './throttle.ts';
 import { runNestedExecutor } from './nested.ts';
 import { addStepMessage, requeueStep } from './step-messages.ts';
 import { resourceReader } from './resource-reader.ts';
-import { stepLabel } from './step-label.ts';
+import { stepContext } from './step-label.ts';
+import { ThrottledSpan, type Admitted } from './throttle/span.ts';
 import { startTaskTimer } from './task-timer.ts';
 import { inSpan, type SpanHandle } from '@jetcel/telemetry';
-
-/** How a delivery ends for the broker; mapped once, here, from what happened to the step. */
-export type DeliveryVerdict = { kind: 'ack' } | { kind: 'nak'; delayMs: number } | { kind: 'term' };
-
-export interface Delivery {
-  data: Uint8Array;
-  headers: Record<string, string>;
-  deliveryCount: number;
-  /** The stream subject (for dead letters); tests may leave it out. */
-  subject?: string;
-  /** First publication time: the unknown-task grace period counts from it. */
-  publishedAt?: Date;
-  working(): void;
-}
 
 export interface StepRunnerOptions<S> {
   db: Db;
   registry: TaskRegistry<S>;
-  /** Executors that plans may nest. */
+  /** Executors that plans may nest (a nested executor runs as a step of its parent). */
   executors?: Pick<ExecutorRegistry, 'get'>;
   services: S;
   logger: Logger;
@@ -78,6 +39,8 @@ export interface StepRunnerOptions<S> {
   claimTtlMs?: number;
   /** Heartbeat period for claims and broker. @defaultValue claimTtlMs / 3 */
   heartbeatMs?: number;
+  /** The worker's heartbeat owner (one timer for every in-flight task); default: the runner's own. */
+  heartbeats?: Heartbeats;
   /** How long to hand back a message naming a task this worker does not know. @defaultValue 30000 */
   unknownTaskDelayMs?: number;
   /** Throttled spans (scope leases); without it throttles are not enforced. */
@@ -90,13 +53,6 @@ export interface StepRunnerOptions<S> {
   metrics?: RuntimeMetrics;
 }
 
-type Claimed = {
-  step: StepRecord;
-  execution: ExecutionRecord;
-  /** Undefined: not read yet (`prepare` reads it, after the admission for a throttled step). */
-  resource: ResourceSnapshot | null | undefined;
-  preparationError: unknown;
-};
 /** The worker is shutting down: the step goes back to the queue. */
 export class ShutdownError extends Error {
   constructor() {
@@ -105,25 +61,18 @@ export class ShutdownError extends Error {
   }
 }
 
-type RunResult = { kind: 'outcome'; outcome: TaskOutcome } | { kind: 'error'; error: unknown };
-type Admitted =
-  | { kind: 'admitted'; claimed: Claimed; lease: ExecutionLease | null }
-  | { kind: 'waiting' }
-  | { kind: 'refused'; error: unknown };
-
 const NO_EXECUTORS: Pick<ExecutorRegistry, 'get'> = { get: () => undefined };
 /** A claim that ignores `not_before` (ten years of allowed skew). */
 const ANY_TIME_MS = 10 * 365 * 24 * 3600 * 1000;
-/** How much longer a waiter parked in another process may have waited before a local hand-over yields to it. */
-const HAND_OVER_SKEW_MS = 1000;
-/** The abort reason once a step is done (one Error for all: its stack is never read). */
-const STEP_FINISHED = new Error('step finished');
-
 /** Runs one delivered step: claim, run with heartbeats, commit its result and what comes next. */
 export class StepRunner<S> {
   readonly #claimTtlMs: number;
   readonly #heartbeatMs: number;
   readonly #progress: Progress;
+  readonly #gate: DeliveryGate;
+  readonly #heartbeats: Heartbeats;
+  /** Null without a throttle gate: throttles are not enforced. */
+  readonly #span: ThrottledSpan<S> | null;
   readonly #running = new Set<AbortController>();
   /** Steps run after a slot was handed to them (no delivery of their own). */
   readonly #detached = new Set<Promise<void>>();
@@ -131,6 +80,22 @@ export class StepRunner<S> {
   constructor(private readonly options: StepRunnerOptions<S>) {
     this.#claimTtlMs = options.claimTtlMs ?? 30_000;
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.#claimTtlMs / 3));
+    this.#gate = new DeliveryGate(options);
+    this.#heartbeats = options.heartbeats ?? new Heartbeats();
+    this.#span = options.throttle
+      ? new ThrottledSpan({
+          db: options.db,
+          gate: options.throttle,
+          logger: options.logger,
+          registry: options.registry,
+          ...(options.metrics ? { metrics: options.metrics } : {}),
+          claim: async (stepId, token) => {
+            const claim = await this.claim(stepId, token, { handedOver: true });
+            return claim.kind === 'claimed' ? claim.value : null;
+          },
+          start: (claimed, token, task, log, admitted) => this.runDetached(claimed, token, task, log, admitted),
+        })
+      : null;
     this.#progress = new Progress({
       catalog: options.registry,
       executors: options.executors ?? NO_EXECUTORS,
@@ -155,31 +120,24 @@ export class StepRunner<S> {
     return this.#progress;
   }
 
+  /** Decodes a delivered task message and runs it as a step (a background message here is undecodable). */
+  async handle(delivery: Delivery): Promise<Disposition> {
+    return this.deliver(decodeTaskDelivery(delivery.data), delivery);
+  }
+
   /** One span per delivery, a child of the span that queued the step (its message's `traceparent`). */
-  async handle(delivery: Delivery): Promise<DeliveryVerdict> {
+  async deliver(decoded: DecodedTask, delivery: Delivery): Promise<Disposition> {
     return inSpan('jetcel.step', { kind: 'consumer', parentHeaders: delivery.headers }, (span) =>
-      this.handleInSpan(delivery, span),
+      this.deliverInSpan(decoded, delivery, span),
     );
   }
 
-  private async handleInSpan(delivery: Delivery, span: SpanHandle): Promise<DeliveryVerdict> {
+  private async deliverInSpan(decoded: DecodedTask, delivery: Delivery, span: SpanHandle): Promise<Disposition> {
     const { logger } = this.options;
-    const decoded = decodeTaskMessage(delivery.data);
-    const subject = delivery.subject ?? 'tasks.unknown';
-    const letter = (reason: DeadLetterReason, detail: string, ids: { executionId?: string; stepId?: string } = {}) =>
-      writeDeadLetter(this.options.db, logger, {
-        reason,
-        detail,
-        subject,
-        data: delivery.data,
-        headers: delivery.headers,
-        deliveryCount: delivery.deliveryCount,
-        ...ids,
-      });
-    if (decoded.kind === 'undecodable') {
-      await letter('UNDECODABLE', decoded.reason);
-      return { kind: 'term' };
-    }
+    const gate = this.#gate;
+    if (decoded.kind === 'undecodable') return gate.letter(delivery, logger, 'UNDECODABLE', decoded.reason);
+    if (decoded.kind === 'background')
+      return gate.letter(delivery, logger, 'UNDECODABLE', 'a background task message where a step was expected');
     const message = decoded.message;
     span.rename(`step ${message.task}`);
     span.set({
@@ -198,43 +156,32 @@ export class StepRunner<S> {
     if (!task) {
       // Rolling upgrades: a newer worker may be on its way; wait out the grace period.
       const what = decoded.kind === 'newer_version' ? `message version ${message.v}` : `task ${message.task}`;
-      const graceMs = this.options.unknownTaskGraceMs ?? 10 * 60_000;
-      const waitedMs = Date.now() - (delivery.publishedAt?.getTime() ?? Date.now());
-      if (waitedMs < graceMs) {
-        const delayMs = Math.max(1000, Math.min(this.options.unknownTaskDelayMs ?? 30_000, graceMs - waitedMs));
-        log.warn(`${what} is unknown to this worker; handing the message back`, { delayMs });
-        return { kind: 'nak', delayMs };
-      }
-      await letter('UNKNOWN_TASK', `${what} is unknown after a grace period of ${graceMs} ms`, {
-        executionId: message.executionId,
-        stepId: message.stepId,
-      });
-      return { kind: 'term' };
+      return gate.unknownTask(delivery, log, what, { executionId: message.executionId, stepId: message.stepId });
     }
     const token = randomUUID();
     const claim = await this.claim(message.stepId, token);
     if (claim.kind !== 'claimed') {
-      if (claim.kind === 'unknown_step') {
-        await letter('UNATTRIBUTABLE', `no step ${message.stepId} of execution ${message.executionId}`);
-        return { kind: 'term' };
-      }
+      if (claim.kind === 'unknown_step')
+        return gate.letter(
+          delivery,
+          logger,
+          'UNATTRIBUTABLE',
+          `no step ${message.stepId} of execution ${message.executionId}`,
+        );
       log.debug('delivery skipped', { reason: claim.kind });
       return { kind: 'ack' };
     }
     const { step } = claim.value;
     const crashBudget = this.options.crashBudget ?? 3;
-    if (step.takeovers > crashBudget) {
+    if (step.takeovers > crashBudget)
       // It keeps killing its workers (a poison message): stop feeding it to them.
-      await letter(
+      return gate.letter(
+        delivery,
+        logger,
         'CRASH_BUDGET',
         `step taken over ${step.takeovers} times after its holder died (budget ${crashBudget})`,
-        {
-          executionId: step.executionId,
-          stepId: step.id,
-        },
+        { executionId: step.executionId, stepId: step.id },
       );
-      return { kind: 'term' };
-    }
     const stepLog = log.child(stepContext(step));
     stepLog.info('step started', { takeover: claim.takeover });
     return this.runClaimed(claim.value, token, task, delivery, stepLog, null);
@@ -248,10 +195,11 @@ export class StepRunner<S> {
     claimed: Claimed,
     token: string,
     task: TaskDefinition<unknown, S>,
-    delivery: Delivery,
+    /** Null for a step handed a throttle slot: no broker message of its own. */
+    delivery: Delivery | null,
     stepLog: Logger,
     preAdmitted: Admitted | null,
-  ): Promise<DeliveryVerdict> {
+  ): Promise<Disposition> {
     const { step } = claimed;
     let discarded = 'nothing';
     try {
@@ -272,7 +220,7 @@ export class StepRunner<S> {
               return { kind: 'waiting' };
             });
         if (admitted.kind === 'waiting') return { kind: 'ack' };
-        const finished = startTaskTimer(this.options.metrics, { ...step, publishedAt: delivery.publishedAt });
+        const finished = startTaskTimer(this.options.metrics, { ...step, publishedAt: delivery?.publishedAt });
         // Heartbeats renew the lease (new revisions): the span's end hands over the latest one.
         const lease = { current: admitted.kind === 'admitted' ? admitted.lease : null };
         const outcome =
@@ -292,18 +240,18 @@ export class StepRunner<S> {
         // while its result commits (if that commit fails, the step retries and is admitted again).
         const passing =
           lease.current && endsMainChain(claimed, outcome)
-            ? this.passSlotOn(step.executionId, lease.current, stepLog)
+            ? this.#span?.passSlotOn(step.executionId, lease.current, stepLog)
             : undefined;
         // Group commit: concurrent steps' results share one durable COMMIT, each in its own savepoint.
         const ended = await this.options.db
-          .groupTransaction((tx) => this.commit(tx, task, step, token, outcome, stepLog))
+          .groupTransaction((tx) => commitStep(tx, this.#progress, task, step, token, outcome, stepLog))
           .catch((error: unknown) => {
             if (error instanceof ClaimLostError) finished('claim_lost');
             throw error;
           })
           .finally(() => passing);
         finished(ended);
-        if (lease.current && !passing) await this.afterLeasedCommit(step, lease.current, stepLog);
+        if (lease.current && !passing) await this.#span?.afterLeasedCommit(step, lease.current, stepLog);
       }
     } catch (error) {
       if (error instanceof ClaimLostError) {
@@ -318,7 +266,7 @@ export class StepRunner<S> {
 
   /**
    * Claims the step (one statement), reads its resource, and applies its first transition unless
-   * a throttle admission must come first.
+   * a throttle admission must come first (the resource stays *_SCHEDULED while it waits).
    */
   private async claim(stepId: string, token: string, options: { handedOver?: boolean } = {}) {
     const { db } = this.options;
@@ -339,219 +287,15 @@ export class StepRunner<S> {
       resource: step.resourceRef ? undefined : null,
       preparationError: undefined,
     };
-    const deferred = this.needsAdmission(step, execution) && !execution.lease;
-    const value = deferred ? claimed : await this.prepare(claimed, token);
+    const deferred = (this.#span?.needsAdmission(step, execution) ?? false) && !execution.lease;
+    const value = deferred ? claimed : await prepare(this.options.db, claimed, token);
     return { kind: 'claimed' as const, takeover: result.takeover, value };
   }
 
-  private needsAdmission(step: StepRecord, execution: ExecutionRecord): boolean {
-    return Boolean(
-      this.options.throttle && execution.plan.throttle && step.role === 'main' && (step.throttled || execution.lease),
-    );
-  }
-
-  /**
-   * Throttled spans: takes or renews the execution's lease before the step runs. A step that must
-   * wait goes back to the queue (no worker slot, no failed attempt) with a fallback timer.
-   */
+  /** Throttled spans: without a gate every step is admitted as it is. */
   private async admit(claimed: Claimed, token: string, log: Logger): Promise<Admitted> {
-    const { step, execution } = claimed;
-    const gate = this.options.throttle;
-    const throttle = execution.plan.throttle;
-    if (!gate || !throttle || !this.needsAdmission(step, execution))
-      return { kind: 'admitted', claimed, lease: execution.lease };
-    // Waiting goes back to the queue (no worker slot, no failed attempt) with a fallback timer, in
-    // the transaction that joins the waiting list.
-    const admission = await gate.enter(execution, step.id, throttle, (tx, delayMs) =>
-      requeueStep(tx, step.id, token, execution.actor, { delayMs }),
-    );
-    if (admission.kind === 'wait') {
-      this.options.metrics?.throttleWaited({ kind: throttle.kind });
-      gate.park(throttle, {
-        executionId: execution.id,
-        stepId: step.id,
-        since: admission.since,
-        ...(admission.fallbackRowId ? { fallbackRowId: admission.fallbackRowId } : {}),
-      });
-      log.info('waiting for a throttle slot', {
-        kind: throttle.kind,
-        scope: throttle.scope,
-        recheckMs: admission.delayMs,
-      });
-      return { kind: 'waiting' };
-    }
-    if (admission.kind === 'timeout')
-      return { kind: 'refused', error: new ThrottleTimeoutError(throttle, admission.waitedMs) };
-    if (admission.kind === 'unthrottled')
-      return { kind: 'admitted', claimed: await this.prepare(claimed, token), lease: null };
-    const lease = admission.lease;
-    log.info('throttle slot taken', { key: lease.key, fencingToken: lease.revision });
-    const prepared = await this.prepare(claimed, token);
-    return { kind: 'admitted', claimed: { ...prepared, execution: { ...execution, lease } }, lease };
-  }
-
-  /** Applies the step's first transition (its `before` patch) once, guarded by the claim. */
-  private async prepare(claimed: Claimed, token: string): Promise<Claimed> {
-    if (claimed.resource !== undefined && (!pendingPatch(claimed) || !claimed.resource)) return claimed;
-    // A read alone needs no transaction; a patch is applied under the resource's row lock.
-    return pendingPatch(claimed)
-      ? this.options.db.transaction((tx) => this.prepareIn(tx, claimed, token))
-      : this.options.db.read((tx) => this.prepareIn(tx, claimed, token));
-  }
-
-  /** `prepare` inside the caller's transaction: reads the resource (locked if a patch applies). */
-  private async prepareIn(tx: Tx, claimed: Claimed, token: string): Promise<Claimed> {
-    const { step, execution } = claimed;
-    const resourceRef = step.resourceRef;
-    const patch = pendingPatch(claimed);
-    if (!resourceRef) return claimed;
-    const ref = parseResourceRef(resourceRef);
-    const current = await tx.resources.get(ref.type, ref.id, { forUpdate: patch !== null });
-    // A failure handler may find its resource gone (a cancelled create deleted it): that is not an error.
-    if (!current)
-      return step.role === 'failure'
-        ? { ...claimed, resource: null }
-        : { ...claimed, resource: null, preparationError: new ResourceGoneError(resourceRef) };
-    if (!patch) return { ...claimed, resource: current };
-    // Guarded by the claim first: if another delivery took the step over meanwhile, nothing is written.
-    await tx.steps.markPrepared(step.id, token);
-    try {
-      const resource = await tx.resources.applyPatch(current, patch, {
-        executionId: execution.id,
-        actor: execution.actor,
-      });
-      // Later phases (admission) must see that the patch is applied, or they would apply it again.
-      return { ...claimed, step: { ...step, prepared: true }, resource };
-    } catch (error) {
-      return { ...claimed, resource: current, preparationError: error };
-    }
-  }
-
-  /**
-   * Admits a claimed waiter to the slot of an ended span, in one transaction: taken off the
-   * waiting list (whoever takes it gives it a slot, so two spans never hand it one each), the
-   * slot moved to it in KV, the lease recorded, its first transition applied.
-   */
-  private async takeSlot(
-    gate: ThrottleGate,
-    claimed: Claimed,
-    token: string,
-    lease: ExecutionLease,
-    fallbackRowId: string | undefined,
-  ): Promise<{ kind: 'admitted'; admitted: Admitted } | { kind: 'not_waiting' } | { kind: 'lease_lost' }> {
-    const executionId = claimed.execution.id;
-    try {
-      return await this.options.db.transaction(async (tx) => {
-        if (!(await tx.throttle.take(executionId))) throw HAND_OVER_ABORTED.notWaiting;
-        // Its fallback timer has nothing left to do: unpublished, it would only be claimed in vain.
-        if (fallbackRowId) await tx.outbox.discardUnpublished(fallbackRowId);
-        const moved = await gate.transfer(lease, executionId);
-        // Thrown to roll back: the waiter keeps its place and goes through admission as usual.
-        if (!moved) throw HAND_OVER_ABORTED.leaseLost;
-        await tx.throttle.admit(executionId, moved);
-        const prepared = await this.prepareIn(tx, claimed, token);
-        const admitted: Admitted = {
-          kind: 'admitted',
-          claimed: { ...prepared, execution: { ...prepared.execution, lease: moved } },
-          lease: moved,
-        };
-        return { kind: 'admitted' as const, admitted };
-      });
-    } catch (error) {
-      if (error === HAND_OVER_ABORTED.notWaiting) return { kind: 'not_waiting' };
-      if (error === HAND_OVER_ABORTED.leaseLost) return { kind: 'lease_lost' };
-      throw error;
-    }
-  }
-
-  /**
-   * After a commit of a step that holds its execution's lease: once the main chain has no step
-   * left to run, the throttled span is over and its slot goes to the next waiter.
-   * Handlers run outside the span; after theirs, an ended execution releases what it still holds.
-   */
-  private async afterLeasedCommit(step: StepRecord, lease: ExecutionLease, log: Logger): Promise<void> {
-    const gate = this.options.throttle;
-    if (!gate) return;
-    if (step.role !== 'main') return this.releaseIfEnded(step.executionId, log);
-    const span = await this.options.db.read((tx) => tx.throttle.spanState(step.executionId, lease.kind, lease.scope));
-    if (span.mainActive) return;
-    await this.passSlotOn(step.executionId, lease, log, span);
-  }
-
-  /** The span of `fromExecutionId` is over: its slot goes to a waiter, or back to the scope. */
-  private async passSlotOn(
-    fromExecutionId: string,
-    lease: ExecutionLease,
-    log: Logger,
-    known?: { firstWaiter: Waiter | null; limit: number | null },
-  ): Promise<void> {
-    const gate = this.options.throttle;
-    if (!gate) return;
-    try {
-      const span =
-        known ?? (await this.options.db.read((tx) => tx.throttle.spanState(fromExecutionId, lease.kind, lease.scope)));
-      // A slot above a lowered limit (or a scope switched off) is not handed on: it is released.
-      const slot = parseLeaseKey(lease.key)?.slot ?? Number.POSITIVE_INFINITY;
-      if (slot >= (span.limit ?? gate.defaultLimit)) {
-        if (await gate.release(fromExecutionId, lease)) log.info('throttle slot released', { key: lease.key });
-        return;
-      }
-      await this.handOver(gate, fromExecutionId, lease, span.firstWaiter, log);
-    } catch (error) {
-      // The lease expires on its own; the lease reconciler frees it once the execution has ended.
-      log.warn('passing the throttle slot on failed', { key: lease.key, error: String(error) });
-    }
-  }
-
-  /**
-   * Hands the slot of an ended span to the longest waiter parked in this process: claimed, the
-   * lease moved to it in one compare-and-set, and run at once, without the round through
-   * PostgreSQL, the outbox and the broker that a woken waiter takes. A waiter parked elsewhere
-   * that has waited clearly longer goes first: then the slot is released and it is woken.
-   */
-  private async handOver(
-    gate: ThrottleGate,
-    fromExecutionId: string,
-    lease: ExecutionLease,
-    firstWaiter: Waiter | null,
-    log: Logger,
-  ): Promise<void> {
-    for (;;) {
-      const parked = gate.takeParked(lease.kind, lease.scope);
-      const fair =
-        parked && (!firstWaiter || parked.since.getTime() <= firstWaiter.since.getTime() + HAND_OVER_SKEW_MS);
-      if (!parked || !fair) {
-        if (parked) gate.park(lease, parked);
-        // The longest waiter is parked elsewhere: the slot goes to it through PostgreSQL and the broker.
-        if (firstWaiter && firstWaiter.executionId !== fromExecutionId && (await gate.handTo(lease, firstWaiter))) {
-          log.info('throttle slot handed over', { key: lease.key, to: firstWaiter.executionId, remote: true });
-          return;
-        }
-        if (await gate.release(fromExecutionId, lease)) log.info('throttle slot released', { key: lease.key });
-        return;
-      }
-      const token = randomUUID();
-      // Taken meanwhile by its fallback delivery, cancelled, or timed out: the next one.
-      const claim = await this.claim(parked.stepId, token, { handedOver: true });
-      if (claim.kind !== 'claimed') continue;
-      const { step, execution } = claim.value;
-      const task = this.options.registry.get(step.task);
-      const taken = task
-        ? await this.takeSlot(gate, claim.value, token, lease, parked.fallbackRowId)
-        : ({ kind: 'not_waiting' } as const);
-      if (!task || taken.kind === 'not_waiting') {
-        // Another span handed it a slot meanwhile (or this worker lacks its task): back to the queue, published now.
-        await this.options.db.transaction((tx) => requeueStep(tx, step.id, token, execution.actor, { delayMs: 0 }));
-        continue;
-      }
-      const stepLog = this.options.logger
-        .child({ executionId: execution.id, stepId: step.id, task: step.task, actor: execution.actor })
-        .child(stepContext(step));
-      if (taken.kind === 'admitted') log.info('throttle slot handed over', { key: lease.key, to: execution.id });
-      // Our lease was lost meanwhile: the waiter goes through admission as usual.
-      this.runDetached(claim.value, token, task, stepLog, taken.kind === 'admitted' ? taken.admitted : null);
-      return;
-    }
+    if (!this.#span) return { kind: 'admitted', claimed, lease: claimed.execution.lease };
+    return this.#span.admit(claimed, token, log);
   }
 
   /** Runs a handed-over step outside any delivery (its message was acked when it parked). */
@@ -562,10 +306,9 @@ export class StepRunner<S> {
     log: Logger,
     admitted: Admitted | null,
   ): void {
-    const delivery: Delivery = { data: new Uint8Array(), headers: {}, deliveryCount: 1, working: () => undefined };
     log.info('step started', { handedOver: true });
     const running = inSpan('jetcel.step', { kind: 'internal' }, () =>
-      this.runClaimed(claimed, token, task, delivery, log, admitted),
+      this.runClaimed(claimed, token, task, null, log, admitted),
     )
       .then(async (verdict) => {
         if (verdict.kind === 'ack') return;
@@ -580,21 +323,12 @@ export class StepRunner<S> {
     this.#detached.add(running);
   }
 
-  /** After a handler's commit: an ended execution gives its lease back and wakes the next waiters. */
-  private async releaseIfEnded(executionId: string, log: Logger): Promise<void> {
-    const gate = this.options.throttle;
-    const execution = await this.options.db.read((tx) => tx.executions.get(executionId));
-    if (!gate || !execution?.lease || execution.status === 'running' || execution.status === 'cancel_requested') return;
-    if (await gate.release(execution.id, execution.lease))
-      log.info('throttle slot released', { key: execution.lease.key });
-  }
-
   /** Runs the task; heartbeats extend the claim, tell the broker we live and notice a cancel. */
   private async run(
     task: TaskDefinition<unknown, S>,
     claimed: Claimed,
     token: string,
-    delivery: Delivery,
+    delivery: Delivery | null,
     log: Logger,
     lease: { current: ExecutionLease | null },
   ): Promise<RunResult> {
@@ -606,7 +340,7 @@ export class StepRunner<S> {
     const cancel = new AbortController();
     if (execution.status === 'cancel_requested') cancel.abort(new Error('execution cancelled'));
     const heartbeat = async (): Promise<void> => {
-      delivery.working();
+      delivery?.working();
       const state = await this.options.db.transaction((tx) => tx.steps.extend(step.id, token, this.#claimTtlMs), {
         relaxedDurability: true,
       });
@@ -621,170 +355,42 @@ export class StepRunner<S> {
         if (!renewed) controller.abort(new LeaseLostError(held.key));
       }
     };
-    const timer = setInterval(() => {
-      heartbeat().catch((error: unknown) => log.warn('heartbeat failed', { error: String(error) }));
-    }, this.#heartbeatMs);
-    const timeout =
-      task.timeoutMs === undefined
-        ? undefined
-        : setTimeout(
-            () => controller.abort(new TransientError(`Task ${task.name} timed out after ${task.timeoutMs} ms`)),
-            task.timeoutMs,
-          );
     try {
-      const args = task.parseArgs(step.args);
-      faultPause('before-task-run');
-      faultPoint(FAULT_POINTS.beforeBackendCall, `${task.name} ${execution.id}`);
-      const aborted = new Promise<never>((_, reject) => {
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true });
-      });
-      const outcome = await Promise.race([
-        task.run(
-          {
-            signal: controller.signal,
-            cancelSignal: cancel.signal,
-            attempt: step.attempts,
-            pollCount: step.polls,
-            idempotencyKey: `${execution.id}:${step.id}`,
-            fencingToken: initialLease ? String(initialLease.revision) : null,
-            fencingSlot: initialLease?.key ?? null,
-            heartbeat,
-            log,
-            actor: execution.actor,
-            executionId: execution.id,
-            stepId: step.id,
-            resource: claimed.resource ?? null,
-            resources: resourceReader(this.options.db),
-            services: this.options.services,
+      return await runTask(
+        task,
+        {
+          cancelSignal: cancel.signal,
+          attempt: step.attempts,
+          pollCount: step.polls,
+          idempotencyKey: `${execution.id}:${step.id}`,
+          fencingToken: initialLease ? String(initialLease.revision) : null,
+          fencingSlot: initialLease?.key ?? null,
+          log,
+          actor: execution.actor,
+          executionId: execution.id,
+          stepId: step.id,
+          resource: claimed.resource ?? null,
+          resources: resourceReader(this.options.db),
+          services: this.options.services,
+        },
+        {
+          args: step.args,
+          controller,
+          heartbeat,
+          heartbeatMs: this.#heartbeatMs,
+          heartbeats: this.#heartbeats,
+          onHeartbeatError: (error: unknown) => log.warn('heartbeat failed', { error: String(error) }),
+          beforeRun: () => {
+            faultPause('before-task-run');
+            faultPoint(FAULT_POINTS.beforeBackendCall, `${task.name} ${execution.id}`);
           },
-          args,
-        ),
-        aborted,
-      ]);
-      return { kind: 'outcome', outcome: outcome ?? { kind: 'done' } };
-    } catch (error) {
-      return { kind: 'error', error };
+        },
+      );
     } finally {
       this.#running.delete(controller);
-      clearInterval(timer);
-      clearTimeout(timeout);
-      if (!controller.signal.aborted) controller.abort(STEP_FINISHED);
-    }
-  }
-
-  /** One transaction: the step's result, its resource patches and events, and what comes next. */
-  private async commit(
-    tx: Tx,
-    task: TaskDefinition<unknown, S>,
-    step: StepRecord,
-    token: string,
-    result: RunResult,
-    log: Logger,
-  ): Promise<StepOutcome> {
-    if (result.kind === 'error' && result.error instanceof ClaimLostError) throw result.error;
-    const execution = await tx.executions.lock(step.executionId);
-    if (!execution) throw new ClaimLostError(step.id);
-    const cancelling = execution.status === 'cancel_requested';
-    const context = { executionId: execution.id, actor: execution.actor };
-    const fail = async (failure: FailureInfo): Promise<StepOutcome> => {
-      await tx.steps.complete(step.id, token, { status: 'failed', failure });
-      log.warn('step failed', { error: failure.message });
-      await this.#progress.stepFailed(tx, execution, step, failure);
-      return 'failed';
-    };
-    const requeue = async (delayMs: number, kind: 'poll' | 'retry', failure?: FailureInfo): Promise<StepOutcome> => {
-      if (cancelling) {
-        // No more polls or retries once cancelled: the step ends here and the cancel settles.
-        await tx.steps.complete(step.id, token, { status: 'cancelled' });
-        await this.#progress.stepSucceeded(tx, execution, step);
-        return 'cancelled';
-      }
-      await requeueStep(tx, step.id, token, execution.actor, {
-        delayMs,
-        attempt: kind === 'retry',
-        poll: kind === 'poll',
-        ...(failure ? { failure } : {}),
-      });
-      log.info(kind === 'poll' ? 'step polls again' : 'step retries after a transient error', {
-        delayMs,
-        ...(failure ? { error: failure.message } : {}),
-      });
-      return kind === 'poll' ? 'polled' : 'retried';
-    };
-    return match(result)
-      .with({ kind: 'error' }, async ({ error }) => {
-        const decision = decideOnError(task, step.attempts, error);
-        if (decision.kind === 'retry') return requeue(decision.delayMs, 'retry', describeFailure(error));
-        return fail(decision.failure);
-      })
-      .with({ kind: 'outcome' }, ({ outcome }) =>
-        match(outcome)
-          .with({ kind: 'poll' }, async (poll) => {
-            const patched = await this.applyPatches(tx, step, poll.patch, [], context);
-            if (patched) return fail(patched);
-            const decision = decideOnPoll(task, step.polls + 1, poll.afterMs);
-            if (decision.kind === 'repoll') return requeue(decision.delayMs, 'poll');
-            return fail(decision.failure);
-          })
-          .with({ kind: 'done' }, async (finished) => {
-            const patched = await this.applyPatches(tx, step, finished.patch, finished.also ?? [], context);
-            if (patched) return fail(patched);
-            await tx.steps.complete(step.id, token, {
-              status: 'succeeded',
-              ...(finished.result === undefined ? {} : { result: finished.result }),
-            });
-            log.info('step succeeded');
-            await this.#progress.stepSucceeded(tx, execution, step);
-            return 'succeeded' as const;
-          })
-          .exhaustive(),
-      )
-      .exhaustive();
-  }
-
-  /** Applies the task's patches to the rows as they are now; returns the failure if one cannot apply. */
-  private async applyPatches(
-    tx: Tx,
-    step: StepRecord,
-    patch: ResourcePatch | undefined,
-    also: RelatedPatch[],
-    context: { executionId: string; actor: string | null },
-  ): Promise<FailureInfo | null> {
-    try {
-      if (patch && !isEmptyPatch(patch) && step.resourceRef) {
-        const ref = parseResourceRef(step.resourceRef);
-        const current = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
-        // A failure handler whose resource is already gone has nothing left to write.
-        if (current) await tx.resources.applyPatch(current, patch, context);
-        else if (step.role !== 'failure') throw new ResourceGoneError(step.resourceRef);
-      }
-      for (const related of also) {
-        const ref = parseResourceRef(related.ref);
-        const current = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
-        if (!current) continue;
-        await tx.resources.applyPatch({ ...current, version: related.version }, related.patch, context);
-      }
-      return null;
-    } catch (error) {
-      return describeFailure(error);
     }
   }
 }
-
-/** What every log line of a running step carries beside its execution, step id, task and actor. */
-function stepContext(step: StepRecord): { step: string; resource: string | null; attempt: number } {
-  return { step: stepLabel(step), resource: step.resourceRef, attempt: step.attempts };
-}
-
-/** The `before` patch a claimed step still has to apply, if any. */
-function pendingPatch(claimed: Claimed): ResourcePatch | null {
-  const { step } = claimed;
-  const before = step.before;
-  return !step.prepared && before && !isEmptyPatch(before) && claimed.preparationError === undefined ? before : null;
-}
-
-/** Thrown inside a hand-over's transaction to roll it back. */
-const HAND_OVER_ABORTED = { notWaiting: new Error('not waiting'), leaseLost: new Error('lease lost') } as const;
 
 /** Whether this outcome ends the execution's main chain: the last plan node, a single step, done. */
 function endsMainChain(claimed: Claimed, outcome: RunResult): boolean {
@@ -799,40 +405,4 @@ function endsMainChain(claimed: Claimed, outcome: RunResult): boolean {
     outcome.kind === 'outcome' &&
     outcome.outcome.kind === 'done'
   );
-}
-
-type Decoded =
-  | { kind: 'step'; message: TaskMessage }
-  | { kind: 'newer_version'; message: TaskMessage }
-  | { kind: 'undecodable'; reason: string };
-
-function decodeTaskMessage(data: Uint8Array): Decoded {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(data).toString('utf8'));
-  } catch (error) {
-    return { kind: 'undecodable', reason: `not JSON: ${(error as Error).message}` };
-  }
-  const parsed = taskMessageSchema.safeParse(json);
-  if (parsed.success) {
-    return parsed.data.v > TASK_MESSAGE_VERSION
-      ? { kind: 'newer_version', message: parsed.data }
-      : { kind: 'step', message: parsed.data };
-  }
-  // A newer version may add fields: keep what identifies the step and wait for a newer worker.
-  const loose = taskMessageSchema.partial().passthrough().safeParse(json);
-  if (
-    loose.success &&
-    typeof loose.data.v === 'number' &&
-    loose.data.v > TASK_MESSAGE_VERSION &&
-    loose.data.executionId &&
-    loose.data.stepId &&
-    loose.data.task
-  ) {
-    return { kind: 'newer_version', message: loose.data as TaskMessage };
-  }
-  return {
-    kind: 'undecodable',
-    reason: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; '),
-  };
 }

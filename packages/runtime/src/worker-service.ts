@@ -1,17 +1,24 @@
 import { hostname } from 'node:os';
-import { match } from 'ts-pattern';
-import { taskStream, taskSubject, type QueueName } from '@jetcel/contracts';
-import { defineTopology, Leases, startConsumer, verifyTopology, type Bus, type Disposition } from '@jetcel/bus';
+import { taskStream, type QueueName } from '@jetcel/contracts';
+import {
+  defineTopology,
+  Heartbeats,
+  Leases,
+  startConsumer,
+  verifyTopology,
+  type Bus,
+  type Delivery,
+  type Disposition,
+} from '@jetcel/bus';
 import { ThrottleGate } from './throttle.ts';
-import { writeDeadLetter } from './dead-letters.ts';
 import type { ExecutorRegistry, Logger, TaskRegistry } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
 import { inSpan, type ServiceMetrics } from '@jetcel/telemetry';
 import type { ServiceConfig } from './config.ts';
-import { startRelay } from './relay.ts';
-import { StepRunner, type Delivery, type DeliveryVerdict } from './step-runner.ts';
+import { startRelay } from './outbox/start-relay.ts';
+import { StepRunner } from './step-runner.ts';
 import { BackgroundRunner } from './background-runner.ts';
-import { classifyTaskDelivery } from './task-delivery.ts';
+import { decodeTaskDelivery } from './delivery/decode.ts';
 
 export interface WorkerOptions<S> {
   bus: Bus;
@@ -32,13 +39,6 @@ export interface RunningWorker {
   stop(deadlineMs?: number): Promise<void>;
 }
 
-const toDisposition = (verdict: DeliveryVerdict): Disposition =>
-  match(verdict)
-    .with({ kind: 'ack' }, (): Disposition => ({ kind: 'ack' }))
-    .with({ kind: 'nak' }, ({ delayMs }): Disposition => ({ kind: 'nak', delayMs }))
-    .with({ kind: 'term' }, (): Disposition => ({ kind: 'term' }))
-    .exhaustive();
-
 /** A worker for one queue: checks the topology, then consumes only its own stream. */
 export async function startWorker<S>(options: WorkerOptions<S>): Promise<RunningWorker> {
   const { bus, db, queue, logger, config } = options;
@@ -57,6 +57,8 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     config: config.throttle,
     logger: logger.child({ component: 'throttle' }),
   });
+  // One heartbeat owner for the worker: every in-flight message and every running task's claim.
+  const heartbeats = new Heartbeats();
   const leaseReconciler = startLeaseReconciler(gate, logger, Math.max(1000, config.sweepMs * 5));
   const runner = new StepRunner({
     db,
@@ -66,6 +68,7 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     logger,
     worker: options.worker ?? `${hostname()}:${process.pid}:${queue}`,
     claimTtlMs: config.claimTtlMs,
+    heartbeats,
     throttle: gate,
     crashBudget: config.crashBudget,
     unknownTaskGraceMs: config.unknownTaskGraceMs,
@@ -78,36 +81,26 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     services: options.services,
     logger,
     claimTtlMs: config.claimTtlMs,
+    heartbeats,
     unknownTaskGraceMs: config.unknownTaskGraceMs,
     ...(options.metrics ? { metrics: options.metrics.runtime } : {}),
   });
   // One decode decides who runs a message: background runs and standalone tasks, or steps.
-  const dispatch = (delivery: Delivery): Promise<DeliveryVerdict> =>
-    match(classifyTaskDelivery(delivery.data))
-      .with({ kind: 'background' }, ({ message }) =>
-        inSpan(
-          `background ${message.task}`,
-          { kind: 'consumer', parentHeaders: delivery.headers, attributes: { 'jetcel.task': message.task } },
-          () => background.handle(message, delivery),
-        ),
-      )
-      .with({ kind: 'step' }, () => runner.handle(delivery))
-      .with({ kind: 'malformed_background' }, async ({ reason }): Promise<DeliveryVerdict> => {
-        await writeDeadLetter(db, logger, {
-          reason: 'UNDECODABLE',
-          detail: `malformed background task message: ${reason}`,
-          subject: delivery.subject ?? taskSubject(queue),
-          data: delivery.data,
-          headers: delivery.headers,
-          deliveryCount: delivery.deliveryCount,
-        });
-        return { kind: 'term' };
-      })
-      .exhaustive();
+  const dispatch = (delivery: Delivery): Promise<Disposition> => {
+    const decoded = decodeTaskDelivery(delivery.data);
+    if (decoded.kind !== 'background') return runner.deliver(decoded, delivery);
+    const { message } = decoded;
+    return inSpan(
+      `background ${message.task}`,
+      { kind: 'consumer', parentHeaders: delivery.headers, attributes: { 'jetcel.task': message.task } },
+      () => background.handle(message, delivery),
+    );
+  };
   const consumer = await startConsumer(bus, {
     queue,
     concurrency: options.concurrency,
-    handler: async (delivery) => toDisposition(await dispatch(delivery)),
+    heartbeats,
+    handler: dispatch,
     onError: (error) => logger.error('task handler failed', { error }),
   });
   logger.info('worker ready', { queue, concurrency: options.concurrency });

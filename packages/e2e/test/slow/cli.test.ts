@@ -5,7 +5,7 @@ import { eventually } from '@jetcel/testing';
 import { jsonOf, runCli, startCli, type CliResult } from '../cli-runner.ts';
 import { Stack } from '../stack.ts';
 
-// Issue 7: every `jetcel` subcommand as a child process against a running stack, in both output
+// Every `jetcel` subcommand as a child process against a running stack, in both output
 // forms, with the exit codes scripts rely on (0 ok, 1 failed, 2 usage, 3 unavailable).
 
 let stack: Stack;

@@ -4,7 +4,7 @@ import { sampleValue } from '@jetcel/telemetry';
 import { eventually, freePort, type ServiceProcess } from '@jetcel/testing';
 import { Stack } from '../stack.ts';
 
-// Issue 7 (metrics): every service serves Prometheus metrics on JETCEL_METRICS_PORT; scraped before
+// Metrics: every service serves Prometheus metrics on JETCEL_METRICS_PORT; scraped before
 // and after a few creates, the counters, histograms and database gauges have moved.
 
 let stack: Stack;

@@ -2,10 +2,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '@jetcel/core';
 import { eventually, queryRows } from '@jetcel/testing';
-import { Db } from '../src/db.ts';
-import { OutboxRelay } from '../src/relay.ts';
-import type { OutboxRow } from '../src/outbox-store.ts';
-import { setupDb, Widget } from './fixture.ts';
+import { Db, type OutboxRow } from '@jetcel/db';
+import { OutboxRelay } from '../src/outbox/relay.ts';
+import { setupDb } from './db-fixture.ts';
 
 let env: Awaited<ReturnType<typeof setupDb>>;
 before(async () => {
@@ -81,14 +80,14 @@ test('F1: a rolled-back transaction hands nothing off; a future row waits for it
 
 test('F2: rows leased to a process that died before publishing are published by another relay once the lease ends', async () => {
   // The "dead" process: its commits lease rows to it (a hand-off listener), but it never publishes them.
-  const dead = await Db.connect({ url: env.database.url, entities: [Widget] });
+  const dead = await Db.connect({ url: env.database.url });
   const leaseMs = 1500;
   dead.onCommit(() => undefined, { handoffLeaseMs: leaseMs });
   const committedAt = Date.now();
   const id = await dead.transaction(async (tx) => tx.outbox.add({ subject: 'tasks.regular', payload: 'orphan' }));
   await dead.close();
   assert.equal((await rowState(id))?.leased, true, 'leased to the dead process');
-  const other = await Db.connect({ url: env.database.url, entities: [Widget] });
+  const other = await Db.connect({ url: env.database.url });
   const { relay, published } = recordingRelay(other, 100);
   try {
     await new Promise((resolve) => setTimeout(resolve, 300));

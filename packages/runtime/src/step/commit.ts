@@ -1,0 +1,118 @@
+import { match } from 'ts-pattern';
+import { parseResourceRef } from '@jetcel/contracts';
+import {
+  decideOnError,
+  decideOnPoll,
+  describeFailure,
+  isEmptyPatch,
+  ResourceGoneError,
+  type FailureInfo,
+  type Logger,
+  type RelatedPatch,
+  type ResourcePatch,
+  type StepOutcome,
+  type TaskDefinition,
+} from '@jetcel/core';
+import { ClaimLostError, type StepRecord, type Tx } from '@jetcel/db';
+import type { Progress } from '../progress.ts';
+import type { RunResult } from '../run/run-task.ts';
+import { requeueStep } from '../step-messages.ts';
+
+/** One transaction: the step's result, its resource patches and events, and what comes next. */
+export async function commitStep<S>(
+  tx: Tx,
+  progress: Progress,
+  task: TaskDefinition<unknown, S>,
+  step: StepRecord,
+  token: string,
+  result: RunResult,
+  log: Logger,
+): Promise<StepOutcome> {
+  if (result.kind === 'error' && result.error instanceof ClaimLostError) throw result.error;
+  const execution = await tx.executions.lock(step.executionId);
+  if (!execution) throw new ClaimLostError(step.id);
+  const cancelling = execution.status === 'cancel_requested';
+  const context = { executionId: execution.id, actor: execution.actor };
+  const fail = async (failure: FailureInfo): Promise<StepOutcome> => {
+    await tx.steps.complete(step.id, token, { status: 'failed', failure });
+    log.warn('step failed', { error: failure.message });
+    await progress.stepFailed(tx, execution, step, failure);
+    return 'failed';
+  };
+  const requeue = async (delayMs: number, kind: 'poll' | 'retry', failure?: FailureInfo): Promise<StepOutcome> => {
+    if (cancelling) {
+      // No more polls or retries once cancelled: the step ends here and the cancel settles.
+      await tx.steps.complete(step.id, token, { status: 'cancelled' });
+      await progress.stepSucceeded(tx, execution, step);
+      return 'cancelled';
+    }
+    await requeueStep(tx, step.id, token, execution.actor, {
+      delayMs,
+      attempt: kind === 'retry',
+      poll: kind === 'poll',
+      ...(failure ? { failure } : {}),
+    });
+    log.info(kind === 'poll' ? 'step polls again' : 'step retries after a transient error', {
+      delayMs,
+      ...(failure ? { error: failure.message } : {}),
+    });
+    return kind === 'poll' ? 'polled' : 'retried';
+  };
+  return match(result)
+    .with({ kind: 'error' }, async ({ error }) => {
+      const decision = decideOnError(task, step.attempts, error);
+      if (decision.kind === 'retry') return requeue(decision.delayMs, 'retry', describeFailure(error));
+      return fail(decision.failure);
+    })
+    .with({ kind: 'outcome' }, ({ outcome }) =>
+      match(outcome)
+        .with({ kind: 'poll' }, async (poll) => {
+          const patched = await applyPatches(tx, step, poll.patch, [], context);
+          if (patched) return fail(patched);
+          const decision = decideOnPoll(task, step.polls + 1, poll.afterMs);
+          if (decision.kind === 'repoll') return requeue(decision.delayMs, 'poll');
+          return fail(decision.failure);
+        })
+        .with({ kind: 'done' }, async (finished) => {
+          const patched = await applyPatches(tx, step, finished.patch, finished.also ?? [], context);
+          if (patched) return fail(patched);
+          await tx.steps.complete(step.id, token, {
+            status: 'succeeded',
+            ...(finished.result === undefined ? {} : { result: finished.result }),
+          });
+          log.info('step succeeded');
+          await progress.stepSucceeded(tx, execution, step);
+          return 'succeeded' as const;
+        })
+        .exhaustive(),
+    )
+    .exhaustive();
+}
+
+/** Applies the task's patches to the rows as they are now; returns the failure if one cannot apply. */
+async function applyPatches(
+  tx: Tx,
+  step: StepRecord,
+  patch: ResourcePatch | undefined,
+  also: RelatedPatch[],
+  context: { executionId: string; actor: string | null },
+): Promise<FailureInfo | null> {
+  try {
+    if (patch && !isEmptyPatch(patch) && step.resourceRef) {
+      const ref = parseResourceRef(step.resourceRef);
+      const current = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
+      // A failure handler whose resource is already gone has nothing left to write.
+      if (current) await tx.resources.applyPatch(current, patch, context);
+      else if (step.role !== 'failure') throw new ResourceGoneError(step.resourceRef);
+    }
+    for (const related of also) {
+      const ref = parseResourceRef(related.ref);
+      const current = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
+      if (!current) continue;
+      await tx.resources.applyPatch({ ...current, version: related.version }, related.patch, context);
+    }
+    return null;
+  } catch (error) {
+    return describeFailure(error);
+  }
+}

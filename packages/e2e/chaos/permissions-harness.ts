@@ -7,25 +7,16 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectBus, type Bus, type BusStatusEvent } from '@jetcel/bus';
 import { spawnService, startNats, type NatsServerHandle, type ServiceProcess } from '@jetcel/testing';
+import { NATS_USERS } from '@jetcel/secrets-job';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const PERMISSIONS_FILE = resolve(root, 'deploy/nats/permissions.conf');
 const README_FILE = resolve(root, 'docs/operating.md');
 
-export const ROLES = [
-  'client',
-  'executor',
-  'executor-relay',
-  'worker-regular',
-  'worker-heavy',
-  'worker-background',
-  'beat',
-  'topology',
-  'operator',
-  'dashboard',
-  // a client application with its own inbox prefix, added the way docs/operating.md "Permissions" shows
-  'app-billing',
-] as const;
+// Every user of deploy/nats/permissions.conf (the secrets job's list, which a compose test checks
+// against that file), and a client application with its own inbox prefix, added the way
+// docs/operating.md "Permissions" shows.
+export const ROLES = [...NATS_USERS, 'app-billing'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The environment variable the server config reads a role's password from: JETCEL_PASS_WORKER_HEAVY… */

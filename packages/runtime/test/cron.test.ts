@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cronMatches, cronNext, cronPrevious, CronSyntaxError, parseCron } from '../src/cron.ts';
+import { cronMatches, cronNext, cronPrevious, CronSyntaxError, parseCron } from '../src/beat/cron.ts';
 
 const at = (iso: string): Date => new Date(iso);
 const iso = (date: Date): string => date.toISOString();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defineExecutor, type ResourceSnapshot } from '@jetcel/core';
 import { keyRing, signIdentityToken } from '@jetcel/identity';
-import { authorizeExecutor, identifyCaller, requireActorOrAdmin } from '../src/identity.ts';
+import { authorizeExecutor, identifyCaller, requireActorOrAdmin } from '../src/command/identity.ts';
 
 const secret = 'a-test-secret-of-at-least-32-characters';
 const keys = keyRing([{ kid: 'default', secret }]);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RateLimitedError } from '@jetcel/core';
-import { ActorRateLimiter } from '../src/rate-limit.ts';
+import { ActorRateLimiter } from '../src/command/rate-limit.ts';
 
 const verified = (actor: string) => ({ actor, roles: [], verified: true });
 const unverified = (actor: string) => ({ actor, roles: [], verified: false });

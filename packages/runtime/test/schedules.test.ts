@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { equalityKey } from '../src/enqueue-background.ts';
-import { defineSchedule } from '../src/schedules.ts';
+import { equalityKey } from '../src/background/enqueue.ts';
+import { defineSchedule } from '../src/beat/schedules.ts';
 
 test('E3: an interval tick is the scheduled UTC instant aligned to the epoch, the same on every replica', () => {
   const schedule = defineSchedule({ name: 'pull', task: 't', every: 3_600_000 });

@@ -1,7 +1,7 @@
 import type { Delivery, Disposition } from '@jetcel/bus';
 import type { Logger } from '@jetcel/core';
 import type { DeadLetterReason, Db } from '@jetcel/db';
-import { writeDeadLetter } from '../dead-letters.ts';
+import { writeDeadLetter } from './dead-letters.ts';
 
 export interface GateOptions {
   db: Db;

@@ -1,7 +1,7 @@
 import type { Bus } from '@jetcel/bus';
-import { adminOnly, type CommandDefinition } from '../commands.ts';
-import type { TaskCatalog } from '../queue-step.ts';
-import type { Schedule } from '../schedules.ts';
+import { adminOnly, type CommandDefinition } from '../command/commands.ts';
+import type { TaskCatalog } from '../execution/queue-step.ts';
+import type { Schedule } from '../beat/schedules.ts';
 import { leaseListQuery } from './lease-list-query.ts';
 import { queueStatsQuery } from './queue-stats-query.ts';
 import { resourceGetQuery, resourceListQuery } from './resource-list-query.ts';

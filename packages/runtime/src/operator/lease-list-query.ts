@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseLeaseKey, querySubject, type LeaseListView } from '@jetcel/contracts';
 import { readLeases, type Bus, type LeaseSnapshot } from '@jetcel/bus';
 import type { ThrottleLimitRow } from '@jetcel/db';
-import { defineQuery } from '../commands.ts';
+import { defineQuery } from '../command/commands.ts';
 
 type ScopeView = LeaseListView['scopes'][number];
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EVENTS_STREAM, QUEUES, querySubject, taskStream, type QueueStatsView } from '@jetcel/contracts';
 import { streamStats, type Bus } from '@jetcel/bus';
-import { defineQuery } from '../commands.ts';
+import { defineQuery } from '../command/commands.ts';
 
 const STREAMS: Array<{ stream: string; queue: string | null }> = [
   ...QUEUES.map((queue) => ({ stream: taskStream(queue), queue })),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { querySubject, type ResourceItemView, type ResourceListView } from '@jetcel/contracts';
 import { NotFoundError, RESOURCE_STATES, type ResourceSnapshot } from '@jetcel/core';
-import { defineQuery } from '../commands.ts';
+import { defineQuery } from '../command/commands.ts';
 
 /** PostgreSQL's text timestamp ("2026-11-27 23:08:03.98+00") as ISO 8601; kept as is if unreadable. */
 function isoTime(value: string): string {

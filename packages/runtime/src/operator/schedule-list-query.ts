@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { querySubject, type ScheduleListView } from '@jetcel/contracts';
-import { defineQuery } from '../commands.ts';
-import type { TaskCatalog } from '../queue-step.ts';
-import type { Schedule } from '../schedules.ts';
+import { defineQuery } from '../command/commands.ts';
+import type { TaskCatalog } from '../execution/queue-step.ts';
+import type { Schedule } from '../beat/schedules.ts';
 
 /** query.schedule.list: each beat schedule with its last recorded tick and its next one. */
 export function scheduleListQuery(schedules: readonly Schedule[], catalog: TaskCatalog) {

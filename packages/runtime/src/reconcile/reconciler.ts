@@ -1,7 +1,7 @@
 import type { Logger } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
-import { addBackgroundMessage } from '../background-messages.ts';
-import { addRequeuedStepMessages } from '../step-messages.ts';
+import { addBackgroundMessage } from '../background/messages.ts';
+import { addRequeuedStepMessages } from '../execution/step-messages.ts';
 
 export interface ReconcilerOptions {
   logger: Logger;

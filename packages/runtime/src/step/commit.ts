@@ -14,9 +14,9 @@ import {
   type TaskDefinition,
 } from '@jetcel/core';
 import { ClaimLostError, type StepRecord, type Tx } from '@jetcel/db';
-import type { Progress } from '../progress.ts';
+import type { Progress } from '../execution/progress.ts';
 import type { RunResult } from '../run/run-task.ts';
-import { requeueStep } from '../step-messages.ts';
+import { requeueStep } from '../execution/step-messages.ts';
 
 /** One transaction: the step's result, its resource patches and events, and what comes next. */
 export async function commitStep<S>(

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { parseLeaseKey } from '@jetcel/contracts';
 import type { Logger, RuntimeMetrics, TaskDefinition, TaskRegistry } from '@jetcel/core';
 import type { Db, ExecutionLease, ExecutionRecord, StepRecord, Waiter } from '@jetcel/db';
-import { requeueStep } from '../step-messages.ts';
-import { stepContext } from '../step-label.ts';
+import { requeueStep } from '../execution/step-messages.ts';
+import { stepContext } from '../step/label.ts';
 import { prepare, prepareIn, type Claimed } from '../step/prepare.ts';
-import { ThrottleTimeoutError, type ThrottleGate } from '../throttle.ts';
+import { ThrottleTimeoutError, type ThrottleGate } from './slots.ts';
 
 /** Whether a claimed step may run now: admitted to its span, waiting for a slot, or refused (timed out). */
 export type Admitted =

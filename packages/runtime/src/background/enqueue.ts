@@ -3,8 +3,8 @@ import { MAX_TASK_ARGS_BYTES, parseResourceRef } from '@jetcel/contracts';
 import { ValidationError, type Json, type TaskDefinition } from '@jetcel/core';
 import type { Tx } from '@jetcel/db';
 import { match } from 'ts-pattern';
-import { addBackgroundMessage } from './background-messages.ts';
-import type { TaskCatalog } from './queue-step.ts';
+import { addBackgroundMessage } from './messages.ts';
+import type { TaskCatalog } from '../execution/queue-step.ts';
 
 export interface BackgroundRequest {
   task: string;

@@ -10,7 +10,7 @@ import {
   type ServiceMetrics,
 } from '@jetcel/telemetry';
 import { serviceConfigFromEnv, type ServiceConfig } from './config.ts';
-import { executorLogins, type NatsLogin } from './executor-logins.ts';
+import { executorLogins, type NatsLogin } from './logins.ts';
 import { createLogger } from './logger.ts';
 
 export interface ServiceContext {

@@ -5,8 +5,8 @@ import { EXECUTION_STATUSES, type ExecutionRecord, type StepRecord } from '@jetc
 import { adminOnly, defineCommand, defineQuery, type CommandContext, type CommandDefinition } from './commands.ts';
 import { isAdmin, requireActorOrAdmin } from './identity.ts';
 import type { RetentionPolicy } from '@jetcel/db';
-import { DEFAULT_RETENTION } from './retention-config.ts';
-import { retentionStatsQuery } from './retention-query.ts';
+import { DEFAULT_RETENTION } from '../retention/config.ts';
+import { retentionStatsQuery } from '../retention/query.ts';
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 

@@ -1,10 +1,10 @@
 import { isQueueName, type QueueName } from '@jetcel/contracts';
 import { parseReplyPrefixes, type DefineTopologyOptions } from '@jetcel/bus';
-import { DEFAULT_THROTTLE_CONFIG, type ThrottleConfig } from './throttle.ts';
+import { DEFAULT_THROTTLE_CONFIG, type ThrottleConfig } from '../throttle/slots.ts';
 import type { RetentionPolicy } from '@jetcel/db';
 import { readAuthConfig, secretEnv, type AuthConfig } from '@jetcel/identity';
-import { retentionConfigFromEnv } from './retention-config.ts';
-import { DEFAULT_RATE_LIMIT, type RateLimitConfig } from './rate-limit.ts';
+import { retentionConfigFromEnv } from '../retention/config.ts';
+import { DEFAULT_RATE_LIMIT, type RateLimitConfig } from '../command/rate-limit.ts';
 
 /** Requests handled at once by one executor process when JETCEL_MAX_REQUESTS_IN_FLIGHT is not set. */
 export const DEFAULT_MAX_REQUESTS_IN_FLIGHT = 256;

@@ -14,13 +14,13 @@ import {
 } from '@jetcel/core';
 import { Heartbeats, type Delivery, type Disposition } from '@jetcel/bus';
 import { ConcurrentUpdateError, RunClaimLostError, type BackgroundRunRecord, type Db, type Tx } from '@jetcel/db';
-import { commitBackgroundOutcome, writesNothing, type BackgroundCommitSummary } from './background-commit.ts';
-import { addBackgroundMessage } from './background-messages.ts';
-import { DeliveryGate } from './delivery/gate.ts';
-import { Progress } from './progress.ts';
-import { resourceReader } from './resource-reader.ts';
-import { runTask, type RunResult } from './run/run-task.ts';
-import { startTaskTimer } from './task-timer.ts';
+import { commitBackgroundOutcome, writesNothing, type BackgroundCommitSummary } from './commit.ts';
+import { addBackgroundMessage } from './messages.ts';
+import { DeliveryGate } from '../delivery/gate.ts';
+import { Progress } from '../execution/progress.ts';
+import { resourceReader } from '../run/resource-reader.ts';
+import { runTask, type RunResult } from '../run/run-task.ts';
+import { startTaskTimer } from '../run/task-timer.ts';
 
 export interface BackgroundRunnerOptions<S> {
   db: Db;

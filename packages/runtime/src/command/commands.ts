@@ -2,7 +2,7 @@ import type { ArgsParser, ExecutorDefinition, JsonObject, ResourceSnapshot } fro
 import type { ExecutionRecord, Tx } from '@jetcel/db';
 import type { Authorizable, Caller } from './identity.ts';
 import type { ReadAccess } from './read-policy.ts';
-import type { ScheduleResult } from './schedule.ts';
+import type { ScheduleResult } from '../execution/schedule.ts';
 
 /** What a command handler may use: its transaction, its caller and the executor scheduler — no publisher. */
 export interface CommandContext {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { HEADERS, MAX_TASK_ARGS_BYTES, parseResourceRef } from '@jetcel/contracts';
 import { publish, type Bus } from '@jetcel/bus';
 import { ValidationError, type Json } from '@jetcel/core';
-import { BACKGROUND_SUBJECT, standaloneMessage } from './background-messages.ts';
-import type { TaskCatalog } from './queue-step.ts';
+import { BACKGROUND_SUBJECT, standaloneMessage } from './messages.ts';
+import type { TaskCatalog } from '../execution/queue-step.ts';
 
 export interface StandalonePublishOptions {
   /** "<type>:<id>": the worker loads it into `ctx.resource` (a gone row skips the task). */

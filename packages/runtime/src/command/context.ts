@@ -1,10 +1,10 @@
 import type { Tx } from '@jetcel/db';
 import type { CommandContext } from './commands.ts';
-import { cancelExecution } from './cancel.ts';
+import { cancelExecution } from '../execution/cancel.ts';
 import { authorizeExecutor, type Caller } from './identity.ts';
-import type { Progress } from './progress.ts';
+import type { Progress } from '../execution/progress.ts';
 import { readAccess, type ReadPolicy } from './read-policy.ts';
-import { scheduleExecution } from './schedule.ts';
+import { scheduleExecution } from '../execution/schedule.ts';
 
 /** The context of one command or query: every schedule is authorized for its caller first. */
 export function commandContext(

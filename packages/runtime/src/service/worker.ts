@@ -10,15 +10,15 @@ import {
   type Delivery,
   type Disposition,
 } from '@jetcel/bus';
-import { ThrottleGate } from './throttle.ts';
+import { ThrottleGate } from '../throttle/slots.ts';
 import type { ExecutorRegistry, Logger, TaskRegistry } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
 import { inSpan, type ServiceMetrics } from '@jetcel/telemetry';
 import type { ServiceConfig } from './config.ts';
-import { startRelay } from './outbox/start-relay.ts';
-import { StepRunner } from './step-runner.ts';
-import { BackgroundRunner } from './background-runner.ts';
-import { decodeTaskDelivery } from './delivery/decode.ts';
+import { startRelay } from '../outbox/start-relay.ts';
+import { StepRunner } from '../step/runner.ts';
+import { BackgroundRunner } from '../background/runner.ts';
+import { decodeTaskDelivery } from '../delivery/decode.ts';
 
 export interface WorkerOptions<S> {
   bus: Bus;

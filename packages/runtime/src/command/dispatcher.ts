@@ -13,14 +13,14 @@ import {
 import type { Db, Tx } from '@jetcel/db';
 import type { AuthConfig } from '@jetcel/identity';
 import type { CommandDefinition } from './commands.ts';
-import { commandContext } from './command-context.ts';
+import { commandContext } from './context.ts';
 import { inSpan } from '@jetcel/telemetry';
 import { errorReply } from './errors-to-reply.ts';
 import { headerValue, KEY_PATTERN } from './headers.ts';
 import { DEVELOPMENT_AUTH, identifyCaller, requireAdmin, type Caller } from './identity.ts';
-import { Progress } from './progress.ts';
+import { Progress } from '../execution/progress.ts';
 import { ADMIN_READS, type ReadPolicy } from './read-policy.ts';
-import type { TaskCatalog } from './queue-step.ts';
+import type { TaskCatalog } from '../execution/queue-step.ts';
 import type { ActorRateLimiter } from './rate-limit.ts';
 
 export interface CommandRequest {

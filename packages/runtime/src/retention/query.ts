@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { querySubject } from '@jetcel/contracts';
 import type { RetentionPolicy } from '@jetcel/db';
-import { defineQuery } from './commands.ts';
+import { defineQuery } from '../command/commands.ts';
 
 /**
  * query.retention.stats: current row counts, the retention this service was configured with, and

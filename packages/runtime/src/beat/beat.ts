@@ -2,10 +2,10 @@ import { taskStream } from '@jetcel/contracts';
 import { defineTopology, verifyTopology, type Bus } from '@jetcel/bus';
 import type { Logger } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
-import type { ServiceConfig } from './config.ts';
-import { enqueueBackground, type EnqueueResult } from './enqueue-background.ts';
-import type { TaskCatalog } from './queue-step.ts';
-import { startRelay } from './outbox/start-relay.ts';
+import type { ServiceConfig } from '../service/config.ts';
+import { enqueueBackground, type EnqueueResult } from '../background/enqueue.ts';
+import type { TaskCatalog } from '../execution/queue-step.ts';
+import { startRelay } from '../outbox/start-relay.ts';
 import type { Schedule } from './schedules.ts';
 
 export interface BeatOptions {

@@ -11,10 +11,10 @@ import {
 } from '@jetcel/core';
 import { ConcurrentUpdateError, type Tx } from '@jetcel/db';
 import { match } from 'ts-pattern';
-import { cancelExecution } from './cancel.ts';
-import { enqueueBackground } from './enqueue-background.ts';
-import type { Progress } from './progress.ts';
-import type { TaskCatalog } from './queue-step.ts';
+import { cancelExecution } from '../execution/cancel.ts';
+import { enqueueBackground } from './enqueue.ts';
+import type { Progress } from '../execution/progress.ts';
+import type { TaskCatalog } from '../execution/queue-step.ts';
 
 export interface BackgroundCommitDeps {
   catalog: TaskCatalog;

@@ -3,17 +3,17 @@ import { boundedSubject, defineTopology, serveRequests, verifyTopology, type Bus
 import type { ExecutorRegistry, Logger } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
 import type { ServiceMetrics } from '@jetcel/telemetry';
-import type { CommandDefinition } from './commands.ts';
+import type { CommandDefinition } from '../command/commands.ts';
 import type { ServiceConfig } from './config.ts';
-import { CommandDispatcher } from './dispatcher.ts';
-import { frameworkQueries } from './framework-queries.ts';
-import { deadLetterCommands } from './dead-letter-commands.ts';
-import { operatorQueries } from './operator/index.ts';
-import type { Schedule } from './schedules.ts';
-import type { TaskCatalog } from './queue-step.ts';
-import { startRelay } from './outbox/start-relay.ts';
-import type { ReadPolicy } from './read-policy.ts';
-import { ActorRateLimiter } from './rate-limit.ts';
+import { CommandDispatcher } from '../command/dispatcher.ts';
+import { frameworkQueries } from '../command/framework-queries.ts';
+import { deadLetterCommands } from '../command/dead-letter-commands.ts';
+import { operatorQueries } from '../operator/index.ts';
+import type { Schedule } from '../beat/schedules.ts';
+import type { TaskCatalog } from '../execution/queue-step.ts';
+import { startRelay } from '../outbox/start-relay.ts';
+import type { ReadPolicy } from '../command/read-policy.ts';
+import { ActorRateLimiter } from '../command/rate-limit.ts';
 
 export interface ExecutorServiceOptions {
   /** Serves cmd.> and query.>: with deploy/nats/permissions.conf the `executor` user, which may publish to inboxes only. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { HeldLease, Leases } from '@jetcel/bus';
 import { TaskError, type Logger, type PlanThrottle } from '@jetcel/core';
 import type { Db, ExecutionLease, ExecutionRecord, Tx, Waiter } from '@jetcel/db';
-import { addStepMessage } from './step-messages.ts';
+import { addStepMessage } from '../execution/step-messages.ts';
 
 export interface ThrottleConfig {
   /** Slots per scope unless `jetcel_throttle_limit` says otherwise. @defaultValue 4 */

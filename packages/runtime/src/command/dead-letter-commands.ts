@@ -3,7 +3,7 @@ import { commandSubject, querySubject, type DeadLetterView } from '@jetcel/contr
 import { InvalidStateError, NotFoundError } from '@jetcel/core';
 import { DEAD_LETTER_REASONS, type DeadLetterRecord } from '@jetcel/db';
 import { adminOnly, defineCommand, defineQuery, type CommandDefinition } from './commands.ts';
-import { addStepMessage } from './step-messages.ts';
+import { addStepMessage } from '../execution/step-messages.ts';
 
 export function deadLetterView(letter: DeadLetterRecord): DeadLetterView {
   return {

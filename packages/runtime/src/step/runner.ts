@@ -12,19 +12,19 @@ import {
   type TaskRegistry,
 } from '@jetcel/core';
 import { ClaimLostError, faultPause, faultPoint, FAULT_POINTS, type Db, type ExecutionLease } from '@jetcel/db';
-import { Progress } from './progress.ts';
-import { decodeTaskDelivery, type DecodedTask } from './delivery/decode.ts';
-import { DeliveryGate } from './delivery/gate.ts';
-import { runTask, type RunResult } from './run/run-task.ts';
-import { commitStep } from './step/commit.ts';
-import { prepare, type Claimed } from './step/prepare.ts';
-import { LeaseLostError, type ThrottleGate } from './throttle.ts';
-import { runNestedExecutor } from './nested.ts';
-import { addStepMessage, requeueStep } from './step-messages.ts';
-import { resourceReader } from './resource-reader.ts';
-import { stepContext } from './step-label.ts';
-import { ThrottledSpan, type Admitted } from './throttle/span.ts';
-import { startTaskTimer } from './task-timer.ts';
+import { Progress } from '../execution/progress.ts';
+import { decodeTaskDelivery, type DecodedTask } from '../delivery/decode.ts';
+import { DeliveryGate } from '../delivery/gate.ts';
+import { runTask, type RunResult } from '../run/run-task.ts';
+import { commitStep } from './commit.ts';
+import { prepare, type Claimed } from './prepare.ts';
+import { LeaseLostError, type ThrottleGate } from '../throttle/slots.ts';
+import { runNestedExecutor } from '../execution/nested.ts';
+import { addStepMessage, requeueStep } from '../execution/step-messages.ts';
+import { resourceReader } from '../run/resource-reader.ts';
+import { stepContext } from './label.ts';
+import { ThrottledSpan, type Admitted } from '../throttle/span.ts';
+import { startTaskTimer } from '../run/task-timer.ts';
 import { inSpan, type SpanHandle } from '@jetcel/telemetry';
 
 export interface StepRunnerOptions<S> {

@@ -67,7 +67,7 @@ try {
   if (wanted('fairness')) {
     const { chains, streamCount, streamRate } = config.fairness;
     log(`# fairness (${streamCount} one-step at ${streamRate}/s, idle and behind ${chains} twenty-step chains)`);
-    const fairness = await startFairness(env);
+    const fairness = await startFairness(env, config);
     for (let round = 1; round <= config.rounds; round++) {
       log(`round ${round}`);
       await measure('fairness.jetcel', () => fairnessRound(env, config, results));

@@ -15,8 +15,18 @@ import { executionsFinished, finishedSince, latenciesSince, submitExecution } fr
  * over its p99 when idle; `chains_running_at_stream_end` says the load was still there when the
  * stream's last request was made.
  */
-export async function startFairness(env: BenchEnv): Promise<{ worker: BenchChild; stop(): Promise<void> }> {
+/** One-step executions run before the first round, not measured. */
+const WARM_UP = 10;
+
+export async function startFairness(
+  env: BenchEnv,
+  config: BenchConfig,
+): Promise<{ worker: BenchChild; stop(): Promise<void> }> {
   const worker = await env.spawn('jetcel/worker.ts', ['--queue', 'regular']);
+  // Warm up (connections, prepared plans, the relay's first rounds): a cold start would inflate the idle p99.
+  const since = nowMs();
+  await windowed(WARM_UP, WARM_UP, () => submitExecution(env, oneStepExecutor, {}));
+  await executionsFinished(env, oneStepExecutor.name, WARM_UP, since, config.phaseTimeoutMs);
   return { worker, stop: () => worker.stop() };
 }
 

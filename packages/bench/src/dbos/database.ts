@@ -17,7 +17,7 @@ export interface DbosDatabase {
 
 export async function createDbosDatabase(): Promise<DbosDatabase> {
   const database = await createTestDatabase({ prefix: 'bench_dbos' });
-  const pool = rawPool(database.url, 4);
+  const pool = rawPool(database.url, 2);
   const like = (tag: string): string => `${tag}-%`;
   return {
     url: database.url,

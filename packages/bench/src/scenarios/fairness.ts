@@ -7,17 +7,17 @@ import { percentile } from '../stats.ts';
 import { oneStepExecutor, twentyStepExecutor } from '../jetcel/domain.ts';
 import { executionsFinished, finishedSince, latenciesSince, submitExecution } from '../jetcel/submit.ts';
 
+/** One-step executions run before the first round, not measured. */
+const WARM_UP = 10;
+
 /**
  * Scenario 5 (jetcel only): whether long chains starve short executions on the same queue. A
  * stream of one-step executions at a fixed rate, first on an idle queue, then right after `chains`
  * twenty-step executions were requested on the same queue and worker. Latency as in scenario 2:
  * from the scheduling transaction to the final commit. The figure is the stream's p99 under load
  * over its p99 when idle; `chains_running_at_stream_end` says the load was still there when the
- * stream's last request was made.
+ * stream's last execution finished.
  */
-/** One-step executions run before the first round, not measured. */
-const WARM_UP = 10;
-
 export async function startFairness(
   env: BenchEnv,
   config: BenchConfig,

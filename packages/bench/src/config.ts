@@ -6,6 +6,8 @@ export interface BenchConfig {
   executorPath: { n: number; latencyRate: number; latencyCount: number; submitWindow: number };
   throttled: { n: number; limit: number; taskMs: number; workers: number };
   resources: { first: number; total: number };
+  /** One-step executions at `streamRate`, alone and then behind `chains` twenty-step executions on the same queue. */
+  fairness: { chains: number; streamRate: number; streamCount: number };
   /** How long any one phase may take before the run fails. */
   phaseTimeoutMs: number;
 }
@@ -19,6 +21,7 @@ export function benchConfig(quick: boolean): BenchConfig {
         executorPath: { n: 60, latencyRate: 50, latencyCount: 50, submitWindow: 16 },
         throttled: { n: 30, limit: 5, taskMs: 20, workers: 2 },
         resources: { first: 2000, total: 6000 },
+        fairness: { chains: 100, streamRate: 10, streamCount: 30 },
         phaseTimeoutMs: 90_000,
       }
     : {
@@ -28,6 +31,7 @@ export function benchConfig(quick: boolean): BenchConfig {
         executorPath: { n: 2000, latencyRate: 50, latencyCount: 500, submitWindow: 16 },
         throttled: { n: 200, limit: 5, taskMs: 20, workers: 2 },
         resources: { first: 50_000, total: 200_000 },
+        fairness: { chains: 2000, streamRate: 10, streamCount: 200 },
         phaseTimeoutMs: 600_000,
       };
 }

@@ -9,6 +9,7 @@ import { REDIS } from './bullmq/connection.ts';
 import { createBenchDomain } from './jetcel/domain.ts';
 import { forkChild, workerNodeFlags, type BenchChild } from './ipc.ts';
 import { setUpRaw, type RawClients } from './raw/setup.ts';
+import { createDbosDatabase, type DbosDatabase } from './dbos/database.ts';
 
 /** Everything a bench run starts, and how to take it down again. */
 export interface BenchEnv {
@@ -24,6 +25,8 @@ export interface BenchEnv {
   /** Raw clients for the baselines. */
   raw: RawClients;
   redisPrefix: string;
+  /** DBOS's system database, created on first use and dropped by `close`. */
+  dbos(): Promise<DbosDatabase>;
   /** Environment of every worker process. */
   workerEnv: Record<string, string>;
   cpuProfDir: string | undefined;
@@ -53,6 +56,7 @@ export async function startBenchEnv(options: { cpuProfDir?: string }): Promise<B
   const raw = await setUpRaw(nats.url, database.url);
   const redisPrefix = `jetcel-bench-${process.pid}-${randomBytes(4).toString('hex')}`;
   const children = new Set<BenchChild>();
+  let dbos: Promise<DbosDatabase> | undefined;
   return {
     nats,
     database,
@@ -64,6 +68,7 @@ export async function startBenchEnv(options: { cpuProfDir?: string }): Promise<B
     domain,
     raw,
     redisPrefix,
+    dbos: () => (dbos ??= createDbosDatabase()),
     workerEnv,
     cpuProfDir: options.cpuProfDir,
     async spawn(entry, args, env = {}) {
@@ -84,6 +89,7 @@ export async function startBenchEnv(options: { cpuProfDir?: string }): Promise<B
       await raw.close();
       await db.close();
       await flushRedisPrefix(redisPrefix);
+      if (dbos) await (await dbos).drop();
       await database.drop();
       await nats[Symbol.asyncDispose]();
     },

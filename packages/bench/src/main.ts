@@ -12,6 +12,7 @@ import { startTaskSystems, taskPathRound } from './scenarios/task-path.ts';
 import { executorPathRound, startExecutorSystems } from './scenarios/executor-path.ts';
 import { startThrottledSystems, throttledRound } from './scenarios/throttled.ts';
 import { resourcesRun } from './scenarios/resources.ts';
+import { fairnessRound, startFairness } from './scenarios/fairness.ts';
 import { measure } from './measure.ts';
 
 const quick = process.argv.includes('--quick');
@@ -62,6 +63,16 @@ try {
       await throttledRound(throttled.systems, config, results);
     }
     await throttled.stop();
+  }
+  if (wanted('fairness')) {
+    const { chains, streamCount, streamRate } = config.fairness;
+    log(`# fairness (${streamCount} one-step at ${streamRate}/s, idle and behind ${chains} twenty-step chains)`);
+    const fairness = await startFairness(env, config);
+    for (let round = 1; round <= config.rounds; round++) {
+      log(`round ${round}`);
+      await measure('fairness.jetcel', () => fairnessRound(env, config, results));
+    }
+    await fairness.stop();
   }
 } finally {
   await env.close();

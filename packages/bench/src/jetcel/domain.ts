@@ -3,7 +3,10 @@ import { defineResourceEntity, type MigrationSet } from '@jetcel/db';
 import { nowMs, sleep } from '../clock.ts';
 import type { Recorder } from '../recorder.ts';
 
-/** The bench's own domain: a resource, no-op and 20 ms tasks, a four-step and a throttled executor. */
+/**
+ * The bench's own domain: a resource, no-op and 20 ms tasks; four-step, throttled, one-step and
+ * twenty-step executors.
+ */
 export interface BenchServices {
   recorder: Recorder;
 }
@@ -79,8 +82,32 @@ export const throttledExecutor = defineExecutor<{ ms: number }>({
   steps: ({ params }) => [{ task: BENCH_TASKS.sleep, args: { ms: params.ms }, throttled: true }],
 });
 
+/** The fairness scenario's stream: one no-op step (and its success handler). */
+export const oneStepExecutor = defineExecutor<Record<string, never>>({
+  name: 'bench.one_step',
+  kind: 'create',
+  resourceType: 'bench_item',
+  steps: () => [{ task: BENCH_TASKS.step, args: { i: 0 } }],
+});
+
+/** Steps of the fairness scenario's long chains. */
+export const LONG_CHAIN_STEPS = 20;
+
+/** The fairness scenario's load: long chains of no-op steps on the same queue as the stream. */
+export const twentyStepExecutor = defineExecutor<Record<string, never>>({
+  name: 'bench.twenty_steps',
+  kind: 'create',
+  resourceType: 'bench_item',
+  steps: () => Array.from({ length: LONG_CHAIN_STEPS }, (_, i) => ({ task: BENCH_TASKS.step, args: { i } })),
+});
+
 export function createBenchDomain() {
   const tasks = new TaskRegistry<BenchServices>().register(...builtinTasks, noopTask, stepTask, sleepTask);
-  const executorRegistry = new ExecutorRegistry().register(fourStepExecutor, throttledExecutor);
+  const executorRegistry = new ExecutorRegistry().register(
+    fourStepExecutor,
+    throttledExecutor,
+    oneStepExecutor,
+    twentyStepExecutor,
+  );
   return { entities: [BenchItem], migrations: benchMigrations, tasks, executorRegistry };
 }

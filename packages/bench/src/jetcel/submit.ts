@@ -23,7 +23,7 @@ interface Finished {
 }
 
 /** Executions of `executor` created since `sinceMs` that succeeded, and when the last one finished. */
-async function finishedSince(env: BenchEnv, executor: string, sinceMs: number): Promise<Finished> {
+export async function finishedSince(env: BenchEnv, executor: string, sinceMs: number): Promise<Finished> {
   const { rows } = await env.raw.pool.query<{ n: number; last: number | null }>(
     `select count(*)::int as n, extract(epoch from max(finished_at)) * 1000 as last from jetcel_execution
      where executor = $1 and status = 'succeeded' and created_at >= to_timestamp($2 / 1000.0)`,

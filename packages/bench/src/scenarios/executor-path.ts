@@ -12,9 +12,10 @@ import { BULL_QUEUES, FLOW_LAST, REDIS } from '../bullmq/connection.ts';
 import { fourStepExecutor } from '../jetcel/domain.ts';
 import { executionsFinished, latenciesSince, submitExecution } from '../jetcel/submit.ts';
 import { submitRawExecution } from '../raw/chain.ts';
+import { dbosTags } from '../dbos/tags.ts';
 
 interface ExecutorSystem {
-  name: 'jetcel' | 'bullmq' | 'raw_chain';
+  name: 'jetcel' | 'bullmq' | 'raw_chain' | 'dbos';
   submit(): Promise<unknown>;
   /** Waits until `n` executions submitted since `sinceMs` finished; returns when the last did. */
   finished(n: number, sinceMs: number): Promise<number>;
@@ -30,8 +31,9 @@ const flowChain = (queueName: string): FlowJob => {
 
 /**
  * Scenario 2: four-step executions. Latency: from the request (the scheduling transaction, or
- * FlowProducer.add) to the commit of the final state (the last transaction's now(); BullMQ: the
- * last job's finishedOn). Throughput: N executions from the first request to the last final commit.
+ * FlowProducer.add; DBOS: the insert of the workflow's status row) to the commit of the final
+ * state (the last transaction's now(); BullMQ: the last job's finishedOn; DBOS: the outcome's
+ * completed_at). Throughput: N executions from the first request to the last final commit.
  */
 export async function startExecutorSystems(
   env: BenchEnv,
@@ -41,6 +43,9 @@ export async function startExecutorSystems(
   const jetcelWorker = await env.spawn('jetcel/worker.ts', ['--queue', 'regular']);
   const bullWorker = await env.spawn('bullmq/worker.ts', ['--mode', 'flow', '--prefix', env.redisPrefix]);
   const rawWorker = await env.spawn('raw/chain-worker.ts', []);
+  const dbos = await env.dbos();
+  const dbosWorker = await env.spawn('dbos/worker.ts', ['--mode', 'executor'], { DBOS_SYSTEM_DATABASE_URL: dbos.url });
+  const dbosTag = dbosTags('exec');
   const flows = new FlowProducer({ connection: REDIS, prefix: env.redisPrefix });
   const byWorker = (worker: BenchChild) => ({
     finished: (n: number) => handledBy([worker], n, timeout),
@@ -68,12 +73,23 @@ export async function startExecutorSystems(
         return rows.map((row) => Number(row.ms));
       },
     },
+    {
+      name: 'dbos',
+      submit: () => dbosWorker.call('start', { id: dbosTag.nextId() }),
+      finished: (n) => dbos.finished(dbosTag.current(), n, timeout),
+      // Every latency read closes the current measurement: the next one's workflows get a new tag.
+      latencies: async () => {
+        const latencies = await dbos.latencies(dbosTag.current());
+        dbosTag.rotate();
+        return latencies;
+      },
+    },
   ];
   return {
     systems,
     async stop() {
       await flows.close();
-      await Promise.all([jetcelWorker.stop(), bullWorker.stop(), rawWorker.stop()]);
+      await Promise.all([jetcelWorker.stop(), bullWorker.stop(), rawWorker.stop(), dbosWorker.stop()]);
     },
   };
 }

@@ -11,9 +11,10 @@ import { measure } from '../measure.ts';
 import { BULL_QUEUES, REDIS } from '../bullmq/connection.ts';
 import { throttledExecutor } from '../jetcel/domain.ts';
 import { executionsFinished, submitExecution } from '../jetcel/submit.ts';
+import { dbosTags } from '../dbos/tags.ts';
 
 interface ThrottledSystem {
-  name: 'jetcel' | 'bullmq';
+  name: 'jetcel' | 'bullmq' | 'dbos';
   workers: BenchChild[];
   submitAll(n: number): Promise<unknown>;
   /** When the last of `n` executions (jobs) submitted since `sinceMs` finished. */
@@ -23,8 +24,8 @@ interface ThrottledSystem {
 /**
  * Scenario 3: one-step executions of `taskMs` in one scope with limit `limit`, on several worker
  * processes. Throughput is N over the time from the first request to the last final commit (jetcel:
- * the execution's end, which releases its lease; BullMQ: the last job's completion), as a fraction
- * of the ideal limit / task time. Peak concurrency: the most task runs that overlapped, from the
+ * the execution's end, which releases its lease; BullMQ: the last job's completion; DBOS: the last
+ * workflow's completed_at), as a fraction of the ideal limit / task time. Peak concurrency: the most task runs that overlapped, from the
  * runs' own start and end times in every worker.
  */
 export async function startThrottledSystems(
@@ -35,6 +36,8 @@ export async function startThrottledSystems(
   const timeout = config.phaseTimeoutMs;
   const jetcelWorkers: BenchChild[] = [];
   const bullWorkers: BenchChild[] = [];
+  const dbosWorkers: BenchChild[] = [];
+  const dbos = await env.dbos();
   for (let i = 0; i < workers; i++) {
     jetcelWorkers.push(
       await env.spawn('jetcel/worker.ts', ['--queue', 'regular'], { THROTTLE_DEFAULT_LIMIT: String(limit) }),
@@ -44,7 +47,15 @@ export async function startThrottledSystems(
         WORKER_CONCURRENCY: String(limit),
       }),
     );
+    // One after the other: the first one's launch creates DBOS's tables.
+    dbosWorkers.push(
+      await env.spawn('dbos/worker.ts', ['--mode', 'throttle'], {
+        DBOS_SYSTEM_DATABASE_URL: dbos.url,
+        THROTTLE_LIMIT: String(limit),
+      }),
+    );
   }
+  const dbosTag = dbosTags('throttled');
   const queue = new Queue(BULL_QUEUES.throttle, {
     connection: REDIS,
     prefix: env.redisPrefix,
@@ -65,13 +76,29 @@ export async function startThrottledSystems(
       submitAll: (n) => queue.addBulk(Array.from({ length: n }, () => ({ name: 'sleep', data: { ms: taskMs } }))),
       finished: (n) => handledBy(bullWorkers, n, timeout),
     },
+    {
+      name: 'dbos',
+      workers: dbosWorkers,
+      submitAll: (n) => {
+        dbosTag.rotate();
+        // Enqueued through both workers in turn; either may dequeue any of them.
+        return windowed(
+          n,
+          config.executorPath.submitWindow,
+          (i) =>
+            dbosWorkers[i % dbosWorkers.length]?.call('enqueue', { id: dbosTag.nextId(), ms: taskMs }) ??
+            Promise.resolve(),
+        );
+      },
+      finished: (n) => dbos.finished(dbosTag.current(), n, timeout),
+    },
   ];
   return {
     systems,
     async stop() {
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
-      await Promise.all([...jetcelWorkers, ...bullWorkers].map((worker) => worker.stop()));
+      await Promise.all([...jetcelWorkers, ...bullWorkers, ...dbosWorkers].map((worker) => worker.stop()));
     },
   };
 }

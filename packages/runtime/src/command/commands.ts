@@ -5,7 +5,10 @@ import type { ReadAccess } from './read-policy.ts';
 import type { ScheduleResult } from '../execution/schedule.ts';
 
 /** A domain's resource tables: read (optionally locked), find, list, insert and patch, with their events. */
-export type CommandResources = Pick<Tx['resources'], 'get' | 'find' | 'list' | 'countByState' | 'insert' | 'applyPatch'>;
+export type CommandResources = Pick<
+  Tx['resources'],
+  'get' | 'find' | 'list' | 'countByState' | 'insert' | 'applyPatch'
+>;
 
 /** A domain's record tables (plain rows, e.g. cloud settings), by table name. */
 export interface CommandRecords {

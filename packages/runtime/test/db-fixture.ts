@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import { Db, defineResourceEntity, FRAMEWORK_MIGRATIONS, migrateUp, type MigrationSet } from '@jetcel/db';
 import { createTestDatabase, type TestDatabase } from '@jetcel/testing';
 
@@ -24,10 +25,14 @@ const widgetMigrations: MigrationSet = {
   ],
 };
 
+export interface TestDb {
+  database: TestDatabase;
+  db: Db;
+  close(): Promise<void>;
+}
+
 /** A fresh database with jetcel's own tables (and, with `widgets`, the widget tables), and a `Db` on it. */
-export async function setupDb(
-  options: { widgets?: boolean } = {},
-): Promise<{ database: TestDatabase; db: Db; close(): Promise<void> }> {
+export async function setupDb(options: { widgets?: boolean } = {}): Promise<TestDb> {
   const database = await createTestDatabase({ prefix: 'runtime' });
   await migrateUp(database.url, options.widgets ? [FRAMEWORK_MIGRATIONS, widgetMigrations] : [FRAMEWORK_MIGRATIONS]);
   const db = await Db.connect({ url: database.url, ...(options.widgets ? { entities: [Widget] } : {}) });
@@ -37,6 +42,29 @@ export async function setupDb(
     async close() {
       await db.close();
       await database.drop();
+    },
+  };
+}
+
+/** The test file's database: created before its first test, dropped after its last. */
+export function useTestDb(options: { widgets?: boolean } = {}): { readonly database: TestDatabase; readonly db: Db } {
+  let current: TestDb | undefined;
+  before(async () => {
+    current = await setupDb(options);
+  });
+  after(async () => {
+    await current?.close();
+  });
+  const open = (): TestDb => {
+    if (!current) throw new Error('The test database is made in before()');
+    return current;
+  };
+  return {
+    get database() {
+      return open().database;
+    },
+    get db() {
+      return open().db;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { HEADERS, MAX_COMMAND_BYTES, type Reply } from '@jetcel/contracts';
@@ -15,18 +15,12 @@ import { queryRows } from '@jetcel/testing';
 import { defineCommand, defineQuery, type CommandDefinition } from '../src/command/commands.ts';
 import { CommandDispatcher } from '../src/command/dispatcher.ts';
 import { frameworkQueries } from '../src/command/framework-queries.ts';
-import { setupDb } from './db-fixture.ts';
+import { useTestDb } from './db-fixture.ts';
 
 // The dispatcher on a real PostgreSQL: every reply code it owns, idempotency keys, and one
 // transaction per command (the rows, the execution, its step and outbox row, or nothing at all).
 
-let env: Awaited<ReturnType<typeof setupDb>>;
-before(async () => {
-  env = await setupDb({ widgets: true });
-});
-after(async () => {
-  await env.close();
-});
+const env = useTestDb({ widgets: true });
 
 const noop = defineTask({ name: 'test.noop', run: async () => done(undefined) });
 const catalog = new TaskRegistry().register(...builtinTasks, noop);
@@ -184,6 +178,23 @@ test("the framework's own queries still read their stores through the same dispa
   assert.ok(view.ok, JSON.stringify(view));
   assert.equal(view.data.id, executionId);
   assert.equal((view.data.steps as unknown[]).length, 1);
+});
+
+test('cmd.execution.cancel cancels through the context: queued steps cancelled, the failure handler queued', async () => {
+  const created = await send('cmd.widget.create', { name: 'cancelled' }, { [HEADERS.actor]: 'fred' });
+  assert.ok(created.ok);
+  const { executionId } = created.data as { executionId: string };
+  assert.equal(codeOf(await send('cmd.execution.cancel', { id: executionId }, { [HEADERS.actor]: 'fred' })), 'OK');
+  const steps = await queryRows<{ role: string; status: string }>(
+    env.database.url,
+    'select role, status from jetcel_step where execution_id = $1 order by queued_at, role',
+    [executionId],
+  );
+  assert.deepEqual(
+    steps.map((step) => `${step.role} ${step.status}`),
+    ['main cancelled', 'failure queued'],
+  );
+  assert.equal(await count('jetcel_execution', "id = $1 and status = 'cancel_requested'", [executionId]), 1);
 });
 
 test('past the backlog limit of unpublished task messages, commands answer UNAVAILABLE and queries still work', async () => {

@@ -23,7 +23,8 @@ import { useTestDb } from './db-fixture.ts';
 const env = useTestDb({ widgets: true });
 
 const noop = defineTask({ name: 'test.noop', run: async () => done(undefined) });
-const catalog = new TaskRegistry().register(...builtinTasks, noop);
+const sweep = defineTask({ name: 'test.sweep', queue: 'background', run: async () => done(undefined) });
+const catalog = new TaskRegistry().register(...builtinTasks, noop, sweep);
 const widgetCreate = defineExecutor({
   name: 'widget.create',
   kind: 'create',
@@ -55,12 +56,23 @@ const context = defineQuery({
   },
 });
 
+const enqueue = defineCommand({
+  subject: 'cmd.widget.sweep',
+  input: z.strictObject({ fail: z.boolean().optional() }),
+  async handle(ctx, input) {
+    const first = await ctx.enqueue({ task: 'test.sweep' });
+    const second = await ctx.enqueue({ task: 'test.sweep' });
+    if (input.fail) throw new ValidationError('refused after enqueueing');
+    return { first: first.kind, second: second.kind };
+  },
+});
+
 function dispatcher(options: { backlogLimit?: number } = {}): CommandDispatcher {
   return new CommandDispatcher({
     db: env.db,
     catalog,
     logger: silentLogger,
-    commands: [create, context, ...frameworkQueries()] as Array<CommandDefinition<never>>,
+    commands: [create, context, enqueue, ...frameworkQueries()] as Array<CommandDefinition<never>>,
     ...options,
   });
 }
@@ -162,7 +174,18 @@ test("a handler's context holds the domain's resources and records, not the fram
   const reply = await send('query.widget.context', {}, { [HEADERS.actor]: 'dana' });
   assert.ok(reply.ok, JSON.stringify(reply));
   assert.deepEqual(reply.data, {
-    keys: ['actor', 'authorize', 'cancel', 'identity', 'read', 'records', 'resources', 'schedule', 'subject'],
+    keys: [
+      'actor',
+      'authorize',
+      'cancel',
+      'enqueue',
+      'identity',
+      'read',
+      'records',
+      'resources',
+      'schedule',
+      'subject',
+    ],
     resources: ['applyPatch', 'countByState', 'find', 'get', 'insert', 'list'],
     records: ['exists', 'get', 'insert'],
     actor: 'dana',
@@ -195,6 +218,15 @@ test('cmd.execution.cancel cancels through the context: queued steps cancelled, 
     ['main cancelled', 'failure queued'],
   );
   assert.equal(await count('jetcel_execution', "id = $1 and status = 'cancel_requested'", [executionId]), 1);
+});
+
+test('a command queues a background task in its transaction: once while an equal run is queued, never if it fails', async () => {
+  assert.equal(codeOf(await send('cmd.widget.sweep', { fail: true })), 'VALIDATION_FAILED');
+  assert.equal(await count('jetcel_background_run', "task = 'test.sweep'"), 0);
+  const reply = await send('cmd.widget.sweep', {});
+  assert.deepEqual(reply, { ok: true, data: { first: 'queued', second: 'skipped' } });
+  assert.equal(await count('jetcel_background_run', "task = 'test.sweep'"), 1);
+  assert.equal(await count('jetcel_outbox', "subject = 'tasks.background' and payload like '%test.sweep%'"), 1);
 });
 
 test('past the backlog limit of unpublished task messages, commands answer UNAVAILABLE and queries still work', async () => {

@@ -3,6 +3,7 @@ import type { ExecutionRecord, Tx } from '@jetcel/db';
 import type { Authorizable, Caller } from './identity.ts';
 import type { ReadAccess } from './read-policy.ts';
 import type { ScheduleResult } from '../execution/schedule.ts';
+import type { BackgroundRequest, EnqueueResult } from '../background/enqueue.ts';
 
 /** A domain's resource tables: read (optionally locked), find, list, insert and patch, with their events. */
 export type CommandResources = Pick<
@@ -20,7 +21,7 @@ export interface CommandRecords {
 
 /**
  * What a command handler may use, all inside the command's one transaction: the domain's resources
- * and records, its caller, the executor scheduler and cancel. The framework's stores (outbox, steps,
+ * and records, its caller, the executor scheduler, cancel and background tasks. The framework's stores (outbox, steps,
  * throttle, …) are not in reach.
  */
 export interface CommandContext {
@@ -43,6 +44,8 @@ export interface CommandContext {
   ): Promise<ScheduleResult>;
   /** Requests the cancel of a running execution. */
   cancel(executionId: string): Promise<ExecutionRecord>;
+  /** Queues a background task with this transaction (skipped while an equal run is queued or running). */
+  enqueue(request: BackgroundRequest): Promise<EnqueueResult>;
 }
 
 export interface CommandDefinition<I = unknown> {

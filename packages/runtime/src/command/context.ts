@@ -5,6 +5,8 @@ import { authorizeExecutor, type Caller } from './identity.ts';
 import type { Progress } from '../execution/progress.ts';
 import { readAccess, type ReadPolicy } from './read-policy.ts';
 import { scheduleExecution } from '../execution/schedule.ts';
+import type { TaskCatalog } from '../execution/queue-step.ts';
+import { enqueueBackground } from '../background/enqueue.ts';
 
 // The transaction behind a context, for the framework's own commands and queries only (never exported).
 const transactions = new WeakMap<CommandContext, Tx>();
@@ -16,6 +18,7 @@ export function commandContext(
   caller: Caller,
   progress: Progress,
   readPolicy: ReadPolicy,
+  catalog: TaskCatalog,
 ): CommandContext {
   const authorize: CommandContext['authorize'] = (executor, resource) => authorizeExecutor(caller, executor, resource);
   const { resources } = tx;
@@ -44,6 +47,7 @@ export function commandContext(
       return scheduleExecution(tx, progress, executor, { resource, params, actor: caller.actor });
     },
     cancel: (executionId) => cancelExecution(tx, progress, executionId),
+    enqueue: (request) => enqueueBackground(tx, catalog, request),
   };
   transactions.set(context, tx);
   return context;

@@ -127,7 +127,14 @@ export class CommandDispatcher {
     caller: Caller,
     subject: string,
   ): Promise<Reply> {
-    const context = commandContext(tx, subject, caller, this.#progress, this.options.readPolicy ?? ADMIN_READS);
+    const context = commandContext(
+      tx,
+      subject,
+      caller,
+      this.#progress,
+      this.options.readPolicy ?? ADMIN_READS,
+      this.options.catalog,
+    );
     return okReply(await command.handle(context, input));
   }
 

@@ -20,7 +20,7 @@ const TELEMETRY = {
   message: 'prom-client and @opentelemetry/* are private to packages/telemetry: import @jetcel/telemetry instead.',
 };
 const ABOVE_DB = {
-  group: ['@jetcel/bus', '@jetcel/runtime', '@jetcel/identity'],
+  group: ['@jetcel/bus', '@jetcel/runtime', '@jetcel/runtime/*', '@jetcel/identity'],
   message:
     'packages/db holds stores only: publishing, re-queueing and message shapes live above it, in @jetcel/runtime.',
 };

@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import type { PruneCounts, RetentionPolicy } from './retention-store.ts';
+import type { PruneCounts, PrunedByAge, RetentionPolicy } from './retention-store.ts';
 import type { Tx } from './tx.ts';
 
 export interface PruneOptions {
@@ -20,33 +20,25 @@ export interface PruneReport {
   tookMs: number;
 }
 
-type Counted = Exclude<keyof PruneCounts, 'steps'>;
+type Pruner = (tx: Tx, policy: RetentionPolicy, limit: number) => Promise<{ deleted: number; steps?: number }>;
+
+const byAge =
+  (kind: PrunedByAge, retention: keyof RetentionPolicy): Pruner =>
+  async (tx, policy, limit) => ({ deleted: await tx.retention.pruneByAge(kind, policy[retention], limit) });
 
 /** One bounded statement per kind of row; each returns the rows it deleted (and steps, by cascade). */
-const PRUNERS: Array<{
-  key: Counted;
-  run(tx: Tx, policy: RetentionPolicy, limit: number): Promise<{ deleted: number; steps?: number }>;
-}> = [
-  { key: 'outbox', run: async (tx, p, limit) => ({ deleted: await tx.retention.pruneOutbox(p.outboxMs, limit) }) },
+const PRUNERS: Array<{ key: Exclude<keyof PruneCounts, 'steps'>; run: Pruner }> = [
+  { key: 'outbox', run: byAge('outbox', 'outboxMs') },
   {
     key: 'executions',
-    run: async (tx, p, limit) => {
-      const { executions, steps } = await tx.retention.pruneExecutions(p.executionsMs, limit);
+    run: async (tx, policy, limit) => {
+      const { executions, steps } = await tx.retention.pruneExecutions(policy.executionsMs, limit);
       return { deleted: executions, steps };
     },
   },
-  {
-    key: 'deadLetters',
-    run: async (tx, p, limit) => ({ deleted: await tx.retention.pruneDeadLetters(p.deadLettersMs, limit) }),
-  },
-  {
-    key: 'idempotencyKeys',
-    run: async (tx, p, limit) => ({ deleted: await tx.retention.pruneIdempotencyKeys(p.idempotencyMs, limit) }),
-  },
-  {
-    key: 'scheduleTicks',
-    run: async (tx, p, limit) => ({ deleted: await tx.retention.pruneScheduleTicks(p.ticksMs, limit) }),
-  },
+  { key: 'deadLetters', run: byAge('deadLetters', 'deadLettersMs') },
+  { key: 'idempotencyKeys', run: byAge('idempotencyKeys', 'idempotencyMs') },
+  { key: 'scheduleTicks', run: byAge('scheduleTicks', 'ticksMs') },
 ];
 
 /**

@@ -45,6 +45,27 @@ const LIVE = "('running', 'cancel_requested')";
 const OLDER_THAN = "now() - (? * interval '1 millisecond')";
 
 /**
+ * The tables pruned by age alone: the column a row's age is read from, and the key it is deleted
+ * by (`ctid` where the key is composite). A row whose age column is null is never pruned: an
+ * unpublished outbox row, a dead letter nobody re-drove (deleting it would lose the work).
+ */
+const PRUNED_BY_AGE = {
+  outbox: { table: 'jetcel_outbox', key: 'id', age: 'published_at', keep: null },
+  deadLetters: { table: 'jetcel_dead_letter', key: 'id', age: 'redriven_at', keep: null },
+  idempotencyKeys: { table: 'jetcel_idempotency_key', key: 'ctid', age: 'created_at', keep: null },
+  // Each schedule's latest tick stays: were it gone, a beat starting afresh would insert the current tick again and publish it twice.
+  scheduleTicks: {
+    table: 'jetcel_schedule_tick',
+    key: 'ctid',
+    age: 'created_at',
+    keep: 'exists (select 1 from jetcel_schedule_tick n where n.schedule = t.schedule and n.tick > t.tick)',
+  },
+} as const;
+
+/** The kinds of row `pruneByAge` deletes. */
+export type PrunedByAge = keyof typeof PRUNED_BY_AGE;
+
+/**
  * Retention: each prune method deletes at most `limit` of the oldest prunable rows in one
  * statement and returns how many went; `pruneRetention` loops them in short transactions. Rows are
  * picked through an index (m006) and deleted by key (`= any(array(...))`, by `ctid` where the key
@@ -52,18 +73,6 @@ const OLDER_THAN = "now() - (? * interval '1 millisecond')";
  */
 export class RetentionStore {
   constructor(private readonly em: EntityManager) {}
-
-  /** Published outbox rows published more than `olderThanMs` ago. */
-  async pruneOutbox(olderThanMs: number, limit: number): Promise<number> {
-    return this.count(
-      `with gone as (
-         delete from jetcel_outbox where id = any(array(
-           select id from jetcel_outbox where published_at < ${OLDER_THAN} order by published_at limit ?))
-         returning 1)
-       select count(*) as n from gone`,
-      [olderThanMs, limit],
-    );
-  }
 
   /**
    * Finished executions that finished more than `olderThanMs` ago; their steps, groups and waiters
@@ -93,15 +102,18 @@ export class RetentionStore {
   }
 
   /**
-   * Dead letters re-driven more than `olderThanMs` ago; 0 while the dead-letter table does not
-   * exist. One that was never re-driven stays whatever its age: deleting it would lose the work.
+   * At most `limit` of the oldest rows of one table pruned by age alone, older than `olderThanMs`
+   * (see `PRUNED_BY_AGE`); 0 for the dead letters while their table does not exist.
    */
-  async pruneDeadLetters(olderThanMs: number, limit: number): Promise<number> {
-    if (!(await this.hasDeadLetters())) return 0;
+  async pruneByAge(kind: PrunedByAge, olderThanMs: number, limit: number): Promise<number> {
+    if (kind === 'deadLetters' && !(await this.hasDeadLetters())) return 0;
+    const { table, key, age, keep } = PRUNED_BY_AGE[kind];
     return this.count(
       `with gone as (
-         delete from jetcel_dead_letter where id = any(array(
-           select id from jetcel_dead_letter where redriven_at < ${OLDER_THAN} order by redriven_at limit ?))
+         delete from ${table} where ${key} = any(array(
+           select t.${key} from ${table} t
+           where t.${age} < ${OLDER_THAN}${keep ? ` and ${keep}` : ''}
+           order by t.${age} limit ?))
          returning 1)
        select count(*) as n from gone`,
       [olderThanMs, limit],
@@ -114,36 +126,6 @@ export class RetentionStore {
     return this.count(
       `select count(*) as n from jetcel_dead_letter where redriven_at is null and created_at < ${OLDER_THAN}`,
       [olderThanMs],
-    );
-  }
-
-  /** Idempotency keys stored more than `olderThanMs` ago. */
-  async pruneIdempotencyKeys(olderThanMs: number, limit: number): Promise<number> {
-    return this.count(
-      `with gone as (
-         delete from jetcel_idempotency_key where ctid = any(array(
-           select ctid from jetcel_idempotency_key where created_at < ${OLDER_THAN} order by created_at limit ?))
-         returning 1)
-       select count(*) as n from gone`,
-      [olderThanMs, limit],
-    );
-  }
-
-  /**
-   * Beat ticks recorded more than `olderThanMs` ago, except each schedule's latest: were that one
-   * gone, a beat starting afresh would insert the current tick again and publish it twice.
-   */
-  async pruneScheduleTicks(olderThanMs: number, limit: number): Promise<number> {
-    return this.count(
-      `with gone as (
-         delete from jetcel_schedule_tick where ctid = any(array(
-           select t.ctid from jetcel_schedule_tick t
-           where t.created_at < ${OLDER_THAN}
-             and exists (select 1 from jetcel_schedule_tick n where n.schedule = t.schedule and n.tick > t.tick)
-           order by t.created_at limit ?))
-         returning 1)
-       select count(*) as n from gone`,
-      [olderThanMs, limit],
     );
   }
 

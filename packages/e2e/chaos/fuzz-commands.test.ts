@@ -13,7 +13,8 @@ import { RESOURCE_STATES } from '@jetcel/core';
 import { DEAD_LETTER_REASONS, EXECUTION_STATUSES } from '@jetcel/db';
 import { createReferenceDomain } from '@jetcel/reference';
 import type { Bus } from '@jetcel/bus';
-import { deadLetterCommands, frameworkQueries, operatorQueries, type CommandDefinition } from '@jetcel/runtime';
+import type { CommandDefinition } from '@jetcel/runtime';
+import { deadLetterCommands, frameworkQueries, operatorQueries } from '@jetcel/runtime/internal';
 import type { ServiceProcess } from '@jetcel/testing';
 import { Stack, dataOf } from '../test/stack.ts';
 import {

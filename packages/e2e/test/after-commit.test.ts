@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { streamInfo } from '@jetcel/bus';
 import { Db } from '@jetcel/db';
 import { createReferenceDomain } from '@jetcel/reference';
-import { createLogger, Progress, scheduleExecution, startRelay } from '@jetcel/runtime';
+import { createLogger } from '@jetcel/runtime';
+import { Progress, scheduleExecution, startRelay } from '@jetcel/runtime/internal';
 import { eventually } from '@jetcel/testing';
 import { Stack } from './stack.ts';
 

@@ -5,7 +5,7 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bus } from '@jetcel/bus';
 import { createReferenceDomain } from '@jetcel/reference';
-import { deadLetterCommands, frameworkQueries, operatorQueries } from '@jetcel/runtime';
+import { deadLetterCommands, frameworkQueries, operatorQueries } from '@jetcel/runtime/internal';
 
 // The docs stay true: every relative link in every Markdown file resolves (the file, and the
 // heading its #anchor names), and every cmd.*/query.* subject the docs name is one the executor serves.

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { builtinTasks, defineExecutor, defineTask, done, TaskRegistry, TransientError } from '@jetcel/core';
 import { Db, FRAMEWORK_MIGRATIONS, migrateUp } from '@jetcel/db';
 import { referenceEntities, referenceMigrations } from '@jetcel/reference';
-import { createLogger, Progress, scheduleExecution, StepRunner } from '@jetcel/runtime';
+import { createLogger } from '@jetcel/runtime';
+import { Progress, scheduleExecution, StepRunner } from '@jetcel/runtime/internal';
 import { createTestDatabase, queryRows, type TestDatabase } from '@jetcel/testing';
 
 // Step logs: every line written while a step runs — the runner's own and the task's, through

@@ -5,7 +5,8 @@ import { Db } from '@jetcel/db';
 import { FRAMEWORK_MIGRATIONS, migrateUp } from '@jetcel/db';
 import { referenceEntities, referenceMigrations } from '@jetcel/reference';
 import type { Delivery } from '@jetcel/bus';
-import { createLogger, Progress, scheduleExecution, StepRunner } from '@jetcel/runtime';
+import { createLogger } from '@jetcel/runtime';
+import { Progress, scheduleExecution, StepRunner } from '@jetcel/runtime/internal';
 import { createTestDatabase, queryRows, type TestDatabase } from '@jetcel/testing';
 
 // The claim guarantees at the step runner, against a real PostgreSQL (no broker needed:

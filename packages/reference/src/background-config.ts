@@ -1,3 +1,5 @@
+import { envNumber } from './config.ts';
+
 /** Timings of the reference domain's background tasks and beat schedules; tests shorten them. */
 export interface BackgroundConfig {
   /** Resources CREATING or CREATION_SCHEDULED untouched for longer become ERRED. @defaultValue 3 h */
@@ -27,14 +29,7 @@ export const DEFAULT_BACKGROUND_CONFIG: BackgroundConfig = {
 };
 
 export function backgroundConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BackgroundConfig {
-  const number = (name: string, fallback: number): number => {
-    const value = env[name];
-    if (value === undefined || value === '') return fallback;
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed) || parsed < 0)
-      throw new TypeError(`${name} must be a non-negative number, got "${value}"`);
-    return parsed;
-  };
+  const number = (name: string, fallback: number): number => envNumber(env, name, fallback);
   const testEvery = number('BEAT_TEST_SCHEDULE_EVERY_MS', 0);
   return {
     provisioningTimeoutMs: number('INSTANCE_PROVISIONING_TIMEOUT_MS', DEFAULT_BACKGROUND_CONFIG.provisioningTimeoutMs),

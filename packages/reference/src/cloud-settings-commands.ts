@@ -13,7 +13,7 @@ export function cloudSettingsCommands() {
       async handle(ctx, input) {
         // Cloud accounts are infrastructure: an operator's (admin's) to add.
         requireAdmin(ctx.identity, 'create', { type: 'cloud_settings', id: input.id });
-        if (!(await ctx.tx.recordInsert(CLOUD_SETTINGS_TABLE, { id: input.id, name: input.name }))) {
+        if (!(await ctx.records.insert(CLOUD_SETTINGS_TABLE, { id: input.id, name: input.name }))) {
           throw new ValidationError(`Cloud settings "${input.id}" already exist`, { field: 'id' });
         }
         return { id: input.id, name: input.name };

@@ -22,14 +22,14 @@ export const byId = z.strictObject({ id: z.uuid() });
  * them: NOT_FOUND, the very reply an unknown id gets.
  */
 export async function load(ctx: CommandContext, type: string, id: string): Promise<ResourceSnapshot> {
-  const resource = await ctx.tx.resources.get(type, id, { forUpdate: true });
+  const resource = await ctx.resources.get(type, id, { forUpdate: true });
   if (!resource || !(await ctx.read.canRead(resource)))
     throw new NotFoundError(type[0]?.toUpperCase() + type.slice(1), id);
   return resource;
 }
 
 export async function requireCloudSettings(ctx: CommandContext, id: string): Promise<void> {
-  if (!(await ctx.tx.recordExists(CLOUD_SETTINGS_TABLE, id))) {
+  if (!(await ctx.records.exists(CLOUD_SETTINGS_TABLE, id))) {
     throw new ValidationError(`Unknown cloud settings "${id}"`, { field: 'cloudSettingsId' });
   }
 }

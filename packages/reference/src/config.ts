@@ -18,18 +18,21 @@ export const DEFAULT_REFERENCE_CONFIG: ReferenceConfig = {
 };
 
 export function referenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ReferenceConfig {
-  const number = (name: string, fallback: number): number => {
-    const value = env[name];
-    if (value === undefined || value === '') return fallback;
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed) || parsed < 0)
-      throw new TypeError(`${name} must be a non-negative number, got "${value}"`);
-    return parsed;
-  };
+  const number = (name: string, fallback: number): number => envNumber(env, name, fallback);
   return {
     pollIntervalMs: number('INSTANCE_POLL_INTERVAL_MS', DEFAULT_REFERENCE_CONFIG.pollIntervalMs),
     maxPolls: number('INSTANCE_MAX_POLLS', DEFAULT_REFERENCE_CONFIG.maxPolls),
     firstPollDelayMs: number('INSTANCE_FIRST_POLL_DELAY_MS', DEFAULT_REFERENCE_CONFIG.firstPollDelayMs),
     volumeStaggerMs: number('INSTANCE_VOLUME_STAGGER_MS', DEFAULT_REFERENCE_CONFIG.volumeStaggerMs),
   };
+}
+
+/** A non-negative number from the environment; `fallback` when the variable is unset or empty. */
+export function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0)
+    throw new TypeError(`${name} must be a non-negative number, got "${value}"`);
+  return parsed;
 }

@@ -37,7 +37,7 @@ export function instanceCommands(create: ExecutorDefinition<InstanceCreateParams
         await requireCloudSettings(ctx, input.cloudSettingsId);
         if (input.projectId) await ctx.authorize(attachTo('project'), await load(ctx, 'project', input.projectId));
         const context = { ...noActor, actor: ctx.actor };
-        const instance = await ctx.tx.resources.insert(
+        const instance = await ctx.resources.insert(
           'instance',
           {
             name: input.name,
@@ -50,7 +50,7 @@ export function instanceCommands(create: ExecutorDefinition<InstanceCreateParams
         );
         const volumeIds: string[] = [];
         for (const volume of input.volumes ?? []) {
-          const row = await ctx.tx.resources.insert(
+          const row = await ctx.resources.insert(
             'volume',
             {
               name: volume.name,
@@ -75,7 +75,7 @@ export function instanceCommands(create: ExecutorDefinition<InstanceCreateParams
         if (instance.fields.name === input.name)
           throw new ValidationError('The instance already has this name; nothing to update');
         // Like Waldur's serializer save: the new value is stored now; the executor pushes it to the backend.
-        const renamed = await ctx.tx.resources.applyPatch(
+        const renamed = await ctx.resources.applyPatch(
           instance,
           { fields: { name: input.name } },
           { executionId: null, actor: ctx.actor },
@@ -141,7 +141,7 @@ export function instanceCommands(create: ExecutorDefinition<InstanceCreateParams
         const { scope } = ctx.read;
         if (scope.kind === 'none') return { items: [] };
         const owned = scope.kind === 'owned' ? { owned: scope.owned } : {};
-        const instances = await ctx.tx.resources.list('instance', { ...input, ...owned });
+        const instances = await ctx.resources.list('instance', { ...input, ...owned });
         return { items: instances.map((instance) => instanceView(ctx.read.shown(instance))) };
       },
     }),

@@ -1,16 +1,9 @@
 import { z } from 'zod';
-import {
-  BackendError,
-  defineTask,
-  done,
-  failurePatch,
-  failureSchema,
-  pollAgain,
-  type RelatedPatch,
-} from '@jetcel/core';
+import { defineTask, done, failurePatch, failureSchema, type RelatedPatch } from '@jetcel/core';
 import type { ReferenceConfig } from './config.ts';
 import { BACKEND_CALL, callOptions } from './backend-call.ts';
 import { backendDeletionTasks } from './backend-deletion.ts';
+import { backendPollTask } from './backend-poll.ts';
 import { instanceFields, requireBackendId, requireResource } from './fields.ts';
 import type { ReferenceServices } from './services.ts';
 
@@ -46,31 +39,23 @@ export const createServerTask = defineTask<unknown, ReferenceServices>({
 
 const pollArgs = z.object({ until: z.enum(['ACTIVE', 'SHUTOFF']).default('ACTIVE'), flavor: z.string().optional() });
 
-/** Polling task: each re-check is a delayed step through the outbox, never a parked message. */
+/** Polls until the server is in the status asked for (and has the flavor asked for, after a resize). */
 export function pollServerTask(config: ReferenceConfig) {
-  return defineTask<z.infer<typeof pollArgs>, ReferenceServices>({
-    name: INSTANCE_TASKS.pollServer,
-    args: pollArgs,
-    pollIntervalMs: config.pollIntervalMs,
-    maxPolls: config.maxPolls,
-    retry: { maxAttempts: 5, initialDelayMs: 1000 },
-    timeoutMs: 30_000,
-    sideEffects: false,
-    async run(ctx, args) {
-      const instance = requireResource(ctx.resource, INSTANCE_TASKS.pollServer);
-      const server = await ctx.services.cloud.getServer(requireBackendId(instance), { signal: ctx.signal });
-      const patch = server.status === instance.runtimeState ? undefined : { runtimeState: server.status };
-      if (server.status === 'ERROR') {
-        const message = server.fault ?? 'Server went into ERROR';
-        throw new BackendError(`Server ${server.id} went into ERROR: ${message}`, { userMessage: message });
-      }
-      const flavorReached = args.flavor === undefined || server.flavor === args.flavor;
-      if (server.status === args.until && flavorReached) {
-        return done({ ...patch, ...(args.flavor ? { fields: { flavor: args.flavor } } : {}) });
-      }
-      return pollAgain(undefined, patch);
+  return backendPollTask(
+    {
+      task: INSTANCE_TASKS.pollServer,
+      args: pollArgs,
+      timeoutMs: 30_000,
+      noun: 'Server',
+      errorStatus: 'ERROR',
+      get: (cloud, id, options) => cloud.getServer(id, options),
+      arrived: (server, args) => {
+        if (server.status !== args.until || (args.flavor !== undefined && server.flavor !== args.flavor)) return null;
+        return args.flavor ? { fields: { flavor: args.flavor } } : {};
+      },
     },
-  });
+    config,
+  );
 }
 
 /** Update: pushes the new name (already saved by the command) to the backend. */

@@ -12,9 +12,9 @@ export function projectCommands() {
       input: z.strictObject({ name: slug }),
       async handle(ctx, input) {
         const context = { executionId: null, actor: ctx.actor };
-        const project = await ctx.tx.resources.insert('project', { name: input.name, owner: ctx.actor }, context);
+        const project = await ctx.resources.insert('project', { name: input.name, owner: ctx.actor }, context);
         // A project has nothing at a backend to build: it is usable at once.
-        const ready = await ctx.tx.resources.applyPatch(project, { transition: 'set_ok' }, context);
+        const ready = await ctx.resources.applyPatch(project, { transition: 'set_ok' }, context);
         return projectView(ready ?? project);
       },
     }),
@@ -23,8 +23,8 @@ export function projectCommands() {
       input: byId,
       async handle(ctx, input) {
         const project = await load(ctx, 'project', input.id);
-        const instances = await ctx.tx.resources.find('instance', { projectId: project.id });
-        const volumes = await ctx.tx.resources.find('volume', { projectId: project.id });
+        const instances = await ctx.resources.find('instance', { projectId: project.id });
+        const volumes = await ctx.resources.find('volume', { projectId: project.id });
         const params = {
           instanceIds: instances.map((row) => row.id),
           volumeIds: volumes.map((row) => row.id),

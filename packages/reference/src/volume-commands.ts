@@ -21,7 +21,7 @@ export function volumeCommands() {
       async handle(ctx, input) {
         await requireCloudSettings(ctx, input.cloudSettingsId);
         if (input.instanceId) await ctx.authorize(attachTo('instance'), await load(ctx, 'instance', input.instanceId));
-        const volume = await ctx.tx.resources.insert(
+        const volume = await ctx.resources.insert(
           'volume',
           {
             name: input.name,

@@ -1,16 +1,9 @@
 import { z } from 'zod';
-import {
-  BackendError,
-  defineTask,
-  done,
-  failurePatch,
-  failureSchema,
-  pollAgain,
-  type RelatedPatch,
-} from '@jetcel/core';
+import { defineTask, done, failurePatch, failureSchema, type RelatedPatch } from '@jetcel/core';
 import type { ReferenceConfig } from './config.ts';
 import { BACKEND_CALL, callOptions } from './backend-call.ts';
 import { backendDeletionTasks } from './backend-deletion.ts';
+import { backendPollTask } from './backend-poll.ts';
 import { requireBackendId, requireResource, volumeFields } from './fields.ts';
 import type { ReferenceServices } from './services.ts';
 
@@ -41,27 +34,20 @@ const pollArgs = z.object({ size: z.number().int().optional() });
 
 /** Polls until the volume is `available` (and has the requested size, after an extend). */
 export function pollVolumeTask(config: ReferenceConfig) {
-  return defineTask<z.infer<typeof pollArgs>, ReferenceServices>({
-    name: VOLUME_TASKS.pollVolume,
-    args: pollArgs,
-    pollIntervalMs: config.pollIntervalMs,
-    maxPolls: config.maxPolls,
-    retry: { maxAttempts: 5, initialDelayMs: 1000 },
-    sideEffects: false,
-    async run(ctx, args) {
-      const volume = requireResource(ctx.resource, VOLUME_TASKS.pollVolume);
-      const current = await ctx.services.cloud.getVolume(requireBackendId(volume), { signal: ctx.signal });
-      const patch = current.status === volume.runtimeState ? undefined : { runtimeState: current.status };
-      if (current.status === 'error') {
-        const message = current.fault ?? 'Volume went into error';
-        throw new BackendError(`Volume ${current.id} went into error: ${message}`, { userMessage: message });
-      }
-      if (current.status === 'available' && (args.size === undefined || current.size === args.size)) {
-        return done({ ...patch, fields: { size: current.size } });
-      }
-      return pollAgain(undefined, patch);
+  return backendPollTask(
+    {
+      task: VOLUME_TASKS.pollVolume,
+      args: pollArgs,
+      noun: 'Volume',
+      errorStatus: 'error',
+      get: (cloud, id, options) => cloud.getVolume(id, options),
+      arrived: (volume, args) =>
+        volume.status === 'available' && (args.size === undefined || volume.size === args.size)
+          ? { fields: { size: volume.size } }
+          : null,
     },
-  });
+    config,
+  );
 }
 
 const extendArgs = z.object({ size: z.number().int().positive() });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { executorLogins, NatsLoginConfigError, serviceConfigFromEnv } from '../src/index.ts';
+import { executorLogins, NatsLoginConfigError } from '../src/service/logins.ts';
+import { serviceConfigFromEnv } from '../src/service/config.ts';
 
 const logins = (env: Record<string, string>) => executorLogins(serviceConfigFromEnv(env));
 

@@ -1,18 +1,12 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '@jetcel/core';
 import { eventually, queryRows } from '@jetcel/testing';
 import { Db, type OutboxRow } from '@jetcel/db';
 import { OutboxRelay } from '../src/outbox/relay.ts';
-import { setupDb } from './db-fixture.ts';
+import { useTestDb } from './db-fixture.ts';
 
-let env: Awaited<ReturnType<typeof setupDb>>;
-before(async () => {
-  env = await setupDb();
-});
-after(async () => {
-  await env.close();
-});
+const env = useTestDb();
 
 const until = (message: string, check: () => boolean, timeoutMs = 5000) =>
   eventually(async () => check(), { timeoutMs, message });

@@ -1,19 +1,13 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { HEADERS } from '@jetcel/contracts';
 import { silentLogger, type Plan } from '@jetcel/core';
 import { queryRows } from '@jetcel/testing';
 import { Reconciler } from '../src/reconcile/reconciler.ts';
-import { setupDb } from './db-fixture.ts';
+import { useTestDb } from './db-fixture.ts';
 
-let env: Awaited<ReturnType<typeof setupDb>>;
-before(async () => {
-  env = await setupDb();
-});
-after(async () => {
-  await env.close();
-});
+const env = useTestDb();
 
 const plan: Plan = {
   v: 1,

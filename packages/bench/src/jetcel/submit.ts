@@ -1,6 +1,6 @@
 import type { JsonObject } from '@jetcel/core';
 import type { ExecutorDefinition } from '@jetcel/core';
-import { scheduleExecution } from '@jetcel/runtime';
+import { scheduleExecution } from '@jetcel/runtime/internal';
 import type { BenchEnv } from '../env.ts';
 import { until } from '../wait.ts';
 

@@ -3,10 +3,28 @@ import type { ExecutionRecord, Tx } from '@jetcel/db';
 import type { Authorizable, Caller } from './identity.ts';
 import type { ReadAccess } from './read-policy.ts';
 import type { ScheduleResult } from '../execution/schedule.ts';
+import type { BackgroundRequest, EnqueueResult } from '../background/enqueue.ts';
 
-/** What a command handler may use: its transaction, its caller and the executor scheduler — no publisher. */
+/** A domain's resource tables: read (optionally locked), find, list, insert and patch, with their events. */
+export type CommandResources = Pick<
+  Tx['resources'],
+  'get' | 'find' | 'list' | 'countByState' | 'insert' | 'applyPatch'
+>;
+
+/** A domain's record tables (plain rows, e.g. cloud settings), by table name. */
+export interface CommandRecords {
+  exists(table: string, id: string): Promise<boolean>;
+  get(table: string, id: string): Promise<Record<string, unknown> | null>;
+  /** False when a row with its key already exists (nothing is changed). */
+  insert(table: string, row: Record<string, unknown>): Promise<boolean>;
+}
+
+/**
+ * What a command handler may use, all inside the command's one transaction: the domain's resources
+ * and records, its caller, the executor scheduler, cancel and background tasks. The framework's stores (outbox, steps,
+ * throttle, …) are not in reach.
+ */
 export interface CommandContext {
-  tx: Tx;
   subject: string;
   /** The caller: a verified token's identity, or the anonymous caller the `allow` policy lets in. */
   identity: Caller;
@@ -14,6 +32,8 @@ export interface CommandContext {
   actor: string;
   /** What the caller may read (the deployment's read policy): check, list filter, tracebacks. */
   read: ReadAccess;
+  resources: CommandResources;
+  records: CommandRecords;
   /** Throws FORBIDDEN unless the `authorize` hook of the executor (or other action) lets the caller act on the resource. */
   authorize(action: Authorizable, resource: ResourceSnapshot): Promise<void>;
   /** Authorizes (as `authorize`), runs preApply and stores the execution in this transaction. */
@@ -23,7 +43,9 @@ export interface CommandContext {
     params: P,
   ): Promise<ScheduleResult>;
   /** Requests the cancel of a running execution. */
-  cancelExecution(id: string): Promise<ExecutionRecord>;
+  cancel(executionId: string): Promise<ExecutionRecord>;
+  /** Queues a background task with this transaction (skipped while an equal run is queued or running). */
+  enqueue(request: BackgroundRequest): Promise<EnqueueResult>;
 }
 
 export interface CommandDefinition<I = unknown> {

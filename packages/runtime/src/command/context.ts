@@ -5,6 +5,11 @@ import { authorizeExecutor, type Caller } from './identity.ts';
 import type { Progress } from '../execution/progress.ts';
 import { readAccess, type ReadPolicy } from './read-policy.ts';
 import { scheduleExecution } from '../execution/schedule.ts';
+import type { TaskCatalog } from '../execution/queue-step.ts';
+import { enqueueBackground } from '../background/enqueue.ts';
+
+// The transaction behind a context, for the framework's own commands and queries only (never exported).
+const transactions = new WeakMap<CommandContext, Tx>();
 
 /** The context of one command or query: every schedule is authorized for its caller first. */
 export function commandContext(
@@ -13,19 +18,44 @@ export function commandContext(
   caller: Caller,
   progress: Progress,
   readPolicy: ReadPolicy,
+  catalog: TaskCatalog,
 ): CommandContext {
   const authorize: CommandContext['authorize'] = (executor, resource) => authorizeExecutor(caller, executor, resource);
-  return {
-    tx,
+  const { resources } = tx;
+  const context: CommandContext = {
     subject,
     identity: caller,
     actor: caller.actor,
     read: readAccess(caller, readPolicy),
+    // Bound methods, not the store: nothing else of the transaction is reachable from the context.
+    resources: {
+      get: resources.get.bind(resources),
+      find: resources.find.bind(resources),
+      list: resources.list.bind(resources),
+      countByState: resources.countByState.bind(resources),
+      insert: resources.insert.bind(resources),
+      applyPatch: resources.applyPatch.bind(resources),
+    },
+    records: {
+      exists: (table, id) => tx.recordExists(table, id),
+      get: (table, id) => tx.recordGet(table, id),
+      insert: (table, row) => tx.recordInsert(table, row),
+    },
     authorize,
     async schedule(executor, resource, params) {
       await authorize(executor, resource);
       return scheduleExecution(tx, progress, executor, { resource, params, actor: caller.actor });
     },
-    cancelExecution: (id) => cancelExecution(tx, progress, id),
+    cancel: (executionId) => cancelExecution(tx, progress, executionId),
+    enqueue: (request) => enqueueBackground(tx, catalog, request),
   };
+  transactions.set(context, tx);
+  return context;
+}
+
+/** The framework's stores behind a command's context: for jetcel's own commands and queries (executions, dead letters, operators). */
+export function frameworkTx(context: CommandContext): Tx {
+  const tx = transactions.get(context);
+  if (!tx) throw new TypeError('Not a context the dispatcher made');
+  return tx;
 }

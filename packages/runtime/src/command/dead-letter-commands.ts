@@ -3,6 +3,7 @@ import { commandSubject, querySubject, type DeadLetterView } from '@jetcel/contr
 import { InvalidStateError, NotFoundError } from '@jetcel/core';
 import { DEAD_LETTER_REASONS, type DeadLetterRecord } from '@jetcel/db';
 import { adminOnly, defineCommand, defineQuery, type CommandDefinition } from './commands.ts';
+import { frameworkTx } from './context.ts';
 import { addStepMessage } from '../execution/step-messages.ts';
 
 export function deadLetterView(letter: DeadLetterRecord): DeadLetterView {
@@ -33,7 +34,7 @@ export function deadLetterCommands(): Array<CommandDefinition<never>> {
           limit: z.number().int().min(1).max(500).optional(),
         }),
         async handle(ctx, input) {
-          return { items: (await ctx.tx.deadLetters.list(input)).map(deadLetterView) };
+          return { items: (await frameworkTx(ctx).deadLetters.list(input)).map(deadLetterView) };
         },
       }),
     ),
@@ -42,21 +43,22 @@ export function deadLetterCommands(): Array<CommandDefinition<never>> {
         subject: commandSubject('dead_letter', 'redrive'),
         input: z.strictObject({ id: z.uuid() }),
         async handle(ctx, input) {
-          const letter = await ctx.tx.deadLetters.get(input.id, { forUpdate: true });
+          const tx = frameworkTx(ctx);
+          const letter = await tx.deadLetters.get(input.id, { forUpdate: true });
           if (!letter) throw new NotFoundError('Dead letter', input.id);
           if (letter.redrivenAt) throw new InvalidStateError(`Dead letter ${input.id} was already re-driven`);
           if (letter.stepId) {
             // The step is queued again with a fresh crash budget and published with a fresh message id.
-            const step = await ctx.tx.steps.revive(letter.stepId);
+            const step = await tx.steps.revive(letter.stepId);
             if (!step) throw new InvalidStateError(`The step of dead letter ${input.id} is no longer dead-lettered`);
-            const execution = await ctx.tx.executions.get(step.executionId);
-            addStepMessage(ctx.tx, step, execution?.actor ?? null);
+            const execution = await tx.executions.get(step.executionId);
+            addStepMessage(tx, step, execution?.actor ?? null);
           } else {
             if (letter.payloadEncoding !== 'utf8')
               throw new InvalidStateError('A binary payload that names no step cannot be re-driven');
-            ctx.tx.outbox.add({ subject: letter.subject, payload: letter.payload, headers: letter.headers });
+            tx.outbox.add({ subject: letter.subject, payload: letter.payload, headers: letter.headers });
           }
-          await ctx.tx.deadLetters.markRedriven(letter.id);
+          await tx.deadLetters.markRedriven(letter.id);
           return deadLetterView({ ...letter, redrivenAt: new Date() });
         },
       }),

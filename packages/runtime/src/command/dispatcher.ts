@@ -10,6 +10,7 @@ import {
   type RuntimeMetrics,
   UnavailableError,
 } from '@jetcel/core';
+import type { IncomingRequest } from '@jetcel/bus';
 import type { Db, Tx } from '@jetcel/db';
 import type { AuthConfig } from '@jetcel/identity';
 import type { CommandDefinition } from './commands.ts';
@@ -22,12 +23,6 @@ import { Progress } from '../execution/progress.ts';
 import { ADMIN_READS, type ReadPolicy } from './read-policy.ts';
 import type { TaskCatalog } from '../execution/queue-step.ts';
 import type { ActorRateLimiter } from './rate-limit.ts';
-
-export interface CommandRequest {
-  subject: string;
-  data: Uint8Array;
-  headers: Record<string, string>;
-}
 
 /** Validates, runs and answers commands and queries, each in its own transaction. */
 export class CommandDispatcher {
@@ -81,7 +76,7 @@ export class CommandDispatcher {
     return JSON.stringify(errorReply(error, this.options.logger));
   }
 
-  async handle(request: CommandRequest): Promise<string> {
+  async handle(request: IncomingRequest): Promise<string> {
     const log = this.options.logger.child({ subject: request.subject });
     const started = performance.now();
     // Span names and metric labels use only subjects this executor serves: a client cannot invent them.
@@ -106,7 +101,7 @@ export class CommandDispatcher {
     return JSON.stringify(reply);
   }
 
-  private async dispatch(request: CommandRequest): Promise<Reply> {
+  private async dispatch(request: IncomingRequest): Promise<Reply> {
     if (request.data.byteLength > MAX_COMMAND_BYTES)
       throw new PayloadTooLargeError(request.data.byteLength, MAX_COMMAND_BYTES);
     // Before anything else: under `deny`, no command or query is reachable without a valid token.
@@ -132,7 +127,14 @@ export class CommandDispatcher {
     caller: Caller,
     subject: string,
   ): Promise<Reply> {
-    const context = commandContext(tx, subject, caller, this.#progress, this.options.readPolicy ?? ADMIN_READS);
+    const context = commandContext(
+      tx,
+      subject,
+      caller,
+      this.#progress,
+      this.options.readPolicy ?? ADMIN_READS,
+      this.options.catalog,
+    );
     return okReply(await command.handle(context, input));
   }
 
@@ -158,7 +160,7 @@ export class CommandDispatcher {
   /** Idempotency-Key: the first request stores its reply in its own transaction; repeats get it back. */
   private async once(
     tx: Tx,
-    request: CommandRequest,
+    request: IncomingRequest,
     key: string,
     caller: Caller,
     run: () => Promise<Reply>,

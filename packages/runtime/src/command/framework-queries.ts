@@ -3,6 +3,7 @@ import { commandSubject, querySubject, type ExecutionView, type StepView } from 
 import { NotFoundError } from '@jetcel/core';
 import { EXECUTION_STATUSES, type ExecutionRecord, type StepRecord } from '@jetcel/db';
 import { adminOnly, defineCommand, defineQuery, type CommandContext, type CommandDefinition } from './commands.ts';
+import { frameworkTx } from './context.ts';
 import { isAdmin, requireActorOrAdmin } from './identity.ts';
 import type { RetentionPolicy } from '@jetcel/db';
 import { DEFAULT_RETENTION } from '../retention/config.ts';
@@ -53,14 +54,14 @@ export function executionView(execution: ExecutionRecord, steps?: StepRecord[], 
 async function canSee(ctx: CommandContext, execution: ExecutionRecord): Promise<boolean> {
   const caller = ctx.identity;
   if (!caller.verified || isAdmin(caller) || execution.actor === caller.actor) return true;
-  if (!ctx.tx.resources.types().includes(execution.resourceType)) return false;
-  const resource = await ctx.tx.resources.get(execution.resourceType, execution.resourceId);
+  if (!frameworkTx(ctx).resources.types().includes(execution.resourceType)) return false;
+  const resource = await ctx.resources.get(execution.resourceType, execution.resourceId);
   return resource !== null && (await ctx.read.canRead(resource));
 }
 
 /** The execution, if the caller may see it; NOT_FOUND otherwise, the same reply as an unknown id. */
 async function visibleExecution(ctx: CommandContext, id: string): Promise<ExecutionRecord> {
-  const execution = await ctx.tx.executions.get(id);
+  const execution = await frameworkTx(ctx).executions.get(id);
   if (!execution || !(await canSee(ctx, execution))) throw new NotFoundError('Execution', id);
   return execution;
 }
@@ -69,7 +70,7 @@ async function visibleExecution(ctx: CommandContext, id: string): Promise<Execut
 function visibleTo(ctx: CommandContext) {
   const { scope } = ctx.read;
   if (scope.kind === 'all') return {};
-  const owned = scope.kind === 'owned' ? ctx.tx.resources.ownedByCondition(scope.owned) : null;
+  const owned = scope.kind === 'owned' ? frameworkTx(ctx).resources.ownedByCondition(scope.owned) : null;
   return { visibleTo: { actor: ctx.identity.actor, owned } };
 }
 
@@ -85,7 +86,7 @@ export function frameworkQueries(retention: RetentionPolicy = DEFAULT_RETENTION)
       async handle(ctx, input) {
         const execution = await visibleExecution(ctx, input.id);
         requireActorOrAdmin(ctx.identity, execution.actor, 'cancel', { type: 'execution', id: input.id });
-        return executionView(await ctx.cancelExecution(input.id), undefined, ctx.read.seesTracebacks);
+        return executionView(await ctx.cancel(input.id), undefined, ctx.read.seesTracebacks);
       },
     }),
     defineQuery({
@@ -93,7 +94,7 @@ export function frameworkQueries(retention: RetentionPolicy = DEFAULT_RETENTION)
       input: z.strictObject({ id: z.uuid() }),
       async handle(ctx, input) {
         const execution = await visibleExecution(ctx, input.id);
-        return executionView(execution, await ctx.tx.executions.steps(input.id), ctx.read.seesTracebacks);
+        return executionView(execution, await frameworkTx(ctx).executions.steps(input.id), ctx.read.seesTracebacks);
       },
     }),
     defineQuery({
@@ -105,7 +106,7 @@ export function frameworkQueries(retention: RetentionPolicy = DEFAULT_RETENTION)
         limit: z.number().int().min(1).max(500).optional(),
       }),
       async handle(ctx, input) {
-        const executions = await ctx.tx.executions.list({ ...input, ...visibleTo(ctx) });
+        const executions = await frameworkTx(ctx).executions.list({ ...input, ...visibleTo(ctx) });
         return { items: executions.map((execution) => executionView(execution, undefined, ctx.read.seesTracebacks)) };
       },
     }),

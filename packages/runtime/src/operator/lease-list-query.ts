@@ -3,6 +3,7 @@ import { parseLeaseKey, querySubject, type LeaseListView } from '@jetcel/contrac
 import { readLeases, type Bus, type LeaseSnapshot } from '@jetcel/bus';
 import type { ThrottleLimitRow } from '@jetcel/db';
 import { defineQuery } from '../command/commands.ts';
+import { frameworkTx } from '../command/context.ts';
 
 type ScopeView = LeaseListView['scopes'][number];
 
@@ -44,8 +45,8 @@ export function leaseListQuery(bus: Bus, defaultLimit: number) {
     async handle(ctx, input): Promise<LeaseListView> {
       const [leases, limits, waiters] = await Promise.all([
         readLeases(bus),
-        ctx.tx.throttle.limits(),
-        ctx.tx.throttle.waiterCounts(),
+        frameworkTx(ctx).throttle.limits(),
+        frameworkTx(ctx).throttle.waiterCounts(),
       ]);
       const now = Date.now();
       const scopes = new Map<string, ScopeView>();

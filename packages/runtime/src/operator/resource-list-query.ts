@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { querySubject, type ResourceItemView, type ResourceListView } from '@jetcel/contracts';
 import { NotFoundError, RESOURCE_STATES, type ResourceSnapshot } from '@jetcel/core';
 import { defineQuery } from '../command/commands.ts';
+import { frameworkTx } from '../command/context.ts';
 
 /** PostgreSQL's text timestamp ("2026-11-27 23:08:03.98+00") as ISO 8601; kept as is if unreadable. */
 function isoTime(value: string): string {
@@ -37,19 +38,19 @@ export function resourceListQuery() {
       limit: z.number().int().min(0).max(500).optional(),
     }),
     async handle(ctx, input): Promise<ResourceListView> {
-      const known = ctx.tx.resources.types();
+      const known = frameworkTx(ctx).resources.types();
       if (input.type !== undefined && !known.includes(input.type)) throw new NotFoundError('Resource type', input.type);
       const types = input.type === undefined ? known : [input.type];
       const view: ResourceListView = { types: [], items: [] };
       const { scope } = ctx.read;
       for (const type of types) {
         const owned = scope.kind === 'owned' ? scope.owned : undefined;
-        const byState = scope.kind === 'none' ? {} : await ctx.tx.resources.countByState(type, owned);
+        const byState = scope.kind === 'none' ? {} : await ctx.resources.countByState(type, owned);
         view.types.push({ type, total: Object.values(byState).reduce((sum, n) => sum + n, 0), byState });
         const limit = input.limit ?? 50;
         if (limit === 0 || scope.kind === 'none') continue;
         const filter = { ...(input.state ? { state: input.state } : {}), ...(owned ? { owned } : {}), limit };
-        const items = await ctx.tx.resources.list(type, filter);
+        const items = await ctx.resources.list(type, filter);
         view.items.push(...items.map(resourceItem));
       }
       return view;
@@ -63,8 +64,8 @@ export function resourceGetQuery() {
     subject: querySubject('resource', 'get'),
     input: z.strictObject({ type: z.string().min(1).max(63), id: z.uuid() }),
     async handle(ctx, input): Promise<ResourceItemView> {
-      const resource = ctx.tx.resources.types().includes(input.type)
-        ? await ctx.tx.resources.get(input.type, input.id)
+      const resource = frameworkTx(ctx).resources.types().includes(input.type)
+        ? await ctx.resources.get(input.type, input.id)
         : null;
       if (!resource || !(await ctx.read.canRead(resource)))
         throw new NotFoundError('Resource', `${input.type} ${input.id}`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { querySubject, type ScheduleListView } from '@jetcel/contracts';
 import { defineQuery } from '../command/commands.ts';
+import { frameworkTx } from '../command/context.ts';
 import type { TaskCatalog } from '../execution/queue-step.ts';
 import type { Schedule } from '../beat/schedules.ts';
 
@@ -11,7 +12,7 @@ export function scheduleListQuery(schedules: readonly Schedule[], catalog: TaskC
     input: z.strictObject({}),
     async handle(ctx): Promise<ScheduleListView> {
       const now = new Date();
-      const last = await ctx.tx.scheduleTicks.latestOf(schedules.map((schedule) => schedule.name));
+      const last = await frameworkTx(ctx).scheduleTicks.latestOf(schedules.map((schedule) => schedule.name));
       return {
         items: schedules.map((schedule) => ({
           name: schedule.name,

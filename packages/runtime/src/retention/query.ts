@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { querySubject } from '@jetcel/contracts';
 import type { RetentionPolicy } from '@jetcel/db';
 import { defineQuery } from '../command/commands.ts';
+import { frameworkTx } from '../command/context.ts';
 
 /**
  * query.retention.stats: current row counts, the retention this service was configured with, and
@@ -13,10 +14,10 @@ export function retentionStatsQuery(retention: RetentionPolicy) {
     input: z.strictObject({}),
     async handle(ctx) {
       return {
-        rows: await ctx.tx.retention.rowCounts(),
+        rows: await frameworkTx(ctx).retention.rowCounts(),
         retention: { ...retention },
         // Past their retention but never re-driven: retention keeps them (deleting would lose work).
-        kept: { deadLetters: await ctx.tx.retention.deadLettersKept(retention.deadLettersMs) },
+        kept: { deadLetters: await frameworkTx(ctx).retention.deadLettersKept(retention.deadLettersMs) },
       };
     },
   });

@@ -27,6 +27,7 @@ const executor = defineExecutor({
   name: 'test.logs',
   kind: 'create',
   resourceType: 'instance',
+  tasks: ['test.logging'],
   steps: () => [{ task: 'test.logging' }],
 });
 

@@ -32,6 +32,7 @@ const executor = defineExecutor({
   name: 'test.exec',
   kind: 'create',
   resourceType: 'instance',
+  tasks: ['test.slow'],
   steps: () => [{ task: 'test.slow' }],
 });
 const logger = createLogger({ level: 'error' });

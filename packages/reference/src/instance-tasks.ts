@@ -6,6 +6,7 @@ import {
   failurePatch,
   failureSchema,
   pollAgain,
+  taskRef,
   type RelatedPatch,
 } from '@jetcel/core';
 import type { ReferenceConfig } from './config.ts';
@@ -45,6 +46,9 @@ export const createServerTask = defineTask<unknown, ReferenceServices>({
 });
 
 const pollArgs = z.object({ until: z.enum(['ACTIVE', 'SHUTOFF']).default('ACTIVE'), flavor: z.string().optional() });
+
+/** The poll task as plans name it (its definition is built from the configuration). */
+export const pollServer = taskRef(INSTANCE_TASKS.pollServer, pollArgs);
 
 /** Polling task: each re-check is a delayed step through the outbox, never a parked message. */
 export function pollServerTask(config: ReferenceConfig) {

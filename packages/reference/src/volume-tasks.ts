@@ -6,6 +6,7 @@ import {
   failurePatch,
   failureSchema,
   pollAgain,
+  taskRef,
   type RelatedPatch,
 } from '@jetcel/core';
 import type { ReferenceConfig } from './config.ts';
@@ -38,6 +39,9 @@ export const createVolumeTask = defineTask<unknown, ReferenceServices>({
 });
 
 const pollArgs = z.object({ size: z.number().int().optional() });
+
+/** The poll task as plans name it (its definition is built from the configuration). */
+export const pollVolume = taskRef(VOLUME_TASKS.pollVolume, pollArgs);
 
 /** Polls until the volume is `available` (and has the requested size, after an extend). */
 export function pollVolumeTask(config: ReferenceConfig) {

@@ -1,4 +1,4 @@
-import { builtinTasks, defineExecutor, defineTask, done, ExecutorRegistry, TaskRegistry } from '@jetcel/core';
+import { builtinTasks, defineExecutor, defineTask, done, ExecutorRegistry, step, TaskRegistry } from '@jetcel/core';
 import { defineResourceEntity, type MigrationSet } from '@jetcel/db';
 import { nowMs, sleep } from '../clock.ts';
 import type { Recorder } from '../recorder.ts';
@@ -68,7 +68,8 @@ export const fourStepExecutor = defineExecutor<Record<string, never>>({
   name: 'bench.four_steps',
   kind: 'create',
   resourceType: 'bench_item',
-  steps: () => [0, 1, 2, 3].map((i) => ({ task: BENCH_TASKS.step, args: { i } })),
+  tasks: [stepTask],
+  steps: () => [0, 1, 2, 3].map((i) => step(stepTask, { i })),
 });
 
 export const throttledExecutor = defineExecutor<{ ms: number }>({
@@ -76,7 +77,8 @@ export const throttledExecutor = defineExecutor<{ ms: number }>({
   kind: 'create',
   resourceType: 'bench_item',
   throttle: { kind: THROTTLE_KIND, scope: () => 'one-scope' },
-  steps: ({ params }) => [{ task: BENCH_TASKS.sleep, args: { ms: params.ms }, throttled: true }],
+  tasks: [sleepTask],
+  steps: ({ params }) => [step(sleepTask, { ms: params.ms }, { throttled: true })],
 });
 
 export function createBenchDomain() {

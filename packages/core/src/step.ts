@@ -2,8 +2,11 @@ import type { Json } from './json.ts';
 import type { StepCall } from './plan.ts';
 import type { ArgsParser } from './task.ts';
 
-/** A task as a plan may name it: its definition (typed arguments), or its name (another package's task). */
-export type PlannedTask = string | { readonly name: string };
+/**
+ * A task as an executor declares it: its definition (or a `taskRef` handle), a task class, or its
+ * name (another package's task).
+ */
+export type PlannedTask = string | { readonly name: string } | { readonly options: { readonly name: string } };
 
 /** What a typed step needs of a task: its name and the type its parser returns. */
 export interface TaskWithArgs<A> {
@@ -28,7 +31,10 @@ export function taskRef<A = unknown>(name: string, args?: ArgsParser<A>): TaskWi
 }
 
 export function taskName(task: PlannedTask): string {
-  return typeof task === 'string' ? task : task.name;
+  if (typeof task === 'string') return task;
+  // A task class is a function whose own `name` is the class's, not the task's.
+  if ('options' in task) return task.options.name;
+  return task.name;
 }
 
 /**

@@ -7,7 +7,10 @@ import {
   defineExecutor,
   defineTask,
   done,
+  Task,
+  type TaskOptions,
   ExecutorRegistry,
+  plannableTasks,
   runExecutorTask,
   setErredTask,
   setOkTask,
@@ -134,4 +137,21 @@ test('checkPlannedTasks refuses an unknown task, naming the executor and the tas
       return true;
     },
   );
+});
+
+test('a task class is declared by its task name, not its class name', () => {
+  class ArchiveZoneTask extends Task {
+    static override options: TaskOptions = { name: 'dns.archive_zone' };
+    async run() {
+      return done();
+    }
+  }
+  const archive = defineExecutor({
+    name: 'dns.archive',
+    kind: 'action',
+    resourceType: 'zone',
+    tasks: [ArchiveZoneTask],
+    steps: () => [step('dns.archive_zone')],
+  });
+  assert.deepEqual([...plannableTasks(archive)].sort(), ['dns.archive_zone', 'jetcel.set_erred', 'jetcel.set_ok']);
 });

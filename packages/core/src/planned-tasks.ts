@@ -40,9 +40,17 @@ function defaultHandlerTasks(kind: ExecutorKind): string[] {
     : [BUILTIN_TASKS.setOk, BUILTIN_TASKS.setErred];
 }
 
+type Declaring = Pick<ExecutorDefinition<never>, 'kind' | 'tasks'>;
+// Definitions are frozen: each executor's set is built once, not on every plan.
+const plannable = new WeakMap<Declaring, ReadonlySet<string>>();
+
 /** Every task name the executor's plans can contain: what it declares and its default handlers. */
-export function plannableTasks(executor: Pick<ExecutorDefinition<never>, 'kind' | 'tasks'>): Set<string> {
-  return new Set([...executor.tasks.map(taskName), ...defaultHandlerTasks(executor.kind)]);
+export function plannableTasks(executor: Declaring): ReadonlySet<string> {
+  const known = plannable.get(executor);
+  if (known) return known;
+  const names = new Set([...executor.tasks.map(taskName), ...defaultHandlerTasks(executor.kind)]);
+  if (Object.isFrozen(executor)) plannable.set(executor, names);
+  return names;
 }
 
 /** Throws UndeclaredTaskError when a built plan names a task outside `plannableTasks`. */

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Leases } from '@jetcel/bus';
-import { eventually } from '@jetcel/testing';
+import { eventually, type ServiceProcess } from '@jetcel/testing';
 import { Stack } from './stack.ts';
 
 // A step whose task no worker knows (a stored plan naming a task the workers lack) is
@@ -10,6 +10,7 @@ import { Stack } from './stack.ts';
 // slot is passed on at once instead of being held until the lease expires (60 s).
 
 let stack: Stack;
+let worker: ServiceProcess | undefined;
 before(async () => {
   stack = await Stack.start({ buildDelayMs: 300, env: { JETCEL_UNKNOWN_TASK_GRACE_MS: '1500' } });
   await stack.spawn('executor');
@@ -29,7 +30,7 @@ test('an unknown task fails its execution: handler ran, resource ERRED with the 
     `update jetcel_execution set plan = jsonb_set(plan, '{steps,1,task}', '"instance.poll_servr"') where id = $1`,
     [first.executionId],
   );
-  await stack.spawn('worker', { queue: 'regular' });
+  worker = await stack.spawn('worker', { queue: 'regular' });
   // The first execution holds the only slot of the scope; the second waits for it.
   await stack.waitForState(first.id, 'CREATING');
   const second = await stack.ok<{ id: string }>('cmd.instance.create', { name: 'behind', cloudSettingsId: 'default' });
@@ -68,4 +69,39 @@ test('an unknown task fails its execution: handler ran, resource ERRED with the 
   assert.equal(letter?.reason, 'UNKNOWN_TASK');
   const redrive = await stack.request('cmd.dead_letter.redrive', { id: letter?.id });
   assert.equal(redrive.ok ? 'ok' : redrive.error.code, 'INVALID_STATE');
+});
+
+test('an unknown failure handler: the resource still ends ERRED with the failure, the execution failed', async () => {
+  await worker?.stop();
+  const created = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', {
+    name: 'no-handler',
+    cloudSettingsId: 'default',
+  });
+  await stack.sql(
+    `update jetcel_execution set plan = jsonb_set(jsonb_set(plan, '{steps,1,task}', '"instance.poll_servr"'),
+       '{onFailure,task}', '"instance.set_erred_v2"') where id = $1`,
+    [created.executionId],
+  );
+  worker = await stack.spawn('worker', { queue: 'regular' });
+  const erred = await stack.waitForState(created.id, 'ERRED', 20_000);
+  assert.match(String(erred.error_message), /task instance\.poll_servr is unknown to every worker/);
+  const steps = await stack.sql<{ role: string; task: string; status: string }>(
+    'select role, task, status from jetcel_step where execution_id = $1 order by queued_at',
+    [created.executionId],
+  );
+  assert.deepEqual(
+    steps.map((step) => [step.role, step.task, step.status]),
+    [
+      ['main', 'instance.create_server', 'succeeded'],
+      ['main', 'instance.poll_servr', 'failed'],
+      ['failure', 'instance.set_erred_v2', 'failed'],
+    ],
+  );
+  const [execution] = await stack.sql<{ status: string }>('select status from jetcel_execution where id = $1', [
+    created.executionId,
+  ]);
+  assert.equal(execution?.status, 'failed');
+  await eventually(async () => (await (await Leases.open(stack.bus)).entries()).length === 0, {
+    message: 'the lease was released',
+  });
 });

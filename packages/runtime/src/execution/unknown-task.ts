@@ -1,5 +1,6 @@
-import type { FailureInfo, Logger } from '@jetcel/core';
-import type { Db } from '@jetcel/db';
+import { parseResourceRef } from '@jetcel/contracts';
+import { describeFailure, failurePatch, failureSchema, type FailureInfo, type Logger } from '@jetcel/core';
+import type { Db, StepRecord, Tx } from '@jetcel/db';
 import type { ThrottledSpan } from '../throttle/span.ts';
 import type { Progress } from './progress.ts';
 
@@ -33,8 +34,39 @@ export async function failUnknownTaskStep<S>(
     if (!execution || (execution.status !== 'running' && execution.status !== 'cancel_requested')) return null;
     if (!(await tx.steps.failDead(step.id, failure))) return null;
     log.warn('step failed', { error: failure.message });
+    if (step.role === 'failure') await erredWithoutHandler(tx, step, failure, execution.actor, log);
     await deps.progress.stepFailed(tx, execution, step, failure);
     return { step, lease: execution.lease };
   });
   if (failed?.lease) await deps.span?.afterLeasedCommit(failed.step, failed.lease, log);
+}
+
+/**
+ * The failure handler itself is the unknown task: nothing can run it, so the resource gets what
+ * the built-in handler writes (ERRED with the execution's failure) instead of staying mid-operation.
+ */
+async function erredWithoutHandler(
+  tx: Tx,
+  step: StepRecord,
+  failure: FailureInfo,
+  actor: string | null,
+  log: Logger,
+): Promise<void> {
+  if (!step.resourceRef) return;
+  const ref = parseResourceRef(step.resourceRef);
+  const current = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
+  if (!current) return;
+  const args = step.args !== null && typeof step.args === 'object' && !Array.isArray(step.args) ? step.args : {};
+  const handed = failureSchema.safeParse(args.failure);
+  try {
+    await tx.resources.applyPatch(current, failurePatch(handed.success ? handed.data : failure, current), {
+      executionId: step.executionId,
+      actor,
+    });
+  } catch (error) {
+    // A state the built-in handler cannot leave (already gone, or moved on): the execution still ends.
+    log.warn('the resource could not be marked ERRED without its failure handler', {
+      error: describeFailure(error).message,
+    });
+  }
 }

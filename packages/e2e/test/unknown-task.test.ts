@@ -19,6 +19,15 @@ after(async () => {
   await stack?.stop();
 });
 
+/** An execution's steps in order, as [role, task, status]. */
+async function stepsOf(executionId: string): Promise<string[][]> {
+  const steps = await stack.sql<{ role: string; task: string; status: string }>(
+    'select role, task, status from jetcel_step where execution_id = $1 order by queued_at',
+    [executionId],
+  );
+  return steps.map((step) => [step.role, step.task, step.status]);
+}
+
 test('an unknown task fails its execution: handler ran, resource ERRED with the task named, the lease passed on', async () => {
   await stack.setThrottleLimit('default', 1);
   const first = await stack.ok<{ id: string; executionId: string }>('cmd.instance.create', {
@@ -43,18 +52,11 @@ test('an unknown task fails its execution: handler ran, resource ERRED with the 
   );
   assert.equal(execution?.status, 'failed');
   assert.match(String(execution?.error_message), /instance\.poll_servr/);
-  const steps = await stack.sql<{ role: string; task: string; status: string }>(
-    'select role, task, status from jetcel_step where execution_id = $1 order by queued_at',
-    [first.executionId],
-  );
-  assert.deepEqual(
-    steps.map((step) => [step.role, step.task, step.status]),
-    [
-      ['main', 'instance.create_server', 'succeeded'],
-      ['main', 'instance.poll_servr', 'failed'],
-      ['failure', 'instance.set_erred', 'succeeded'],
-    ],
-  );
+  assert.deepEqual(await stepsOf(first.executionId), [
+    ['main', 'instance.create_server', 'succeeded'],
+    ['main', 'instance.poll_servr', 'failed'],
+    ['failure', 'instance.set_erred', 'succeeded'],
+  ]);
   // The slot went on: the second create runs well before the first lease could have expired.
   await stack.waitForState(second.id, 'OK', 20_000);
   await eventually(async () => (await (await Leases.open(stack.bus)).entries()).length === 0, {
@@ -85,18 +87,11 @@ test('an unknown failure handler: the resource still ends ERRED with the failure
   worker = await stack.spawn('worker', { queue: 'regular' });
   const erred = await stack.waitForState(created.id, 'ERRED', 20_000);
   assert.match(String(erred.error_message), /task instance\.poll_servr is unknown to every worker/);
-  const steps = await stack.sql<{ role: string; task: string; status: string }>(
-    'select role, task, status from jetcel_step where execution_id = $1 order by queued_at',
-    [created.executionId],
-  );
-  assert.deepEqual(
-    steps.map((step) => [step.role, step.task, step.status]),
-    [
-      ['main', 'instance.create_server', 'succeeded'],
-      ['main', 'instance.poll_servr', 'failed'],
-      ['failure', 'instance.set_erred_v2', 'failed'],
-    ],
-  );
+  assert.deepEqual(await stepsOf(created.executionId), [
+    ['main', 'instance.create_server', 'succeeded'],
+    ['main', 'instance.poll_servr', 'failed'],
+    ['failure', 'instance.set_erred_v2', 'failed'],
+  ]);
   const [execution] = await stack.sql<{ status: string }>('select status from jetcel_execution where id = $1', [
     created.executionId,
   ]);

@@ -6,6 +6,8 @@ import type { ResourcePatch, ResourceSnapshot } from './resource.ts';
 import { canTransition } from './states.ts';
 import { BUILTIN_TASKS } from './builtin-tasks.ts';
 import type { AuthorizeHook } from './identity.ts';
+import { assertDeclaredTasks } from './planned-tasks.ts';
+import type { PlannedTask } from './step.ts';
 
 export type ExecutorKind = 'create' | 'update' | 'delete' | 'action';
 
@@ -24,6 +26,12 @@ export interface ExecutorDefinition<P = JsonObject> {
   /** Action executors: the action label recorded on the resource. */
   action?: string;
   actionDetails?(input: ExecutorInput<P>): JsonObject;
+  /**
+   * Every task the steps and handlers can name (definitions, or names of other packages' tasks);
+   * the default handlers need not be listed. Services check them at start-up, and a plan naming
+   * any other task is refused when it is built.
+   */
+  tasks: readonly PlannedTask[];
   steps(input: ExecutorInput<P>): PlanNode[];
   /**
    * At most N executions of this kind hold the throttled span at once per scope: the
@@ -124,7 +132,7 @@ export function buildPlan<P>(executor: ExecutorDefinition<P>, input: ExecutorInp
       throw new TypeError(`Executor ${executor.name} planned an empty group`);
   }
   if (steps.length === 0) throw new TypeError(`Executor ${executor.name} planned no steps`);
-  return {
+  const plan: Plan = {
     v: PLAN_VERSION,
     executor: executor.name,
     steps,
@@ -132,6 +140,8 @@ export function buildPlan<P>(executor: ExecutorDefinition<P>, input: ExecutorInp
     onFailure: route(executor.onFailure?.(input) ?? defaultOnFailure(executor.kind, input.params)),
     ...(executor.throttle ? { throttle: { kind: executor.throttle.kind, scope: executor.throttle.scope(input) } } : {}),
   };
+  assertDeclaredTasks(executor, plan);
+  return plan;
 }
 
 /** Executors by name, for commands that schedule them. */
@@ -146,5 +156,9 @@ export class ExecutorRegistry {
   }
   get(name: string): ExecutorDefinition<never> | undefined {
     return this.#executors.get(name);
+  }
+  /** Every registered executor, for the start-up check of the tasks they plan. */
+  all(): Array<ExecutorDefinition<never>> {
+    return [...this.#executors.values()];
   }
 }

@@ -77,3 +77,7 @@ export {
   failurePatch,
   failureSchema,
 } from './builtin-tasks.ts';
+export { step, taskName, taskRef } from './step.ts';
+export type { PlannedTask, StepOptions, TaskWithArgs } from './step.ts';
+export { checkPlannedTasks, plannableTasks, UndeclaredTaskError, UnknownPlannedTaskError } from './planned-tasks.ts';
+export type { MissingPlannedTask } from './planned-tasks.ts';

@@ -46,11 +46,17 @@ const input = (state: ResourceState, params: JsonObject = {}): ExecutorInput<Jso
   params,
 });
 
+/** Every task the executors of these tests plan. */
+const PLANNED = ['a', 'b', 'port.create', 'vm.a', 'vm.after_create', 'vm.b', 'vm.begin', 'vm.c', 'vm.compensate']
+  .concat(['vm.create_backend', 'volume.a', 'volume.b', 'volume.create'])
+  .concat(['create', 'update', 'delete', 'action'].map((kind) => `vm.${kind}_backend`));
+
 function executor(kind: ExecutorKind, extra: Partial<ExecutorDefinition> = {}): ExecutorDefinition {
   return defineExecutor({
     name: `vm.${kind}`,
     kind,
     resourceType: 'vm',
+    tasks: PLANNED,
     steps: () => [{ task: `vm.${kind}_backend` }],
     ...extra,
   });
@@ -396,7 +402,13 @@ test('B8: an executor that plans an empty group is rejected', () => {
 });
 
 test('defineExecutor returns a frozen copy', () => {
-  const definition: ExecutorDefinition = { name: 'vm.x', kind: 'update', resourceType: 'vm', steps: () => [] };
+  const definition: ExecutorDefinition = {
+    name: 'vm.x',
+    kind: 'update',
+    resourceType: 'vm',
+    tasks: [],
+    steps: () => [],
+  };
   const defined = defineExecutor(definition);
   assert.notEqual(defined, definition);
   assert.ok(Object.isFrozen(defined));

@@ -221,6 +221,19 @@ export class StepStore {
     );
   }
 
+  /**
+   * A dead-lettered step that can never run (its task is unknown) ends failed with its failure,
+   * so the execution moves on and its dead letter can no longer be re-driven. Returns whether it was dead.
+   */
+  async failDead(stepId: string, failure: FailureInfo): Promise<boolean> {
+    const rows = await sql(
+      this.em,
+      "update jetcel_step set status = 'failed', error_message = ?, error_traceback = ? where id = ? and status = 'dead' returning id",
+      [storableText(failure.message), storableText(failure.traceback), stepId],
+    );
+    return rows.length > 0;
+  }
+
   /** A re-drive: the dead step is queued again with a fresh crash budget. */
   async revive(stepId: string): Promise<StepRecord | null> {
     const rows = await sql(

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { builtinTasks, defineExecutor, defineTask, done, TaskRegistry, TransientError } from '@jetcel/core';
+import { builtinTasks, defineExecutor, defineTask, done, step, TaskRegistry, TransientError } from '@jetcel/core';
 import { Db, FRAMEWORK_MIGRATIONS, migrateUp } from '@jetcel/db';
 import { referenceEntities, referenceMigrations } from '@jetcel/reference';
 import { createLogger } from '@jetcel/runtime';
@@ -28,7 +28,8 @@ const executor = defineExecutor({
   name: 'test.logs',
   kind: 'create',
   resourceType: 'instance',
-  steps: () => [{ task: 'test.logging' }],
+  tasks: [loggingTask],
+  steps: () => [step(loggingTask)],
 });
 
 before(async () => {

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { builtinTasks, defineExecutor, defineTask, done, TaskRegistry } from '@jetcel/core';
+import { builtinTasks, defineExecutor, defineTask, done, step, TaskRegistry } from '@jetcel/core';
 import { Db } from '@jetcel/db';
 import { FRAMEWORK_MIGRATIONS, migrateUp } from '@jetcel/db';
 import { referenceEntities, referenceMigrations } from '@jetcel/reference';
@@ -33,7 +33,8 @@ const executor = defineExecutor({
   name: 'test.exec',
   kind: 'create',
   resourceType: 'instance',
-  steps: () => [{ task: 'test.slow' }],
+  tasks: [slowTask],
+  steps: () => [step(slowTask)],
 });
 const logger = createLogger({ level: 'error' });
 const runner = (options: { claimTtlMs?: number; heartbeatMs?: number } = {}) =>

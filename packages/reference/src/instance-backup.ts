@@ -1,7 +1,7 @@
 import { ownerOrAdmin } from './authorization.ts';
 import { z } from 'zod';
 import { commandSubject } from '@jetcel/contracts';
-import { defineExecutor, defineTask, done } from '@jetcel/core';
+import { defineExecutor, defineTask, done, step } from '@jetcel/core';
 import { defineCommand } from '@jetcel/runtime';
 import { byId, load, runOn, slug } from './command-helpers.ts';
 import { requireBackendId, requireResource } from './fields.ts';
@@ -42,8 +42,9 @@ export const instanceBackupExecutor = defineExecutor<{ name: string }>({
   heavy: true,
   action: 'Backup',
   actionDetails: ({ params }) => ({ snapshot_name: params.name }),
+  tasks: [createSnapshotTask],
   steps: ({ params }) => [
-    { task: SNAPSHOT_TASK, args: { name: params.name }, before: { transition: 'begin_updating' } },
+    step(createSnapshotTask, { name: params.name }, { before: { transition: 'begin_updating' } }),
   ],
 });
 

@@ -1,8 +1,16 @@
 import { ownerOrAdmin } from './authorization.ts';
-import { defineExecutor, runExecutor, type PlanNode } from '@jetcel/core';
+import { defineExecutor, runExecutor, runExecutorTask, step, type PlanNode } from '@jetcel/core';
 import type { ReferenceConfig } from './config.ts';
 import { instanceFields } from './fields.ts';
-import { INSTANCE_TASKS } from './instance-tasks.ts';
+import {
+  createServerTask,
+  INSTANCE_TASKS,
+  pollServer,
+  pullServerTask,
+  renameServerTask,
+  serverActionTask,
+  setInstanceErredTask,
+} from './instance-tasks.ts';
 
 export const INSTANCE_EXECUTORS = {
   create: 'instance.create',
@@ -31,6 +39,7 @@ export function instanceCreateExecutor(config: ReferenceConfig) {
     kind: 'create',
     resourceType: 'instance',
     authorize: ownerOrAdmin,
+    tasks: [runExecutorTask, createServerTask, pollServer, setInstanceErredTask],
     steps: ({ params }) => {
       const volumes: PlanNode[] =
         params.volumeIds.length === 0
@@ -46,15 +55,14 @@ export function instanceCreateExecutor(config: ReferenceConfig) {
       return [
         ...volumes,
         // The throttled span starts here: at most N builds per cloud settings (Waldur's ThrottleProvisionTask).
-        {
-          task: INSTANCE_TASKS.createServer,
+        step(createServerTask, undefined, {
           throttled: true,
           before: { transition: 'begin_creating', runtimeState: 'provisioning' },
-        },
-        { task: INSTANCE_TASKS.pollServer, args: { until: 'ACTIVE' }, startDelayMs: config.firstPollDelayMs },
+        }),
+        step(pollServer, { until: 'ACTIVE' }, { startDelayMs: config.firstPollDelayMs }),
       ];
     },
-    onFailure: () => ({ task: INSTANCE_TASKS.setErred }),
+    onFailure: () => step(setInstanceErredTask, {}),
     throttle: {
       kind: 'instance_provision',
       scope: ({ resource }) => instanceFields.parse(resource.fields).cloudSettingsId,
@@ -68,7 +76,8 @@ export const instanceRenameExecutor = defineExecutor<{ updatedFields: string[] }
   kind: 'update',
   resourceType: 'instance',
   authorize: ownerOrAdmin,
-  steps: () => [{ task: INSTANCE_TASKS.renameServer, before: { transition: 'begin_updating' } }],
+  tasks: [renameServerTask],
+  steps: () => [step(renameServerTask, undefined, { before: { transition: 'begin_updating' } })],
 });
 
 /** Resize, an action: the call, then a poll until ACTIVE with the new flavor. */
@@ -83,13 +92,10 @@ export const instanceResizeExecutor = defineExecutor<{ flavor: string }>({
     old_flavor: resource.fields.flavor ?? null,
     new_flavor: params.flavor,
   }),
+  tasks: [serverActionTask, pollServer],
   steps: ({ params }): PlanNode[] => [
-    {
-      task: INSTANCE_TASKS.serverAction,
-      args: { action: 'resize', flavor: params.flavor },
-      before: { transition: 'begin_updating' },
-    },
-    { task: INSTANCE_TASKS.pollServer, args: { until: 'ACTIVE', flavor: params.flavor } },
+    step(serverActionTask, { action: 'resize', flavor: params.flavor }, { before: { transition: 'begin_updating' } }),
+    step(pollServer, { until: 'ACTIVE', flavor: params.flavor }),
   ],
 });
 
@@ -100,9 +106,10 @@ function powerExecutor(name: string, action: 'start' | 'stop', until: 'ACTIVE' |
     resourceType: 'instance',
     authorize: ownerOrAdmin,
     action: label,
+    tasks: [serverActionTask, pollServer],
     steps: (): PlanNode[] => [
-      { task: INSTANCE_TASKS.serverAction, args: { action }, before: { transition: 'begin_updating' } },
-      { task: INSTANCE_TASKS.pollServer, args: { until } },
+      step(serverActionTask, { action }, { before: { transition: 'begin_updating' } }),
+      step(pollServer, { until }),
     ],
   });
 }
@@ -116,9 +123,11 @@ export const instanceDeleteExecutor = defineExecutor<{ force: boolean }>({
   kind: 'delete',
   resourceType: 'instance',
   authorize: ownerOrAdmin,
+  // Built from the configuration (serverDeletionTasks): named, and checked at start-up.
+  tasks: [INSTANCE_TASKS.deleteServer, INSTANCE_TASKS.pollDeleted],
   steps: () => [
-    { task: INSTANCE_TASKS.deleteServer, before: { transition: 'begin_deleting' } },
-    { task: INSTANCE_TASKS.pollDeleted },
+    step(INSTANCE_TASKS.deleteServer, undefined, { before: { transition: 'begin_deleting' } }),
+    step(INSTANCE_TASKS.pollDeleted),
   ],
 });
 
@@ -129,5 +138,6 @@ export const instancePullExecutor = defineExecutor<Record<string, never>>({
   resourceType: 'instance',
   authorize: ownerOrAdmin,
   action: 'Pull',
-  steps: () => [{ task: INSTANCE_TASKS.pull, before: { transition: 'begin_updating' } }],
+  tasks: [pullServerTask],
+  steps: () => [step(pullServerTask, undefined, { before: { transition: 'begin_updating' } })],
 });

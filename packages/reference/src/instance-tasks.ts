@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTask, done, failurePatch, failureSchema, type RelatedPatch } from '@jetcel/core';
+import { defineTask, done, failurePatch, failureSchema, taskRef, type RelatedPatch } from '@jetcel/core';
 import type { ReferenceConfig } from './config.ts';
 import { BACKEND_CALL, callOptions } from './backend-call.ts';
 import { backendDeletionTasks } from './backend-deletion.ts';
@@ -38,6 +38,9 @@ export const createServerTask = defineTask<unknown, ReferenceServices>({
 });
 
 const pollArgs = z.object({ until: z.enum(['ACTIVE', 'SHUTOFF']).default('ACTIVE'), flavor: z.string().optional() });
+
+/** The poll task as plans name it (its definition is built from the configuration). */
+export const pollServer = taskRef(INSTANCE_TASKS.pollServer, pollArgs);
 
 /** Polls until the server is in the status asked for (and has the flavor asked for, after a resize). */
 export function pollServerTask(config: ReferenceConfig) {

@@ -1,5 +1,5 @@
 import { ownerOrAdmin } from './authorization.ts';
-import { BUILTIN_TASKS, defineExecutor, runExecutor } from '@jetcel/core';
+import { defineExecutor, runExecutor, runExecutorTask, step, transitionTask } from '@jetcel/core';
 import { INSTANCE_EXECUTORS } from './instance-executors.ts';
 import { VOLUME_EXECUTORS } from './volume-executors.ts';
 
@@ -20,8 +20,9 @@ export const projectCleanupExecutor = defineExecutor<ProjectCleanupParams>({
   kind: 'delete',
   resourceType: 'project',
   authorize: ownerOrAdmin,
+  tasks: [transitionTask, runExecutorTask],
   steps: ({ params }) => [
-    { task: BUILTIN_TASKS.transition, args: { transition: 'begin_deleting' } },
+    step(transitionTask, { transition: 'begin_deleting' }),
     ...params.instanceIds.map((id) =>
       runExecutor(INSTANCE_EXECUTORS.delete, `instance:${id}`, { force: true }, { ignoreErrors: true }),
     ),

@@ -1,7 +1,7 @@
 import { ownerOrAdmin } from './authorization.ts';
-import { defineExecutor } from '@jetcel/core';
+import { defineExecutor, step } from '@jetcel/core';
 import { volumeFields } from './fields.ts';
-import { VOLUME_TASKS } from './volume-tasks.ts';
+import { createVolumeTask, extendErredTask, extendVolumeTask, pollVolume, VOLUME_TASKS } from './volume-tasks.ts';
 
 export const VOLUME_EXECUTORS = { create: 'volume.create', extend: 'volume.extend', delete: 'volume.delete' } as const;
 
@@ -10,13 +10,13 @@ export const volumeCreateExecutor = defineExecutor<Record<string, never>>({
   kind: 'create',
   resourceType: 'volume',
   authorize: ownerOrAdmin,
+  tasks: [createVolumeTask, pollVolume],
   steps: () => [
-    {
-      task: VOLUME_TASKS.createVolume,
+    step(createVolumeTask, undefined, {
       throttled: true,
       before: { transition: 'begin_creating', runtimeState: 'creating' },
-    },
-    { task: VOLUME_TASKS.pollVolume },
+    }),
+    step(pollVolume, {}),
   ],
   throttle: { kind: 'volume_provision', scope: ({ resource }) => volumeFields.parse(resource.fields).cloudSettingsId },
 });
@@ -33,11 +33,12 @@ export const volumeExtendExecutor = defineExecutor<{ size: number }>({
     old_size: resource.fields.size ?? null,
     new_size: params.size,
   }),
+  tasks: [extendVolumeTask, pollVolume, extendErredTask],
   steps: ({ params }) => [
-    { task: VOLUME_TASKS.extendVolume, args: { size: params.size }, before: { transition: 'begin_updating' } },
-    { task: VOLUME_TASKS.pollVolume, args: { size: params.size } },
+    step(extendVolumeTask, { size: params.size }, { before: { transition: 'begin_updating' } }),
+    step(pollVolume, { size: params.size }),
   ],
-  onFailure: () => ({ task: VOLUME_TASKS.extendErred }),
+  onFailure: () => step(extendErredTask, {}),
 });
 
 export const volumeDeleteExecutor = defineExecutor<{ force: boolean }>({
@@ -45,8 +46,10 @@ export const volumeDeleteExecutor = defineExecutor<{ force: boolean }>({
   kind: 'delete',
   resourceType: 'volume',
   authorize: ownerOrAdmin,
+  // Built from the configuration (volumeDeletionTasks): named, and checked at start-up.
+  tasks: [VOLUME_TASKS.deleteVolume, VOLUME_TASKS.pollDeleted],
   steps: () => [
-    { task: VOLUME_TASKS.deleteVolume, before: { transition: 'begin_deleting' } },
-    { task: VOLUME_TASKS.pollDeleted },
+    step(VOLUME_TASKS.deleteVolume, undefined, { before: { transition: 'begin_deleting' } }),
+    step(VOLUME_TASKS.pollDeleted),
   ],
 });

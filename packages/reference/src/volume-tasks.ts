@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTask, done, failurePatch, failureSchema, type RelatedPatch } from '@jetcel/core';
+import { defineTask, done, failurePatch, failureSchema, taskRef, type RelatedPatch } from '@jetcel/core';
 import type { ReferenceConfig } from './config.ts';
 import { BACKEND_CALL, callOptions } from './backend-call.ts';
 import { backendDeletionTasks } from './backend-deletion.ts';
@@ -31,6 +31,9 @@ export const createVolumeTask = defineTask<unknown, ReferenceServices>({
 });
 
 const pollArgs = z.object({ size: z.number().int().optional() });
+
+/** The poll task as plans name it (its definition is built from the configuration). */
+export const pollVolume = taskRef(VOLUME_TASKS.pollVolume, pollArgs);
 
 /** Polls until the volume is `available` (and has the requested size, after an extend). */
 export function pollVolumeTask(config: ReferenceConfig) {

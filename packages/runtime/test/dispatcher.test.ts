@@ -8,6 +8,7 @@ import {
   defineTask,
   done,
   silentLogger,
+  step,
   TaskRegistry,
   ValidationError,
 } from '@jetcel/core';
@@ -29,7 +30,8 @@ const widgetCreate = defineExecutor({
   name: 'widget.create',
   kind: 'create',
   resourceType: 'widget',
-  steps: () => [{ task: 'test.noop' }],
+  tasks: [noop],
+  steps: () => [step(noop)],
 });
 const create = defineCommand({
   subject: 'cmd.widget.create',

@@ -58,6 +58,7 @@ const executor = defineExecutor({
   name: 'thing.delete',
   kind: 'delete',
   resourceType: 'thing',
+  tasks: ['x'],
   steps: () => [{ task: 'x' }],
   authorize: async (identity, action, target) => action === 'thing.delete' && target.fields.owner === identity.actor,
 });

@@ -31,7 +31,13 @@ const boom: FailureInfo = { message: 'boom', traceback: 'at test', errorName: 'B
 
 /** Schedules a create executor with these nodes on a fresh widget; returns the execution id. */
 async function schedule(steps: PlanNode[]): Promise<string> {
-  const executor = defineExecutor({ name: 'widget.test', kind: 'create', resourceType: 'widget', steps: () => steps });
+  const executor = defineExecutor({
+    name: 'widget.test',
+    kind: 'create',
+    resourceType: 'widget',
+    tasks: tasks.map((task) => task.name),
+    steps: () => steps,
+  });
   return env.db.transaction(async (tx) => {
     const widget = await tx.resources.insert('widget', { name: 'w' }, { executionId: null, actor: null });
     const scheduled = await scheduleExecution(tx, progress, executor, { resource: widget, params: {}, actor: 'alice' });

@@ -1,4 +1,4 @@
-import { builtinTasks, defineExecutor, defineTask, done, ExecutorRegistry, TaskRegistry } from '@jetcel/core';
+import { builtinTasks, defineExecutor, defineTask, done, ExecutorRegistry, step, TaskRegistry } from '@jetcel/core';
 import { defineResourceEntity, type MigrationSet } from '@jetcel/db';
 import { nowMs, sleep } from '../clock.ts';
 import type { Recorder } from '../recorder.ts';
@@ -71,7 +71,8 @@ export const fourStepExecutor = defineExecutor<Record<string, never>>({
   name: 'bench.four_steps',
   kind: 'create',
   resourceType: 'bench_item',
-  steps: () => [0, 1, 2, 3].map((i) => ({ task: BENCH_TASKS.step, args: { i } })),
+  tasks: [stepTask],
+  steps: () => [0, 1, 2, 3].map((i) => step(stepTask, { i })),
 });
 
 export const throttledExecutor = defineExecutor<{ ms: number }>({
@@ -79,7 +80,8 @@ export const throttledExecutor = defineExecutor<{ ms: number }>({
   kind: 'create',
   resourceType: 'bench_item',
   throttle: { kind: THROTTLE_KIND, scope: () => 'one-scope' },
-  steps: ({ params }) => [{ task: BENCH_TASKS.sleep, args: { ms: params.ms }, throttled: true }],
+  tasks: [sleepTask],
+  steps: ({ params }) => [step(sleepTask, { ms: params.ms }, { throttled: true })],
 });
 
 /** The fairness scenario's stream: one no-op step (and its success handler). */
@@ -87,7 +89,8 @@ export const oneStepExecutor = defineExecutor<Record<string, never>>({
   name: 'bench.one_step',
   kind: 'create',
   resourceType: 'bench_item',
-  steps: () => [{ task: BENCH_TASKS.step, args: { i: 0 } }],
+  tasks: [stepTask],
+  steps: () => [step(stepTask, { i: 0 })],
 });
 
 /** Steps of the fairness scenario's long chains. */
@@ -98,7 +101,8 @@ export const twentyStepExecutor = defineExecutor<Record<string, never>>({
   name: 'bench.twenty_steps',
   kind: 'create',
   resourceType: 'bench_item',
-  steps: () => Array.from({ length: LONG_CHAIN_STEPS }, (_, i) => ({ task: BENCH_TASKS.step, args: { i } })),
+  tasks: [stepTask],
+  steps: () => Array.from({ length: LONG_CHAIN_STEPS }, (_, i) => step(stepTask, { i })),
 });
 
 export function createBenchDomain() {

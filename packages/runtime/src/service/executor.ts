@@ -1,6 +1,6 @@
 import { COMMAND_WILDCARD, EXECUTOR_QUEUE_GROUP, MAX_COMMAND_BYTES, QUERY_WILDCARD } from '@jetcel/contracts';
 import { boundedSubject, defineTopology, serveRequests, verifyTopology, type Bus } from '@jetcel/bus';
-import type { ExecutorRegistry, Logger } from '@jetcel/core';
+import { checkPlannedTasks, type ExecutorRegistry, type Logger } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
 import type { ServiceMetrics } from '@jetcel/telemetry';
 import type { CommandDefinition } from '../command/commands.ts';
@@ -22,7 +22,8 @@ export interface ExecutorServiceOptions {
   relayBus?: Bus;
   db: Db;
   catalog: TaskCatalog;
-  executors?: Pick<ExecutorRegistry, 'get'>;
+  /** Checked at start-up: every task they can plan must be in `catalog` (UnknownPlannedTaskError). */
+  executors?: Pick<ExecutorRegistry, 'get' | 'all'>;
   commands: Array<CommandDefinition<never>>;
   /** Who may read which resource (and its executions). @defaultValue only admins */
   readPolicy?: ReadPolicy;
@@ -38,6 +39,7 @@ export interface ExecutorServiceOptions {
 export async function startExecutorService(options: ExecutorServiceOptions): Promise<{ stop(): Promise<void> }> {
   const { bus, db, logger, config } = options;
   const relayBus = options.relayBus ?? bus;
+  if (options.executors) checkPlannedTasks(options.catalog, options.executors.all());
   await verifyTopology(relayBus, defineTopology(config.topology));
   options.metrics?.addDatabaseGauges({
     sample: () => db.transaction((tx) => tx.metrics.snapshot(config.retention)),

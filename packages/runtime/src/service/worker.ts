@@ -11,7 +11,7 @@ import {
   type Disposition,
 } from '@jetcel/bus';
 import { ThrottleGate } from '../throttle/slots.ts';
-import type { ExecutorRegistry, Logger, TaskRegistry } from '@jetcel/core';
+import { checkPlannedTasks, type ExecutorRegistry, type Logger, type TaskRegistry } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
 import { inSpan, type ServiceMetrics } from '@jetcel/telemetry';
 import type { ServiceConfig } from './config.ts';
@@ -26,7 +26,8 @@ export interface WorkerOptions<S> {
   queue: QueueName;
   concurrency: number;
   registry: TaskRegistry<S>;
-  executors?: Pick<ExecutorRegistry, 'get'>;
+  /** Checked at start-up: every task they can plan must be in `registry` (UnknownPlannedTaskError). */
+  executors?: Pick<ExecutorRegistry, 'get' | 'all'>;
   services: S;
   logger: Logger;
   config: ServiceConfig;
@@ -42,6 +43,7 @@ export interface RunningWorker {
 /** A worker for one queue: checks the topology, then consumes only its own stream. */
 export async function startWorker<S>(options: WorkerOptions<S>): Promise<RunningWorker> {
   const { bus, db, queue, logger, config } = options;
+  if (options.executors) checkPlannedTasks(options.registry, options.executors.all());
   await verifyTopology(bus, defineTopology(config.topology), { streams: [taskStream(queue)] });
   const relay = startRelay({
     bus,

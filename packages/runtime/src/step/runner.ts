@@ -20,6 +20,7 @@ import { commitStep } from './commit.ts';
 import { prepare, type Claimed } from './prepare.ts';
 import { LeaseLostError, type ThrottleGate } from '../throttle/slots.ts';
 import { runNestedExecutor } from '../execution/nested.ts';
+import { failUnknownTaskStep, type UnknownTaskDeps } from '../execution/unknown-task.ts';
 import { addStepMessage, requeueStep } from '../execution/step-messages.ts';
 import { resourceReader } from '../run/resource-reader.ts';
 import { stepContext } from './label.ts';
@@ -120,6 +121,10 @@ export class StepRunner<S> {
     return this.#progress;
   }
 
+  #unknownTaskDeps(): UnknownTaskDeps<S> {
+    return { db: this.options.db, progress: this.#progress, span: this.#span };
+  }
+
   /** Decodes a delivered task message and runs it as a step (a background message here is undecodable). */
   async handle(delivery: Delivery): Promise<Disposition> {
     return this.deliver(decodeTaskDelivery(delivery.data), delivery);
@@ -156,7 +161,11 @@ export class StepRunner<S> {
     if (!task) {
       // Rolling upgrades: a newer worker may be on its way; wait out the grace period.
       const what = decoded.kind === 'newer_version' ? `message version ${message.v}` : `task ${message.task}`;
-      return gate.unknownTask(delivery, log, what, { executionId: message.executionId, stepId: message.stepId });
+      const ids = { executionId: message.executionId, stepId: message.stepId };
+      const verdict = await gate.unknownTask(delivery, log, what, ids);
+      // Dead-lettered: the step can never run, so it fails its execution like any final failure.
+      if (verdict.kind === 'term') await failUnknownTaskStep(this.#unknownTaskDeps(), message.stepId, what, log);
+      return verdict;
     }
     const token = randomUUID();
     const claim = await this.claim(message.stepId, token);

@@ -1,0 +1,72 @@
+import { parseResourceRef } from '@jetcel/contracts';
+import { describeFailure, failurePatch, failureSchema, type FailureInfo, type Logger } from '@jetcel/core';
+import type { Db, StepRecord, Tx } from '@jetcel/db';
+import type { ThrottledSpan } from '../throttle/span.ts';
+import type { Progress } from './progress.ts';
+
+export interface UnknownTaskDeps<S> {
+  db: Db;
+  progress: Progress;
+  /** Null without a throttle gate. */
+  span: ThrottledSpan<S> | null;
+}
+
+/**
+ * After the message of a step whose task no worker knows was dead-lettered: the step fails for
+ * good, in the same commit as any final failure (the failure handler is queued, or the execution
+ * ends), and a scope lease the execution holds is passed on once its main chain has ended.
+ */
+export async function failUnknownTaskStep<S>(
+  deps: UnknownTaskDeps<S>,
+  stepId: string,
+  what: string,
+  log: Logger,
+): Promise<void> {
+  const failure: FailureInfo = {
+    message: `${what} is unknown to every worker: its step was dead-lettered after the grace period`,
+    traceback: '',
+    errorName: 'UnknownTaskError',
+  };
+  const failed = await deps.db.transaction(async (tx) => {
+    const step = await tx.steps.get(stepId);
+    if (!step) return null;
+    const execution = await tx.executions.lock(step.executionId);
+    if (!execution || (execution.status !== 'running' && execution.status !== 'cancel_requested')) return null;
+    if (!(await tx.steps.failDead(step.id, failure))) return null;
+    log.warn('step failed', { error: failure.message });
+    if (step.role === 'failure') await erredWithoutHandler(tx, step, failure, execution.actor, log);
+    await deps.progress.stepFailed(tx, execution, step, failure);
+    return { step, lease: execution.lease };
+  });
+  if (failed?.lease) await deps.span?.afterLeasedCommit(failed.step, failed.lease, log);
+}
+
+/**
+ * The failure handler itself is the unknown task: nothing can run it, so the resource gets what
+ * the built-in handler writes (ERRED with the execution's failure) instead of staying mid-operation.
+ */
+async function erredWithoutHandler(
+  tx: Tx,
+  step: StepRecord,
+  failure: FailureInfo,
+  actor: string | null,
+  log: Logger,
+): Promise<void> {
+  if (!step.resourceRef) return;
+  const ref = parseResourceRef(step.resourceRef);
+  const current = await tx.resources.get(ref.type, ref.id, { forUpdate: true });
+  if (!current) return;
+  const args = step.args !== null && typeof step.args === 'object' && !Array.isArray(step.args) ? step.args : {};
+  const handed = failureSchema.safeParse(args.failure);
+  try {
+    await tx.resources.applyPatch(current, failurePatch(handed.success ? handed.data : failure, current), {
+      executionId: step.executionId,
+      actor,
+    });
+  } catch (error) {
+    // A state the built-in handler cannot leave (already gone, or moved on): the execution still ends.
+    log.warn('the resource could not be marked ERRED without its failure handler', {
+      error: describeFailure(error).message,
+    });
+  }
+}

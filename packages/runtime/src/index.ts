@@ -75,3 +75,11 @@ export { ADMIN_READS, READ_ACTION, ownerReads, readAccess } from './command/read
 export type { ReadAccess, ReadPolicy, ReadScope } from './command/read-policy.ts';
 export { executorLogins, NatsLoginConfigError } from './service/logins.ts';
 export type { NatsLogin } from './service/logins.ts';
+export { defineDomain } from './domain/definition.ts';
+export type { DevProcess, DomainDefinition, DomainExport } from './domain/definition.ts';
+export { composeDomains } from './domain/compose.ts';
+export type { ComposedDomains, DomainServices } from './domain/compose.ts';
+export { DEFAULT_DOMAINS, configuredDomains, loadDomains } from './domain/load.ts';
+export type { DomainList, LoadDomainsOptions } from './domain/load.ts';
+export { DomainConfigError } from './domain/errors.ts';
+export type { DomainConfigErrorCode, DomainConflictKind } from './domain/errors.ts';

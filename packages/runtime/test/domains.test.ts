@@ -10,7 +10,7 @@ import { ownerReads } from '../src/command/read-policy.ts';
 import { defineSchedule } from '../src/beat/schedules.ts';
 import { PRUNE_TASK } from '../src/retention/task.ts';
 import { defineDomain, type DomainDefinition } from '../src/domain/definition.ts';
-import { composeDomains } from '../src/domain/compose.ts';
+import { composeDomains, refuseFrameworkSubjects } from '../src/domain/compose.ts';
 import { configuredDomains, loadDomains } from '../src/domain/load.ts';
 import { DomainConfigError } from '../src/domain/errors.ts';
 
@@ -173,5 +173,14 @@ test('a bundled domain loads from the bundle; a missing or empty one refuses to 
   await assert.rejects(
     loadDomains({ env: { JETCEL_DOMAINS: './empty.mjs' }, cwd: scratch }),
     /DOMAIN_INVALID: domain .\/empty.mjs exports no jetcelDomain/,
+  );
+});
+
+test('a domain command may not take a subject the framework serves', () => {
+  const framework = [{ subject: 'query.execution.get' }];
+  assert.doesNotThrow(() => refuseFrameworkSubjects([{ subject: 'query.alpha.get' }], framework));
+  assert.throws(
+    () => refuseFrameworkSubjects([{ subject: 'query.execution.get' }], framework),
+    conflict('subject', 'query.execution.get', ['the framework', 'a domain']),
   );
 });

@@ -112,3 +112,13 @@ export function composeDomains(domains: readonly DomainDefinition[]): ComposedDo
     },
   };
 }
+
+/** A domain's command may not take a subject the framework serves (the executor would answer only one). */
+export function refuseFrameworkSubjects(
+  commands: ReadonlyArray<Pick<CommandDefinition<never>, 'subject'>>,
+  framework: ReadonlyArray<Pick<CommandDefinition<never>, 'subject'>>,
+): void {
+  const subjects = new Claims('subject');
+  for (const command of framework) subjects.claim(command.subject, FRAMEWORK);
+  for (const command of commands) subjects.claim(command.subject, 'a domain');
+}

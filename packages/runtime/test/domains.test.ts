@@ -148,6 +148,12 @@ test('JETCEL_DOMAINS overrides jetcel.config.ts, which overrides the default', a
     fromFile.map((domain) => [domain.name, domain.services?.({})]),
     [['one', { seen: 'file' }]],
   );
+  rmSync(join(repo, 'jetcel.config.ts'));
+  writeFileSync(join(repo, 'jetcel.config.js'), `export default { domains: ['./two.mjs'] };\n`);
+  assert.deepEqual(
+    (await loadDomains({ env: {}, cwd })).map((domain) => domain.name),
+    ['two'],
+  );
   const fromEnv = await loadDomains({ env: { JETCEL_DOMAINS: ` ${join(repo, 'two.mjs')} , ./one.mjs` }, cwd: repo });
   assert.deepEqual(
     fromEnv.map((domain) => domain.name),

@@ -8,7 +8,8 @@ import { DomainConfigError } from './errors.ts';
 /** The domains a deployment runs when it names none: the reference domain (docs/configuration.md). */
 export const DEFAULT_DOMAINS: readonly string[] = ['@jetcel/reference'];
 
-export const CONFIG_FILE = 'jetcel.config.ts';
+/** The configuration file's names, looked up in this order; the .js one loads without a TypeScript loader. */
+const CONFIG_FILES = ['jetcel.config.ts', 'jetcel.config.js'];
 
 /** Which domains to load, and where their relative paths start. */
 export interface DomainList {
@@ -30,11 +31,11 @@ export interface LoadDomainsOptions {
   bundled?: Readonly<Record<string, () => Promise<unknown>>>;
 }
 
-/** The configuration file in `cwd` or the nearest parent, stopping at the repository root (pnpm-workspace.yaml). */
+/** The configuration file (jetcel.config.ts or .js) in `cwd` or the nearest parent, stopping at the repository root (pnpm-workspace.yaml). */
 function findConfigFile(cwd: string): string | null {
   for (let directory = resolve(cwd); ; directory = dirname(directory)) {
-    const candidate = join(directory, CONFIG_FILE);
-    if (existsSync(candidate)) return candidate;
+    const candidate = CONFIG_FILES.map((name) => join(directory, name)).find((path) => existsSync(path));
+    if (candidate) return candidate;
     if (existsSync(join(directory, 'pnpm-workspace.yaml')) || dirname(directory) === directory) return null;
   }
 }
@@ -72,7 +73,12 @@ async function importFrom(path: string, details: Record<string, unknown>): Promi
   try {
     return await import(pathToFileURL(path).href);
   } catch (error) {
-    throw new DomainConfigError('DOMAIN_INVALID', `${path} failed to load: ${String(error)}`, details, error);
+    // A bundle under plain Node has no TypeScript loader.
+    const hint =
+      (error as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION'
+        ? ' (Node imports no TypeScript without tsx: set JETCEL_DOMAINS, or write the file as JavaScript)'
+        : '';
+    throw new DomainConfigError('DOMAIN_INVALID', `${path} failed to load: ${String(error)}${hint}`, details, error);
   }
 }
 

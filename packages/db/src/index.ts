@@ -16,6 +16,8 @@ export { faultPoint, faultPause, FAULT_POINTS } from './faults.ts';
 export type { FaultPoint } from './faults.ts';
 export { migrateUp, migrateDown, pendingMigrations, ensureDatabase, FRAMEWORK_MIGRATIONS } from './migrate.ts';
 export type { SqlMigration, MigrationSet } from './migrate.ts';
+export { COMMON_RESOURCE_COLUMNS_SQL, defineResourceTable } from './resource-table.ts';
+export { entityTable } from './resource-types.ts';
 export { defineResourceEntity, defineRecordEntity, EXECUTION_STATUSES, STEP_STATUSES } from './entities/index.ts';
 export type { ExecutionStatus, StepStatus } from './entities/index.ts';
 export { BACKGROUND_RUN_STATUSES } from './entities/index.ts';

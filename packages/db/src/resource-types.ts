@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { EntitySchema } from '@mikro-orm/core';
 import { COMMON_RESOURCE_PROPERTIES } from './entities/resource-entity.ts';
+import { resourceTableComment } from './resource-table.ts';
 
 /** How one resource type maps onto its table. */
 export interface ResourceTable {
@@ -13,7 +14,19 @@ export interface ResourceTable {
   domainProperties: string[];
 }
 
-const RESOURCE_TAG = 'jetcel-resource:';
+const RESOURCE_TAG = resourceTableComment('');
+
+/** An entity's table, and its resource type when it is a resource entity: known before any database is reached. */
+export function entityTable(schema: EntitySchema): {
+  entityName: string;
+  tableName: string;
+  resourceType: string | null;
+} {
+  const { comment, className, tableName } = schema.meta;
+  const resourceType =
+    typeof comment === 'string' && comment.startsWith(RESOURCE_TAG) ? comment.slice(RESOURCE_TAG.length) : null;
+  return { entityName: className, tableName: tableName ?? className, resourceType };
+}
 
 /** Finds the resource entities among the registered ones (they carry a tag in their comment). */
 export function discoverResourceTables(em: EntityManager, entities: EntitySchema[]): Map<string, ResourceTable> {

@@ -42,6 +42,30 @@ import {
 } from './volume-tasks.ts';
 import { heartbeatTickTask, resetUpdatingTask, stuckProvisioningTask } from './watchdog-tasks.ts';
 
+/** The reference domain's own tasks (the built-in ones are the framework's). */
+export function referenceTasks(config: ReferenceConfig, background: BackgroundConfig) {
+  return [
+    createServerTask,
+    pollServerTask(config),
+    renameServerTask,
+    serverActionTask,
+    ...serverDeletionTasks(config),
+    pullServerTask,
+    setInstanceErredTask,
+    createVolumeTask,
+    pollVolumeTask(config),
+    extendVolumeTask,
+    ...volumeDeletionTasks(config),
+    extendErredTask,
+    listPullTask,
+    backgroundPullTask,
+    stuckProvisioningTask(background),
+    resetUpdatingTask,
+    heartbeatTickTask,
+    createSnapshotTask,
+  ];
+}
+
 /** Everything the reference domain brings: what a user's own domain package would export too. */
 export function createReferenceDomain(
   config: ReferenceConfig = DEFAULT_REFERENCE_CONFIG,
@@ -65,24 +89,7 @@ export function createReferenceDomain(
   const executorRegistry = new ExecutorRegistry().register(...(Object.values(executors) as never[]));
   const tasks = new TaskRegistry<ReferenceServices>().register(
     ...builtinTasks,
-    createServerTask,
-    pollServerTask(config),
-    renameServerTask,
-    serverActionTask,
-    ...serverDeletionTasks(config),
-    pullServerTask,
-    setInstanceErredTask,
-    createVolumeTask,
-    pollVolumeTask(config),
-    extendVolumeTask,
-    ...volumeDeletionTasks(config),
-    extendErredTask,
-    listPullTask,
-    backgroundPullTask,
-    stuckProvisioningTask(background),
-    resetUpdatingTask,
-    heartbeatTickTask,
-    createSnapshotTask,
+    ...referenceTasks(config, background),
     pruneTask,
   );
   const commands = [

@@ -1,4 +1,5 @@
-export { createReferenceDomain } from './domain.ts';
+export { createReferenceDomain, referenceTasks } from './domain.ts';
+export { jetcelDomain } from './jetcel-domain.ts';
 export type { ReferenceDomain } from './domain.ts';
 export { DEFAULT_REFERENCE_CONFIG, referenceConfigFromEnv } from './config.ts';
 export type { ReferenceConfig } from './config.ts';

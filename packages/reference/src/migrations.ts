@@ -1,4 +1,4 @@
-import type { MigrationSet } from '@jetcel/db';
+import { defineResourceTable, type MigrationSet } from '@jetcel/db';
 
 /** The reference domain's tables, in their own migration set (a user's domain does the same). */
 export const referenceMigrations: MigrationSet = {
@@ -8,8 +8,14 @@ export const referenceMigrations: MigrationSet = {
       name: 'm001_instances_and_cloud_settings',
       up: [
         `create table "ref_cloud_settings" ("id" varchar(63) not null, "name" varchar(255) not null, "created_at" timestamptz not null default now(), constraint "ref_cloud_settings_pkey" primary key ("id"))`,
-        `create table "ref_instance" ("id" uuid not null, "state" "resource_state" not null default 'CREATION_SCHEDULED', "version" int not null default 1, "error_message" text not null default '', "error_traceback" text not null default '', "action" varchar(50) not null default '', "action_details" jsonb not null default '{}', "runtime_state" varchar(150) not null default '', "backend_id" varchar(255) null, "created_at" timestamptz not null default now(), "modified_at" timestamptz not null default now(), "name" varchar(63) not null, "cloud_settings_id" varchar(63) not null references "ref_cloud_settings" ("id"), "flavor" varchar(63) not null default 'small', constraint "ref_instance_pkey" primary key ("id"))`,
-        `comment on table "ref_instance" is 'jetcel-resource:instance'`,
+        ...defineResourceTable('ref_instance', {
+          resourceType: 'instance',
+          extraColumns: [
+            `"name" varchar(63) not null`,
+            `"cloud_settings_id" varchar(63) not null references "ref_cloud_settings" ("id")`,
+            `"flavor" varchar(63) not null default 'small'`,
+          ],
+        }),
         `create index "ref_instance_cloud_settings_id_index" on "ref_instance" ("cloud_settings_id")`,
         `create index "ref_instance_state_index" on "ref_instance" ("state")`,
         // A cloud to start with, so that the README's first command works on an empty database.
@@ -20,12 +26,22 @@ export const referenceMigrations: MigrationSet = {
     {
       name: 'm002_projects_and_volumes',
       up: [
-        `create table "ref_project" ("id" uuid not null, "state" "resource_state" not null default 'CREATION_SCHEDULED', "version" int not null default 1, "error_message" text not null default '', "error_traceback" text not null default '', "action" varchar(50) not null default '', "action_details" jsonb not null default '{}', "runtime_state" varchar(150) not null default '', "backend_id" varchar(255) null, "created_at" timestamptz not null default now(), "modified_at" timestamptz not null default now(), "name" varchar(63) not null, constraint "ref_project_pkey" primary key ("id"))`,
-        `comment on table "ref_project" is 'jetcel-resource:project'`,
+        ...defineResourceTable('ref_project', {
+          resourceType: 'project',
+          extraColumns: [`"name" varchar(63) not null`],
+        }),
         `alter table "ref_instance" add column "project_id" uuid null`,
         `create index "ref_instance_project_id_index" on "ref_instance" ("project_id")`,
-        `create table "ref_volume" ("id" uuid not null, "state" "resource_state" not null default 'CREATION_SCHEDULED', "version" int not null default 1, "error_message" text not null default '', "error_traceback" text not null default '', "action" varchar(50) not null default '', "action_details" jsonb not null default '{}', "runtime_state" varchar(150) not null default '', "backend_id" varchar(255) null, "created_at" timestamptz not null default now(), "modified_at" timestamptz not null default now(), "name" varchar(63) not null, "cloud_settings_id" varchar(63) not null references "ref_cloud_settings" ("id"), "size" int not null, "instance_id" uuid null, "project_id" uuid null, constraint "ref_volume_pkey" primary key ("id"))`,
-        `comment on table "ref_volume" is 'jetcel-resource:volume'`,
+        ...defineResourceTable('ref_volume', {
+          resourceType: 'volume',
+          extraColumns: [
+            `"name" varchar(63) not null`,
+            `"cloud_settings_id" varchar(63) not null references "ref_cloud_settings" ("id")`,
+            `"size" int not null`,
+            `"instance_id" uuid null`,
+            `"project_id" uuid null`,
+          ],
+        }),
         `create index "ref_volume_instance_id_index" on "ref_volume" ("instance_id")`,
         `create index "ref_volume_project_id_index" on "ref_volume" ("project_id")`,
       ],

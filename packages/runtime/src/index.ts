@@ -32,3 +32,13 @@ export { startWorker } from './service/worker.ts';
 export type { RunningWorker, WorkerOptions } from './service/worker.ts';
 export { startBeat } from './beat/beat.ts';
 export type { BeatOptions, RunningBeat } from './beat/beat.ts';
+
+// Domains: one object each, loaded from the deployment's configuration and merged.
+export { defineDomain } from './domain/definition.ts';
+export type { DevProcess, DomainDefinition, DomainExport } from './domain/definition.ts';
+export { composeDomains } from './domain/compose.ts';
+export type { ComposedDomains, DomainServices } from './domain/compose.ts';
+export { DEFAULT_DOMAINS, configuredDomains, loadDomains } from './domain/load.ts';
+export type { DomainList, LoadDomainsOptions } from './domain/load.ts';
+export { DomainConfigError } from './domain/errors.ts';
+export type { DomainConfigErrorCode, DomainConflictKind } from './domain/errors.ts';

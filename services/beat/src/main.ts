@@ -1,10 +1,11 @@
-import { backgroundConfigFromEnv, createReferenceDomain, referenceConfigFromEnv } from '@jetcel/reference';
-import { runService, startBeat } from '@jetcel/runtime';
+import { composeDomains, loadDomains, runService, startBeat } from '@jetcel/runtime';
 
-// The scheduler: publishes the domain's schedules' background tasks, each tick exactly once, however
-// many beat replicas run. A user's deployment composes its own domain's schedules here.
-const domain = createReferenceDomain(referenceConfigFromEnv(), backgroundConfigFromEnv());
+// The scheduler: publishes the configured domains' schedules' background tasks, each tick exactly
+// once, however many beat replicas run. The reference domain is bundled (pnpm build).
+const domains = composeDomains(
+  await loadDomains({ bundled: { '@jetcel/reference': () => import('@jetcel/reference') } }),
+);
 
-await runService('beat', { entities: domain.entities }, (context) =>
-  startBeat({ ...context, catalog: domain.tasks, schedules: domain.schedules }),
+await runService('beat', { entities: domains.entities }, (context) =>
+  startBeat({ ...context, catalog: domains.tasks, schedules: domains.schedules }),
 );

@@ -1,18 +1,20 @@
-import { backgroundConfigFromEnv, createReferenceDomain, referenceConfigFromEnv } from '@jetcel/reference';
-import { runService, startExecutorService } from '@jetcel/runtime';
+import { composeDomains, loadDomains, runService, startExecutorService } from '@jetcel/runtime';
 
-// The command API. A user's deployment composes its own domain here instead of the reference one.
+// The command API for the configured domains (JETCEL_DOMAINS or jetcel.config.ts, docs/configuration.md).
 // The beat schedules are only described here (query.schedule.list); beat runs them.
-const domain = createReferenceDomain(referenceConfigFromEnv(), backgroundConfigFromEnv());
+// The reference domain is bundled (pnpm build): the image loads it without a TypeScript loader.
+const domains = composeDomains(
+  await loadDomains({ bundled: { '@jetcel/reference': () => import('@jetcel/reference') } }),
+);
 
 // Two NATS logins (NATS_USER serves requests, NATS_RELAY_USER publishes): see docs/operating.md "Permissions".
-await runService('executor', { entities: domain.entities, relayConnection: true }, (context) =>
+await runService('executor', { entities: domains.entities, relayConnection: true }, (context) =>
   startExecutorService({
     ...context,
-    catalog: domain.tasks,
-    executors: domain.executorRegistry,
-    commands: domain.commands,
-    schedules: domain.schedules,
-    readPolicy: domain.readPolicy,
+    catalog: domains.tasks,
+    executors: domains.executors,
+    commands: domains.commands,
+    schedules: domains.schedules,
+    readPolicy: domains.readPolicy,
   }),
 );

@@ -1,5 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { RESOURCE_STATES, type JsonObject } from '@jetcel/core';
+import { resourceTableComment } from '../resource-table.ts';
 
 type PropertyBuilders = typeof p;
 
@@ -39,7 +40,7 @@ export function defineResourceEntity<T extends Record<string, unknown>>(options:
   return defineEntity({
     name: options.name,
     tableName: options.tableName,
-    comment: `jetcel-resource:${options.resourceType}`,
+    comment: resourceTableComment(options.resourceType),
     properties: { ...resourceColumns(), ...options.properties(p) },
   });
 }

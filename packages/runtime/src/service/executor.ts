@@ -14,6 +14,7 @@ import type { TaskCatalog } from '../execution/queue-step.ts';
 import { startRelay } from '../outbox/start-relay.ts';
 import type { ReadPolicy } from '../command/read-policy.ts';
 import { ActorRateLimiter } from '../command/rate-limit.ts';
+import { refuseFrameworkSubjects } from '../domain/compose.ts';
 
 export interface ExecutorServiceOptions {
   /** Serves cmd.> and query.>: with deploy/nats/permissions.conf the `executor` user, which may publish to inboxes only. */
@@ -45,6 +46,17 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     sample: () => db.transaction((tx) => tx.metrics.snapshot(config.retention)),
     onError: (error) => logger.warn('metrics snapshot failed', { error: String(error) }),
   });
+  const framework = [
+    ...frameworkQueries(config.retention),
+    ...deadLetterCommands(),
+    ...operatorQueries({
+      bus: relayBus,
+      catalog: options.catalog,
+      schedules: options.schedules ?? [],
+      defaultThrottleLimit: config.throttle.defaultLimit,
+    }),
+  ];
+  refuseFrameworkSubjects(options.commands, framework);
   const relay = startRelay({ bus: relayBus, db, logger, sweepMs: config.sweepMs, claimGraceMs: config.claimGraceMs });
   const dispatcher = new CommandDispatcher({
     db,
@@ -56,17 +68,7 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     ...(options.readPolicy ? { readPolicy: options.readPolicy } : {}),
     rateLimiter: new ActorRateLimiter(config.rateLimit),
     ...(options.metrics ? { metrics: options.metrics.runtime } : {}),
-    commands: [
-      ...options.commands,
-      ...frameworkQueries(config.retention),
-      ...deadLetterCommands(),
-      ...operatorQueries({
-        bus: relayBus,
-        catalog: options.catalog,
-        schedules: options.schedules ?? [],
-        defaultThrottleLimit: config.throttle.defaultLimit,
-      }),
-    ],
+    commands: [...options.commands, ...framework],
   });
   const server = serveRequests(bus, {
     subjects: [COMMAND_WILDCARD, QUERY_WILDCARD],

@@ -71,7 +71,8 @@ export function runTask<S>(
           return controller.signal;
         },
       };
-      task.run(taskContext, args).then(
+      // a task that (against its type) returns no promise is done when it returns
+      Promise.resolve(task.run(taskContext, args)).then(
         (outcome) => finish({ kind: 'outcome', outcome: outcome ?? { kind: 'done' } }),
         (error: unknown) => finish({ kind: 'error', error }),
       );

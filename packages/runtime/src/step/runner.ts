@@ -15,6 +15,7 @@ import { ClaimLostError, faultPause, faultPoint, FAULT_POINTS, type Db, type Exe
 import { Progress } from '../execution/progress.ts';
 import { decodeTaskDelivery, type DecodedTask } from '../delivery/decode.ts';
 import { DeliveryGate } from '../delivery/gate.ts';
+import { RunControl } from '../run/run-control.ts';
 import { runTask, type RunResult } from '../run/run-task.ts';
 import { commitStep } from './commit.ts';
 import { prepare, type Claimed } from './prepare.ts';
@@ -74,7 +75,7 @@ export class StepRunner<S> {
   readonly #heartbeats: Heartbeats;
   /** Null without a throttle gate: throttles are not enforced. */
   readonly #span: ThrottledSpan<S> | null;
-  readonly #running = new Set<AbortController>();
+  readonly #running = new Set<RunControl>();
   /** Steps run after a slot was handed to them (no delivery of their own). */
   readonly #detached = new Set<Promise<void>>();
 
@@ -344,7 +345,7 @@ export class StepRunner<S> {
     if (claimed.preparationError !== undefined) return { kind: 'error', error: claimed.preparationError };
     const { step, execution } = claimed;
     const initialLease = lease.current;
-    const controller = new AbortController();
+    const controller = new RunControl();
     this.#running.add(controller);
     const cancel = new AbortController();
     if (execution.status === 'cancel_requested') cancel.abort(new Error('execution cancelled'));
@@ -358,7 +359,7 @@ export class StepRunner<S> {
         cancel.abort(new Error('execution cancelled'));
       // The scope lease is renewed with every heartbeat; a lost lease stops the step.
       const held = lease.current;
-      if (held && this.options.throttle && !controller.signal.aborted) {
+      if (held && this.options.throttle && !controller.aborted) {
         const renewed = await this.options.throttle.renew(execution.id, held);
         lease.current = renewed;
         if (!renewed) controller.abort(new LeaseLostError(held.key));
@@ -387,7 +388,8 @@ export class StepRunner<S> {
           controller,
           heartbeat,
           heartbeatMs: this.#heartbeatMs,
-          heartbeats: this.#heartbeats,
+          // One beat per step: on its message's heartbeat, or the worker's for a handed-over step.
+          heartbeats: delivery?.heartbeat ?? this.#heartbeats,
           onHeartbeatError: (error: unknown) => log.warn('heartbeat failed', { error: String(error) }),
           beforeRun: () => {
             faultPause('before-task-run');

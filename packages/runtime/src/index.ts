@@ -15,6 +15,8 @@ export type { TaskCatalog } from './execution/queue-step.ts';
 export { addStepMessage, addRequeuedStepMessages } from './execution/step-messages.ts';
 export { StepRunner } from './step/runner.ts';
 export type { StepRunnerOptions } from './step/runner.ts';
+export { ThrottleGate, DEFAULT_THROTTLE_CONFIG } from './throttle/slots.ts';
+export type { ThrottleConfig } from './throttle/slots.ts';
 export { serviceConfigFromEnv, parseQueueArg } from './service/config.ts';
 export type { ServiceConfig } from './service/config.ts';
 export { startRelay } from './outbox/start-relay.ts';

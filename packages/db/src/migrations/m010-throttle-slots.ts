@@ -71,6 +71,7 @@ declare
   v_step_id uuid;
   v_step json;
   v_execution json;
+  v_round int;
 begin
   -- The span goes on while its main chain has a step to run.
   if exists (select 1 from jetcel_step s where s.execution_id = p_execution and s.role = 'main'
@@ -78,13 +79,15 @@ begin
     return query select 'held'::text, null::json, null::json;
     return;
   end if;
-  ${SCOPE_LOCK};
-  if not exists (select 1 from jetcel_throttle_slot t where t.kind = p_kind and t.scope = p_scope
-                   and t.slot = p_slot and t.execution_id = p_execution) then
-    return query select 'not_held'::text, null::json, null::json;
-    return;
-  end if;
-  update jetcel_execution e set lease = null where e.id = p_execution;
+  -- Checked before and after taking the scope's lock: only this execution gives its slot on record away.
+  for v_round in 1..2 loop
+    if not exists (select 1 from jetcel_throttle_slot t where t.kind = p_kind and t.scope = p_scope
+                     and t.slot = p_slot and t.execution_id = p_execution) then
+      return query select 'not_held'::text, null::json, null::json;
+      return;
+    end if;
+    if v_round = 1 then ${SCOPE_LOCK}; end if;
+  end loop;
   ${LIMIT_INTO};
   -- A slot above a lowered limit (or of a scope switched off) is freed, not handed on.
   if v_limit >= 0 and p_slot < v_limit then

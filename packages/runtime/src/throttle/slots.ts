@@ -179,7 +179,7 @@ export class ThrottleGate {
   /**
    * In the commit of a step that holds `lease`: once the span is over, its slot goes to the
    * longest waiter, whose step is claimed here with `token` in the same commit, or it is freed.
-   * Null while the span goes on (or when the slot is no longer this execution's on record).
+   * Null while the span goes on, or when the slot is no longer this execution's on record.
    */
   async endInCommit(
     tx: Tx,
@@ -198,16 +198,19 @@ export class ThrottleGate {
       worker: claim.worker,
       claimTtlMs: claim.claimTtlMs,
     });
-    return match(passed)
-      .with({ kind: 'handed' }, ({ step, execution }): SpanEnd => ({
-        kind: 'handed',
-        from: lease,
-        lease: next,
-        claimed: { step, execution },
-      }))
-      .with({ kind: 'released' }, { kind: 'not_held' }, (): SpanEnd => ({ kind: 'released', from: lease, executionId }))
-      .with({ kind: 'held' }, () => null)
-      .exhaustive();
+    return (
+      match(passed)
+        .with({ kind: 'handed' }, ({ step, execution }): SpanEnd => ({
+          kind: 'handed',
+          from: lease,
+          lease: next,
+          claimed: { step, execution },
+        }))
+        .with({ kind: 'released' }, (): SpanEnd => ({ kind: 'released', from: lease, executionId }))
+        // Passed on before (or taken after it expired): its key is no longer this execution's to move.
+        .with({ kind: 'held' }, { kind: 'not_held' }, () => null)
+        .exhaustive()
+    );
   }
 
   /**

@@ -30,14 +30,23 @@ export interface EnterInput {
   scope: string;
   executionId: string;
   stepId: string;
+  /** The step's claim: a step that must wait goes back to the queue under it. */
+  claimToken: string;
   defaultLimit: number;
   leaseTtlMs: number;
+  recheckMs: number;
+  waitLimitMs: number;
 }
 
-/** An admission's decision: a slot assigned on record, a place on the waiting list, or no throttle. */
+/**
+ * An admission's decision: a slot assigned on record; a place on the waiting list with the step
+ * queued again (`step`, null if its claim was lost) for its fallback timer; past the wait limit
+ * off the list; or no throttle.
+ */
 export type Entered =
-  | { kind: 'admitted'; slot: number; limit: number }
-  | { kind: 'wait'; since: Date; limit: number }
+  | { kind: 'admitted'; slot: number }
+  | { kind: 'wait'; since: Date; delayMs: number; step: StepRecord | null }
+  | { kind: 'timeout'; since: Date }
   | { kind: 'unthrottled' };
 
 export interface PassInput {
@@ -116,17 +125,34 @@ export class ThrottleStore {
    * on) the waiting list. No lease is read: a full scope is known from the slot rows.
    */
   async enter(input: EnterInput): Promise<Entered> {
-    const rows = await sql<{ r_decision: string; r_slot: number | null; r_since: unknown; r_limit: number }>(
-      this.em,
-      'select * from jetcel_throttle_enter(?, ?, ?::uuid, ?::uuid, ?, ?)',
-      [input.kind, input.scope, input.executionId, input.stepId, input.defaultLimit, input.leaseTtlMs],
-    );
+    const rows = await sql<{
+      r_decision: string;
+      r_slot: number | null;
+      r_since: unknown;
+      r_delay_ms: number | null;
+      r_step: Record<string, unknown> | null;
+    }>(this.em, 'select * from jetcel_throttle_enter(?, ?, ?::uuid, ?::uuid, ?::uuid, ?, ?, ?, ?)', [
+      input.kind,
+      input.scope,
+      input.executionId,
+      input.stepId,
+      input.claimToken,
+      input.defaultLimit,
+      input.leaseTtlMs,
+      input.recheckMs,
+      input.waitLimitMs,
+    ]);
     const row = rows[0];
     if (!row) throw new Error('jetcel_throttle_enter answered nothing');
-    const limit = Number(row.r_limit);
     if (row.r_decision === 'unthrottled') return { kind: 'unthrottled' };
-    if (row.r_decision === 'admitted') return { kind: 'admitted', slot: Number(row.r_slot), limit };
-    return { kind: 'wait', since: toDate(row.r_since), limit };
+    if (row.r_decision === 'admitted') return { kind: 'admitted', slot: Number(row.r_slot) };
+    if (row.r_decision === 'timeout') return { kind: 'timeout', since: toDate(row.r_since) };
+    return {
+      kind: 'wait',
+      since: toDate(row.r_since),
+      delayMs: Number(row.r_delay_ms),
+      step: row.r_step ? toStepRecord(row.r_step) : null,
+    };
   }
 
   /**

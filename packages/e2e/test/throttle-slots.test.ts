@@ -178,11 +178,11 @@ test('the commit that ends a span hands its slot to the first waiter and claims 
   const holderExecution = await db.read((tx) => tx.executions.get(holder.executionId));
   const waiterExecution = await db.read((tx) => tx.executions.get(waiter.executionId));
   assert.ok(holderExecution && waiterExecution);
-  const admitted = await gate.enter(holderExecution, holder.stepId, throttle);
+  const admitted = await gate.enter(holderExecution, holder.stepId, throttle, randomUUID());
   assert.equal(admitted.kind, 'admitted');
   if (admitted.kind !== 'admitted') return;
   // The waiter's step is queued, as after its admission found the scope full.
-  assert.equal((await gate.enter(waiterExecution, waiter.stepId, throttle)).kind, 'wait');
+  assert.equal((await gate.enter(waiterExecution, waiter.stepId, throttle, randomUUID())).kind, 'wait');
   const token = randomUUID();
   const claimToken = randomUUID();
   const ended = await db.transaction(async (tx) => {

@@ -20,14 +20,19 @@ export const throttleSlots: SqlMigration = {
   up: [
     `create table "jetcel_throttle_slot" ("kind" varchar(64) not null, "scope" varchar(255) not null, "slot" int not null, "execution_id" uuid null, "renewed_at" timestamptz not null default now(), constraint "jetcel_throttle_slot_pkey" primary key ("kind", "scope", "slot"))`,
     `create index "jetcel_throttle_slot_execution_index" on "jetcel_throttle_slot" ("execution_id")`,
-    `create or replace function jetcel_throttle_enter(p_kind text, p_scope text, p_execution uuid, p_step uuid, p_default_limit int, p_ttl_ms int)
-returns table (r_decision text, r_slot int, r_since timestamptz, r_limit int) language plpgsql as $fn$
+    `create or replace function jetcel_throttle_enter(p_kind text, p_scope text, p_execution uuid, p_step uuid, p_claim_token uuid, p_default_limit int, p_ttl_ms int, p_recheck_ms int, p_wait_limit_ms int)
+returns table (r_decision text, r_slot int, r_since timestamptz, r_delay_ms int, r_step json) language plpgsql as $fn$
 declare
   v_limit int;
   v_since timestamptz;
   v_ahead int;
   v_free int[];
+  v_waited_ms int;
+  v_delay_ms int;
+  v_step json;
 begin
+  -- Lost in a crash, an admission only lets the step's claim expire and the step be claimed again.
+  perform set_config('synchronous_commit', 'off', true);
   ${SCOPE_LOCK};
   ${LIMIT_INTO};
   -- A slot this execution still has on record (its lease was lost) is given up first.
@@ -35,7 +40,7 @@ begin
     where t.kind = p_kind and t.scope = p_scope and t.execution_id = p_execution;
   if v_limit < 0 then
     delete from jetcel_throttle_waiter w where w.execution_id = p_execution;
-    return query select 'unthrottled'::text, null::int, null::timestamptz, v_limit;
+    return query select 'unthrottled'::text, null::int, null::timestamptz, null::int, null::json;
     return;
   end if;
   -- Free: no live holder on record (a holder renews at least once per lease TTL).
@@ -54,13 +59,25 @@ begin
         values (p_kind, p_scope, v_free[1], p_execution, now())
         on conflict (kind, scope, slot) do update set execution_id = excluded.execution_id, renewed_at = excluded.renewed_at;
       delete from jetcel_throttle_waiter w where w.execution_id = p_execution;
-      return query select 'admitted'::text, v_free[1], v_since, v_limit;
+      return query select 'admitted'::text, v_free[1], v_since, null::int, null::json;
       return;
     end if;
   end if;
   insert into jetcel_throttle_waiter as w (execution_id, step_id, kind, scope) values (p_execution, p_step, p_kind, p_scope)
     on conflict (execution_id) do update set step_id = excluded.step_id returning w.since into v_since;
-  return query select 'wait'::text, null::int, v_since, v_limit;
+  v_waited_ms := floor(extract(epoch from clock_timestamp() - v_since) * 1000);
+  if v_waited_ms >= p_wait_limit_ms then
+    delete from jetcel_throttle_waiter w where w.execution_id = p_execution;
+    return query select 'timeout'::text, null::int, v_since, null::int, null::json;
+    return;
+  end if;
+  -- The step waits queued (no worker slot), so an ending span can claim it at once; its fallback
+  -- timer's message is written next by the caller.
+  v_delay_ms := least(p_recheck_ms, p_wait_limit_ms - v_waited_ms + 50);
+  update jetcel_step s set status = 'queued', claim_token = null, claimed_until = null,
+      not_before = clock_timestamp() + v_delay_ms * interval '1 millisecond', error_message = '', error_traceback = ''
+    where s.id = p_step and s.claim_token = p_claim_token and s.status = 'running' returning row_to_json(s) into v_step;
+  return query select 'wait'::text, null::int, v_since, v_delay_ms, v_step;
 end
 $fn$`,
     `create or replace function jetcel_throttle_pass(p_kind text, p_scope text, p_slot int, p_execution uuid, p_default_limit int, p_lease jsonb, p_token uuid, p_worker text, p_claim_ttl_ms int)
@@ -120,7 +137,7 @@ $fn$`,
   ],
   down: [
     'drop function if exists jetcel_throttle_pass(text, text, int, uuid, int, jsonb, uuid, text, int)',
-    'drop function if exists jetcel_throttle_enter(text, text, uuid, uuid, int, int)',
+    'drop function if exists jetcel_throttle_enter(text, text, uuid, uuid, uuid, int, int, int, int)',
     'drop table if exists "jetcel_throttle_slot"',
   ],
 };

@@ -105,11 +105,11 @@ export class ThrottleGate {
     execution: ExecutionRecord,
     stepId: string,
     throttle: PlanThrottle,
-    onWait?: (tx: Tx, delayMs: number) => Promise<unknown>,
+    claimToken: string,
   ): Promise<Admission> {
     await this.#admitting.acquire();
     try {
-      return await this.admission(execution, stepId, throttle, onWait);
+      return await this.admission(execution, stepId, throttle, claimToken);
     } finally {
       this.#admitting.release();
     }
@@ -119,7 +119,7 @@ export class ThrottleGate {
     execution: ExecutionRecord,
     stepId: string,
     throttle: PlanThrottle,
-    onWait?: (tx: Tx, delayMs: number) => Promise<unknown>,
+    claimToken: string,
   ): Promise<Admission> {
     const { db, leases, config } = this.deps;
     if (execution.lease) {
@@ -130,29 +130,31 @@ export class ThrottleGate {
         key: execution.lease.key,
       });
     }
-    // One transaction decides under the scope's lock: a slot on record, or a place in the queue
-    // (with the step's fallback timer), so an ending span sees either both or neither.
-    const decided = await db.transaction(async (tx): Promise<Admission | { kind: 'slot'; slot: number }> => {
-      const entered = await tx.throttle.enter({
+    // One statement decides under the scope's lock: a slot on record, or a place in the queue with
+    // the step queued again, so an ending span sees either the slot taken or the waiter ready to claim.
+    const entered = await db.read((tx) =>
+      tx.throttle.enter({
         kind: throttle.kind,
         scope: throttle.scope,
         executionId: execution.id,
         stepId,
+        claimToken,
         defaultLimit: config.defaultLimit,
         leaseTtlMs: config.leaseTtlMs,
-      });
-      if (entered.kind === 'unthrottled') return entered;
-      if (entered.kind === 'admitted') return { kind: 'slot', slot: entered.slot };
-      const waitedMs = Date.now() - entered.since.getTime();
-      if (waitedMs >= config.waitLimitMs) {
-        await tx.throttle.leave(execution.id);
-        return { kind: 'timeout', waitedMs };
-      }
-      const delayMs = Math.min(config.recheckMs, config.waitLimitMs - waitedMs + 50);
-      await onWait?.(tx, delayMs);
-      return { kind: 'wait', delayMs, since: entered.since };
-    });
-    if (decided.kind !== 'slot') return decided;
+        recheckMs: config.recheckMs,
+        waitLimitMs: config.waitLimitMs,
+      }),
+    );
+    if (entered.kind === 'unthrottled') return entered;
+    if (entered.kind === 'timeout') return { kind: 'timeout', waitedMs: Date.now() - entered.since.getTime() };
+    if (entered.kind === 'wait') {
+      const queued = entered.step;
+      // The fallback timer: its message, published when due (a hand-over usually comes first).
+      if (queued)
+        await db.transaction(async (tx) => void addStepMessage(tx, queued, execution.actor, queued.notBefore));
+      return { kind: 'wait', delayMs: entered.delayMs, since: entered.since };
+    }
+    const decided = { kind: 'slot' as const, slot: entered.slot };
     const key = leaseKey(throttle.kind, throttle.scope, decided.slot);
     const token = randomUUID();
     const taken = await leases.take(key, { executionId: execution.id, token });

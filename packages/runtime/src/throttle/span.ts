@@ -60,10 +60,8 @@ export class ThrottledSpan<S> {
     const throttle = execution.plan.throttle;
     if (!throttle || !this.needsAdmission(step, execution))
       return { kind: 'admitted', claimed, lease: execution.lease };
-    // Waiting goes back to the queue with a fallback timer, in the transaction that joins the waiting list.
-    const admission = await gate.enter(execution, step.id, throttle, (tx, delayMs) =>
-      requeueStep(tx, step.id, token, execution.actor, { delayMs }),
-    );
+    // Waiting goes back to the queue with a fallback timer, in the statement that joins the waiting list.
+    const admission = await gate.enter(execution, step.id, throttle, token);
     if (admission.kind === 'wait') {
       this.options.metrics?.throttleWaited({ kind: throttle.kind });
       log.info('waiting for a throttle slot', {

@@ -1,7 +1,11 @@
 import type { SqlMigration } from '../migrate.ts';
 
-/** The scope's lock: admissions and span ends of one (kind, scope) decide one after another. */
-const SCOPE_LOCK = `perform pg_advisory_xact_lock(hashtextextended('jetcel_throttle/' || p_kind || '/' || p_scope, 0))`;
+/** The scope's lock key: an admission takes it alone, span ends share it (see `jetcel_throttle_pass`). */
+const SCOPE_KEY = `hashtextextended('jetcel_throttle/' || p_kind || '/' || p_scope, 0)`;
+const SCOPE_LOCK = `perform pg_advisory_xact_lock(${SCOPE_KEY})`;
+// Span ends of one scope never wait for each other (each gives its own slot, to a different waiter:
+// `skip locked`); they only exclude an admission, which must see either the slot freed or its waiter taken.
+const SCOPE_LOCK_SHARED = `perform pg_advisory_xact_lock_shared(${SCOPE_KEY})`;
 
 /** The scope's limit: its own row, else the kind's '*' row, else the worker's default. */
 const LIMIT_INTO = `select l."limit" into v_limit from jetcel_throttle_limit l
@@ -103,7 +107,7 @@ begin
       return query select 'not_held'::text, null::json, null::json;
       return;
     end if;
-    if v_round = 1 then ${SCOPE_LOCK}; end if;
+    if v_round = 1 then ${SCOPE_LOCK_SHARED}; end if;
   end loop;
   ${LIMIT_INTO};
   -- A slot above a lowered limit (or of a scope switched off) is freed, not handed on.

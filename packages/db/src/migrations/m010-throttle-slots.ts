@@ -34,11 +34,23 @@ declare
   v_waited_ms int;
   v_delay_ms int;
   v_step json;
+  v_behind boolean;
 begin
   -- Lost in a crash, an admission only lets the step's claim expire and the step be claimed again.
   perform set_config('synchronous_commit', 'off', true);
-  ${SCOPE_LOCK};
   ${LIMIT_INTO};
+  -- A newcomer behind a full queue (at least as many live waiters ready to take a slot as there are
+  -- slots) parks without the scope's lock: every slot an ending span gives goes to one of those first.
+  v_behind := v_limit > 0
+    and not exists (select 1 from jetcel_throttle_waiter w where w.execution_id = p_execution)
+    and not exists (select 1 from jetcel_throttle_slot t
+                    where t.kind = p_kind and t.scope = p_scope and t.execution_id = p_execution)
+    and (select count(*) from (select 1 from jetcel_throttle_waiter w
+                               join jetcel_step s on s.id = w.step_id and s.status = 'queued'
+                               join jetcel_execution e on e.id = w.execution_id and e.status = 'running'
+                               where w.kind = p_kind and w.scope = p_scope limit v_limit) ready) >= v_limit;
+  if not v_behind then
+  ${SCOPE_LOCK};
   -- A slot this execution still has on record (its lease was lost) is given up first.
   update jetcel_throttle_slot t set execution_id = null
     where t.kind = p_kind and t.scope = p_scope and t.execution_id = p_execution;
@@ -66,6 +78,7 @@ begin
       return query select 'admitted'::text, v_free[1], v_since, null::int, null::json;
       return;
     end if;
+  end if;
   end if;
   insert into jetcel_throttle_waiter as w (execution_id, step_id, kind, scope) values (p_execution, p_step, p_kind, p_scope)
     on conflict (execution_id) do update set step_id = excluded.step_id returning w.since into v_since;

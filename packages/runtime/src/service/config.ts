@@ -98,6 +98,7 @@ export function serviceConfigFromEnv(input: NodeJS.ProcessEnv = process.env): Se
       defaultLimit: number(env, 'THROTTLE_DEFAULT_LIMIT', DEFAULT_THROTTLE_CONFIG.defaultLimit),
       waitLimitMs: number(env, 'THROTTLE_WAIT_LIMIT_MS', DEFAULT_THROTTLE_CONFIG.waitLimitMs),
       recheckMs: number(env, 'THROTTLE_RECHECK_MS', DEFAULT_THROTTLE_CONFIG.recheckMs),
+      leaseTtlMs: number(env, 'JETCEL_LEASE_TTL_MS', DEFAULT_THROTTLE_CONFIG.leaseTtlMs),
     },
     retention: retentionConfigFromEnv(env),
     auth: readAuthConfig(env),

@@ -4,7 +4,6 @@ import { HEADERS } from '@jetcel/contracts';
 import {
   BUILTIN_TASKS,
   describeFailure,
-  isGroup,
   type ExecutorRegistry,
   type Logger,
   type RuntimeMetrics,
@@ -64,8 +63,6 @@ export class ShutdownError extends Error {
 }
 
 const NO_EXECUTORS: Pick<ExecutorRegistry, 'get'> = { get: () => undefined };
-/** A claim that ignores `not_before` (ten years of allowed skew). */
-const ANY_TIME_MS = 10 * 365 * 24 * 3600 * 1000;
 /** Runs one delivered step: claim, run with heartbeats, commit its result and what comes next. */
 export class StepRunner<S> {
   readonly #claimTtlMs: number;
@@ -91,10 +88,8 @@ export class StepRunner<S> {
           logger: options.logger,
           registry: options.registry,
           ...(options.metrics ? { metrics: options.metrics } : {}),
-          claim: async (stepId, token) => {
-            const claim = await this.claim(stepId, token, { handedOver: true });
-            return claim.kind === 'claimed' ? claim.value : null;
-          },
+          worker: options.worker,
+          claimTtlMs: this.#claimTtlMs,
           start: (claimed, token, task, log, admitted) => this.runDetached(claimed, token, task, log, admitted),
         })
       : null;
@@ -246,22 +241,21 @@ export class StepRunner<S> {
         }
         discarded =
           outcome.kind === 'error' ? `error: ${describeFailure(outcome.error).message}` : outcome.outcome.kind;
-        // The last step of the main chain is done: its span ends with it, and the slot is passed on
-        // while its result commits (if that commit fails, the step retries and is admitted again).
-        const passing =
-          lease.current && endsMainChain(claimed, outcome)
-            ? this.#span?.passSlotOn(step.executionId, lease.current, stepLog)
-            : undefined;
         // Group commit: concurrent steps' results share one durable COMMIT, each in its own savepoint.
-        const ended = await this.options.db
-          .groupTransaction((tx) => commitStep(tx, this.#progress, task, step, token, outcome, stepLog))
+        // A step holding its execution's lease ends the span in the same commit when its main chain is done.
+        const held = lease.current;
+        const committed = await this.options.db
+          .groupTransaction(async (tx) => ({
+            outcome: await commitStep(tx, this.#progress, task, step, token, outcome, stepLog),
+            spanEnded: held && this.#span ? await this.#span.endInCommit(tx, step, held) : null,
+          }))
           .catch((error: unknown) => {
             if (error instanceof ClaimLostError) finished('claim_lost');
             throw error;
-          })
-          .finally(() => passing);
-        finished(ended);
-        if (lease.current && !passing) await this.#span?.afterLeasedCommit(step, lease.current, stepLog);
+          });
+        finished(committed.outcome);
+        // The slot's key moves to the waiter, whose step starts here at once.
+        if (committed.spanEnded) await this.#span?.afterCommit(committed.spanEnded, stepLog);
       }
     } catch (error) {
       if (error instanceof ClaimLostError) {
@@ -278,14 +272,12 @@ export class StepRunner<S> {
    * Claims the step (one statement), reads its resource, and applies its first transition unless
    * a throttle admission must come first (the resource stays *_SCHEDULED while it waits).
    */
-  private async claim(stepId: string, token: string, options: { handedOver?: boolean } = {}) {
+  private async claim(stepId: string, token: string) {
     const { db } = this.options;
     const result = await db.claimStep(stepId, {
       token,
       worker: this.options.worker,
       ttlMs: this.#claimTtlMs,
-      // A waiter handed a slot runs now, before the fallback timer it was queued with.
-      ...(options.handedOver ? { skewMs: ANY_TIME_MS } : {}),
     });
     if (result.kind !== 'claimed') return result;
     const { step, execution } = result;
@@ -401,19 +393,4 @@ export class StepRunner<S> {
       this.#running.delete(controller);
     }
   }
-}
-
-/** Whether this outcome ends the execution's main chain: the last plan node, a single step, done. */
-function endsMainChain(claimed: Claimed, outcome: RunResult): boolean {
-  const { step, execution } = claimed;
-  const last = execution.plan.steps.length - 1;
-  const node = execution.plan.steps[last];
-  return (
-    step.role === 'main' &&
-    step.position === last &&
-    node !== undefined &&
-    !isGroup(node) &&
-    outcome.kind === 'outcome' &&
-    outcome.outcome.kind === 'done'
-  );
 }

@@ -9,6 +9,7 @@ import {
   type TaskDefinition,
 } from '@jetcel/core';
 import type { ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
+import { localClaimFor } from './local-claim.ts';
 import { addStepMessage } from './step-messages.ts';
 
 /** Looks up task definitions to resolve a step's queue and start delay. */
@@ -39,6 +40,13 @@ export async function queueStep(
   }
   const notBefore = startDelayMs > 0 ? new Date(Date.now() + startDelayMs) : null;
   const id = randomUUID();
+  const local = localClaimFor(tx, {
+    executionId: execution.id,
+    queue,
+    role: input.role,
+    task: call.task,
+    notBefore,
+  });
   const step = await tx.steps.insert({
     id,
     executionId: execution.id,
@@ -53,8 +61,15 @@ export async function queueStep(
     ignoreErrors: call.ignoreErrors ?? false,
     throttled: call.throttled ?? false,
     notBefore,
+    ...(local ? { claim: { token: local.token, worker: local.worker, ttlMs: local.ttlMs } } : {}),
   });
-  addStepMessage(tx, step, execution.actor, notBefore ?? undefined);
+  if (!local) {
+    addStepMessage(tx, step, execution.actor, notBefore ?? undefined);
+    return step;
+  }
+  // Claimed here: its message is the fallback, published only once the claim would have expired.
+  const fallbackRowId = addStepMessage(tx, step, execution.actor, new Date(Date.now() + local.ttlMs));
+  local.taken = { step, fallbackRowId };
   return step;
 }
 

@@ -1,0 +1,49 @@
+import type { StepRole } from '@jetcel/core';
+import type { ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
+
+/**
+ * A step commit's offer of its worker's slot to the next step it queues: that step is inserted
+ * already claimed by this worker, and its outbox row waits until the claim would expire (the
+ * fallback, published only if the worker dies before the step commits).
+ */
+export interface LocalClaimOffer {
+  executionId: string;
+  queue: string;
+  worker: string;
+  token: string;
+  ttlMs: number;
+  /** Whether this worker runs that task here (a nested executor's step, an unknown task: published). */
+  runs: (task: string) => boolean;
+  /** False in a throttled plan: its main steps pass through admission on a delivery of their own. */
+  mainAllowed: boolean;
+  /** The execution as the commit locked it (set by the commit). */
+  execution: ExecutionRecord | null;
+  /** Filled by the insert that took the offer. */
+  taken: { step: StepRecord; fallbackRowId: string } | null;
+}
+
+const offers = new WeakMap<Tx, LocalClaimOffer>();
+
+/** Offers the slot to the first eligible step this transaction queues. */
+export function offerLocalClaim(tx: Tx, offer: LocalClaimOffer, execution: ExecutionRecord): void {
+  // A group commit may run the work again alone: nothing of an earlier try is kept.
+  offer.taken = null;
+  offer.execution = execution;
+  offer.mainAllowed = !execution.plan.throttle;
+  offers.set(tx, offer);
+}
+
+/**
+ * The offer, if this step may take it: the execution that committed, this worker's queue, due now,
+ * and not yet taken. The caller records what it inserted in `taken`.
+ */
+export function localClaimFor(
+  tx: Tx,
+  step: { executionId: string; queue: string; role: StepRole; task: string; notBefore: Date | null },
+): LocalClaimOffer | null {
+  const offer = offers.get(tx);
+  if (!offer || offer.taken || step.notBefore) return null;
+  if (offer.executionId !== step.executionId || offer.queue !== step.queue) return null;
+  if ((step.role === 'main' && !offer.mainAllowed) || !offer.runs(step.task)) return null;
+  return offer;
+}

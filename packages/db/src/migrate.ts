@@ -9,6 +9,7 @@ import { retention } from './migrations/m006-retention.ts';
 import { unthrottledScopes } from './migrations/m007-unthrottled-scopes.ts';
 import { idempotencyPerActor } from './migrations/m008-idempotency-per-actor.ts';
 import { deadLetterRedriven } from './migrations/m009-dead-letter-redriven.ts';
+import { stepCommitFunction } from './migrations/m010-step-commit-function.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -35,6 +36,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     unthrottledScopes,
     idempotencyPerActor,
     deadLetterRedriven,
+    stepCommitFunction,
   ],
 };
 

@@ -26,11 +26,15 @@ const offers = new WeakMap<Tx, LocalClaimOffer>();
 
 /** Offers the slot to the first eligible step this transaction queues. */
 export function offerLocalClaim(tx: Tx, offer: LocalClaimOffer, execution: ExecutionRecord): void {
-  // A group commit may run the work again alone: nothing of an earlier try is kept.
+  resetOffer(offer, execution);
+  offers.set(tx, offer);
+}
+
+/** The offer as a commit of this execution makes it; a group commit may run a work again, so nothing of an earlier try is kept. */
+export function resetOffer(offer: LocalClaimOffer, execution: ExecutionRecord): void {
   offer.taken = null;
   offer.execution = execution;
   offer.mainAllowed = !execution.plan.throttle;
-  offers.set(tx, offer);
 }
 
 /**
@@ -42,8 +46,15 @@ export function localClaimFor(
   step: { executionId: string; queue: string; role: StepRole; task: string; notBefore: Date | null },
 ): LocalClaimOffer | null {
   const offer = offers.get(tx);
-  if (!offer || offer.taken || step.notBefore) return null;
-  if (offer.executionId !== step.executionId || offer.queue !== step.queue) return null;
-  if ((step.role === 'main' && !offer.mainAllowed) || !offer.runs(step.task)) return null;
-  return offer;
+  return offer && mayTake(offer, step) ? offer : null;
+}
+
+/** Whether the step may take the offer: the execution that committed, this worker's queue, due now, not yet taken. */
+export function mayTake(
+  offer: LocalClaimOffer,
+  step: { executionId: string; queue: string; role: StepRole; task: string; notBefore: Date | null },
+): boolean {
+  if (offer.taken || step.notBefore) return false;
+  if (offer.executionId !== step.executionId || offer.queue !== step.queue) return false;
+  return (step.role !== 'main' || offer.mainAllowed) && offer.runs(step.task);
 }

@@ -13,6 +13,7 @@ import { startTaskTimer } from '../run/task-timer.ts';
 import { ThrottledSpan, type Admitted } from '../throttle/span.ts';
 import { endsMainChain, handBack, type ClaimedStep, type Ran } from './claimed-step.ts';
 import { commitStep } from './commit.ts';
+import { commitFast, planFastCommit } from './commit-fast.ts';
 import { acceptDelivery } from './deliver.ts';
 import { stepContext } from './label.ts';
 import { prepare, type Claimed } from './prepare.ts';
@@ -200,10 +201,12 @@ export class StepRunner<S> {
           ? this.#span?.passSlotOn(step.executionId, lease.current, log)
           : undefined;
       const offer = this.offer(job);
-      // Group commit: concurrent steps' results share one durable COMMIT, each in its own savepoint.
-      const ended = await db
-        .groupTransaction((tx) =>
-          commitStep(tx, this.#progress, task, step, token, outcome, log, { fallbackRowId: job.fallbackRowId, offer }),
+      const local = { fallbackRowId: job.fallbackRowId, offer };
+      // One statement when it can; else the stores. Either way concurrent commits share one COMMIT.
+      const ended = await commitFast(db, planFastCommit(this.options.registry, claimed, token, outcome, local), log)
+        .then(
+          (done) =>
+            done ?? db.groupTransaction((tx) => commitStep(tx, this.#progress, task, step, token, outcome, log, local)),
         )
         .catch((error: unknown) => {
           if (error instanceof ClaimLostError) finished('claim_lost');
@@ -225,9 +228,8 @@ export class StepRunner<S> {
 
   /** This slot, offered to the next step the commit queues, while the chain is under its limit. */
   private offer(job: ClaimedStep<S>): LocalClaimOffer | null {
-    const { queue } = this.options;
+    const { queue, registry } = this.options;
     if (!queue || this.#stopping || job.chain >= (this.options.chainLimit ?? DEFAULT_CHAIN_LIMIT)) return null;
-    const { registry } = this.options;
     return {
       executionId: job.claimed.step.executionId,
       queue,
@@ -235,9 +237,7 @@ export class StepRunner<S> {
       token: randomUUID(),
       ttlMs: this.#claimTtlMs,
       runs: (name) => name !== BUILTIN_TASKS.runExecutor && registry.get(name) !== undefined,
-      mainAllowed: false,
-      execution: null,
-      taken: null,
+      ...{ mainAllowed: false, execution: null, taken: null },
     };
   }
 

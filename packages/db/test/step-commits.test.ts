@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Plan } from '@jetcel/core';
 import { queryRows } from '@jetcel/testing';
 import type { DoneAndClaimNext, DoneAndClaimNextResult } from '../src/step-commits.ts';
-import { setupDb } from './fixture.ts';
+import { insertFirstStep, setupDb } from './fixture.ts';
 
 // The one-statement step commit (migration m010): the result, the fallback rows and the next
 // step claimed for this worker, or `slow` / `claim_lost` without writing anything.
@@ -27,35 +27,8 @@ const plan: Plan = {
 
 /** A running execution with its first step claimed under `token`. */
 async function claimedStep(): Promise<{ executionId: string; stepId: string; token: string }> {
-  const executionId = randomUUID();
-  const stepId = randomUUID();
   const token = randomUUID();
-  await env.db.transaction(async (tx) => {
-    await tx.executions.create({
-      id: executionId,
-      executor: 'test',
-      resourceType: 'widget',
-      resourceId: randomUUID(),
-      plan,
-      params: {},
-      actor: null,
-    });
-    await tx.steps.insert({
-      id: stepId,
-      executionId,
-      role: 'main',
-      position: 0,
-      task: 'noop',
-      queue: 'regular',
-      args: null,
-      resourceRef: null,
-      before: null,
-      ignoreErrors: false,
-      notBefore: null,
-      claim: { token, worker: 'w', ttlMs: 30_000 },
-    });
-  });
-  return { executionId, stepId, token };
+  return { ...(await insertFirstStep(env.db, plan, { token, worker: 'w', ttlMs: 30_000 })), token };
 }
 
 function commit(step: { executionId: string; stepId: string; token: string }): DoneAndClaimNext {

@@ -221,6 +221,40 @@ test('a worker that dies after its commit claimed the next step loses nothing: t
   );
 });
 
+test('a step running locally when the worker stops is handed back with its message published now; its delivery is acked', async () => {
+  let started: () => void = () => undefined;
+  const running = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const stopping = new StepRunner({
+    db: env.db,
+    registry: new TaskRegistry().register(
+      noop,
+      defineTask({
+        name: 'test.second',
+        run: (ctx) => {
+          started();
+          return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+        },
+      }),
+    ),
+    services: {},
+    logger: silentLogger,
+    worker: 'stopping',
+    queue: 'regular',
+  });
+  const { executionId, delivery } = await schedule(1, 'test.second');
+  const handled = stopping.handle(delivery);
+  await running;
+  stopping.shutdown();
+  assert.deepEqual(await handled, { kind: 'ack' }, 'the delivered step committed: its message is acked');
+  const second = (await steps(executionId))[1];
+  assert.equal(second?.status, 'queued', 'handed back, not failed');
+  const messages = (await unpublishedTaskRows(executionId)).filter((row) => row.payload.includes(second?.id ?? '-'));
+  assert.equal(messages.length, 1, 'its fallback row gave way to one message');
+  assert.ok((messages[0]?.due_in_ms ?? 1) <= 0, 'published now, not when the claim would have expired');
+});
+
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {

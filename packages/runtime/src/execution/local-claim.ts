@@ -24,6 +24,11 @@ export interface LocalClaimOffer {
 
 const offers = new WeakMap<Tx, LocalClaimOffer>();
 
+/** A slot's offer, not yet made to any commit. */
+export function newOffer(slot: Omit<LocalClaimOffer, 'mainAllowed' | 'execution' | 'taken'>): LocalClaimOffer {
+  return { ...slot, mainAllowed: false, execution: null, taken: null };
+}
+
 /** Offers the slot to the first eligible step this transaction queues. */
 export function offerLocalClaim(tx: Tx, offer: LocalClaimOffer, execution: ExecutionRecord): void {
   resetOffer(offer, execution);

@@ -4,7 +4,7 @@ import { BUILTIN_TASKS, describeFailure, type ExecutorRegistry, type Logger } fr
 import { ClaimLostError, faultPoint, FAULT_POINTS } from '@jetcel/db';
 import { inSpan } from '@jetcel/telemetry';
 import { Progress } from '../execution/progress.ts';
-import type { LocalClaimOffer } from '../execution/local-claim.ts';
+import { newOffer, type LocalClaimOffer } from '../execution/local-claim.ts';
 import { runNestedExecutor } from '../execution/nested.ts';
 import { requeueStep } from '../execution/step-messages.ts';
 import { decodeTaskDelivery, type DecodedTask } from '../delivery/decode.ts';
@@ -230,15 +230,14 @@ export class StepRunner<S> {
   private offer(job: ClaimedStep<S>): LocalClaimOffer | null {
     const { queue, registry } = this.options;
     if (!queue || this.#stopping || job.chain >= (this.options.chainLimit ?? DEFAULT_CHAIN_LIMIT)) return null;
-    return {
+    return newOffer({
       executionId: job.claimed.step.executionId,
       queue,
       worker: this.options.worker,
       token: randomUUID(),
       ttlMs: this.#claimTtlMs,
       runs: (name) => name !== BUILTIN_TASKS.runExecutor && registry.get(name) !== undefined,
-      ...{ mainAllowed: false, execution: null, taken: null },
-    };
+    });
   }
 
   /** The step the commit claimed for this worker, prepared to run next in this slot. */

@@ -41,13 +41,7 @@ export async function acceptDelivery<S>(
       await gate.letter(delivery, logger, 'UNDECODABLE', 'a background task message where a step was expected'),
     );
   const message = decoded.message;
-  span.rename(`step ${message.task}`);
-  span.set({
-    'jetcel.task': message.task,
-    'jetcel.queue': message.queue,
-    'jetcel.execution_id': message.executionId,
-    'jetcel.step_id': message.stepId,
-  });
+  labelStepSpan(span, { ...message, id: message.stepId });
   const ids = { executionId: message.executionId, stepId: message.stepId };
   const log = logger.child({ ...ids, task: message.task, actor: delivery.headers[HEADERS.actor] ?? null });
   const task = decoded.kind === 'newer_version' ? undefined : deps.registry.get(message.task);
@@ -89,4 +83,18 @@ export async function acceptDelivery<S>(
     kind: 'run',
     step: { claimed: claim.value, token, task, log: stepLog, admitted: null, fallbackRowId: null, chain: 1 },
   };
+}
+
+/** Names a step's span after its task and tags it with the step, its execution and its queue. */
+export function labelStepSpan(
+  span: SpanHandle,
+  step: { task: string; queue: string; executionId: string; id: string },
+): void {
+  span.rename(`step ${step.task}`);
+  span.set({
+    'jetcel.task': step.task,
+    'jetcel.queue': step.queue,
+    'jetcel.execution_id': step.executionId,
+    'jetcel.step_id': step.id,
+  });
 }

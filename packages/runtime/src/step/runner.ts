@@ -14,7 +14,7 @@ import { ThrottledSpan, type Admitted } from '../throttle/span.ts';
 import { endsMainChain, handBack, type ClaimedStep, type Ran } from './claimed-step.ts';
 import { commitStep } from './commit.ts';
 import { commitFast, planFastCommit } from './commit-fast.ts';
-import { acceptDelivery } from './deliver.ts';
+import { acceptDelivery, labelStepSpan } from './deliver.ts';
 import { stepContext } from './label.ts';
 import { prepare, type Claimed } from './prepare.ts';
 import { runStepTask, type StepHarness } from './run-step.ts';
@@ -93,11 +93,7 @@ export class StepRunner<S> {
     this.#stopping = true;
   }
 
-  /**
-   * Graceful shutdown: aborts the steps still running; each is handed back (its claim
-   * released, the message nak'd or, without one, published) so another worker runs it at once.
-   * Not a crash, not an attempt.
-   */
+  /** Graceful shutdown: aborts the running steps; each is handed back (not a crash, not an attempt). */
   shutdown(): void {
     this.#stopping = true;
     for (const controller of this.#harness.running) controller.abort(new ShutdownError());
@@ -145,11 +141,20 @@ export class StepRunner<S> {
     const ran = await this.runOne(first, delivery);
     let next = ran.next;
     while (next) {
-      const step = next;
-      step.log.info('step started', { local: true, chain: step.chain });
-      next = (await inSpan('jetcel.step', { kind: 'internal' }, () => this.runOne(step, undefined))).next;
+      next.log.info('step started', { local: true, chain: next.chain });
+      next = (await this.runOne(next, undefined)).next;
     }
     return ran.disposition;
+  }
+
+  /** Runs one claimed step, in the delivery's span or (without a delivery) in a span of its own. */
+  private async runOne(job: ClaimedStep<S>, delivery: Delivery | undefined): Promise<Ran<S>> {
+    if (delivery) return this.runStep(job, delivery);
+    // No delivery (run locally, or handed a slot): its span is a child of the span that ran before it.
+    return inSpan('jetcel.step', { kind: 'internal' }, (span) => {
+      labelStepSpan(span, job.claimed.step);
+      return this.runStep(job, undefined);
+    });
   }
 
   /**
@@ -157,7 +162,7 @@ export class StepRunner<S> {
    * handed to it), the task, its result and what comes next (claimed here when it may run here),
    * and the end of the span.
    */
-  private async runOne(job: ClaimedStep<S>, delivery: Delivery | undefined): Promise<Ran<S>> {
+  private async runStep(job: ClaimedStep<S>, delivery: Delivery | undefined): Promise<Ran<S>> {
     const { claimed, token, task, log } = job;
     const { db } = this.options;
     const { step } = claimed;
@@ -273,10 +278,7 @@ export class StepRunner<S> {
     return { kind: 'claimed' as const, takeover: result.takeover, value: await this.prepared(result, token) };
   }
 
-  /**
-   * Reads the claimed step's resource and applies its first transition, unless a throttle
-   * admission must come first (the resource stays *_SCHEDULED while it waits).
-   */
+  /** Reads the resource and applies the first transition, unless a throttle admission comes first. */
   private async prepared(held: Pick<Claimed, 'step' | 'execution'>, token: string): Promise<Claimed> {
     const { step, execution } = held;
     // The resource is read once, by `prepare` (locked when a patch applies).

@@ -5,6 +5,7 @@ export type { CommitListener } from './db.ts';
 export type { OutboxLedger } from './outbox-ledger.ts';
 export type { CommittedOutboxRow, OutboxRow, OutboxRowInput } from './outbox-store.ts';
 export type { ClaimResult, NewStep } from './step-store.ts';
+export type { DoneAndClaimNext, DoneAndClaimNextResult } from './step-commits.ts';
 export type { OwnerFilter, WriteContext } from './resource-store.ts';
 export type { IdempotencyLookup } from './idempotency-store.ts';
 export type { GroupState } from './group-store.ts';

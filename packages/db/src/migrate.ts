@@ -10,6 +10,7 @@ import { unthrottledScopes } from './migrations/m007-unthrottled-scopes.ts';
 import { idempotencyPerActor } from './migrations/m008-idempotency-per-actor.ts';
 import { deadLetterRedriven } from './migrations/m009-dead-letter-redriven.ts';
 import { throttleSlots } from './migrations/m010-throttle-slots.ts';
+import { stepCommitFunction } from './migrations/m011-step-commit-function.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -37,6 +38,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     idempotencyPerActor,
     deadLetterRedriven,
     throttleSlots,
+    stepCommitFunction,
   ],
 };
 

@@ -4,7 +4,6 @@ import { BackendError, TransientError } from '@jetcel/core';
 /** A zone as the provider reports it. */
 export interface ProviderZone {
   id: string;
-  name: string;
   status: 'PENDING' | 'ACTIVE' | 'ERROR';
   /** Why the zone is in ERROR. */
   fault?: string;
@@ -34,9 +33,13 @@ interface StoredZone extends ProviderZone {
   createdAt: number;
 }
 
+/** A zone id carries its creation time, so every process's provider agrees on a zone's status. */
+const ZONE_ID = /^zone-([0-9a-z]+)-[0-9a-f]{8}$/;
+
 /**
  * An in-process DNS provider, the example domain's backend: zones are PENDING, then ACTIVE after
- * `activateAfterMs`. A create repeated with the same idempotency key returns the same zone, and a
+ * `activateAfterMs`. Each worker process has its own, so a zone's id carries its creation time and
+ * any process's provider answers for a zone another one created (deletes and `breakZone` stay local). A create repeated with the same idempotency key returns the same zone, and a
  * call carrying a fencing token older than one already seen for its slot is refused (a stale
  * lease holder), the checks a real provider client would make.
  */
@@ -45,6 +48,7 @@ export class FakeDnsProvider {
   readonly #zones = new Map<string, StoredZone>();
   readonly #byIdempotencyKey = new Map<string, string>();
   readonly #newestToken = new Map<string, bigint>();
+  readonly #deleted = new Set<string>();
 
   constructor(knobs: Partial<ProviderKnobs> = {}) {
     this.knobs = { ...DEFAULT_KNOBS, ...knobs };
@@ -55,7 +59,9 @@ export class FakeDnsProvider {
     const known = options.idempotencyKey && this.#byIdempotencyKey.get(options.idempotencyKey);
     if (known) return this.#view(this.#require(known));
     if (this.knobs.refuseCreates !== null) throw new BackendError(`zone ${name}: ${this.knobs.refuseCreates}`);
-    const zone: StoredZone = { id: randomUUID(), name, status: 'PENDING', createdAt: Date.now() };
+    const createdAt = Date.now();
+    const id = `zone-${createdAt.toString(36)}-${randomUUID().slice(0, 8)}`;
+    const zone: StoredZone = { id, status: 'PENDING', createdAt };
     this.#zones.set(zone.id, zone);
     if (options.idempotencyKey) this.#byIdempotencyKey.set(options.idempotencyKey, zone.id);
     return this.#view(zone);
@@ -69,6 +75,7 @@ export class FakeDnsProvider {
   async deleteZone(id: string, options: ProviderCallOptions = {}): Promise<void> {
     await this.#enter(options);
     this.#zones.delete(id);
+    this.#deleted.add(id);
   }
 
   /** Puts a zone in ERROR (a test of the pull). */
@@ -83,8 +90,13 @@ export class FakeDnsProvider {
   }
 
   #require(id: string): StoredZone {
-    const zone = this.#zones.get(id);
-    if (!zone) throw new BackendError(`zone ${id} does not exist at the provider`);
+    const known = this.#zones.get(id);
+    if (known) return known;
+    const created = ZONE_ID.exec(id)?.[1];
+    if (created === undefined || this.#deleted.has(id))
+      throw new BackendError(`zone ${id} does not exist at the provider`);
+    const zone: StoredZone = { id, status: 'PENDING', createdAt: parseInt(created, 36) };
+    this.#zones.set(id, zone);
     return zone;
   }
 

@@ -60,7 +60,7 @@ export const pollZoneTask = defineTask<unknown, DnsServices>({
   maxPolls: 240,
   async run(ctx) {
     const zone = await ctx.services.dns.getZone(backendIdOf(zoneOf(ctx, DNS_TASKS.pollZone)), callOptions(ctx));
-    if (zone.status === 'ERROR') throw new BackendError(`zone ${zone.name} is in ERROR: ${zone.fault ?? 'no reason'}`);
+    if (zone.status === 'ERROR') throw new BackendError(`zone ${zone.id} is in ERROR: ${zone.fault ?? 'no reason'}`);
     return zone.status === 'ACTIVE'
       ? done({ runtimeState: 'ACTIVE' })
       : pollAgain(undefined, { runtimeState: zone.status });
@@ -109,7 +109,7 @@ export const pullZoneTask = defineTask<unknown, DnsServices>({
     if (!zone?.backendId || (zone.state !== 'OK' && zone.state !== 'ERRED')) return done(undefined, { skipped: true });
     try {
       const remote = await ctx.services.dns.getZone(zone.backendId, { signal: ctx.signal });
-      if (remote.status === 'ERROR') throw new BackendError(remote.fault ?? `zone ${remote.name} is in ERROR`);
+      if (remote.status === 'ERROR') throw new BackendError(remote.fault ?? `zone ${remote.id} is in ERROR`);
       const patch: ResourcePatch = {
         ...(zone.state === 'ERRED' ? { transition: 'recover' as const } : {}),
         ...(remote.status === zone.runtimeState ? {} : { runtimeState: remote.status }),

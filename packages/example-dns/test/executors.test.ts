@@ -58,11 +58,13 @@ test('create: a provider refusal ends the zone ERRED with the provider message',
 
 test('delete: the zone leaves the provider and its row is removed', async () => {
   const created = await runtime.ok<{ id: string; executionId: string }>('cmd.dns_zone.create', { name: 'gone.org' });
-  await runtime.run(created.executionId);
+  const providerId = (await runtime.run(created.executionId)).resource?.backendId;
+  assert.ok(providerId);
   const deleting = await runtime.ok<{ executionId: string }>('cmd.dns_zone.delete', { id: created.id });
   const run = await runtime.run(deleting.executionId);
   assert.equal(run.execution.status, 'succeeded');
   assert.equal(run.resource, null);
   assert.equal(run.events.at(-1)?.to, null);
-  assert.ok(!dns.zones().some((zone) => zone.name === 'gone.org'));
+  assert.ok(!dns.zones().some((zone) => zone.id === providerId));
+  await assert.rejects(dns.getZone(providerId), /does not exist at the provider/);
 });

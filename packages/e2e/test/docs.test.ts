@@ -132,3 +132,32 @@ test('every cmd.* and query.* subject the docs name is one the executor serves',
   );
   assert.deepEqual(unknown, []);
 });
+
+/** Code blocks whose first line is a comment naming a repository file: "file: problem" for each that is not in it verbatim. */
+function staleSnippets(file: string, markdown: string): string[] {
+  const problems: string[] = [];
+  for (const match of markdown.matchAll(/^```ts\n\/\/ ((?:packages|services)\/\S+\.ts)\n([\s\S]*?)^```$/gm)) {
+    const [, source = '', body = ''] = match;
+    const path = resolve(root, source);
+    const where = `${relative(root, file)}: ${source}`;
+    if (!existsSync(path)) problems.push(`${where} (no such file)`);
+    else {
+      const text = readFileSync(path, 'utf8');
+      const missing = body.split(/\n{2,}/).find((part) => part.trim() !== '' && !text.includes(part.trim()));
+      if (missing !== undefined) problems.push(`${where} (not in the file: ${missing.split('\n')[0]})`);
+    }
+  }
+  return problems;
+}
+
+test('a code block naming a source file is a verbatim copy of it (the guide code compiles with its tests)', () => {
+  const guide = resolve(root, 'docs/write-your-own.md');
+  const markdown = readFileSync(guide, 'utf8');
+  assert.ok(markdown.includes('// packages/example-dns/test/executors.test.ts'), 'the guide has such blocks');
+  assert.deepEqual(
+    files.flatMap((file) => staleSnippets(file, readFileSync(file, 'utf8'))),
+    [],
+  );
+  const drifted = markdown.replace("'quota of zones exceeded'", "'quota exceeded'");
+  assert.equal(staleSnippets(guide, drifted).length, 1, 'a changed line is caught');
+});

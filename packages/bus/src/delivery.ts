@@ -1,11 +1,10 @@
 // What a consumer handler sees and what it answers.
-import type { JsMsg } from '@nats-io/jetstream';
-import type { Msg } from '@nats-io/transport-node';
-import { messageHeaders, safeHeaders } from './headers.ts';
+import type { BeatOwner } from './heartbeats.ts';
 
 export interface Delivery {
   subject: string;
   data: Uint8Array;
+  /** Decoded once, when the message arrives; every reader (decode, gate, span, log) shares it. */
   headers: Record<string, string>;
   /** 1-based: 1 on the first delivery. */
   deliveryCount: number;
@@ -15,29 +14,13 @@ export interface Delivery {
   publishedAt: Date;
   /** Extends the ack wait now; the consumer also does this on its own every heartbeat interval. */
   working(): void;
+  /**
+   * The message's own heartbeat: a beat added here (a task's claim) runs with it, as one beat at
+   * the shorter of the two periods, so a running task and its message share one. A delivery from
+   * the consumer always has one; a hand-made one may not.
+   */
+  heartbeat?: BeatOwner;
 }
 
 /** How a handled message is settled. `nak` is for hand-backs, not for waits (they go to the outbox). */
 export type Disposition = { kind: 'ack' } | { kind: 'nak'; delayMs: number } | { kind: 'term' };
-
-export function toDelivery(msg: JsMsg, working: () => void): Delivery {
-  return {
-    subject: msg.subject,
-    data: msg.data,
-    headers: deliveryHeaders(msg),
-    deliveryCount: msg.info.deliveryCount,
-    streamSeq: msg.info.streamSequence,
-    redelivered: msg.redelivered,
-    publishedAt: new Date(Math.floor(msg.info.timestampNanos / 1_000_000)),
-    working,
-  };
-}
-
-/**
- * Headers of a JetStream message, read through its core message (nats.js 3.x `JsMsgImpl.msg`) when
- * it has one, so a name nats.js cannot parse loses no other header.
- */
-function deliveryHeaders(msg: JsMsg): Record<string, string> {
-  const core = (msg as JsMsg & { msg?: Msg }).msg;
-  return core ? messageHeaders(core) : safeHeaders(() => msg.headers);
-}

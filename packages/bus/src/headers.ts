@@ -42,23 +42,26 @@ export function safeHeaders(read: () => MsgHdrs | undefined): Record<string, str
  */
 export function parseHeaderBlock(block: Uint8Array): Record<string, string> {
   const record: Record<string, string> = {};
-  const lines = new TextDecoder().decode(block).split('\r\n').slice(1);
-  for (const line of lines) {
+  const lines = UTF8.decode(block).split('\r\n');
+  // the first line is the status line (`NATS/1.0`)
+  for (let index = 1; index < lines.length; index++) {
+    const line = lines[index] ?? '';
     const colon = line.indexOf(':');
     if (colon > 0) record[line.slice(0, colon)] = line.slice(colon + 1).trim();
   }
   return record;
 }
 
+const UTF8 = new TextDecoder();
+
 /**
- * The headers of a core NATS message: through nats.js, or, when it cannot parse them, from the raw
- * block, so one odd name does not lose the others (an Idempotency-Key, a token).
+ * The headers of a core NATS message, decoded once, straight from the raw block into a record (no
+ * nats.js `MsgHdrs` on the way), so one odd name does not lose the others (an Idempotency-Key, a
+ * token). Only when the raw block is out of reach (a nats.js without the fields read here) does
+ * nats.js parse them.
  */
 export function messageHeaders(msg: Msg): Record<string, string> {
-  try {
-    return fromMsgHdrs(msg.headers);
-  } catch {
-    const block = rawHeaderBlock(msg);
-    return block ? parseHeaderBlock(block) : { [UNPARSABLE_HEADERS]: 'true' };
-  }
+  const block = rawHeaderBlock(msg);
+  if (block) return parseHeaderBlock(block);
+  return safeHeaders(() => msg.headers);
 }

@@ -26,6 +26,7 @@ export type { StartConsumerOptions, ConsumerHandle } from './consume.ts';
 export type { ConsumerStats } from './slot-puller.ts';
 export type { Delivery, Disposition } from './delivery.ts';
 export { Heartbeats } from './heartbeats.ts';
+export type { Beat, BeatOwner } from './heartbeats.ts';
 export { serveRequests, requestJson, DEFAULT_MAX_IN_FLIGHT } from './request.ts';
 export type {
   IncomingRequest,

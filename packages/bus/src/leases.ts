@@ -43,6 +43,9 @@ const isWrongSequence = (error: unknown): boolean =>
  * reply) is settled by reading the key and comparing the holder's token before concluding.
  */
 export class Leases {
+  /** KV reads made so far (a test hook: admission to a full scope must read none). */
+  reads = 0;
+
   private constructor(private readonly kv: KV) {}
 
   static async open(bus: Bus, bucket: string = LEASES_BUCKET): Promise<Leases> {
@@ -59,7 +62,7 @@ export class Leases {
    */
   async occupancy(kind: string, scope: string, limit: number): Promise<LeaseEntry[]> {
     const slots = Array.from({ length: limit }, (_, slot) => leaseKey(kind, scope, slot));
-    const entries = await Promise.all(slots.map(async (key) => ({ key, entry: await this.kv.get(key) })));
+    const entries = await Promise.all(slots.map(async (key) => ({ key, entry: await this.get(key) })));
     return entries
       .filter(({ entry }) => entry !== null && entry.operation === 'PUT')
       .map(({ key, entry }) => ({ key, revision: entry?.revision ?? 0, holder: decode(entry?.value) }));
@@ -145,11 +148,43 @@ export class Leases {
     const keys = await this.kv.keys(filter);
     const entries: LeaseEntry[] = [];
     for await (const key of keys) {
-      const entry = await this.kv.get(key);
+      const entry = await this.get(key);
       if (entry && entry.operation === 'PUT')
         entries.push({ key, revision: entry.revision, holder: decode(entry.value) });
     }
     return entries;
+  }
+
+  /**
+   * Takes the slot key that PostgreSQL assigned to this holder: created if free, kept if this
+   * holder has it, else taken over by compare-and-set from a holder that no longer has the slot on
+   * record (it ended its span, or stopped renewing). A key already held by the same execution is
+   * left alone (null): it took the slot itself meanwhile. Null also when the races go on.
+   */
+  async take(key: string, holder: LeaseHolder): Promise<HeldLease | null> {
+    for (let round = 0; round < 3; round += 1) {
+      const created = await this.tryCreate(key, holder);
+      if (created !== null) return { key, revision: created };
+      const entry = await this.get(key);
+      if (!entry || entry.operation !== 'PUT') continue;
+      const current = decode(entry.value);
+      if (current?.token === holder.token) return { key, revision: entry.revision };
+      if (current?.executionId === holder.executionId) return null;
+      try {
+        return { key, revision: await this.kv.update(key, encode(holder), entry.revision) };
+      } catch (error) {
+        if (!isWrongSequence(error)) {
+          const revision = await this.revisionHeldBy(key, holder.token);
+          if (revision !== null) return { key, revision };
+        }
+      }
+    }
+    return null;
+  }
+
+  private get(key: string): ReturnType<KV['get']> {
+    this.reads += 1;
+    return this.kv.get(key);
   }
 
   private async tryCreate(key: string, holder: LeaseHolder): Promise<number | null> {
@@ -163,7 +198,7 @@ export class Leases {
 
   /** The key's revision if the holder with this token holds it now, else null (how every ambiguous outcome is settled). */
   private async revisionHeldBy(key: string, token: string): Promise<number | null> {
-    const entry = await this.kv.get(key);
+    const entry = await this.get(key);
     return entry && entry.operation === 'PUT' && decode(entry.value)?.token === token ? entry.revision : null;
   }
 }

@@ -12,6 +12,7 @@ import {
   type ConsumerHandle,
   type ConsumerStats,
   type Delivery,
+  Heartbeats,
 } from '../src/index.ts';
 import { startNats, type NatsServerHandle } from '@jetcel/testing';
 import { deleteAllStreams, eventually, openBus, rawPublish, sleep, text } from './helpers.ts';
@@ -155,6 +156,49 @@ describe('startConsumer', () => {
     assert.equal((await consumerInfo(bus, STREAM, DURABLE)).numRedelivered, 0);
   });
 
+  test('one heartbeat owner: N messages in flight, each with a task beat riding on it, are N beats on one timer', async () => {
+    await applyTopology(bus, defineTopology());
+    const inFlight = 12;
+    await publishMany(inFlight);
+    const heartbeats = new Heartbeats();
+    const intervals = countIntervals();
+    const riderRuns = new Map<number, number>();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    try {
+      await start({
+        queue: 'regular',
+        concurrency: inFlight,
+        heartbeats,
+        heartbeatMs: 1_000,
+        handler: async (delivery) => {
+          assert.ok(delivery.heartbeat, 'a delivery from the consumer has its own heartbeat');
+          // what a running task does: its claim's beat rides on the message's, at its shorter period
+          const stop = delivery.heartbeat.add(60, () =>
+            riderRuns.set(delivery.streamSeq, (riderRuns.get(delivery.streamSeq) ?? 0) + 1),
+          );
+          started += 1;
+          await released;
+          stop();
+          return { kind: 'ack' };
+        },
+      });
+      await eventually(async () => started === inFlight, { timeoutMs: 5_000, message: 'all messages in flight' });
+      assert.equal(heartbeats.size, inFlight, 'one beat per message in flight, its task beat included');
+      await sleep(300);
+      assert.equal(riderRuns.size, inFlight, 'every task beat ran');
+      for (const runs of riderRuns.values())
+        assert.ok(runs >= 2, `a task beat every 60 ms ran ${runs} times in 300 ms`);
+      assert.equal(intervals.live(), 1, 'one timer for every beat');
+    } finally {
+      release();
+      intervals.restore();
+    }
+    await eventually(async () => heartbeats.size === 0, { timeoutMs: 5_000, message: 'beats end with their messages' });
+    assert.equal(heartbeats.ticking, false, 'the timer stops with the last beat');
+  });
+
   test('nak with a delay is redelivered after about the delay; a throwing handler naks and reports', async () => {
     await applyTopology(bus, defineTopology());
     await publish(bus, SUBJECT, 'nak-me', { msgId: 'a' });
@@ -258,3 +302,25 @@ describe('startConsumer', () => {
     assert.equal(first.inFlight(), 0);
   });
 });
+
+/** Intervals started and not cleared meanwhile (the heartbeat timer is unref'd: no active resource). */
+function countIntervals(): { live: () => number; restore: () => void } {
+  const { setInterval: originalSet, clearInterval: originalClear } = globalThis;
+  const live = new Set<unknown>();
+  globalThis.setInterval = (...args: Parameters<typeof setInterval>) => {
+    const timer = originalSet(...args);
+    live.add(timer);
+    return timer;
+  };
+  globalThis.clearInterval = (timer: Parameters<typeof clearInterval>[0]) => {
+    live.delete(timer);
+    originalClear(timer);
+  };
+  return {
+    live: () => live.size,
+    restore: () => {
+      globalThis.setInterval = originalSet;
+      globalThis.clearInterval = originalClear;
+    },
+  };
+}

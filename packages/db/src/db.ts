@@ -11,6 +11,7 @@ import { RelaxedPool } from './relaxed-pool.ts';
 import { CLAIM_STEP_SQL, claimStepParams, toClaimResult, type ClaimInput, type ClaimResult } from './step-store.ts';
 import { discoverResourceTables, type ResourceTable } from './resource-types.ts';
 import { sql } from './sql.ts';
+import { StepCommitter, type DoneAndClaimNext, type DoneAndClaimNextResult } from './step-commits.ts';
 import { Tx } from './tx.ts';
 
 export interface DbOptions {
@@ -47,14 +48,17 @@ export class Db {
 
   /** The outbox relay's bookkeeping: claims of due rows, published and failed marks. */
   readonly outbox: OutboxLedger;
+  readonly #stepCommits: StepCommitter;
 
   private constructor(
     readonly orm: MikroORM,
     private readonly tables: Map<string, ResourceTable>,
     private readonly relaxed: RelaxedPool,
+    private readonly durable: RelaxedPool,
     private readonly logger: Logger,
   ) {
     this.outbox = new OutboxLedger(relaxed, (fn) => this.run(fn));
+    this.#stepCommits = new StepCommitter(durable);
   }
 
   static async connect(options: DbOptions): Promise<Db> {
@@ -70,7 +74,9 @@ export class Db {
       debug: false,
     });
     const tables = discoverResourceTables(orm.em.fork(), options.entities ?? []);
-    return new Db(orm, tables, new RelaxedPool(options.url, options.relaxedPoolMax ?? 4), logger);
+    const relaxed = new RelaxedPool(options.url, options.relaxedPoolMax ?? 4);
+    // The step commits' own connections: plain statements, durable, no ORM transaction around them.
+    return new Db(orm, tables, relaxed, new RelaxedPool(options.url, 2, { durable: true }), logger);
   }
 
   /**
@@ -108,6 +114,14 @@ export class Db {
    */
   async claimStep(stepId: string, input: ClaimInput): Promise<ClaimResult> {
     return toClaimResult(await this.relaxed.query(CLAIM_STEP_SQL, claimStepParams(stepId, input)));
+  }
+
+  /**
+   * A step done with no patch and the next step claimed for this worker, in one statement and
+   * one durable COMMIT shared with the step commits in flight beside it (see StepCommitter).
+   */
+  commitStepDone(input: DoneAndClaimNext): Promise<DoneAndClaimNextResult> {
+    return this.#stepCommits.doneAndClaimNext(input);
   }
 
   /** Reads through the stores outside any transaction: each statement on its own, no BEGIN or COMMIT. */
@@ -199,6 +213,7 @@ export class Db {
     this.#listeners.clear();
     this.#handoffLeaseMs = null;
     await this.relaxed.end().catch(() => undefined);
+    await this.durable.end().catch(() => undefined);
     await this.orm.close(true);
   }
 }

@@ -9,6 +9,8 @@ import { retention } from './migrations/m006-retention.ts';
 import { unthrottledScopes } from './migrations/m007-unthrottled-scopes.ts';
 import { idempotencyPerActor } from './migrations/m008-idempotency-per-actor.ts';
 import { deadLetterRedriven } from './migrations/m009-dead-letter-redriven.ts';
+import { throttleSlots } from './migrations/m010-throttle-slots.ts';
+import { stepCommitFunction } from './migrations/m011-step-commit-function.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -35,6 +37,8 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     unthrottledScopes,
     idempotencyPerActor,
     deadLetterRedriven,
+    throttleSlots,
+    stepCommitFunction,
   ],
 };
 

@@ -16,11 +16,12 @@ export function numberedPlaceholders(text: string): string {
 export class RelaxedPool {
   readonly #pool: pg.Pool;
 
-  constructor(url: string, max: number) {
+  /** `durable`: sessions keep `synchronous_commit` on (a statement that must survive a crash). */
+  constructor(url: string, max: number, options: { durable?: boolean } = {}) {
     this.#pool = new pg.Pool({
       connectionString: url,
       max,
-      options: '-c synchronous_commit=off',
+      ...(options.durable ? {} : { options: '-c synchronous_commit=off' }),
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30_000,
     });

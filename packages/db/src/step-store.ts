@@ -19,6 +19,8 @@ export interface NewStep {
   ignoreErrors: boolean;
   throttled?: boolean;
   notBefore: Date | null;
+  /** Inserted already claimed (running) by this worker: the commit that queues it runs it next. */
+  claim?: { token: string; worker: string; ttlMs: number };
 }
 
 /** Why a delivery may or may not run its step. */
@@ -94,14 +96,24 @@ export function toClaimResult(rows: Array<Record<string, unknown>>): ClaimResult
   return { kind: 'not_due', notBefore: toDate(current.not_before) };
 }
 
+/** The claim columns of an insert: all null for a queued step. */
+function claimParams(claim: NewStep['claim']): unknown[] {
+  const token = claim?.token ?? null;
+  return [token, token, claim?.worker ?? null, token, claim?.ttlMs ?? 0, token];
+}
+
 export class StepStore {
   constructor(private readonly em: EntityManager) {}
 
   async insert(step: NewStep): Promise<StepRecord> {
     const rows = await sql(
       this.em,
-      `insert into jetcel_step (id, execution_id, role, position, member, task, queue, args, resource_ref, before, ignore_errors, throttled, not_before)
-       values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, ?, coalesce(?::timestamptz, now())) returning *`,
+      `insert into jetcel_step (id, execution_id, role, position, member, task, queue, args, resource_ref, before, ignore_errors, throttled, not_before,
+         status, claim_token, worker, claimed_until, started_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, ?, coalesce(?::timestamptz, now()),
+         (case when ?::uuid is null then 'queued' else 'running' end)::step_status, ?::uuid, ?::text,
+         case when ?::uuid is null then null else now() + (?::int * interval '1 millisecond') end,
+         case when ?::uuid is null then null else now() end) returning *`,
       [
         step.id,
         step.executionId,
@@ -116,6 +128,7 @@ export class StepStore {
         step.ignoreErrors,
         step.throttled ?? false,
         step.notBefore?.toISOString() ?? null,
+        ...claimParams(step.claim),
       ],
     );
     const row = rows[0];

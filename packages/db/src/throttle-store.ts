@@ -1,6 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from './sql.ts';
-import { toDate, type ExecutionLease } from './records.ts';
+import {
+  toDate,
+  toExecutionRecord,
+  toStepRecord,
+  type ExecutionLease,
+  type ExecutionRecord,
+  type StepRecord,
+} from './records.ts';
 
 /** A scope's configured limit (its own row, else the kind's `*` row); bindings: kind, scope. */
 const LIMIT_FOR_SQL = `select "limit" from jetcel_throttle_limit where kind = ? and scope in (?, '*') order by (scope = '*') limit 1`;
@@ -17,6 +24,49 @@ export interface Waiter {
   stepId: string;
   since: Date;
 }
+
+export interface EnterInput {
+  kind: string;
+  scope: string;
+  executionId: string;
+  stepId: string;
+  /** The step's claim: a step that must wait goes back to the queue under it. */
+  claimToken: string;
+  defaultLimit: number;
+  leaseTtlMs: number;
+  recheckMs: number;
+  waitLimitMs: number;
+}
+
+/**
+ * An admission's decision: a slot assigned on record; a place on the waiting list with the step
+ * queued again (`step`, null if its claim was lost) for its fallback timer; past the wait limit
+ * off the list; or no throttle.
+ */
+export type Entered =
+  | { kind: 'admitted'; slot: number }
+  | { kind: 'wait'; since: Date; delayMs: number; step: StepRecord | null }
+  | { kind: 'timeout'; since: Date }
+  | { kind: 'unthrottled' };
+
+export interface PassInput {
+  kind: string;
+  scope: string;
+  slot: number;
+  executionId: string;
+  defaultLimit: number;
+  /** What the waiter's execution records as its lease (its own token, the slot's key). */
+  lease: ExecutionLease;
+  worker: string;
+  claimTtlMs: number;
+}
+
+/** The end of a span in its commit: the slot handed to a waiter (its step claimed), freed, or kept. */
+export type Passed =
+  | { kind: 'handed'; step: StepRecord; execution: ExecutionRecord }
+  | { kind: 'released' }
+  | { kind: 'not_held' }
+  | { kind: 'held' };
 
 /** Throttle limits and the first-come waiting list of each (kind, scope). */
 export class ThrottleStore {
@@ -55,30 +105,6 @@ export class ThrottleStore {
     );
   }
 
-  /** Joins the waiting list, keeping the first arrival time, which it answers. */
-  async wait(kind: string, scope: string, executionId: string, stepId: string): Promise<{ since: Date }> {
-    const rows = await sql<{ since: unknown }>(
-      this.em,
-      `insert into jetcel_throttle_waiter (execution_id, step_id, kind, scope) values (?, ?, ?, ?)
-       on conflict (execution_id) do update set step_id = excluded.step_id returning since`,
-      [executionId, stepId, kind, scope],
-    );
-    return { since: toDate(rows[0]?.since) };
-  }
-
-  /** How many executions wait ahead of this one (all waiters if it does not wait). */
-  async ahead(kind: string, scope: string, executionId: string): Promise<number> {
-    const rows = await sql<{ n: string }>(
-      this.em,
-      `select count(*) as n from jetcel_throttle_waiter w
-       where w.kind = ? and w.scope = ? and w.execution_id <> ?
-         and (not exists (select 1 from jetcel_throttle_waiter m where m.execution_id = ?)
-              or (w.since, w.execution_id) < (select since, execution_id from jetcel_throttle_waiter m where m.execution_id = ?))`,
-      [kind, scope, executionId, executionId, executionId],
-    );
-    return Number(rows[0]?.n ?? 0);
-  }
-
   /** An admission in one statement: off the waiting list, the lease recorded on the execution. */
   async admit(executionId: string, lease: ExecutionLease): Promise<void> {
     await sql(
@@ -89,52 +115,120 @@ export class ThrottleStore {
     );
   }
 
-  /** Takes an execution off the waiting list; false if it was not on it (admitted or gone meanwhile). */
-  async take(executionId: string): Promise<boolean> {
-    const rows = await sql(this.em, 'delete from jetcel_throttle_waiter where execution_id = ? returning 1 as taken', [
-      executionId,
-    ]);
-    return rows.length > 0;
-  }
-
   async leave(executionId: string): Promise<void> {
-    await this.take(executionId);
+    await sql(this.em, 'delete from jetcel_throttle_waiter where execution_id = ?', [executionId]);
   }
 
   /**
-   * After a step of a lease holder committed: whether its main chain still has a step to run (the
-   * throttled span goes on), who waits longest for the scope, and the scope's configured limit
-   * (null: none configured). One round trip.
+   * Admission in one statement (`jetcel_throttle_enter`, under the scope's lock): a free slot
+   * beyond the older live waiters is assigned to the execution, else it joins (or keeps its place
+   * on) the waiting list. No lease is read: a full scope is known from the slot rows.
    */
-  async spanState(
-    executionId: string,
-    kind: string,
-    scope: string,
-  ): Promise<{ mainActive: boolean; firstWaiter: Waiter | null; limit: number | null }> {
+  async enter(input: EnterInput): Promise<Entered> {
     const rows = await sql<{
-      main_active: boolean;
-      execution_id: string | null;
-      step_id: string | null;
-      since: unknown;
-      limit: number | null;
-    }>(
+      r_decision: string;
+      r_slot: number | null;
+      r_since: unknown;
+      r_delay_ms: number | null;
+      r_step: Record<string, unknown> | null;
+    }>(this.em, 'select * from jetcel_throttle_enter(?, ?, ?::uuid, ?::uuid, ?::uuid, ?, ?, ?, ?)', [
+      input.kind,
+      input.scope,
+      input.executionId,
+      input.stepId,
+      input.claimToken,
+      input.defaultLimit,
+      input.leaseTtlMs,
+      input.recheckMs,
+      input.waitLimitMs,
+    ]);
+    const row = rows[0];
+    if (!row) throw new Error('jetcel_throttle_enter answered nothing');
+    if (row.r_decision === 'unthrottled') return { kind: 'unthrottled' };
+    if (row.r_decision === 'admitted') return { kind: 'admitted', slot: Number(row.r_slot) };
+    if (row.r_decision === 'timeout') return { kind: 'timeout', since: toDate(row.r_since) };
+    return {
+      kind: 'wait',
+      since: toDate(row.r_since),
+      delayMs: Number(row.r_delay_ms),
+      step: row.r_step ? toStepRecord(row.r_step) : null,
+    };
+  }
+
+  /**
+   * In the commit of a step whose execution holds slot `slot`: once its main chain has no step
+   * left to run, the slot goes to the longest live waiter (its step claimed with `token` for
+   * `worker`, `lease` recorded on its execution) or is freed (`jetcel_throttle_pass`).
+   */
+  async pass(input: PassInput): Promise<Passed> {
+    const rows = await sql<{ r_outcome: string; r_step: Record<string, unknown> | null; r_execution: unknown }>(
       this.em,
-      `select exists (select 1 from jetcel_step where execution_id = ? and role = 'main'
-                        and status in ('queued', 'running', 'waiting')) as main_active,
-              w.execution_id, w.step_id, w.since,
-              (${LIMIT_FOR_SQL}) as "limit"
-       from (select 1) one
-       left join lateral (select execution_id, step_id, since from jetcel_throttle_waiter
-                          where kind = ? and scope = ? order by since, execution_id limit 1) w on true`,
-      [executionId, kind, scope, kind, scope],
+      'select * from jetcel_throttle_pass(?, ?, ?, ?::uuid, ?, ?::jsonb, ?::uuid, ?, ?)',
+      [
+        input.kind,
+        input.scope,
+        input.slot,
+        input.executionId,
+        input.defaultLimit,
+        JSON.stringify(input.lease),
+        input.lease.token,
+        input.worker,
+        input.claimTtlMs,
+      ],
     );
     const row = rows[0];
-    const firstWaiter =
-      row?.execution_id && row.step_id
-        ? { executionId: row.execution_id, stepId: row.step_id, since: toDate(row.since) }
-        : null;
-    const limit = row?.limit === null || row?.limit === undefined ? null : Number(row.limit);
-    return { mainActive: Boolean(row?.main_active), firstWaiter, limit };
+    if (row?.r_outcome === 'handed' && row.r_step && row.r_execution)
+      return {
+        kind: 'handed',
+        step: toStepRecord(row.r_step),
+        execution: toExecutionRecord(row.r_execution as Record<string, unknown>),
+      };
+    if (row?.r_outcome === 'released') return { kind: 'released' };
+    if (row?.r_outcome === 'not_held') return { kind: 'not_held' };
+    return { kind: 'held' };
+  }
+
+  /** A renewed lease: recorded on the execution and its slot row (a live holder on record). */
+  async renewed(executionId: string, slot: number, lease: ExecutionLease): Promise<void> {
+    await sql(
+      this.em,
+      `with slot as (update jetcel_throttle_slot set renewed_at = now()
+                     where kind = ? and scope = ? and slot = ? and execution_id = ?)
+       update jetcel_execution set lease = ?::jsonb, updated_at = now() where id = ?`,
+      [lease.kind, lease.scope, slot, executionId, JSON.stringify(lease), executionId],
+    );
+  }
+
+  /** Gives a slot on record back (its lease could not be taken in KV). */
+  async vacate(kind: string, scope: string, slot: number, executionId: string): Promise<void> {
+    await sql(
+      this.em,
+      'update jetcel_throttle_slot set execution_id = null where kind = ? and scope = ? and slot = ? and execution_id = ?',
+      [kind, scope, slot, executionId],
+    );
+  }
+
+  /** Frees the slots on record of executions that have ended; answers the scopes freed. */
+  async vacateEnded(): Promise<Array<{ kind: string; scope: string }>> {
+    const rows = await sql<{ kind: string; scope: string }>(
+      this.em,
+      `update jetcel_throttle_slot t set execution_id = null from jetcel_execution e
+       where e.id = t.execution_id and e.status not in ('running', 'cancel_requested')
+       returning t.kind, t.scope`,
+    );
+    return rows.map((row) => ({ kind: row.kind, scope: row.scope }));
+  }
+
+  /** How many slots below `limit` have no live holder on record. */
+  async freeSlots(kind: string, scope: string, limit: number, leaseTtlMs: number): Promise<number> {
+    const rows = await sql<{ n: string }>(
+      this.em,
+      `select count(*) as n from generate_series(0, ?::int - 1) s
+       where not exists (select 1 from jetcel_throttle_slot t where t.kind = ? and t.scope = ? and t.slot = s
+                           and t.execution_id is not null and t.renewed_at > now() - ?::int * interval '1 millisecond')`,
+      [limit, kind, scope, leaseTtlMs],
+    );
+    return Number(rows[0]?.n ?? 0);
   }
 
   /** The first waiters of a scope, oldest first. */

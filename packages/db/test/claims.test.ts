@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Plan } from '@jetcel/core';
 import { ClaimLostError } from '../src/errors.ts';
-import { setupDb } from './fixture.ts';
+import { insertFirstStep, setupDb } from './fixture.ts';
 
 let env: Awaited<ReturnType<typeof setupDb>>;
 before(async () => {
@@ -22,33 +22,7 @@ const plan: Plan = {
 };
 
 async function newStep(): Promise<string> {
-  const executionId = randomUUID();
-  const stepId = randomUUID();
-  await env.db.transaction(async (tx) => {
-    await tx.executions.create({
-      id: executionId,
-      executor: 'test',
-      resourceType: 'widget',
-      resourceId: randomUUID(),
-      plan,
-      params: {},
-      actor: null,
-    });
-    await tx.steps.insert({
-      id: stepId,
-      executionId,
-      role: 'main',
-      position: 0,
-      task: 'noop',
-      queue: 'regular',
-      args: null,
-      resourceRef: null,
-      before: null,
-      ignoreErrors: false,
-      notBefore: null,
-    });
-  });
-  return stepId;
+  return (await insertFirstStep(env.db, plan)).stepId;
 }
 
 const claim = (stepId: string, token: string, ttlMs = 30_000) =>

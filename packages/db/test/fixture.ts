@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import type { Plan } from '@jetcel/core';
 import { createTestDatabase, type TestDatabase } from '@jetcel/testing';
 import { Db } from '../src/db.ts';
+import type { NewStep } from '../src/step-store.ts';
 import { defineResourceEntity } from '../src/entities/resource-entity.ts';
 import { FRAMEWORK_MIGRATIONS, migrateUp, type MigrationSet } from '../src/migrate.ts';
 
@@ -37,4 +40,40 @@ export async function setupDb(): Promise<{ database: TestDatabase; db: Db; close
       await database.drop();
     },
   };
+}
+
+/** A running execution of `plan` with its first step (queued, or claimed with `claim`). */
+export async function insertFirstStep(
+  db: Db,
+  plan: Plan,
+  claim?: NewStep['claim'],
+): Promise<{ executionId: string; stepId: string }> {
+  const executionId = randomUUID();
+  const stepId = randomUUID();
+  await db.transaction(async (tx) => {
+    await tx.executions.create({
+      id: executionId,
+      executor: 'test',
+      resourceType: 'widget',
+      resourceId: randomUUID(),
+      plan,
+      params: {},
+      actor: null,
+    });
+    await tx.steps.insert({
+      id: stepId,
+      executionId,
+      role: 'main',
+      position: 0,
+      task: 'noop',
+      queue: 'regular',
+      args: null,
+      resourceRef: null,
+      before: null,
+      ignoreErrors: false,
+      notBefore: null,
+      ...(claim ? { claim } : {}),
+    });
+  });
+  return { executionId, stepId };
 }

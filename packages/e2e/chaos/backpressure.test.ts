@@ -89,10 +89,13 @@ test(
     const replacement = await stack.spawn('worker', { queue: 'regular' });
     for (const { id } of created) await stack.waitForState(id, 'OK', 30_000);
     assert.ok(replacement.output().some((line) => line.includes('re-publishing steps queued too long')));
+    // Each first step's message: the purged one and the re-publish (later steps may run where the
+    // previous one ended, with no message of their own).
     const rows = await stack.sql<{ n: string }>(
-      "select count(*) as n from jetcel_outbox where subject = 'tasks.regular' and payload like any($1)",
-      [created.map((row) => `%${row.executionId}%`)],
+      `select count(*) as n from jetcel_outbox o join jetcel_step s on o.payload like '%' || s.id || '%'
+       where o.subject = 'tasks.regular' and s.role = 'main' and s.position = 0 and s.execution_id = any($1::uuid[])`,
+      [created.map((row) => row.executionId)],
     );
-    assert.ok(Number(rows[0]?.n) > 3 * 3, 'the lost first steps were published again under new ids');
+    assert.ok(Number(rows[0]?.n) >= 2 * 3, 'the lost first steps were published again under new ids');
   },
 );

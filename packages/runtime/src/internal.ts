@@ -6,6 +6,8 @@ export type { ProgressDeps } from './execution/progress.ts';
 export { scheduleExecution } from './execution/schedule.ts';
 export type { TaskCatalog } from './execution/queue-step.ts';
 export { StepRunner } from './step/runner.ts';
+export { ThrottleGate, DEFAULT_THROTTLE_CONFIG } from './throttle/slots.ts';
+export type { ThrottleConfig } from './throttle/slots.ts';
 export type { StepRunnerOptions } from './step/runner.ts';
 export { startRelay } from './outbox/start-relay.ts';
 export { OutboxRelay } from './outbox/relay.ts';

@@ -18,7 +18,8 @@ export type DecodedTask =
 export function decodeTaskDelivery(data: Uint8Array): DecodedTask {
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(data).toString('utf8'));
+    // a view on the message's bytes, not a copy of them
+    json = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
   } catch (error) {
     return { kind: 'undecodable', reason: `not JSON: ${(error as Error).message}` };
   }

@@ -8,7 +8,8 @@ import {
   type StepRole,
   type TaskDefinition,
 } from '@jetcel/core';
-import type { ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
+import type { ExecutionRecord, NewStep, StepRecord, Tx } from '@jetcel/db';
+import { localClaimFor } from './local-claim.ts';
 import { addStepMessage } from './step-messages.ts';
 
 /** Looks up task definitions to resolve a step's queue and start delay. */
@@ -16,7 +17,7 @@ export interface TaskCatalog {
   get(name: string): TaskDefinition<unknown, never> | undefined;
 }
 
-type ExecutionHead = Pick<ExecutionRecord, 'id' | 'resourceType' | 'resourceId' | 'actor'>;
+export type ExecutionHead = Pick<ExecutionRecord, 'id' | 'resourceType' | 'resourceId' | 'actor'>;
 
 /**
  * Inserts a step row and its outbox row in the caller's transaction. The start delay applies to the
@@ -26,8 +27,39 @@ export async function queueStep(
   tx: Tx,
   catalog: TaskCatalog,
   execution: ExecutionHead,
-  input: { role: StepRole; position: number; member?: number; call: StepCall; failure?: FailureInfo },
+  input: StepInput,
 ): Promise<StepRecord> {
+  const planned = planStep(catalog, execution, input);
+  const { notBefore } = planned;
+  const local = localClaimFor(tx, {
+    executionId: execution.id,
+    queue: planned.queue,
+    role: input.role,
+    task: planned.task,
+    notBefore,
+  });
+  const step = await tx.steps.insert({
+    ...planned,
+    ...(local ? { claim: { token: local.token, worker: local.worker, ttlMs: local.ttlMs } } : {}),
+  });
+  if (!local) {
+    addStepMessage(tx, step, execution.actor, notBefore ?? undefined);
+    return step;
+  }
+  // Claimed here: its message is the fallback, published only once the claim would have expired.
+  const fallbackRowId = addStepMessage(tx, step, execution.actor, new Date(Date.now() + local.ttlMs));
+  local.taken = { step, fallbackRowId };
+  return step;
+}
+
+type StepInput = { role: StepRole; position: number; member?: number; call: StepCall; failure?: FailureInfo };
+
+/** The row a plan call becomes: its queue, start delay, arguments (with the failure for a handler) and resource. */
+export function planStep(
+  catalog: TaskCatalog,
+  execution: ExecutionHead,
+  input: StepInput,
+): NewStep & { queue: QueueName } {
   const { call } = input;
   const task = catalog.get(call.task);
   const queue: QueueName = call.queue ?? task?.queue ?? 'regular';
@@ -37,10 +69,8 @@ export async function queueStep(
   if (size > MAX_TASK_ARGS_BYTES) {
     throw new ValidationError(`Arguments of task ${call.task} are ${size} bytes; the limit is ${MAX_TASK_ARGS_BYTES}`);
   }
-  const notBefore = startDelayMs > 0 ? new Date(Date.now() + startDelayMs) : null;
-  const id = randomUUID();
-  const step = await tx.steps.insert({
-    id,
+  return {
+    id: randomUUID(),
     executionId: execution.id,
     role: input.role,
     position: input.position,
@@ -52,10 +82,8 @@ export async function queueStep(
     before: call.before ?? null,
     ignoreErrors: call.ignoreErrors ?? false,
     throttled: call.throttled ?? false,
-    notBefore,
-  });
-  addStepMessage(tx, step, execution.actor, notBefore ?? undefined);
-  return step;
+    notBefore: startDelayMs > 0 ? new Date(Date.now() + startDelayMs) : null,
+  };
 }
 
 function withFailure(args: Json, failure: FailureInfo | undefined): Json {

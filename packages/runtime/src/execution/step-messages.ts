@@ -12,6 +12,14 @@ import { traceHeaders } from '@jetcel/telemetry';
 
 /** Writes the outbox row that publishes a step's task message (now, or at its not_before). */
 export function addStepMessage(tx: Tx, step: StepRecord, actor: string | null, notBefore?: Date): string {
+  return tx.outbox.add({ ...stepMessage(step, actor), ...(notBefore ? { notBefore } : {}) });
+}
+
+/** A step's task message as an outbox row: subject, payload, and the headers (trace parent, actor). */
+export function stepMessage(
+  step: Pick<StepRecord, 'id' | 'executionId' | 'task' | 'queue' | 'attempts' | 'args'>,
+  actor: string | null,
+): { subject: string; payload: string; headers: Record<string, string> } {
   const queue: QueueName = isQueueName(step.queue) ? step.queue : 'regular';
   const message: TaskMessage = {
     v: TASK_MESSAGE_VERSION,
@@ -22,13 +30,12 @@ export function addStepMessage(tx: Tx, step: StepRecord, actor: string | null, n
     attempt: step.attempts,
     args: step.args,
   };
-  return tx.outbox.add({
+  return {
     subject: taskSubject(queue),
     payload: JSON.stringify(message),
     // The span that decided this step (a command, the previous step) becomes the parent of its run.
     headers: { ...traceHeaders(), ...(actor ? { [HEADERS.actor]: actor } : {}) },
-    ...(notBefore ? { notBefore } : {}),
-  });
+  };
 }
 
 /**

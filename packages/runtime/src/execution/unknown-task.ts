@@ -36,9 +36,10 @@ export async function failUnknownTaskStep<S>(
     log.warn('step failed', { error: failure.message });
     if (step.role === 'failure') await erredWithoutHandler(tx, step, failure, execution.actor, log);
     await deps.progress.stepFailed(tx, execution, step, failure);
-    return { step, lease: execution.lease };
+    // The span ends in this same commit: its slot goes to the next waiter (or is freed).
+    return execution.lease && deps.span ? deps.span.endInCommit(tx, step, execution.lease) : null;
   });
-  if (failed?.lease) await deps.span?.afterLeasedCommit(failed.step, failed.lease, log);
+  if (failed) await deps.span?.afterCommit(failed, log);
 }
 
 /**

@@ -4,6 +4,7 @@ import { DEFAULT_THROTTLE_CONFIG, type ThrottleConfig } from '../throttle/slots.
 import type { RetentionPolicy } from '@jetcel/db';
 import { readAuthConfig, secretEnv, type AuthConfig } from '@jetcel/identity';
 import { retentionConfigFromEnv } from '../retention/config.ts';
+import { DEFAULT_CHAIN_LIMIT } from '../step/options.ts';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig } from '../command/rate-limit.ts';
 
 /** Requests handled at once by one executor process when JETCEL_MAX_REQUESTS_IN_FLIGHT is not set. */
@@ -40,6 +41,8 @@ export interface ServiceConfig {
   crashBudget: number;
   /** How long an unknown task or message version waits for a newer worker. */
   unknownTaskGraceMs: number;
+  /** Steps one worker slot runs in a row before the next goes through JetStream (1: every step is published). */
+  stepChainLimit: number;
   /** JETCEL_AUTH_SECRET(S), JETCEL_AUTH_MAX_TTL and JETCEL_AUTH_ANONYMOUS: how the executor identifies callers. */
   auth: AuthConfig;
   /** Commands and queries one executor process handles at once; beyond it UNAVAILABLE at once. */
@@ -94,10 +97,12 @@ export function serviceConfigFromEnv(input: NodeJS.ProcessEnv = process.env): Se
     staleQueuedMs: number(env, 'JETCEL_STALE_QUEUED_MS', 60_000),
     backlogLimit: number(env, 'JETCEL_BACKLOG_LIMIT', 10_000),
     unknownTaskGraceMs: number(env, 'JETCEL_UNKNOWN_TASK_GRACE_MS', 10 * 60_000),
+    stepChainLimit: number(env, 'JETCEL_STEP_CHAIN_LIMIT', DEFAULT_CHAIN_LIMIT),
     throttle: {
       defaultLimit: number(env, 'THROTTLE_DEFAULT_LIMIT', DEFAULT_THROTTLE_CONFIG.defaultLimit),
       waitLimitMs: number(env, 'THROTTLE_WAIT_LIMIT_MS', DEFAULT_THROTTLE_CONFIG.waitLimitMs),
       recheckMs: number(env, 'THROTTLE_RECHECK_MS', DEFAULT_THROTTLE_CONFIG.recheckMs),
+      leaseTtlMs: number(env, 'JETCEL_LEASE_TTL_MS', DEFAULT_THROTTLE_CONFIG.leaseTtlMs),
     },
     retention: retentionConfigFromEnv(env),
     auth: readAuthConfig(env),

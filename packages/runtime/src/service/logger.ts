@@ -78,31 +78,65 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     destination(options),
   );
-  return wrap(root, options.bindings ?? {});
+  return new BoundLogger(root, undefined, options.bindings ?? {});
 }
 
 /**
- * Bindings are merged here (a later child overrides a field) so no line repeats a key. The pino
- * child is made at the first line that passes the level: a worker makes a child logger per task,
- * and at the usual levels most of them never write.
+ * Bindings are merged here (a later child overrides a field) so no line repeats a key. A worker
+ * makes a child logger per task and at the usual levels most of them never write, so a child is
+ * one small object: its fields are merged with its parent's, and the pino child made, only at its
+ * first line that passes the level.
  */
-function wrap(root: Pino, bindings: Record<string, unknown>): Logger {
-  let bound: Pino | undefined;
-  const target = (): Pino => (bound ??= Object.keys(bindings).length > 0 ? root.child(bindings) : root);
-  const log =
-    (level: Level) =>
-    (message: string, fields?: Record<string, unknown>): void => {
-      if (!root.isLevelEnabled(level)) return;
-      if (!fields) return target()[level](message);
-      const entry: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(fields)) entry[key] = serialise(value);
-      target()[level](entry, message);
-    };
-  return {
-    debug: log('debug'),
-    info: log('info'),
-    warn: log('warn'),
-    error: log('error'),
-    child: (fields) => wrap(root, { ...bindings, ...fields }),
-  };
+class BoundLogger implements Logger {
+  readonly #root: Pino;
+  readonly #parent: BoundLogger | undefined;
+  readonly #fields: Record<string, unknown>;
+  #bound: Pino | undefined;
+
+  constructor(root: Pino, parent: BoundLogger | undefined, fields: Record<string, unknown>) {
+    this.#root = root;
+    this.#parent = parent;
+    this.#fields = fields;
+  }
+
+  debug(message: string, fields?: Record<string, unknown>): void {
+    this.#write('debug', message, fields);
+  }
+
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.#write('info', message, fields);
+  }
+
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.#write('warn', message, fields);
+  }
+
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.#write('error', message, fields);
+  }
+
+  child(fields: Record<string, unknown>): Logger {
+    return new BoundLogger(this.#root, this, fields);
+  }
+
+  /** Every field bound from the root down to this logger, a later one overriding an earlier one. */
+  bindings(): Record<string, unknown> {
+    return this.#parent ? { ...this.#parent.bindings(), ...this.#fields } : this.#fields;
+  }
+
+  #write(level: Level, message: string, fields: Record<string, unknown> | undefined): void {
+    if (!this.#root.isLevelEnabled(level)) return;
+    const target = this.#target();
+    if (!fields) return target[level](message);
+    const entry: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(fields)) entry[key] = serialise(value);
+    target[level](entry, message);
+  }
+
+  #target(): Pino {
+    if (this.#bound) return this.#bound;
+    const bindings = this.bindings();
+    this.#bound = Object.keys(bindings).length > 0 ? this.#root.child(bindings) : this.#root;
+    return this.#bound;
+  }
 }

@@ -74,6 +74,8 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     throttle: gate,
     crashBudget: config.crashBudget,
     unknownTaskGraceMs: config.unknownTaskGraceMs,
+    queue,
+    chainLimit: config.stepChainLimit,
     ...(options.metrics ? { metrics: options.metrics.runtime } : {}),
   });
   const background = new BackgroundRunner({
@@ -108,7 +110,9 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
   logger.info('worker ready', { queue, concurrency: options.concurrency });
   return {
     async stop(deadlineMs = config.shutdownDeadlineMs) {
-      // Stop pulling and let running tasks finish; shortly before the deadline, hand back the rest.
+      // Stop pulling and let running tasks finish (their next steps are published, not run here);
+      // shortly before the deadline, hand back the rest.
+      runner.draining();
       const handBack = setTimeout(() => runner.shutdown(), Math.max(0, deadlineMs - 1500));
       await consumer.stop({ deadlineMs });
       await runner.idle();

@@ -17,6 +17,15 @@ import { ClaimLostError, type StepRecord, type Tx } from '@jetcel/db';
 import type { Progress } from '../execution/progress.ts';
 import type { RunResult } from '../run/run-task.ts';
 import { requeueStep } from '../execution/step-messages.ts';
+import { offerLocalClaim, type LocalClaimOffer } from '../execution/local-claim.ts';
+
+/** What a commit knows of the worker's slot: the fallback row of a step run locally, and the offer to the next. */
+export interface LocalCommit {
+  /** The outbox row a local claim left as its fallback: moot once this step commits. */
+  fallbackRowId: string | null;
+  /** The slot offered to the next step this commit queues; null: publish it as usual. */
+  offer: LocalClaimOffer | null;
+}
 
 /** One transaction: the step's result, its resource patches and events, and what comes next. */
 export async function commitStep<S>(
@@ -27,10 +36,13 @@ export async function commitStep<S>(
   token: string,
   result: RunResult,
   log: Logger,
+  local: LocalCommit = { fallbackRowId: null, offer: null },
 ): Promise<StepOutcome> {
   if (result.kind === 'error' && result.error instanceof ClaimLostError) throw result.error;
   const execution = await tx.executions.lock(step.executionId);
   if (!execution) throw new ClaimLostError(step.id);
+  if (local.fallbackRowId) await tx.outbox.discardUnpublished(local.fallbackRowId);
+  if (local.offer) offerLocalClaim(tx, local.offer, execution);
   const cancelling = execution.status === 'cancel_requested';
   const context = { executionId: execution.id, actor: execution.actor };
   const fail = async (failure: FailureInfo): Promise<StepOutcome> => {

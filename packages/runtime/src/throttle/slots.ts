@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { HeldLease, Leases } from '@jetcel/bus';
+import { match } from 'ts-pattern';
+import { BusError, type HeldLease, type Leases } from '@jetcel/bus';
+import { leaseKey, parseLeaseKey } from '@jetcel/contracts';
 import { TaskError, type Logger, type PlanThrottle } from '@jetcel/core';
-import type { Db, ExecutionLease, ExecutionRecord, Tx, Waiter } from '@jetcel/db';
+import type { Db, ExecutionLease, ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
 import { addStepMessage } from '../execution/step-messages.ts';
 
 export interface ThrottleConfig {
@@ -9,11 +11,18 @@ export interface ThrottleConfig {
   defaultLimit: number;
   /** How long an execution may wait for a slot before its step fails. @defaultValue 25 min */
   waitLimitMs: number;
-  /** Fallback timer of a waiter; a release wakes it earlier. @defaultValue 5000 */
+  /** Fallback timer of a waiter; an ending span hands it the slot earlier. @defaultValue 5000 */
   recheckMs: number;
+  /** The `LEASES` bucket's TTL: a slot whose holder has not renewed for this long is free on record. @defaultValue 60000 */
+  leaseTtlMs: number;
 }
 
-export const DEFAULT_THROTTLE_CONFIG: ThrottleConfig = { defaultLimit: 4, waitLimitMs: 25 * 60_000, recheckMs: 5000 };
+export const DEFAULT_THROTTLE_CONFIG: ThrottleConfig = {
+  defaultLimit: 4,
+  waitLimitMs: 25 * 60_000,
+  recheckMs: 5000,
+  leaseTtlMs: 60_000,
+};
 
 /** The step waited longer than the configured limit for a free slot. */
 export class ThrottleTimeoutError extends TaskError {
@@ -32,17 +41,18 @@ export class LeaseLostError extends TaskError {
 export type Admission =
   | { kind: 'admitted'; lease: ExecutionLease }
   | { kind: 'unthrottled' }
-  | { kind: 'wait'; delayMs: number; since: Date; fallbackRowId?: string }
+  | { kind: 'wait'; delayMs: number; since: Date }
   | { kind: 'timeout'; waitedMs: number };
 
-/** A step this process sent back to wait: a slot freed here may go straight to it (the hand-over). */
-export interface ParkedWaiter {
-  executionId: string;
-  stepId: string;
-  since: Date;
-  /** The outbox row of its fallback timer: a hand-over discards it. */
-  fallbackRowId?: string;
-}
+/** The end of a span, decided in its commit: the slot handed to a waiter whose step is claimed, or freed. */
+export type SpanEnd =
+  | {
+      kind: 'handed';
+      from: ExecutionLease;
+      lease: ExecutionLease;
+      claimed: { step: StepRecord; execution: ExecutionRecord };
+    }
+  | { kind: 'released'; from: ExecutionLease; executionId: string };
 
 /** Admissions one worker runs at once (see `enter`). */
 const ADMISSIONS_AT_ONCE = 4;
@@ -68,20 +78,15 @@ class Semaphore {
   }
 }
 
-/** Waiters woken at once when a scope is switched off. */
-const WAKE_ALL = 1000;
-
-/** Parked waiters kept per scope at most; older ones still wait in PostgreSQL and are woken from there. */
-const MAX_PARKED_PER_SCOPE = 10_000;
-
 const held = (lease: ExecutionLease): HeldLease => ({ key: lease.key, revision: lease.revision });
 
 /**
- * Throttled spans: a lease per execution in NATS KV, renewed at claims and heartbeats,
- * released when the execution ends; waiters queue first-come in PostgreSQL and hold no worker slot.
+ * Throttled spans: which execution holds which slot of a scope is decided in PostgreSQL (one
+ * statement per admission, one in the commit that ends a span); the slot's key in NATS KV is the
+ * live lease, renewed at claims and heartbeats, and its revision the fencing token. Waiters queue
+ * first-come in PostgreSQL and hold no worker slot.
  */
 export class ThrottleGate {
-  readonly #parked = new Map<string, ParkedWaiter[]>();
   readonly #admitting = new Semaphore(ADMISSIONS_AT_ONCE);
 
   constructor(private readonly deps: { db: Db; leases: Leases; config: ThrottleConfig; logger: Logger }) {}
@@ -91,66 +96,20 @@ export class ThrottleGate {
     return this.deps.config.defaultLimit;
   }
 
-  /** Remembers a step that waits for a slot of this scope (its message is acked; PostgreSQL keeps its place). */
-  park(throttle: PlanThrottle, waiter: ParkedWaiter): void {
-    const key = scopeKey(throttle.kind, throttle.scope);
-    const list = this.#parked.get(key) ?? [];
-    if (list.some((entry) => entry.stepId === waiter.stepId) || list.length >= MAX_PARKED_PER_SCOPE) return;
-    list.push(waiter);
-    list.sort((a, b) => a.since.getTime() - b.since.getTime());
-    this.#parked.set(key, list);
-  }
-
-  /** The longest-waiting step parked here for this scope, taken off the list. */
-  takeParked(kind: string, scope: string): ParkedWaiter | undefined {
-    const key = scopeKey(kind, scope);
-    const list = this.#parked.get(key);
-    const next = list?.shift();
-    if (list && list.length === 0) this.#parked.delete(key);
-    return next;
-  }
-
-  /**
-   * Hands the slot an ending span holds straight to a waiting execution (one compare-and-set in
-   * KV; the slot is never free in between). Null when the lease was lost meanwhile.
-   */
-  async transfer(lease: ExecutionLease, toExecutionId: string): Promise<ExecutionLease | null> {
-    const token = randomUUID();
-    const moved = await this.deps.leases.transfer(held(lease), { executionId: toExecutionId, token });
-    return moved ? { ...lease, revision: moved.revision, token } : null;
-  }
-
-  /**
-   * Hands the slot to a waiter parked in another process: taken off the list, the slot moved to
-   * it in KV and recorded on its execution (whose next claim then only renews it), its step
-   * published now. False when it no longer waits; if our lease was lost meanwhile, the waiter is
-   * still published, to be admitted the usual way.
-   */
-  async handTo(lease: ExecutionLease, waiter: Waiter): Promise<boolean> {
-    // Whoever takes a waiter off the list gives it a slot: two ending spans never hand it one each.
-    if (!(await this.deps.db.transaction((tx) => tx.throttle.take(waiter.executionId)))) return false;
-    const moved = await this.transfer(lease, waiter.executionId);
-    await this.deps.db.transaction(async (tx) => {
-      if (moved) await tx.executions.setLease(waiter.executionId, moved);
-      await wakeStep(tx, waiter.stepId);
-    });
-    return true;
-  }
-
   /**
    * Takes (or keeps) the execution's lease before a step of its span runs. At most a few
    * admissions run at once per worker: a burst of newcomers would otherwise take every pooled
-   * connection and hold up the hand-overs that keep the slots busy.
+   * connection and hold up the span ends that keep the slots busy.
    */
   async enter(
     execution: ExecutionRecord,
     stepId: string,
     throttle: PlanThrottle,
-    onWait?: (tx: Tx, delayMs: number) => Promise<string | void>,
+    claimToken: string,
   ): Promise<Admission> {
     await this.#admitting.acquire();
     try {
-      return await this.admission(execution, stepId, throttle, onWait);
+      return await this.admission(execution, stepId, throttle, claimToken);
     } finally {
       this.#admitting.release();
     }
@@ -160,7 +119,7 @@ export class ThrottleGate {
     execution: ExecutionRecord,
     stepId: string,
     throttle: PlanThrottle,
-    onWait?: (tx: Tx, delayMs: number) => Promise<string | void>,
+    claimToken: string,
   ): Promise<Admission> {
     const { db, leases, config } = this.deps;
     if (execution.lease) {
@@ -171,53 +130,41 @@ export class ThrottleGate {
         key: execution.lease.key,
       });
     }
-    const holder = { executionId: execution.id, token: randomUUID() };
-    const { limit, ahead } = await db.read(async (tx) => ({
-      limit: await tx.throttle.limitFor(throttle.kind, throttle.scope, config.defaultLimit),
-      ahead: await tx.throttle.ahead(throttle.kind, throttle.scope, execution.id),
-    }));
-    // A negative limit switches the throttle off for the scope (no lease, no waiting).
-    if (limit < 0) return { kind: 'unthrottled' };
-    // First come, first served: only as many as there are free slots beyond the older waiters
-    // (with as many older waiters as slots, the slots need not even be read).
-    const live = ahead < limit ? await leases.occupancy(throttle.kind, throttle.scope, limit) : [];
-    const acquired =
-      ahead < limit - live.length ? await leases.acquire(throttle.kind, throttle.scope, limit, holder, live) : null;
-    const taken: ExecutionLease | null = acquired
-      ? {
-          kind: throttle.kind,
-          scope: throttle.scope,
-          key: acquired.key,
-          revision: acquired.revision,
-          token: holder.token,
-        }
-      : null;
-    // One transaction decides, with the execution's row locked against an ending span that hands
-    // it a slot meanwhile (`handTo` records the lease under the same lock): a handed slot wins.
-    const decided = await db.transaction(async (tx): Promise<Admission | { kind: 'handed'; lease: ExecutionLease }> => {
-      const recorded = await tx.executions.leaseForUpdate(execution.id);
-      if (recorded && recorded.token !== execution.lease?.token && recorded.key !== taken?.key) {
-        await tx.throttle.leave(execution.id);
-        return { kind: 'handed', lease: recorded };
-      }
-      if (taken) {
-        await tx.throttle.admit(execution.id, taken);
-        return { kind: 'admitted', lease: taken };
-      }
-      const { since } = await tx.throttle.wait(throttle.kind, throttle.scope, execution.id, stepId);
-      const waitedMs = Date.now() - since.getTime();
-      if (waitedMs >= config.waitLimitMs) {
-        await tx.throttle.leave(execution.id);
-        return { kind: 'timeout', waitedMs };
-      }
-      const delayMs = Math.min(config.recheckMs, config.waitLimitMs - waitedMs + 50);
-      const fallbackRowId = await onWait?.(tx, delayMs);
-      return { kind: 'wait', delayMs, since, ...(fallbackRowId ? { fallbackRowId } : {}) };
-    });
-    if (decided.kind !== 'handed') return decided;
-    // A slot acquired just now goes back: the handed one is this execution's.
-    if (taken) await this.release(execution.id, taken);
-    return this.admission({ ...execution, lease: decided.lease }, stepId, throttle, onWait);
+    // One statement decides under the scope's lock: a slot on record, or a place in the queue with
+    // the step queued again, so an ending span sees either the slot taken or the waiter ready to claim.
+    const entered = await db.read((tx) =>
+      tx.throttle.enter({
+        kind: throttle.kind,
+        scope: throttle.scope,
+        executionId: execution.id,
+        stepId,
+        claimToken,
+        defaultLimit: config.defaultLimit,
+        leaseTtlMs: config.leaseTtlMs,
+        recheckMs: config.recheckMs,
+        waitLimitMs: config.waitLimitMs,
+      }),
+    );
+    if (entered.kind === 'unthrottled') return entered;
+    if (entered.kind === 'timeout') return { kind: 'timeout', waitedMs: Date.now() - entered.since.getTime() };
+    if (entered.kind === 'wait') {
+      const queued = entered.step;
+      // The fallback timer: its message, published when due (a hand-over usually comes first).
+      if (queued)
+        await db.transaction(async (tx) => void addStepMessage(tx, queued, execution.actor, queued.notBefore));
+      return { kind: 'wait', delayMs: entered.delayMs, since: entered.since };
+    }
+    const decided = { kind: 'slot' as const, slot: entered.slot };
+    const key = leaseKey(throttle.kind, throttle.scope, decided.slot);
+    const token = randomUUID();
+    const taken = await leases.take(key, { executionId: execution.id, token });
+    if (!taken) {
+      await db.transaction((tx) => tx.throttle.vacate(throttle.kind, throttle.scope, decided.slot, execution.id));
+      throw new BusError(`Could not take the throttle lease ${key}`);
+    }
+    const lease: ExecutionLease = { kind: throttle.kind, scope: throttle.scope, key, revision: taken.revision, token };
+    await db.transaction((tx) => tx.throttle.admit(execution.id, lease), { relaxedDurability: true });
+    return { kind: 'admitted', lease };
   }
 
   /** Renews by revision; a lost lease answers null (after checking the key: the holder decides nothing blind). */
@@ -225,63 +172,111 @@ export class ThrottleGate {
     const renewed = await this.deps.leases.renew(held(lease), { executionId, token: lease.token });
     if (!renewed) return null;
     const next = { ...lease, revision: renewed.revision };
-    await this.deps.db.transaction((tx) => tx.executions.setLease(executionId, next), { relaxedDurability: true });
+    await this.deps.db.transaction((tx) => tx.throttle.renewed(executionId, slotOf(lease), next), {
+      relaxedDurability: true,
+    });
     return next;
   }
 
   /**
-   * Releases an ended span's lease and wakes the first waiters of its scope. A lease already
-   * handed over or released wakes nobody: its slot was not freed here.
+   * In the commit of a step that holds `lease`: once the span is over, its slot goes to the
+   * longest waiter, whose step is claimed here with `token` in the same commit, or it is freed.
+   * Null while the span goes on, or when the slot is no longer this execution's on record.
    */
-  async release(executionId: string, lease: ExecutionLease): Promise<boolean> {
-    const released = await this.deps.leases
-      .release(held(lease), { executionId, token: lease.token })
-      .catch((error: unknown) => {
-        this.deps.logger.warn('throttle lease release failed; it will expire', {
-          key: lease.key,
-          error: String(error),
-        });
-        return true;
-      });
-    if (released) await this.wake(lease.kind, lease.scope);
-    return released;
+  async endInCommit(
+    tx: Tx,
+    executionId: string,
+    lease: ExecutionLease,
+    claim: { token: string; worker: string; claimTtlMs: number },
+  ): Promise<SpanEnd | null> {
+    const next: ExecutionLease = { ...lease, token: claim.token };
+    const passed = await tx.throttle.pass({
+      kind: lease.kind,
+      scope: lease.scope,
+      slot: slotOf(lease),
+      executionId,
+      defaultLimit: this.deps.config.defaultLimit,
+      lease: next,
+      worker: claim.worker,
+      claimTtlMs: claim.claimTtlMs,
+    });
+    return (
+      match(passed)
+        .with({ kind: 'handed' }, ({ step, execution }): SpanEnd => ({
+          kind: 'handed',
+          from: lease,
+          lease: next,
+          claimed: { step, execution },
+        }))
+        .with({ kind: 'released' }, (): SpanEnd => ({ kind: 'released', from: lease, executionId }))
+        // Passed on before (or taken after it expired): its key is no longer this execution's to move.
+        .with({ kind: 'held' }, { kind: 'not_held' }, () => null)
+        .exhaustive()
+    );
   }
 
-  /** Publishes the oldest waiters of a scope now instead of at their fallback timer. */
+  /**
+   * After that commit, in KV: the slot's key moved to the waiter in one compare-and-set (taken
+   * over if our lease was lost meanwhile: the slot is the waiter's on record), or released.
+   * Answers the waiter's lease with its revision, null if released or not taken.
+   */
+  async afterEnd(end: SpanEnd): Promise<ExecutionLease | null> {
+    const { leases } = this.deps;
+    const from = end.from;
+    if (end.kind === 'released') {
+      await this.release(end.executionId, end.from);
+      return null;
+    }
+    const holder = { executionId: end.claimed.execution.id, token: end.lease.token };
+    const moved = (await leases.transfer(held(from), holder)) ?? (await leases.take(from.key, holder));
+    return moved ? { ...end.lease, revision: moved.revision } : null;
+  }
+
+  /** Releases a lease in KV if its holder still has it; true if it was released now. */
+  async release(executionId: string, lease: ExecutionLease): Promise<boolean> {
+    return this.deps.leases.release(held(lease), { executionId, token: lease.token }).catch((error: unknown) => {
+      this.deps.logger.warn('throttle lease release failed; it will expire', { key: lease.key, error: String(error) });
+      return false;
+    });
+  }
+
+  /** Publishes the oldest waiters of a scope now, as many as it has free slots, instead of at their fallback timer. */
   async wake(kind: string, scope: string): Promise<void> {
     const { db, config } = this.deps;
-    const { limit, waiters } = await db.read(async (tx) => {
-      const limit = await tx.throttle.limitFor(kind, scope, config.defaultLimit);
-      // A scope switched off (negative limit) admits every waiter at its next claim.
-      const waiters = limit === 0 ? [] : await tx.throttle.first(kind, scope, limit < 0 ? WAKE_ALL : limit);
-      return { limit, waiters };
-    });
-    // Nobody waits (the common case without contention): no slot needs reading.
-    if (waiters.length === 0) return;
-    // Wake only as many waiters as there are free slots: the others would just wait again.
-    const free =
-      limit < 0 ? waiters.length : Math.max(0, limit - (await this.deps.leases.occupancy(kind, scope, limit)).length);
-    if (free === 0) return;
     await db.transaction(async (tx) => {
-      for (const waiter of waiters.slice(0, free)) await wakeStep(tx, waiter.stepId);
+      const limit = await tx.throttle.limitFor(kind, scope, config.defaultLimit);
+      const free = limit < 0 ? WAKE_ALL : await tx.throttle.freeSlots(kind, scope, limit, config.leaseTtlMs);
+      if (free === 0) return;
+      for (const waiter of await tx.throttle.first(kind, scope, free)) await wakeStep(tx, waiter.stepId);
     });
   }
 
-  /** Frees leases whose execution has ended (a crash after the handler, before the release). */
+  /** Frees slots and leases of executions that have ended (a crash after the handler, a dead letter). */
   async reconcile(): Promise<number> {
     const { db, leases } = this.deps;
     let freed = 0;
+    const scopes = new Map<string, { kind: string; scope: string }>();
+    for (const vacated of await db.transaction((tx) => tx.throttle.vacateEnded()))
+      scopes.set(scopeKey(vacated.kind, vacated.scope), vacated);
     for (const entry of await leases.entries()) {
       const executionId = entry.holder?.executionId;
       const execution = executionId ? await db.transaction((tx) => tx.executions.get(executionId)) : null;
       if (execution && (execution.status === 'running' || execution.status === 'cancel_requested')) continue;
-      if (await leases.forceRelease(entry)) {
-        freed += 1;
-        if (execution?.lease) await this.wake(execution.lease.kind, execution.lease.scope);
-      }
+      if (await leases.forceRelease(entry)) freed += 1;
     }
+    for (const { kind, scope } of scopes.values()) await this.wake(kind, scope);
     return freed;
   }
+}
+
+/** Waiters woken at once when a scope is switched off. */
+const WAKE_ALL = 1000;
+
+/** The slot number of a lease's key. */
+function slotOf(lease: ExecutionLease): number {
+  const slot = parseLeaseKey(lease.key)?.slot;
+  if (slot === undefined) throw new TypeError(`Not a throttle lease key: ${lease.key}`);
+  return slot;
 }
 
 const scopeKey = (kind: string, scope: string): string => `${kind}\u0000${scope}`;

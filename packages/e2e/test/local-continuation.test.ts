@@ -1,0 +1,264 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { Delivery } from '@jetcel/bus';
+import { defineTask, silentLogger, TaskRegistry, type Plan } from '@jetcel/core';
+import { Db, FRAMEWORK_MIGRATIONS, migrateUp, type ExecutionRecord } from '@jetcel/db';
+import { referenceEntities, referenceMigrations } from '@jetcel/reference';
+import { Progress, StepRunner } from '@jetcel/runtime/internal';
+import { createTestDatabase, queryRows, type TestDatabase } from '@jetcel/testing';
+
+// The next step runs where the last one ended: a commit that queues a step due now on this
+// worker's queue claims it for this worker, which runs it in the same slot, with no publish.
+// A real PostgreSQL, no broker: a delivery is the bytes of the first step's outbox row.
+
+let env: { database: TestDatabase; db: Db };
+before(async () => {
+  const database = await createTestDatabase({ prefix: 'local' });
+  await migrateUp(database.url, [FRAMEWORK_MIGRATIONS, referenceMigrations]);
+  env = { database, db: await Db.connect({ url: database.url, entities: referenceEntities }) };
+});
+after(async () => {
+  await env?.db.close();
+  await env?.database.drop();
+});
+
+const ran: string[] = [];
+const noop = defineTask({
+  name: 'test.noop',
+  async run(ctx) {
+    ran.push(ctx.stepId ?? '');
+  },
+});
+const registry = new TaskRegistry().register(noop);
+const progress = new Progress({ catalog: registry, executors: { get: () => undefined }, logger: silentLogger });
+
+function plan(steps: number, last?: string): Plan {
+  return {
+    v: 1,
+    executor: 'test.chain',
+    steps: [...Array.from({ length: steps }, () => ({ task: 'test.noop' })), ...(last ? [{ task: last }] : [])],
+    onSuccess: { task: 'test.noop' },
+    onFailure: { task: 'test.noop' },
+  };
+}
+
+/** Schedules an execution of `steps` no-op steps (then `last`, if named) and returns it with the delivery of its first step. */
+async function schedule(steps: number, last?: string): Promise<{ executionId: string; delivery: Delivery }> {
+  const executionId = randomUUID();
+  await env.db.transaction(async (tx) => {
+    const instance = await tx.resources.insert(
+      'instance',
+      { name: 'chain', cloudSettingsId: 'default', flavor: 'small' },
+      { executionId: null, actor: null },
+    );
+    await tx.executions.create({
+      id: executionId,
+      executor: 'test.chain',
+      resourceType: 'instance',
+      resourceId: instance.id,
+      plan: plan(steps, last),
+      params: {},
+      actor: null,
+    });
+    const execution = (await tx.executions.get(executionId)) as ExecutionRecord;
+    const first = execution.plan.steps[0];
+    assert.ok(first);
+    await progress.queueNode(tx, execution, 0, first);
+  });
+  const [row] = await queryRows<{ payload: string }>(
+    env.database.url,
+    "select payload from jetcel_outbox where subject = 'tasks.regular' and payload like $1",
+    [`%${executionId}%`],
+  );
+  assert.ok(row, 'the first step has its message');
+  return { executionId, delivery: deliveryOf(row.payload) };
+}
+
+function deliveryOf(payload: string): Delivery {
+  return {
+    subject: 'tasks.regular',
+    data: Buffer.from(payload),
+    headers: {},
+    deliveryCount: 1,
+    streamSeq: 1,
+    redelivered: false,
+    publishedAt: new Date(),
+    working() {},
+  };
+}
+
+const runner = (options: { chainLimit?: number; claimTtlMs?: number; worker?: string } = {}) =>
+  new StepRunner({
+    db: env.db,
+    registry,
+    services: {},
+    logger: silentLogger,
+    worker: options.worker ?? 'local',
+    queue: 'regular',
+    ...options,
+  });
+
+async function steps(executionId: string) {
+  return queryRows<{ id: string; role: string; status: string; worker: string | null; takeovers: number }>(
+    env.database.url,
+    'select id, role, status, worker, takeovers from jetcel_step where execution_id = $1 order by queued_at, position',
+    [executionId],
+  );
+}
+
+/** Task messages of the execution still to be published (due now or later). */
+async function unpublishedTaskRows(executionId: string) {
+  return queryRows<{ id: string; payload: string; due_in_ms: number }>(
+    env.database.url,
+    `select id, payload, extract(epoch from (not_before - now())) * 1000 as due_in_ms from jetcel_outbox
+     where subject = 'tasks.regular' and published_at is null and payload like $1 order by created_at`,
+    [`%${executionId}%`],
+  );
+}
+
+async function executionStatus(executionId: string): Promise<string | undefined> {
+  const [row] = await queryRows<{ status: string }>(
+    env.database.url,
+    'select status from jetcel_execution where id = $1',
+    [executionId],
+  );
+  return row?.status;
+}
+
+test('one delivery runs the whole chain in its slot: every next step claimed by the commit, none published', async () => {
+  const { executionId, delivery } = await schedule(4);
+  ran.length = 0;
+  assert.deepEqual(await runner().handle(delivery), { kind: 'ack' });
+  assert.equal(await executionStatus(executionId), 'succeeded', 'finished within the one delivery');
+  const rows = await steps(executionId);
+  assert.equal(rows.length, 5, 'four steps and the success handler');
+  assert.ok(
+    rows.every((row) => row.status === 'succeeded' && row.worker === 'local'),
+    'each ran here',
+  );
+  assert.equal(ran.length, 5, 'each ran once');
+  const pending = await unpublishedTaskRows(executionId);
+  // Only the delivered step's own row is left (the relay would have marked it); no fallback survives.
+  assert.equal(pending.length, 1, 'the fallback rows of the local steps were removed at their commits');
+  assert.ok(pending[0]?.payload.includes(rows[0]?.id ?? '-'), 'the row left is the first step’s');
+});
+
+test('the chain limit: after that many steps in a row the next one goes through JetStream', async () => {
+  const { executionId, delivery } = await schedule(4);
+  assert.deepEqual(await runner({ chainLimit: 2 }).handle(delivery), { kind: 'ack' });
+  const rows = await steps(executionId);
+  assert.deepEqual(
+    rows.map((row) => row.status),
+    ['succeeded', 'succeeded', 'queued'],
+    'two steps ran in a row, the third waits for its delivery',
+  );
+  const third = rows[2];
+  assert.ok(third);
+  const pending = await unpublishedTaskRows(executionId);
+  const published = pending.find((row) => row.payload.includes(third.id));
+  assert.ok(published, 'the third step has its message');
+  assert.ok(published.due_in_ms <= 0, 'due at once, not a fallback');
+  assert.equal(await executionStatus(executionId), 'running');
+});
+
+test('a worker that dies after its commit claimed the next step loses nothing: the fallback row publishes it once the claim expires', async () => {
+  // The second step hangs on a runner that never heartbeats: in the database that is a worker
+  // that died right after the commit that claimed the step for it.
+  let release: () => void = () => undefined;
+  const hanging = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const claimTtlMs = 400;
+  const doomed = new StepRunner({
+    db: env.db,
+    registry: new TaskRegistry().register(noop, defineTask({ name: 'test.second', run: () => hanging })),
+    services: {},
+    logger: silentLogger,
+    worker: 'doomed',
+    queue: 'regular',
+    claimTtlMs,
+    heartbeatMs: 60_000,
+  });
+  const { executionId, delivery } = await schedule(1, 'test.second');
+  const doomedRun = doomed.handle(delivery);
+  await waitFor(async () => (await steps(executionId))[1]?.status === 'running');
+  const second = (await steps(executionId))[1];
+  assert.equal(second?.worker, 'doomed', 'claimed by the commit for the same worker');
+  const fallback = (await unpublishedTaskRows(executionId)).find((row) => row.payload.includes(second?.id ?? '-'));
+  assert.ok(fallback, 'its message is kept as the fallback');
+  assert.ok(fallback.due_in_ms > 0, 'not publishable while the claim holds');
+  const early = await env.db.outbox.claimDue(100, 10_000);
+  assert.ok(!early.some((row) => row.id === fallback.id), 'no relay publishes it meanwhile');
+
+  await new Promise((resolve) => setTimeout(resolve, claimTtlMs + 100));
+  const swept = await env.db.outbox.claimDue(100, 10_000);
+  const published = swept.find((row) => row.id === fallback.id);
+  assert.ok(published, 'once the claim would have expired, a relay publishes the fallback row');
+  const rescuer = new StepRunner({
+    db: env.db,
+    registry: new TaskRegistry().register(noop, defineTask({ name: 'test.second', run: async () => undefined })),
+    services: {},
+    logger: silentLogger,
+    worker: 'rescuer',
+    queue: 'regular',
+  });
+  assert.deepEqual(await rescuer.handle(deliveryOf(published.payload)), { kind: 'ack' });
+  assert.equal(await executionStatus(executionId), 'succeeded');
+  const rows = await steps(executionId);
+  assert.equal(rows[1]?.worker, 'rescuer');
+  assert.equal(rows[1]?.takeovers, 1, 'taken over from the dead holder');
+  // The dead holder's late commit changes nothing.
+  release();
+  assert.deepEqual(await doomedRun, { kind: 'ack' });
+  assert.deepEqual(
+    (await steps(executionId)).map((row) => [row.role, row.status]),
+    [
+      ['main', 'succeeded'],
+      ['main', 'succeeded'],
+      ['success', 'succeeded'],
+    ],
+  );
+});
+
+test('a step running locally when the worker stops is handed back with its message published now; its delivery is acked', async () => {
+  let started: () => void = () => undefined;
+  const running = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const stopping = new StepRunner({
+    db: env.db,
+    registry: new TaskRegistry().register(
+      noop,
+      defineTask({
+        name: 'test.second',
+        run: (ctx) => {
+          started();
+          return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+        },
+      }),
+    ),
+    services: {},
+    logger: silentLogger,
+    worker: 'stopping',
+    queue: 'regular',
+  });
+  const { executionId, delivery } = await schedule(1, 'test.second');
+  const handled = stopping.handle(delivery);
+  await running;
+  stopping.shutdown();
+  assert.deepEqual(await handled, { kind: 'ack' }, 'the delivered step committed: its message is acked');
+  const second = (await steps(executionId))[1];
+  assert.equal(second?.status, 'queued', 'handed back, not failed');
+  const messages = (await unpublishedTaskRows(executionId)).filter((row) => row.payload.includes(second?.id ?? '-'));
+  assert.equal(messages.length, 1, 'its fallback row gave way to one message');
+  assert.ok((messages[0]?.due_in_ms ?? 1) <= 0, 'published now, not when the claim would have expired');
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

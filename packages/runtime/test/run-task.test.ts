@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defineTask, silentLogger, TransientError, type TaskContext, type TaskDefinition } from '@jetcel/core';
+import { RunControl } from '../src/run/run-control.ts';
+import { runTask } from '../src/run/run-task.ts';
+
+const context: Omit<TaskContext<unknown>, 'signal' | 'heartbeat'> = {
+  cancelSignal: new AbortController().signal,
+  attempt: 1,
+  pollCount: 0,
+  idempotencyKey: 'test',
+  fencingToken: null,
+  fencingSlot: null,
+  log: silentLogger,
+  actor: null,
+  executionId: null,
+  stepId: null,
+  resource: null,
+  resources: {
+    get: async () => null,
+    find: async () => [],
+    latestExecution: async () => null,
+  },
+  services: {},
+};
+const run = (task: TaskDefinition<unknown, unknown>, controller = new RunControl()) =>
+  runTask(task, context, { controller, heartbeat: async () => {}, args: {} });
+const never = new Promise<never>(() => {});
+
+test('a stopped run ends at once with the stop reason, even when its task ignores its signal', async () => {
+  const ignoring = defineTask({
+    name: 'test.ignoring',
+    async run() {
+      await never;
+    },
+  });
+  const controller = new RunControl();
+  const running = run(ignoring, controller);
+  const reason = new Error('claim lost');
+  controller.abort(reason);
+  assert.deepEqual(await running, { kind: 'error', error: reason });
+});
+
+test('a task with a timeout is stopped by it; a task without one starts no timer', async () => {
+  const slow = defineTask({
+    name: 'test.slow',
+    timeoutMs: 30,
+    async run() {
+      await never;
+    },
+  });
+  const result = await run(slow);
+  assert.equal(result.kind, 'error');
+  assert.ok(result.kind === 'error' && result.error instanceof TransientError);
+  const original = globalThis.setTimeout;
+  let timers = 0;
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+    timers += 1;
+    return original(...args);
+  }) as typeof setTimeout;
+  try {
+    const quick = defineTask({ name: 'test.quick', async run() {} });
+    assert.deepEqual(await run(quick), { kind: 'outcome', outcome: { kind: 'done' } });
+  } finally {
+    globalThis.setTimeout = original;
+  }
+  assert.equal(timers, 0, 'no timer for a task without a timeout');
+});
+
+test('a signal the task reads is aborted by a stop, and once the run is over', async () => {
+  let seen: AbortSignal | undefined;
+  const reading = defineTask({
+    name: 'test.reading',
+    async run(ctx) {
+      seen = ctx.signal;
+      await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+    },
+  });
+  const controller = new RunControl();
+  const running = run(reading, controller);
+  assert.equal(seen?.aborted, false);
+  controller.abort(new Error('shutdown'));
+  const result = await running;
+  assert.ok(result.kind === 'error' && (result.error as Error).message === 'shutdown');
+  assert.equal(seen?.aborted, true);
+  let kept: AbortSignal | undefined;
+  const done = defineTask({
+    name: 'test.done',
+    async run(ctx) {
+      kept = ctx.signal;
+    },
+  });
+  assert.equal((await run(done)).kind, 'outcome');
+  assert.equal(kept?.aborted, true, 'work the task left behind is told the run is over');
+});
+
+test('a bad argument or a throwing task is the result, never a throw', async () => {
+  const failing = defineTask({
+    name: 'test.failing',
+    async run() {
+      throw new Error('boom');
+    },
+  });
+  const result = await run(failing);
+  assert.ok(result.kind === 'error' && (result.error as Error).message === 'boom');
+  const strict = defineTask<{ n: number }>({
+    name: 'test.strict',
+    args: {
+      parse: () => {
+        throw new Error('bad args');
+      },
+    },
+    async run() {},
+  });
+  const bad = await run(strict);
+  assert.ok(bad.kind === 'error' && (bad.error as Error).message === 'bad args');
+});

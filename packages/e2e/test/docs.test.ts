@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bus } from '@jetcel/bus';
-import { createReferenceDomain } from '@jetcel/reference';
+import { composeDomains, loadDomains } from '@jetcel/runtime';
 import { deadLetterCommands, frameworkQueries, operatorQueries } from '@jetcel/runtime/internal';
 
 // The docs stay true: every relative link in every Markdown file resolves (the file, and the
@@ -77,16 +77,17 @@ function brokenLinks(file: string, markdown: string, repoRoot: string): string[]
   return problems;
 }
 
-/** The subjects the executor serves: the reference domain's, then the framework's and operators'. */
-function servedSubjects(): Set<string> {
-  const domain = createReferenceDomain();
+/** The subjects the executor serves: the configured domains' (jetcel.config.ts), then the framework's and operators'. */
+async function servedSubjects(): Promise<Set<string>> {
+  const { JETCEL_DOMAINS: _ignored, ...env } = process.env;
+  const domains = composeDomains(await loadDomains({ env, cwd: root }));
   // Building the operator queries touches no connection; only answering one does.
   const bus = {} as Bus;
   const definitions = [
-    ...domain.commands,
+    ...domains.commands,
     ...frameworkQueries(),
     ...deadLetterCommands(),
-    ...operatorQueries({ bus, catalog: domain.tasks, schedules: domain.schedules, defaultThrottleLimit: 4 }),
+    ...operatorQueries({ bus, catalog: domains.tasks, schedules: domains.schedules, defaultThrottleLimit: 4 }),
   ];
   return new Set(definitions.map((definition) => definition.subject));
 }
@@ -119,9 +120,10 @@ test('anchors follow GitHub: punctuation dropped, code kept, repeats numbered', 
   assert.deepEqual([...anchors], ['metrics-traces-and-logs', 'queryleaselist-admin', 'limits', 'limits-1']);
 });
 
-test('every cmd.* and query.* subject the docs name is one the executor serves', () => {
-  const served = servedSubjects();
+test('every cmd.* and query.* subject the docs name is one the executor serves', async () => {
+  const served = await servedSubjects();
   assert.ok(served.has('cmd.instance.create') && served.has('query.lease.list'), 'the served set is built');
+  assert.ok(served.has('cmd.dns_zone.create'), 'every configured domain is served');
   const unknown = files.flatMap((file) =>
     [...readFileSync(file, 'utf8').matchAll(/(?<![\w.$>-])(?:cmd|query)\.[a-z_]+\.[a-z_]+(?![\w.-]*[\w-])/g)]
       .map((match) => match[0])
@@ -129,4 +131,33 @@ test('every cmd.* and query.* subject the docs name is one the executor serves',
       .map((subject) => `${relative(root, file)}: ${subject}`),
   );
   assert.deepEqual(unknown, []);
+});
+
+/** Code blocks whose first line is a comment naming a repository file: "file: problem" for each that is not in it verbatim. */
+function staleSnippets(file: string, markdown: string): string[] {
+  const problems: string[] = [];
+  for (const match of markdown.matchAll(/^```ts\n\/\/ ((?:packages|services)\/\S+\.ts)\n([\s\S]*?)^```$/gm)) {
+    const [, source = '', body = ''] = match;
+    const path = resolve(root, source);
+    const where = `${relative(root, file)}: ${source}`;
+    if (!existsSync(path)) problems.push(`${where} (no such file)`);
+    else {
+      const text = readFileSync(path, 'utf8');
+      const missing = body.split(/\n{2,}/).find((part) => part.trim() !== '' && !text.includes(part.trim()));
+      if (missing !== undefined) problems.push(`${where} (not in the file: ${missing.split('\n')[0]})`);
+    }
+  }
+  return problems;
+}
+
+test('a code block naming a source file is a verbatim copy of it (the guide code compiles with its tests)', () => {
+  const guide = resolve(root, 'docs/write-your-own.md');
+  const markdown = readFileSync(guide, 'utf8');
+  assert.ok(markdown.includes('// packages/example-dns/test/executors.test.ts'), 'the guide has such blocks');
+  assert.deepEqual(
+    files.flatMap((file) => staleSnippets(file, readFileSync(file, 'utf8'))),
+    [],
+  );
+  const drifted = markdown.replace("'quota of zones exceeded'", "'quota exceeded'");
+  assert.equal(staleSnippets(guide, drifted).length, 1, 'a changed line is caught');
 });

@@ -1,7 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCloud } from '@jetcel/cloud';
-import { BackendError, buildPlan, isGroup, TransientError, type ResourceSnapshot, type StepCall } from '@jetcel/core';
+import { BackendError, buildPlan, isGroup, TransientError, type StepCall } from '@jetcel/core';
+import { fakeResource } from '@jetcel/testing-kit';
 import { CloudClient } from '../src/cloud-client.ts';
 import { DEFAULT_REFERENCE_CONFIG, referenceConfigFromEnv } from '../src/config.ts';
 import { createReferenceDomain } from '../src/domain.ts';
@@ -14,20 +15,11 @@ after(async () => {
   await cloud?.close();
 });
 
-const instance: ResourceSnapshot = {
-  type: 'instance',
-  id: '7f8b5a52-8a58-4a2b-9d2f-1f7cf1f0a001',
-  state: 'CREATION_SCHEDULED',
-  version: 1,
-  errorMessage: '',
-  errorTraceback: '',
-  action: '',
-  actionDetails: {},
-  runtimeState: '',
-  backendId: null,
-  modifiedAt: '2026-01-01T00:00:00.000Z',
-  fields: { name: 'vm', cloudSettingsId: 'default', flavor: 'small' },
-};
+const instance = fakeResource(
+  'instance',
+  { name: 'vm', cloudSettingsId: 'default', flavor: 'small' },
+  { id: '7f8b5a52-8a58-4a2b-9d2f-1f7cf1f0a001', state: 'CREATION_SCHEDULED' },
+);
 
 test('the create plan: begin_creating with the create call, then the poll, then set_ok / instance.set_erred', () => {
   const domain = createReferenceDomain();

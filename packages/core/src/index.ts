@@ -104,3 +104,5 @@ export type {
   BackendTasksOptions,
   PollRuntimeStateStep,
 } from './backend-tasks.ts';
+export { EQUALITY_SHORTHANDS, equalityPredicate, sameNameResourceAndArgs } from './equality.ts';
+export type { BackgroundRunView, Equality, EqualityMode, EqualityPredicate } from './equality.ts';

@@ -106,3 +106,4 @@ export type {
 } from './backend-tasks.ts';
 export { EQUALITY_SHORTHANDS, equalityPredicate, sameNameResourceAndArgs } from './equality.ts';
 export type { BackgroundRunView, Equality, EqualityMode, EqualityPredicate } from './equality.ts';
+export { declaredThrottleLimits, ThrottleLimitConflictError } from './throttle-limits.ts';

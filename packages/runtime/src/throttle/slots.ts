@@ -7,6 +7,8 @@ import { addStepMessage } from '../execution/step-messages.ts';
 export interface ThrottleConfig {
   /** Slots per scope unless `jetcel_throttle_limit` says otherwise. @defaultValue 4 */
   defaultLimit: number;
+  /** Per-kind limits the executors declare (`throttle.limit`): a kind's default before `defaultLimit`. */
+  declaredLimits?: ReadonlyMap<string, number>;
   /** How long an execution may wait for a slot before its step fails. @defaultValue 25 min */
   waitLimitMs: number;
   /** Fallback timer of a waiter; a release wakes it earlier. @defaultValue 5000 */
@@ -91,6 +93,11 @@ export class ThrottleGate {
     return this.deps.config.defaultLimit;
   }
 
+  /** Slots per scope of a kind where no limit is configured: its declared limit, else the default. */
+  defaultLimitFor(kind: string): number {
+    return this.deps.config.declaredLimits?.get(kind) ?? this.deps.config.defaultLimit;
+  }
+
   /** Remembers a step that waits for a slot of this scope (its message is acked; PostgreSQL keeps its place). */
   park(throttle: PlanThrottle, waiter: ParkedWaiter): void {
     const key = scopeKey(throttle.kind, throttle.scope);
@@ -173,7 +180,7 @@ export class ThrottleGate {
     }
     const holder = { executionId: execution.id, token: randomUUID() };
     const { limit, ahead } = await db.read(async (tx) => ({
-      limit: await tx.throttle.limitFor(throttle.kind, throttle.scope, config.defaultLimit),
+      limit: await tx.throttle.limitFor(throttle.kind, throttle.scope, this.defaultLimitFor(throttle.kind)),
       ahead: await tx.throttle.ahead(throttle.kind, throttle.scope, execution.id),
     }));
     // A negative limit switches the throttle off for the scope (no lease, no waiting).
@@ -249,9 +256,9 @@ export class ThrottleGate {
 
   /** Publishes the oldest waiters of a scope now instead of at their fallback timer. */
   async wake(kind: string, scope: string): Promise<void> {
-    const { db, config } = this.deps;
+    const { db } = this.deps;
     const { limit, waiters } = await db.read(async (tx) => {
-      const limit = await tx.throttle.limitFor(kind, scope, config.defaultLimit);
+      const limit = await tx.throttle.limitFor(kind, scope, this.defaultLimitFor(kind));
       // A scope switched off (negative limit) admits every waiter at its next claim.
       const waiters = limit === 0 ? [] : await tx.throttle.first(kind, scope, limit < 0 ? WAKE_ALL : limit);
       return { limit, waiters };

@@ -148,7 +148,7 @@ export class ThrottledSpan<S> {
         known ?? (await this.options.db.read((tx) => tx.throttle.spanState(fromExecutionId, lease.kind, lease.scope)));
       // A slot above a lowered limit (or a scope switched off) is not handed on: it is released.
       const slot = parseLeaseKey(lease.key)?.slot ?? Number.POSITIVE_INFINITY;
-      if (slot >= (span.limit ?? gate.defaultLimit)) {
+      if (slot >= (span.limit ?? gate.defaultLimitFor(lease.kind))) {
         if (await gate.release(fromExecutionId, lease)) log.info('throttle slot released', { key: lease.key });
         return;
       }

@@ -52,6 +52,7 @@ function fakeContext(): TaskContext<unknown> {
     get: async (ref) => {
       throw new Error(`built-in task read resource ${ref}`);
     },
+    types: () => [],
     latestExecution: async (ref) => {
       throw new Error(`built-in task read the executions of ${ref}`);
     },

@@ -49,6 +49,7 @@ function context<S>(services: S, others: Record<string, ResourceSnapshot> = {}, 
     resources: {
       get: async (ref) => others[ref] ?? null,
       find: async () => [],
+      types: () => [],
       latestExecution: async () => null,
     },
     services,

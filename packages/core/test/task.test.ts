@@ -26,6 +26,7 @@ const noop = async (): Promise<void> => {};
 const noResources: ResourceReader = {
   get: async () => null,
   find: async () => [],
+  types: () => [],
   latestExecution: async () => null,
 };
 
@@ -322,6 +323,7 @@ test('B9: a task sees the cancel signal and a resource reader on its context', a
   const seen: unknown[] = [];
   const resources: ResourceReader = {
     get: async (ref) => (ref === 'volume:v1' ? volume : null),
+    types: () => ['volume'],
     latestExecution: async () => null,
     find: async (type, where) => {
       seen.push([type, where]);

@@ -108,7 +108,7 @@ export function defineBackendTasks<S, B>(options: BackendTasksOptions<S, B>): Ba
       const resource = requireStepResource(ctx.resource, callName);
       const method = member(options.backend(ctx.services), args.method, callName);
       const patch = (await method(backendCall(ctx, resource, args.args))) as ResourcePatch | undefined;
-      return done(patch ?? undefined);
+      return done(patch);
     },
   });
   const pollTask = defineTask<z.infer<typeof pollArgs>, S>({
@@ -137,7 +137,7 @@ export function defineBackendTasks<S, B>(options: BackendTasksOptions<S, B>): Ba
     pollRuntimeState: (getter, poll, stepOptions = {}) => ({
       ...stepOptions,
       task: pollName,
-      args: definedJson({ getter, ...poll, deleted: poll.deleted }),
+      args: definedJson({ getter, ...poll }),
     }),
   };
   return Object.freeze(built);

@@ -108,7 +108,7 @@ export interface LeaseListView {
     scope: string;
     limit: number;
     /** Where the limit comes from: the scope's row, the kind's '*' row, or the service default. */
-    limitSource: 'scope' | 'kind' | 'default';
+    limitSource: 'scope' | 'kind' | 'declared' | 'default';
     held: number;
     waiting: number;
     leases: LeaseView[];

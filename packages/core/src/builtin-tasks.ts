@@ -4,6 +4,7 @@ import type { FailureInfo, StepCall } from './plan.ts';
 import type { ResourcePatch, ResourceSnapshot } from './resource.ts';
 import { isResourceState, isTransitionName } from './states.ts';
 import { defineTask, done } from './task.ts';
+import { waitNotBusyTask } from './wait-not-busy.ts';
 
 export const BUILTIN_TASKS = {
   transition: 'jetcel.transition',
@@ -150,4 +151,11 @@ export function runExecutor(
   return { task: BUILTIN_TASKS.runExecutor, resource, args: { executor, params }, ...options };
 }
 
-export const builtinTasks = [transitionTask, setOkTask, setErredTask, deleteResourceTask, runExecutorTask] as const;
+export const builtinTasks = [
+  transitionTask,
+  setOkTask,
+  setErredTask,
+  deleteResourceTask,
+  runExecutorTask,
+  waitNotBusyTask,
+] as const;

@@ -36,8 +36,10 @@ export interface ExecutorDefinition<P = JsonObject> {
   /**
    * At most N executions of this kind hold the throttled span at once per scope: the
    * span starts at the step marked `throttled` and ends with the main chain (before the handlers).
+   * `limit` is N for the kind as declared in code; a `jetcel_throttle_limit` row overrides it at run
+   * time, and without either the deployment's default (`THROTTLE_DEFAULT_LIMIT`) applies.
    */
-  throttle?: { kind: string; scope(input: ExecutorInput<P>): string };
+  throttle?: { kind: string; scope(input: ExecutorInput<P>): string; limit?: number };
   onSuccess?(input: ExecutorInput<P>): StepCall;
   onFailure?(input: ExecutorInput<P>): StepCall;
   /**

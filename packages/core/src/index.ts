@@ -27,6 +27,7 @@ export {
 } from './states.ts';
 export type { ResourceState, TransitionName, TransitionResult } from './states.ts';
 export type { Json, JsonObject } from './json.ts';
+export { definedJson } from './json.ts';
 export type { Identity, AuthorizeHook } from './identity.ts';
 export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
@@ -81,3 +82,28 @@ export { step, taskName, taskRef } from './step.ts';
 export type { PlannedTask, StepOptions, TaskWithArgs } from './step.ts';
 export { checkPlannedTasks, plannableTasks, UndeclaredTaskError, UnknownPlannedTaskError } from './planned-tasks.ts';
 export type { MissingPlannedTask } from './planned-tasks.ts';
+export { BUSY_STATES, WAIT_NOT_BUSY_TASK, waitNotBusyTask, waitUntilNotBusy } from './wait-not-busy.ts';
+export type { WaitNotBusyArgs } from './wait-not-busy.ts';
+export { definePollRuntimeStateTask, judgeRuntimeState, runtimeStateOutcome } from './poll-runtime-state.ts';
+export type {
+  BackendReading,
+  DeletedOutcome,
+  PollRuntimeStateOptions,
+  RuntimeStateRule,
+  RuntimeStateVerdict,
+} from './poll-runtime-state.ts';
+export { defineBackendTasks } from './backend-tasks.ts';
+export type {
+  BackendCall,
+  BackendGetter,
+  BackendGetterName,
+  BackendMethod,
+  BackendMethodArgs,
+  BackendMethodName,
+  BackendTasks,
+  BackendTasksOptions,
+  PollRuntimeStateStep,
+} from './backend-tasks.ts';
+export { EQUALITY_SHORTHANDS, equalityPredicate, sameNameResourceAndArgs } from './equality.ts';
+export type { BackgroundRunView, Equality, EqualityMode, EqualityPredicate } from './equality.ts';
+export { declaredThrottleLimits, ThrottleLimitConflictError } from './throttle-limits.ts';

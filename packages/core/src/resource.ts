@@ -51,6 +51,8 @@ export interface ResourceReader {
   get(ref: string): Promise<ResourceSnapshot | null>;
   /** Resources of a type whose domain fields equal the given values, optionally narrowed further. */
   find(type: string, where: Record<string, Json>, options?: FindOptions): Promise<ResourceSnapshot[]>;
+  /** Every resource type the worker's domains register (watchdogs). */
+  types(): string[];
   /** The newest execution on a resource, if any (watchdogs). */
   latestExecution(ref: string): Promise<{ id: string; executor: string; status: string } | null>;
 }

@@ -1,4 +1,5 @@
 import type { QueueName } from '@jetcel/contracts';
+import type { Equality } from './equality.ts';
 import type { Json } from './json.ts';
 import type { Logger } from './logger.ts';
 import type { RelatedPatch, ResourcePatch, ResourceReader, ResourceSnapshot } from './resource.ts';
@@ -88,10 +89,11 @@ export interface TaskOptions<A = unknown> {
   /** Polls allowed before the step fails. */
   maxPolls?: number;
   /**
-   * Background tasks: when two runs are "equal". 'name': one run of the task at a time;
-   * 'resource': one per resource; 'none': no limit. @defaultValue 'name' for background tasks
+   * Background tasks: when a run is "equal" to one queued or running, and so skipped. A predicate
+   * over name, resource and args (Waldur's `is_equal`), or a shorthand: 'name': one run of the task
+   * at a time; 'resource': one per resource; 'none': no limit. @defaultValue 'name'
    */
-  equality?: 'name' | 'resource' | 'none';
+  equality?: Equality;
   /**
    * Whether running the task touches a backend. A cancel before any such step restores the
    * resource instead of leaving it ERRED. @defaultValue true
@@ -110,7 +112,7 @@ export interface TaskDefinition<A = unknown, S = unknown> {
   readonly pollIntervalMs: number;
   readonly maxPolls: number;
   readonly sideEffects: boolean;
-  readonly equality: 'name' | 'resource' | 'none';
+  readonly equality: Equality;
   parseArgs(raw: unknown): A;
   run(ctx: TaskContext<S>, args: A): Promise<TaskOutcome | void>;
 }

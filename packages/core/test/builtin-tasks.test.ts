@@ -52,6 +52,7 @@ function fakeContext(): TaskContext<unknown> {
     get: async (ref) => {
       throw new Error(`built-in task read resource ${ref}`);
     },
+    types: () => [],
     latestExecution: async (ref) => {
       throw new Error(`built-in task read the executions of ${ref}`);
     },
@@ -84,7 +85,7 @@ async function runTask<A>(task: TaskDefinition<A>, rawArgs: unknown): Promise<Ta
   return task.run(fakeContext(), task.parseArgs(rawArgs));
 }
 
-test('the five built-in tasks, their names, regular queue and no retries', () => {
+test('the six built-in tasks, their names, regular queue and no retries', () => {
   assert.deepEqual(BUILTIN_TASKS, {
     transition: 'jetcel.transition',
     setOk: 'jetcel.set_ok',
@@ -94,7 +95,14 @@ test('the five built-in tasks, their names, regular queue and no retries', () =>
   });
   assert.deepEqual(
     builtinTasks.map((t) => t.name),
-    ['jetcel.transition', 'jetcel.set_ok', 'jetcel.set_erred', 'jetcel.delete_resource', 'jetcel.run_executor'],
+    [
+      'jetcel.transition',
+      'jetcel.set_ok',
+      'jetcel.set_erred',
+      'jetcel.delete_resource',
+      'jetcel.run_executor',
+      'jetcel.wait_not_busy',
+    ],
   );
   for (const task of builtinTasks) {
     assert.equal(task.queue, 'regular', task.name);
@@ -107,6 +115,7 @@ test('the five built-in tasks, their names, regular queue and no retries', () =>
     'jetcel.set_erred',
     'jetcel.set_ok',
     'jetcel.transition',
+    'jetcel.wait_not_busy',
   ]);
 });
 

@@ -6,10 +6,13 @@ import {
   TaskRegistry,
   defineTask,
   done,
+  equalityPredicate,
+  sameNameResourceAndArgs,
   pollAgain,
   silentLogger,
   taskFromClass,
   type ArgsParser,
+  type Json,
   type RelatedPatch,
   type ResourceReader,
   type ResourceSnapshot,
@@ -23,6 +26,7 @@ const noop = async (): Promise<void> => {};
 const noResources: ResourceReader = {
   get: async () => null,
   find: async () => [],
+  types: () => [],
   latestExecution: async () => null,
 };
 
@@ -319,6 +323,7 @@ test('B9: a task sees the cancel signal and a resource reader on its context', a
   const seen: unknown[] = [];
   const resources: ResourceReader = {
     get: async (ref) => (ref === 'volume:v1' ? volume : null),
+    types: () => ['volume'],
     latestExecution: async () => null,
     find: async (type, where) => {
       seen.push([type, where]);
@@ -337,4 +342,21 @@ test('B9: a task sees the cancel signal and a resource reader on its context', a
   const outcome = await definition.run({ ...fakeContext(), cancelSignal: cancel.signal, resources }, undefined);
   assert.deepEqual(outcome, { kind: 'done', patch: undefined, result: { aborted: true, found: 1, missing: true } });
   assert.deepEqual(seen, [['volume', { instanceId: 'i1' }]]);
+});
+
+test('background equality: the three modes are shorthands of predicates over name, resource and args', () => {
+  const run = (resource: string | null, args: Json = {}) => ({ name: 'pull', resource, args });
+  const byName = equalityPredicate('name');
+  assert.equal(byName(run('vm:1'), run('vm:2')), true);
+  assert.equal(byName(run('vm:1'), { ...run('vm:1'), name: 'other' }), false);
+  const byResource = equalityPredicate('resource');
+  assert.equal(byResource(run('vm:1'), run('vm:1', { a: 1 })), true);
+  assert.equal(byResource(run('vm:1'), run('vm:2')), false);
+  assert.equal(equalityPredicate('none')(run('vm:1'), run('vm:1')), false);
+  assert.equal(sameNameResourceAndArgs(run('vm:1', { a: [1] }), run('vm:1', { a: [1] })), true);
+  assert.equal(sameNameResourceAndArgs(run('vm:1', { a: [1] }), run('vm:1', { a: [2] })), false);
+  const custom = (): boolean => true;
+  assert.equal(equalityPredicate(custom), custom);
+  assert.equal(defineTask({ name: 'p', equality: custom, run: async () => {} }).equality, custom);
+  assert.equal(defineTask({ name: 'q', run: async () => {} }).equality, 'name');
 });

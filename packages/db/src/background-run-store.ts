@@ -62,6 +62,16 @@ export class BackgroundRunStore {
     return rows[0] ? toBackgroundRunRecord(rows[0]) : null;
   }
 
+  /**
+   * For an equality predicate: serializes the enqueuers of one task until COMMIT (a transaction
+   * advisory lock), then lists its queued or running runs, which the predicate is checked against.
+   */
+  async lockActiveOf(task: string): Promise<BackgroundRunRecord[]> {
+    await sql(this.em, 'select pg_advisory_xact_lock(hashtext(?))', [`jetcel_background_run:${task}`]);
+    const rows = await sql(this.em, 'select * from jetcel_background_run where task = ? order by created_at', [task]);
+    return rows.map(toBackgroundRunRecord);
+  }
+
   async get(id: string): Promise<BackgroundRunRecord | null> {
     const rows = await sql(this.em, 'select * from jetcel_background_run where id = ?', [id]);
     return rows[0] ? toBackgroundRunRecord(rows[0]) : null;

@@ -2,14 +2,8 @@ import { envNumber } from './config.ts';
 
 /** Timings of the reference domain's background tasks and beat schedules; tests shorten them. */
 export interface BackgroundConfig {
-  /** Resources CREATING or CREATION_SCHEDULED untouched for longer become ERRED. @defaultValue 3 h */
-  provisioningTimeoutMs: number;
   /** @defaultValue 1 h */
   listPullEveryMs: number;
-  /** @defaultValue 1 h */
-  stuckProvisioningEveryMs: number;
-  /** @defaultValue 10 min */
-  resetUpdatingEveryMs: number;
   /** How often `jetcel.prune` deletes rows past their retention. @defaultValue 10 min */
   pruneEveryMs: number;
   /** Test only: a `jetcel.heartbeat_tick` schedule at this interval; null for none. @defaultValue null */
@@ -20,10 +14,7 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 export const DEFAULT_BACKGROUND_CONFIG: BackgroundConfig = {
-  provisioningTimeoutMs: 3 * HOUR,
   listPullEveryMs: HOUR,
-  stuckProvisioningEveryMs: HOUR,
-  resetUpdatingEveryMs: 10 * MINUTE,
   pruneEveryMs: 10 * MINUTE,
   testScheduleEveryMs: null,
 };
@@ -32,13 +23,7 @@ export function backgroundConfigFromEnv(env: NodeJS.ProcessEnv = process.env): B
   const number = (name: string, fallback: number): number => envNumber(env, name, fallback);
   const testEvery = number('BEAT_TEST_SCHEDULE_EVERY_MS', 0);
   return {
-    provisioningTimeoutMs: number('INSTANCE_PROVISIONING_TIMEOUT_MS', DEFAULT_BACKGROUND_CONFIG.provisioningTimeoutMs),
     listPullEveryMs: number('BEAT_LIST_PULL_EVERY_MS', DEFAULT_BACKGROUND_CONFIG.listPullEveryMs),
-    stuckProvisioningEveryMs: number(
-      'BEAT_STUCK_PROVISIONING_EVERY_MS',
-      DEFAULT_BACKGROUND_CONFIG.stuckProvisioningEveryMs,
-    ),
-    resetUpdatingEveryMs: number('BEAT_RESET_UPDATING_EVERY_MS', DEFAULT_BACKGROUND_CONFIG.resetUpdatingEveryMs),
     pruneEveryMs: number('BEAT_PRUNE_EVERY_MS', DEFAULT_BACKGROUND_CONFIG.pruneEveryMs),
     testScheduleEveryMs: testEvery > 0 ? testEvery : null,
   };

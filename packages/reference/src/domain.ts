@@ -1,5 +1,5 @@
 import { builtinTasks, ExecutorRegistry, TaskRegistry } from '@jetcel/core';
-import { pruneTask, type CommandDefinition } from '@jetcel/runtime';
+import { pruneTask, watchdogTasks, type CommandDefinition } from '@jetcel/runtime';
 import { DEFAULT_BACKGROUND_CONFIG, type BackgroundConfig } from './background-config.ts';
 import { referenceReads } from './authorization.ts';
 import { cloudSettingsCommands } from './cloud-settings-commands.ts';
@@ -40,10 +40,10 @@ import {
   volumeDeletionTasks,
   pollVolumeTask,
 } from './volume-tasks.ts';
-import { heartbeatTickTask, resetUpdatingTask, stuckProvisioningTask } from './watchdog-tasks.ts';
+import { heartbeatTickTask } from './watchdog-tasks.ts';
 
 /** The reference domain's own tasks (the built-in ones are the framework's). */
-export function referenceTasks(config: ReferenceConfig, background: BackgroundConfig) {
+export function referenceTasks(config: ReferenceConfig) {
   return [
     createServerTask,
     pollServerTask(config),
@@ -59,8 +59,6 @@ export function referenceTasks(config: ReferenceConfig, background: BackgroundCo
     extendErredTask,
     listPullTask,
     backgroundPullTask,
-    stuckProvisioningTask(background),
-    resetUpdatingTask,
     heartbeatTickTask,
     createSnapshotTask,
   ];
@@ -89,8 +87,9 @@ export function createReferenceDomain(
   const executorRegistry = new ExecutorRegistry().register(...(Object.values(executors) as never[]));
   const tasks = new TaskRegistry<ReferenceServices>().register(
     ...builtinTasks,
-    ...referenceTasks(config, background),
+    ...referenceTasks(config),
     pruneTask,
+    ...watchdogTasks,
   );
   const commands = [
     ...instanceCommands(create),

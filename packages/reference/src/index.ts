@@ -6,7 +6,7 @@ export type { ReferenceConfig } from './config.ts';
 export { DEFAULT_BACKGROUND_CONFIG, backgroundConfigFromEnv } from './background-config.ts';
 export type { BackgroundConfig } from './background-config.ts';
 export { PULL_TASKS } from './pull-tasks.ts';
-export { WATCHDOG_TASKS, PROVISIONING_TIMED_OUT } from './watchdog-tasks.ts';
+export { HEARTBEAT_TICK_TASK } from './watchdog-tasks.ts';
 export { referenceSchedules } from './schedules.ts';
 export { CloudClient, NotAtBackendError } from './cloud-client.ts';
 export type { CloudServer, CloudVolume } from './cloud-client.ts';

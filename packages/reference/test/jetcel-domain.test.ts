@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { composeDomains } from '@jetcel/runtime';
+import { composeDomains, watchdogSchedules } from '@jetcel/runtime';
 import { createReferenceDomain } from '../src/domain.ts';
 import { jetcelDomain } from '../src/jetcel-domain.ts';
 import { referenceMigrations } from '../src/migrations.ts';
@@ -17,7 +17,8 @@ test('the reference domain loaded by configuration runs what the reference regis
   );
   assert.deepEqual(
     composed.schedules.map((schedule) => schedule.name),
-    direct.schedules.map((schedule) => schedule.name),
+    // The framework's watchdogs first, over every registered resource type.
+    [...watchdogSchedules(), ...direct.schedules].map((schedule) => schedule.name),
   );
   assert.equal(composed.readPolicy, direct.readPolicy);
   // Tracked under the same name as before, so existing databases see nothing new to apply.

@@ -19,6 +19,9 @@ export { defineSchedule } from './beat/schedules.ts';
 export type { Schedule, ScheduleOptions } from './beat/schedules.ts';
 export { PRUNE_TASK, pruneTask, retentionPruner } from './retention/task.ts';
 export type { RetentionPruner, RetentionServices } from './retention/task.ts';
+export { PROVISIONING_TIMED_OUT, WATCHDOG_TASKS, watchdogTasks } from './watchdog/tasks.ts';
+export { DEFAULT_WATCHDOG_CONFIG, watchdogConfigFromEnv, watchdogSchedules } from './watchdog/schedules.ts';
+export type { WatchdogConfig } from './watchdog/schedules.ts';
 
 // Services.
 export { runService } from './service/run.ts';

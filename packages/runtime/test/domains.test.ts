@@ -9,6 +9,7 @@ import { defineQuery } from '../src/command/commands.ts';
 import { ownerReads } from '../src/command/read-policy.ts';
 import { defineSchedule } from '../src/beat/schedules.ts';
 import { PRUNE_TASK } from '../src/retention/task.ts';
+import { watchdogTasks } from '../src/watchdog/tasks.ts';
 import { defineDomain, type DomainDefinition } from '../src/domain/definition.ts';
 import { composeDomains, refuseFrameworkSubjects } from '../src/domain/compose.ts';
 import { configuredDomains, loadDomains } from '../src/domain/load.ts';
@@ -62,7 +63,8 @@ test('two domains side by side: registries merged, built-in tasks once, migratio
     composed.migrations.map((set) => set.name),
     ['jetcel', 'alpha', 'beta'],
   );
-  const expected = [...builtinTasks.map((t) => t.name), PRUNE_TASK, 'alpha.work', 'beta.work'].sort();
+  const framework = [PRUNE_TASK, ...watchdogTasks.map((t) => t.name)];
+  const expected = [...builtinTasks.map((t) => t.name), ...framework, 'alpha.work', 'beta.work'].sort();
   assert.deepEqual(composed.tasks.names(), expected);
   assert.ok(composed.executors.get('alpha.run') && composed.executors.get('beta.run'));
   assert.deepEqual(
@@ -71,7 +73,7 @@ test('two domains side by side: registries merged, built-in tasks once, migratio
   );
   assert.deepEqual(
     composed.schedules.map((s) => s.name),
-    ['alpha-tick'],
+    ['set-erred-stuck-resources', 'reset-updating-resources', 'alpha-tick'],
   );
   assert.equal(composed.entities.length, 3);
   assert.deepEqual(Object.keys(composed.services({}, retention)).sort(), ['alphaClient', 'betaClient', 'retention']);
@@ -100,6 +102,13 @@ test('a domain may not register a built-in task, a framework service or a second
   assert.throws(
     () => composeDomains([beta({ tasks: [task(PRUNE_TASK)] })]),
     conflict('task', PRUNE_TASK, ['the framework', 'domain beta']),
+  );
+  assert.throws(
+    () =>
+      composeDomains([
+        beta({ schedules: [defineSchedule({ name: 'set-erred-stuck-resources', task: 'beta.work', every: 1000 })] }),
+      ]),
+    conflict('schedule', 'set-erred-stuck-resources', ['the framework', 'domain beta']),
   );
   assert.throws(
     () => composeDomains([beta({ services: () => ({ retention: 1 }) })]).services({}, retention),

@@ -20,6 +20,7 @@ const context: Omit<TaskContext<unknown>, 'signal' | 'heartbeat'> = {
     get: async () => null,
     find: async () => [],
     latestExecution: async () => null,
+    types: () => [],
   },
   services: {},
 };

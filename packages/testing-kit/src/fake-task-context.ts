@@ -27,6 +27,7 @@ export function fakeResource(
 /** A reader over the given snapshots (by "<type>:<id>"): `get` and `find` by field equality; no executions. */
 export function fakeResourceReader(resources: readonly ResourceSnapshot[] = []): ResourceReader {
   return {
+    types: () => [...new Set(resources.map((resource) => resource.type))],
     get: async (ref) => resources.find((resource) => `${resource.type}:${resource.id}` === ref) ?? null,
     find: async (type, where, options = {}) =>
       resources

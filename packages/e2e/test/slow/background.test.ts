@@ -2,8 +2,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Db } from '@jetcel/db';
-import { createReferenceDomain, PROVISIONING_TIMED_OUT } from '@jetcel/reference';
-import { createStandalonePublisher, enqueueBackground, type BackgroundRequest } from '@jetcel/runtime';
+import { createReferenceDomain } from '@jetcel/reference';
+import {
+  createStandalonePublisher,
+  enqueueBackground,
+  PROVISIONING_TIMED_OUT,
+  type BackgroundRequest,
+} from '@jetcel/runtime';
 import { eventually, type ServiceProcess } from '@jetcel/testing';
 import { Stack } from '../stack.ts';
 
@@ -14,7 +19,7 @@ let stack: Stack;
 let db: Db;
 let background: ServiceProcess;
 before(async () => {
-  stack = await Stack.start({ env: { INSTANCE_PROVISIONING_TIMEOUT_MS: '1500' } });
+  stack = await Stack.start();
   db = await Db.connect({ url: stack.database.url, entities: domain.entities, poolMax: 2 });
   await stack.spawn('executor');
   await stack.spawn('worker', { queue: 'regular' });
@@ -143,7 +148,7 @@ test('E5: stuck provisioning becomes ERRED "Provisioning has timed out." and its
     cloudSettingsId: 'default',
   });
   await stack.waitForState(fresh.id, 'CREATING');
-  await enqueue({ task: 'jetcel.stuck_provisioning' });
+  await enqueue({ task: 'jetcel.stuck_provisioning', args: { timeoutMs: 1500 } });
   const erred = await stack.waitForState(stuck.id, 'ERRED', 10_000);
   assert.equal(erred.error_message, PROVISIONING_TIMED_OUT);
   const execution = await stack.waitForExecution(stuck.executionId, 10_000);

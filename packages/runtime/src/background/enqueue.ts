@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MAX_TASK_ARGS_BYTES, parseResourceRef } from '@jetcel/contracts';
-import { ValidationError, type Json, type TaskDefinition } from '@jetcel/core';
+import { ValidationError, type BackgroundRunView, type Json, type TaskDefinition } from '@jetcel/core';
 import type { Tx } from '@jetcel/db';
 import { match } from 'ts-pattern';
 import { addBackgroundMessage } from './messages.ts';
@@ -18,10 +18,14 @@ export interface BackgroundRequest {
 export type EnqueueResult =
   | { kind: 'queued'; runId: string }
   /** An equal run is queued or running: nothing was written. */
-  | { kind: 'skipped'; equalityKey: string };
+  | { kind: 'skipped'; equalityKey: string; equalTo?: string };
 
-/** The key two runs share when they are "equal"; null when the task defines no equality. */
+/**
+ * The key two runs share when they are "equal"; null when the task defines no equality or a
+ * predicate (checked against the active runs instead).
+ */
 export function equalityKey(task: Pick<TaskDefinition, 'name' | 'equality'>, resource: string | null): string | null {
+  if (typeof task.equality === 'function') return null;
   return match(task.equality)
     .with('name', () => task.name)
     .with('resource', () => {
@@ -31,6 +35,21 @@ export function equalityKey(task: Pick<TaskDefinition, 'name' | 'equality'>, res
     })
     .with('none', () => null)
     .exhaustive();
+}
+
+/** A predicate equality (Waldur's `is_equal`): the id of a queued or running run equal to the candidate. */
+async function equalActiveRun(
+  tx: Tx,
+  task: Pick<TaskDefinition, 'name' | 'equality'>,
+  candidate: BackgroundRunView,
+): Promise<string | null> {
+  const { equality } = task;
+  if (typeof equality !== 'function') return null;
+  const active = await tx.backgroundRuns.lockActiveOf(task.name);
+  const equal = active.find((run) =>
+    equality(candidate, { name: run.task, resource: run.resourceRef, args: run.args ?? {} }),
+  );
+  return equal?.id ?? null;
 }
 
 /**
@@ -53,6 +72,8 @@ export async function enqueueBackground(
   const size = Buffer.byteLength(JSON.stringify(args));
   if (size > MAX_TASK_ARGS_BYTES)
     throw new ValidationError(`Arguments of task ${task.name} are ${size} bytes; the limit is ${MAX_TASK_ARGS_BYTES}`);
+  const equal = await equalActiveRun(tx, task, { name: task.name, resource, args });
+  if (equal) return { kind: 'skipped', equalityKey: task.name, equalTo: equal };
   const key = equalityKey(task, resource);
   const run = await tx.backgroundRuns.insert({
     id: randomUUID(),

@@ -4,6 +4,8 @@ import type { Schedule } from '../beat/schedules.ts';
 import type { CommandDefinition } from '../command/commands.ts';
 import { ADMIN_READS, type ReadPolicy } from '../command/read-policy.ts';
 import { pruneTask, type RetentionServices } from '../retention/task.ts';
+import { watchdogConfigFromEnv, watchdogSchedules } from '../watchdog/schedules.ts';
+import { watchdogTasks } from '../watchdog/tasks.ts';
 import { defineDomain, type DevProcess, type DomainDefinition } from './definition.ts';
 import { domainConflict } from './errors.ts';
 
@@ -17,10 +19,11 @@ export interface ComposedDomains {
   readonly entities: NonNullable<DbOptions['entities']>;
   /** The framework's migration set, then each domain's under its own name, in configuration order. */
   readonly migrations: readonly MigrationSet[];
-  /** The built-in tasks (once) and every domain's. */
+  /** The built-in tasks and the framework's (once), and every domain's. */
   readonly tasks: TaskRegistry<DomainServices>;
   readonly executors: ExecutorRegistry;
   readonly commands: Array<CommandDefinition<never>>;
+  /** The framework's watchdogs (over every registered resource type), then each domain's. */
   readonly schedules: Schedule[];
   readonly readPolicy: ReadPolicy;
   readonly devProcesses: readonly DevProcess[];
@@ -50,7 +53,10 @@ const FRAMEWORK = 'the framework';
  * built for every stock service. Throws DomainConfigError (DOMAIN_CONFLICT) when two domains, or a
  * domain and the framework, define the same name.
  */
-export function composeDomains(domains: readonly DomainDefinition[]): ComposedDomains {
+export function composeDomains(
+  domains: readonly DomainDefinition[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): ComposedDomains {
   const names = new Claims('domain');
   const tasks = new Claims('task');
   const executors = new Claims('executor');
@@ -59,8 +65,10 @@ export function composeDomains(domains: readonly DomainDefinition[]): ComposedDo
   const tables = new Claims('table');
   const resourceTypes = new Claims('resource type');
   const devProcesses = new Claims('dev process');
-  const builtins = [...builtinTasks, pruneTask].map((task) => asDefinition(task as AnyTask));
+  const builtins = [...builtinTasks, pruneTask, ...watchdogTasks].map((task) => asDefinition(task as AnyTask));
   for (const task of builtins) tasks.claim(task.name, FRAMEWORK);
+  const frameworkSchedules = watchdogSchedules(watchdogConfigFromEnv(options.env ?? process.env));
+  for (const schedule of frameworkSchedules) schedules.claim(schedule.name, FRAMEWORK);
   const registry = new TaskRegistry<DomainServices>().register(...builtins);
   const executorRegistry = new ExecutorRegistry();
   let readPolicy: { policy: ReadPolicy; owner: string } | null = null;
@@ -96,7 +104,7 @@ export function composeDomains(domains: readonly DomainDefinition[]): ComposedDo
     tasks: registry,
     executors: executorRegistry,
     commands: domains.flatMap((domain) => [...(domain.commands ?? [])] as Array<CommandDefinition<never>>),
-    schedules: domains.flatMap((domain) => [...(domain.schedules ?? [])]),
+    schedules: [...frameworkSchedules, ...domains.flatMap((domain) => [...(domain.schedules ?? [])])],
     readPolicy: readPolicy?.policy ?? ADMIN_READS,
     devProcesses: domains.flatMap((domain) => [...(domain.devProcesses ?? [])]),
     services(env, framework) {

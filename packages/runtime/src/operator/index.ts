@@ -14,6 +14,8 @@ export interface OperatorQueriesOptions {
   schedules: readonly Schedule[];
   /** The throttle limit of a scope with no row in jetcel_throttle_limit. */
   defaultThrottleLimit: number;
+  /** The per-kind limits the executors declare in code (below a jetcel_throttle_limit row). */
+  declaredThrottleLimits?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface OperatorQueriesOptions {
 export function operatorQueries(options: OperatorQueriesOptions): Array<CommandDefinition<never>> {
   const queries = [
     adminOnly(queueStatsQuery(options.bus)),
-    adminOnly(leaseListQuery(options.bus, options.defaultThrottleLimit)),
+    adminOnly(leaseListQuery(options.bus, options.defaultThrottleLimit, options.declaredThrottleLimits)),
     adminOnly(scheduleListQuery(options.schedules, options.catalog)),
     resourceListQuery(),
     resourceGetQuery(),

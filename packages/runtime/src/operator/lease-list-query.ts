@@ -12,11 +12,14 @@ function limitOf(
   kind: string,
   scope: string,
   defaultLimit: number,
+  declared: ReadonlyMap<string, number>,
 ): Pick<ScopeView, 'limit' | 'limitSource'> {
   const own = limits.find((row) => row.kind === kind && row.scope === scope);
   if (own) return { limit: own.limit, limitSource: 'scope' };
   const ofKind = limits.find((row) => row.kind === kind && row.scope === '*');
   if (ofKind) return { limit: ofKind.limit, limitSource: 'kind' };
+  const inCode = declared.get(kind);
+  if (inCode !== undefined) return { limit: inCode, limitSource: 'declared' };
   return { limit: defaultLimit, limitSource: 'default' };
 }
 
@@ -35,7 +38,7 @@ function leaseView(lease: LeaseSnapshot, slot: number, now: number) {
  * query.lease.list: live throttle leases (read from the LEASES bucket without a consumer) grouped by
  * kind and scope, with the limit in force and how many executions wait; optionally one kind or scope.
  */
-export function leaseListQuery(bus: Bus, defaultLimit: number) {
+export function leaseListQuery(bus: Bus, defaultLimit: number, declared: ReadonlyMap<string, number> = new Map()) {
   return defineQuery({
     subject: querySubject('lease', 'list'),
     input: z.strictObject({
@@ -54,7 +57,14 @@ export function leaseListQuery(bus: Bus, defaultLimit: number) {
         const id = JSON.stringify([kind, scope]);
         let view = scopes.get(id);
         if (!view) {
-          view = { kind, scope, ...limitOf(limits, kind, scope, defaultLimit), held: 0, waiting: 0, leases: [] };
+          view = {
+            kind,
+            scope,
+            ...limitOf(limits, kind, scope, defaultLimit, declared),
+            held: 0,
+            waiting: 0,
+            leases: [],
+          };
           scopes.set(id, view);
         }
         return view;

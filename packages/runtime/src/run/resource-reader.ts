@@ -9,6 +9,7 @@ export function resourceReader(db: Db): ResourceReader {
       const { type, id } = parseResourceRef(ref);
       return db.transaction((tx) => tx.resources.get(type, id));
     },
+    types: () => db.resourceTypes(),
     find: (type, where, options) => db.transaction((tx) => tx.resources.find(type, where, options)),
     latestExecution: async (ref) => {
       const { type, id } = parseResourceRef(ref);

@@ -51,7 +51,7 @@ export interface ServiceConfig {
   rateLimit: RateLimitConfig;
 }
 
-function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+export function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);

@@ -1,6 +1,6 @@
 import { COMMAND_WILDCARD, EXECUTOR_QUEUE_GROUP, MAX_COMMAND_BYTES, QUERY_WILDCARD } from '@jetcel/contracts';
 import { boundedSubject, defineTopology, serveRequests, verifyTopology, type Bus } from '@jetcel/bus';
-import { checkPlannedTasks, type ExecutorRegistry, type Logger } from '@jetcel/core';
+import { checkPlannedTasks, declaredThrottleLimits, type ExecutorRegistry, type Logger } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
 import type { ServiceMetrics } from '@jetcel/telemetry';
 import type { CommandDefinition } from '../command/commands.ts';
@@ -54,6 +54,7 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
       catalog: options.catalog,
       schedules: options.schedules ?? [],
       defaultThrottleLimit: config.throttle.defaultLimit,
+      declaredThrottleLimits: declaredThrottleLimits(options.executors?.all() ?? []),
     }),
   ];
   refuseFrameworkSubjects(options.commands, framework);

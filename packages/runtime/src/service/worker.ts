@@ -11,7 +11,13 @@ import {
   type Disposition,
 } from '@jetcel/bus';
 import { ThrottleGate } from '../throttle/slots.ts';
-import { checkPlannedTasks, type ExecutorRegistry, type Logger, type TaskRegistry } from '@jetcel/core';
+import {
+  checkPlannedTasks,
+  declaredThrottleLimits,
+  type ExecutorRegistry,
+  type Logger,
+  type TaskRegistry,
+} from '@jetcel/core';
 import type { Db } from '@jetcel/db';
 import { inSpan, type ServiceMetrics } from '@jetcel/telemetry';
 import type { ServiceConfig } from './config.ts';
@@ -56,7 +62,8 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
   const gate = new ThrottleGate({
     db,
     leases: await Leases.open(bus),
-    config: config.throttle,
+    // Limits declared in code are the kinds' defaults; a jetcel_throttle_limit row still wins.
+    config: { ...config.throttle, declaredLimits: declaredThrottleLimits(options.executors?.all() ?? []) },
     logger: logger.child({ component: 'throttle' }),
   });
   // One heartbeat owner for the worker: every in-flight message and every running task's claim.

@@ -9,6 +9,8 @@ import { addStepMessage } from '../execution/step-messages.ts';
 export interface ThrottleConfig {
   /** Slots per scope unless `jetcel_throttle_limit` says otherwise. @defaultValue 4 */
   defaultLimit: number;
+  /** Per-kind limits the executors declare (`throttle.limit`): a kind's default before `defaultLimit`. */
+  declaredLimits?: ReadonlyMap<string, number>;
   /** How long an execution may wait for a slot before its step fails. @defaultValue 25 min */
   waitLimitMs: number;
   /** Fallback timer of a waiter; an ending span hands it the slot earlier. @defaultValue 5000 */
@@ -96,6 +98,11 @@ export class ThrottleGate {
     return this.deps.config.defaultLimit;
   }
 
+  /** Slots per scope of a kind where no limit is configured: its declared limit, else the default. */
+  defaultLimitFor(kind: string): number {
+    return this.deps.config.declaredLimits?.get(kind) ?? this.deps.config.defaultLimit;
+  }
+
   /**
    * Takes (or keeps) the execution's lease before a step of its span runs. At most a few
    * admissions run at once per worker: a burst of newcomers would otherwise take every pooled
@@ -139,7 +146,7 @@ export class ThrottleGate {
         executionId: execution.id,
         stepId,
         claimToken,
-        defaultLimit: config.defaultLimit,
+        defaultLimit: this.defaultLimitFor(throttle.kind),
         leaseTtlMs: config.leaseTtlMs,
         recheckMs: config.recheckMs,
         waitLimitMs: config.waitLimitMs,
@@ -195,7 +202,7 @@ export class ThrottleGate {
       scope: lease.scope,
       slot: slotOf(lease),
       executionId,
-      defaultLimit: this.deps.config.defaultLimit,
+      defaultLimit: this.defaultLimitFor(lease.kind),
       lease: next,
       worker: claim.worker,
       claimTtlMs: claim.claimTtlMs,
@@ -244,7 +251,7 @@ export class ThrottleGate {
   async wake(kind: string, scope: string): Promise<void> {
     const { db, config } = this.deps;
     await db.transaction(async (tx) => {
-      const limit = await tx.throttle.limitFor(kind, scope, config.defaultLimit);
+      const limit = await tx.throttle.limitFor(kind, scope, this.defaultLimitFor(kind));
       const free = limit < 0 ? WAKE_ALL : await tx.throttle.freeSlots(kind, scope, limit, config.leaseTtlMs);
       if (free === 0) return;
       for (const waiter of await tx.throttle.first(kind, scope, free)) await wakeStep(tx, waiter.stepId);

@@ -50,15 +50,14 @@ const create = defineCommand({
   subject: 'cmd.widget.create',
   input: z.strictObject({ name: z.string(), note: z.string(), fail: z.boolean().optional() }),
   async handle(ctx, input) {
-    // The domain's own entities, as MikroORM users write them: create, flush, read back.
-    const widget = ctx.em.create(Widget, { id: randomUUID(), name: input.name });
+    const widget = await ctx.resources.insert('widget', { name: input.name }, { executionId: null, actor: ctx.actor });
+    // The domain's own entities, as MikroORM users write them: create, flush (still uncommitted).
+    ctx.em.create(WidgetNote, { id: randomUUID(), widgetId: widget.id, text: `${input.note} (before)` });
     await ctx.em.flush();
-    const resource = await ctx.resources.get('widget', widget.id);
-    assert.ok(resource, 'the flushed entity is a resource of this transaction');
-    const scheduled = await ctx.schedule(widgetCreate, resource, {});
-    // Persisted, not flushed: it is written by the same flush as the outbox row, before COMMIT.
-    ctx.em.persist(ctx.em.create(WidgetNote, { id: randomUUID(), widgetId: widget.id, text: input.note }));
-    // A flush now writes the note and the outbox row, still inside the uncommitted transaction.
+    assert.equal(await ctx.em.count(WidgetNote, { widgetId: widget.id }), 1, 'read back in the same transaction');
+    const scheduled = await ctx.schedule(widgetCreate, widget, {});
+    ctx.em.persist(ctx.em.create(WidgetNote, { id: randomUUID(), widgetId: widget.id, text: `${input.note} (after)` }));
+    // This flush writes the second note and the execution's outbox row, inside the open transaction.
     await ctx.em.flush();
     if (gate) {
       gate.reached();
@@ -131,7 +130,7 @@ test("a command's entity changes and the execution it schedules commit together,
   assert.ok(reply.ok, JSON.stringify(reply));
   const { id, executionId } = reply.data as { id: string; executionId: string };
   assert.equal(await count('test_widget', 'id = $1', [id]), 1);
-  assert.equal(await count('test_widget_note', "widget_id = $1 and text = 'first'", [id]), 1);
+  assert.equal(await count('test_widget_note', "widget_id = $1 and text like 'first (%'", [id]), 2);
   assert.equal(await count('jetcel_execution', "id = $1 and status = 'running'", [executionId]), 1);
   await eventually(async () => publishedFor(executionId).length === 1, {
     timeoutMs: 5000,
@@ -154,7 +153,7 @@ test('a command that throws after its flushes leaves no entity row, no execution
   const reply = await send('cmd.widget.create', { name: 'doomed', note: 'never', fail: true });
   assert.equal(reply.ok, false);
   assert.equal(await count('test_widget', 'name = $1', ['doomed']), 0);
-  assert.equal(await count('test_widget_note', "text = 'never'", []), 0);
+  assert.equal(await count('test_widget_note', "text like 'never%'", []), 0);
   assert.equal(await count('jetcel_execution', 'true', []), executionsBefore);
   assert.equal(await count('jetcel_outbox', 'true', []), outboxBefore);
   await sleep(300);

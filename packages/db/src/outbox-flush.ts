@@ -1,12 +1,11 @@
 import type { EntityManager, EventSubscriber, FlushEventArgs, TransactionEventArgs } from '@mikro-orm/core';
-import { Outbox } from './entities/outbox.ts';
 import type { CommittedOutboxRow, OutboxStore } from './outbox-store.ts';
 
 /**
- * The outbox on MikroORM's own events: a transaction's publish intents become `Outbox` entities in
- * its unit of work at each flush (`onFlush`), so they commit with the domain's entity changes or not
- * at all, and the rows a root transaction committed go to `handOff` in `afterTransactionCommit`,
- * never before COMMIT. Savepoints fire neither transaction event; their rows ride the root's.
+ * The outbox on MikroORM's own events: each flush of a transaction's unit of work (`onFlush`) inserts
+ * the publish intents added since the last one, in the flush's transaction, so they commit with the
+ * domain's entity changes or not at all; the rows a root transaction committed go to `handOff` in
+ * `afterTransactionCommit`, never before COMMIT. Savepoints fire neither transaction event.
  */
 export class OutboxFlushSubscriber implements EventSubscriber {
   /** The outbox of each open transaction's entity manager (the fork `em.transactional` hands out). */
@@ -26,25 +25,13 @@ export class OutboxFlushSubscriber implements EventSubscriber {
     this.#written.set(em, []);
   }
 
-  onFlush({ em, uow }: FlushEventArgs): void {
+  // One plain insert, not `Outbox` entities through `uow.computeChangeSet`: the same atomicity for
+  // about 250 µs less CPU per transaction (docs/design.md).
+  async onFlush({ em }: FlushEventArgs): Promise<void> {
     const outbox = this.#outboxes.get(em);
     const written = this.#written.get(em);
     if (!outbox || !written) return;
-    const leaseMs = this.handoffLeaseMs();
-    for (const row of outbox.takePending(leaseMs)) {
-      const entity = em.create(Outbox, {
-        id: row.id,
-        subject: row.subject,
-        payload: row.payload,
-        headers: row.headers,
-        // Undefined: the column's default, the database's now().
-        ...(row.notBefore ? { notBefore: row.notBefore } : {}),
-        ...(row.leased && leaseMs !== null ? { leaseUntil: new Date(Date.now() + leaseMs) } : {}),
-      });
-      // The change sets are already computed when onFlush runs: add this one to the same flush.
-      uow.computeChangeSet(entity);
-      written.push(row);
-    }
+    written.push(...(await outbox.flush(this.handoffLeaseMs())));
   }
 
   afterTransactionCommit({ em }: TransactionEventArgs): void {

@@ -127,7 +127,7 @@ export class Db {
   }
 
   /**
-   * Runs `fn` in one unit of work and transaction. Its outbox rows join the unit of work at flush
+   * Runs `fn` in one unit of work and transaction. Its outbox rows are inserted at each flush
    * (MikroORM's `onFlush`), with the entity changes made through `tx.entities`, and go to the
    * commit listeners in `afterTransactionCommit`: both commit, or neither does.
    */

@@ -5,6 +5,7 @@ import { FRAMEWORK_ENTITIES } from './entities/index.ts';
 import { toUnavailable } from './errors.ts';
 import { faultPoint, FAULT_POINTS } from './faults.ts';
 import { GroupCommitter, type BatchWork, type Settled } from './group-commit.ts';
+import { OutboxFlushSubscriber } from './outbox-flush.ts';
 import { OutboxLedger } from './outbox-ledger.ts';
 import type { CommittedOutboxRow } from './outbox-store.ts';
 import { RelaxedPool } from './relaxed-pool.ts';
@@ -35,7 +36,7 @@ export type CommitListener = (rows: CommittedOutboxRow[]) => void;
 /** jetcel's database: MikroORM on PostgreSQL, transactions seen through the stores of `Tx`. */
 export class Db {
   readonly #group = new GroupCommitter(
-    (work) => this.transaction(work),
+    (work) => this.#plainTransaction(work),
     (works) => this.transactionBatch(works),
     // Four shared transactions in flight: a lone result never waits, a burst shares COMMITs
     // (executor path, quick bench: 2 → 4 kept the throughput gain and lost the latency cost).
@@ -50,6 +51,11 @@ export class Db {
   readonly outbox: OutboxLedger;
   readonly #stepCommits: StepCommitter;
 
+  readonly #outboxFlush = new OutboxFlushSubscriber(
+    (rows) => this.#committed(rows),
+    () => this.#handoffLeaseMs,
+  );
+
   private constructor(
     readonly orm: MikroORM,
     private readonly tables: Map<string, ResourceTable>,
@@ -59,6 +65,7 @@ export class Db {
   ) {
     this.outbox = new OutboxLedger(relaxed, (fn) => this.run(fn));
     this.#stepCommits = new StepCommitter(durable);
+    orm.em.getEventManager().registerSubscriber(this.#outboxFlush);
   }
 
   static async connect(options: DbOptions): Promise<Db> {
@@ -133,13 +140,30 @@ export class Db {
     return [...this.tables.keys()];
   }
 
-  /** Runs `fn` in one transaction; the outbox rows it added are inserted just before COMMIT. */
+  /**
+   * Runs `fn` in one unit of work and transaction. Its outbox rows are inserted at each flush
+   * (MikroORM's `onFlush`), with the entity changes made through `tx.entities`, and go to the
+   * commit listeners in `afterTransactionCommit`: both commit, or neither does.
+   */
   async transaction<T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    try {
+      return await this.orm.em.fork().transactional(async (em) => {
+        if (options.relaxedDurability) await sql(em, 'set local synchronous_commit = off');
+        const tx = new Tx(em, this.tables);
+        this.#outboxFlush.attach(em, tx.outbox);
+        return fn(tx);
+      });
+    } catch (error) {
+      throw toUnavailable(error);
+    }
+  }
+
+  /** A lone result commit of the hot path: the outbox rows in one plain insert just before COMMIT. */
+  async #plainTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const rows: CommittedOutboxRow[] = [];
     let result: T;
     try {
       result = await this.orm.em.fork().transactional(async (em) => {
-        if (options.relaxedDurability) await sql(em, 'set local synchronous_commit = off');
         const tx = new Tx(em, this.tables);
         const value = await fn(tx);
         rows.push(...(await tx.outbox.flush(this.#handoffLeaseMs)));

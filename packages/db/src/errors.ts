@@ -50,3 +50,12 @@ export function toUnavailable(error: unknown): unknown {
   }
   return error;
 }
+
+/** A domain's entity manager was handed one of jetcel's own entities: those change only through jetcel. */
+export class FrameworkEntityError extends Error {
+  readonly code = 'FRAMEWORK_ENTITY';
+  constructor(entityName: string) {
+    super(`${entityName} is one of jetcel's own tables: a domain's entity manager cannot read or write it`);
+    this.name = 'FrameworkEntityError';
+  }
+}

@@ -50,6 +50,14 @@ export class OutboxStore {
     return id;
   }
 
+  /** Removes and returns the rows added since the last take; due ones are leased with a hand-off. */
+  takePending(handoffLeaseMs: number | null): CommittedOutboxRow[] {
+    return this.#pending.splice(0).map((row) => ({
+      ...row,
+      leased: handoffLeaseMs !== null && row.notBefore === null,
+    }));
+  }
+
   /** Rows committed but not yet published (the back-pressure gauge). */
   async unpublishedCount(): Promise<number> {
     const rows = await sql<{ n: string }>(
@@ -69,11 +77,8 @@ export class OutboxStore {
    * are leased to this process: its relay publishes them from memory after COMMIT.
    */
   async flush(handoffLeaseMs: number | null = null): Promise<CommittedOutboxRow[]> {
-    if (this.#pending.length === 0) return [];
-    const rows = this.#pending.splice(0).map((row) => ({
-      ...row,
-      leased: handoffLeaseMs !== null && row.notBefore === null,
-    }));
+    const rows = this.takePending(handoffLeaseMs);
+    if (rows.length === 0) return [];
     const placeholders = rows
       .map(
         () =>

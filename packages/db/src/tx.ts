@@ -13,6 +13,7 @@ import { ScheduleTickStore } from './schedule-tick-store.ts';
 import { RetentionStore } from './retention-store.ts';
 import { MetricsStore } from './metrics-store.ts';
 import { sql } from './sql.ts';
+import { domainEntityManager, type DomainEntityManager } from './entity-manager.ts';
 
 /** One database transaction seen through jetcel's stores. */
 export class Tx {
@@ -28,6 +29,7 @@ export class Tx {
   readonly deadLetters: DeadLetterStore;
   readonly retention: RetentionStore;
   readonly metrics: MetricsStore;
+  #entities: DomainEntityManager | undefined;
 
   constructor(
     private readonly em: EntityManager,
@@ -45,6 +47,13 @@ export class Tx {
     this.deadLetters = new DeadLetterStore(em);
     this.retention = new RetentionStore(em);
     this.metrics = new MetricsStore(em);
+  }
+
+  /** The domain's entities in this transaction's unit of work (jetcel's own tables refused). */
+  get entities(): DomainEntityManager {
+    // Made on first use: the step path never needs it.
+    this.#entities ??= domainEntityManager(this.em);
+    return this.#entities;
   }
 
   /** Whether a row with this id exists in a registered record table (e.g. cloud settings). */

@@ -17,6 +17,14 @@ export const reachable = defineCommand<{ id: string }>({
     void ctx.throttle;
     // @ts-expect-error the resources are the domain's reads and writes, not the store behind them
     void ctx.resources.ownedByCondition;
-    return { resource, settings, actor: ctx.actor };
+    // The domain's entities through the unit of work, but not the connection or the unit of work itself.
+    const things = await ctx.em.count('Thing', {});
+    // @ts-expect-error no raw connection: jetcel's tables stay behind the entity manager's checks
+    void ctx.em.getConnection;
+    // @ts-expect-error no unit of work: the outbox rides its flushes
+    void ctx.em.getUnitOfWork;
+    // @ts-expect-error no fork: a fork would leave the command's transaction
+    void ctx.em.fork;
+    return { resource, settings, things, actor: ctx.actor };
   },
 });

@@ -2,37 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { HEADERS, MAX_COMMAND_BYTES, type Reply } from '@jetcel/contracts';
-import {
-  builtinTasks,
-  defineExecutor,
-  defineTask,
-  done,
-  silentLogger,
-  step,
-  TaskRegistry,
-  ValidationError,
-} from '@jetcel/core';
+import { builtinTasks, defineTask, done, silentLogger, TaskRegistry, ValidationError } from '@jetcel/core';
 import { queryRows } from '@jetcel/testing';
 import { defineCommand, defineQuery, type CommandDefinition } from '../src/command/commands.ts';
 import { CommandDispatcher } from '../src/command/dispatcher.ts';
 import { frameworkQueries } from '../src/command/framework-queries.ts';
 import { useTestDb } from './db-fixture.ts';
+import { noop, widgetCreate } from './widget-executor.ts';
 
 // The dispatcher on a real PostgreSQL: every reply code it owns, idempotency keys, and one
 // transaction per command (the rows, the execution, its step and outbox row, or nothing at all).
 
 const env = useTestDb({ widgets: true });
 
-const noop = defineTask({ name: 'test.noop', run: async () => done(undefined) });
 const sweep = defineTask({ name: 'test.sweep', queue: 'background', run: async () => done(undefined) });
 const catalog = new TaskRegistry().register(...builtinTasks, noop, sweep);
-const widgetCreate = defineExecutor({
-  name: 'widget.create',
-  kind: 'create',
-  resourceType: 'widget',
-  tasks: [noop],
-  steps: () => [step(noop)],
-});
 const create = defineCommand({
   subject: 'cmd.widget.create',
   input: z.strictObject({ name: z.string().min(1).max(63), fail: z.boolean().optional() }),
@@ -180,6 +164,7 @@ test("a handler's context holds the domain's resources and records, not the fram
       'actor',
       'authorize',
       'cancel',
+      'em',
       'enqueue',
       'identity',
       'read',

@@ -1,5 +1,5 @@
 import type { ArgsParser, ExecutorDefinition, JsonObject, ResourceSnapshot } from '@jetcel/core';
-import type { ExecutionRecord, Tx } from '@jetcel/db';
+import type { DomainEntityManager, ExecutionRecord, Tx } from '@jetcel/db';
 import type { Authorizable, Caller } from './identity.ts';
 import type { ReadAccess } from './read-policy.ts';
 import type { ScheduleResult } from '../execution/schedule.ts';
@@ -34,6 +34,11 @@ export interface CommandContext {
   read: ReadAccess;
   resources: CommandResources;
   records: CommandRecords;
+  /**
+   * The domain's own entities in this command's unit of work (`em.persist`, `em.flush`, `em.find`):
+   * they commit with the executions the command schedules, or neither does. jetcel's tables are refused.
+   */
+  em: DomainEntityManager;
   /** Throws FORBIDDEN unless the `authorize` hook of the executor (or other action) lets the caller act on the resource. */
   authorize(action: Authorizable, resource: ResourceSnapshot): Promise<void>;
   /** Authorizes (as `authorize`), runs preApply and stores the execution in this transaction. */

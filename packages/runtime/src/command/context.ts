@@ -41,6 +41,7 @@ export function commandContext(
       get: (table, id) => tx.recordGet(table, id),
       insert: (table, row) => tx.recordInsert(table, row),
     },
+    em: tx.entities,
     authorize,
     async schedule(executor, resource, params) {
       await authorize(executor, resource);

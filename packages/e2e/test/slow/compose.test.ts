@@ -200,6 +200,9 @@ before(async () => {
     JETCEL_AUTH_SECRET: 'compose-test-secret-0123456789-abcdefgh',
     JETCEL_SECRETS_DIR: mkdtempSync(join(tmpdir(), 'jetcel-compose-secrets-')),
     LOG_LEVEL: 'info',
+    // The image carries no jetcel.config.ts (deploy/Dockerfile), so its services run the default
+    // domain list; here, at the repository root, the bundles would find the workspace's config file.
+    JETCEL_DOMAINS: '@jetcel/reference',
   };
 });
 after(async () => {

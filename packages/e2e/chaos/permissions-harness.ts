@@ -95,7 +95,8 @@ export async function spawnAs(
     cwd: resolve(root, 'services', service),
     entry: 'src/main.ts',
     args: options.args ?? [],
-    env,
+    // The suite migrates the reference domain only; the workspace's jetcel.config.ts names more.
+    env: { JETCEL_DOMAINS: '@jetcel/reference', ...env },
     ...(options.readyLine ? { readyLine: options.readyLine } : {}),
     // five services start at once in the first test: generous on a loaded machine
     timeoutMs: 60_000,

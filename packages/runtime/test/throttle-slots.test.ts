@@ -3,24 +3,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { applyTopology, connectBus, defineTopology, Leases, type Bus, type Delivery } from '@jetcel/bus';
 import { builtinTasks, defineExecutor, defineTask, done, step, TaskRegistry } from '@jetcel/core';
-import { Db, FRAMEWORK_MIGRATIONS, migrateUp } from '@jetcel/db';
-import { referenceEntities, referenceMigrations } from '@jetcel/reference';
-import { createLogger } from '@jetcel/runtime';
-import {
-  DEFAULT_THROTTLE_CONFIG,
-  Progress,
-  scheduleExecution,
-  StepRunner,
-  ThrottleGate,
-} from '@jetcel/runtime/internal';
-import {
-  createTestDatabase,
-  eventually,
-  queryRows,
-  startNats,
-  type NatsServerHandle,
-  type TestDatabase,
-} from '@jetcel/testing';
+import type { Db } from '@jetcel/db';
+import { Progress } from '../src/execution/progress.ts';
+import { scheduleExecution } from '../src/execution/schedule.ts';
+import { createLogger } from '../src/service/logger.ts';
+import { StepRunner } from '../src/step/runner.ts';
+import { DEFAULT_THROTTLE_CONFIG, ThrottleGate } from '../src/throttle/slots.ts';
+import { setupDb, type TestDb } from './db-fixture.ts';
+import { eventually, queryRows, startNats, type NatsServerHandle } from '@jetcel/testing';
 
 // Throttle slots at the step runner, against a real nats-server (the LEASES bucket) and PostgreSQL.
 // No relay runs: a waiter's fallback timer is never published, so only a hand-over moves it on.
@@ -28,7 +18,7 @@ import {
 const KIND = 'slots_test';
 let nats: NatsServerHandle;
 let bus: Bus;
-let database: TestDatabase;
+let testDb: TestDb;
 let db: Db;
 let running = 0;
 let peak = 0;
@@ -54,7 +44,7 @@ const executorFor = (scope: string) =>
   defineExecutor<{ ms: number }>({
     name: 'test.throttled_exec',
     kind: 'create',
-    resourceType: 'instance',
+    resourceType: 'widget',
     throttle: { kind: KIND, scope: () => scope },
     tasks: [throttledTask],
     steps: ({ params }) => [step(throttledTask, { ms: params.ms }, { throttled: true })],
@@ -65,13 +55,11 @@ before(async () => {
   nats = await startNats();
   bus = await connectBus({ servers: [nats.url], name: 'throttle-slots-test' });
   await applyTopology(bus, defineTopology({}));
-  database = await createTestDatabase({ prefix: 'slots' });
-  await migrateUp(database.url, [FRAMEWORK_MIGRATIONS, referenceMigrations]);
-  db = await Db.connect({ url: database.url, entities: referenceEntities });
+  testDb = await setupDb({ widgets: true });
+  db = testDb.db;
 });
 after(async () => {
-  await db?.close();
-  await database?.drop();
+  await testDb?.close();
   await bus?.close();
   await nats?.[Symbol.asyncDispose]();
 });
@@ -92,11 +80,7 @@ async function worker(name: string, limit: number) {
 /** Schedules a throttled one-step execution; answers its first step's delivery. */
 async function schedule(scope: string, ms = 0): Promise<{ delivery: Delivery; executionId: string; stepId: string }> {
   const { executionId } = await db.transaction(async (tx) => {
-    const instance = await tx.resources.insert(
-      'instance',
-      { name: 't', cloudSettingsId: 'default', flavor: 'small' },
-      { executionId: null, actor: null },
-    );
+    const instance = await tx.resources.insert('widget', { name: 't' }, { executionId: null, actor: null });
     const progress = new Progress({ catalog: registry, executors: { get: () => undefined }, logger });
     const result = await scheduleExecution(tx, progress, executorFor(scope), {
       resource: instance,
@@ -107,7 +91,7 @@ async function schedule(scope: string, ms = 0): Promise<{ delivery: Delivery; ex
     return result;
   });
   const [row] = await queryRows<{ payload: string }>(
-    database.url,
+    testDb.database.url,
     "select payload from jetcel_outbox where subject = 'tasks.regular' and payload like $1",
     [`%${executionId}%`],
   );
@@ -129,7 +113,7 @@ async function schedule(scope: string, ms = 0): Promise<{ delivery: Delivery; ex
 const stepOf = async (stepId: string) =>
   (
     await queryRows<{ status: string; worker: string | null; claim_token: string | null }>(
-      database.url,
+      testDb.database.url,
       'select status, worker, claim_token from jetcel_step where id = $1',
       [stepId],
     )
@@ -147,7 +131,7 @@ test('a newcomer to a full scope parks as a waiter without reading a lease', asy
   assert.deepEqual(await runner.handle(newcomer.delivery), { kind: 'ack' });
   assert.equal(leases.reads, 0, 'no lease was read to learn that the scope is full');
   const waiters = await queryRows<{ execution_id: string }>(
-    database.url,
+    testDb.database.url,
     'select execution_id from jetcel_throttle_waiter where scope = $1',
     [scope],
   );
@@ -204,14 +188,14 @@ test('the commit that ends a span hands its slot to the first waiter and claims 
   assert.deepEqual(await stepOf(waiter.stepId), { status: 'running', worker: 'w-commit', claim_token: claimToken });
   assert.equal(
     (
-      await queryRows(database.url, 'select 1 from jetcel_throttle_waiter where execution_id = $1', [
+      await queryRows(testDb.database.url, 'select 1 from jetcel_throttle_waiter where execution_id = $1', [
         waiter.executionId,
       ])
     ).length,
     0,
   );
   const [slot] = await queryRows<{ execution_id: string }>(
-    database.url,
+    testDb.database.url,
     'select execution_id from jetcel_throttle_slot where scope = $1',
     [scope],
   );
@@ -238,7 +222,7 @@ test('a burst on two workers: slots handed over without any fallback timer; neve
   await eventually(
     async () => {
       const rows = await queryRows<{ n: number }>(
-        database.url,
+        testDb.database.url,
         "select count(*)::int as n from jetcel_step s join jetcel_execution e on e.id = s.execution_id where s.role = 'main' and s.status = 'succeeded' and e.plan->'throttle'->>'scope' = $1",
         [scope],
       );

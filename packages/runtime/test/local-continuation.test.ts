@@ -1,27 +1,19 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Delivery } from '@jetcel/bus';
 import { defineTask, silentLogger, TaskRegistry, type Plan } from '@jetcel/core';
-import { Db, FRAMEWORK_MIGRATIONS, migrateUp, type ExecutionRecord } from '@jetcel/db';
-import { referenceEntities, referenceMigrations } from '@jetcel/reference';
-import { Progress, StepRunner } from '@jetcel/runtime/internal';
-import { createTestDatabase, queryRows, type TestDatabase } from '@jetcel/testing';
+import type { ExecutionRecord } from '@jetcel/db';
+import { queryRows } from '@jetcel/testing';
+import { Progress } from '../src/execution/progress.ts';
+import { StepRunner } from '../src/step/runner.ts';
+import { useTestDb } from './db-fixture.ts';
 
 // The next step runs where the last one ended: a commit that queues a step due now on this
 // worker's queue claims it for this worker, which runs it in the same slot, with no publish.
 // A real PostgreSQL, no broker: a delivery is the bytes of the first step's outbox row.
 
-let env: { database: TestDatabase; db: Db };
-before(async () => {
-  const database = await createTestDatabase({ prefix: 'local' });
-  await migrateUp(database.url, [FRAMEWORK_MIGRATIONS, referenceMigrations]);
-  env = { database, db: await Db.connect({ url: database.url, entities: referenceEntities }) };
-});
-after(async () => {
-  await env?.db.close();
-  await env?.database.drop();
-});
+const env = useTestDb({ widgets: true });
 
 const ran: string[] = [];
 const noop = defineTask({
@@ -47,15 +39,11 @@ function plan(steps: number, last?: string): Plan {
 async function schedule(steps: number, last?: string): Promise<{ executionId: string; delivery: Delivery }> {
   const executionId = randomUUID();
   await env.db.transaction(async (tx) => {
-    const instance = await tx.resources.insert(
-      'instance',
-      { name: 'chain', cloudSettingsId: 'default', flavor: 'small' },
-      { executionId: null, actor: null },
-    );
+    const instance = await tx.resources.insert('widget', { name: 'chain' }, { executionId: null, actor: null });
     await tx.executions.create({
       id: executionId,
       executor: 'test.chain',
-      resourceType: 'instance',
+      resourceType: 'widget',
       resourceId: instance.id,
       plan: plan(steps, last),
       params: {},

@@ -31,7 +31,7 @@ const BATCH = 64;
 const IN_FLIGHT = 2;
 
 /**
- * Step commits done server-side (the function of migration m010), without an ORM transaction:
+ * Step commits done server-side (the function of migration m011), without an ORM transaction:
  * the commits that arrive while others are in flight share one statement, which is one
  * transaction and one durable COMMIT (group commit in a single round trip). If a shared statement
  * fails (a deadlock with another process), nothing of it committed and each commit runs alone.

@@ -6,7 +6,7 @@ import { queryRows } from '@jetcel/testing';
 import type { DoneAndClaimNext, DoneAndClaimNextResult } from '../src/step-commits.ts';
 import { insertFirstStep, setupDb } from './fixture.ts';
 
-// The one-statement step commit (migration m010): the result, the fallback rows and the next
+// The one-statement step commit (migration m011): the result, the fallback rows and the next
 // step claimed for this worker, or `slow` / `claim_lost` without writing anything.
 
 let env: Awaited<ReturnType<typeof setupDb>>;

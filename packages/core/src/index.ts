@@ -45,6 +45,7 @@ export type {
   TaskOptions,
   TaskDefinition,
   TaskClass,
+  TaskThrottle,
   ArgsParser,
 } from './task.ts';
 export { TaskRegistry } from './registry.ts';

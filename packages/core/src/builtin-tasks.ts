@@ -4,6 +4,7 @@ import type { FailureInfo, StepCall } from './plan.ts';
 import type { ResourcePatch, ResourceSnapshot } from './resource.ts';
 import { isResourceState, isTransitionName } from './states.ts';
 import { defineTask, done } from './task.ts';
+import { cleanupRelatedTask } from './cleanup-task.ts';
 import { waitNotBusyTask } from './wait-not-busy.ts';
 
 export const BUILTIN_TASKS = {
@@ -158,4 +159,5 @@ export const builtinTasks = [
   deleteResourceTask,
   runExecutorTask,
   waitNotBusyTask,
+  cleanupRelatedTask,
 ] as const;

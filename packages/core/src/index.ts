@@ -45,6 +45,7 @@ export type {
   TaskOptions,
   TaskDefinition,
   TaskClass,
+  TaskThrottle,
   ArgsParser,
 } from './task.ts';
 export { TaskRegistry } from './registry.ts';
@@ -84,6 +85,10 @@ export { checkPlannedTasks, plannableTasks, UndeclaredTaskError, UnknownPlannedT
 export type { MissingPlannedTask } from './planned-tasks.ts';
 export { BUSY_STATES, WAIT_NOT_BUSY_TASK, waitNotBusyTask, waitUntilNotBusy } from './wait-not-busy.ts';
 export type { WaitNotBusyArgs } from './wait-not-busy.ts';
+export { CLEANUP_RELATED_TASK, cleanupRelatedArgs, cleanupRelatedTask } from './cleanup-task.ts';
+export type { CleanupRelatedArgs } from './cleanup-task.ts';
+export { CleanupCycleError, CleanupDependencyError, cleanupOrder, defineCleanupExecutor } from './cleanup.ts';
+export type { CleanupExecutorDefinition, RelatedResources } from './cleanup.ts';
 export { definePollRuntimeStateTask, judgeRuntimeState, runtimeStateOutcome } from './poll-runtime-state.ts';
 export type {
   BackendReading,

@@ -100,6 +100,19 @@ export interface TaskOptions<A = unknown> {
    */
   sideEffects?: boolean;
   args?: ArgsParser<A>;
+  /**
+   * Background tasks: at most `limit` runs of this kind hold a slot per scope at once (the slots
+   * executor spans use); the others wait, queued, and look again shortly. A run whose worker dies
+   * frees its slot when the slot's lease expires.
+   */
+  throttle?: TaskThrottle<A>;
+}
+
+/** A background task's throttle: the lease kind, the scope a run falls in, the kind's limit in code. */
+export interface TaskThrottle<A = unknown> {
+  kind: string;
+  scope(args: A, resource: ResourceSnapshot | null): string;
+  limit?: number;
 }
 
 export interface TaskDefinition<A = unknown, S = unknown> {
@@ -113,6 +126,7 @@ export interface TaskDefinition<A = unknown, S = unknown> {
   readonly maxPolls: number;
   readonly sideEffects: boolean;
   readonly equality: Equality;
+  readonly throttle?: TaskThrottle<A>;
   parseArgs(raw: unknown): A;
   run(ctx: TaskContext<S>, args: A): Promise<TaskOutcome | void>;
 }
@@ -142,6 +156,7 @@ function buildDefinition<A, S>(
     maxPolls: options.maxPolls ?? DEFAULT_MAX_POLLS,
     sideEffects: options.sideEffects ?? true,
     equality: options.equality ?? 'name',
+    ...(options.throttle ? { throttle: options.throttle } : {}),
     parseArgs: (raw: unknown): A => (parser ? parser.parse(raw) : (raw as A)),
     run,
   });

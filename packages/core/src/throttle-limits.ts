@@ -1,5 +1,3 @@
-import type { ExecutorDefinition } from './executor.ts';
-
 /** Two executors declare different limits for one throttle kind: which one holds is unclear. */
 export class ThrottleLimitConflictError extends Error {
   readonly code = 'THROTTLE_LIMIT_CONFLICT';
@@ -13,14 +11,14 @@ export class ThrottleLimitConflictError extends Error {
 }
 
 /**
- * The per-kind throttle limits the executors declare in code (`throttle: { kind, scope, limit }`).
- * Executors sharing a kind may leave the limit to one of them; two different limits are an error.
+ * The per-kind throttle limits the executors and background tasks declare in code (`throttle: {
+ * kind, scope, limit }`). Definitions sharing a kind may leave the limit to one of them; two different limits are an error.
  */
-export function declaredThrottleLimits(
-  executors: Iterable<Pick<ExecutorDefinition<never>, 'throttle'>>,
+export function declaredThrottleLimits<D extends { readonly throttle?: { kind: string; limit?: number } | undefined }>(
+  declaring: Iterable<D>,
 ): ReadonlyMap<string, number> {
   const limits = new Map<string, number>();
-  for (const { throttle } of executors) {
+  for (const { throttle } of declaring) {
     if (throttle?.limit === undefined) continue;
     if (!Number.isInteger(throttle.limit))
       throw new TypeError(`Throttle kind ${throttle.kind}: limit ${throttle.limit} is not an integer`);

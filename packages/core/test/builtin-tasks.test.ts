@@ -85,7 +85,7 @@ async function runTask<A>(task: TaskDefinition<A>, rawArgs: unknown): Promise<Ta
   return task.run(fakeContext(), task.parseArgs(rawArgs));
 }
 
-test('the six built-in tasks, their names, regular queue and no retries', () => {
+test('the seven built-in tasks, their names, regular queue and no retries', () => {
   assert.deepEqual(BUILTIN_TASKS, {
     transition: 'jetcel.transition',
     setOk: 'jetcel.set_ok',
@@ -102,6 +102,7 @@ test('the six built-in tasks, their names, regular queue and no retries', () => 
       'jetcel.delete_resource',
       'jetcel.run_executor',
       'jetcel.wait_not_busy',
+      'jetcel.cleanup_related',
     ],
   );
   for (const task of builtinTasks) {
@@ -110,6 +111,7 @@ test('the six built-in tasks, their names, regular queue and no retries', () => 
     assert.equal(task.version, 1, task.name);
   }
   assert.deepEqual(new TaskRegistry().register(...builtinTasks).names(), [
+    'jetcel.cleanup_related',
     'jetcel.delete_resource',
     'jetcel.run_executor',
     'jetcel.set_erred',

@@ -142,6 +142,23 @@ export class BackgroundRunStore {
   }
 
   /**
+   * Puts a run that must wait (for a throttle slot) back in the queue, due at `notBefore`, without
+   * using up an attempt; the caller writes the outbox row that re-publishes it.
+   */
+  async park(id: string, token: string, input: { notBefore: Date }): Promise<BackgroundRunRecord> {
+    const [row] = await this.guarded(
+      id,
+      token,
+      `update jetcel_background_run set status = 'queued', claim_token = null, claimed_until = null,
+         not_before = ?, updated_at = now()
+       where id = ? and claim_token = ? and status = 'running' returning *`,
+      [input.notBefore.toISOString()],
+    );
+    if (!row) throw new RunClaimLostError(id);
+    return toBackgroundRunRecord(row);
+  }
+
+  /**
    * The reconciler's part (the equality row must not outlive its task): runs whose claim expired
    * `graceMs` ago (their worker died) and runs queued and due for longer than `staleMs` (their
    * message was lost) are queued again, due now, for a re-publish with a fresh message id.

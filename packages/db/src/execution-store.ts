@@ -87,6 +87,14 @@ export class ExecutionStore {
     return rows.map((row) => row.id);
   }
 
+  /** The executions nested in one step (a cleanup step starts one per related resource), oldest first. */
+  async childrenOfStep(stepId: string): Promise<ExecutionRecord[]> {
+    const rows = await sql(this.em, 'select * from jetcel_execution where parent_step_id = ? order by created_at', [
+      stepId,
+    ]);
+    return rows.map(toExecutionRecord);
+  }
+
   /** Task names of main steps that started, in this execution and every execution nested in it. */
   async startedTasks(id: string): Promise<string[]> {
     const rows = await sql<{ task: string }>(

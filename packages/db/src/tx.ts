@@ -9,6 +9,7 @@ import { GroupStore } from './group-store.ts';
 import { ThrottleStore } from './throttle-store.ts';
 import { DeadLetterStore } from './dead-letter-store.ts';
 import { BackgroundRunStore } from './background-run-store.ts';
+import { BackgroundSlotStore } from './background-slot-store.ts';
 import { ScheduleTickStore } from './schedule-tick-store.ts';
 import { RetentionStore } from './retention-store.ts';
 import { MetricsStore } from './metrics-store.ts';
@@ -24,6 +25,7 @@ export class Tx {
   readonly idempotency: IdempotencyStore;
   readonly groups: GroupStore;
   readonly backgroundRuns: BackgroundRunStore;
+  readonly backgroundSlots: BackgroundSlotStore;
   readonly scheduleTicks: ScheduleTickStore;
   readonly throttle: ThrottleStore;
   readonly deadLetters: DeadLetterStore;
@@ -42,6 +44,7 @@ export class Tx {
     this.idempotency = new IdempotencyStore(em);
     this.groups = new GroupStore(em);
     this.backgroundRuns = new BackgroundRunStore(em);
+    this.backgroundSlots = new BackgroundSlotStore(em);
     this.scheduleTicks = new ScheduleTickStore(em);
     this.throttle = new ThrottleStore(em);
     this.deadLetters = new DeadLetterStore(em);

@@ -23,14 +23,8 @@ export function projectCommands() {
       input: byId,
       async handle(ctx, input) {
         const project = await load(ctx, 'project', input.id);
-        const instances = await ctx.resources.find('instance', { projectId: project.id });
-        const volumes = await ctx.resources.find('volume', { projectId: project.id });
-        const params = {
-          instanceIds: instances.map((row) => row.id),
-          volumeIds: volumes.map((row) => row.id),
-          force: true,
-        };
-        return runOn(ctx, project, projectCleanupExecutor, params, projectView);
+        // The cleanup finds the project's instances and volumes when it runs, not now.
+        return runOn(ctx, project, projectCleanupExecutor, {}, projectView);
       },
     }),
     defineQuery({

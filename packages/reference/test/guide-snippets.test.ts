@@ -31,3 +31,14 @@ test('the guide shows the compiled code of "Entities with the EntityManager"', a
   const compiled = await readFile(new URL('./guide/entities-with-the-entity-manager.ts', import.meta.url), 'utf8');
   assert.equal(body(snippetUnder(markdown, '### Entities with the EntityManager')), body(compiled));
 });
+
+test('the guide shows the compiled code of its cleanup executor and its throttled background task', async () => {
+  const markdown = await readFile(guide, 'utf8');
+  for (const [heading, file] of [
+    ['### Cleanup executors: related resources found when they run', './guide/cleanup-executors.ts'],
+    ['### Throttled background tasks', './guide/throttled-background-tasks.ts'],
+  ] as const) {
+    const compiled = await readFile(new URL(file, import.meta.url), 'utf8');
+    assert.equal(body(snippetUnder(markdown, heading)), body(compiled), heading);
+  }
+});

@@ -24,7 +24,7 @@ export const WidgetNote = defineRecordEntity({
   properties: (p) => ({ id: p.uuid().primary(), widgetId: p.uuid(), text: p.string() }),
 });
 
-const widgetMigrations: MigrationSet = {
+export const widgetMigrations: MigrationSet = {
   name: 'runtimetest',
   migrations: [
     {

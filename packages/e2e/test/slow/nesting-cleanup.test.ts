@@ -47,7 +47,7 @@ test('B7: a nested executor runs its preApply when its step is reached; its fail
   );
 });
 
-test("B11: a cleanup executor deletes the owner's resources in dependency order, forced, ignoring their errors, then the owner", async () => {
+test("B11: a cleanup executor deletes the owner's resources in dependency order, forced, then the owner", async () => {
   const project = await stack.ok<{ id: string; state: string }>('cmd.project.create', { name: 'tenant-a' });
   assert.equal(project.state, 'OK');
   const vm1 = await stack.readyInstance('p-vm-1', { projectId: project.id });
@@ -60,11 +60,12 @@ test("B11: a cleanup executor deletes the owner's resources in dependency order,
   const main = execution.steps.filter((step) => step.role === 'main').sort((a, b) => a.position - b.position);
   assert.deepEqual(
     main.map((step) => [step.task, (step as { result?: unknown }).result === null ? null : 'x']).map(([task]) => task),
-    ['jetcel.transition', 'jetcel.run_executor', 'jetcel.run_executor', 'jetcel.run_executor'],
+    ['jetcel.transition', 'jetcel.cleanup_related', 'jetcel.cleanup_related'],
+    'one cleanup step per related type: the resources are found when it runs',
   );
   const children = await stack.sql<{ executor: string; status: string; position: number }>(
     `select c.executor, c.status, s.position from jetcel_execution c join jetcel_step s on s.id = c.parent_step_id
-     where s.execution_id = $1 order by s.position`,
+     where s.execution_id = $1 order by s.position, c.created_at`,
     [cleanup.executionId],
   );
   assert.deepEqual(

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { TASK_MESSAGE_VERSION, HEADERS, parseResourceRef, type BackgroundMessage } from '@jetcel/contracts';
 import type { ExecutorRegistry, Logger, RuntimeMetrics, TaskDefinition, TaskRegistry } from '@jetcel/core';
 import { Heartbeats, type Delivery, type Disposition } from '@jetcel/bus';
-import { RunClaimLostError, type Db } from '@jetcel/db';
+import { RunClaimLostError, type BackgroundSlot, type Db } from '@jetcel/db';
 import { backgroundContext, loadResource, type BackgroundEnv } from './context.ts';
 import { settleBackgroundRun } from './settle.ts';
+import { BackgroundThrottle, type BackgroundThrottleConfig } from './throttle.ts';
 import { runStandalone } from './standalone-run.ts';
 import { DeliveryGate } from '../delivery/gate.ts';
 import { Progress } from '../execution/progress.ts';
@@ -32,6 +33,8 @@ export interface BackgroundRunnerOptions<S> {
   unknownTaskGraceMs?: number;
   /** Where run starts, outcomes and durations are reported. */
   metrics?: RuntimeMetrics;
+  /** Limits and timers of throttled background tasks. @defaultValue 4 slots per scope */
+  throttle?: BackgroundThrottleConfig;
 }
 
 /**
@@ -46,12 +49,14 @@ export class BackgroundRunner<S> {
   readonly #gate: DeliveryGate;
   readonly #heartbeats: Heartbeats;
   readonly #env: BackgroundEnv<S>;
+  readonly #throttle: BackgroundThrottle;
 
   constructor(private readonly options: BackgroundRunnerOptions<S>) {
     this.#gate = new DeliveryGate(options);
     this.#heartbeats = options.heartbeats ?? new Heartbeats();
     this.#claimTtlMs = options.claimTtlMs ?? 30_000;
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.#claimTtlMs / 3));
+    this.#throttle = new BackgroundThrottle(options.db, options.throttle ?? { defaultLimitFor: () => 4 });
     const progress = new Progress({
       catalog: options.registry,
       executors: options.executors ?? { get: () => undefined },
@@ -145,6 +150,8 @@ export class BackgroundRunner<S> {
     }
     const { run } = claim;
     const runLog = log.child({ attempt: run.attempts });
+    // A throttled task's slot, held from its admission until its outcome has settled.
+    let slot: BackgroundSlot | null = null;
     try {
       const loaded = await loadResource(db, run.resourceRef);
       if (loaded.kind === 'gone') {
@@ -152,6 +159,9 @@ export class BackgroundRunner<S> {
         runLog.info('background run skipped: its resource no longer exists');
         return { kind: 'ack' };
       }
+      const admission = await this.#throttle.admit(task, run, token, loaded.resource, runLog);
+      if (admission.kind === 'parked') return { kind: 'ack' };
+      slot = admission.kind === 'slot' ? admission.slot : null;
       runLog.info('background run started', { takeover: claim.takeover });
       const finished = startTaskTimer(this.options.metrics, {
         task: task.name,
@@ -171,9 +181,12 @@ export class BackgroundRunner<S> {
           controller,
           heartbeat: async () => {
             delivery.working();
-            const held = await db.transaction((tx) => tx.backgroundRuns.extend(run.id, token, this.#claimTtlMs), {
-              relaxedDurability: true,
-            });
+            const held = await db.transaction(
+              async (tx) =>
+                (await tx.backgroundRuns.extend(run.id, token, this.#claimTtlMs)) &&
+                (slot === null || (await tx.backgroundSlots.renew(slot))),
+              { relaxedDurability: true },
+            );
             if (!held) controller.abort(new RunClaimLostError(run.id));
           },
           // One beat per run: the claim's extension rides on its message's heartbeat.
@@ -187,6 +200,12 @@ export class BackgroundRunner<S> {
     } catch (error) {
       if (!(error instanceof RunClaimLostError)) throw error;
       runLog.warn('claim lost before commit; result discarded');
+    } finally {
+      // Not given back (the database is away): it is free once its lease expires.
+      if (slot)
+        await this.#throttle
+          .release(slot)
+          .catch((error: unknown) => runLog.warn('throttle slot release failed', { error: String(error) }));
     }
     return { kind: 'ack' };
   }

@@ -63,7 +63,7 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     db,
     leases: await Leases.open(bus),
     // Limits declared in code are the kinds' defaults; a jetcel_throttle_limit row still wins.
-    config: { ...config.throttle, declaredLimits: declaredThrottleLimits(options.executors?.all() ?? []) },
+    config: { ...config.throttle, declaredLimits: declaredThrottleLimits(throttleDeclarations(options)) },
     logger: logger.child({ component: 'throttle' }),
   });
   // One heartbeat owner for the worker: every in-flight message and every running task's claim.
@@ -95,6 +95,7 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     heartbeats,
     unknownTaskGraceMs: config.unknownTaskGraceMs,
     ...(options.metrics ? { metrics: options.metrics.runtime } : {}),
+    throttle: { defaultLimitFor: (kind) => gate.defaultLimitFor(kind), leaseTtlMs: config.throttle.leaseTtlMs },
   });
   // One decode decides who runs a message: background runs and standalone tasks, or steps.
   const dispatch = (delivery: Delivery): Promise<Disposition> => {
@@ -142,4 +143,12 @@ function startLeaseReconciler(gate: ThrottleGate, logger: Logger, everyMs: numbe
   }, everyMs);
   timer.unref();
   return timer;
+}
+
+/** What declares a throttle kind's limit in code: the executors and the background tasks. */
+function throttleDeclarations<S>(
+  options: Pick<WorkerOptions<S>, 'executors' | 'registry'>,
+): Array<{ throttle?: { kind: string; limit?: number } | undefined }> {
+  const tasks = options.registry.names().map((name) => options.registry.get(name));
+  return [...(options.executors?.all() ?? []), ...tasks.filter((task) => task !== undefined)];
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Heartbeats, type Delivery, type Disposition } from '@jetcel/bus';
-import { BUILTIN_TASKS, describeFailure, type ExecutorRegistry, type Logger } from '@jetcel/core';
+import { describeFailure, type ExecutorRegistry, type Logger } from '@jetcel/core';
 import { ClaimLostError, faultPoint, FAULT_POINTS } from '@jetcel/db';
 import { inSpan } from '@jetcel/telemetry';
 import { Progress } from '../execution/progress.ts';
 import { newOffer, type LocalClaimOffer } from '../execution/local-claim.ts';
-import { runNestedExecutor } from '../execution/nested.ts';
+import { RUNTIME_STEPS } from '../execution/runtime-steps.ts';
 import { requeueStep } from '../execution/step-messages.ts';
 import { decodeTaskDelivery, type DecodedTask } from '../delivery/decode.ts';
 import { DeliveryGate } from '../delivery/gate.ts';
@@ -169,10 +169,10 @@ export class StepRunner<S> {
     const { step } = claimed;
     let discarded = 'nothing';
     try {
-      if (step.task === BUILTIN_TASKS.runExecutor) {
-        await db.transaction((tx) =>
-          runNestedExecutor(tx, this.#progress, this.options.executors ?? NO_EXECUTORS, step, token, log),
-        );
+      const byRuntime = RUNTIME_STEPS.get(step.task);
+      if (byRuntime) {
+        const executors = this.options.executors ?? NO_EXECUTORS;
+        await db.transaction((tx) => byRuntime(tx, this.#progress, executors, step, token, log));
         return { disposition: { kind: 'ack' }, next: null };
       }
       const admitted =
@@ -243,7 +243,7 @@ export class StepRunner<S> {
       worker: this.options.worker,
       token: randomUUID(),
       ttlMs: this.#claimTtlMs,
-      runs: (name) => name !== BUILTIN_TASKS.runExecutor && registry.get(name) !== undefined,
+      runs: (name) => !RUNTIME_STEPS.has(name) && registry.get(name) !== undefined,
     });
   }
 

@@ -8,7 +8,7 @@ import { BUILTIN_TASKS } from './builtin-tasks.ts';
 import type { AuthorizeHook } from './identity.ts';
 import { assertDeclaredTasks } from './planned-tasks.ts';
 import type { PlannedTask } from './step.ts';
-import type { ScheduleOptions } from './schedule-request.ts';
+import type { ScheduleCallOptions } from './schedule-request.ts';
 
 export type ExecutorKind = 'create' | 'update' | 'delete' | 'action';
 
@@ -131,7 +131,7 @@ function hasUpdatedFields(params: unknown): boolean {
 export function buildPlan<P>(
   executor: ExecutorDefinition<P>,
   input: ExecutorInput<P>,
-  options: ScheduleOptions = {},
+  options: ScheduleCallOptions = {},
 ): Plan {
   const heavy = executor.heavy === true || options.heavy === true;
   const route = (call: StepCall): StepCall => (heavy && !call.queue ? { ...call, queue: 'heavy' } : call);

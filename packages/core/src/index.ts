@@ -39,7 +39,7 @@ export { DEFAULT_RETRY, NO_RETRY, backoffDelay } from './retry.ts';
 export type { RetryPolicy } from './retry.ts';
 export { defineTask, done, doneWith, pollAgain, Task, taskFromClass } from './task.ts';
 export { scheduleOf, ScheduleRefusedError } from './schedule-request.ts';
-export type { OnRefused, ScheduleOptions, ScheduleRequest, ScheduleRequestOptions } from './schedule-request.ts';
+export type { OnRefused, ScheduleCallOptions, ScheduleRequest, ScheduleRequestOptions } from './schedule-request.ts';
 export type {
   BackgroundEnqueue,
   DoneOutcome,

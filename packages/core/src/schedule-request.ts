@@ -12,12 +12,12 @@ import type { ResourceSnapshot } from './resource.ts';
 export type OnRefused = 'fail' | 'skip';
 
 /** Options of one scheduled execution, from a command or a task's outcome. */
-export interface ScheduleOptions {
+export interface ScheduleCallOptions {
   /** Route this execution's steps to tasks.heavy, as `heavy: true` on the definition does. */
   heavy?: boolean;
 }
 
-export interface ScheduleRequestOptions extends ScheduleOptions {
+export interface ScheduleRequestOptions extends ScheduleCallOptions {
   /** @defaultValue 'fail' */
   onRefused?: OnRefused;
 }

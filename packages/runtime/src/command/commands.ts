@@ -1,4 +1,4 @@
-import type { ArgsParser, ExecutorDefinition, JsonObject, ResourceSnapshot, ScheduleOptions } from '@jetcel/core';
+import type { ArgsParser, ExecutorDefinition, JsonObject, ResourceSnapshot, ScheduleCallOptions } from '@jetcel/core';
 import type { DomainEntityManager, ExecutionRecord, Tx } from '@jetcel/db';
 import type { Authorizable, Caller } from './identity.ts';
 import type { ReadAccess } from './read-policy.ts';
@@ -49,7 +49,7 @@ export interface CommandContext {
     executor: ExecutorDefinition<P>,
     resource: ResourceSnapshot,
     params: P,
-    options?: ScheduleOptions,
+    options?: ScheduleCallOptions,
   ): Promise<ScheduleResult>;
   /** Requests the cancel of a running execution. */
   cancel(executionId: string): Promise<ExecutionRecord>;

@@ -31,3 +31,9 @@ test('the guide shows the compiled code of "Entities with the EntityManager"', a
   const compiled = await readFile(new URL('./guide/entities-with-the-entity-manager.ts', import.meta.url), 'utf8');
   assert.equal(body(snippetUnder(markdown, '### Entities with the EntityManager')), body(compiled));
 });
+
+test('the guide shows the compiled code of "Starting executors from tasks and schedules"', async () => {
+  const markdown = await readFile(guide, 'utf8');
+  const compiled = await readFile(new URL('./guide/starting-executors-from-tasks.ts', import.meta.url), 'utf8');
+  assert.equal(body(snippetUnder(markdown, '### Starting executors from tasks and schedules')), body(compiled));
+});

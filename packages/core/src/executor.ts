@@ -8,6 +8,7 @@ import { BUILTIN_TASKS } from './builtin-tasks.ts';
 import type { AuthorizeHook } from './identity.ts';
 import { assertDeclaredTasks } from './planned-tasks.ts';
 import type { PlannedTask } from './step.ts';
+import type { ScheduleCallOptions } from './schedule-request.ts';
 
 export type ExecutorKind = 'create' | 'update' | 'delete' | 'action';
 
@@ -123,9 +124,17 @@ function hasUpdatedFields(params: unknown): boolean {
   );
 }
 
-/** The stored plan: the executor's steps plus its handlers, with heavy routing applied. */
-export function buildPlan<P>(executor: ExecutorDefinition<P>, input: ExecutorInput<P>): Plan {
-  const route = (call: StepCall): StepCall => (executor.heavy && !call.queue ? { ...call, queue: 'heavy' } : call);
+/**
+ * The stored plan: the executor's steps plus its handlers, with heavy routing applied (from the
+ * definition, or for this one execution with `options.heavy`).
+ */
+export function buildPlan<P>(
+  executor: ExecutorDefinition<P>,
+  input: ExecutorInput<P>,
+  options: ScheduleCallOptions = {},
+): Plan {
+  const heavy = executor.heavy === true || options.heavy === true;
+  const route = (call: StepCall): StepCall => (heavy && !call.queue ? { ...call, queue: 'heavy' } : call);
   const steps = executor
     .steps(input)
     .map((node): PlanNode => (isGroup(node) ? { ...node, group: node.group.map(route) } : route(node)));

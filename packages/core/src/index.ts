@@ -37,9 +37,12 @@ export type { ResourcePatch, ResourceSnapshot, RelatedPatch, ResourceReader, Fin
 export { isEmptyPatch } from './resource.ts';
 export { DEFAULT_RETRY, NO_RETRY, backoffDelay } from './retry.ts';
 export type { RetryPolicy } from './retry.ts';
-export { defineTask, done, pollAgain, Task, taskFromClass } from './task.ts';
+export { defineTask, done, doneWith, pollAgain, Task, taskFromClass } from './task.ts';
+export { scheduleOf, ScheduleRefusedError } from './schedule-request.ts';
+export type { OnRefused, ScheduleCallOptions, ScheduleRequest, ScheduleRequestOptions } from './schedule-request.ts';
 export type {
   BackgroundEnqueue,
+  DoneOutcome,
   TaskContext,
   TaskOutcome,
   TaskOptions,

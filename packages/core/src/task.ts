@@ -4,6 +4,7 @@ import type { Json } from './json.ts';
 import type { Logger } from './logger.ts';
 import type { RelatedPatch, ResourcePatch, ResourceReader, ResourceSnapshot } from './resource.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
+import type { ScheduleRequest } from './schedule-request.ts';
 
 /** Everything a running task may use. Nothing here does I/O by itself except through `services`. */
 export interface TaskContext<S = unknown> {
@@ -47,18 +48,23 @@ export interface BackgroundEnqueue {
   args?: Json;
 }
 
-export type TaskOutcome =
-  | {
-      kind: 'done';
-      result?: Json;
-      patch?: ResourcePatch;
-      also?: RelatedPatch[];
-      /** Background tasks only: more background tasks to queue in the same commit. */
-      enqueue?: BackgroundEnqueue[];
-      /** Background tasks only: executions to cancel in the same commit (watchdogs). */
-      cancel?: string[];
-    }
-  | { kind: 'poll'; afterMs?: number; result?: Json; patch?: ResourcePatch };
+export interface DoneOutcome {
+  kind: 'done';
+  result?: Json;
+  patch?: ResourcePatch;
+  also?: RelatedPatch[];
+  /**
+   * Executions to start (`scheduleOf(executor, resource, params, { heavy? })`), in the same
+   * transaction as this outcome's commit, after its patches: they commit together or not at all.
+   */
+  schedule?: ScheduleRequest[];
+  /** Background tasks only: more background tasks to queue in the same commit. */
+  enqueue?: BackgroundEnqueue[];
+  /** Background tasks only: executions to cancel in the same commit (watchdogs). */
+  cancel?: string[];
+}
+
+export type TaskOutcome = DoneOutcome | { kind: 'poll'; afterMs?: number; result?: Json; patch?: ResourcePatch };
 
 export const done = (patch?: ResourcePatch, result?: Json, also?: RelatedPatch[]): TaskOutcome => ({
   kind: 'done',
@@ -66,6 +72,8 @@ export const done = (patch?: ResourcePatch, result?: Json, also?: RelatedPatch[]
   result,
   ...(also ? { also } : {}),
 });
+/** `done` with any of its parts by name: `doneWith({ patch, schedule: [scheduleOf(...)] })`. */
+export const doneWith = (parts: Omit<DoneOutcome, 'kind'>): TaskOutcome => ({ kind: 'done', ...parts });
 export const pollAgain = (afterMs?: number, patch?: ResourcePatch): TaskOutcome => ({ kind: 'poll', afterMs, patch });
 
 /** Anything with a zod-like `parse`: validates raw JSON arguments into the task's type. */

@@ -25,6 +25,8 @@ export interface CloudSnapshot {
   name: string;
   status: string;
   size: number;
+  /** ISO time the snapshot was started. */
+  createdAt: string;
 }
 
 export interface CallOptions {
@@ -69,6 +71,16 @@ export class CloudClient {
     options: CallOptions,
   ): Promise<CloudServer> {
     return this.call<CloudServer>('POST', `/servers/${encodeURIComponent(id)}/action`, options, action);
+  }
+
+  /** A server's snapshots (those in progress too), oldest first. */
+  listSnapshots(serverId: string, options: CallOptions): Promise<CloudSnapshot[]> {
+    return this.call<CloudSnapshot[]>('GET', `/servers/${encodeURIComponent(serverId)}/snapshots`, options);
+  }
+
+  deleteSnapshot(serverId: string, snapshotId: string, options: CallOptions): Promise<CloudSnapshot> {
+    const path = `/servers/${encodeURIComponent(serverId)}/snapshots/${encodeURIComponent(snapshotId)}`;
+    return this.call<CloudSnapshot>('DELETE', path, options);
   }
 
   /** A slow synchronous call: answers when the snapshot is complete (a heavy task). */

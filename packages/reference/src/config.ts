@@ -8,6 +8,11 @@ export interface ReferenceConfig {
   firstPollDelayMs: number;
   /** Extra start delay of each further volume of an instance create (spreads the API calls). @defaultValue 0 */
   volumeStaggerMs: number;
+  /**
+   * A create's success handler also schedules `instance.pull` (in the same commit), so the new
+   * instance is read back from the cloud at once. @defaultValue false
+   */
+  pullAfterCreate: boolean;
 }
 
 export const DEFAULT_REFERENCE_CONFIG: ReferenceConfig = {
@@ -15,6 +20,7 @@ export const DEFAULT_REFERENCE_CONFIG: ReferenceConfig = {
   maxPolls: 1200,
   firstPollDelayMs: 0,
   volumeStaggerMs: 0,
+  pullAfterCreate: false,
 };
 
 export function referenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ReferenceConfig {
@@ -24,6 +30,7 @@ export function referenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Re
     maxPolls: number('INSTANCE_MAX_POLLS', DEFAULT_REFERENCE_CONFIG.maxPolls),
     firstPollDelayMs: number('INSTANCE_FIRST_POLL_DELAY_MS', DEFAULT_REFERENCE_CONFIG.firstPollDelayMs),
     volumeStaggerMs: number('INSTANCE_VOLUME_STAGGER_MS', DEFAULT_REFERENCE_CONFIG.volumeStaggerMs),
+    pullAfterCreate: (env['INSTANCE_PULL_AFTER_CREATE'] ?? '') === '1',
   };
 }
 

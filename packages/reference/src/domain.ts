@@ -3,12 +3,14 @@ import { pruneTask, watchdogTasks, type CommandDefinition } from '@jetcel/runtim
 import { DEFAULT_BACKGROUND_CONFIG, type BackgroundConfig } from './background-config.ts';
 import { referenceReads } from './authorization.ts';
 import { cloudSettingsCommands } from './cloud-settings-commands.ts';
-import { backupCommands, createSnapshotTask, instanceBackupExecutor } from './instance-backup.ts';
+import { backupCommands, createSnapshotTask, instanceBackupExecutor, pruneBackupsTask } from './instance-backup.ts';
+import { backupScheduleCommands, backupSchedulesTask } from './backup-schedule.ts';
 import { DEFAULT_REFERENCE_CONFIG, type ReferenceConfig } from './config.ts';
 import { referenceEntities } from './entities.ts';
 import { instanceCommands } from './instance-commands.ts';
 import {
   instanceCreateExecutor,
+  instanceCreatedTask,
   instanceDeleteExecutor,
   instancePullExecutor,
   instanceRenameExecutor,
@@ -43,7 +45,7 @@ import {
 import { heartbeatTickTask } from './watchdog-tasks.ts';
 
 /** The reference domain's own tasks (the built-in ones are the framework's). */
-export function referenceTasks(config: ReferenceConfig) {
+export function referenceTasks(config: ReferenceConfig, background: BackgroundConfig = DEFAULT_BACKGROUND_CONFIG) {
   return [
     createServerTask,
     pollServerTask(config),
@@ -61,6 +63,9 @@ export function referenceTasks(config: ReferenceConfig) {
     backgroundPullTask,
     heartbeatTickTask,
     createSnapshotTask,
+    pruneBackupsTask,
+    backupSchedulesTask(background),
+    instanceCreatedTask,
   ];
 }
 
@@ -87,7 +92,7 @@ export function createReferenceDomain(
   const executorRegistry = new ExecutorRegistry().register(...(Object.values(executors) as never[]));
   const tasks = new TaskRegistry<ReferenceServices>().register(
     ...builtinTasks,
-    ...referenceTasks(config),
+    ...referenceTasks(config, background),
     pruneTask,
     ...watchdogTasks,
   );
@@ -97,6 +102,7 @@ export function createReferenceDomain(
     ...projectCommands(),
     ...cloudSettingsCommands(),
     ...backupCommands(),
+    ...backupScheduleCommands(),
   ] as Array<CommandDefinition<never>>;
   const schedules = referenceSchedules(background);
   return {

@@ -25,6 +25,10 @@ export const Instance = defineResourceEntity({
     flavor: p.string().length(63).default('small'),
     projectId: p.uuid().nullable(),
     owner: p.string().length(255).nullable(),
+    /** Scheduled backups kept (the oldest beyond are deleted); null: no backup schedule. */
+    backupRetention: p.integer().nullable(),
+    /** When the next scheduled backup is due. */
+    backupNextAt: p.datetime().nullable(),
   }),
 });
 

@@ -1,7 +1,16 @@
 import { ownerOrAdmin } from './authorization.ts';
-import { defineExecutor, runExecutor, runExecutorTask, step, type PlanNode } from '@jetcel/core';
+import {
+  defineExecutor,
+  defineTask,
+  doneWith,
+  runExecutor,
+  runExecutorTask,
+  scheduleOf,
+  step,
+  type PlanNode,
+} from '@jetcel/core';
 import type { ReferenceConfig } from './config.ts';
-import { instanceFields } from './fields.ts';
+import { instanceFields, requireResource } from './fields.ts';
 import {
   createServerTask,
   INSTANCE_TASKS,
@@ -39,7 +48,7 @@ export function instanceCreateExecutor(config: ReferenceConfig) {
     kind: 'create',
     resourceType: 'instance',
     authorize: ownerOrAdmin,
-    tasks: [runExecutorTask, createServerTask, pollServer, setInstanceErredTask],
+    tasks: [runExecutorTask, createServerTask, pollServer, setInstanceErredTask, instanceCreatedTask],
     steps: ({ params }) => {
       const volumes: PlanNode[] =
         params.volumeIds.length === 0
@@ -62,6 +71,7 @@ export function instanceCreateExecutor(config: ReferenceConfig) {
         step(pollServer, { until: 'ACTIVE' }, { startDelayMs: config.firstPollDelayMs }),
       ];
     },
+    ...(config.pullAfterCreate ? { onSuccess: () => step(instanceCreatedTask) } : {}),
     onFailure: () => step(setInstanceErredTask, {}),
     throttle: {
       kind: 'instance_provision',
@@ -140,4 +150,20 @@ export const instancePullExecutor = defineExecutor<Record<string, never>>({
   action: 'Pull',
   tasks: [pullServerTask],
   steps: () => [step(pullServerTask, undefined, { before: { transition: 'begin_updating' } })],
+});
+
+/**
+ * A create's success handler (with `pullAfterCreate`): the instance OK, and a pull of it scheduled
+ * in the same commit (Waldur's success tasks). A refused pull is skipped: the create stands.
+ */
+export const instanceCreatedTask = defineTask({
+  name: 'instance.created',
+  sideEffects: false,
+  async run(ctx) {
+    const instance = requireResource(ctx.resource, 'instance.created');
+    return doneWith({
+      patch: { transition: 'set_ok', action: '', actionDetails: {} },
+      schedule: [scheduleOf(instancePullExecutor, instance, {}, { onRefused: 'skip' })],
+    });
+  },
 });

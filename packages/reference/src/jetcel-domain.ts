@@ -22,7 +22,7 @@ export function jetcelDomain(env: NodeJS.ProcessEnv): DomainDefinition {
     name: referenceMigrations.name,
     migrations: referenceMigrations.migrations,
     entities: domain.entities,
-    tasks: referenceTasks(config),
+    tasks: referenceTasks(config, background),
     executors: Object.values(domain.executors),
     commands: domain.commands,
     schedules: domain.schedules,

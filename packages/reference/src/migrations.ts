@@ -79,5 +79,17 @@ export const referenceMigrations: MigrationSet = {
         'drop index if exists "ref_project_owner_index"',
       ],
     },
+    {
+      // A daily backup schedule per instance: how many scheduled backups to keep, and when the next is due.
+      name: 'm005_instance_backup_schedules',
+      up: [
+        `alter table "ref_instance" add column "backup_retention" int null, add column "backup_next_at" timestamptz null`,
+        `create index "ref_instance_backup_next_at_index" on "ref_instance" ("backup_next_at") where "backup_retention" is not null`,
+      ],
+      down: [
+        'drop index if exists "ref_instance_backup_next_at_index"',
+        'alter table "ref_instance" drop column if exists "backup_next_at", drop column if exists "backup_retention"',
+      ],
+    },
   ],
 };

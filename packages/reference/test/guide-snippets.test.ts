@@ -42,3 +42,9 @@ test('the guide shows the compiled code of its cleanup executor and its throttle
     assert.equal(body(snippetUnder(markdown, heading)), body(compiled), heading);
   }
 });
+
+test('the guide shows the compiled code of "Starting executors from tasks and schedules"', async () => {
+  const markdown = await readFile(guide, 'utf8');
+  const compiled = await readFile(new URL('./guide/starting-executors-from-tasks.ts', import.meta.url), 'utf8');
+  assert.equal(body(snippetUnder(markdown, '### Starting executors from tasks and schedules')), body(compiled));
+});

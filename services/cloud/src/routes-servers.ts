@@ -30,5 +30,14 @@ export function serverRoutes(state: CloudState): Route[] {
       counted: true,
       handler: ({ params }) => ({ status: 200, body: snapshots.list(params['id'] ?? '') }),
     },
+    {
+      method: 'DELETE',
+      path: '/servers/:id/snapshots/:snapshotId',
+      counted: true,
+      handler: ({ params }) => ({
+        status: 200,
+        body: snapshots.delete(params['id'] ?? '', params['snapshotId'] ?? ''),
+      }),
+    },
   ];
 }

@@ -109,6 +109,15 @@ export class SnapshotStore {
     return snapshots;
   }
 
+  /** Deletes an available snapshot of a server (one still in progress: 409 INVALID_STATE). */
+  delete(serverId: string, snapshotId: string): Snapshot {
+    const record = this.#records.get(snapshotId);
+    if (record === undefined || record.snapshot.serverId !== serverId) throw notFound('snapshot', snapshotId);
+    if (record.pending !== null) throw invalidState(`snapshot ${snapshotId} is still being created`);
+    this.#records.delete(snapshotId);
+    return view(record);
+  }
+
   /**
    * Forgets every snapshot and idempotency key (timers are cleared by the caller);
    * requests waiting for a snapshot in progress fail with 404 NOT_FOUND.

@@ -264,3 +264,29 @@ test('CLOUD_SNAPSHOT_DELAY_MS sets the snapshot delay (default 5000)', () => {
   assert.equal(readCloudEnv({ CLOUD_SNAPSHOT_DELAY_MS: '250' }).snapshotDelayMs, 250);
   assert.throws(() => readCloudEnv({ CLOUD_SNAPSHOT_DELAY_MS: 'soon' }), /CLOUD_SNAPSHOT_DELAY_MS/);
 });
+
+test('a snapshot is deleted once available; one in progress or of another server is refused', async (t) => {
+  const cloud = await startTestCloud({ buildDelayMs: 20, snapshotDelayMs: SNAPSHOT_MS });
+  t.after(() => cloud.close());
+  const serverId = await activeServer(cloud);
+  const otherId = await activeServer(cloud);
+  const kept = record((await snapshot(cloud, serverId, 'first')).body);
+  const request = track(snapshot(cloud, serverId, 'second'));
+  await sleep(SNAPSHOT_MS / 3);
+  const during = (await cloud.api('GET', `/servers/${serverId}/snapshots`)).body as unknown[];
+  const inProgress = String(record(during[1])['id']);
+  const refused = await cloud.api('DELETE', `/servers/${serverId}/snapshots/${inProgress}`);
+  assert.equal(refused.status, 409);
+  assert.equal(errorCode(refused.body), 'INVALID_STATE');
+  await request.outcome;
+  const keptId = String(kept['id']);
+  assert.equal((await cloud.api('DELETE', `/servers/${otherId}/snapshots/${keptId}`)).status, 404);
+  const deleted = await cloud.api('DELETE', `/servers/${serverId}/snapshots/${keptId}`);
+  assert.equal(deleted.status, 200);
+  assert.equal(record(deleted.body)['name'], 'first');
+  const left = (await cloud.api('GET', `/servers/${serverId}/snapshots`)).body as unknown[];
+  assert.deepEqual(
+    left.map((entry) => record(entry)['name']),
+    ['second'],
+  );
+});

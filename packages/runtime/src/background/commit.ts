@@ -13,6 +13,7 @@ import { ConcurrentUpdateError, type Tx } from '@jetcel/db';
 import { match } from 'ts-pattern';
 import { cancelExecution } from '../execution/cancel.ts';
 import { enqueueBackground } from './enqueue.ts';
+import { scheduleRequested } from '../execution/schedule-requests.ts';
 import type { Progress } from '../execution/progress.ts';
 import type { TaskCatalog } from '../execution/queue-step.ts';
 
@@ -26,6 +27,9 @@ export interface BackgroundCommitSummary {
   enqueued: number;
   skipped: number;
   cancelled: number;
+  /** Executions the outcome scheduled, and the refused requests it skipped. */
+  scheduled: number;
+  refused: number;
 }
 
 /**
@@ -41,9 +45,16 @@ export async function commitBackgroundOutcome(
 ): Promise<BackgroundCommitSummary> {
   const finished = match(input.outcome)
     .with({ kind: 'done' }, (done) => done)
-    .with({ kind: 'poll' }, ({ patch }) => ({ patch, also: [], enqueue: [], cancel: [] }))
+    .with({ kind: 'poll' }, ({ patch }) => ({ patch, also: [], enqueue: [], cancel: [], schedule: [] }))
     .exhaustive();
-  const summary: BackgroundCommitSummary = { patched: 0, enqueued: 0, skipped: 0, cancelled: 0 };
+  const summary: BackgroundCommitSummary = {
+    patched: 0,
+    enqueued: 0,
+    skipped: 0,
+    cancelled: 0,
+    scheduled: 0,
+    refused: 0,
+  };
   for (const id of finished.cancel ?? []) {
     if (await cancelIfRunning(tx, deps.progress, id, input.log)) summary.cancelled += 1;
   }
@@ -61,16 +72,27 @@ export async function commitBackgroundOutcome(
     if (result.kind === 'queued') summary.enqueued += 1;
     else summary.skipped += 1;
   }
+  if (finished.schedule?.length) {
+    // A refusal with onRefused 'fail' throws: the whole transaction rolls back and the run fails.
+    const scheduled = await scheduleRequested(tx, deps.progress, finished.schedule, input);
+    summary.scheduled += scheduled.scheduled;
+    summary.refused += scheduled.skipped;
+  }
   return summary;
 }
 
-/** An outcome with nothing to write (no patch, related patch, queued task or cancel) needs no transaction. */
+/** An outcome with nothing to write (no patch, related patch, queued task, cancel or execution) needs no transaction. */
 export function writesNothing(outcome: TaskOutcome): boolean {
   const empty = (patch: ResourcePatch | undefined): boolean => !patch || isEmptyPatch(patch);
   return match(outcome)
     .with(
       { kind: 'done' },
-      (done) => empty(done.patch) && !done.also?.length && !done.enqueue?.length && !done.cancel?.length,
+      (done) =>
+        empty(done.patch) &&
+        !done.also?.length &&
+        !done.enqueue?.length &&
+        !done.cancel?.length &&
+        !done.schedule?.length,
     )
     .with({ kind: 'poll' }, (poll) => empty(poll.patch))
     .exhaustive();

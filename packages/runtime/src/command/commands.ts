@@ -1,4 +1,4 @@
-import type { ArgsParser, ExecutorDefinition, JsonObject, ResourceSnapshot } from '@jetcel/core';
+import type { ArgsParser, ExecutorDefinition, JsonObject, ResourceSnapshot, ScheduleCallOptions } from '@jetcel/core';
 import type { DomainEntityManager, ExecutionRecord, Tx } from '@jetcel/db';
 import type { Authorizable, Caller } from './identity.ts';
 import type { ReadAccess } from './read-policy.ts';
@@ -41,11 +41,15 @@ export interface CommandContext {
   em: DomainEntityManager;
   /** Throws FORBIDDEN unless the `authorize` hook of the executor (or other action) lets the caller act on the resource. */
   authorize(action: Authorizable, resource: ResourceSnapshot): Promise<void>;
-  /** Authorizes (as `authorize`), runs preApply and stores the execution in this transaction. */
+  /**
+   * Authorizes (as `authorize`), runs preApply and stores the execution in this transaction.
+   * `{ heavy: true }` routes this execution's steps to tasks.heavy.
+   */
   schedule<P extends JsonObject>(
     executor: ExecutorDefinition<P>,
     resource: ResourceSnapshot,
     params: P,
+    options?: ScheduleCallOptions,
   ): Promise<ScheduleResult>;
   /** Requests the cancel of a running execution. */
   cancel(executionId: string): Promise<ExecutionRecord>;

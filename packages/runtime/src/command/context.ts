@@ -43,9 +43,14 @@ export function commandContext(
     },
     em: tx.entities,
     authorize,
-    async schedule(executor, resource, params) {
+    async schedule(executor, resource, params, options) {
       await authorize(executor, resource);
-      return scheduleExecution(tx, progress, executor, { resource, params, actor: caller.actor });
+      return scheduleExecution(tx, progress, executor, {
+        resource,
+        params,
+        actor: caller.actor,
+        heavy: options?.heavy === true,
+      });
     },
     cancel: (executionId) => cancelExecution(tx, progress, executionId),
     enqueue: (request) => enqueueBackground(tx, catalog, request),

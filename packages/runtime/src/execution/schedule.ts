@@ -14,7 +14,7 @@ export async function scheduleExecution<P extends JsonObject>(
   tx: Tx,
   progress: Progress,
   executor: ExecutorDefinition<P>,
-  input: { resource: ResourceSnapshot; params: P; actor: string | null; parentStepId?: string },
+  input: { resource: ResourceSnapshot; params: P; actor: string | null; parentStepId?: string; heavy?: boolean },
 ): Promise<ScheduleResult> {
   const decision = preApply(executor, { resource: input.resource, params: input.params });
   if (decision.kind === 'noop') return { kind: 'noop', resource: input.resource };
@@ -24,7 +24,7 @@ export async function scheduleExecution<P extends JsonObject>(
     ? await tx.resources.applyPatch(before, decision.patch, { executionId, actor: input.actor })
     : before;
   if (!resource) throw new Error('preApply deleted its resource');
-  const plan = buildPlan(executor, { resource, params: input.params });
+  const plan = buildPlan(executor, { resource, params: input.params }, { heavy: input.heavy === true });
   const execution = {
     id: executionId,
     executor: executor.name,

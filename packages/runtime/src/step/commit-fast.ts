@@ -25,6 +25,8 @@ export function planFastCommit(
   if (!offer || result.kind !== 'outcome' || result.outcome.kind !== 'done' || step.role !== 'main') return null;
   const finished = result.outcome;
   if ((finished.patch && !isEmptyPatch(finished.patch)) || (finished.also?.length ?? 0) > 0) return null;
+  // Executions to schedule commit through the stores (preApply, the plan, the first step).
+  if ((finished.schedule?.length ?? 0) > 0) return null;
   const node = execution.plan.steps[step.position];
   if (!node || isGroup(node)) return null;
   const next = continueAfterSuccess(execution.plan, 'main', step.position);

@@ -6,6 +6,7 @@ import {
   describeFailure,
   isEmptyPatch,
   ResourceGoneError,
+  ScheduleRefusedError,
   type FailureInfo,
   type Logger,
   type RelatedPatch,
@@ -13,11 +14,12 @@ import {
   type StepOutcome,
   type TaskDefinition,
 } from '@jetcel/core';
-import { ClaimLostError, type StepRecord, type Tx } from '@jetcel/db';
+import { ClaimLostError, type Db, type StepRecord, type Tx } from '@jetcel/db';
 import type { Progress } from '../execution/progress.ts';
 import type { RunResult } from '../run/run-task.ts';
 import { requeueStep } from '../execution/step-messages.ts';
 import { offerLocalClaim, type LocalClaimOffer } from '../execution/local-claim.ts';
+import { scheduleRequested } from '../execution/schedule-requests.ts';
 
 /** What a commit knows of the worker's slot: the fallback row of a step run locally, and the offer to the next. */
 export interface LocalCommit {
@@ -88,6 +90,9 @@ export async function commitStep<S>(
         .with({ kind: 'done' }, async (finished) => {
           const patched = await applyPatches(tx, step, finished.patch, finished.also ?? [], context);
           if (patched) return fail(patched);
+          // A refusal with onRefused 'fail' throws: see commitInGroup.
+          if (finished.schedule?.length)
+            await scheduleRequested(tx, progress, finished.schedule, { actor: execution.actor, log });
           await tx.steps.complete(step.id, token, {
             status: 'succeeded',
             ...(finished.result === undefined ? {} : { result: finished.result }),
@@ -99,6 +104,24 @@ export async function commitStep<S>(
         .exhaustive(),
     )
     .exhaustive();
+}
+
+/**
+ * A store commit in its own savepoint of a group transaction. When the outcome's schedule request
+ * is refused (`onRefused: 'fail'`), nothing of the outcome is kept: the work runs again with the
+ * refusal as the step's error, so the step fails (SCHEDULE_REFUSED is not retried).
+ */
+export async function commitInGroup<T>(
+  db: Db,
+  result: RunResult,
+  work: (tx: Tx, result: RunResult) => Promise<T>,
+): Promise<T> {
+  try {
+    return await db.groupTransaction((tx) => work(tx, result));
+  } catch (error) {
+    if (!(error instanceof ScheduleRefusedError)) throw error;
+    return db.groupTransaction((tx) => work(tx, { kind: 'error', error }));
+  }
 }
 
 /** Applies the task's patches to the rows as they are now; returns the failure if one cannot apply. */

@@ -14,7 +14,7 @@ import { startTaskTimer } from '../run/task-timer.ts';
 import { failUnknownTaskStep } from '../execution/unknown-task.ts';
 import { ThrottledSpan, type Admitted } from '../throttle/span.ts';
 import { handBack, type ClaimedStep, type Ran } from './claimed-step.ts';
-import { commitStep } from './commit.ts';
+import { commitInGroup, commitStep } from './commit.ts';
 import { commitFast, planFastCommit } from './commit-fast.ts';
 import { acceptDelivery, labelStepSpan } from './deliver.ts';
 import { stepContext } from './label.ts';
@@ -210,8 +210,8 @@ export class StepRunner<S> {
         .then(async (done) =>
           done !== null
             ? { outcome: done, spanEnded: null }
-            : db.groupTransaction(async (tx) => ({
-                outcome: await commitStep(tx, this.#progress, task, step, token, outcome, log, local),
+            : commitInGroup(db, outcome, async (tx, result) => ({
+                outcome: await commitStep(tx, this.#progress, task, step, token, result, log, local),
                 spanEnded: held && this.#span ? await this.#span.endInCommit(tx, step, held) : null,
               })),
         )

@@ -16,7 +16,7 @@ export { ConcurrentUpdateError, ClaimLostError, RunClaimLostError, FrameworkEnti
 export type { DomainEntityManager } from './entity-manager.ts';
 export { EntityWrites } from './entity-writes.ts';
 export type { TaskEntityManager } from './entity-writes.ts';
-export { faultPoint, faultPause, FAULT_POINTS } from './faults.ts';
+export { faultPoint, faultPause, faultThrow, FAULT_POINTS, InjectedFaultError } from './faults.ts';
 export type { FaultPoint } from './faults.ts';
 export { migrateUp, migrateDown, pendingMigrations, ensureDatabase, FRAMEWORK_MIGRATIONS } from './migrate.ts';
 export type { SqlMigration, MigrationSet } from './migrate.ts';

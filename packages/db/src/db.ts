@@ -14,6 +14,7 @@ import { discoverResourceTables, type ResourceTable } from './resource-types.ts'
 import { sql } from './sql.ts';
 import { StepCommitter, type DoneAndClaimNext, type DoneAndClaimNextResult } from './step-commits.ts';
 import { Tx } from './tx.ts';
+import { EntityWrites } from './entity-writes.ts';
 
 export interface DbOptions {
   url: string;
@@ -129,6 +130,11 @@ export class Db {
    */
   commitStepDone(input: DoneAndClaimNext): Promise<DoneAndClaimNextResult> {
     return this.#stepCommits.doneAndClaimNext(input);
+  }
+
+  /** A unit of work for a task's own entities, flushed later in its step's commit (`Tx.flushEntities`). */
+  entityWrites(): EntityWrites {
+    return new EntityWrites(this.orm.em);
   }
 
   /** Reads through the stores outside any transaction: each statement on its own, no BEGIN or COMMIT. */

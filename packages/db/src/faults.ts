@@ -20,6 +20,23 @@ export function faultPoint(name: FaultPoint, context = ''): void {
   }
 }
 
+/** Thrown at a fault point named by JETCEL_FAULT_THROW: the transaction around it rolls back. */
+export class InjectedFaultError extends Error {
+  readonly code = 'INJECTED_FAULT';
+  constructor(point: string) {
+    super(`injected fault at ${point}`);
+    this.name = 'InjectedFaultError';
+  }
+}
+
+/**
+ * Test-only failure: JETCEL_FAULT_THROW=<name> makes the point throw, so a test shows what a
+ * failure there leaves behind (inside a transaction: nothing).
+ */
+export function faultThrow(name: string): void {
+  if (process.env.JETCEL_FAULT_THROW === name) throw new InjectedFaultError(name);
+}
+
 let paused = false;
 
 /**

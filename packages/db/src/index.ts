@@ -15,7 +15,9 @@ export type { Waiter, ThrottleLimitRow, Entered, Passed, EnterInput, PassInput }
 export type { ExecutionRecord, ExecutionLease, StepRecord } from './records.ts';
 export { ConcurrentUpdateError, ClaimLostError, RunClaimLostError, FrameworkEntityError } from './errors.ts';
 export type { DomainEntityManager } from './entity-manager.ts';
-export { faultPoint, faultPause, FAULT_POINTS } from './faults.ts';
+export { EntityWrites } from './entity-writes.ts';
+export type { TaskEntityManager } from './entity-writes.ts';
+export { faultPoint, faultPause, faultThrow, FAULT_POINTS, InjectedFaultError } from './faults.ts';
 export type { FaultPoint } from './faults.ts';
 export { migrateUp, migrateDown, pendingMigrations, ensureDatabase, FRAMEWORK_MIGRATIONS } from './migrate.ts';
 export type { SqlMigration, MigrationSet } from './migrate.ts';

@@ -15,6 +15,7 @@ import { RetentionStore } from './retention-store.ts';
 import { MetricsStore } from './metrics-store.ts';
 import { sql } from './sql.ts';
 import { domainEntityManager, type DomainEntityManager } from './entity-manager.ts';
+import type { EntityWrites } from './entity-writes.ts';
 
 /** One database transaction seen through jetcel's stores. */
 export class Tx {
@@ -57,6 +58,11 @@ export class Tx {
     // Made on first use: the step path never needs it.
     this.#entities ??= domainEntityManager(this.em);
     return this.#entities;
+  }
+
+  /** Flushes a task's unit of work in this transaction (in a savepoint: a refused write throws, the transaction goes on). */
+  flushEntities(writes: EntityWrites): Promise<void> {
+    return writes.flushInto(this.em);
   }
 
   /** Whether a row with this id exists in a registered record table (e.g. cloud settings). */

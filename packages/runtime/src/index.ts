@@ -10,6 +10,10 @@ export type { Authorizable, Caller } from './command/identity.ts';
 export { ADMIN_READS, ownerReads, readAccess } from './command/read-policy.ts';
 export type { ReadAccess, ReadPolicy, ReadScope } from './command/read-policy.ts';
 
+// A step task's own entities, written with its step's commit.
+export { taskEntityManager, TaskEntitiesUnavailableError } from './step/entities.ts';
+export type { TaskEntityManager } from '@jetcel/db';
+
 // Background tasks, standalone tasks and beat schedules.
 export { enqueueBackground } from './background/enqueue.ts';
 export type { BackgroundRequest, EnqueueResult } from './background/enqueue.ts';

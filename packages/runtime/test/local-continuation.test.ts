@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import type { Delivery } from '@jetcel/bus';
 import { defineTask, silentLogger, TaskRegistry, type Plan } from '@jetcel/core';
-import type { ExecutionRecord } from '@jetcel/db';
 import { queryRows } from '@jetcel/testing';
 import { Progress } from '../src/execution/progress.ts';
 import { StepRunner } from '../src/step/runner.ts';
 import { useTestDb } from './db-fixture.ts';
+import { deliveryOf, scheduleWidgetPlan } from './step-fixture.ts';
 
 // The next step runs where the last one ended: a commit that queues a step due now on this
 // worker's queue claims it for this worker, which runs it in the same slot, with no publish.
@@ -37,43 +36,7 @@ function plan(steps: number, last?: string): Plan {
 
 /** Schedules an execution of `steps` no-op steps (then `last`, if named) and returns it with the delivery of its first step. */
 async function schedule(steps: number, last?: string): Promise<{ executionId: string; delivery: Delivery }> {
-  const executionId = randomUUID();
-  await env.db.transaction(async (tx) => {
-    const instance = await tx.resources.insert('widget', { name: 'chain' }, { executionId: null, actor: null });
-    await tx.executions.create({
-      id: executionId,
-      executor: 'test.chain',
-      resourceType: 'widget',
-      resourceId: instance.id,
-      plan: plan(steps, last),
-      params: {},
-      actor: null,
-    });
-    const execution = (await tx.executions.get(executionId)) as ExecutionRecord;
-    const first = execution.plan.steps[0];
-    assert.ok(first);
-    await progress.queueNode(tx, execution, 0, first);
-  });
-  const [row] = await queryRows<{ payload: string }>(
-    env.database.url,
-    "select payload from jetcel_outbox where subject = 'tasks.regular' and payload like $1",
-    [`%${executionId}%`],
-  );
-  assert.ok(row, 'the first step has its message');
-  return { executionId, delivery: deliveryOf(row.payload) };
-}
-
-function deliveryOf(payload: string): Delivery {
-  return {
-    subject: 'tasks.regular',
-    data: Buffer.from(payload),
-    headers: {},
-    deliveryCount: 1,
-    streamSeq: 1,
-    redelivered: false,
-    publishedAt: new Date(),
-    working() {},
-  };
+  return scheduleWidgetPlan(env, progress, plan(steps, last));
 }
 
 const runner = (options: { chainLimit?: number; claimTtlMs?: number; worker?: string } = {}) =>

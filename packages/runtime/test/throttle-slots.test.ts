@@ -10,6 +10,7 @@ import { createLogger } from '../src/service/logger.ts';
 import { StepRunner } from '../src/step/runner.ts';
 import { DEFAULT_THROTTLE_CONFIG, ThrottleGate } from '../src/throttle/slots.ts';
 import { setupDb, type TestDb } from './db-fixture.ts';
+import { deliveryOf } from './step-fixture.ts';
 import { eventually, queryRows, startNats, type NatsServerHandle } from '@jetcel/testing';
 
 // Throttle slots at the step runner, against a real nats-server (the LEASES bucket) and PostgreSQL.
@@ -97,17 +98,7 @@ async function schedule(scope: string, ms = 0): Promise<{ delivery: Delivery; ex
   );
   assert.ok(row);
   const stepId = (JSON.parse(row.payload) as { stepId: string }).stepId;
-  const delivery: Delivery = {
-    subject: 'tasks.regular',
-    data: Buffer.from(row.payload),
-    headers: {},
-    deliveryCount: 1,
-    streamSeq: 1,
-    redelivered: false,
-    publishedAt: new Date(),
-    working() {},
-  };
-  return { delivery, executionId, stepId };
+  return { delivery: deliveryOf(row.payload), executionId, stepId };
 }
 
 const stepOf = async (stepId: string) =>

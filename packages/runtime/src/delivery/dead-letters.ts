@@ -1,4 +1,4 @@
-import type { DeadLetterReason, Db } from '@jetcel/db';
+import { faultThrow, type DeadLetterReason, type Db, type Tx } from '@jetcel/db';
 import type { Logger } from '@jetcel/core';
 
 export interface DeadLetterInput {
@@ -12,11 +12,23 @@ export interface DeadLetterInput {
   stepId?: string | null;
 }
 
+/** More work in the dead letter's own transaction (an unknown task's step failing its execution). */
+export type InLetterCommit = (tx: Tx) => Promise<void>;
+
+/** Where a test injects a failure between the dead letter and the work in its commit (`JETCEL_FAULT_THROW`). */
+export const DEAD_LETTER_FAULT = 'dead-letter-before-its-commit-work';
+
 /**
  * Commits the dead-letter row (and marks its step dead so nothing re-publishes it) BEFORE the
- * caller terms the message: once the row exists, the message may leave the stream.
+ * caller terms the message: once the row exists, the message may leave the stream. `inCommit`
+ * runs in the same transaction: both commit, or neither does.
  */
-export async function writeDeadLetter(db: Db, logger: Logger, input: DeadLetterInput): Promise<string> {
+export async function writeDeadLetter(
+  db: Db,
+  logger: Logger,
+  input: DeadLetterInput,
+  inCommit?: InLetterCommit,
+): Promise<string> {
   const id = await db.transaction(async (tx) => {
     const letterId = await tx.deadLetters.add({
       reason: input.reason,
@@ -29,6 +41,8 @@ export async function writeDeadLetter(db: Db, logger: Logger, input: DeadLetterI
       deliveryCount: input.deliveryCount,
     });
     if (input.stepId) await tx.steps.markDead(input.stepId);
+    faultThrow(DEAD_LETTER_FAULT);
+    await inCommit?.(tx);
     return letterId;
   });
   logger.error('message dead-lettered', {

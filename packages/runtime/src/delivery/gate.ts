@@ -1,7 +1,7 @@
 import type { Delivery, Disposition } from '@jetcel/bus';
 import type { Logger } from '@jetcel/core';
 import type { DeadLetterReason, Db } from '@jetcel/db';
-import { writeDeadLetter } from './dead-letters.ts';
+import { writeDeadLetter, type InLetterCommit } from './dead-letters.ts';
 
 export interface GateOptions {
   db: Db;
@@ -22,28 +22,36 @@ export class DeliveryGate {
     reason: DeadLetterReason,
     detail: string,
     ids: { executionId?: string; stepId?: string } = {},
+    inCommit?: InLetterCommit,
   ): Promise<Disposition> {
-    await writeDeadLetter(this.options.db, log, {
-      reason,
-      detail,
-      subject: delivery.subject,
-      data: delivery.data,
-      headers: delivery.headers,
-      deliveryCount: delivery.deliveryCount,
-      ...ids,
-    });
+    await writeDeadLetter(
+      this.options.db,
+      log,
+      {
+        reason,
+        detail,
+        subject: delivery.subject,
+        data: delivery.data,
+        headers: delivery.headers,
+        deliveryCount: delivery.deliveryCount,
+        ...ids,
+      },
+      inCommit,
+    );
     return { kind: 'term' };
   }
 
   /**
    * Rolling upgrades: a task name or message version this worker does not know is handed back
-   * until a grace period (from its first publication) runs out, then dead-lettered.
+   * until a grace period (from its first publication) runs out, then dead-lettered (with
+   * `inCommit` in the dead letter's transaction).
    */
   async unknownTask(
     delivery: Delivery,
     log: Logger,
     what: string,
     ids: { executionId?: string; stepId?: string } = {},
+    inCommit?: InLetterCommit,
   ): Promise<Disposition> {
     const graceMs = this.options.unknownTaskGraceMs ?? 10 * 60_000;
     const waitedMs = Date.now() - delivery.publishedAt.getTime();
@@ -52,6 +60,7 @@ export class DeliveryGate {
       log.warn(`${what} is unknown to this worker; handing the message back`, { delayMs });
       return { kind: 'nak', delayMs };
     }
-    return this.letter(delivery, log, 'UNKNOWN_TASK', `${what} is unknown after a grace period of ${graceMs} ms`, ids);
+    const detail = `${what} is unknown after a grace period of ${graceMs} ms`;
+    return this.letter(delivery, log, 'UNKNOWN_TASK', detail, ids, inCommit);
   }
 }

@@ -1,8 +1,11 @@
 import type { BeatOwner } from '@jetcel/bus';
+import type { EntityWrites } from '@jetcel/db';
 import { TransientError, type TaskContext, type TaskDefinition, type TaskOutcome } from '@jetcel/core';
 import type { RunControl } from './run-control.ts';
 
-export type RunResult = { kind: 'outcome'; outcome: TaskOutcome } | { kind: 'error'; error: unknown };
+/** A run's result; `entities`: a step task's entity writes, flushed in the step's commit. */
+export type RunResult =
+  { kind: 'outcome'; outcome: TaskOutcome; entities?: EntityWrites } | { kind: 'error'; error: unknown };
 
 export interface RunHarness {
   /** Stops the task (shutdown, a lost claim or lease, its timeout); its reason is the result's error. */

@@ -23,6 +23,8 @@ export function planFastCommit(
   const { step, execution } = claimed;
   const { offer } = local;
   if (!offer || result.kind !== 'outcome' || result.outcome.kind !== 'done' || step.role !== 'main') return null;
+  // Entity writes flush in a store transaction: the one statement cannot carry them.
+  if (result.entities) return null;
   const finished = result.outcome;
   if ((finished.patch && !isEmptyPatch(finished.patch)) || (finished.also?.length ?? 0) > 0) return null;
   // Executions to schedule commit through the stores (preApply, the plan, the first step).

@@ -72,24 +72,36 @@ export async function commitStep<S>(
     });
     return kind === 'poll' ? 'polled' : 'retried';
   };
+  const failed = async (error: unknown): Promise<StepOutcome> => {
+    const decision = decideOnError(task, step.attempts, error);
+    if (decision.kind === 'retry') return requeue(decision.delayMs, 'retry', describeFailure(error));
+    return fail(decision.failure);
+  };
+  // The task's own entity writes, in this transaction: a write the database refuses is the step's error.
+  const flushEntities = async (): Promise<unknown> =>
+    result.kind === 'outcome' && result.entities
+      ? tx.flushEntities(result.entities).then(
+          () => null,
+          (error: unknown) => error ?? new Error('entity flush failed'),
+        )
+      : null;
   return match(result)
-    .with({ kind: 'error' }, async ({ error }) => {
-      const decision = decideOnError(task, step.attempts, error);
-      if (decision.kind === 'retry') return requeue(decision.delayMs, 'retry', describeFailure(error));
-      return fail(decision.failure);
-    })
+    .with({ kind: 'error' }, async ({ error }) => failed(error))
     .with({ kind: 'outcome' }, ({ outcome }) =>
       match(outcome)
         .with({ kind: 'poll' }, async (poll) => {
           const patched = await applyPatches(tx, step, poll.patch, [], context);
           if (patched) return fail(patched);
           const decision = decideOnPoll(task, step.polls + 1, poll.afterMs);
-          if (decision.kind === 'repoll') return requeue(decision.delayMs, 'poll');
-          return fail(decision.failure);
+          if (decision.kind !== 'repoll') return fail(decision.failure);
+          const refused = cancelling ? null : await flushEntities();
+          return refused ? failed(refused) : requeue(decision.delayMs, 'poll');
         })
         .with({ kind: 'done' }, async (finished) => {
           const patched = await applyPatches(tx, step, finished.patch, finished.also ?? [], context);
           if (patched) return fail(patched);
+          const refused = await flushEntities();
+          if (refused) return failed(refused);
           // A refusal with onRefused 'fail' throws: see commitInGroup.
           if (finished.schedule?.length)
             await scheduleRequested(tx, progress, finished.schedule, { actor: execution.actor, log });

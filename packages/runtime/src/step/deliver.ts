@@ -6,6 +6,7 @@ import type { ClaimResult } from '@jetcel/db';
 import type { SpanHandle } from '@jetcel/telemetry';
 import type { DecodedTask } from '../delivery/decode.ts';
 import type { DeliveryGate } from '../delivery/gate.ts';
+import type { UnknownTaskFailure } from '../execution/unknown-task.ts';
 import type { ClaimedStep } from './claimed-step.ts';
 import { stepContext } from './label.ts';
 import type { Claimed } from './prepare.ts';
@@ -20,8 +21,8 @@ export interface AcceptDeps<S> {
   registry: TaskRegistry<S>;
   crashBudget: number;
   claim: (stepId: string, token: string) => Promise<DeliveryClaim>;
-  /** A step whose message was dead-lettered as naming an unknown task: fail it and its execution. */
-  failUnknown: (stepId: string, what: string, log: Logger) => Promise<void>;
+  /** A step whose message is dead-lettered as naming an unknown task: fail it and its execution, in the dead letter's commit. */
+  failUnknown: (stepId: string, what: string, log: Logger) => UnknownTaskFailure;
 }
 
 /** What a delivered message becomes: settled here (dead letter, hand-back, skip), or a claimed step to run. */
@@ -50,8 +51,9 @@ export async function acceptDelivery<S>(
   if (!task) {
     // Rolling upgrades: a newer worker may be on its way; wait out the grace period.
     const what = decoded.kind === 'newer_version' ? `message version ${message.v}` : `task ${message.task}`;
-    const verdict = await gate.unknownTask(delivery, log, what, ids);
-    if (verdict.kind === 'term') await deps.failUnknown(message.stepId, what, log);
+    const failing = deps.failUnknown(message.stepId, what, log);
+    const verdict = await gate.unknownTask(delivery, log, what, ids, failing.inCommit);
+    if (verdict.kind === 'term') await failing.afterCommit();
     return settled(verdict);
   }
   const token = randomUUID();

@@ -2,6 +2,7 @@ import type { Delivery, Heartbeats } from '@jetcel/bus';
 import type { Logger, TaskDefinition } from '@jetcel/core';
 import { ClaimLostError, faultPause, faultPoint, FAULT_POINTS, type Db, type ExecutionLease } from '@jetcel/db';
 import { resourceReader } from '../run/resource-reader.ts';
+import { StepEntities, withStepEntities } from './entities.ts';
 import { RunControl } from '../run/run-control.ts';
 import { runTask, type RunResult } from '../run/run-task.ts';
 import { LeaseLostError, type ThrottleGate } from '../throttle/slots.ts';
@@ -56,24 +57,28 @@ export async function runStepTask<S>(
       if (!renewed) controller.abort(new LeaseLostError(held.key));
     }
   };
+  const entities = new StepEntities(db);
   try {
-    return await runTask(
+    const result = await runTask(
       task,
-      {
-        cancelSignal: cancel.signal,
-        attempt: step.attempts,
-        pollCount: step.polls,
-        idempotencyKey: `${execution.id}:${step.id}`,
-        fencingToken: initialLease ? String(initialLease.revision) : null,
-        fencingSlot: initialLease?.key ?? null,
-        log,
-        actor: execution.actor,
-        executionId: execution.id,
-        stepId: step.id,
-        resource: claimed.resource ?? null,
-        resources: resourceReader(db),
-        services: harness.services,
-      },
+      withStepEntities(
+        {
+          cancelSignal: cancel.signal,
+          attempt: step.attempts,
+          pollCount: step.polls,
+          idempotencyKey: `${execution.id}:${step.id}`,
+          fencingToken: initialLease ? String(initialLease.revision) : null,
+          fencingSlot: initialLease?.key ?? null,
+          log,
+          actor: execution.actor,
+          executionId: execution.id,
+          stepId: step.id,
+          resource: claimed.resource ?? null,
+          resources: resourceReader(db),
+          services: harness.services,
+        },
+        entities,
+      ),
       {
         args: step.args,
         controller,
@@ -88,6 +93,10 @@ export async function runStepTask<S>(
         },
       },
     );
+    // The task's entity writes ride its outcome to the commit (none: the fast commit may apply).
+    if (result.kind !== 'outcome') return result;
+    const writes = entities.pending();
+    return writes ? { ...result, entities: writes } : result;
   } finally {
     harness.running.delete(controller);
   }

@@ -123,7 +123,7 @@ export class StepRunner<S> {
           claim: (stepId, token) => this.claim(stepId, token),
           // Dead-lettered as unknown: the step can never run, so it fails its execution like any final failure.
           failUnknown: (stepId, what, log) =>
-            failUnknownTaskStep({ db: this.options.db, progress: this.#progress, span: this.#span }, stepId, what, log),
+            failUnknownTaskStep({ progress: this.#progress, span: this.#span }, stepId, what, log),
         },
         decoded,
         delivery,

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { Delivery } from '@jetcel/bus';
+import type { Plan } from '@jetcel/core';
+import type { ExecutionRecord } from '@jetcel/db';
+import { queryRows } from '@jetcel/testing';
+import type { Progress } from '../src/execution/progress.ts';
+import type { TestDb } from './db-fixture.ts';
+
+/** A delivery carrying the bytes of an outbox row, as the broker would hand it to a worker. */
+export function deliveryOf(payload: string): Delivery {
+  return {
+    subject: 'tasks.regular',
+    data: Buffer.from(payload),
+    headers: {},
+    deliveryCount: 1,
+    streamSeq: 1,
+    redelivered: false,
+    publishedAt: new Date(),
+    working() {},
+  };
+}
+
+/** Schedules an execution of `plan` on a new widget and returns it with the delivery of its first step. */
+export async function scheduleWidgetPlan(
+  env: Pick<TestDb, 'db' | 'database'>,
+  progress: Progress,
+  plan: Plan,
+): Promise<{ executionId: string; widgetId: string; delivery: Delivery }> {
+  const executionId = randomUUID();
+  const widgetId = await env.db.transaction(async (tx) => {
+    const instance = await tx.resources.insert('widget', { name: 'chain' }, { executionId: null, actor: null });
+    await tx.executions.create({
+      id: executionId,
+      executor: plan.executor,
+      resourceType: 'widget',
+      resourceId: instance.id,
+      plan,
+      params: {},
+      actor: null,
+    });
+    const execution = (await tx.executions.get(executionId)) as ExecutionRecord;
+    const first = execution.plan.steps[0];
+    assert.ok(first);
+    await progress.queueNode(tx, execution, 0, first);
+    return instance.id;
+  });
+  const [row] = await queryRows<{ payload: string }>(
+    env.database.url,
+    "select payload from jetcel_outbox where subject = 'tasks.regular' and payload like $1",
+    [`%${executionId}%`],
+  );
+  assert.ok(row, 'the first step has its message');
+  return { executionId, widgetId, delivery: deliveryOf(row.payload) };
+}

@@ -1,6 +1,6 @@
 // The worker side of a task queue: pull only for free slots, heartbeat every in-flight message (one timer),
 // settle each one explicitly, survive reconnects, hand back what is left at shutdown.
-import { taskConsumer, taskStream, type QueueName } from '@jetcel/contracts';
+import { laneConsumer, laneStream, type QueueName, type TaskLane } from '@jetcel/contracts';
 import type { Consumer } from '@nats-io/jetstream';
 import { millis } from '@nats-io/transport-node';
 import type { Bus } from './connection.ts';
@@ -11,6 +11,8 @@ import { SlotPuller, type ConsumerStats } from './slot-puller.ts';
 
 export interface StartConsumerOptions {
   queue: QueueName;
+  /** The queue's lane to consume; default `short` (the queue's own stream). */
+  lane?: TaskLane;
   /** Handler slots: in-flight plus requested messages never exceed this. */
   concurrency: number;
   handler: (delivery: Delivery) => Promise<Disposition>;
@@ -37,8 +39,9 @@ export async function startConsumer(bus: Bus, options: StartConsumerOptions): Pr
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
     throw new BusError(`concurrency must be a positive integer, got ${options.concurrency}`);
   }
-  const stream = taskStream(options.queue);
-  const durable = taskConsumer(options.queue);
+  const lane = options.lane ?? 'short';
+  const stream = laneStream(options.queue, lane);
+  const durable = laneConsumer(options.queue, lane);
   let consumer: Consumer;
   let ackWaitMs: number;
   try {

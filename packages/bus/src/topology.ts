@@ -5,9 +5,10 @@ import {
   EVENTS_STREAM,
   EVENTS_SUBJECTS,
   QUEUES,
-  taskConsumer,
-  taskStream,
-  taskSubject,
+  TASK_LANES,
+  laneConsumer,
+  laneStream,
+  laneSubject,
   type QueueName,
   LEASES_BUCKET,
 } from '@jetcel/contracts';
@@ -81,9 +82,11 @@ const DEFAULT_LEASE_TTL_MS = 60_000;
 export function defineTopology(options: DefineTopologyOptions = {}): Topology {
   const duplicateWindowMs = options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS;
   const replicas = options.replicas ?? 1;
-  const taskStreams = QUEUES.map((queue): StreamSpec => ({
-    name: taskStream(queue),
-    subjects: [taskSubject(queue)],
+  // Each queue's two lanes (short and long) are streams alike; a worker consumes both.
+  const lanes = QUEUES.flatMap((queue) => TASK_LANES.map((lane) => ({ queue, lane })));
+  const taskStreams = lanes.map(({ queue, lane }): StreamSpec => ({
+    name: laneStream(queue, lane),
+    subjects: [laneSubject(queue, lane)],
     retention: 'workqueue',
     discard: 'new',
     maxAgeMs: 0,
@@ -103,9 +106,9 @@ export function defineTopology(options: DefineTopologyOptions = {}): Topology {
     duplicateWindowMs,
     replicas,
   };
-  const consumers = QUEUES.map((queue): ConsumerSpec => ({
-    stream: taskStream(queue),
-    durable: taskConsumer(queue),
+  const consumers = lanes.map(({ queue, lane }): ConsumerSpec => ({
+    stream: laneStream(queue, lane),
+    durable: laneConsumer(queue, lane),
     ackPolicy: 'explicit',
     deliverPolicy: 'all',
     ackWaitMs: options.ackWaitMs?.[queue] ?? DEFAULT_ACK_WAIT_MS[queue],

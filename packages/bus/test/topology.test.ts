@@ -11,14 +11,17 @@ const MIB = 1024 * 1024;
 describe('topology', () => {
   const server = useTestBus({ cleanStreams: true });
 
-  test('defineTopology - three WorkQueue task streams with one durable each, plus EVENTS', () => {
+  test('defineTopology - a short and a long WorkQueue lane per queue with one durable each, plus EVENTS', () => {
     const topology = defineTopology({ maxBytes: { heavy: 64 * MIB }, ackWaitMs: { background: 45_000 } });
     assert.deepEqual(
       topology.streams.map((s) => [s.name, s.subjects, s.retention, s.discard, s.maxAgeMs, s.maxBytes]),
       [
         ['TASKS_REGULAR', ['tasks.regular'], 'workqueue', 'new', 0, 256 * MIB],
+        ['TASKS_REGULAR_LONG', ['tasks.regular.long'], 'workqueue', 'new', 0, 256 * MIB],
         ['TASKS_HEAVY', ['tasks.heavy'], 'workqueue', 'new', 0, 64 * MIB],
+        ['TASKS_HEAVY_LONG', ['tasks.heavy.long'], 'workqueue', 'new', 0, 64 * MIB],
         ['TASKS_BACKGROUND', ['tasks.background'], 'workqueue', 'new', 0, 256 * MIB],
+        ['TASKS_BACKGROUND_LONG', ['tasks.background.long'], 'workqueue', 'new', 0, 256 * MIB],
         ['EVENTS', ['events.>'], 'limits', 'old', 7 * 24 * 3600_000, -1],
       ],
     );
@@ -26,8 +29,11 @@ describe('topology', () => {
       topology.consumers.map((c) => [c.stream, c.durable, c.ackWaitMs, c.maxDeliver, c.maxAckPending, c.backoffMs]),
       [
         ['TASKS_REGULAR', 'worker-regular', 30_000, 1000, 10_000, []],
+        ['TASKS_REGULAR_LONG', 'worker-regular-long', 30_000, 1000, 10_000, []],
         ['TASKS_HEAVY', 'worker-heavy', 60_000, 1000, 10_000, []],
+        ['TASKS_HEAVY_LONG', 'worker-heavy-long', 60_000, 1000, 10_000, []],
         ['TASKS_BACKGROUND', 'worker-background', 45_000, 1000, 10_000, []],
+        ['TASKS_BACKGROUND_LONG', 'worker-background-long', 45_000, 1000, 10_000, []],
       ],
     );
   });
@@ -39,12 +45,18 @@ describe('topology', () => {
       first.changes.map((c) => `${c.action} ${c.kind} ${c.name}`),
       [
         'created stream TASKS_REGULAR',
+        'created stream TASKS_REGULAR_LONG',
         'created stream TASKS_HEAVY',
+        'created stream TASKS_HEAVY_LONG',
         'created stream TASKS_BACKGROUND',
+        'created stream TASKS_BACKGROUND_LONG',
         'created stream EVENTS',
         'created consumer TASKS_REGULAR/worker-regular',
+        'created consumer TASKS_REGULAR_LONG/worker-regular-long',
         'created consumer TASKS_HEAVY/worker-heavy',
+        'created consumer TASKS_HEAVY_LONG/worker-heavy-long',
         'created consumer TASKS_BACKGROUND/worker-background',
+        'created consumer TASKS_BACKGROUND_LONG/worker-background-long',
         'created bucket LEASES',
       ],
     );
@@ -96,29 +108,32 @@ describe('topology', () => {
     );
     assert.ok(err instanceof TopologyDriftError);
     assert.equal(err.code, 'TOPOLOGY_DRIFT');
-    assert.deepEqual(err.drift, [
-      {
+    // both lanes of the queue
+    assert.deepEqual(
+      err.drift,
+      ['TASKS_REGULAR/worker-regular', 'TASKS_REGULAR_LONG/worker-regular-long'].map((name) => ({
         kind: 'consumer',
-        name: 'TASKS_REGULAR/worker-regular',
+        name,
         problem: 'differs',
         field: 'ack_wait_ms',
         expected: 45_000,
         actual: 30_000,
-      },
-    ]);
+      })),
+    );
     // a heavy worker only checks its own stream and is not bothered
     await verifyTopology(server.bus, changed, { streams: [taskStream('heavy')] });
 
     const report = await applyTopology(server.bus, changed);
     const updated = report.changes.filter((c) => c.action === 'updated');
-    assert.deepEqual(updated, [
-      {
+    assert.deepEqual(
+      updated,
+      ['TASKS_REGULAR/worker-regular', 'TASKS_REGULAR_LONG/worker-regular-long'].map((name) => ({
         kind: 'consumer',
-        name: 'TASKS_REGULAR/worker-regular',
+        name,
         action: 'updated',
         fields: [{ field: 'ack_wait_ms', expected: 45_000, actual: 30_000 }],
-      },
-    ]);
+      })),
+    );
     await verifyTopology(server.bus, changed);
     assert.equal(await effectiveAckWaitMs(server.bus, 'regular'), 45_000);
   });

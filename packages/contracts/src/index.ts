@@ -4,6 +4,11 @@ export {
   taskSubject,
   taskStream,
   taskConsumer,
+  TASK_LANES,
+  laneSubject,
+  laneStream,
+  laneConsumer,
+  laneOfSubject,
   EVENTS_STREAM,
   EVENTS_SUBJECTS,
   EXECUTOR_QUEUE_GROUP,
@@ -21,7 +26,7 @@ export {
   parseLeaseKey,
   HEADERS,
 } from './names.ts';
-export type { QueueName } from './names.ts';
+export type { QueueName, TaskLane } from './names.ts';
 export { ERROR_CODES, isErrorCode, isRetryableCode } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
 export { replySchema, okReply } from './reply.ts';

@@ -12,6 +12,23 @@ export const taskSubject = (queue: QueueName): string => `tasks.${queue}`;
 export const taskStream = (queue: QueueName): string => `TASKS_${queue.toUpperCase()}`;
 export const taskConsumer = (queue: QueueName): string => `worker-${queue}`;
 
+/**
+ * Each queue has two lanes: `short` (its subject, stream and consumer above) and `long`, for steps
+ * with a long plan still ahead of them. A worker serves both, the long lane in slots of its own, so
+ * short executions never queue behind long chains (docs/design.md).
+ */
+export const TASK_LANES = ['short', 'long'] as const;
+export type TaskLane = (typeof TASK_LANES)[number];
+
+export const laneSubject = (queue: QueueName, lane: TaskLane): string =>
+  lane === 'long' ? `${taskSubject(queue)}.long` : taskSubject(queue);
+export const laneStream = (queue: QueueName, lane: TaskLane): string =>
+  lane === 'long' ? `${taskStream(queue)}_LONG` : taskStream(queue);
+export const laneConsumer = (queue: QueueName, lane: TaskLane): string =>
+  lane === 'long' ? `${taskConsumer(queue)}-long` : taskConsumer(queue);
+/** The lane a task message was published on, from its subject. */
+export const laneOfSubject = (subject: string): TaskLane => (subject.endsWith('.long') ? 'long' : 'short');
+
 export const EVENTS_STREAM = 'EVENTS';
 export const EVENTS_SUBJECTS = 'events.>';
 

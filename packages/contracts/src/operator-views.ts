@@ -84,7 +84,7 @@ export interface StreamStatsView {
 
 /** query.queue.stats: each task stream and EVENTS, with every consumer of it. */
 export interface QueueStatsView {
-  /** `queue` is the task queue (regular, heavy, background), null for EVENTS. */
+  /** `queue` is the task queue (regular, heavy, background) of both its lanes' streams, null for EVENTS. */
   streams: Array<StreamStatsView & { queue: string | null }>;
 }
 

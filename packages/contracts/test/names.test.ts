@@ -15,6 +15,9 @@ import {
   eventSubject,
   isQueueName,
   querySubject,
+  laneConsumer,
+  laneStream,
+  laneSubject,
   taskConsumer,
   taskStream,
   taskSubject,
@@ -43,6 +46,19 @@ test('C3: no two queues share a subject, stream or consumer', () => {
   for (const name of [taskSubject, taskStream, taskConsumer]) {
     assert.equal(new Set(QUEUES.map(name)).size, QUEUES.length);
   }
+});
+
+test('lanes: the short lane is the queue itself; the long lane has its own subject, stream and consumer', () => {
+  for (const queue of QUEUES) {
+    assert.equal(laneSubject(queue, 'short'), taskSubject(queue));
+    assert.equal(laneStream(queue, 'short'), taskStream(queue));
+    assert.equal(laneConsumer(queue, 'short'), taskConsumer(queue));
+  }
+  assert.equal(laneSubject('regular', 'long'), 'tasks.regular.long');
+  assert.equal(laneStream('regular', 'long'), 'TASKS_REGULAR_LONG');
+  assert.equal(laneConsumer('regular', 'long'), 'worker-regular-long');
+  const all = QUEUES.flatMap((queue) => (['short', 'long'] as const).map((lane) => laneStream(queue, lane)));
+  assert.equal(new Set(all).size, QUEUES.length * 2);
 });
 
 test('C3: isQueueName accepts exactly the three queues', () => {

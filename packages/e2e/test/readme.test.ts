@@ -94,5 +94,14 @@ test("the README's `nats stream ls` shows the task and event streams and the lea
   const jsm = await stack.bus.jsm();
   const names: string[] = [];
   for await (const stream of jsm.streams.list()) names.push(stream.config.name);
-  assert.deepEqual(names.sort(), ['EVENTS', 'KV_LEASES', 'TASKS_BACKGROUND', 'TASKS_HEAVY', 'TASKS_REGULAR']);
+  assert.deepEqual(names.sort(), [
+    'EVENTS',
+    'KV_LEASES',
+    'TASKS_BACKGROUND',
+    'TASKS_BACKGROUND_LONG',
+    'TASKS_HEAVY',
+    'TASKS_HEAVY_LONG',
+    'TASKS_REGULAR',
+    'TASKS_REGULAR_LONG',
+  ]);
 });

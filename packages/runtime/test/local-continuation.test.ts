@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Delivery } from '@jetcel/bus';
-import { defineTask, silentLogger, TaskRegistry, type Plan } from '@jetcel/core';
+import { defineTask, silentLogger, TaskRegistry } from '@jetcel/core';
 import { queryRows } from '@jetcel/testing';
 import { Progress } from '../src/execution/progress.ts';
+import { stepLane } from '../src/execution/lane.ts';
 import { StepRunner } from '../src/step/runner.ts';
 import { useTestDb } from './db-fixture.ts';
-import { deliveryOf, scheduleWidgetPlan } from './step-fixture.ts';
+import { chainPlan, deliveryOf, scheduleWidgetPlan } from './step-fixture.ts';
 
 // The next step runs where the last one ended: a commit that queues a step due now on this
 // worker's queue claims it for this worker, which runs it in the same slot, with no publish.
@@ -24,19 +25,9 @@ const noop = defineTask({
 const registry = new TaskRegistry().register(noop);
 const progress = new Progress({ catalog: registry, executors: { get: () => undefined }, logger: silentLogger });
 
-function plan(steps: number, last?: string): Plan {
-  return {
-    v: 1,
-    executor: 'test.chain',
-    steps: [...Array.from({ length: steps }, () => ({ task: 'test.noop' })), ...(last ? [{ task: last }] : [])],
-    onSuccess: { task: 'test.noop' },
-    onFailure: { task: 'test.noop' },
-  };
-}
-
 /** Schedules an execution of `steps` no-op steps (then `last`, if named) and returns it with the delivery of its first step. */
 async function schedule(steps: number, last?: string): Promise<{ executionId: string; delivery: Delivery }> {
-  return scheduleWidgetPlan(env, progress, plan(steps, last));
+  return scheduleWidgetPlan(env, progress, chainPlan(steps, 'test.noop', last));
 }
 
 const runner = (options: { chainLimit?: number; claimTtlMs?: number; worker?: string } = {}) =>
@@ -60,10 +51,10 @@ async function steps(executionId: string) {
 
 /** Task messages of the execution still to be published (due now or later). */
 async function unpublishedTaskRows(executionId: string) {
-  return queryRows<{ id: string; payload: string; due_in_ms: number }>(
+  return queryRows<{ id: string; subject: string; payload: string; due_in_ms: number }>(
     env.database.url,
-    `select id, payload, extract(epoch from (not_before - now())) * 1000 as due_in_ms from jetcel_outbox
-     where subject = 'tasks.regular' and published_at is null and payload like $1 order by created_at`,
+    `select id, subject, payload, extract(epoch from (not_before - now())) * 1000 as due_in_ms from jetcel_outbox
+     where subject like 'tasks.regular%' and published_at is null and payload like $1 order by created_at`,
     [`%${executionId}%`],
   );
 }
@@ -120,7 +111,8 @@ test('a worker that dies after its commit claimed the next step loses nothing: t
   const hanging = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const claimTtlMs = 400;
+  // Long enough that a loaded machine gets from the commit to the checks below before it expires.
+  const claimTtlMs = 2_000;
   const doomed = new StepRunner({
     db: env.db,
     registry: new TaskRegistry().register(noop, defineTask({ name: 'test.second', run: () => hanging })),
@@ -204,6 +196,62 @@ test('a step running locally when the worker stops is handed back with its messa
   const messages = (await unpublishedTaskRows(executionId)).filter((row) => row.payload.includes(second?.id ?? '-'));
   assert.equal(messages.length, 1, 'its fallback row gave way to one message');
   assert.ok((messages[0]?.due_in_ms ?? 1) <= 0, 'published now, not when the claim would have expired');
+});
+
+test('lanes: a step with more than 8 plan nodes ahead of it (itself included) takes the long lane; a handler, the short one', () => {
+  const plan = chainPlan(20, 'test.noop');
+  assert.equal(stepLane(plan, { role: 'main', position: 0 }), 'long');
+  assert.equal(stepLane(plan, { role: 'main', position: 11 }), 'long', '9 ahead');
+  assert.equal(stepLane(plan, { role: 'main', position: 12 }), 'short', '8 ahead');
+  assert.equal(stepLane(plan, { role: 'success', position: 0 }), 'short');
+  assert.equal(stepLane(plan, { role: 'main', position: 0 }, 20), 'short', 'the bound is configurable');
+});
+
+test('lanes: a long plan’s first step is published on tasks.regular.long, a short plan’s on tasks.regular', async () => {
+  assert.equal((await schedule(20)).delivery.subject, 'tasks.regular.long');
+  assert.equal((await schedule(8)).delivery.subject, 'tasks.regular');
+});
+
+test('lanes: a long-lane slot runs its chain here; past the chain limit the next step goes back to the long lane', async () => {
+  const { executionId, delivery } = await schedule(20);
+  assert.deepEqual(await runner({ chainLimit: 3 }).handle(delivery), { kind: 'ack' });
+  const rows = await steps(executionId);
+  assert.deepEqual(
+    rows.map((row) => [row.status, row.worker]),
+    [
+      ['succeeded', 'local'],
+      ['succeeded', 'local'],
+      ['succeeded', 'local'],
+      ['queued', null],
+    ],
+  );
+  const message = (await unpublishedTaskRows(executionId)).find((row) => row.payload.includes(rows[3]?.id ?? '-'));
+  assert.equal(message?.subject, 'tasks.regular.long', 'behind other long work, not in front of short executions');
+  assert.ok((message?.due_in_ms ?? 1) <= 0, 'due at once');
+});
+
+test('lanes: a short-lane slot does not keep a long plan’s next step; it is published on the long lane', async () => {
+  const { executionId, delivery } = await schedule(20);
+  // e.g. a retried step, re-published on the queue itself
+  assert.deepEqual(await runner().handle({ ...delivery, subject: 'tasks.regular' }), { kind: 'ack' });
+  const rows = await steps(executionId);
+  assert.deepEqual(
+    rows.map((row) => [row.status, row.worker]),
+    [
+      ['succeeded', 'local'],
+      ['queued', null],
+    ],
+  );
+  const message = (await unpublishedTaskRows(executionId)).find((row) => row.payload.includes(rows[1]?.id ?? '-'));
+  assert.equal(message?.subject, 'tasks.regular.long');
+  assert.ok((message?.due_in_ms ?? 1) <= 0, 'due at once, not a fallback');
+});
+
+test('lanes: a long-lane slot keeps the chain when few steps remain (a long slot may run short work)', async () => {
+  const { executionId, delivery } = await schedule(10);
+  assert.equal(delivery.subject, 'tasks.regular.long');
+  assert.deepEqual(await runner().handle(delivery), { kind: 'ack' });
+  assert.equal(await executionStatus(executionId), 'succeeded', 'all ten and the handler ran in the one slot');
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {

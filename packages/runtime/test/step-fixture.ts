@@ -8,9 +8,9 @@ import type { Progress } from '../src/execution/progress.ts';
 import type { TestDb } from './db-fixture.ts';
 
 /** A delivery carrying the bytes of an outbox row, as the broker would hand it to a worker. */
-export function deliveryOf(payload: string): Delivery {
+export function deliveryOf(payload: string, subject = 'tasks.regular'): Delivery {
   return {
-    subject: 'tasks.regular',
+    subject,
     data: Buffer.from(payload),
     headers: {},
     deliveryCount: 1,
@@ -18,6 +18,17 @@ export function deliveryOf(payload: string): Delivery {
     redelivered: false,
     publishedAt: new Date(),
     working() {},
+  };
+}
+
+/** A chain of `steps` steps of `task` (then `last`, if named), with `task` as both handlers. */
+export function chainPlan(steps: number, task: string, last?: string): Plan {
+  return {
+    v: 1,
+    executor: 'test.chain',
+    steps: [...Array.from({ length: steps }, () => ({ task })), ...(last ? [{ task: last }] : [])],
+    onSuccess: { task },
+    onFailure: { task },
   };
 }
 
@@ -45,11 +56,11 @@ export async function scheduleWidgetPlan(
     await progress.queueNode(tx, execution, 0, first);
     return instance.id;
   });
-  const [row] = await queryRows<{ payload: string }>(
+  const [row] = await queryRows<{ payload: string; subject: string }>(
     env.database.url,
-    "select payload from jetcel_outbox where subject = 'tasks.regular' and payload like $1",
+    "select payload, subject from jetcel_outbox where subject like 'tasks.regular%' and payload like $1",
     [`%${executionId}%`],
   );
   assert.ok(row, 'the first step has its message');
-  return { executionId, widgetId, delivery: deliveryOf(row.payload) };
+  return { executionId, widgetId, delivery: deliveryOf(row.payload, row.subject) };
 }

@@ -4,7 +4,7 @@ import type { BenchEnv } from '../env.ts';
 import type { BenchChild } from '../ipc.ts';
 import type { Results } from '../results.ts';
 import { percentile } from '../stats.ts';
-import { oneStepExecutor, twentyStepExecutor } from '../jetcel/domain.ts';
+import { LONG_CHAIN_STEPS, oneStepExecutor, twentyStepExecutor } from '../jetcel/domain.ts';
 import { executionsFinished, finishedSince, latenciesSince, submitExecution } from '../jetcel/submit.ts';
 
 /** One-step executions run before the first round, not measured. */
@@ -50,6 +50,11 @@ export async function fairnessRound(env: BenchEnv, config: BenchConfig, results:
   results.add('fairness.jetcel.p50_loaded', 'ms', percentile(loaded, 50));
   results.add('fairness.jetcel.p99_loaded', 'ms', percentile(loaded, 99));
   results.add('fairness.jetcel.chains_running_at_stream_end', 'chains', chains - chainsDone);
-  // The next round starts on an idle queue again.
-  await executionsFinished(env, twentyStepExecutor.name, chains, loadStart, timeout);
+  // The next round starts on an idle queue again. The chains' own pace: their steps over the time they took.
+  const chainsEnd = await executionsFinished(env, twentyStepExecutor.name, chains, loadStart, timeout);
+  results.add(
+    'fairness.jetcel.chain_steps_per_s',
+    'steps/s',
+    (chains * LONG_CHAIN_STEPS) / ((chainsEnd - loadStart) / 1000),
+  );
 }

@@ -139,7 +139,15 @@ test('resources, queues and schedules in both forms', async () => {
   ).streams;
   assert.deepEqual(
     streams.map((stream) => stream.stream),
-    ['TASKS_REGULAR', 'TASKS_HEAVY', 'TASKS_BACKGROUND', 'EVENTS'],
+    [
+      'TASKS_REGULAR',
+      'TASKS_REGULAR_LONG',
+      'TASKS_HEAVY',
+      'TASKS_HEAVY_LONG',
+      'TASKS_BACKGROUND',
+      'TASKS_BACKGROUND_LONG',
+      'EVENTS',
+    ],
   );
   assert.equal(streams[0]?.consumers[0]?.name, 'worker-regular');
   assert.match(schedules.stdout, /instance-list-pull\s+instance\.list_pull\s+background\s+every 1h00m/);

@@ -46,12 +46,15 @@ export class CommandDispatcher {
       metrics?: RuntimeMetrics;
       /** Requests per actor; checked right after the caller is identified, before any other work. */
       rateLimiter?: ActorRateLimiter;
+      /** A step with more plan nodes than this ahead of it takes its queue's long lane. @defaultValue 8 */
+      longPlanSteps?: number;
     },
   ) {
     this.#progress = new Progress({
       catalog: options.catalog,
       executors: options.executors ?? { get: () => undefined },
       logger: options.logger,
+      longPlanSteps: options.longPlanSteps,
     });
     for (const command of options.commands) {
       if (this.#commands.has(command.subject)) throw new TypeError(`Two handlers for ${command.subject}`);

@@ -1,3 +1,4 @@
+import type { TaskLane } from '@jetcel/contracts';
 import type { StepRole } from '@jetcel/core';
 import type { ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
 
@@ -14,6 +15,8 @@ export interface LocalClaimOffer {
   ttlMs: number;
   /** Whether this worker runs that task here (a nested executor's step, an unknown task: published). */
   runs: (task: string) => boolean;
+  /** Whether the slot serves the long lane: a short-lane slot publishes a long-lane step instead of keeping it. */
+  longAllowed: boolean;
   /** False in a throttled plan: its main steps pass through admission on a delivery of their own. */
   mainAllowed: boolean;
   /** The execution as the commit locked it (set by the commit). */
@@ -46,20 +49,28 @@ export function resetOffer(offer: LocalClaimOffer, execution: ExecutionRecord): 
  * The offer, if this step may take it: the execution that committed, this worker's queue, due now,
  * and not yet taken. The caller records what it inserted in `taken`.
  */
-export function localClaimFor(
-  tx: Tx,
-  step: { executionId: string; queue: string; role: StepRole; task: string; notBefore: Date | null },
-): LocalClaimOffer | null {
+export function localClaimFor(tx: Tx, step: OfferedStep): LocalClaimOffer | null {
   const offer = offers.get(tx);
   return offer && mayTake(offer, step) ? offer : null;
 }
 
-/** Whether the step may take the offer: the execution that committed, this worker's queue, due now, not yet taken. */
-export function mayTake(
-  offer: LocalClaimOffer,
-  step: { executionId: string; queue: string; role: StepRole; task: string; notBefore: Date | null },
-): boolean {
+/** The step a commit queues, as an offer sees it; without a lane: short. */
+export interface OfferedStep {
+  executionId: string;
+  queue: string;
+  role: StepRole;
+  task: string;
+  notBefore: Date | null;
+  lane?: TaskLane;
+}
+
+/**
+ * Whether the step may take the offer: the execution that committed, this worker's queue, due now,
+ * not yet taken, and the slot's lane (a long-lane step stays only in a long-lane slot).
+ */
+export function mayTake(offer: LocalClaimOffer, step: OfferedStep): boolean {
   if (offer.taken || step.notBefore) return false;
+  if (step.lane === 'long' && !offer.longAllowed) return false;
   if (offer.executionId !== step.executionId || offer.queue !== step.queue) return false;
   return (step.role !== 'main' || offer.mainAllowed) && offer.runs(step.task);
 }

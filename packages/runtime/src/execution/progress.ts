@@ -10,12 +10,15 @@ import {
   type PlanNode,
 } from '@jetcel/core';
 import type { ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
+import { stepLane } from './lane.ts';
 import { queueStep, type TaskCatalog } from './queue-step.ts';
 
 export interface ProgressDeps {
   catalog: TaskCatalog;
   executors: Pick<ExecutorRegistry, 'get'>;
   logger: Logger;
+  /** A step with more plan nodes than this ahead of it takes its queue's long lane. @defaultValue 8 */
+  longPlanSteps?: number;
 }
 
 const CANCELLED: Pick<FailureInfo, 'message' | 'errorName'> = { message: 'cancelled', errorName: 'Cancelled' };
@@ -30,13 +33,14 @@ export class Progress {
 
   /** Queues a chain node: one step, or every member of a group plus its fan-in row. */
   async queueNode(tx: Tx, execution: ExecutionRecord, position: number, node: PlanNode): Promise<void> {
+    const lane = stepLane(execution.plan, { role: 'main', position }, this.deps.longPlanSteps);
     if (!isGroup(node)) {
-      await queueStep(tx, this.deps.catalog, execution, { role: 'main', position, call: node });
+      await queueStep(tx, this.deps.catalog, execution, { role: 'main', position, call: node, lane });
       return;
     }
     await tx.groups.create(execution.id, position, node.policy, node.group.length);
     for (const [member, call] of node.group.entries()) {
-      await queueStep(tx, this.deps.catalog, execution, { role: 'main', position, member, call });
+      await queueStep(tx, this.deps.catalog, execution, { role: 'main', position, member, call, lane });
     }
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { formatResourceRef, MAX_TASK_ARGS_BYTES, type QueueName } from '@jetcel/contracts';
+import { formatResourceRef, MAX_TASK_ARGS_BYTES, type QueueName, type TaskLane } from '@jetcel/contracts';
 import {
   ValidationError,
   type FailureInfo,
@@ -31,28 +31,38 @@ export async function queueStep(
 ): Promise<StepRecord> {
   const planned = planStep(catalog, execution, input);
   const { notBefore } = planned;
+  const lane = input.lane ?? 'short';
   const local = localClaimFor(tx, {
     executionId: execution.id,
     queue: planned.queue,
     role: input.role,
     task: planned.task,
     notBefore,
+    lane,
   });
   const step = await tx.steps.insert({
     ...planned,
     ...(local ? { claim: { token: local.token, worker: local.worker, ttlMs: local.ttlMs } } : {}),
   });
   if (!local) {
-    addStepMessage(tx, step, execution.actor, notBefore ?? undefined);
+    addStepMessage(tx, step, execution.actor, notBefore ?? undefined, lane);
     return step;
   }
   // Claimed here: its message is the fallback, published only once the claim would have expired.
-  const fallbackRowId = addStepMessage(tx, step, execution.actor, new Date(Date.now() + local.ttlMs));
+  const fallbackRowId = addStepMessage(tx, step, execution.actor, new Date(Date.now() + local.ttlMs), lane);
   local.taken = { step, fallbackRowId };
   return step;
 }
 
-type StepInput = { role: StepRole; position: number; member?: number; call: StepCall; failure?: FailureInfo };
+type StepInput = {
+  role: StepRole;
+  position: number;
+  member?: number;
+  call: StepCall;
+  failure?: FailureInfo;
+  /** The lane its message takes (`stepLane`); default short. */
+  lane?: TaskLane;
+};
 
 /** The row a plan call becomes: its queue, start delay, arguments (with the failure for a handler) and resource. */
 export function planStep(

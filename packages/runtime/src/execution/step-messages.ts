@@ -2,23 +2,34 @@ import {
   HEADERS,
   TASK_MESSAGE_VERSION,
   isQueueName,
-  taskSubject,
+  laneSubject,
   type QueueName,
+  type TaskLane,
   type TaskMessage,
 } from '@jetcel/contracts';
 import type { FailureInfo } from '@jetcel/core';
 import type { Tx, StepRecord } from '@jetcel/db';
 import { traceHeaders } from '@jetcel/telemetry';
 
-/** Writes the outbox row that publishes a step's task message (now, or at its not_before). */
-export function addStepMessage(tx: Tx, step: StepRecord, actor: string | null, notBefore?: Date): string {
-  return tx.outbox.add({ ...stepMessage(step, actor), ...(notBefore ? { notBefore } : {}) });
+/**
+ * Writes the outbox row that publishes a step's task message (now, or at its not_before), on its
+ * queue's short lane unless told otherwise (see `stepLane`).
+ */
+export function addStepMessage(
+  tx: Tx,
+  step: StepRecord,
+  actor: string | null,
+  notBefore?: Date,
+  lane: TaskLane = 'short',
+): string {
+  return tx.outbox.add({ ...stepMessage(step, actor, lane), ...(notBefore ? { notBefore } : {}) });
 }
 
-/** A step's task message as an outbox row: subject, payload, and the headers (trace parent, actor). */
+/** A step's task message as an outbox row: subject (its queue's lane), payload, and the headers (trace parent, actor). */
 export function stepMessage(
   step: Pick<StepRecord, 'id' | 'executionId' | 'task' | 'queue' | 'attempts' | 'args'>,
   actor: string | null,
+  lane: TaskLane = 'short',
 ): { subject: string; payload: string; headers: Record<string, string> } {
   const queue: QueueName = isQueueName(step.queue) ? step.queue : 'regular';
   const message: TaskMessage = {
@@ -31,7 +42,7 @@ export function stepMessage(
     args: step.args,
   };
   return {
-    subject: taskSubject(queue),
+    subject: laneSubject(queue, lane),
     payload: JSON.stringify(message),
     // The span that decided this step (a command, the previous step) becomes the parent of its run.
     headers: { ...traceHeaders(), ...(actor ? { [HEADERS.actor]: actor } : {}) },

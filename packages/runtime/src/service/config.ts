@@ -5,6 +5,7 @@ import type { RetentionPolicy } from '@jetcel/db';
 import { readAuthConfig, secretEnv, type AuthConfig } from '@jetcel/identity';
 import { retentionConfigFromEnv } from '../retention/config.ts';
 import { DEFAULT_CHAIN_LIMIT } from '../step/options.ts';
+import { DEFAULT_LONG_PLAN_STEPS } from '../execution/lane.ts';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig } from '../command/rate-limit.ts';
 
 /** Requests handled at once by one executor process when JETCEL_MAX_REQUESTS_IN_FLIGHT is not set. */
@@ -43,6 +44,10 @@ export interface ServiceConfig {
   unknownTaskGraceMs: number;
   /** Steps one worker slot runs in a row before the next goes through JetStream (1: every step is published). */
   stepChainLimit: number;
+  /** A step with more plan nodes than this ahead of it (itself included) takes its queue's long lane. */
+  longPlanSteps: number;
+  /** Worker slots for the long lane, beside the worker's concurrency; unset: half of it (at least 1). */
+  longLaneSlots: number | undefined;
   /** JETCEL_AUTH_SECRET(S), JETCEL_AUTH_MAX_TTL and JETCEL_AUTH_ANONYMOUS: how the executor identifies callers. */
   auth: AuthConfig;
   /** Commands and queries one executor process handles at once; beyond it UNAVAILABLE at once. */
@@ -98,6 +103,8 @@ export function serviceConfigFromEnv(input: NodeJS.ProcessEnv = process.env): Se
     backlogLimit: number(env, 'JETCEL_BACKLOG_LIMIT', 10_000),
     unknownTaskGraceMs: number(env, 'JETCEL_UNKNOWN_TASK_GRACE_MS', 10 * 60_000),
     stepChainLimit: number(env, 'JETCEL_STEP_CHAIN_LIMIT', DEFAULT_CHAIN_LIMIT),
+    longPlanSteps: positive(env, 'JETCEL_LONG_PLAN_STEPS', DEFAULT_LONG_PLAN_STEPS),
+    longLaneSlots: env.JETCEL_LONG_LANE_SLOTS ? positive(env, 'JETCEL_LONG_LANE_SLOTS', 1) : undefined,
     throttle: {
       defaultLimit: number(env, 'THROTTLE_DEFAULT_LIMIT', DEFAULT_THROTTLE_CONFIG.defaultLimit),
       waitLimitMs: number(env, 'THROTTLE_WAIT_LIMIT_MS', DEFAULT_THROTTLE_CONFIG.waitLimitMs),

@@ -65,6 +65,7 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     ...(options.executors ? { executors: options.executors } : {}),
     logger,
     backlogLimit: config.backlogLimit,
+    longPlanSteps: config.longPlanSteps,
     auth: config.auth,
     ...(options.readPolicy ? { readPolicy: options.readPolicy } : {}),
     rateLimiter: new ActorRateLimiter(config.rateLimit),

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { taskStream, type QueueName } from '@jetcel/contracts';
+import { laneStream, TASK_LANES, type QueueName } from '@jetcel/contracts';
 import {
   defineTopology,
   Heartbeats,
@@ -30,7 +30,10 @@ export interface WorkerOptions<S> {
   bus: Bus;
   db: Db;
   queue: QueueName;
+  /** Slots for the queue's short lane. */
   concurrency: number;
+  /** Slots for its long lane, beside them; default `config.longLaneSlots`, else half of `concurrency` (at least 1). */
+  longLaneSlots?: number;
   registry: TaskRegistry<S>;
   /** Checked at start-up: every task they can plan must be in `registry` (UnknownPlannedTaskError). */
   executors?: Pick<ExecutorRegistry, 'get' | 'all'>;
@@ -46,11 +49,15 @@ export interface RunningWorker {
   stop(deadlineMs?: number): Promise<void>;
 }
 
-/** A worker for one queue: checks the topology, then consumes only its own stream. */
+/**
+ * A worker for one queue: checks the topology, then consumes only its own queue's two lanes, each
+ * in slots of its own, so a step of a long plan never takes the slot a short execution needs.
+ */
 export async function startWorker<S>(options: WorkerOptions<S>): Promise<RunningWorker> {
   const { bus, db, queue, logger, config } = options;
   if (options.executors) checkPlannedTasks(options.registry, options.executors.all());
-  await verifyTopology(bus, defineTopology(config.topology), { streams: [taskStream(queue)] });
+  const streams = TASK_LANES.map((lane) => laneStream(queue, lane));
+  await verifyTopology(bus, defineTopology(config.topology), { streams });
   const relay = startRelay({
     bus,
     db,
@@ -83,6 +90,7 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
     unknownTaskGraceMs: config.unknownTaskGraceMs,
     queue,
     chainLimit: config.stepChainLimit,
+    longPlanSteps: config.longPlanSteps,
     ...(options.metrics ? { metrics: options.metrics.runtime } : {}),
   });
   const background = new BackgroundRunner({
@@ -108,21 +116,30 @@ export async function startWorker<S>(options: WorkerOptions<S>): Promise<Running
       () => background.handle(message, delivery),
     );
   };
-  const consumer = await startConsumer(bus, {
-    queue,
-    concurrency: options.concurrency,
-    heartbeats,
-    handler: dispatch,
-    onError: (error) => logger.error('task handler failed', { error }),
-  });
-  logger.info('worker ready', { queue, concurrency: options.concurrency });
+  const slots = {
+    short: options.concurrency,
+    long: options.longLaneSlots ?? config.longLaneSlots ?? Math.max(1, Math.floor(options.concurrency / 2)),
+  };
+  const consumers = await Promise.all(
+    TASK_LANES.map((lane) =>
+      startConsumer(bus, {
+        queue,
+        lane,
+        concurrency: slots[lane],
+        heartbeats,
+        handler: dispatch,
+        onError: (error) => logger.error('task handler failed', { error, lane }),
+      }),
+    ),
+  );
+  logger.info('worker ready', { queue, concurrency: options.concurrency, longLaneSlots: slots.long });
   return {
     async stop(deadlineMs = config.shutdownDeadlineMs) {
       // Stop pulling and let running tasks finish (their next steps are published, not run here);
       // shortly before the deadline, hand back the rest.
       runner.draining();
       const handBack = setTimeout(() => runner.shutdown(), Math.max(0, deadlineMs - 1500));
-      await consumer.stop({ deadlineMs });
+      await Promise.all(consumers.map((consumer) => consumer.stop({ deadlineMs })));
       await runner.idle();
       clearTimeout(handBack);
       clearInterval(leaseReconciler);

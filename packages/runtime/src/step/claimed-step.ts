@@ -1,4 +1,5 @@
 import type { Disposition } from '@jetcel/bus';
+import type { TaskLane } from '@jetcel/contracts';
 import type { Logger, TaskDefinition } from '@jetcel/core';
 import type { Db } from '@jetcel/db';
 import { addStepMessage } from '../execution/step-messages.ts';
@@ -17,6 +18,8 @@ export interface ClaimedStep<S> {
   fallbackRowId: string | null;
   /** Steps this slot has run in a row, this one included. */
   chain: number;
+  /** The lane of the slot it runs in (its delivery's; a handed slot: short). */
+  lane: TaskLane;
 }
 
 /** How a step ended for its slot: the delivery's settlement, and the next step claimed here, if any. */
@@ -35,12 +38,13 @@ export async function handBack(
   token: string,
   fallbackRowId: string | null,
   delivered: boolean,
+  lane: TaskLane,
 ): Promise<void> {
   const { step, execution } = claimed;
   await db.transaction(async (tx) => {
     await tx.steps.handBack(step.id, token);
     if (delivered) return;
     if (fallbackRowId) await tx.outbox.discardUnpublished(fallbackRowId);
-    addStepMessage(tx, step, execution.actor);
+    addStepMessage(tx, step, execution.actor, undefined, lane);
   });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { continueAfterSuccess, isEmptyPatch, isGroup, type Logger, type StepOutcome } from '@jetcel/core';
 import { ClaimLostError, type Db, type DoneAndClaimNext } from '@jetcel/db';
+import { stepLane } from '../execution/lane.ts';
 import { mayTake, resetOffer, type LocalClaimOffer } from '../execution/local-claim.ts';
 import { planStep, type TaskCatalog } from '../execution/queue-step.ts';
 import { stepMessage } from '../execution/step-messages.ts';
@@ -19,6 +20,7 @@ export function planFastCommit(
   token: string,
   result: RunResult,
   local: LocalCommit,
+  longPlanSteps?: number,
 ): { input: DoneAndClaimNext; offer: LocalClaimOffer } | null {
   const { step, execution } = claimed;
   const { offer } = local;
@@ -40,8 +42,9 @@ export function planFastCommit(
         : null;
   if (!input) return null;
   const planned = planStep(catalog, execution, input);
+  const lane = stepLane(execution.plan, input, longPlanSteps);
   resetOffer(offer, execution);
-  if (!mayTake(offer, planned)) return null;
+  if (!mayTake(offer, { ...planned, lane })) return null;
   return {
     offer,
     input: {
@@ -52,7 +55,7 @@ export function planFastCommit(
       next: { ...planned, claim: { token: offer.token, worker: offer.worker, ttlMs: offer.ttlMs } },
       fallback: {
         id: randomUUID(),
-        ...stepMessage({ ...planned, attempts: 1 }, execution.actor),
+        ...stepMessage({ ...planned, attempts: 1 }, execution.actor, lane),
         notBefore: new Date(Date.now() + offer.ttlMs),
       },
     },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Delivery, Disposition } from '@jetcel/bus';
-import { HEADERS } from '@jetcel/contracts';
+import { HEADERS, laneOfSubject } from '@jetcel/contracts';
 import type { Logger, TaskRegistry } from '@jetcel/core';
 import type { ClaimResult } from '@jetcel/db';
 import type { SpanHandle } from '@jetcel/telemetry';
@@ -87,7 +87,16 @@ export async function acceptDelivery<S>(
   stepLog.info('step started', { takeover: claim.takeover });
   return {
     kind: 'run',
-    step: { claimed: claim.value, token, task, log: stepLog, admitted: null, fallbackRowId: null, chain: 1 },
+    step: {
+      claimed: claim.value,
+      token,
+      task,
+      log: stepLog,
+      admitted: null,
+      fallbackRowId: null,
+      chain: 1,
+      lane: laneOfSubject(delivery.subject),
+    },
   };
 }
 

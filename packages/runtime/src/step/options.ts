@@ -35,4 +35,6 @@ export interface StepRunnerOptions<S> {
   queue?: QueueName;
   /** Steps one slot runs in a row (the delivered one included) before the next goes through JetStream. @defaultValue 32 */
   chainLimit?: number;
+  /** A step with more plan nodes than this ahead of it takes its queue's long lane. @defaultValue 8 */
+  longPlanSteps?: number;
 }

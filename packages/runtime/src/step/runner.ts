@@ -21,16 +21,10 @@ import { stepContext } from './label.ts';
 import { prepare, type Claimed } from './prepare.ts';
 import { runStepTask, type StepHarness } from './run-step.ts';
 import { DEFAULT_CHAIN_LIMIT, type StepRunnerOptions } from './options.ts';
+import { ShutdownError } from './shutdown-error.ts';
 
 export type { StepRunnerOptions } from './options.ts';
-
-/** The worker is shutting down: the step goes back to the queue. */
-export class ShutdownError extends Error {
-  constructor() {
-    super('The worker is shutting down');
-    this.name = 'ShutdownError';
-  }
-}
+export { ShutdownError } from './shutdown-error.ts';
 
 const NO_EXECUTORS: Pick<ExecutorRegistry, 'get'> = { get: () => undefined };
 
@@ -72,18 +66,16 @@ export class StepRunner<S> {
           claimTtlMs: this.#claimTtlMs,
           start: (claimed, token, task, log, admitted) => {
             log.info('step started', { handedOver: true });
-            const running = this.start({ claimed, token, task, log, admitted, fallbackRowId: null, chain: 1 })
+            const job = { claimed, token, task, log, admitted, fallbackRowId: null, chain: 1, lane: 'short' as const };
+            const running = this.start(job)
               .catch((error: unknown) => log.error('handed-over step failed', { error: String(error) }))
               .finally(() => this.#unslotted.delete(running));
             this.#unslotted.add(running);
           },
         })
       : null;
-    this.#progress = new Progress({
-      catalog: options.registry,
-      executors: options.executors ?? NO_EXECUTORS,
-      logger: options.logger,
-    });
+    const { registry: catalog, logger, longPlanSteps } = options;
+    this.#progress = new Progress({ catalog, executors: options.executors ?? NO_EXECUTORS, logger, longPlanSteps });
   }
 
   /** The worker stops: no step claims the next one locally any more (it is published instead). */
@@ -194,7 +186,7 @@ export class StepRunner<S> {
           : await runStepTask(this.#harness, task, admitted.claimed, token, delivery, log, lease);
       faultPoint(FAULT_POINTS.afterBackendCall, `${task.name} ${step.executionId}`);
       if (outcome.kind === 'error' && outcome.error instanceof ShutdownError) {
-        await handBack(db, claimed, token, job.fallbackRowId, delivery !== undefined);
+        await handBack(db, claimed, token, job.fallbackRowId, delivery !== undefined, job.lane);
         finished('handed_back');
         log.info('step handed back at shutdown');
         return { disposition: { kind: 'nak', delayMs: 0 }, next: null };
@@ -204,7 +196,9 @@ export class StepRunner<S> {
       const local = { fallbackRowId: job.fallbackRowId, offer };
       // A lease holder commits through the stores: its span may end in that same commit.
       const held = lease.current;
-      const fast = held ? null : planFastCommit(this.options.registry, claimed, token, outcome, local);
+      const fast = held
+        ? null
+        : planFastCommit(this.options.registry, claimed, token, outcome, local, this.options.longPlanSteps);
       // One statement when it can; else the stores. Either way concurrent commits share one COMMIT.
       const committed = await commitFast(db, fast, log)
         .then(async (done) =>
@@ -233,7 +227,7 @@ export class StepRunner<S> {
     }
   }
 
-  /** This slot, offered to the next step the commit queues, while the chain is under its limit. */
+  /** This slot, offered to the next step the commit queues, while the chain is under its limit (a long-lane step: in a long-lane slot only). */
   private offer(job: ClaimedStep<S>): LocalClaimOffer | null {
     const { queue, registry } = this.options;
     if (!queue || this.#stopping || job.chain >= (this.options.chainLimit ?? DEFAULT_CHAIN_LIMIT)) return null;
@@ -244,6 +238,7 @@ export class StepRunner<S> {
       token: randomUUID(),
       ttlMs: this.#claimTtlMs,
       runs: (name) => !RUNTIME_STEPS.has(name) && registry.get(name) !== undefined,
+      longAllowed: job.lane === 'long',
     });
   }
 
@@ -264,6 +259,7 @@ export class StepRunner<S> {
       admitted: null,
       fallbackRowId: taken.fallbackRowId,
       chain: job.chain + 1,
+      lane: job.lane,
     };
   }
 

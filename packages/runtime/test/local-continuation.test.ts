@@ -27,11 +27,11 @@ const progress = new Progress({ catalog: registry, executors: { get: () => undef
 
 function plan(steps: number, last?: string): Plan {
   return {
-    v: 1,
+    v: 2,
     executor: 'test.chain',
     steps: [...Array.from({ length: steps }, () => ({ task: 'test.noop' })), ...(last ? [{ task: last }] : [])],
-    onSuccess: { task: 'test.noop' },
-    onFailure: { task: 'test.noop' },
+    onSuccess: [{ task: 'test.noop' }],
+    onFailure: [{ task: 'test.noop' }],
   };
 }
 

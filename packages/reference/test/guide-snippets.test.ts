@@ -31,3 +31,9 @@ test('the guide shows the compiled code of "Entities with the EntityManager"', a
   const compiled = await readFile(new URL('./guide/entities-with-the-entity-manager.ts', import.meta.url), 'utf8');
   assert.equal(body(snippetUnder(markdown, '### Entities with the EntityManager')), body(compiled));
 });
+
+test('the guide shows the compiled code of "Handler chains, executor handlers and preApply"', async () => {
+  const markdown = await readFile(guide, 'utf8');
+  const compiled = await readFile(new URL('./guide/handler-chains-and-pre-apply.ts', import.meta.url), 'utf8');
+  assert.equal(body(snippetUnder(markdown, '### Handler chains, executor handlers and preApply')), body(compiled));
+});

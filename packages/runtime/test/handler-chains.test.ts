@@ -1,4 +1,5 @@
 import { after, before, test } from 'node:test';
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { applyTopology, connectBus, defineTopology, type Bus } from '@jetcel/bus';
@@ -15,6 +16,7 @@ import {
   TaskRegistry,
   type ExecutorDefinition,
   type JsonObject,
+  type Plan,
   type ResourceSnapshot,
 } from '@jetcel/core';
 import { eventually, queryRows, startNats, type NatsServerHandle } from '@jetcel/testing';
@@ -258,4 +260,39 @@ test('another executor in the failure chain, on another resource: it runs, and t
   assert.equal(after?.state, 'ERRED');
   const flagged = await env.db.read((tx) => tx.resources.get('widget', other.id));
   assert.deepEqual([flagged?.state, flagged?.fields.name], ['OK', 'flagged']);
+});
+
+test('an execution stored with a version-1 plan (one call per handler) still runs to its end', async () => {
+  marks.length = 0;
+  const legacy = { v: 1, executor: 'widget.legacy', steps: [{ task: 'test.mark', args: { label: 'legacy' } }] };
+  const plan = { ...legacy, onSuccess: { task: 'jetcel.set_ok' }, onFailure: { task: 'jetcel.set_erred' } };
+  const resource = await widget('legacy');
+  const executionId = randomUUID();
+  await env.db.transaction(async (tx) => {
+    // Written as the previous version wrote it: the stores only ever read it back through readPlan.
+    await tx.executions.create({
+      id: executionId,
+      executor: 'widget.legacy',
+      resourceType: 'widget',
+      resourceId: resource.id,
+      plan: plan as unknown as Plan,
+      params: {},
+      actor: null,
+    });
+    const execution = await tx.executions.get(executionId);
+    assert.deepEqual(execution?.plan.onSuccess, [{ task: 'jetcel.set_ok' }]);
+    const first = execution?.plan.steps[0];
+    assert.ok(execution && first);
+    await progress.queueNode(tx, execution, 0, first);
+  });
+  const ended = await eventually(
+    async () => {
+      const found = await env.db.read((tx) => tx.executions.get(executionId));
+      return found && found.status !== 'running' ? found : null;
+    },
+    { timeoutMs: 20_000, message: 'the legacy execution ends' },
+  );
+  assert.equal(ended.status, 'succeeded', ended.errorMessage);
+  assert.deepEqual(marks, [{ label: 'legacy', failure: null }]);
+  assert.equal((await env.db.read((tx) => tx.resources.get('widget', resource.id)))?.state, 'OK');
 });

@@ -43,15 +43,21 @@ test('instance create: the server is built, polled until ACTIVE, and the instanc
   );
 });
 
-test("volume extend: preApply schedules the attached instance's update too; the success chain sets both OK", async () => {
+/** An OK instance with one OK 10 GiB volume attached. */
+async function instanceWithVolume(name: string) {
   const created = await runtime.ok<{ id: string; executionId: string; volumeIds: string[] }>('cmd.instance.create', {
-    name: 'kit-disk',
+    name,
     cloudSettingsId: 'default',
     volumes: [{ name: 'disk', size: 10 }],
   });
   assert.equal((await runtime.run(created.executionId)).execution.status, 'succeeded');
   const [volumeId] = created.volumeIds;
   assert.ok(volumeId);
+  return { created, volumeId };
+}
+
+test("volume extend: preApply schedules the attached instance's update too; the success chain sets both OK", async () => {
+  const { created, volumeId } = await instanceWithVolume('kit-disk');
   const grown = await runtime.ok<{ executionId: string }>('cmd.volume.extend', { id: volumeId, size: 20 });
   const scheduled = await runtime.resource('instance', created.id);
   assert.deepEqual(
@@ -76,14 +82,7 @@ test("volume extend: preApply schedules the attached instance's update too; the 
 });
 
 test('volume extend: refused while the attached instance is busy, and nothing of the command is kept', async () => {
-  const created = await runtime.ok<{ id: string; executionId: string; volumeIds: string[] }>('cmd.instance.create', {
-    name: 'kit-busy',
-    cloudSettingsId: 'default',
-    volumes: [{ name: 'disk', size: 10 }],
-  });
-  assert.equal((await runtime.run(created.executionId)).execution.status, 'succeeded');
-  const [volumeId] = created.volumeIds;
-  assert.ok(volumeId);
+  const { created, volumeId } = await instanceWithVolume('kit-busy');
   await runtime.db.transaction(async (tx) => {
     const instance = await tx.resources.get('instance', created.id, { forUpdate: true });
     assert.ok(instance);

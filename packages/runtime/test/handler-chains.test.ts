@@ -157,6 +157,17 @@ async function widget(
   });
 }
 
+/** The execution once it has ended. */
+async function ended(executionId: string) {
+  return eventually(
+    async () => {
+      const found = await env.db.read((tx) => tx.executions.get(executionId));
+      return found && found.status !== 'running' ? found : null;
+    },
+    { timeoutMs: 20_000, message: `execution ${executionId} ends` },
+  );
+}
+
 /** Schedules the executor on the widget, waits until its execution has ended, and returns it with its steps. */
 async function run(executor: ExecutorDefinition<JsonObject>, resource: ResourceSnapshot) {
   marks.length = 0;
@@ -165,13 +176,7 @@ async function run(executor: ExecutorDefinition<JsonObject>, resource: ResourceS
     assert.equal(scheduled.kind, 'scheduled');
     return scheduled.kind === 'scheduled' ? scheduled.executionId : '';
   });
-  const execution = await eventually(
-    async () => {
-      const found = await env.db.read((tx) => tx.executions.get(executionId));
-      return found && found.status !== 'running' ? found : null;
-    },
-    { timeoutMs: 20_000, message: `${executor.name} ends` },
-  );
+  const execution = await ended(executionId);
   const steps = await env.db.read((tx) => tx.executions.steps(executionId));
   const order = { main: 0, success: 1, failure: 2 } as const;
   const shape = steps
@@ -285,14 +290,8 @@ test('an execution stored with a version-1 plan (one call per handler) still run
     assert.ok(execution && first);
     await progress.queueNode(tx, execution, 0, first);
   });
-  const ended = await eventually(
-    async () => {
-      const found = await env.db.read((tx) => tx.executions.get(executionId));
-      return found && found.status !== 'running' ? found : null;
-    },
-    { timeoutMs: 20_000, message: 'the legacy execution ends' },
-  );
-  assert.equal(ended.status, 'succeeded', ended.errorMessage);
+  const execution = await ended(executionId);
+  assert.equal(execution.status, 'succeeded', execution.errorMessage);
   assert.deepEqual(marks, [{ label: 'legacy', failure: null }]);
   assert.equal((await env.db.read((tx) => tx.resources.get('widget', resource.id)))?.state, 'OK');
 });

@@ -2,6 +2,8 @@ import { match } from 'ts-pattern';
 import { InvalidStateError, ValidationError } from './errors.ts';
 import type { JsonObject } from './json.ts';
 import { isGroup, PLAN_VERSION, type Plan, type PlanNode, type StepCall } from './plan.ts';
+import { handlerChain, type Handler } from './handler.ts';
+import type { PreApplyContext } from './pre-apply-context.ts';
 import type { ResourcePatch, ResourceSnapshot } from './resource.ts';
 import { canTransition } from './states.ts';
 import { BUILTIN_TASKS } from './builtin-tasks.ts';
@@ -41,8 +43,22 @@ export interface ExecutorDefinition<P = JsonObject> {
    * time, and without either the deployment's default (`THROTTLE_DEFAULT_LIMIT`) applies.
    */
   throttle?: { kind: string; scope(input: ExecutorInput<P>): string; limit?: number };
-  onSuccess?(input: ExecutorInput<P>): StepCall;
-  onFailure?(input: ExecutorInput<P>): StepCall;
+  /**
+   * The success handler: one call or a chain (default: `handler.setOk()`, a delete's removes the row).
+   * A failure inside it runs the failure handler.
+   */
+  onSuccess?(input: ExecutorInput<P>): Handler;
+  /**
+   * The failure handler: one call or a chain, each call given the failure in `args.failure`
+   * (default: `handler.setErred()`). A failure inside it ends the execution failed, the first error kept.
+   */
+  onFailure?(input: ExecutorInput<P>): Handler;
+  /**
+   * Runs in the transaction that schedules the execution, after the built-in state checks (a
+   * command's, a nested executor's, a task's `schedule`): e.g. marks or schedules a related
+   * resource. Throwing refuses the execution.
+   */
+  preApply?(ctx: PreApplyContext<P>): Promise<void> | void;
   /**
    * Asked before a command schedules this executor for a verified caller. Without a
    * hook, any authenticated caller may run it.
@@ -143,12 +159,22 @@ export function buildPlan<P>(
       throw new TypeError(`Executor ${executor.name} planned an empty group`);
   }
   if (steps.length === 0) throw new TypeError(`Executor ${executor.name} planned no steps`);
+  const onSuccess = handlerChain(
+    executor.onSuccess?.(input) ?? defaultOnSuccess(executor.kind),
+    executor.name,
+    'onSuccess',
+  );
+  const onFailure = handlerChain(
+    executor.onFailure?.(input) ?? defaultOnFailure(executor.kind, input.params),
+    executor.name,
+    'onFailure',
+  );
   const plan: Plan = {
     v: PLAN_VERSION,
     executor: executor.name,
     steps,
-    onSuccess: route(executor.onSuccess?.(input) ?? defaultOnSuccess(executor.kind)),
-    onFailure: route(executor.onFailure?.(input) ?? defaultOnFailure(executor.kind, input.params)),
+    onSuccess: onSuccess.map(route),
+    onFailure: onFailure.map(route),
     ...(executor.throttle ? { throttle: { kind: executor.throttle.kind, scope: executor.throttle.scope(input) } } : {}),
   };
   assertDeclaredTasks(executor, plan);

@@ -68,6 +68,10 @@ export type {
 export { describeFailure, isRetryable, decideOnError, decideOnPoll } from './failure.ts';
 export type { ErrorDecision, PollDecision } from './failure.ts';
 export { defineExecutor, preApply, buildPlan, ExecutorRegistry } from './executor.ts';
+export { handler } from './handler.ts';
+export type { Handler } from './handler.ts';
+export type { PreApplyContext, PreApplyServices } from './pre-apply-context.ts';
+export { readPlan, UnknownPlanVersionError } from './stored-plan.ts';
 export type { ExecutorDefinition, ExecutorKind, ExecutorInput, PreApply } from './executor.ts';
 export {
   BUILTIN_TASKS,

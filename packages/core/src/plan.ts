@@ -2,7 +2,8 @@ import type { QueueName } from '@jetcel/contracts';
 import type { Json } from './json.ts';
 import type { ResourcePatch } from './resource.ts';
 
-export const PLAN_VERSION = 1;
+/** 2: the handlers are chains (arrays of calls); a version-1 plan stored one call each (see `readPlan`). */
+export const PLAN_VERSION = 2;
 
 /** One step of a plan: which task, with what arguments, against which resource. */
 export interface StepCall {
@@ -50,13 +51,16 @@ export function isGroup(node: PlanNode): node is GroupNode {
   return 'group' in node;
 }
 
-/** A stored, versioned plan: the chain, then exactly one of the two handlers. */
+/**
+ * A stored, versioned plan: the chain, then exactly one of the two handlers. Each handler is a
+ * chain of at least one call, run in order (a call may be a nested executor).
+ */
 export interface Plan {
   v: number;
   executor: string;
   steps: PlanNode[];
-  onSuccess: StepCall;
-  onFailure: StepCall;
+  onSuccess: StepCall[];
+  onFailure: StepCall[];
   throttle?: PlanThrottle;
 }
 
@@ -82,8 +86,19 @@ export interface FailureInfo {
 /** What the commit transaction of a finished step writes next. */
 export type Continuation =
   | { kind: 'queue_node'; position: number; node: PlanNode }
-  | { kind: 'queue_handler'; role: 'success' | 'failure'; call: StepCall }
+  | { kind: 'queue_handler'; role: 'success' | 'failure'; position: number; call: StepCall }
   | { kind: 'finish'; status: 'succeeded' | 'failed' | 'cancelled' };
+
+/** The handler call at `position` of a chain, or the end of the execution once the chain is done. */
+function handlerStep(
+  plan: Plan,
+  role: 'success' | 'failure',
+  position: number,
+  end: 'succeeded' | 'failed' | 'cancelled',
+): Continuation {
+  const call = (role === 'success' ? plan.onSuccess : plan.onFailure)[position];
+  return call ? { kind: 'queue_handler', role, position, call } : { kind: 'finish', status: end };
+}
 
 /** After a chain node succeeded (a step, or a whole group; or a failure ignored by ignoreErrors). */
 export function continueAfterSuccess(plan: Plan, role: StepRole, position: number, cancelled = false): Continuation {
@@ -92,18 +107,22 @@ export function continueAfterSuccess(plan: Plan, role: StepRole, position: numbe
       const next = plan.steps[position + 1];
       return next
         ? { kind: 'queue_node', position: position + 1, node: next }
-        : { kind: 'queue_handler', role: 'success', call: plan.onSuccess };
+        : handlerStep(plan, 'success', 0, 'succeeded');
     }
     case 'success':
-      return { kind: 'finish', status: 'succeeded' };
+      return handlerStep(plan, 'success', position + 1, 'succeeded');
     case 'failure':
-      return { kind: 'finish', status: cancelled ? 'cancelled' : 'failed' };
+      return handlerStep(plan, 'failure', position + 1, cancelled ? 'cancelled' : 'failed');
   }
 }
 
-/** After a step failed for good: the failure handler runs once; its own failure ends the execution. */
+/**
+ * After a step failed for good. A failure in the main chain or in the success handler runs the
+ * failure handler from its start; a failure inside the failure handler ends the execution failed
+ * (its remaining calls are skipped).
+ */
 export function continueAfterFailure(plan: Plan, role: StepRole, cancelled = false): Continuation {
   return role === 'failure'
     ? { kind: 'finish', status: cancelled ? 'cancelled' : 'failed' }
-    : { kind: 'queue_handler', role: 'failure', call: plan.onFailure };
+    : handlerStep(plan, 'failure', 0, cancelled ? 'cancelled' : 'failed');
 }

@@ -61,8 +61,8 @@ export function assertDeclaredTasks(
   const allowed = plannableTasks(executor);
   const calls: StepCall[] = [
     ...plan.steps.flatMap((node) => (isGroup(node) ? node.group : [node])),
-    plan.onSuccess,
-    plan.onFailure,
+    ...plan.onSuccess,
+    ...plan.onFailure,
   ];
   const undeclared = calls.find((call) => !allowed.has(call.task));
   if (undeclared) throw new UndeclaredTaskError(executor.name, undeclared.task);

@@ -65,7 +65,7 @@ function executor(kind: ExecutorKind, extra: Partial<ExecutorDefinition> = {}): 
 /** Every step call of a plan: chain steps and group members in order, then both handlers. */
 function allCalls(plan: Plan): StepCall[] {
   const nodes = plan.steps.flatMap((node: PlanNode) => (isGroup(node) ? node.group : [node]));
-  return [...nodes, plan.onSuccess, plan.onFailure];
+  return [...nodes, ...plan.onSuccess, ...plan.onFailure];
 }
 
 /** An update needs the changed fields; the other kinds take no params here. */
@@ -185,18 +185,18 @@ test('B1/B4: buildPlan adds the default handlers: set_ok on success, set_erred o
       v: PLAN_VERSION,
       executor: `vm.${kind}`,
       steps: [{ task: `vm.${kind}_backend` }],
-      onSuccess: { task: 'jetcel.set_ok' },
-      onFailure: { task: 'jetcel.set_erred' },
+      onSuccess: [{ task: 'jetcel.set_ok' }],
+      onFailure: [{ task: 'jetcel.set_erred' }],
     });
   }
-  assert.equal(PLAN_VERSION, 1);
+  assert.equal(PLAN_VERSION, 2);
 });
 
 test("B5/[9]: a delete executor's default success handler is jetcel.delete_resource", () => {
   const plan = buildPlan(executor('delete'), input('OK'));
-  assert.deepEqual(plan.onSuccess, { task: BUILTIN_TASKS.deleteResource });
-  assert.equal(plan.onSuccess.task, 'jetcel.delete_resource');
-  assert.deepEqual(plan.onFailure, { task: 'jetcel.set_erred' });
+  assert.deepEqual(plan.onSuccess, [{ task: BUILTIN_TASKS.deleteResource }]);
+  assert.equal(plan.onSuccess[0]?.task, 'jetcel.delete_resource');
+  assert.deepEqual(plan.onFailure, [{ task: 'jetcel.set_erred' }]);
 });
 
 test("B1: buildPlan uses the executor's own steps and handlers, built from the input", () => {
@@ -217,8 +217,8 @@ test("B1: buildPlan uses the executor's own steps and handlers, built from the i
     { task: 'vm.begin', before: { transition: 'begin_creating' } },
     { task: 'vm.create_backend', args: { flavor: 'm1.small' }, startDelayMs: 10_000 },
   ]);
-  assert.deepEqual(plan.onSuccess, { task: 'vm.after_create' });
-  assert.deepEqual(plan.onFailure, { task: 'vm.compensate', args: { id: 'r1' } });
+  assert.deepEqual(plan.onSuccess, [{ task: 'vm.after_create' }]);
+  assert.deepEqual(plan.onFailure, [{ task: 'vm.compensate', args: { id: 'r1' } }]);
   assert.deepEqual(seen, [{ flavor: 'm1.small' }]);
 });
 
@@ -230,8 +230,8 @@ test('C3/[12]: a heavy executor routes every step and both handlers to the heavy
     { task: 'vm.begin', queue: 'heavy' },
     { task: 'vm.create_backend', queue: 'heavy' },
   ]);
-  assert.deepEqual(plan.onSuccess, { task: 'jetcel.set_ok', queue: 'heavy' });
-  assert.deepEqual(plan.onFailure, { task: 'jetcel.set_erred', queue: 'heavy' });
+  assert.deepEqual(plan.onSuccess, [{ task: 'jetcel.set_ok', queue: 'heavy' }]);
+  assert.deepEqual(plan.onFailure, [{ task: 'jetcel.set_erred', queue: 'heavy' }]);
   // The executor's own step objects are not modified.
   assert.deepEqual(original, [{ task: 'vm.begin' }, { task: 'vm.create_backend' }]);
 });
@@ -247,8 +247,8 @@ test('C3: a heavy executor keeps the queue a step or handler names itself', () =
     plan.steps.map((node) => (isGroup(node) ? 'group' : node.queue)),
     ['background', 'regular', 'heavy'],
   );
-  assert.deepEqual(plan.onSuccess, { task: 'jetcel.delete_resource', queue: 'heavy' });
-  assert.deepEqual(plan.onFailure, { task: 'vm.compensate', queue: 'regular' });
+  assert.deepEqual(plan.onSuccess, [{ task: 'jetcel.delete_resource', queue: 'heavy' }]);
+  assert.deepEqual(plan.onFailure, [{ task: 'vm.compensate', queue: 'regular' }]);
 });
 
 test("C3: a non-heavy executor sets no queue (each task's own queue applies)", () => {
@@ -310,33 +310,33 @@ test('B2: updatedFields is only required of update executors', () => {
 
 test("B5: a force delete's default failure handler is jetcel.delete_resource", () => {
   const plan = buildPlan(executor('delete'), input('ERRED', { force: true }));
-  assert.deepEqual(plan.onFailure, { task: BUILTIN_TASKS.deleteResource });
-  assert.deepEqual(plan.onSuccess, { task: BUILTIN_TASKS.deleteResource });
+  assert.deepEqual(plan.onFailure, [{ task: BUILTIN_TASKS.deleteResource }]);
+  assert.deepEqual(plan.onSuccess, [{ task: BUILTIN_TASKS.deleteResource }]);
 });
 
 test('B5: only force === true changes the failure handler of a delete', () => {
   const notForce: JsonObject[] = [{}, { force: false }, { force: 'true' }, { force: 1 }, { force: null }];
   for (const params of notForce) {
     const plan = buildPlan(executor('delete'), input('OK', params));
-    assert.deepEqual(plan.onFailure, { task: BUILTIN_TASKS.setErred }, JSON.stringify(params));
+    assert.deepEqual(plan.onFailure, [{ task: BUILTIN_TASKS.setErred }], JSON.stringify(params));
   }
 });
 
 test('B5: force does not change the failure handler of other executor kinds', () => {
   for (const kind of ['create', 'update', 'action'] as const) {
     const plan = buildPlan(executor(kind), input('OK', { force: true }));
-    assert.deepEqual(plan.onFailure, { task: BUILTIN_TASKS.setErred }, kind);
+    assert.deepEqual(plan.onFailure, [{ task: BUILTIN_TASKS.setErred }], kind);
   }
 });
 
 test("B5: a force delete's failure handler is routed to heavy, and an executor's own failure handler wins", () => {
   const heavy = buildPlan(executor('delete', { heavy: true }), input('OK', { force: true }));
-  assert.deepEqual(heavy.onFailure, { task: BUILTIN_TASKS.deleteResource, queue: 'heavy' });
+  assert.deepEqual(heavy.onFailure, [{ task: BUILTIN_TASKS.deleteResource, queue: 'heavy' }]);
   const own = buildPlan(
     executor('delete', { onFailure: () => ({ task: 'vm.compensate' }) }),
     input('OK', { force: true }),
   );
-  assert.deepEqual(own.onFailure, { task: 'vm.compensate' });
+  assert.deepEqual(own.onFailure, [{ task: 'vm.compensate' }]);
 });
 
 test('B8: buildPlan keeps a group node, with its members and policy', () => {

@@ -24,8 +24,8 @@ function makePlan(steps: PlanNode[]): Plan {
     v: PLAN_VERSION,
     executor: 'vm.create',
     steps,
-    onSuccess: step('jetcel.set_ok'),
-    onFailure: step('jetcel.set_erred'),
+    onSuccess: [step('jetcel.set_ok')],
+    onFailure: [step('jetcel.set_erred')],
   };
 }
 
@@ -56,7 +56,7 @@ function drive(plan: Plan, fails: ReadonlySet<string>): { ran: string[]; status:
       node = next.node;
     } else {
       role = next.role;
-      position = 0;
+      position = next.position;
       node = next.call;
     }
   }
@@ -76,8 +76,8 @@ test('B1: after each main step succeeds the next node is queued, with its positi
 
 test('B1: after the last main step the success handler is queued', () => {
   const next = continueAfterSuccess(chain, 'main', 2);
-  assert.deepEqual(next, { kind: 'queue_handler', role: 'success', call: { task: 'jetcel.set_ok' } });
-  assert.ok(next.kind === 'queue_handler' && next.call === chain.onSuccess);
+  assert.deepEqual(next, { kind: 'queue_handler', role: 'success', position: 0, call: { task: 'jetcel.set_ok' } });
+  assert.ok(next.kind === 'queue_handler' && next.call === chain.onSuccess[0]);
 });
 
 test('B1: the success handler succeeding finishes the execution as succeeded', () => {
@@ -90,14 +90,14 @@ test('B1: the failure handler succeeding finishes the execution as failed', () =
 
 test('B1/[3]: a main step failing queues the failure handler', () => {
   const next = continueAfterFailure(chain, 'main');
-  assert.deepEqual(next, { kind: 'queue_handler', role: 'failure', call: { task: 'jetcel.set_erred' } });
-  assert.ok(next.kind === 'queue_handler' && next.call === chain.onFailure);
+  assert.deepEqual(next, { kind: 'queue_handler', role: 'failure', position: 0, call: { task: 'jetcel.set_erred' } });
+  assert.ok(next.kind === 'queue_handler' && next.call === chain.onFailure[0]);
 });
 
 test('B1: the success handler failing queues the failure handler', () => {
   const next = continueAfterFailure(chain, 'success');
-  assert.deepEqual(next, { kind: 'queue_handler', role: 'failure', call: { task: 'jetcel.set_erred' } });
-  assert.ok(next.kind === 'queue_handler' && next.call === chain.onFailure);
+  assert.deepEqual(next, { kind: 'queue_handler', role: 'failure', position: 0, call: { task: 'jetcel.set_erred' } });
+  assert.ok(next.kind === 'queue_handler' && next.call === chain.onFailure[0]);
 });
 
 test('B1: the failure handler failing finishes the execution as failed (it runs once)', () => {
@@ -134,6 +134,7 @@ test('B11: core leaves ignoreErrors to the runtime: a failing ignoreErrors step 
   assert.deepEqual(continueAfterFailure(plan, 'main'), {
     kind: 'queue_handler',
     role: 'failure',
+    position: 0,
     call: { task: 'jetcel.set_erred' },
   });
   // The runtime counts an ignored failure as a success, i.e. continues with continueAfterSuccess.
@@ -172,6 +173,7 @@ test('B8: a group as the last node is followed by the success handler', () => {
   assert.deepEqual(continueAfterSuccess(plan, 'main', 1), {
     kind: 'queue_handler',
     role: 'success',
+    position: 0,
     call: { task: 'jetcel.set_ok' },
   });
 });
@@ -206,6 +208,7 @@ test('B9: continueAfterSuccess: the cancelled flag changes nothing for the main 
   assert.deepEqual(continueAfterSuccess(chain, 'main', 2, true), {
     kind: 'queue_handler',
     role: 'success',
+    position: 0,
     call: { task: 'jetcel.set_ok' },
   });
   assert.deepEqual(continueAfterSuccess(chain, 'success', 0, true), { kind: 'finish', status: 'succeeded' });
@@ -220,8 +223,62 @@ test('B9: continueAfterFailure: under cancel a main step or success handler fail
   for (const role of ['main', 'success'] as const) {
     assert.deepEqual(
       continueAfterFailure(chain, role, true),
-      { kind: 'queue_handler', role: 'failure', call: { task: 'jetcel.set_erred' } },
+      { kind: 'queue_handler', role: 'failure', position: 0, call: { task: 'jetcel.set_erred' } },
       role,
     );
   }
+});
+
+const withHandlers = (onSuccess: string[], onFailure: string[]): Plan => ({
+  ...makePlan([step('a'), step('b')]),
+  onSuccess: onSuccess.map((task) => step(task)),
+  onFailure: onFailure.map((task) => step(task)),
+});
+
+test('handler chains: the success chain runs in order after the main chain, then the execution succeeds', () => {
+  const plan = withHandlers(['ok.instance', 'ok.volume', 'notify'], ['erred']);
+  assert.deepEqual(continueAfterSuccess(plan, 'success', 0), {
+    kind: 'queue_handler',
+    role: 'success',
+    position: 1,
+    call: { task: 'ok.volume' },
+  });
+  assert.deepEqual(continueAfterSuccess(plan, 'success', 2), { kind: 'finish', status: 'succeeded' });
+  assert.deepEqual(drive(plan, new Set()), {
+    ran: ['a', 'b', 'ok.instance', 'ok.volume', 'notify'],
+    status: 'succeeded',
+  });
+});
+
+test('handler chains: a failure inside the success chain skips its rest and runs the failure chain from its start', () => {
+  const plan = withHandlers(['ok.instance', 'ok.volume', 'notify'], ['erred.volume', 'erred.instance']);
+  assert.deepEqual(continueAfterFailure(plan, 'success'), {
+    kind: 'queue_handler',
+    role: 'failure',
+    position: 0,
+    call: { task: 'erred.volume' },
+  });
+  assert.deepEqual(drive(plan, new Set(['ok.volume'])), {
+    ran: ['a', 'b', 'ok.instance', 'ok.volume', 'erred.volume', 'erred.instance'],
+    status: 'failed',
+  });
+});
+
+test('handler chains: the failure chain runs in order; a failure inside it ends the execution, its rest skipped', () => {
+  const plan = withHandlers(['ok'], ['erred.volume', 'erred.instance', 'notify']);
+  assert.deepEqual(drive(plan, new Set(['b'])), {
+    ran: ['a', 'b', 'erred.volume', 'erred.instance', 'notify'],
+    status: 'failed',
+  });
+  assert.deepEqual(drive(plan, new Set(['b', 'erred.instance'])), {
+    ran: ['a', 'b', 'erred.volume', 'erred.instance'],
+    status: 'failed',
+  });
+  assert.deepEqual(continueAfterSuccess(plan, 'failure', 1, true), {
+    kind: 'queue_handler',
+    role: 'failure',
+    position: 2,
+    call: { task: 'notify' },
+  });
+  assert.deepEqual(continueAfterSuccess(plan, 'failure', 2, true), { kind: 'finish', status: 'cancelled' });
 });

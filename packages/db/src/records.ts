@@ -1,4 +1,12 @@
-import type { FailureInfo, Json, JsonObject, Plan, ResourcePatch, StepRole } from '@jetcel/core';
+import {
+  readPlan,
+  type FailureInfo,
+  type Json,
+  type JsonObject,
+  type Plan,
+  type ResourcePatch,
+  type StepRole,
+} from '@jetcel/core';
 import type { ExecutionStatus } from './entities/execution.ts';
 import type { StepStatus } from './entities/step.ts';
 
@@ -79,7 +87,7 @@ export function toExecutionRecord(row: Record<string, unknown>): ExecutionRecord
     resourceType: String(row.resource_type),
     resourceId: String(row.resource_id),
     status: row.status as ExecutionStatus,
-    plan: row.plan as Plan,
+    plan: readPlan(row.plan),
     params: (row.params ?? {}) as JsonObject,
     actor: (row.actor as string | null) ?? null,
     parentStepId: (row.parent_step_id as string | null) ?? null,

@@ -14,11 +14,11 @@ after(async () => {
 });
 
 const plan: Plan = {
-  v: 1,
+  v: 2,
   executor: 'test',
   steps: [{ task: 'noop' }],
-  onSuccess: { task: 'jetcel.set_ok' },
-  onFailure: { task: 'jetcel.set_erred' },
+  onSuccess: [{ task: 'jetcel.set_ok' }],
+  onFailure: [{ task: 'jetcel.set_erred' }],
 };
 
 async function newStep(): Promise<string> {

@@ -18,11 +18,11 @@ after(async () => {
 });
 
 const plan: Plan = {
-  v: 1,
+  v: 2,
   executor: 'test',
   steps: [{ task: 'noop' }, { task: 'noop' }],
-  onSuccess: { task: 'jetcel.set_ok' },
-  onFailure: { task: 'jetcel.set_erred' },
+  onSuccess: [{ task: 'jetcel.set_ok' }],
+  onFailure: [{ task: 'jetcel.set_erred' }],
 };
 
 /** A running execution with its first step claimed under `token`. */

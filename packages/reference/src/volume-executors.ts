@@ -1,5 +1,5 @@
 import { ownerOrAdmin } from './authorization.ts';
-import { defineExecutor, step } from '@jetcel/core';
+import { defineExecutor, handler, step } from '@jetcel/core';
 import { volumeFields } from './fields.ts';
 import { createVolumeTask, extendErredTask, extendVolumeTask, pollVolume, VOLUME_TASKS } from './volume-tasks.ts';
 
@@ -21,7 +21,11 @@ export const volumeCreateExecutor = defineExecutor<Record<string, never>>({
   throttle: { kind: 'volume_provision', scope: ({ resource }) => volumeFields.parse(resource.fields).cloudSettingsId },
 });
 
-/** Extend, an action: a failure also marks the attached instance ERRED (Waldur item 41). */
+/**
+ * Extend, an action on the volume that also occupies its instance (Waldur's VolumeExtendExecutor):
+ * preApply schedules the attached instance's update too, the success handler sets both OK, and a
+ * failure marks both ERRED (item 41).
+ */
 export const volumeExtendExecutor = defineExecutor<{ size: number }>({
   name: VOLUME_EXECUTORS.extend,
   kind: 'action',
@@ -38,6 +42,21 @@ export const volumeExtendExecutor = defineExecutor<{ size: number }>({
     step(extendVolumeTask, { size: params.size }, { before: { transition: 'begin_updating' } }),
     step(pollVolume, { size: params.size }),
   ],
+  async preApply(ctx) {
+    const { instanceId } = volumeFields.parse(ctx.resource.fields);
+    const instance = instanceId ? await ctx.resources.get('instance', instanceId, { forUpdate: true }) : null;
+    if (!instance) return;
+    // Refused (INVALID_STATE) unless the instance is OK or ERRED: it is busy with another operation.
+    await ctx.resources.applyPatch(
+      instance,
+      { transition: 'schedule_updating', action: 'Extend volume', actionDetails: { volume: ctx.resource.id } },
+      ctx,
+    );
+  },
+  onSuccess: ({ resource }) => {
+    const { instanceId } = volumeFields.parse(resource.fields);
+    return instanceId ? [handler.setOk(`instance:${instanceId}`), handler.setOk()] : handler.setOk();
+  },
   onFailure: () => step(extendErredTask, {}),
 });
 

@@ -66,7 +66,10 @@ export const extendVolumeTask = defineTask<z.infer<typeof extendArgs>, Reference
   },
 });
 
-/** Volume extend's failure handler (Waldur item 41): the volume and its instance both end ERRED. */
+/**
+ * Volume extend's failure handler (Waldur item 41): the volume and its instance both end ERRED; after a
+ * cancel with no backend effect the volume is restored and its instance (scheduled by preApply) OK again.
+ */
 export const extendErredTask = defineTask<{ failure?: z.infer<typeof failureSchema> }, ReferenceServices>({
   name: VOLUME_TASKS.extendErred,
   args: z.object({ failure: failureSchema.optional() }),
@@ -77,14 +80,26 @@ export const extendErredTask = defineTask<{ failure?: z.infer<typeof failureSche
     const patch = failurePatch(args.failure);
     const also: RelatedPatch[] = [];
     const { instanceId } = volumeFields.parse(volume.fields);
-    const instance =
-      instanceId && patch.transition === 'set_erred' ? await ctx.resources.get(`instance:${instanceId}`) : null;
-    if (instance && instance.state !== 'ERRED') {
+    const instance = instanceId ? await ctx.resources.get(`instance:${instanceId}`) : null;
+    if (instance && patch.transition === 'set_erred' && instance.state !== 'ERRED') {
       const message = `Volume ${volume.id} failed to extend: ${args.failure?.message ?? 'unknown error'}`;
       also.push({
         ref: `instance:${instance.id}`,
         version: instance.version,
-        patch: { transition: 'set_erred', errorMessage: message, errorTraceback: args.failure?.traceback ?? '' },
+        patch: {
+          transition: 'set_erred',
+          errorMessage: message,
+          errorTraceback: args.failure?.traceback ?? '',
+          action: '',
+          actionDetails: {},
+        },
+      });
+    } else if (instance?.state === 'UPDATE_SCHEDULED' && instance.action === 'Extend volume') {
+      // A cancel before the backend was touched: the volume is restored, and its instance freed.
+      also.push({
+        ref: `instance:${instance.id}`,
+        version: instance.version,
+        patch: { transition: 'set_ok', action: '', actionDetails: {} },
       });
     }
     return done(patch, null, also);

@@ -48,3 +48,9 @@ test('the guide shows the compiled code of "Starting executors from tasks and sc
   const compiled = await readFile(new URL('./guide/starting-executors-from-tasks.ts', import.meta.url), 'utf8');
   assert.equal(body(snippetUnder(markdown, '### Starting executors from tasks and schedules')), body(compiled));
 });
+
+test('the guide shows the compiled code of "Handler chains, executor handlers and preApply"', async () => {
+  const markdown = await readFile(guide, 'utf8');
+  const compiled = await readFile(new URL('./guide/handler-chains-and-pre-apply.ts', import.meta.url), 'utf8');
+  assert.equal(body(snippetUnder(markdown, '### Handler chains, executor handlers and preApply')), body(compiled));
+});

@@ -42,3 +42,54 @@ test('instance create: the server is built, polled until ACTIVE, and the instanc
     ['CREATION_SCHEDULED', 'CREATING', 'OK'],
   );
 });
+
+/** An OK instance with one OK 10 GiB volume attached. */
+async function instanceWithVolume(name: string) {
+  const created = await runtime.ok<{ id: string; executionId: string; volumeIds: string[] }>('cmd.instance.create', {
+    name,
+    cloudSettingsId: 'default',
+    volumes: [{ name: 'disk', size: 10 }],
+  });
+  assert.equal((await runtime.run(created.executionId)).execution.status, 'succeeded');
+  const [volumeId] = created.volumeIds;
+  assert.ok(volumeId);
+  return { created, volumeId };
+}
+
+test("volume extend: preApply schedules the attached instance's update too; the success chain sets both OK", async () => {
+  const { created, volumeId } = await instanceWithVolume('kit-disk');
+  const grown = await runtime.ok<{ executionId: string }>('cmd.volume.extend', { id: volumeId, size: 20 });
+  const scheduled = await runtime.resource('instance', created.id);
+  assert.deepEqual(
+    [scheduled?.state, scheduled?.action, scheduled?.actionDetails],
+    ['UPDATE_SCHEDULED', 'Extend volume', { volume: volumeId }],
+    'preApply marked the instance in the command transaction',
+  );
+  const run = await runtime.run(grown.executionId);
+  assert.equal(run.execution.status, 'succeeded', run.execution.errorMessage);
+  assert.deepEqual(
+    run.steps.map((step) => [step.role, step.task, step.resourceRef?.split(':')[0]]),
+    [
+      ['main', 'volume.extend_volume', 'volume'],
+      ['main', 'volume.poll_volume', 'volume'],
+      ['success', 'jetcel.set_ok', 'instance'],
+      ['success', 'jetcel.set_ok', 'volume'],
+    ],
+  );
+  assert.deepEqual([run.resource?.state, run.resource?.fields.size], ['OK', 20]);
+  const instance = await runtime.resource('instance', created.id);
+  assert.deepEqual([instance?.state, instance?.action], ['OK', '']);
+});
+
+test('volume extend: refused while the attached instance is busy, and nothing of the command is kept', async () => {
+  const { created, volumeId } = await instanceWithVolume('kit-busy');
+  await runtime.db.transaction(async (tx) => {
+    const instance = await tx.resources.get('instance', created.id, { forUpdate: true });
+    assert.ok(instance);
+    await tx.resources.applyPatch(instance, { transition: 'schedule_updating' }, { executionId: null, actor: null });
+  });
+  const refused = await runtime.request('cmd.volume.extend', { id: volumeId, size: 30 });
+  assert.equal(refused.ok ? 'ok' : refused.error.code, 'INVALID_STATE');
+  const volume = await runtime.resource('volume', volumeId);
+  assert.deepEqual([volume?.state, volume?.action, volume?.fields.size], ['OK', '', 10]);
+});

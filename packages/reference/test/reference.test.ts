@@ -33,8 +33,14 @@ test('the create plan: begin_creating with the create call, then the poll, then 
       ['instance.poll_server', null],
     ],
   );
-  assert.equal(plan.onSuccess.task, 'jetcel.set_ok');
-  assert.equal(plan.onFailure.task, 'instance.set_erred');
+  assert.deepEqual(
+    plan.onSuccess.map((call) => call.task),
+    ['jetcel.set_ok'],
+  );
+  assert.deepEqual(
+    plan.onFailure.map((call) => call.task),
+    ['instance.set_erred'],
+  );
   for (const step of steps) assert.ok(domain.tasks.get(step.task), `${step.task} is registered`);
 });
 

@@ -10,11 +10,11 @@ import { useTestDb } from './db-fixture.ts';
 const env = useTestDb();
 
 const plan: Plan = {
-  v: 1,
+  v: 2,
   executor: 'test',
   steps: [{ task: 'noop' }],
-  onSuccess: { task: 'jetcel.set_ok' },
-  onFailure: { task: 'jetcel.set_erred' },
+  onSuccess: [{ task: 'jetcel.set_ok' }],
+  onFailure: [{ task: 'jetcel.set_erred' }],
 };
 
 /** A step claimed by a holder that died: its claim expired a while ago. */

@@ -24,11 +24,11 @@ export function deliveryOf(payload: string, subject = 'tasks.regular'): Delivery
 /** A chain of `steps` steps of `task` (then `last`, if named), with `task` as both handlers. */
 export function chainPlan(steps: number, task: string, last?: string): Plan {
   return {
-    v: 1,
+    v: 2,
     executor: 'test.chain',
     steps: [...Array.from({ length: steps }, () => ({ task })), ...(last ? [{ task: last }] : [])],
-    onSuccess: { task },
-    onFailure: { task },
+    onSuccess: [{ task }],
+    onFailure: [{ task }],
   };
 }
 

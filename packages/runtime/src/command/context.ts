@@ -7,6 +7,7 @@ import { readAccess, type ReadPolicy } from './read-policy.ts';
 import { scheduleExecution } from '../execution/schedule.ts';
 import type { TaskCatalog } from '../execution/queue-step.ts';
 import { enqueueBackground } from '../background/enqueue.ts';
+import { domainAccess } from '../execution/domain-access.ts';
 
 // The transaction behind a context, for the framework's own commands and queries only (never exported).
 const transactions = new WeakMap<CommandContext, Tx>();
@@ -21,27 +22,13 @@ export function commandContext(
   catalog: TaskCatalog,
 ): CommandContext {
   const authorize: CommandContext['authorize'] = (executor, resource) => authorizeExecutor(caller, executor, resource);
-  const { resources } = tx;
   const context: CommandContext = {
     subject,
     identity: caller,
     actor: caller.actor,
     read: readAccess(caller, readPolicy),
     // Bound methods, not the store: nothing else of the transaction is reachable from the context.
-    resources: {
-      get: resources.get.bind(resources),
-      find: resources.find.bind(resources),
-      list: resources.list.bind(resources),
-      countByState: resources.countByState.bind(resources),
-      insert: resources.insert.bind(resources),
-      applyPatch: resources.applyPatch.bind(resources),
-    },
-    records: {
-      exists: (table, id) => tx.recordExists(table, id),
-      get: (table, id) => tx.recordGet(table, id),
-      insert: (table, row) => tx.recordInsert(table, row),
-    },
-    em: tx.entities,
+    ...domainAccess(tx),
     authorize,
     async schedule(executor, resource, params, options) {
       await authorize(executor, resource);

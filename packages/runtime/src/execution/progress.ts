@@ -11,7 +11,7 @@ import {
 } from '@jetcel/core';
 import type { ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
 import { stepLane } from './lane.ts';
-import { queueStep, type TaskCatalog } from './queue-step.ts';
+import { failureInArgs, queueStep, type TaskCatalog } from './queue-step.ts';
 
 export interface ProgressDeps {
   catalog: TaskCatalog;
@@ -30,6 +30,11 @@ const CANCELLED: Pick<FailureInfo, 'message' | 'errorName'> = { message: 'cancel
  */
 export class Progress {
   constructor(private readonly deps: ProgressDeps) {}
+
+  /** The tasks' catalog, for what a step or a preApply hook queues. */
+  get catalog(): TaskCatalog {
+    return this.deps.catalog;
+  }
 
   /** Queues a chain node: one step, or every member of a group plus its fan-in row. */
   async queueNode(tx: Tx, execution: ExecutionRecord, position: number, node: PlanNode): Promise<void> {
@@ -52,7 +57,9 @@ export class Progress {
       if (group.remaining > 0) return;
       if (group.failed) return this.fail(tx, execution, 'main', group.failure ?? unknownFailure());
     }
-    await this.apply(tx, execution, continueAfterSuccess(execution.plan, step.role, step.position));
+    // The next call of a failure chain gets the failure its first call was given.
+    const carried = step.role === 'failure' ? failureInArgs(step.args) : undefined;
+    await this.apply(tx, execution, continueAfterSuccess(execution.plan, step.role, step.position), carried);
   }
 
   /** A step failed for good. */
@@ -104,12 +111,7 @@ export class Progress {
     const previous = execution.resourceBefore ?? { state: 'ERRED', errorMessage: '', errorTraceback: '' };
     const failure: FailureInfo = { ...CANCELLED, traceback: '', cancelled: { backendEffectStarted, previous } };
     await tx.executions.recordFailure(execution.id, failure);
-    await queueStep(tx, this.deps.catalog, execution, {
-      role: 'failure',
-      position: 0,
-      call: execution.plan.onFailure,
-      failure,
-    });
+    await this.apply(tx, execution, continueAfterFailure(execution.plan, 'main', true), failure);
   }
 
   private async fail(
@@ -118,16 +120,18 @@ export class Progress {
     role: StepRecord['role'],
     failure: FailureInfo,
   ): Promise<void> {
-    await tx.executions.recordFailure(execution.id, failure);
+    // A failure inside the failure handler keeps the execution's first error (the step keeps its own).
+    if (role !== 'failure') await tx.executions.recordFailure(execution.id, failure);
     await this.apply(tx, execution, continueAfterFailure(execution.plan, role), failure);
   }
 
   private async apply(tx: Tx, execution: ExecutionRecord, next: Continuation, failure?: FailureInfo): Promise<void> {
     await match(next)
       .with({ kind: 'queue_node' }, ({ position, node }) => this.queueNode(tx, execution, position, node))
-      .with({ kind: 'queue_handler' }, async ({ role, call }) => {
-        if (role === 'failure' && (await tx.steps.hasRole(execution.id, 'failure'))) return;
-        await queueStep(tx, this.deps.catalog, execution, { role, position: 0, call, ...(failure ? { failure } : {}) });
+      .with({ kind: 'queue_handler' }, async ({ role, position, call }) => {
+        // The failure handler starts once, however many failures (a group's, a cancel's) ask for it.
+        if (role === 'failure' && position === 0 && (await tx.steps.hasRole(execution.id, 'failure'))) return;
+        await queueStep(tx, this.deps.catalog, execution, { role, position, call, ...(failure ? { failure } : {}) });
       })
       .with({ kind: 'finish' }, ({ status }) =>
         this.finish(

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { formatResourceRef, MAX_TASK_ARGS_BYTES, type QueueName, type TaskLane } from '@jetcel/contracts';
 import {
+  failureSchema,
   ValidationError,
   type FailureInfo,
   type Json,
@@ -109,4 +110,13 @@ function withFailure(args: Json, failure: FailureInfo | undefined): Json {
     described.cancelled = { backendEffectStarted, previous: { ...previous } };
   }
   return { ...base, failure: described };
+}
+
+/** The failure a failure handler's call was given (`withFailure`), handed on to the next call of its chain. */
+export function failureInArgs(args: Json | null): FailureInfo | undefined {
+  const carried = args !== null && typeof args === 'object' && !Array.isArray(args) ? args.failure : undefined;
+  const parsed = failureSchema.safeParse(carried);
+  if (!parsed.success) return undefined;
+  const { errorName, cancelled, ...rest } = parsed.data;
+  return { ...rest, errorName: errorName ?? '', ...(cancelled ? { cancelled } : {}) };
 }

@@ -11,7 +11,8 @@ import type { Claimed } from './prepare.ts';
 
 /**
  * The step commit in one round trip, for the common case: a main step done with no patch, its
- * next node one step (or the success handler) that this worker claims. Decided from the plan
+ * next node one step (or the success handler's first call) that this worker claims. Handler
+ * calls after the first commit through `commit.ts`. Decided from the plan
  * before any I/O; null when the case does not apply.
  */
 export function planFastCommit(
@@ -38,7 +39,7 @@ export function planFastCommit(
     next.kind === 'queue_node' && !isGroup(next.node)
       ? { role: 'main' as const, position: next.position, call: next.node }
       : next.kind === 'queue_handler'
-        ? { role: next.role, position: 0, call: next.call }
+        ? { role: next.role, position: next.position, call: next.call }
         : null;
   if (!input) return null;
   const planned = planStep(catalog, execution, input);

@@ -68,7 +68,7 @@ test('buildPlan routes a call to tasks.heavy when asked for this execution only'
   assert.deepEqual(buildPlan(backup, input).steps[0], { task: 'test.snapshot', args: { name: 'n' } });
   const heavy = buildPlan(backup, input, { heavy: true });
   assert.deepEqual(heavy.steps[0], { task: 'test.snapshot', args: { name: 'n' }, queue: 'heavy' });
-  assert.equal(heavy.onSuccess.queue, 'heavy');
+  assert.equal(heavy.onSuccess[0]?.queue, 'heavy');
 });
 
 test('ScheduleRefusedError names the executor, the resource and the reason, with a stable code', () => {

@@ -105,11 +105,11 @@ const runner = (): StepRunner<unknown> =>
 
 function plan(...tasks: string[]): Plan {
   return {
-    v: 1,
+    v: 2,
     executor: 'test.notes',
     steps: tasks.map((task) => ({ task })),
-    onSuccess: { task: 'test.noop' },
-    onFailure: { task: 'test.noop' },
+    onSuccess: [{ task: 'test.noop' }],
+    onFailure: [{ task: 'test.noop' }],
   };
 }
 

@@ -23,11 +23,11 @@ const progress = new Progress({
   logger: silentLogger,
 });
 const plan: Plan = {
-  v: 1,
+  v: 2,
   executor: 'test.gone',
   steps: [{ task: 'test.gone' }],
-  onSuccess: { task: 'test.noop' },
-  onFailure: { task: 'test.noop' },
+  onSuccess: [{ task: 'test.noop' }],
+  onFailure: [{ task: 'test.noop' }],
 };
 
 const runner = (): StepRunner<unknown> =>

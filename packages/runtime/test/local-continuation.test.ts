@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Delivery } from '@jetcel/bus';
-import { defineTask, silentLogger, TaskRegistry, type Plan } from '@jetcel/core';
+import { defineTask, setOkTask, silentLogger, TaskRegistry, type Plan } from '@jetcel/core';
 import type { ExecutionRecord } from '@jetcel/db';
 import { queryRows } from '@jetcel/testing';
 import { Progress } from '../src/execution/progress.ts';
@@ -16,36 +16,55 @@ import { useTestDb } from './db-fixture.ts';
 const env = useTestDb({ widgets: true });
 
 const ran: string[] = [];
+/** The resource version each step was given. */
+const versions: number[] = [];
 const noop = defineTask({
   name: 'test.noop',
   async run(ctx) {
     ran.push(ctx.stepId ?? '');
+    versions.push(ctx.resource?.version ?? -1);
   },
 });
-const registry = new TaskRegistry().register(noop);
+/** Changes the resource in a transaction of its own, as another writer would. */
+const bump = defineTask({
+  name: 'test.bump',
+  async run(ctx) {
+    versions.push(ctx.resource?.version ?? -1);
+    await env.db.transaction(async (tx) => {
+      const current = await tx.resources.get('widget', ctx.resource?.id ?? '-');
+      assert.ok(current);
+      await tx.resources.applyPatch(current, { runtimeState: 'bumped' }, { executionId: null, actor: null });
+    });
+  },
+});
+const registry = new TaskRegistry().register(noop, bump, setOkTask);
 const progress = new Progress({ catalog: registry, executors: { get: () => undefined }, logger: silentLogger });
 
-function plan(steps: number, last?: string): Plan {
+function plan(steps: number, last?: string, onSuccess = 'test.noop'): Plan {
   return {
     v: 1,
     executor: 'test.chain',
     steps: [...Array.from({ length: steps }, () => ({ task: 'test.noop' })), ...(last ? [{ task: last }] : [])],
-    onSuccess: { task: 'test.noop' },
+    onSuccess: { task: onSuccess },
     onFailure: { task: 'test.noop' },
   };
 }
 
 /** Schedules an execution of `steps` no-op steps (then `last`, if named) and returns it with the delivery of its first step. */
-async function schedule(steps: number, last?: string): Promise<{ executionId: string; delivery: Delivery }> {
+async function schedule(
+  steps: number,
+  last?: string,
+  onSuccess?: string,
+): Promise<{ executionId: string; resourceId: string; delivery: Delivery }> {
   const executionId = randomUUID();
-  await env.db.transaction(async (tx) => {
+  const resourceId = await env.db.transaction(async (tx) => {
     const instance = await tx.resources.insert('widget', { name: 'chain' }, { executionId: null, actor: null });
     await tx.executions.create({
       id: executionId,
       executor: 'test.chain',
       resourceType: 'widget',
       resourceId: instance.id,
-      plan: plan(steps, last),
+      plan: plan(steps, last, onSuccess),
       params: {},
       actor: null,
     });
@@ -53,6 +72,7 @@ async function schedule(steps: number, last?: string): Promise<{ executionId: st
     const first = execution.plan.steps[0];
     assert.ok(first);
     await progress.queueNode(tx, execution, 0, first);
+    return instance.id;
   });
   const [row] = await queryRows<{ payload: string }>(
     env.database.url,
@@ -60,7 +80,7 @@ async function schedule(steps: number, last?: string): Promise<{ executionId: st
     [`%${executionId}%`],
   );
   assert.ok(row, 'the first step has its message');
-  return { executionId, delivery: deliveryOf(row.payload) };
+  return { executionId, resourceId, delivery: deliveryOf(row.payload) };
 }
 
 function deliveryOf(payload: string): Delivery {
@@ -250,3 +270,56 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Counts the worker's resource reads outside a commit and its commits through the stores while `fn` runs. */
+async function counted(fn: () => Promise<unknown>): Promise<{ reads: number; storeCommits: number }> {
+  const { db } = env;
+  const read = db.read.bind(db);
+  const group = db.groupTransaction.bind(db);
+  const counts = { reads: 0, storeCommits: 0 };
+  db.read = (work) => {
+    counts.reads++;
+    return read(work);
+  };
+  db.groupTransaction = (work) => {
+    counts.storeCommits++;
+    return group(work);
+  };
+  try {
+    await fn();
+  } finally {
+    db.read = read;
+    db.groupTransaction = group;
+  }
+  return counts;
+}
+
+test('a chain reads its resource once, and its success handler ends the execution in its one-statement commit', async () => {
+  const { executionId, resourceId, delivery } = await schedule(3, undefined, 'jetcel.set_ok');
+  versions.length = 0;
+  const counts = await counted(() => runner().handle(delivery));
+  assert.equal(await executionStatus(executionId), 'succeeded');
+  assert.deepEqual(versions, [1, 1, 1], 'every step saw the resource as read once');
+  assert.deepEqual(counts, { reads: 1, storeCommits: 0 }, 'one read for the chain, no commit through the stores');
+  const [widget] = await queryRows<{ state: string; version: number }>(
+    env.database.url,
+    'select state, version from test_widget where id = $1',
+    [resourceId],
+  );
+  assert.deepEqual(widget, { state: 'OK', version: 2 });
+  const events = await queryRows<{ payload: string }>(
+    env.database.url,
+    "select payload from jetcel_outbox where subject like 'events.%' and payload like $1",
+    [`%${executionId}%`],
+  );
+  assert.equal(events.length, 1, 'the state change has its event');
+});
+
+test('a resource changed by another writer during the chain is read again by the next step', async () => {
+  const { executionId, delivery } = await schedule(1, 'test.bump');
+  versions.length = 0;
+  const counts = await counted(() => runner().handle(delivery));
+  assert.equal(await executionStatus(executionId), 'succeeded');
+  assert.deepEqual(versions, [1, 1, 2], 'the success handler saw the version the other writer made');
+  assert.equal(counts.reads, 2);
+});

@@ -177,7 +177,8 @@ test('a worker that dies after its commit claimed the next step loses nothing: t
   const hanging = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const claimTtlMs = 400;
+  // Long enough that a loaded machine still finds the fallback row not yet due right after the commit.
+  const claimTtlMs = 1500;
   const doomed = new StepRunner({
     db: env.db,
     registry: new TaskRegistry().register(noop, defineTask({ name: 'test.second', run: () => hanging })),

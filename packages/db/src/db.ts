@@ -1,6 +1,6 @@
 import type { EntitySchema } from '@mikro-orm/core';
 import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
-import { silentLogger, type Logger } from '@jetcel/core';
+import { silentLogger, type Logger, type ResourcePatch, type ResourceSnapshot } from '@jetcel/core';
 import { FRAMEWORK_ENTITIES } from './entities/index.ts';
 import { toUnavailable } from './errors.ts';
 import { faultPoint, FAULT_POINTS } from './faults.ts';
@@ -12,7 +12,8 @@ import { RelaxedPool } from './relaxed-pool.ts';
 import { CLAIM_STEP_SQL, claimStepParams, toClaimResult, type ClaimInput, type ClaimResult } from './step-store.ts';
 import { discoverResourceTables, type ResourceTable } from './resource-types.ts';
 import { sql } from './sql.ts';
-import { StepCommitter, type DoneAndClaimNext, type DoneAndClaimNextResult } from './step-commits.ts';
+import { planResourceCommit, type PlannedResourceCommit, type WriteContext } from './resource-patch.ts';
+import { StepCommitter, type StepCommit, type StepCommitResult } from './step-commits.ts';
 import { Tx } from './tx.ts';
 import { EntityWrites } from './entity-writes.ts';
 
@@ -65,7 +66,10 @@ export class Db {
     private readonly logger: Logger,
   ) {
     this.outbox = new OutboxLedger(relaxed, (fn) => this.run(fn));
-    this.#stepCommits = new StepCommitter(durable);
+    this.#stepCommits = new StepCommitter(durable, {
+      leaseMs: () => this.#handoffLeaseMs,
+      committed: (rows) => this.#committed(rows),
+    });
     orm.em.getEventManager().registerSubscriber(this.#outboxFlush);
   }
 
@@ -125,11 +129,24 @@ export class Db {
   }
 
   /**
-   * A step done with no patch and the next step claimed for this worker, in one statement and
-   * one durable COMMIT shared with the step commits in flight beside it (see StepCommitter).
+   * A step done, in one statement and one durable COMMIT shared with the step commits in flight
+   * beside it (see StepCommitter): `slow` when it must go through the stores.
    */
-  commitStepDone(input: DoneAndClaimNext): Promise<DoneAndClaimNextResult> {
-    return this.#stepCommits.doneAndClaimNext(input);
+  commitStep(input: StepCommit): Promise<StepCommitResult> {
+    return this.#stepCommits.commit(input);
+  }
+
+  /**
+   * The resource part of a one-statement step commit against the snapshot the step saw: its
+   * patch (null or empty: only its version is read), or null when only the stores apply it.
+   */
+  resourceCommit(
+    current: ResourceSnapshot,
+    patch: ResourcePatch | null,
+    context: WriteContext,
+  ): PlannedResourceCommit | null {
+    const table = this.tables.get(current.type);
+    return table ? planResourceCommit(table, current, patch, context) : null;
   }
 
   /** A unit of work for a task's own entities, flushed later in its step's commit (`Tx.flushEntities`). */

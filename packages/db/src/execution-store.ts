@@ -23,11 +23,11 @@ export class ExecutionStore {
     actor: string | null;
     parentStepId?: string | null;
     resourceBefore?: ExecutionRecord['resourceBefore'];
-  }): Promise<void> {
-    await sql(
+  }): Promise<ExecutionRecord> {
+    const rows = await sql(
       this.em,
       `insert into jetcel_execution (id, executor, resource_type, resource_id, plan, params, actor, parent_step_id, resource_before)
-       values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb)`,
+       values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb) returning *`,
       [
         input.id,
         input.executor,
@@ -40,6 +40,9 @@ export class ExecutionStore {
         input.resourceBefore ? JSON.stringify(input.resourceBefore) : null,
       ],
     );
+    const row = rows[0];
+    if (!row) throw new Error(`Execution ${input.id} was not inserted`);
+    return toExecutionRecord(row);
   }
 
   /** Reads the execution and locks it: commits of one execution's steps serialise on this row. */

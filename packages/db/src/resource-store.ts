@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { EVENT_NAMES, EVENT_VERSION, eventSubject, type ResourceEvent } from '@jetcel/contracts';
+import { EVENT_NAMES } from '@jetcel/contracts';
 import {
-  applyTransition,
   isResourceState,
   NotFoundError,
   type Json,
@@ -14,13 +13,10 @@ import {
 import { ConcurrentUpdateError } from './errors.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import type { ResourceTable } from './resource-types.ts';
-import { sql, storableText } from './sql.ts';
+import { patchChanges, resourceEvent, type WriteContext } from './resource-patch.ts';
+import { sql } from './sql.ts';
 
-/** Who caused a write, for the event it produces. */
-export interface WriteContext {
-  executionId: string | null;
-  actor: string | null;
-}
+export type { WriteContext } from './resource-patch.ts';
 
 /** Only the rows whose domain field `field` equals `owner` (a caller's own resources). */
 export interface OwnerFilter {
@@ -184,22 +180,8 @@ export class ResourceStore {
       this.writeEvent({ ...current, version: current.version + 1 }, EVENT_NAMES.deleted, current.state, null, context);
       return null;
     }
-    const transition = patch.transition ? applyTransition(current.state, patch.transition) : undefined;
-    const changes: Record<string, unknown> = { ...patch.fields };
-    if (transition) changes.state = transition.state;
-    if (patch.restore) {
-      if (patch.transition) throw new TypeError('A patch cannot both restore and transition');
-      Object.assign(changes, patch.restore);
-    }
-    if (transition?.errorMessage !== undefined) changes.errorMessage = transition.errorMessage;
-    if (transition?.errorTraceback !== undefined) changes.errorTraceback = transition.errorTraceback;
-    // Explicit error fields win over the transition's clearing (a failure handler sets both).
-    if (patch.errorMessage !== undefined) changes.errorMessage = storableText(patch.errorMessage);
-    if (patch.errorTraceback !== undefined) changes.errorTraceback = storableText(patch.errorTraceback);
-    if (patch.runtimeState !== undefined) changes.runtimeState = patch.runtimeState;
-    if (patch.backendId !== undefined) changes.backendId = patch.backendId;
-    if (patch.action !== undefined) changes.action = patch.action;
-    if (patch.actionDetails !== undefined) changes.actionDetails = JSON.stringify(patch.actionDetails);
+    const changes = patchChanges(current.state, patch);
+    if (changes.actionDetails !== undefined) changes.actionDetails = JSON.stringify(changes.actionDetails);
     const assignments: string[] = ['version = version + 1', 'modified_at = now()'];
     const values: unknown[] = [table.tableName];
     for (const [property, value] of Object.entries(changes)) {
@@ -230,25 +212,7 @@ export class ResourceStore {
     to: string | null,
     context: WriteContext,
   ): void {
-    const eventId = randomUUID();
-    const body: ResourceEvent = {
-      v: EVENT_VERSION,
-      eventId,
-      resourceType: resource.type,
-      resourceId: resource.id,
-      resourceVersion: resource.version,
-      from,
-      to,
-      executionId: context.executionId,
-      actor: context.actor,
-      at: new Date().toISOString(),
-      ...(to === 'ERRED' && resource.errorMessage ? { error: resource.errorMessage } : {}),
-    };
-    this.outbox.add({
-      id: eventId,
-      subject: eventSubject(resource.type, resource.id, event),
-      payload: JSON.stringify(body),
-    });
+    this.outbox.add(resourceEvent(resource, event, from, to, context));
   }
 }
 

@@ -1,28 +1,57 @@
 import type { Json } from '@jetcel/core';
 import { toUnavailable } from './errors.ts';
+import type { CommittedOutboxRow } from './outbox-store.ts';
+import type { EventRow } from './resource-patch.ts';
 import { toStepRecord, type StepRecord } from './records.ts';
 import type { RelaxedPool } from './relaxed-pool.ts';
 import type { NewStep } from './step-store.ts';
 
-/** A step done with no patch, and the next step this worker claims, committed by one statement. */
-export interface DoneAndClaimNext {
+/** The next step, inserted already claimed by this worker, and its fallback message. */
+export interface ClaimedNext {
+  step: NewStep & { claim: NonNullable<NewStep['claim']> };
+  /** The next step's message, published only once its claim would have expired. */
+  fallback: { id: string; subject: string; payload: string; headers: Record<string, string>; notBefore: Date };
+}
+
+/** The step's resource in the commit: its patch by compare-and-set, or (no `set`) only its version read. */
+export interface ResourceCommit {
+  table: string;
+  id: string;
+  /** The version the step saw: a patch applies only to it. */
+  version: number;
+  /** Column → value (a JSON value for a jsonb column); absent: read the version only. */
+  set?: Record<string, unknown>;
+}
+
+/**
+ * A step done, committed by one statement: its result, its resource patch and events, and either
+ * the next step claimed for this worker or (with `finish`) the end of its execution as succeeded.
+ */
+export interface StepCommit {
   stepId: string;
   token: string;
   result: Json | undefined;
   /** The step's own fallback row (it was claimed locally): moot once it commits. */
   fallbackRowId: string | null;
-  next: NewStep & { claim: NonNullable<NewStep['claim']> };
-  /** The next step's message, published only once its claim would have expired. */
-  fallback: { id: string; subject: string; payload: string; headers: Record<string, string>; notBefore: Date };
+  next: ClaimedNext | null;
+  /** With no next step: the execution ends as succeeded (its success handler, or a plan without one, is done). */
+  finish: boolean;
+  resource: ResourceCommit | null;
+  /** The resource's events (outbox rows, due now). */
+  events: EventRow[];
 }
 
-/** `slow`: the execution is not simply running (a cancel, an end): commit through the stores instead. */
-export type DoneAndClaimNextResult =
-  { kind: 'slow' } | { kind: 'claim_lost' } | { kind: 'committed'; step: StepRecord };
+/**
+ * `slow`: the execution is not simply running (a cancel, an end), a nested one would end, or the
+ * resource changed since the step read it: commit through the stores instead. `version`: the
+ * resource's version after the commit (null when no resource was named).
+ */
+export type StepCommitResult =
+  { kind: 'slow' } | { kind: 'claim_lost' } | { kind: 'committed'; step: StepRecord | null; version: number | null };
 
 interface Pending {
-  input: DoneAndClaimNext;
-  resolve: (result: DoneAndClaimNextResult) => void;
+  input: StepCommit;
+  resolve: (result: StepCommitResult) => void;
   reject: (error: unknown) => void;
 }
 
@@ -31,7 +60,7 @@ const BATCH = 64;
 const IN_FLIGHT = 2;
 
 /**
- * Step commits done server-side (the function of migration m011), without an ORM transaction:
+ * Step commits done server-side (the function of migration m012), without an ORM transaction:
  * the commits that arrive while others are in flight share one statement, which is one
  * transaction and one durable COMMIT (group commit in a single round trip). If a shared statement
  * fails (a deadlock with another process), nothing of it committed and each commit runs alone.
@@ -40,9 +69,19 @@ export class StepCommitter {
   readonly #queue: Pending[] = [];
   #inFlight = 0;
 
-  constructor(private readonly pool: RelaxedPool) {}
+  /**
+   * `handoff`: while it answers a lease, events due now are inserted leased to this process and
+   * given to `committed` after COMMIT (as the stores' transactions hand theirs off).
+   */
+  constructor(
+    private readonly pool: RelaxedPool,
+    private readonly handoff: { leaseMs: () => number | null; committed: (rows: CommittedOutboxRow[]) => void } = {
+      leaseMs: () => null,
+      committed: () => undefined,
+    },
+  ) {}
 
-  doneAndClaimNext(input: DoneAndClaimNext): Promise<DoneAndClaimNextResult> {
+  commit(input: StepCommit): Promise<StepCommitResult> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ input, resolve, reject });
       this.#pump();
@@ -61,9 +100,21 @@ export class StepCommitter {
   }
 
   async #commit(batch: Pending[]): Promise<void> {
+    const leaseMs = this.handoff.leaseMs();
     try {
-      const results = await this.#run(batch.map((entry) => entry.input));
-      batch.forEach((entry, index) => entry.resolve(results[index] ?? { kind: 'slow' }));
+      const results = await this.#run(
+        batch.map((entry) => entry.input),
+        leaseMs,
+      );
+      const handedOff: CommittedOutboxRow[] = [];
+      batch.forEach((entry, index) => {
+        const result = results[index] ?? { kind: 'slow' };
+        if (result.kind === 'committed')
+          for (const event of entry.input.events)
+            handedOff.push({ ...event, headers: {}, notBefore: null, leased: leaseMs !== null });
+        entry.resolve(result);
+      });
+      if (handedOff.length > 0) this.handoff.committed(handedOff);
     } catch (error) {
       if (batch.length === 1) {
         batch[0]?.reject(toUnavailable(error));
@@ -73,19 +124,26 @@ export class StepCommitter {
     }
   }
 
-  async #run(inputs: DoneAndClaimNext[]): Promise<DoneAndClaimNextResult[]> {
-    const rows = await this.pool.query<{ i: number; outcome: { kind: string; step?: Record<string, unknown> } }>(
-      `select x.i, jetcel_commit_step_done(x.step, x.token, x.result, x.fallback, x.next, x.message) as outcome
-       from jsonb_to_recordset(?::jsonb) as x(i int, step uuid, token uuid, result jsonb, fallback uuid, next jsonb, message jsonb)
+  async #run(inputs: StepCommit[], leaseMs: number | null): Promise<StepCommitResult[]> {
+    const rows = await this.pool.query<{
+      i: string;
+      outcome: { kind: string; step?: Record<string, unknown> | null; version?: number | null };
+    }>(
+      `select x.i, jetcel_commit_step(x.c) as outcome
+       from jsonb_array_elements(?::jsonb) with ordinality as x(c, i)
        order by x.i`,
-      [JSON.stringify(inputs.map((input, i) => ({ i, ...functionArguments(input) })))],
+      [JSON.stringify(inputs.map((input) => functionArgument(input, leaseMs)))],
     );
-    const results: DoneAndClaimNextResult[] = inputs.map(() => ({ kind: 'slow' }));
+    const results: StepCommitResult[] = inputs.map(() => ({ kind: 'slow' }));
     for (const row of rows) {
       const { outcome } = row;
-      results[row.i] =
-        outcome.kind === 'committed' && outcome.step
-          ? { kind: 'committed', step: toStepRecord(outcome.step) }
+      results[Number(row.i) - 1] =
+        outcome.kind === 'committed'
+          ? {
+              kind: 'committed',
+              step: outcome.step ? toStepRecord(outcome.step) : null,
+              version: outcome.version ?? null,
+            }
           : outcome.kind === 'claim_lost'
             ? { kind: 'claim_lost' }
             : { kind: 'slow' };
@@ -94,30 +152,32 @@ export class StepCommitter {
   }
 }
 
-function functionArguments(input: DoneAndClaimNext): Record<string, unknown> {
-  const { next, fallback } = input;
+function functionArgument(input: StepCommit, leaseMs: number | null): Record<string, unknown> {
+  const { next } = input;
   return {
     step: input.stepId,
     token: input.token,
     result: input.result ?? null,
     fallback: input.fallbackRowId,
-    next: {
-      id: next.id,
-      execution_id: next.executionId,
-      role: next.role,
-      position: next.position,
-      member: next.member ?? 0,
-      task: next.task,
-      queue: next.queue,
-      args: next.args,
-      resource_ref: next.resourceRef,
-      before: next.before,
-      ignore_errors: next.ignoreErrors,
-      throttled: next.throttled ?? false,
-      claim_token: next.claim.token,
-      worker: next.claim.worker,
-      ttl_ms: next.claim.ttlMs,
+    finish: next === null && input.finish,
+    resource: input.resource,
+    events: input.events.map((event) => (leaseMs === null ? event : { ...event, lease_ms: leaseMs })),
+    next: next && {
+      id: next.step.id,
+      role: next.step.role,
+      position: next.step.position,
+      member: next.step.member ?? 0,
+      task: next.step.task,
+      queue: next.step.queue,
+      args: next.step.args,
+      resource_ref: next.step.resourceRef,
+      before: next.step.before,
+      ignore_errors: next.step.ignoreErrors,
+      throttled: next.step.throttled ?? false,
+      claim_token: next.step.claim.token,
+      worker: next.step.claim.worker,
+      ttl_ms: next.step.claim.ttlMs,
     },
-    message: { ...fallback, not_before: fallback.notBefore.toISOString() },
+    message: next && { ...next.fallback, not_before: next.fallback.notBefore.toISOString() },
   };
 }

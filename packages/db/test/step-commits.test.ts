@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Plan } from '@jetcel/core';
 import { queryRows } from '@jetcel/testing';
-import type { DoneAndClaimNext, DoneAndClaimNextResult } from '../src/step-commits.ts';
+import type { StepCommit, StepCommitResult } from '../src/step-commits.ts';
 import { insertFirstStep, setupDb } from './fixture.ts';
 
-// The one-statement step commit (migration m011): the result, the fallback rows and the next
-// step claimed for this worker, or `slow` / `claim_lost` without writing anything.
+// The one-statement step commit (migration m012): the result, the resource patch and events, the
+// fallback rows and the next step claimed for this worker or the execution's end, or `slow` /
+// `claim_lost` without writing anything.
 
 let env: Awaited<ReturnType<typeof setupDb>>;
 before(async () => {
@@ -31,32 +32,37 @@ async function claimedStep(): Promise<{ executionId: string; stepId: string; tok
   return { ...(await insertFirstStep(env.db, plan, { token, worker: 'w', ttlMs: 30_000 })), token };
 }
 
-function commit(step: { executionId: string; stepId: string; token: string }): DoneAndClaimNext {
+function commit(step: { executionId: string; stepId: string; token: string }): StepCommit {
   return {
     stepId: step.stepId,
     token: step.token,
     result: { ok: true },
     fallbackRowId: null,
+    finish: false,
+    resource: null,
+    events: [],
     next: {
-      id: randomUUID(),
-      executionId: step.executionId,
-      role: 'main',
-      position: 1,
-      task: 'noop',
-      queue: 'regular',
-      args: { i: 1 },
-      resourceRef: null,
-      before: null,
-      ignoreErrors: false,
-      notBefore: null,
-      claim: { token: randomUUID(), worker: 'w', ttlMs: 30_000 },
-    },
-    fallback: {
-      id: randomUUID(),
-      subject: 'tasks.regular',
-      payload: '{}',
-      headers: {},
-      notBefore: new Date(Date.now() + 30_000),
+      step: {
+        id: randomUUID(),
+        executionId: step.executionId,
+        role: 'main',
+        position: 1,
+        task: 'noop',
+        queue: 'regular',
+        args: { i: 1 },
+        resourceRef: null,
+        before: null,
+        ignoreErrors: false,
+        notBefore: null,
+        claim: { token: randomUUID(), worker: 'w', ttlMs: 30_000 },
+      },
+      fallback: {
+        id: randomUUID(),
+        subject: 'tasks.regular',
+        payload: '{}',
+        headers: {},
+        notBefore: new Date(Date.now() + 30_000),
+      },
     },
   };
 }
@@ -71,11 +77,11 @@ const rows = (executionId: string) =>
 test('concurrent commits each record their result and insert their next step claimed, with a fallback row not yet due', async () => {
   const steps = await Promise.all(Array.from({ length: 20 }, () => claimedStep()));
   const inputs = steps.map(commit);
-  const results = await Promise.all(inputs.map((input) => env.db.commitStepDone(input)));
+  const results = await Promise.all(inputs.map((input) => env.db.commitStep(input)));
   assert.ok(results.every((result) => result.kind === 'committed'));
   for (const [index, step] of steps.entries()) {
-    const committed: DoneAndClaimNextResult | undefined = results[index];
-    assert.equal(committed?.kind === 'committed' && committed.step.status, 'running');
+    const committed: StepCommitResult | undefined = results[index];
+    assert.equal(committed?.kind === 'committed' && committed.step?.status, 'running');
     assert.deepEqual(
       (await rows(step.executionId)).map((row) => [row.position, row.status, row.worker]),
       [
@@ -87,7 +93,7 @@ test('concurrent commits each record their result and insert their next step cla
   const fallbacks = await queryRows<{ due: boolean }>(
     env.database.url,
     'select not_before <= now() as due from jetcel_outbox where id = any($1::uuid[])',
-    [inputs.map((input) => input.fallback.id)],
+    [inputs.map((input) => input.next?.fallback.id)],
   );
   assert.equal(fallbacks.length, 20);
   assert.ok(fallbacks.every((row) => !row.due));
@@ -96,8 +102,8 @@ test('concurrent commits each record their result and insert their next step cla
 test('a lost claim answers claim_lost and writes nothing, in a shared statement the others still commit', async () => {
   const [lost, kept] = [await claimedStep(), await claimedStep()];
   const [a, b] = await Promise.all([
-    env.db.commitStepDone(commit({ ...lost, token: randomUUID() })),
-    env.db.commitStepDone(commit(kept)),
+    env.db.commitStep(commit({ ...lost, token: randomUUID() })),
+    env.db.commitStep(commit(kept)),
   ]);
   assert.equal(a.kind, 'claim_lost');
   assert.equal(b.kind, 'committed');
@@ -110,7 +116,7 @@ test('a lost claim answers claim_lost and writes nothing, in a shared statement 
 test('an execution that is not simply running (a cancel) answers slow and writes nothing', async () => {
   const step = await claimedStep();
   await env.db.transaction((tx) => tx.executions.requestCancel(step.executionId));
-  assert.equal((await env.db.commitStepDone(commit(step))).kind, 'slow');
+  assert.equal((await env.db.commitStep(commit(step))).kind, 'slow');
   assert.deepEqual(
     (await rows(step.executionId)).map((row) => row.status),
     ['running'],
@@ -128,7 +134,132 @@ test('a commit drops the fallback row of the step it finishes', async () => {
       notBefore: new Date(Date.now() + 30_000),
     });
   });
-  assert.equal((await env.db.commitStepDone({ ...commit(step), fallbackRowId })).kind, 'committed');
+  assert.equal((await env.db.commitStep({ ...commit(step), fallbackRowId })).kind, 'committed');
   const left = await queryRows(env.database.url, 'select 1 from jetcel_outbox where id = $1', [fallbackRowId]);
   assert.equal(left.length, 0);
+});
+
+/** A widget and a running execution on it whose success handler is claimed under `token`. */
+async function claimedHandler(parentStepId: string | null = null) {
+  const token = randomUUID();
+  const stepId = randomUUID();
+  const executionId = randomUUID();
+  const widget = await env.db.transaction(async (tx) => {
+    const created = await tx.resources.insert('widget', { label: 'w' }, { executionId: null, actor: null });
+    await tx.executions.create({
+      id: executionId,
+      executor: 'test',
+      resourceType: 'widget',
+      resourceId: created.id,
+      plan,
+      params: {},
+      actor: null,
+      parentStepId,
+    });
+    await tx.steps.insert({
+      id: stepId,
+      executionId,
+      role: 'success',
+      position: 0,
+      task: 'jetcel.set_ok',
+      queue: 'regular',
+      args: null,
+      resourceRef: `widget:${created.id}`,
+      before: null,
+      ignoreErrors: false,
+      notBefore: null,
+      claim: { token, worker: 'w', ttlMs: 30_000 },
+    });
+    return created;
+  });
+  return { executionId, stepId, token, widget };
+}
+
+function finishing(handler: Awaited<ReturnType<typeof claimedHandler>>, version = handler.widget.version): StepCommit {
+  const planned = env.db.resourceCommit(
+    { ...handler.widget, version },
+    { transition: 'set_ok' },
+    {
+      executionId: handler.executionId,
+      actor: null,
+    },
+  );
+  assert.ok(planned);
+  return {
+    ...commit(handler),
+    next: null,
+    finish: true,
+    resource: planned.resource,
+    events: planned.events,
+  };
+}
+
+const stateOf = async (id: string) =>
+  (
+    await queryRows<{ state: string; version: number }>(
+      env.database.url,
+      'select state, version from test_widget where id = $1',
+      [id],
+    )
+  )[0];
+const executionStatus = async (id: string) =>
+  (await queryRows<{ status: string }>(env.database.url, 'select status from jetcel_execution where id = $1', [id]))[0]
+    ?.status;
+
+test('the success handler commits its patch, its event and the end of the execution in one statement', async () => {
+  const handlers = await Promise.all(Array.from({ length: 10 }, () => claimedHandler()));
+  const inputs = handlers.map((handler) => finishing(handler));
+  const results = await Promise.all(inputs.map((input) => env.db.commitStep(input)));
+  for (const [index, handler] of handlers.entries()) {
+    assert.deepEqual(results[index], { kind: 'committed', step: null, version: handler.widget.version + 1 });
+    assert.deepEqual(await stateOf(handler.widget.id), { state: 'OK', version: handler.widget.version + 1 });
+    assert.equal(await executionStatus(handler.executionId), 'succeeded');
+    assert.deepEqual(
+      (await rows(handler.executionId)).map((row) => row.status),
+      ['succeeded'],
+    );
+  }
+  const events = await queryRows<{ payload: string; due: boolean }>(
+    env.database.url,
+    'select payload, not_before <= now() as due from jetcel_outbox where id = any($1::uuid[])',
+    [inputs.flatMap((input) => input.events.map((event) => event.id))],
+  );
+  assert.equal(events.length, 10);
+  assert.ok(events.every((event) => event.due && (JSON.parse(event.payload) as { to: string }).to === 'OK'));
+});
+
+test('a resource changed since the step read it answers slow and writes nothing', async () => {
+  const handler = await claimedHandler();
+  const result = await env.db.commitStep(finishing(handler, handler.widget.version - 1));
+  assert.equal(result.kind, 'slow');
+  assert.deepEqual(await stateOf(handler.widget.id), { state: handler.widget.state, version: handler.widget.version });
+  assert.equal(await executionStatus(handler.executionId), 'running');
+  assert.deepEqual(
+    (await rows(handler.executionId)).map((row) => row.status),
+    ['running'],
+  );
+});
+
+test('ending a nested execution answers slow (its outer step moves on through the stores)', async () => {
+  const handler = await claimedHandler(randomUUID());
+  assert.equal((await env.db.commitStep(finishing(handler))).kind, 'slow');
+  assert.equal(await executionStatus(handler.executionId), 'running');
+});
+
+test('without a patch the commit reads the resource version for the next step', async () => {
+  const handler = await claimedHandler();
+  const planned = env.db.resourceCommit(handler.widget, null, { executionId: handler.executionId, actor: null });
+  assert.ok(planned);
+  assert.deepEqual(planned.events, []);
+  const result = await env.db.commitStep({ ...commit(handler), resource: planned.resource });
+  assert.equal(result.kind === 'committed' && result.version, handler.widget.version);
+});
+
+test('a patch of domain fields or a delete is left to the stores', () => {
+  const widget = { type: 'widget', id: randomUUID(), state: 'OK', version: 1 } as Parameters<
+    typeof env.db.resourceCommit
+  >[0];
+  const context = { executionId: null, actor: null };
+  assert.equal(env.db.resourceCommit(widget, { fields: { label: 'x' } }, context), null);
+  assert.equal(env.db.resourceCommit(widget, { delete: true }, context), null);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Delivery } from '@jetcel/bus';
-import { defineTask, silentLogger, TaskRegistry } from '@jetcel/core';
+import { defineTask, setOkTask, silentLogger, TaskRegistry } from '@jetcel/core';
 import { queryRows } from '@jetcel/testing';
 import { Progress } from '../src/execution/progress.ts';
 import { stepLane } from '../src/execution/lane.ts';
@@ -16,18 +16,38 @@ import { chainPlan, deliveryOf, scheduleWidgetPlan } from './step-fixture.ts';
 const env = useTestDb({ widgets: true });
 
 const ran: string[] = [];
+/** The resource version each step was given. */
+const versions: number[] = [];
 const noop = defineTask({
   name: 'test.noop',
   async run(ctx) {
     ran.push(ctx.stepId ?? '');
+    versions.push(ctx.resource?.version ?? -1);
   },
 });
-const registry = new TaskRegistry().register(noop);
+/** Changes the resource in a transaction of its own, as another writer would. */
+const bump = defineTask({
+  name: 'test.bump',
+  async run(ctx) {
+    versions.push(ctx.resource?.version ?? -1);
+    await env.db.transaction(async (tx) => {
+      const current = await tx.resources.get('widget', ctx.resource?.id ?? '-');
+      assert.ok(current);
+      await tx.resources.applyPatch(current, { runtimeState: 'bumped' }, { executionId: null, actor: null });
+    });
+  },
+});
+const registry = new TaskRegistry().register(noop, bump, setOkTask);
 const progress = new Progress({ catalog: registry, executors: { get: () => undefined }, logger: silentLogger });
 
 /** Schedules an execution of `steps` no-op steps (then `last`, if named) and returns it with the delivery of its first step. */
-async function schedule(steps: number, last?: string): Promise<{ executionId: string; delivery: Delivery }> {
-  return scheduleWidgetPlan(env, progress, chainPlan(steps, 'test.noop', last));
+async function schedule(
+  steps: number,
+  last?: string,
+  onSuccess?: string,
+): Promise<{ executionId: string; resourceId: string; delivery: Delivery }> {
+  const scheduled = await scheduleWidgetPlan(env, progress, chainPlan(steps, 'test.noop', last, onSuccess));
+  return { executionId: scheduled.executionId, resourceId: scheduled.widgetId, delivery: scheduled.delivery };
 }
 
 const runner = (options: { chainLimit?: number; claimTtlMs?: number; worker?: string } = {}) =>
@@ -261,3 +281,56 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Counts the worker's resource reads outside a commit and its commits through the stores while `fn` runs. */
+async function counted(fn: () => Promise<unknown>): Promise<{ reads: number; storeCommits: number }> {
+  const { db } = env;
+  const read = db.read.bind(db);
+  const group = db.groupTransaction.bind(db);
+  const counts = { reads: 0, storeCommits: 0 };
+  db.read = (work) => {
+    counts.reads++;
+    return read(work);
+  };
+  db.groupTransaction = (work) => {
+    counts.storeCommits++;
+    return group(work);
+  };
+  try {
+    await fn();
+  } finally {
+    db.read = read;
+    db.groupTransaction = group;
+  }
+  return counts;
+}
+
+test('a chain reads its resource once, and its success handler ends the execution in its one-statement commit', async () => {
+  const { executionId, resourceId, delivery } = await schedule(3, undefined, 'jetcel.set_ok');
+  versions.length = 0;
+  const counts = await counted(() => runner().handle(delivery));
+  assert.equal(await executionStatus(executionId), 'succeeded');
+  assert.deepEqual(versions, [1, 1, 1], 'every step saw the resource as read once');
+  assert.deepEqual(counts, { reads: 1, storeCommits: 0 }, 'one read for the chain, no commit through the stores');
+  const [widget] = await queryRows<{ state: string; version: number }>(
+    env.database.url,
+    'select state, version from test_widget where id = $1',
+    [resourceId],
+  );
+  assert.deepEqual(widget, { state: 'OK', version: 2 });
+  const events = await queryRows<{ payload: string }>(
+    env.database.url,
+    "select payload from jetcel_outbox where subject like 'events.%' and payload like $1",
+    [`%${executionId}%`],
+  );
+  assert.equal(events.length, 1, 'the state change has its event');
+});
+
+test('a resource changed by another writer during the chain is read again by the next step', async () => {
+  const { executionId, delivery } = await schedule(1, 'test.bump');
+  versions.length = 0;
+  const counts = await counted(() => runner().handle(delivery));
+  assert.equal(await executionStatus(executionId), 'succeeded');
+  assert.deepEqual(versions, [1, 1, 2], 'the success handler saw the version the other writer made');
+  assert.equal(counts.reads, 2);
+});

@@ -21,13 +21,13 @@ export function deliveryOf(payload: string, subject = 'tasks.regular'): Delivery
   };
 }
 
-/** A chain of `steps` steps of `task` (then `last`, if named), with `task` as both handlers. */
-export function chainPlan(steps: number, task: string, last?: string): Plan {
+/** A chain of `steps` steps of `task` (then `last`, if named), with `task` as both handlers unless `onSuccess` is named. */
+export function chainPlan(steps: number, task: string, last?: string, onSuccess = task): Plan {
   return {
     v: 2,
     executor: 'test.chain',
     steps: [...Array.from({ length: steps }, () => ({ task })), ...(last ? [{ task: last }] : [])],
-    onSuccess: [{ task }],
+    onSuccess: [{ task: onSuccess }],
     onFailure: [{ task }],
   };
 }

@@ -1,5 +1,5 @@
 import type { TaskLane } from '@jetcel/contracts';
-import type { StepRole } from '@jetcel/core';
+import type { ResourceSnapshot, StepRole } from '@jetcel/core';
 import type { ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
 
 /**
@@ -21,8 +21,11 @@ export interface LocalClaimOffer {
   mainAllowed: boolean;
   /** The execution as the commit locked it (set by the commit). */
   execution: ExecutionRecord | null;
-  /** Filled by the insert that took the offer. */
-  taken: { step: StepRecord; fallbackRowId: string } | null;
+  /**
+   * Filled by the insert that took the offer; `resource`: the snapshot the step before saw, when
+   * the commit found the resource still at its version (the next step needs no read).
+   */
+  taken: { step: StepRecord; fallbackRowId: string; resource?: ResourceSnapshot } | null;
 }
 
 const offers = new WeakMap<Tx, LocalClaimOffer>();

@@ -62,11 +62,9 @@ export async function scheduleExecution<P extends JsonObject>(
     parentStepId: input.parentStepId ?? null,
     resourceBefore: { state: before.state, errorMessage: before.errorMessage, errorTraceback: before.errorTraceback },
   };
-  await tx.executions.create(execution);
   const first = plan.steps[0];
   if (!first) throw new Error(`Executor ${executor.name} planned no steps`);
-  const record = await tx.executions.get(executionId);
-  if (!record) throw new Error(`Execution ${executionId} vanished after insert`);
+  const record = await tx.executions.create(execution);
   await progress.queueNode(tx, record, 0, first);
   return { kind: 'scheduled', executionId, resource };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { parseResourceRef } from '@jetcel/contracts';
 import { continueAfterSuccess, isEmptyPatch, isGroup, type Logger, type StepOutcome } from '@jetcel/core';
-import { ClaimLostError, type Db, type DoneAndClaimNext } from '@jetcel/db';
+import { ClaimLostError, type ClaimedNext, type Db, type PlannedResourceCommit, type StepCommit } from '@jetcel/db';
 import { stepLane } from '../execution/lane.ts';
 import { mayTake, resetOffer, type LocalClaimOffer } from '../execution/local-claim.ts';
 import { planStep, type TaskCatalog } from '../execution/queue-step.ts';
@@ -9,75 +10,112 @@ import type { RunResult } from '../run/run-task.ts';
 import type { LocalCommit } from './commit.ts';
 import type { Claimed } from './prepare.ts';
 
+/** A planned one-statement commit, and the slot offered to its next step (none when it ends the execution). */
+export interface FastCommit {
+  input: StepCommit;
+  offer: LocalClaimOffer | null;
+  /** The resource as the step saw it, kept for the next step if the commit finds it unchanged. */
+  seen: Claimed['resource'];
+}
+
 /**
- * The step commit in one round trip, for the common case: a main step done with no patch, its
- * next node one step (or the success handler's first call) that this worker claims. Handler
- * calls after the first commit through `commit.ts`. Decided from the plan
+ * The step commit in one round trip, for the common case: a main step or the success handler
+ * done, with no patch or a patch of the resource's own columns, whose next node is one step (or
+ * a success handler's call) that this worker claims, or the end of the execution. Decided from the plan
  * before any I/O; null when the case does not apply.
  */
 export function planFastCommit(
+  db: Pick<Db, 'resourceCommit'>,
   catalog: TaskCatalog,
   claimed: Claimed,
   token: string,
   result: RunResult,
   local: LocalCommit,
   longPlanSteps?: number,
-): { input: DoneAndClaimNext; offer: LocalClaimOffer } | null {
+): FastCommit | null {
   const { step, execution } = claimed;
   const { offer } = local;
-  if (!offer || result.kind !== 'outcome' || result.outcome.kind !== 'done' || step.role !== 'main') return null;
+  if (result.kind !== 'outcome' || result.outcome.kind !== 'done' || step.role === 'failure') return null;
   // Entity writes flush in a store transaction: the one statement cannot carry them.
   if (result.entities) return null;
   const finished = result.outcome;
-  if ((finished.patch && !isEmptyPatch(finished.patch)) || (finished.also?.length ?? 0) > 0) return null;
+  if ((finished.also?.length ?? 0) > 0) return null;
   // Executions to schedule commit through the stores (preApply, the plan, the first step).
   if ((finished.schedule?.length ?? 0) > 0) return null;
-  const node = execution.plan.steps[step.position];
-  if (!node || isGroup(node)) return null;
-  const next = continueAfterSuccess(execution.plan, 'main', step.position);
-  const input =
+  if (step.role === 'main') {
+    const node = execution.plan.steps[step.position];
+    if (!node || isGroup(node)) return null;
+  }
+  const next = continueAfterSuccess(execution.plan, step.role, step.position);
+  const call =
     next.kind === 'queue_node' && !isGroup(next.node)
       ? { role: 'main' as const, position: next.position, call: next.node }
       : next.kind === 'queue_handler'
         ? { role: next.role, position: next.position, call: next.call }
         : null;
-  if (!input) return null;
-  const planned = planStep(catalog, execution, input);
-  const lane = stepLane(execution.plan, input, longPlanSteps);
-  resetOffer(offer, execution);
-  if (!mayTake(offer, { ...planned, lane })) return null;
-  return {
-    offer,
-    input: {
-      stepId: step.id,
-      token,
-      result: finished.result,
-      fallbackRowId: local.fallbackRowId,
-      next: { ...planned, claim: { token: offer.token, worker: offer.worker, ttlMs: offer.ttlMs } },
+  if (!call && !(next.kind === 'finish' && next.status === 'succeeded')) return null;
+  let claimedNext: ClaimedNext | null = null;
+  if (call) {
+    if (!offer) return null;
+    const planned = planStep(catalog, execution, call);
+    const lane = stepLane(execution.plan, call, longPlanSteps);
+    resetOffer(offer, execution);
+    if (!mayTake(offer, { ...planned, lane })) return null;
+    claimedNext = {
+      step: { ...planned, claim: { token: offer.token, worker: offer.worker, ttlMs: offer.ttlMs } },
       fallback: {
         id: randomUUID(),
         ...stepMessage({ ...planned, attempts: 1 }, execution.actor, lane),
         notBefore: new Date(Date.now() + offer.ttlMs),
       },
+    };
+  }
+  const patch = finished.patch && !isEmptyPatch(finished.patch) ? finished.patch : null;
+  const seen = claimed.resource;
+  let resource: PlannedResourceCommit | null = null;
+  if (patch || (claimedNext && claimedNext.step.resourceRef === step.resourceRef)) {
+    const matches = seen && step.resourceRef && sameResource(step.resourceRef, seen);
+    if (matches) resource = db.resourceCommit(seen, patch, { executionId: execution.id, actor: execution.actor });
+    // A patch the statement cannot apply (a delete, domain fields; no snapshot): through the stores.
+    if (patch && !resource) return null;
+  }
+  return {
+    offer: claimedNext ? offer : null,
+    seen: patch ? undefined : seen,
+    input: {
+      stepId: step.id,
+      token,
+      result: finished.result,
+      fallbackRowId: local.fallbackRowId,
+      next: claimedNext,
+      finish: claimedNext === null,
+      resource: resource?.resource ?? null,
+      events: resource?.events ?? [],
     },
   };
 }
 
+function sameResource(ref: string, seen: { type: string; id: string }): boolean {
+  const parsed = parseResourceRef(ref);
+  return parsed.type === seen.type && parsed.id === seen.id;
+}
+
 /**
- * Commits a planned fast commit (none planned: null at once): the result, the step's fallback row dropped, the next step
- * inserted claimed with its own fallback row, in one statement (see `Db.commitStepDone`). Null
- * when its execution is not simply running (a cancel, an end): then commit through the stores.
+ * Commits a planned fast commit (none planned: null at once) in one statement (see
+ * `Db.commitStep`). Null when its execution is not simply running (a cancel, an end) or its
+ * resource changed meanwhile: then commit through the stores.
  */
-export async function commitFast(
-  db: Db,
-  plan: { input: DoneAndClaimNext; offer: LocalClaimOffer } | null,
-  log: Logger,
-): Promise<StepOutcome | null> {
+export async function commitFast(db: Db, plan: FastCommit | null, log: Logger): Promise<StepOutcome | null> {
   if (!plan) return null;
-  const committed = await db.commitStepDone(plan.input);
+  const committed = await db.commitStep(plan.input);
   if (committed.kind === 'slow') return null;
   if (committed.kind === 'claim_lost') throw new ClaimLostError(plan.input.stepId);
-  plan.offer.taken = { step: committed.step, fallbackRowId: plan.input.fallback.id };
+  const { next } = plan.input;
+  if (plan.offer && next && committed.step) {
+    // The snapshot the step saw is still the resource's: the next step needs no read of its own.
+    const kept = plan.seen && committed.version === plan.seen.version ? plan.seen : undefined;
+    plan.offer.taken = { step: committed.step, fallbackRowId: next.fallback.id, ...(kept ? { resource: kept } : {}) };
+  }
   log.info('step succeeded');
   return 'succeeded';
 }

@@ -11,6 +11,27 @@ export type Claimed = {
   preparationError: unknown;
 };
 
+/**
+ * A step just claimed, prepared: its resource read once by `prepare` (locked when a patch
+ * applies), unless `kept` (the commit before found it unchanged since the step before read it);
+ * `deferred`: not yet, a throttle admission comes first.
+ */
+export async function prepareHeld(
+  db: Db,
+  held: Pick<Claimed, 'step' | 'execution'>,
+  token: string,
+  options: { deferred: boolean; kept: Claimed['resource'] },
+): Promise<Claimed> {
+  const { step, execution } = held;
+  const claimed: Claimed = {
+    step,
+    execution,
+    resource: step.resourceRef ? options.kept : null,
+    preparationError: undefined,
+  };
+  return options.deferred ? claimed : prepare(db, claimed, token);
+}
+
 /** Applies the step's first transition (its `before` patch) once, guarded by the claim. */
 export async function prepare(db: Db, claimed: Claimed, token: string): Promise<Claimed> {
   if (claimed.resource !== undefined && (!pendingPatch(claimed) || !claimed.resource)) return claimed;

@@ -18,7 +18,7 @@ import { commitInGroup, commitStep } from './commit.ts';
 import { commitFast, planFastCommit } from './commit-fast.ts';
 import { acceptDelivery, labelStepSpan } from './deliver.ts';
 import { stepContext } from './label.ts';
-import { prepare, type Claimed } from './prepare.ts';
+import { prepareHeld, type Claimed } from './prepare.ts';
 import { runStepTask, type StepHarness } from './run-step.ts';
 import { DEFAULT_CHAIN_LIMIT, type StepRunnerOptions } from './options.ts';
 import { ShutdownError } from './shutdown-error.ts';
@@ -196,9 +196,10 @@ export class StepRunner<S> {
       const local = { fallbackRowId: job.fallbackRowId, offer };
       // A lease holder commits through the stores: its span may end in that same commit.
       const held = lease.current;
+      const ran = admitted.kind === 'refused' ? claimed : admitted.claimed;
       const fast = held
         ? null
-        : planFastCommit(this.options.registry, claimed, token, outcome, local, this.options.longPlanSteps);
+        : planFastCommit(db, this.options.registry, ran, token, outcome, local, this.options.longPlanSteps);
       // One statement when it can; else the stores. Either way concurrent commits share one COMMIT.
       const committed = await commitFast(db, fast, log)
         .then(async (done) =>
@@ -247,7 +248,7 @@ export class StepRunner<S> {
     const { taken, execution } = offer;
     const task = taken ? this.options.registry.get(taken.step.task) : undefined;
     if (!taken || !execution || !task) return null;
-    const claimed = await this.prepared({ step: taken.step, execution }, offer.token);
+    const claimed = await this.prepared({ step: taken.step, execution }, offer.token, taken.resource);
     const log = this.options.logger
       .child({ executionId: execution.id, stepId: taken.step.id, task: task.name, actor: execution.actor })
       .child(stepContext(taken.step));
@@ -274,18 +275,10 @@ export class StepRunner<S> {
     return { kind: 'claimed' as const, takeover: result.takeover, value: await this.prepared(result, token) };
   }
 
-  /** Reads the resource and applies the first transition, unless a throttle admission comes first. */
-  private async prepared(held: Pick<Claimed, 'step' | 'execution'>, token: string): Promise<Claimed> {
-    const { step, execution } = held;
-    // The resource is read once, by `prepare` (locked when a patch applies).
-    const claimed: Claimed = {
-      step,
-      execution,
-      resource: step.resourceRef ? undefined : null,
-      preparationError: undefined,
-    };
-    const deferred = (this.#span?.needsAdmission(step, execution) ?? false) && !execution.lease;
-    return deferred ? claimed : prepare(this.options.db, claimed, token);
+  /** Reads the resource (unless `kept`) and applies the first transition, unless a throttle admission comes first. */
+  private async prepared(held: Pick<Claimed, 'step' | 'execution'>, token: string, kept?: Claimed['resource']) {
+    const deferred = (this.#span?.needsAdmission(held.step, held.execution) ?? false) && !held.execution.lease;
+    return prepareHeld(this.options.db, held, token, { deferred, kept });
   }
 
   /** Throttled spans: without a gate every step is admitted as it is. */

@@ -11,6 +11,7 @@ import { idempotencyPerActor } from './migrations/m008-idempotency-per-actor.ts'
 import { deadLetterRedriven } from './migrations/m009-dead-letter-redriven.ts';
 import { throttleSlots } from './migrations/m010-throttle-slots.ts';
 import { stepCommitFunction } from './migrations/m011-step-commit-function.ts';
+import { spanEndCommit } from './migrations/m012-span-end-commit.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -39,6 +40,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     deadLetterRedriven,
     throttleSlots,
     stepCommitFunction,
+    spanEndCommit,
   ],
 };
 

@@ -3,6 +3,7 @@ import { toUnavailable } from './errors.ts';
 import { toStepRecord, type StepRecord } from './records.ts';
 import type { RelaxedPool } from './relaxed-pool.ts';
 import type { NewStep } from './step-store.ts';
+import { toPassed, type Passed, type PassInput } from './throttle-store.ts';
 
 /** A step done with no patch, and the next step this worker claims, committed by one statement. */
 export interface DoneAndClaimNext {
@@ -14,11 +15,13 @@ export interface DoneAndClaimNext {
   next: NewStep & { claim: NonNullable<NewStep['claim']> };
   /** The next step's message, published only once its claim would have expired. */
   fallback: { id: string; subject: string; payload: string; headers: Record<string, string>; notBefore: Date };
+  /** The step ends a throttled span: its slot is passed on in the same statement (`jetcel_commit_span_end`). */
+  pass?: PassInput;
 }
 
 /** `slow`: the execution is not simply running (a cancel, an end): commit through the stores instead. */
 export type DoneAndClaimNextResult =
-  { kind: 'slow' } | { kind: 'claim_lost' } | { kind: 'committed'; step: StepRecord };
+  { kind: 'slow' } | { kind: 'claim_lost' } | { kind: 'committed'; step: StepRecord; passed?: Passed };
 
 interface Pending {
   input: DoneAndClaimNext;
@@ -74,9 +77,11 @@ export class StepCommitter {
   }
 
   async #run(inputs: DoneAndClaimNext[]): Promise<DoneAndClaimNextResult[]> {
-    const rows = await this.pool.query<{ i: number; outcome: { kind: string; step?: Record<string, unknown> } }>(
-      `select x.i, jetcel_commit_step_done(x.step, x.token, x.result, x.fallback, x.next, x.message) as outcome
-       from jsonb_to_recordset(?::jsonb) as x(i int, step uuid, token uuid, result jsonb, fallback uuid, next jsonb, message jsonb)
+    const rows = await this.pool.query<{ i: number; outcome: CommitOutcome }>(
+      `select x.i, case when x.pass is null
+                        then jetcel_commit_step_done(x.step, x.token, x.result, x.fallback, x.next, x.message)
+                        else jetcel_commit_span_end(x.step, x.token, x.result, x.fallback, x.next, x.message, x.pass) end as outcome
+       from jsonb_to_recordset(?::jsonb) as x(i int, step uuid, token uuid, result jsonb, fallback uuid, next jsonb, message jsonb, pass jsonb)
        order by x.i`,
       [JSON.stringify(inputs.map((input, i) => ({ i, ...functionArguments(input) })))],
     );
@@ -85,7 +90,13 @@ export class StepCommitter {
       const { outcome } = row;
       results[row.i] =
         outcome.kind === 'committed' && outcome.step
-          ? { kind: 'committed', step: toStepRecord(outcome.step) }
+          ? {
+              kind: 'committed',
+              step: toStepRecord(outcome.step),
+              ...(outcome.pass
+                ? { passed: toPassed(outcome.pass.outcome, outcome.pass.step, outcome.pass.execution) }
+                : {}),
+            }
           : outcome.kind === 'claim_lost'
             ? { kind: 'claim_lost' }
             : { kind: 'slow' };
@@ -94,8 +105,14 @@ export class StepCommitter {
   }
 }
 
+interface CommitOutcome {
+  kind: string;
+  step?: Record<string, unknown>;
+  pass?: { outcome: string; step: unknown; execution: unknown };
+}
+
 function functionArguments(input: DoneAndClaimNext): Record<string, unknown> {
-  const { next, fallback } = input;
+  const { next, fallback, pass } = input;
   return {
     step: input.stepId,
     token: input.token,
@@ -119,5 +136,18 @@ function functionArguments(input: DoneAndClaimNext): Record<string, unknown> {
       ttl_ms: next.claim.ttlMs,
     },
     message: { ...fallback, not_before: fallback.notBefore.toISOString() },
+    pass: pass
+      ? {
+          kind: pass.kind,
+          scope: pass.scope,
+          slot: pass.slot,
+          execution_id: pass.executionId,
+          default_limit: pass.defaultLimit,
+          lease: pass.lease,
+          token: pass.lease.token,
+          worker: pass.worker,
+          claim_ttl_ms: pass.claimTtlMs,
+        }
+      : null,
   };
 }

@@ -68,6 +68,19 @@ export type Passed =
   | { kind: 'not_held' }
   | { kind: 'held' };
 
+/** `jetcel_throttle_pass`'s answer (also carried by the span-ending commit of `jetcel_commit_span_end`). */
+export function toPassed(outcome: unknown, step: unknown, execution: unknown): Passed {
+  if (outcome === 'handed' && step && execution)
+    return {
+      kind: 'handed',
+      step: toStepRecord(step as Record<string, unknown>),
+      execution: toExecutionRecord(execution as Record<string, unknown>),
+    };
+  if (outcome === 'released') return { kind: 'released' };
+  if (outcome === 'not_held') return { kind: 'not_held' };
+  return { kind: 'held' };
+}
+
 /** Throttle limits and the first-come waiting list of each (kind, scope). */
 export class ThrottleStore {
   constructor(private readonly em: EntityManager) {}
@@ -177,15 +190,7 @@ export class ThrottleStore {
       ],
     );
     const row = rows[0];
-    if (row?.r_outcome === 'handed' && row.r_step && row.r_execution)
-      return {
-        kind: 'handed',
-        step: toStepRecord(row.r_step),
-        execution: toExecutionRecord(row.r_execution as Record<string, unknown>),
-      };
-    if (row?.r_outcome === 'released') return { kind: 'released' };
-    if (row?.r_outcome === 'not_held') return { kind: 'not_held' };
-    return { kind: 'held' };
+    return toPassed(row?.r_outcome, row?.r_step, row?.r_execution);
   }
 
   /** A renewed lease: recorded on the execution and its slot row (a live holder on record). */

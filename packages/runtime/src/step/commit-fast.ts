@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { continueAfterSuccess, isEmptyPatch, isGroup, type Logger, type StepOutcome } from '@jetcel/core';
-import { ClaimLostError, type Db, type DoneAndClaimNext } from '@jetcel/db';
+import { ClaimLostError, type Db, type DoneAndClaimNext, type Passed, type PassInput } from '@jetcel/db';
 import { mayTake, resetOffer, type LocalClaimOffer } from '../execution/local-claim.ts';
 import { planStep, type TaskCatalog } from '../execution/queue-step.ts';
 import { stepMessage } from '../execution/step-messages.ts';
@@ -8,10 +8,18 @@ import type { RunResult } from '../run/run-task.ts';
 import type { LocalCommit } from './commit.ts';
 import type { Claimed } from './prepare.ts';
 
+/** A planned one-statement commit; `passed` is filled by the commit when it ends a throttled span. */
+export interface FastCommit {
+  input: DoneAndClaimNext;
+  offer: LocalClaimOffer;
+  passed: Passed | null;
+}
+
 /**
  * The step commit in one round trip, for the common case: a main step done with no patch, its
  * next node one step (or the success handler) that this worker claims. Decided from the plan
- * before any I/O; null when the case does not apply.
+ * before any I/O; null when the case does not apply. With `pass`, the step ends a throttled span
+ * and the same statement passes its slot on.
  */
 export function planFastCommit(
   catalog: TaskCatalog,
@@ -19,7 +27,8 @@ export function planFastCommit(
   token: string,
   result: RunResult,
   local: LocalCommit,
-): { input: DoneAndClaimNext; offer: LocalClaimOffer } | null {
+  pass?: PassInput,
+): FastCommit | null {
   const { step, execution } = claimed;
   const { offer } = local;
   if (!offer || result.kind !== 'outcome' || result.outcome.kind !== 'done' || step.role !== 'main') return null;
@@ -51,7 +60,9 @@ export function planFastCommit(
         ...stepMessage({ ...planned, attempts: 1 }, execution.actor),
         notBefore: new Date(Date.now() + offer.ttlMs),
       },
+      ...(pass ? { pass } : {}),
     },
+    passed: null,
   };
 }
 
@@ -60,16 +71,13 @@ export function planFastCommit(
  * inserted claimed with its own fallback row, in one statement (see `Db.commitStepDone`). Null
  * when its execution is not simply running (a cancel, an end): then commit through the stores.
  */
-export async function commitFast(
-  db: Db,
-  plan: { input: DoneAndClaimNext; offer: LocalClaimOffer } | null,
-  log: Logger,
-): Promise<StepOutcome | null> {
+export async function commitFast(db: Db, plan: FastCommit | null, log: Logger): Promise<StepOutcome | null> {
   if (!plan) return null;
   const committed = await db.commitStepDone(plan.input);
   if (committed.kind === 'slow') return null;
   if (committed.kind === 'claim_lost') throw new ClaimLostError(plan.input.stepId);
   plan.offer.taken = { step: committed.step, fallbackRowId: plan.input.fallback.id };
+  plan.passed = committed.passed ?? null;
   log.info('step succeeded');
   return 'succeeded';
 }

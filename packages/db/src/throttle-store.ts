@@ -36,6 +36,8 @@ export interface EnterInput {
   leaseTtlMs: number;
   recheckMs: number;
   waitLimitMs: number;
+  /** The step's task message: a waiter's fallback timer, written by the same statement (`jetcel_throttle_enter_parked`). */
+  fallback?: { id: string; subject: string; payload: string; headers: Record<string, string> };
 }
 
 /**
@@ -45,7 +47,7 @@ export interface EnterInput {
  */
 export type Entered =
   | { kind: 'admitted'; slot: number }
-  | { kind: 'wait'; since: Date; delayMs: number; step: StepRecord | null }
+  | { kind: 'wait'; since: Date; delayMs: number; step: StepRecord | null; parked: boolean }
   | { kind: 'timeout'; since: Date }
   | { kind: 'unthrottled' };
 
@@ -144,17 +146,24 @@ export class ThrottleStore {
       r_since: unknown;
       r_delay_ms: number | null;
       r_step: Record<string, unknown> | null;
-    }>(this.em, 'select * from jetcel_throttle_enter(?, ?, ?::uuid, ?::uuid, ?::uuid, ?, ?, ?, ?)', [
-      input.kind,
-      input.scope,
-      input.executionId,
-      input.stepId,
-      input.claimToken,
-      input.defaultLimit,
-      input.leaseTtlMs,
-      input.recheckMs,
-      input.waitLimitMs,
-    ]);
+    }>(
+      this.em,
+      input.fallback
+        ? 'select * from jetcel_throttle_enter_parked(?, ?, ?::uuid, ?::uuid, ?::uuid, ?, ?, ?, ?, ?::jsonb)'
+        : 'select * from jetcel_throttle_enter(?, ?, ?::uuid, ?::uuid, ?::uuid, ?, ?, ?, ?)',
+      [
+        input.kind,
+        input.scope,
+        input.executionId,
+        input.stepId,
+        input.claimToken,
+        input.defaultLimit,
+        input.leaseTtlMs,
+        input.recheckMs,
+        input.waitLimitMs,
+        ...(input.fallback ? [JSON.stringify(input.fallback)] : []),
+      ],
+    );
     const row = rows[0];
     if (!row) throw new Error('jetcel_throttle_enter answered nothing');
     if (row.r_decision === 'unthrottled') return { kind: 'unthrottled' };
@@ -165,6 +174,7 @@ export class ThrottleStore {
       since: toDate(row.r_since),
       delayMs: Number(row.r_delay_ms),
       step: row.r_step ? toStepRecord(row.r_step) : null,
+      parked: input.fallback !== undefined,
     };
   }
 

@@ -28,6 +28,26 @@ export const spanEndCommit: SqlMigration = {
          'outcome', v_pass.r_outcome, 'step', v_pass.r_step, 'execution', v_pass.r_execution));
      end
      $body$`,
+    `create or replace function jetcel_throttle_enter_parked(p_kind text, p_scope text, p_execution uuid, p_step uuid,
+       p_claim_token uuid, p_default_limit int, p_ttl_ms int, p_recheck_ms int, p_wait_limit_ms int, p_message jsonb)
+     returns table (r_decision text, r_slot int, r_since timestamptz, r_delay_ms int, r_step json) language plpgsql as $body$
+     begin
+       for r_decision, r_slot, r_since, r_delay_ms, r_step in
+         select * from jetcel_throttle_enter(p_kind, p_scope, p_execution, p_step, p_claim_token, p_default_limit,
+                                             p_ttl_ms, p_recheck_ms, p_wait_limit_ms)
+       loop
+         if r_decision = 'wait' and r_step is not null then
+           insert into jetcel_outbox (id, subject, payload, headers, not_before)
+             values ((p_message->>'id')::uuid, p_message->>'subject', p_message->>'payload', p_message->'headers',
+                     (r_step->>'not_before')::timestamptz);
+         end if;
+         return next;
+       end loop;
+     end
+     $body$`,
   ],
-  down: ['drop function if exists jetcel_commit_span_end(uuid, uuid, jsonb, uuid, jsonb, jsonb, jsonb)'],
+  down: [
+    'drop function if exists jetcel_throttle_enter_parked(text, text, uuid, uuid, uuid, int, int, int, int, jsonb)',
+    'drop function if exists jetcel_commit_span_end(uuid, uuid, jsonb, uuid, jsonb, jsonb, jsonb)',
+  ],
 };

@@ -3,7 +3,7 @@ import { match } from 'ts-pattern';
 import { BusError, type HeldLease, type Leases } from '@jetcel/bus';
 import { leaseKey, parseLeaseKey } from '@jetcel/contracts';
 import { TaskError, type Logger, type PlanThrottle } from '@jetcel/core';
-import type { Db, ExecutionLease, ExecutionRecord, Passed, PassInput, StepRecord, Tx } from '@jetcel/db';
+import type { Db, EnterInput, ExecutionLease, ExecutionRecord, Passed, PassInput, StepRecord, Tx } from '@jetcel/db';
 import { addStepMessage } from '../execution/step-messages.ts';
 import { Semaphore } from './semaphore.ts';
 
@@ -93,10 +93,11 @@ export class ThrottleGate {
     stepId: string,
     throttle: PlanThrottle,
     claimToken: string,
+    fallback?: EnterInput['fallback'],
   ): Promise<Admission> {
     await this.#admitting.acquire();
     try {
-      return await this.admission(execution, stepId, throttle, claimToken);
+      return await this.admission(execution, stepId, throttle, claimToken, fallback);
     } finally {
       this.#admitting.release();
     }
@@ -107,6 +108,7 @@ export class ThrottleGate {
     stepId: string,
     throttle: PlanThrottle,
     claimToken: string,
+    fallback: EnterInput['fallback'],
   ): Promise<Admission> {
     const { db, leases, config } = this.deps;
     if (execution.lease) {
@@ -130,6 +132,7 @@ export class ThrottleGate {
         leaseTtlMs: config.leaseTtlMs,
         recheckMs: config.recheckMs,
         waitLimitMs: config.waitLimitMs,
+        ...(fallback ? { fallback } : {}),
       }),
     );
     if (entered.kind === 'unthrottled') return entered;
@@ -137,7 +140,7 @@ export class ThrottleGate {
     if (entered.kind === 'wait') {
       const queued = entered.step;
       // The fallback timer: its message, published when due (a hand-over usually comes first).
-      if (queued)
+      if (queued && !entered.parked)
         await db.transaction(async (tx) => void addStepMessage(tx, queued, execution.actor, queued.notBefore));
       return { kind: 'wait', delayMs: entered.delayMs, since: entered.since };
     }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger, RuntimeMetrics, TaskDefinition, TaskRegistry } from '@jetcel/core';
 import type { Db, ExecutionLease, ExecutionRecord, Passed, PassInput, StepRecord, Tx } from '@jetcel/db';
-import { requeueStep } from '../execution/step-messages.ts';
+import { requeueStep, stepMessage } from '../execution/step-messages.ts';
 import { stepContext } from '../step/label.ts';
 import { prepare, prepareIn, type Claimed } from '../step/prepare.ts';
 import { ThrottleTimeoutError, type SpanEnd, type ThrottleGate } from './slots.ts';
@@ -70,7 +70,9 @@ export class ThrottledSpan<S> {
     if (!throttle || !this.needsAdmission(step, execution))
       return { kind: 'admitted', claimed, lease: execution.lease };
     // Waiting goes back to the queue with a fallback timer, in the statement that joins the waiting list.
-    const admission = await gate.enter(execution, step.id, throttle, token);
+    // A waiter's fallback timer is written by the statement that parks it.
+    const fallback = { id: randomUUID(), ...stepMessage(step, execution.actor) };
+    const admission = await gate.enter(execution, step.id, throttle, token, fallback);
     if (admission.kind === 'wait') {
       this.options.metrics?.throttleWaited({ kind: throttle.kind });
       log.info('waiting for a throttle slot', {

@@ -12,6 +12,7 @@ import { deadLetterRedriven } from './migrations/m009-dead-letter-redriven.ts';
 import { throttleSlots } from './migrations/m010-throttle-slots.ts';
 import { stepCommitFunction } from './migrations/m011-step-commit-function.ts';
 import { stepCommitGeneral } from './migrations/m012-step-commit-general.ts';
+import { spanEndCommit } from './migrations/m013-span-end-commit.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -41,6 +42,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     throttleSlots,
     stepCommitFunction,
     stepCommitGeneral,
+    spanEndCommit,
   ],
 };
 

@@ -5,6 +5,7 @@ import type { EventRow } from './resource-patch.ts';
 import { toStepRecord, type StepRecord } from './records.ts';
 import type { RelaxedPool } from './relaxed-pool.ts';
 import type { NewStep } from './step-store.ts';
+import { toPassed, type Passed, type PassInput } from './throttle-store.ts';
 
 /** The next step, inserted already claimed by this worker, and its fallback message. */
 export interface ClaimedNext {
@@ -39,6 +40,8 @@ export interface StepCommit {
   resource: ResourceCommit | null;
   /** The resource's events (outbox rows, due now). */
   events: EventRow[];
+  /** The step ends a throttled span: its slot is passed on in the same statement (`jetcel_commit_span_end`). */
+  pass?: PassInput;
 }
 
 /**
@@ -47,7 +50,9 @@ export interface StepCommit {
  * resource's version after the commit (null when no resource was named).
  */
 export type StepCommitResult =
-  { kind: 'slow' } | { kind: 'claim_lost' } | { kind: 'committed'; step: StepRecord | null; version: number | null };
+  | { kind: 'slow' }
+  | { kind: 'claim_lost' }
+  | { kind: 'committed'; step: StepRecord | null; version: number | null; passed?: Passed };
 
 interface Pending {
   input: StepCommit;
@@ -60,7 +65,7 @@ const BATCH = 64;
 const IN_FLIGHT = 2;
 
 /**
- * Step commits done server-side (the function of migration m012), without an ORM transaction:
+ * Step commits done server-side (the functions of migrations m012 and m013), without an ORM transaction:
  * the commits that arrive while others are in flight share one statement, which is one
  * transaction and one durable COMMIT (group commit in a single round trip). If a shared statement
  * fails (a deadlock with another process), nothing of it committed and each commit runs alone.
@@ -125,11 +130,9 @@ export class StepCommitter {
   }
 
   async #run(inputs: StepCommit[], leaseMs: number | null): Promise<StepCommitResult[]> {
-    const rows = await this.pool.query<{
-      i: string;
-      outcome: { kind: string; step?: Record<string, unknown> | null; version?: number | null };
-    }>(
-      `select x.i, jetcel_commit_step(x.c) as outcome
+    const rows = await this.pool.query<{ i: string; outcome: CommitOutcome }>(
+      `select x.i, case when x.c->'pass' is null or x.c->'pass' = 'null'::jsonb
+                        then jetcel_commit_step(x.c) else jetcel_commit_span_end(x.c) end as outcome
        from jsonb_array_elements(?::jsonb) with ordinality as x(c, i)
        order by x.i`,
       [JSON.stringify(inputs.map((input) => functionArgument(input, leaseMs)))],
@@ -143,6 +146,9 @@ export class StepCommitter {
               kind: 'committed',
               step: outcome.step ? toStepRecord(outcome.step) : null,
               version: outcome.version ?? null,
+              ...(outcome.pass
+                ? { passed: toPassed(outcome.pass.outcome, outcome.pass.step, outcome.pass.execution) }
+                : {}),
             }
           : outcome.kind === 'claim_lost'
             ? { kind: 'claim_lost' }
@@ -152,8 +158,15 @@ export class StepCommitter {
   }
 }
 
+interface CommitOutcome {
+  kind: string;
+  step?: Record<string, unknown> | null;
+  version?: number | null;
+  pass?: { outcome: string; step: unknown; execution: unknown };
+}
+
 function functionArgument(input: StepCommit, leaseMs: number | null): Record<string, unknown> {
-  const { next } = input;
+  const { next, pass } = input;
   return {
     step: input.stepId,
     token: input.token,
@@ -179,5 +192,18 @@ function functionArgument(input: StepCommit, leaseMs: number | null): Record<str
       ttl_ms: next.step.claim.ttlMs,
     },
     message: next && { ...next.fallback, not_before: next.fallback.notBefore.toISOString() },
+    pass: pass
+      ? {
+          kind: pass.kind,
+          scope: pass.scope,
+          slot: pass.slot,
+          execution_id: pass.executionId,
+          default_limit: pass.defaultLimit,
+          lease: pass.lease,
+          token: pass.lease.token,
+          worker: pass.worker,
+          claim_ttl_ms: pass.claimTtlMs,
+        }
+      : null,
   };
 }

@@ -36,6 +36,8 @@ export interface EnterInput {
   leaseTtlMs: number;
   recheckMs: number;
   waitLimitMs: number;
+  /** The step's task message: a waiter's fallback timer, written by the same statement (`jetcel_throttle_enter_parked`). */
+  fallback?: { id: string; subject: string; payload: string; headers: Record<string, string> };
 }
 
 /**
@@ -45,7 +47,7 @@ export interface EnterInput {
  */
 export type Entered =
   | { kind: 'admitted'; slot: number }
-  | { kind: 'wait'; since: Date; delayMs: number; step: StepRecord | null }
+  | { kind: 'wait'; since: Date; delayMs: number; step: StepRecord | null; parked: boolean }
   | { kind: 'timeout'; since: Date }
   | { kind: 'unthrottled' };
 
@@ -67,6 +69,19 @@ export type Passed =
   | { kind: 'released' }
   | { kind: 'not_held' }
   | { kind: 'held' };
+
+/** `jetcel_throttle_pass`'s answer (also carried by the span-ending commit of `jetcel_commit_span_end`). */
+export function toPassed(outcome: unknown, step: unknown, execution: unknown): Passed {
+  if (outcome === 'handed' && step && execution)
+    return {
+      kind: 'handed',
+      step: toStepRecord(step as Record<string, unknown>),
+      execution: toExecutionRecord(execution as Record<string, unknown>),
+    };
+  if (outcome === 'released') return { kind: 'released' };
+  if (outcome === 'not_held') return { kind: 'not_held' };
+  return { kind: 'held' };
+}
 
 /** Throttle limits and the first-come waiting list of each (kind, scope). */
 export class ThrottleStore {
@@ -131,17 +146,24 @@ export class ThrottleStore {
       r_since: unknown;
       r_delay_ms: number | null;
       r_step: Record<string, unknown> | null;
-    }>(this.em, 'select * from jetcel_throttle_enter(?, ?, ?::uuid, ?::uuid, ?::uuid, ?, ?, ?, ?)', [
-      input.kind,
-      input.scope,
-      input.executionId,
-      input.stepId,
-      input.claimToken,
-      input.defaultLimit,
-      input.leaseTtlMs,
-      input.recheckMs,
-      input.waitLimitMs,
-    ]);
+    }>(
+      this.em,
+      input.fallback
+        ? 'select * from jetcel_throttle_enter_parked(?, ?, ?::uuid, ?::uuid, ?::uuid, ?, ?, ?, ?, ?::jsonb)'
+        : 'select * from jetcel_throttle_enter(?, ?, ?::uuid, ?::uuid, ?::uuid, ?, ?, ?, ?)',
+      [
+        input.kind,
+        input.scope,
+        input.executionId,
+        input.stepId,
+        input.claimToken,
+        input.defaultLimit,
+        input.leaseTtlMs,
+        input.recheckMs,
+        input.waitLimitMs,
+        ...(input.fallback ? [JSON.stringify(input.fallback)] : []),
+      ],
+    );
     const row = rows[0];
     if (!row) throw new Error('jetcel_throttle_enter answered nothing');
     if (row.r_decision === 'unthrottled') return { kind: 'unthrottled' };
@@ -152,6 +174,7 @@ export class ThrottleStore {
       since: toDate(row.r_since),
       delayMs: Number(row.r_delay_ms),
       step: row.r_step ? toStepRecord(row.r_step) : null,
+      parked: input.fallback !== undefined,
     };
   }
 
@@ -177,15 +200,7 @@ export class ThrottleStore {
       ],
     );
     const row = rows[0];
-    if (row?.r_outcome === 'handed' && row.r_step && row.r_execution)
-      return {
-        kind: 'handed',
-        step: toStepRecord(row.r_step),
-        execution: toExecutionRecord(row.r_execution as Record<string, unknown>),
-      };
-    if (row?.r_outcome === 'released') return { kind: 'released' };
-    if (row?.r_outcome === 'not_held') return { kind: 'not_held' };
-    return { kind: 'held' };
+    return toPassed(row?.r_outcome, row?.r_step, row?.r_execution);
   }
 
   /** A renewed lease: recorded on the execution and its slot row (a live holder on record). */

@@ -26,9 +26,13 @@ let peak = 0;
 const gates: Array<() => void> = [];
 let holdRuns = false;
 
+/** Per scope, the executions in the order their throttled step started, and the fencing tokens per slot. */
+const runs: Array<{ executionId: string | null; slot: string | null; token: number }> = [];
+
 const throttledTask = defineTask<{ ms: number }>({
   name: 'test.throttled',
-  async run(_ctx, args) {
+  async run(ctx, args) {
+    runs.push({ executionId: ctx.executionId, slot: ctx.fencingSlot, token: Number(ctx.fencingToken) });
     running += 1;
     peak = Math.max(peak, running);
     try {
@@ -66,16 +70,23 @@ after(async () => {
 });
 
 /** A worker's step runner with its own throttle gate (and its own KV reads counted). */
-async function worker(name: string, limit: number) {
+async function worker(name: string, limit: number, options: { queue?: 'regular'; leaseTtlMs?: number } = {}) {
   const leases = await Leases.open(bus);
   const gate = new ThrottleGate({
     db,
     leases,
-    config: { ...DEFAULT_THROTTLE_CONFIG, defaultLimit: limit, recheckMs: 60_000 },
+    config: {
+      ...DEFAULT_THROTTLE_CONFIG,
+      defaultLimit: limit,
+      recheckMs: 60_000,
+      ...(options.leaseTtlMs ? { leaseTtlMs: options.leaseTtlMs } : {}),
+    },
     logger,
   });
-  const runner = new StepRunner({ db, registry, services: {}, logger, worker: name, throttle: gate });
-  return { runner, leases };
+  // With its queue, the span's last step commits in one statement that also hands the slot over.
+  const queue = options.queue ? { queue: options.queue } : {};
+  const runner = new StepRunner({ db, registry, services: {}, logger, worker: name, throttle: gate, ...queue });
+  return { runner, leases, gate };
 }
 
 /** Schedules a throttled one-step execution; answers its first step's delivery. */
@@ -224,4 +235,111 @@ test('a burst on two workers: slots handed over without any fallback timer; neve
   await Promise.all(workers.map((w) => w.runner.idle()));
   assert.ok(Date.now() - started < 20_000, 'no waiter needed its one-minute fallback timer');
   assert.equal(peak, limit, 'never more runs than the limit, and the limit reached');
+});
+
+const succeededIn = async (scope: string) =>
+  (
+    await queryRows<{ n: number }>(
+      testDb.database.url,
+      "select count(*)::int as n from jetcel_execution where status = 'succeeded' and plan->'throttle'->>'scope' = $1",
+      [scope],
+    )
+  )[0]?.n ?? 0;
+
+test('one-statement span end on two workers: waiters run first come first served, never above the limit, fencing tokens rise per slot', async () => {
+  const scope = `one-statement-${randomUUID()}`;
+  const limit = 2;
+  running = 0;
+  peak = 0;
+  runs.length = 0;
+  holdRuns = true;
+  const workers = [
+    await worker('w-one-a', limit, { queue: 'regular' }),
+    await worker('w-one-b', limit, { queue: 'regular' }),
+  ] as const;
+  const executions: Array<{ delivery: Delivery; executionId: string; stepId: string }> = [];
+  for (let i = 0; i < 12; i++) executions.push(await schedule(scope, 5));
+  // The first two take the slots and hold them; the others park one after the other, in this order.
+  const handled = executions.slice(0, limit).map((e, i) => workers[i % 2 === 0 ? 0 : 1].runner.handle(e.delivery));
+  await eventually(() => gates.length === limit, { message: 'both slots are held' });
+  for (const [i, execution] of executions.slice(limit).entries())
+    assert.deepEqual(await workers[i % 2 === 0 ? 1 : 0].runner.handle(execution.delivery), { kind: 'ack' });
+  // Each waiter's fallback timer was written by the statement that parked it.
+  const timers = await queryRows<{ n: number }>(
+    testDb.database.url,
+    "select count(*)::int as n from jetcel_outbox where published_at is null and not_before > now() + interval '30 seconds' and payload like any($1)",
+    [executions.slice(limit).map((e) => `%${e.stepId}%`)],
+  );
+  assert.equal(timers[0]?.n, executions.length - limit);
+  holdRuns = false;
+  gates.splice(0).forEach((release) => release());
+  await Promise.all(handled);
+  await eventually(async () => (await succeededIn(scope)) === executions.length, {
+    timeoutMs: 20_000,
+    message: 'every execution ran, handed its slot in the commit of the one before it',
+  });
+  await Promise.all(workers.map((w) => w.runner.idle()));
+  assert.equal(peak, limit, 'never more runs than the limit, and the limit reached');
+  const order = runs.filter((run) => executions.some((e) => e.executionId === run.executionId));
+  // First come, first served: with `limit` slots passed on side by side, a waiter starts at most
+  // `limit - 1` places from where it parked (a later one never overtakes a whole round).
+  const ran = order.slice(limit).map((run) => run.executionId);
+  executions.slice(limit).forEach((e, parked) => {
+    const place = ran.indexOf(e.executionId);
+    assert.ok(place >= 0 && Math.abs(place - parked) < limit, `waiter ${parked} ran ${place}th: ${ran.join(' ')}`);
+  });
+  for (const slot of new Set(order.map((run) => run.slot))) {
+    const tokens = order.filter((run) => run.slot === slot).map((run) => run.token);
+    assert.deepEqual(
+      tokens,
+      [...tokens].sort((a, b) => a - b),
+      `fencing tokens rise on slot ${slot}`,
+    );
+    assert.equal(new Set(tokens).size, tokens.length);
+  }
+  // Both workers passed slots on in their commits: nothing waited for a fallback timer (no relay runs).
+  const workersRan = await queryRows<{ worker: string }>(
+    testDb.database.url,
+    "select distinct s.worker from jetcel_step s join jetcel_execution e on e.id = s.execution_id where s.role = 'main' and e.plan->'throttle'->>'scope' = $1",
+    [scope],
+  );
+  assert.deepEqual(workersRan.map((row) => row.worker).sort(), ['w-one-a', 'w-one-b']);
+});
+
+test('a holder that dies keeps its slot until its lease TTL, then a newcomer takes it over; the late commit hands nothing on', async () => {
+  const scope = `crash-${randomUUID()}`;
+  const leaseTtlMs = 1500;
+  const { gate } = await worker('w-crash', 1, { leaseTtlMs });
+  const throttle = { kind: KIND, scope };
+  const dead = await schedule(scope);
+  const next = await schedule(scope);
+  const deadExecution = await db.read((tx) => tx.executions.get(dead.executionId));
+  const nextExecution = await db.read((tx) => tx.executions.get(next.executionId));
+  assert.ok(deadExecution && nextExecution);
+  const held = await gate.enter(deadExecution, dead.stepId, throttle, randomUUID());
+  assert.equal(held.kind, 'admitted');
+  if (held.kind !== 'admitted') return;
+  // The holder dies here: it never renews nor commits. Its slot stays its own until the TTL.
+  const token = randomUUID();
+  await db.transaction((tx) => tx.steps.claim(next.stepId, { token, worker: 'w-crash', ttlMs: 30_000 }));
+  assert.equal((await gate.enter(nextExecution, next.stepId, throttle, token)).kind, 'wait');
+  await new Promise((resolve) => setTimeout(resolve, leaseTtlMs + 300));
+  const token2 = randomUUID();
+  await db.transaction((tx) => tx.steps.claim(next.stepId, { token: token2, worker: 'w-crash', ttlMs: 30_000 }));
+  const taken = await gate.enter(nextExecution, next.stepId, throttle, token2);
+  assert.equal(taken.kind, 'admitted', 'the expired slot is taken over');
+  if (taken.kind !== 'admitted') return;
+  assert.equal(taken.lease.key, held.lease.key);
+  assert.ok(taken.lease.revision > held.lease.revision, 'the fencing token went up');
+  // The dead holder's late commit finds the slot no longer its own: it hands nothing on.
+  const late = await db.transaction((tx) =>
+    gate.endInCommit(tx, dead.executionId, held.lease, { token: randomUUID(), worker: 'w-crash', claimTtlMs: 30_000 }),
+  );
+  assert.equal(late, null);
+  const [slot] = await queryRows<{ execution_id: string }>(
+    testDb.database.url,
+    'select execution_id from jetcel_throttle_slot where scope = $1',
+    [scope],
+  );
+  assert.equal(slot?.execution_id, next.executionId);
 });

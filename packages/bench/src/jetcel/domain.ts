@@ -63,6 +63,8 @@ const sleepTask = defineTask<{ ms: number }, BenchServices>({
     await sleep(args.ms);
     const end = nowMs();
     ctx.services.recorder.add({ latencyMs: end - start, interval: [start, end] });
+    // The throttle probe's timeline (written only at LOG_LEVEL=info).
+    ctx.log.info('bench task ran', { start, end, slot: ctx.fencingSlot, token: ctx.fencingToken });
     return done();
   },
 });

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { parseResourceRef } from '@jetcel/contracts';
 import { continueAfterSuccess, isEmptyPatch, isGroup, type Logger, type StepOutcome } from '@jetcel/core';
-import { ClaimLostError, type ClaimedNext, type Db, type PlannedResourceCommit, type StepCommit } from '@jetcel/db';
+import {
+  ClaimLostError,
+  type ClaimedNext,
+  type Db,
+  type Passed,
+  type PassInput,
+  type PlannedResourceCommit,
+  type StepCommit,
+} from '@jetcel/db';
 import { stepLane } from '../execution/lane.ts';
 import { mayTake, resetOffer, type LocalClaimOffer } from '../execution/local-claim.ts';
 import { planStep, type TaskCatalog } from '../execution/queue-step.ts';
@@ -16,13 +24,16 @@ export interface FastCommit {
   offer: LocalClaimOffer | null;
   /** The resource as the step saw it, kept for the next step if the commit finds it unchanged. */
   seen: Claimed['resource'];
+  /** Filled by the commit when it ends a throttled span: whom the slot went to. */
+  passed: Passed | null;
 }
 
 /**
  * The step commit in one round trip, for the common case: a main step or the success handler
  * done, with no patch or a patch of the resource's own columns, whose next node is one step (or
  * a success handler's call) that this worker claims, or the end of the execution. Decided from the plan
- * before any I/O; null when the case does not apply.
+ * before any I/O; null when the case does not apply. With `pass`, the step ends a throttled span
+ * and the same statement passes its slot on.
  */
 export function planFastCommit(
   db: Pick<Db, 'resourceCommit'>,
@@ -32,6 +43,7 @@ export function planFastCommit(
   result: RunResult,
   local: LocalCommit,
   longPlanSteps?: number,
+  pass?: PassInput,
 ): FastCommit | null {
   const { step, execution } = claimed;
   const { offer } = local;
@@ -91,7 +103,9 @@ export function planFastCommit(
       finish: claimedNext === null,
       resource: resource?.resource ?? null,
       events: resource?.events ?? [],
+      ...(pass ? { pass } : {}),
     },
+    passed: null,
   };
 }
 
@@ -116,6 +130,7 @@ export async function commitFast(db: Db, plan: FastCommit | null, log: Logger): 
     const kept = plan.seen && committed.version === plan.seen.version ? plan.seen : undefined;
     plan.offer.taken = { step: committed.step, fallbackRowId: next.fallback.id, ...(kept ? { resource: kept } : {}) };
   }
+  plan.passed = committed.passed ?? null;
   log.info('step succeeded');
   return 'succeeded';
 }

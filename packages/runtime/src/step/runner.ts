@@ -193,18 +193,25 @@ export class StepRunner<S> {
       }
       discarded = outcome.kind === 'error' ? `error: ${describeFailure(outcome.error).message}` : outcome.outcome.kind;
       const offer = this.offer(job);
-      const local = { fallbackRowId: job.fallbackRowId, offer };
-      // A lease holder commits through the stores: its span may end in that same commit.
-      const held = lease.current;
+      const [local, held] = [{ fallbackRowId: job.fallbackRowId, offer }, lease.current];
+      // A lease holder's span may end in its commit: the slot is passed on in that same statement.
+      const pass = held ? (this.#span?.planPass(step, held) ?? null) : null;
       const ran = admitted.kind === 'refused' ? claimed : admitted.claimed;
-      const fast = held
-        ? null
-        : planFastCommit(db, this.options.registry, ran, token, outcome, local, this.options.longPlanSteps);
+      const fast = planFastCommit(
+        db,
+        this.options.registry,
+        ran,
+        token,
+        outcome,
+        local,
+        this.options.longPlanSteps,
+        pass?.input,
+      );
       // One statement when it can; else the stores. Either way concurrent commits share one COMMIT.
       const committed = await commitFast(db, fast, log)
         .then(async (done) =>
           done !== null
-            ? { outcome: done, spanEnded: null }
+            ? { outcome: done, spanEnded: this.#span?.passed(step, pass, fast?.passed) ?? null }
             : commitInGroup(db, outcome, async (tx, result) => ({
                 outcome: await commitStep(tx, this.#progress, task, step, token, result, log, local),
                 spanEnded: held && this.#span ? await this.#span.endInCommit(tx, step, held) : null,

@@ -3,8 +3,9 @@ import { match } from 'ts-pattern';
 import { BusError, type HeldLease, type Leases } from '@jetcel/bus';
 import { leaseKey, parseLeaseKey } from '@jetcel/contracts';
 import { TaskError, type Logger, type PlanThrottle } from '@jetcel/core';
-import type { Db, ExecutionLease, ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
+import type { Db, EnterInput, ExecutionLease, ExecutionRecord, Passed, PassInput, StepRecord, Tx } from '@jetcel/db';
 import { addStepMessage } from '../execution/step-messages.ts';
+import { Semaphore } from './semaphore.ts';
 
 export interface ThrottleConfig {
   /** Slots per scope unless `jetcel_throttle_limit` says otherwise. @defaultValue 4 */
@@ -59,27 +60,6 @@ export type SpanEnd =
 /** Admissions one worker runs at once (see `enter`). */
 const ADMISSIONS_AT_ONCE = 4;
 
-/** A counting semaphore: first come, first served. */
-class Semaphore {
-  #free: number;
-  readonly #waiting: Array<() => void> = [];
-  constructor(size: number) {
-    this.#free = size;
-  }
-  async acquire(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free -= 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
-  }
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#free += 1;
-  }
-}
-
 const held = (lease: ExecutionLease): HeldLease => ({ key: lease.key, revision: lease.revision });
 
 /**
@@ -113,10 +93,11 @@ export class ThrottleGate {
     stepId: string,
     throttle: PlanThrottle,
     claimToken: string,
+    fallback?: EnterInput['fallback'],
   ): Promise<Admission> {
     await this.#admitting.acquire();
     try {
-      return await this.admission(execution, stepId, throttle, claimToken);
+      return await this.admission(execution, stepId, throttle, claimToken, fallback);
     } finally {
       this.#admitting.release();
     }
@@ -127,6 +108,7 @@ export class ThrottleGate {
     stepId: string,
     throttle: PlanThrottle,
     claimToken: string,
+    fallback: EnterInput['fallback'],
   ): Promise<Admission> {
     const { db, leases, config } = this.deps;
     if (execution.lease) {
@@ -150,6 +132,7 @@ export class ThrottleGate {
         leaseTtlMs: config.leaseTtlMs,
         recheckMs: config.recheckMs,
         waitLimitMs: config.waitLimitMs,
+        ...(fallback ? { fallback } : {}),
       }),
     );
     if (entered.kind === 'unthrottled') return entered;
@@ -157,7 +140,7 @@ export class ThrottleGate {
     if (entered.kind === 'wait') {
       const queued = entered.step;
       // The fallback timer: its message, published when due (a hand-over usually comes first).
-      if (queued)
+      if (queued && !entered.parked)
         await db.transaction(async (tx) => void addStepMessage(tx, queued, execution.actor, queued.notBefore));
       return { kind: 'wait', delayMs: entered.delayMs, since: entered.since };
     }
@@ -196,17 +179,30 @@ export class ThrottleGate {
     lease: ExecutionLease,
     claim: { token: string; worker: string; claimTtlMs: number },
   ): Promise<SpanEnd | null> {
-    const next: ExecutionLease = { ...lease, token: claim.token };
-    const passed = await tx.throttle.pass({
+    const input = this.passInput(executionId, lease, claim);
+    return this.spanEnd(executionId, lease, input.lease, await tx.throttle.pass(input));
+  }
+
+  /** What the commit that may end a span passes to `jetcel_throttle_pass` (inside `jetcel_commit_span_end` too). */
+  passInput(
+    executionId: string,
+    lease: ExecutionLease,
+    claim: { token: string; worker: string; claimTtlMs: number },
+  ): PassInput {
+    return {
       kind: lease.kind,
       scope: lease.scope,
       slot: slotOf(lease),
       executionId,
       defaultLimit: this.defaultLimitFor(lease.kind),
-      lease: next,
+      lease: { ...lease, token: claim.token },
       worker: claim.worker,
       claimTtlMs: claim.claimTtlMs,
-    });
+    };
+  }
+
+  /** The span's end as that commit decided it: handed, released, or (null) not this commit's to end. */
+  spanEnd(executionId: string, lease: ExecutionLease, next: ExecutionLease, passed: Passed): SpanEnd | null {
     return (
       match(passed)
         .with({ kind: 'handed' }, ({ step, execution }): SpanEnd => ({

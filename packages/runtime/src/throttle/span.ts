@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger, RuntimeMetrics, TaskDefinition, TaskRegistry } from '@jetcel/core';
-import type { Db, ExecutionLease, ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
-import { requeueStep } from '../execution/step-messages.ts';
+import type { Db, ExecutionLease, ExecutionRecord, Passed, PassInput, StepRecord, Tx } from '@jetcel/db';
+import { requeueStep, stepMessage } from '../execution/step-messages.ts';
 import { stepContext } from '../step/label.ts';
 import { prepare, prepareIn, type Claimed } from '../step/prepare.ts';
 import { ThrottleTimeoutError, type SpanEnd, type ThrottleGate } from './slots.ts';
@@ -17,6 +17,15 @@ export interface SpanEnded<S> {
   end: SpanEnd;
   /** The waiter handed the slot, claimed and prepared for this worker in the same commit; absent if it runs elsewhere. */
   next?: { claimed: Claimed; token: string; task: TaskDefinition<unknown, S> };
+  /** The waiter's step claimed by the commit but run elsewhere (another queue): published again after COMMIT. */
+  requeue?: { stepId: string; token: string; actor: string | null };
+}
+
+/** The hand-over a one-statement span-ending commit makes: its input, the waiter's claim token, the lease it held. */
+export interface PlannedPass {
+  input: PassInput;
+  token: string;
+  lease: ExecutionLease;
 }
 
 export interface ThrottledSpanOptions<S> {
@@ -61,7 +70,9 @@ export class ThrottledSpan<S> {
     if (!throttle || !this.needsAdmission(step, execution))
       return { kind: 'admitted', claimed, lease: execution.lease };
     // Waiting goes back to the queue with a fallback timer, in the statement that joins the waiting list.
-    const admission = await gate.enter(execution, step.id, throttle, token);
+    // A waiter's fallback timer is written by the statement that parks it.
+    const fallback = { id: randomUUID(), ...stepMessage(step, execution.actor) };
+    const admission = await gate.enter(execution, step.id, throttle, token, fallback);
     if (admission.kind === 'wait') {
       this.options.metrics?.throttleWaited({ kind: throttle.kind });
       log.info('waiting for a throttle slot', {
@@ -88,24 +99,50 @@ export class ThrottledSpan<S> {
    * queue), or the slot is freed. Null while the span goes on.
    */
   async endInCommit(tx: Tx, step: StepRecord, lease: ExecutionLease): Promise<SpanEnded<S> | null> {
-    const { gate, worker, claimTtlMs, registry } = this.options;
+    const { gate, worker, claimTtlMs } = this.options;
     const token = randomUUID();
     const end = await gate.endInCommit(tx, step.executionId, lease, { token, worker, claimTtlMs });
-    if (!end || end.kind === 'released') return end && { end };
-    const { step: next, execution } = end.claimed;
-    const task = registry.get(next.task);
-    if (!task || next.queue !== step.queue) {
+    const ended = this.ended(step, end, token);
+    if (ended.requeue) {
       // Another queue's step: it holds the slot on record, and goes back to its queue published now.
-      await requeueStep(tx, next.id, token, execution.actor, { delayMs: 0 });
-      return { end };
+      await requeueStep(tx, ended.requeue.stepId, ended.requeue.token, ended.requeue.actor, { delayMs: 0 });
+      delete ended.requeue;
     }
+    if (ended.next) ended.next.claimed = await prepareIn(tx, ended.next.claimed, ended.next.token);
+    return ended.end ? { ...ended, end: ended.end } : null;
+  }
+
+  /**
+   * What the one-statement commit of the span's last step passes on (`jetcel_commit_span_end`):
+   * the slot goes to the longest waiter, its step claimed for this worker with `token`.
+   */
+  planPass(step: StepRecord, lease: ExecutionLease): PlannedPass {
+    const { gate, worker, claimTtlMs } = this.options;
+    const token = randomUUID();
+    return { input: gate.passInput(step.executionId, lease, { token, worker, claimTtlMs }), token, lease };
+  }
+
+  /** The span's end as the one-statement commit decided it; the waiter's step is prepared (or requeued) after COMMIT. */
+  passed(step: StepRecord, plan: PlannedPass | null, passed: Passed | null | undefined): SpanEnded<S> | null {
+    if (!plan || !passed) return null;
+    const end = this.options.gate.spanEnd(step.executionId, plan.lease, plan.input.lease, passed);
+    const ended = this.ended(step, end, plan.token);
+    return ended.end ? { ...ended, end: ended.end } : null;
+  }
+
+  /** A span's end: the waiter's step to run here, or (another queue's, or a task this worker lacks) to requeue. */
+  private ended(step: StepRecord, end: SpanEnd | null, token: string): Partial<SpanEnded<S>> {
+    if (!end || end.kind === 'released') return end ? { end } : {};
+    const { step: next, execution } = end.claimed;
+    const task = this.options.registry.get(next.task);
+    if (!task || next.queue !== step.queue) return { end, requeue: { stepId: next.id, token, actor: execution.actor } };
     const claimed: Claimed = {
       step: next,
       execution,
       resource: next.resourceRef ? undefined : null,
       preparationError: undefined,
     };
-    return { end, next: { claimed: await prepareIn(tx, claimed, token), token, task } };
+    return { end, next: { claimed, token, task } };
   }
 
   /**
@@ -113,12 +150,27 @@ export class ThrottledSpan<S> {
    * compare-and-set) or is released, and the waiter's step starts here at once.
    */
   async afterCommit(ended: SpanEnded<S>, log: Logger): Promise<void> {
-    const { end, next } = ended;
-    const lease = await this.options.gate.afterEnd(end).catch((error: unknown) => {
-      // The lease expires on its own; a waiter's admission takes the slot over (it is its own on record).
-      log.warn('passing the throttle slot on failed', { key: end.from.key, error: String(error) });
-      return null;
-    });
+    const { end, requeue } = ended;
+    const { db } = this.options;
+    // The key's compare-and-set and the waiter's first transition (unless the commit applied it) at once.
+    const waiter = ended.next;
+    const [lease, next] = await Promise.all([
+      this.options.gate.afterEnd(end).catch((error: unknown) => {
+        // The lease expires on its own; a waiter's admission takes the slot over (it is its own on record).
+        log.warn('passing the throttle slot on failed', { key: end.from.key, error: String(error) });
+        return null;
+      }),
+      waiter &&
+        prepare(db, waiter.claimed, waiter.token).then(
+          (claimed) => ({ ...waiter, claimed }),
+          (error: unknown) => {
+            // Its claim expires and the step is taken over, as after a crash of this worker.
+            log.warn('preparing the step handed the slot failed', { error: String(error) });
+            return undefined;
+          },
+        ),
+      requeue && db.transaction((tx) => requeueStep(tx, requeue.stepId, requeue.token, requeue.actor, { delayMs: 0 })),
+    ]);
     if (end.kind === 'released') {
       log.info('throttle slot released', { key: end.from.key });
       return;

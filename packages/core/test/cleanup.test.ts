@@ -86,5 +86,5 @@ test('the plan names no related resource: each step carries the link, found when
       ],
     ],
   );
-  assert.deepEqual(plan.onSuccess, { task: 'jetcel.delete_resource' }, 'the parent row goes last');
+  assert.deepEqual(plan.onSuccess, [{ task: 'jetcel.delete_resource' }], 'the parent row goes last');
 });

@@ -56,6 +56,14 @@ declare global {
   const volumeExtendExecutor: ExecutorDefinition<{ size: number }>;
   const myCommands: CommandDefinition[];
   // What the modules a block imports by a relative path export (`./volume-executors.ts`).
-  var guideModules: { volumeExtendExecutor: ExecutorDefinition<{ size: number }> };
+  var guideModules: {
+    volumeExtendExecutor: ExecutorDefinition<{ size: number }>;
+    instanceBackupExecutor: ExecutorDefinition<{
+      [key: string]: string | number | null;
+      name: string;
+      retention: number | null;
+    }>;
+    instancePullExecutor: ExecutorDefinition<Record<string, never>>;
+  };
   const mySchedules: Schedule[];
 }

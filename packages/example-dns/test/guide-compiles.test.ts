@@ -47,10 +47,12 @@ function writeBlocks(blocks: Block[]): Map<string, Block> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   // The module a block imports by a relative path sits beside it.
-  writeFileSync(
-    join(outDir, 'volume-executors.ts'),
-    'export const { volumeExtendExecutor } = globalThis.guideModules;\n',
-  );
+  for (const [file, names] of [
+    ['volume-executors.ts', 'volumeExtendExecutor'],
+    ['instance-backup.ts', 'instanceBackupExecutor'],
+    ['instance-executors.ts', 'instancePullExecutor'],
+  ])
+    writeFileSync(join(outDir, file), `export const { ${names} } = globalThis.guideModules;\n`);
   const files = new Map<string, Block>();
   blocks.forEach((block, index) => {
     const name = `block-${String(index).padStart(2, '0')}.ts`;

@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 
 const guide = new URL('../../../docs/write-your-own.md', import.meta.url);
 
-/** The code after the last import line (and its leading comments). */
+/** The code after the last import line (and its leading comments), without a first line naming the file. */
 function body(code: string): string {
-  const lines = code.split('\n');
+  const lines = code.split('\n').filter((line, index) => index > 0 || !/^\/\/ (?:packages|services)\//.test(line));
   const lastImport = lines.findLastIndex((line) => line.startsWith('import '));
   return lines
     .slice(lastImport + 1)

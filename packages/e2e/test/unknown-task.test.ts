@@ -81,7 +81,7 @@ test('an unknown failure handler: the resource still ends ERRED with the failure
   });
   await stack.sql(
     `update jetcel_execution set plan = jsonb_set(jsonb_set(plan, '{steps,1,task}', '"instance.poll_servr"'),
-       '{onFailure,task}', '"instance.set_erred_v2"') where id = $1`,
+       '{onFailure,0,task}', '"instance.set_erred_v2"') where id = $1`,
     [created.executionId],
   );
   worker = await stack.spawn('worker', { queue: 'regular' });

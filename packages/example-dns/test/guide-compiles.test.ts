@@ -51,7 +51,7 @@ function writeBlocks(blocks: Block[]): Map<string, Block> {
     ['volume-executors.ts', 'volumeExtendExecutor'],
     ['instance-backup.ts', 'instanceBackupExecutor'],
     ['instance-executors.ts', 'instancePullExecutor'],
-  ])
+  ] as const)
     writeFileSync(join(outDir, file), `export const { ${names} } = globalThis.guideModules;\n`);
   const files = new Map<string, Block>();
   blocks.forEach((block, index) => {

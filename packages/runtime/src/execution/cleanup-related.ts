@@ -1,7 +1,6 @@
 import {
   BUSY_STATES,
   cleanupRelatedArgs,
-  describeFailure,
   NotFoundError,
   TaskError,
   type ExecutorRegistry,
@@ -12,6 +11,7 @@ import {
 import type { ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
 import type { Progress } from './progress.ts';
 import { scheduleExecution } from './schedule.ts';
+import { startRuntimeStep } from './runtime-step-start.ts';
 import { requeueStep } from './step-messages.ts';
 
 /** A related resource's delete ended and the resource is still there (a delete without force failed). */
@@ -48,18 +48,9 @@ export async function runCleanupStep(
   token: string,
   log: Logger,
 ): Promise<void> {
-  const execution = await tx.executions.lock(step.executionId);
-  if (!execution) return;
-  const fail = async (error: unknown): Promise<void> => {
-    const failure = describeFailure(error);
-    await tx.steps.complete(step.id, token, { status: 'failed', failure });
-    log.warn('cleanup failed', { error: failure.message });
-    await progress.stepFailed(tx, execution, step, failure);
-  };
-  if (execution.status === 'cancel_requested') {
-    await tx.steps.complete(step.id, token, { status: 'cancelled' });
-    return progress.stepSucceeded(tx, execution, step);
-  }
+  const begun = await startRuntimeStep(tx, progress, step, token, log, 'cleanup failed');
+  if (!begun) return;
+  const { execution, fail } = begun;
   const parsed = cleanupRelatedArgs.safeParse(step.args);
   if (!parsed.success) return fail(parsed.error);
   const args = parsed.data;

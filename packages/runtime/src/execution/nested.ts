@@ -1,6 +1,5 @@
 import { parseResourceRef } from '@jetcel/contracts';
 import {
-  describeFailure,
   NotFoundError,
   ResourceGoneError,
   runExecutorArgs,
@@ -11,6 +10,7 @@ import {
 import type { StepRecord, Tx } from '@jetcel/db';
 import type { Progress } from './progress.ts';
 import { scheduleExecution } from './schedule.ts';
+import { startRuntimeStep } from './runtime-step-start.ts';
 
 /**
  * A nested executor's step: its preApply runs now, in this transaction; the step then
@@ -24,18 +24,9 @@ export async function runNestedExecutor(
   token: string,
   log: Logger,
 ): Promise<void> {
-  const execution = await tx.executions.lock(step.executionId);
-  if (!execution) return;
-  const fail = async (error: unknown): Promise<void> => {
-    const failure = describeFailure(error);
-    await tx.steps.complete(step.id, token, { status: 'failed', failure });
-    log.warn('nested executor could not start', { error: failure.message });
-    await progress.stepFailed(tx, execution, step, failure);
-  };
-  if (execution.status === 'cancel_requested') {
-    await tx.steps.complete(step.id, token, { status: 'cancelled' });
-    return progress.stepSucceeded(tx, execution, step);
-  }
+  const begun = await startRuntimeStep(tx, progress, step, token, log, 'nested executor could not start');
+  if (!begun) return;
+  const { execution, fail } = begun;
   const parsed = runExecutorArgs.safeParse(step.args);
   if (!parsed.success) return fail(parsed.error);
   const executor = executors.get(parsed.data.executor);

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Delivery } from '@jetcel/bus';
 import type { BackgroundMessage } from '@jetcel/contracts';
 import {
   defineExecutor,
@@ -24,6 +23,7 @@ import { Progress } from '../src/execution/progress.ts';
 import { scheduleExecution } from '../src/execution/schedule.ts';
 import { StepRunner } from '../src/step/runner.ts';
 import { useTestDb } from './db-fixture.ts';
+import { deliveryOf } from './step-fixture.ts';
 import { noop } from './widget-executor.ts';
 
 // A task's outcome may start executions (`scheduleOf`): scheduled in the transaction that commits
@@ -107,19 +107,6 @@ const registry = new TaskRegistry().register(
 );
 const progress = new Progress({ catalog: registry, executors: { get: () => undefined }, logger: silentLogger });
 
-function deliveryOf(subject: string, payload: string): Delivery {
-  return {
-    subject,
-    data: Buffer.from(payload),
-    headers: {},
-    deliveryCount: 1,
-    streamSeq: 1,
-    redelivered: false,
-    publishedAt: new Date(),
-    working() {},
-  };
-}
-
 async function widget(state: 'OK' | 'CREATION_SCHEDULED', name = 'w'): Promise<ResourceSnapshot> {
   const inserted = await env.db.transaction((tx) =>
     tx.resources.insert('widget', { name }, { executionId: null, actor: null }),
@@ -152,7 +139,7 @@ async function runSourceStep(args: ScheduleArgs): Promise<{ source: ResourceSnap
     worker: 'local',
     queue: 'regular',
   });
-  assert.deepEqual(await runner.handle(deliveryOf('tasks.regular', row.payload)), { kind: 'ack' });
+  assert.deepEqual(await runner.handle(deliveryOf(row.payload, 'tasks.regular')), { kind: 'ack' });
   return { source, executionId };
 }
 
@@ -280,7 +267,7 @@ async function runBackground(owner: ResourceSnapshot, args: ScheduleArgs): Promi
   assert.ok(row);
   const runner = new BackgroundRunner({ db: env.db, registry, services: {}, logger: silentLogger });
   const message = JSON.parse(row.payload) as BackgroundMessage;
-  assert.deepEqual(await runner.handle(message, deliveryOf('tasks.background', row.payload)), { kind: 'ack' });
+  assert.deepEqual(await runner.handle(message, deliveryOf(row.payload, 'tasks.background')), { kind: 'ack' });
 }
 
 const otherRuns = async (): Promise<number> =>

@@ -83,7 +83,8 @@ type FieldKind =
   | 'reason'
   | 'limit'
   | 'offset'
-  | 'volumes';
+  | 'volumes'
+  | 'retention';
 type Fields = Record<string, { kind: FieldKind; required: boolean }>;
 const req = (kind: FieldKind) => ({ kind, required: true });
 const opt = (kind: FieldKind) => ({ kind, required: false });
@@ -105,6 +106,7 @@ const FIELDS: Record<string, Fields> = {
   'cmd.instance.pull': byId,
   'cmd.instance.delete': { id: req('uuid'), force: opt('bool') },
   'cmd.instance.backup': { id: req('uuid'), name: req('slug') },
+  'cmd.instance.set_backup_schedule': { id: req('uuid'), retention: req('retention') },
   'cmd.volume.create': { name: req('slug'), cloudSettingsId: req('cloud'), size: req('size'), instanceId: opt('uuid') },
   'cmd.volume.extend': { id: req('uuid'), size: req('size') },
   'cmd.volume.delete': { id: req('uuid'), force: opt('bool') },
@@ -257,6 +259,8 @@ function validValue(kind: FieldKind): fc.Arbitrary<unknown> {
       return fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.constantFrom(0, -0, 2 ** 31, Number.MAX_SAFE_INTEGER));
     case 'volumes':
       return fc.array(fc.record({ name: slugArb, size: fc.integer({ min: 1, max: 16_384 }) }), { maxLength: 3 });
+    case 'retention':
+      return fc.oneof(fc.integer({ min: 1, max: 365 }), fc.constant(null));
   }
 }
 
@@ -358,6 +362,8 @@ function nearMiss(kind: FieldKind): fc.Arbitrary<unknown> {
       return fc.constantFrom('ok', 'OK ', 'running\u0000', 'DELETED', '');
     case 'bool':
       return fc.constantFrom<unknown>('true', 1, 0, 'false', null);
+    case 'retention':
+      return fc.constantFrom<unknown>(0, -1, 366, 1.5, '5', 1e308, true);
     case 'volumes':
       return fc.constantFrom<unknown>(
         [{ name: 'v', size: 0 }],

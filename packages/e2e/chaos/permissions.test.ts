@@ -202,7 +202,15 @@ test('every service runs with its own credentials: an instance create reaches OK
   const queues = (await operatorAsk(querySubject('queue', 'stats'), {})).streams as Array<{ stream: string }>;
   assert.deepEqual(
     queues.map((entry) => entry.stream),
-    ['TASKS_REGULAR', 'TASKS_HEAVY', 'TASKS_BACKGROUND', 'EVENTS'],
+    [
+      'TASKS_REGULAR',
+      'TASKS_REGULAR_LONG',
+      'TASKS_HEAVY',
+      'TASKS_HEAVY_LONG',
+      'TASKS_BACKGROUND',
+      'TASKS_BACKGROUND_LONG',
+      'EVENTS',
+    ],
   );
   assert.deepEqual((await operatorAsk(querySubject('lease', 'list'), {})).scopes, []);
   assert.ok(((await operatorAsk(querySubject('schedule', 'list'), {})).items as unknown[]).length > 0);

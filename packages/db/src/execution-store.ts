@@ -9,40 +9,59 @@ import {
   type StepRecord,
 } from './records.ts';
 import { sql, storableText } from './sql.ts';
+import { STEP_INSERT_SQL, stepInsertParams, type NewStep } from './step-store.ts';
+
+/** An execution row to insert (`ExecutionStore.create`). */
+export interface NewExecution {
+  id: string;
+  executor: string;
+  resourceType: string;
+  resourceId: string;
+  plan: Plan;
+  params: JsonObject;
+  actor: string | null;
+  parentStepId?: string | null;
+  resourceBefore?: ExecutionRecord['resourceBefore'];
+}
+
+const EXECUTION_INSERT_SQL = `insert into jetcel_execution (id, executor, resource_type, resource_id, plan, params, actor, parent_step_id, resource_before)
+  values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb)`;
+
+function executionInsertParams(input: NewExecution): unknown[] {
+  return [
+    input.id,
+    input.executor,
+    input.resourceType,
+    input.resourceId,
+    JSON.stringify(input.plan),
+    JSON.stringify(input.params),
+    input.actor,
+    input.parentStepId ?? null,
+    input.resourceBefore ? JSON.stringify(input.resourceBefore) : null,
+  ];
+}
 
 export class ExecutionStore {
   constructor(private readonly em: EntityManager) {}
 
-  async create(input: {
-    id: string;
-    executor: string;
-    resourceType: string;
-    resourceId: string;
-    plan: Plan;
-    params: JsonObject;
-    actor: string | null;
-    parentStepId?: string | null;
-    resourceBefore?: ExecutionRecord['resourceBefore'];
-  }): Promise<ExecutionRecord> {
-    const rows = await sql(
-      this.em,
-      `insert into jetcel_execution (id, executor, resource_type, resource_id, plan, params, actor, parent_step_id, resource_before)
-       values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb) returning *`,
-      [
-        input.id,
-        input.executor,
-        input.resourceType,
-        input.resourceId,
-        JSON.stringify(input.plan),
-        JSON.stringify(input.params),
-        input.actor,
-        input.parentStepId ?? null,
-        input.resourceBefore ? JSON.stringify(input.resourceBefore) : null,
-      ],
-    );
+  async create(input: NewExecution): Promise<ExecutionRecord> {
+    const rows = await sql(this.em, `${EXECUTION_INSERT_SQL} returning *`, executionInsertParams(input));
     const row = rows[0];
     if (!row) throw new Error(`Execution ${input.id} was not inserted`);
     return toExecutionRecord(row);
+  }
+
+  /** An execution and its first step (queued, or claimed) in one statement: one round trip fewer for every schedule. */
+  async createWithStep(input: NewExecution, step: NewStep): Promise<{ execution: ExecutionRecord; step: StepRecord }> {
+    const rows = await sql<{ execution: Record<string, unknown> | null; step: Record<string, unknown> | null }>(
+      this.em,
+      `with e as (${EXECUTION_INSERT_SQL} returning *), s as (${STEP_INSERT_SQL} returning *)
+       select (select row_to_json(e) from e) as execution, (select row_to_json(s) from s) as step`,
+      [...executionInsertParams(input), ...stepInsertParams({ ...step, executionId: input.id })],
+    );
+    const row = rows[0];
+    if (!row?.execution || !row.step) throw new Error(`Execution ${input.id} was not inserted`);
+    return { execution: toExecutionRecord(row.execution), step: toStepRecord(row.step) };
   }
 
   /** Reads the execution and locks it: commits of one execution's steps serialise on this row. */

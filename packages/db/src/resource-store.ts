@@ -153,9 +153,14 @@ export class ResourceStore {
     id: string = randomUUID(),
   ): Promise<ResourceSnapshot> {
     const table = this.table(type);
-    await this.em.insert(table.entityName, { id, ...fields });
-    const snapshot = await this.get(type, id);
-    if (!snapshot) throw new Error(`Inserted ${type} ${id} is not readable`);
+    // The entity's own insert (property names, types, defaults), returning the row: one round trip.
+    const row: unknown = await this.em
+      .createQueryBuilder(table.entityName)
+      .insert({ id, ...fields })
+      .returning('*')
+      .execute('get', false);
+    if (!isRow(row)) throw new Error(`Inserted ${type} ${id} is not readable`);
+    const snapshot = toSnapshot(table, row);
     this.writeEvent(snapshot, EVENT_NAMES.stateChanged, null, snapshot.state, context);
     return snapshot;
   }
@@ -252,4 +257,8 @@ function toJson(value: unknown): Json {
   if (value instanceof Date) return value.toISOString();
   if (value === undefined) return null;
   return value as Json;
+}
+
+function isRow(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -102,35 +102,38 @@ function claimParams(claim: NewStep['claim']): unknown[] {
   return [token, token, claim?.worker ?? null, token, claim?.ttlMs ?? 0, token];
 }
 
-export class StepStore {
-  constructor(private readonly em: EntityManager) {}
-
-  async insert(step: NewStep): Promise<StepRecord> {
-    const rows = await sql(
-      this.em,
-      `insert into jetcel_step (id, execution_id, role, position, member, task, queue, args, resource_ref, before, ignore_errors, throttled, not_before,
+/** The insert of a new step row (queued, or already claimed with `claim`), without its `returning`. */
+export const STEP_INSERT_SQL = `insert into jetcel_step (id, execution_id, role, position, member, task, queue, args, resource_ref, before, ignore_errors, throttled, not_before,
          status, claim_token, worker, claimed_until, started_at)
        values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, ?, coalesce(?::timestamptz, now()),
          (case when ?::uuid is null then 'queued' else 'running' end)::step_status, ?::uuid, ?::text,
          case when ?::uuid is null then null else now() + (?::int * interval '1 millisecond') end,
-         case when ?::uuid is null then null else now() end) returning *`,
-      [
-        step.id,
-        step.executionId,
-        step.role,
-        step.position,
-        step.member ?? 0,
-        step.task,
-        step.queue,
-        step.args === null ? null : JSON.stringify(step.args),
-        step.resourceRef,
-        step.before === null ? null : JSON.stringify(step.before),
-        step.ignoreErrors,
-        step.throttled ?? false,
-        step.notBefore?.toISOString() ?? null,
-        ...claimParams(step.claim),
-      ],
-    );
+         case when ?::uuid is null then null else now() end)`;
+
+export function stepInsertParams(step: NewStep): unknown[] {
+  return [
+    step.id,
+    step.executionId,
+    step.role,
+    step.position,
+    step.member ?? 0,
+    step.task,
+    step.queue,
+    step.args === null ? null : JSON.stringify(step.args),
+    step.resourceRef,
+    step.before === null ? null : JSON.stringify(step.before),
+    step.ignoreErrors,
+    step.throttled ?? false,
+    step.notBefore?.toISOString() ?? null,
+    ...claimParams(step.claim),
+  ];
+}
+
+export class StepStore {
+  constructor(private readonly em: EntityManager) {}
+
+  async insert(step: NewStep): Promise<StepRecord> {
+    const rows = await sql(this.em, `${STEP_INSERT_SQL} returning *`, stepInsertParams(step));
     const row = rows[0];
     if (!row) throw new Error(`Step ${step.id} was not inserted`);
     return toStepRecord(row);

@@ -27,6 +27,12 @@ test('insert starts CREATION_SCHEDULED and writes a state_changed event to the o
   assert.equal(body.actor, 'tester');
 });
 
+test('insert answers the row as a later read sees it, in one statement', async () => {
+  const inserted = await env.db.transaction((tx) => tx.resources.insert('widget', { label: 'same' }, ctx));
+  const read = await env.db.transaction((tx) => tx.resources.get('widget', inserted.id));
+  assert.deepEqual(inserted, read);
+});
+
 test('A1: an illegal transition names the transition and the state, and writes nothing', async () => {
   const widget = await env.db.transaction((tx) => tx.resources.insert('widget', { label: 'b' }, ctx));
   await assert.rejects(

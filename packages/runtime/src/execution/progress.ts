@@ -9,7 +9,7 @@ import {
   type Logger,
   type PlanNode,
 } from '@jetcel/core';
-import type { ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
+import type { ExecutionRecord, NewExecution, StepRecord, Tx } from '@jetcel/db';
 import { stepLane } from './lane.ts';
 import { failureInArgs, queueStep, type TaskCatalog } from './queue-step.ts';
 
@@ -34,6 +34,19 @@ export class Progress {
   /** The tasks' catalog, for what a step or a preApply hook queues. */
   get catalog(): TaskCatalog {
     return this.deps.catalog;
+  }
+
+  /**
+   * Inserts a new execution with its first node queued: a single step goes in the execution's own
+   * insert statement; a group is queued after it.
+   */
+  async createQueued(tx: Tx, execution: NewExecution, node: PlanNode): Promise<void> {
+    if (isGroup(node)) return this.queueNode(tx, await tx.executions.create(execution), 0, node);
+    const lane = stepLane(execution.plan, { role: 'main', position: 0 }, this.deps.longPlanSteps);
+    await queueStep(tx, this.deps.catalog, execution, { role: 'main', position: 0, call: node, lane }, async (step) => {
+      const created = await tx.executions.createWithStep(execution, step);
+      return created.step;
+    });
   }
 
   /** Queues a chain node: one step, or every member of a group plus its fan-in row. */

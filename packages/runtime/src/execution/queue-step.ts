@@ -29,6 +29,7 @@ export async function queueStep(
   catalog: TaskCatalog,
   execution: ExecutionHead,
   input: StepInput,
+  insert: (step: NewStep) => Promise<StepRecord> = (step) => tx.steps.insert(step),
 ): Promise<StepRecord> {
   const planned = planStep(catalog, execution, input);
   const { notBefore } = planned;
@@ -41,7 +42,7 @@ export async function queueStep(
     notBefore,
     lane,
   });
-  const step = await tx.steps.insert({
+  const step = await insert({
     ...planned,
     ...(local ? { claim: { token: local.token, worker: local.worker, ttlMs: local.ttlMs } } : {}),
   });

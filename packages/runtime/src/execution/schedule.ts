@@ -64,7 +64,6 @@ export async function scheduleExecution<P extends JsonObject>(
   };
   const first = plan.steps[0];
   if (!first) throw new Error(`Executor ${executor.name} planned no steps`);
-  const record = await tx.executions.create(execution);
-  await progress.queueNode(tx, record, 0, first);
+  await progress.createQueued(tx, execution, first);
   return { kind: 'scheduled', executionId, resource };
 }

@@ -57,6 +57,8 @@ export const HEADERS = {
   // "Bearer <jwt>": the signed identity of the caller (see @jetcel/identity).
   authorization: 'Authorization',
   traceparent: 'traceparent',
+  // A step message's resource ("type:id"): a hint its claim reads the row with, checked against the step.
+  resource: 'Jetcel-Resource',
 } as const;
 
 const LEASE_KIND = /^[A-Za-z0-9_-]{1,64}$/;

@@ -9,9 +9,18 @@ import { OutboxFlushSubscriber } from './outbox-flush.ts';
 import { OutboxLedger } from './outbox-ledger.ts';
 import type { CommittedOutboxRow } from './outbox-store.ts';
 import { RelaxedPool } from './relaxed-pool.ts';
-import { CLAIM_STEP_SQL, claimStepParams, toClaimResult, type ClaimInput, type ClaimResult } from './step-store.ts';
+import {
+  CLAIM_STEP_COLUMN_COUNT,
+  CLAIM_STEP_SQL,
+  claimStepParams,
+  claimStepWithResourceSql,
+  toClaimResult,
+  type ClaimInput,
+  type ClaimResult,
+} from './step-store.ts';
+import { toSnapshot } from './resource-store.ts';
 import { discoverResourceTables, type ResourceTable } from './resource-types.ts';
-import { sql } from './sql.ts';
+import { quoteIdent, sql } from './sql.ts';
 import { planResourceCommit, type PlannedResourceCommit, type WriteContext } from './resource-patch.ts';
 import { StepCommitter, type StepCommit, type StepCommitResult } from './step-commits.ts';
 import { Tx } from './tx.ts';
@@ -124,8 +133,28 @@ export class Db {
    * Claims a step in one statement on the relaxed pool: a claim lost in a crash only lets
    * the step be claimed again, and every later write is guarded by the claim token.
    */
-  async claimStep(stepId: string, input: ClaimInput): Promise<ClaimResult> {
-    return toClaimResult(await this.relaxed.query(CLAIM_STEP_SQL, claimStepParams(stepId, input)));
+  async claimStep(stepId: string, input: ClaimInput, resourceRef?: string): Promise<ClaimResult> {
+    const named = resourceRef ? this.#claimableResource(resourceRef) : null;
+    if (!named) return toClaimResult(await this.relaxed.query(CLAIM_STEP_SQL, claimStepParams(stepId, input)));
+    // The resource the message names, read by the claim's own statement: one round trip, not two.
+    const { columns, rows } = await this.relaxed.queryArrays(
+      claimStepWithResourceSql(quoteIdent(named.table.tableName)),
+      [...claimStepParams(stepId, input), named.id],
+    );
+    const values = rows[0];
+    const claim = toClaimResult(values ? [columnsOf(columns, values, 0, CLAIM_STEP_COLUMN_COUNT)] : []);
+    if (claim.kind !== 'claimed' || !values || claim.step.resourceRef !== resourceRef) return claim;
+    const row = columnsOf(columns, values, CLAIM_STEP_COLUMN_COUNT, columns.length);
+    // No row: the resource is gone, and reading it as the step's preparation says so.
+    return row.id === null ? claim : { ...claim, resource: toSnapshot(named.table, row) };
+  }
+
+  /** A message's resource reference whose table this process knows, with an id its key accepts. */
+  #claimableResource(resourceRef: string): { table: ResourceTable; id: string } | null {
+    const colon = resourceRef.indexOf(':');
+    const table = colon > 0 ? this.tables.get(resourceRef.slice(0, colon)) : undefined;
+    const id = resourceRef.slice(colon + 1);
+    return table && UUID.test(id) ? { table, id } : null;
   }
 
   /**
@@ -263,4 +292,13 @@ export class Db {
     await this.durable.end().catch(() => undefined);
     await this.orm.close(true);
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Columns `from`…`to` of an array row as an object. */
+function columnsOf(columns: string[], values: unknown[], from: number, to: number): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (let i = from; i < to; i++) row[columns[i] ?? String(i)] = values[i];
+  return row;
 }

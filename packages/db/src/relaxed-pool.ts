@@ -38,7 +38,33 @@ export class RelaxedPool {
     }
   }
 
+  /**
+   * One statement whose rows come as arrays, with the column names in order (names may repeat),
+   * and values typed as MikroORM's connection types them (dates and intervals as PostgreSQL's text),
+   * so a row reads the same here as through the stores.
+   */
+  async queryArrays(text: string, params: unknown[] = []): Promise<{ columns: string[]; rows: unknown[][] }> {
+    try {
+      const result = await this.#pool.query<unknown[]>({
+        text: numberedPlaceholders(text),
+        values: params,
+        rowMode: 'array',
+        types: ORM_TYPES,
+      });
+      return { columns: result.fields.map((field) => field.name), rows: result.rows };
+    } catch (error) {
+      throw toUnavailable(error);
+    }
+  }
+
   async end(): Promise<void> {
     await this.#pool.end();
   }
 }
+
+// As @mikro-orm/postgresql's connection: date, timestamp, timestamptz and interval (and their arrays) stay text.
+const ORM_TYPES = new pg.TypeOverrides();
+// text[]'s parser (oid 1009): an array literal to its elements' text.
+const textArray = pg.types.getTypeParser(1009 as never, 'text') as (value: string) => unknown;
+for (const oid of [1082, 1114, 1184, 1186]) ORM_TYPES.setTypeParser(oid, (value: string) => value);
+for (const oid of [1182, 1115, 1185, 1187]) ORM_TYPES.setTypeParser(oid, textArray);

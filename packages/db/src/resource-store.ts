@@ -14,7 +14,7 @@ import { ConcurrentUpdateError } from './errors.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import type { ResourceTable } from './resource-types.ts';
 import { patchChanges, resourceEvent, type WriteContext } from './resource-patch.ts';
-import { sql } from './sql.ts';
+import { quoteIdent, sql } from './sql.ts';
 
 export type { WriteContext } from './resource-patch.ts';
 
@@ -226,11 +226,8 @@ function ownerColumn(table: ResourceTable, owned: OwnerFilter): string | null {
   return table.domainProperties.includes(owned.field) ? (table.columns.get(owned.field) ?? null) : null;
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function toSnapshot(table: ResourceTable, row: Record<string, unknown>): ResourceSnapshot {
+/** A resource row (as `select *` answers it) as its snapshot. */
+export function toSnapshot(table: ResourceTable, row: Record<string, unknown>): ResourceSnapshot {
   const column = (property: string): unknown => row[table.columns.get(property) ?? property];
   const state = String(column('state'));
   if (!isResourceState(state))

@@ -9,6 +9,11 @@ export async function sql<T = Record<string, unknown>>(
   return em.execute<T[]>(text, params, 'all');
 }
 
+/** An identifier (a table or column name) quoted for PostgreSQL. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
 /** PostgreSQL text cannot hold NUL: error texts from hostile input are made storable. */
 export function storableText(value: string): string {
   return value.includes('\u0000') ? value.split('\u0000').join('\uFFFD') : value;

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { FailureInfo, Json, ResourcePatch, StepRole } from '@jetcel/core';
+import type { FailureInfo, Json, ResourcePatch, ResourceSnapshot, StepRole } from '@jetcel/core';
 import type { ExecutionStatus } from './entities/execution.ts';
 import { ClaimLostError } from './errors.ts';
 import { toDate, toExecutionRecord, toStepRecord, type ExecutionRecord, type StepRecord } from './records.ts';
@@ -25,7 +25,14 @@ export interface NewStep {
 
 /** Why a delivery may or may not run its step. */
 export type ClaimResult =
-  | { kind: 'claimed'; step: StepRecord; execution: ExecutionRecord; takeover: boolean }
+  | {
+      kind: 'claimed';
+      step: StepRecord;
+      execution: ExecutionRecord;
+      takeover: boolean;
+      /** The step's resource, read by the claim's statement when its message named it. */
+      resource?: ResourceSnapshot;
+    }
   | { kind: 'finished'; status: string }
   | { kind: 'live_claim'; claimedUntil: Date }
   | { kind: 'not_due'; notBefore: Date }
@@ -44,7 +51,7 @@ export interface ClaimInput {
  * The claim in one statement (one round trip): lock the step, decide, take it, and return the
  * step and its execution as they are after the claim. Run in a transaction or on its own.
  */
-export const CLAIM_STEP_SQL = `
+const CLAIM_STEP_CTE = `
   with current_step as (
     select s.id, s.status, s.role, s.claimed_until, s.not_before, s.execution_id,
            s.claimed_until < now() as expired,
@@ -64,10 +71,28 @@ export const CLAIM_STEP_SQL = `
       and (c.execution_status = 'running' or (c.execution_status = 'cancel_requested' and c.role = 'failure'))
     returning s.*
   )
+`;
+
+/** What the claim answers, before any further column (the resource row of `claimStepWithResourceSql`). */
+const CLAIM_STEP_COLUMNS = `
   select c.status, c.role, c.claimed_until, c.not_before, c.expired, c.due, c.execution_status,
          (select row_to_json(claimed) from claimed) as step,
-         (select row_to_json(e) from jetcel_execution e where e.id = c.execution_id) as execution
+         (select row_to_json(e) from jetcel_execution e where e.id = c.execution_id) as execution`;
+
+/** How many columns the claim answers ahead of a resource row's. */
+export const CLAIM_STEP_COLUMN_COUNT = 9;
+
+export const CLAIM_STEP_SQL = `${CLAIM_STEP_CTE}${CLAIM_STEP_COLUMNS}
   from current_step c`;
+
+/**
+ * The claim and, in the same statement, the row of the resource its message names (the last
+ * parameter, after `claimStepParams`): the columns of `CLAIM_STEP_SQL`, then the row's own.
+ */
+export function claimStepWithResourceSql(quotedTable: string): string {
+  return `${CLAIM_STEP_CTE}${CLAIM_STEP_COLUMNS}, r.*
+  from current_step c left join ${quotedTable} r on r.id = ?`;
+}
 
 export function claimStepParams(stepId: string, input: ClaimInput): unknown[] {
   return [input.skewMs ?? 250, stepId, input.token, input.ttlMs, input.worker];

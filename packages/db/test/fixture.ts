@@ -3,6 +3,7 @@ import type { Plan } from '@jetcel/core';
 import { createTestDatabase, type TestDatabase } from '@jetcel/testing';
 import { Db } from '../src/db.ts';
 import type { NewStep } from '../src/step-store.ts';
+import type { NewExecution } from '../src/execution-store.ts';
 import { defineResourceEntity } from '../src/entities/resource-entity.ts';
 import { FRAMEWORK_MIGRATIONS, migrateUp, type MigrationSet } from '../src/migrate.ts';
 
@@ -42,6 +43,42 @@ export async function setupDb(): Promise<{ database: TestDatabase; db: Db; close
   };
 }
 
+/** A one-step plan with the built-in handlers. */
+export const ONE_STEP_PLAN: Plan = {
+  v: 2,
+  executor: 'test',
+  steps: [{ task: 'noop' }],
+  onSuccess: [{ task: 'jetcel.set_ok' }],
+  onFailure: [{ task: 'jetcel.set_erred' }],
+};
+
+/** The first step of an execution: the task `noop`, on `resourceRef` when given, queued unless `claim`. */
+export function firstStepRow(
+  executionId: string,
+  resourceRef: string | null = null,
+  claim?: NewStep['claim'],
+): NewStep {
+  return {
+    id: randomUUID(),
+    executionId,
+    role: 'main',
+    position: 0,
+    task: 'noop',
+    queue: 'regular',
+    args: null,
+    resourceRef,
+    before: null,
+    ignoreErrors: false,
+    notBefore: null,
+    ...(claim ? { claim } : {}),
+  };
+}
+
+/** A new execution of `plan` (a one-step plan unless given) on the widget `resourceId`. */
+export function executionRow(id: string, resourceId: string, plan: Plan = ONE_STEP_PLAN): NewExecution {
+  return { id, executor: 'test', resourceType: 'widget', resourceId, plan, params: {}, actor: null };
+}
+
 /** A running execution of `plan` with its first step (queued, or claimed with `claim`). */
 export async function insertFirstStep(
   db: Db,
@@ -49,31 +86,10 @@ export async function insertFirstStep(
   claim?: NewStep['claim'],
 ): Promise<{ executionId: string; stepId: string }> {
   const executionId = randomUUID();
-  const stepId = randomUUID();
+  const step = firstStepRow(executionId, null, claim);
   await db.transaction(async (tx) => {
-    await tx.executions.create({
-      id: executionId,
-      executor: 'test',
-      resourceType: 'widget',
-      resourceId: randomUUID(),
-      plan,
-      params: {},
-      actor: null,
-    });
-    await tx.steps.insert({
-      id: stepId,
-      executionId,
-      role: 'main',
-      position: 0,
-      task: 'noop',
-      queue: 'regular',
-      args: null,
-      resourceRef: null,
-      before: null,
-      ignoreErrors: false,
-      notBefore: null,
-      ...(claim ? { claim } : {}),
-    });
+    await tx.executions.create(executionRow(executionId, randomUUID(), plan));
+    await tx.steps.insert(step);
   });
-  return { executionId, stepId };
+  return { executionId, stepId: step.id };
 }

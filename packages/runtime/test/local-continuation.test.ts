@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Delivery } from '@jetcel/bus';
+import { HEADERS } from '@jetcel/contracts';
 import { defineTask, setOkTask, silentLogger, TaskRegistry } from '@jetcel/core';
 import { queryRows } from '@jetcel/testing';
 import { Progress } from '../src/execution/progress.ts';
@@ -311,7 +312,7 @@ test('a chain reads its resource once, and its success handler ends the executio
   const counts = await counted(() => runner().handle(delivery));
   assert.equal(await executionStatus(executionId), 'succeeded');
   assert.deepEqual(versions, [1, 1, 1], 'every step saw the resource as read once');
-  assert.deepEqual(counts, { reads: 1, storeCommits: 0 }, 'one read for the chain, no commit through the stores');
+  assert.deepEqual(counts, { reads: 0, storeCommits: 0 }, 'read by the claim, no commit through the stores');
   const [widget] = await queryRows<{ state: string; version: number }>(
     env.database.url,
     'select state, version from test_widget where id = $1',
@@ -326,11 +327,26 @@ test('a chain reads its resource once, and its success handler ends the executio
   assert.equal(events.length, 1, 'the state change has its event');
 });
 
+test('the first step message names its resource, which its claim reads; a message without it reads once after the claim', async () => {
+  const named = await schedule(2);
+  assert.match(named.delivery.headers[HEADERS.resource] ?? '', new RegExp(`^widget:${named.resourceId}$`));
+  versions.length = 0;
+  assert.deepEqual(await counted(() => runner().handle(named.delivery)), { reads: 0, storeCommits: 0 });
+  assert.deepEqual(versions, [1, 1, 1]);
+  const older = await schedule(2);
+  const { [HEADERS.resource]: _named, ...withoutResource } = older.delivery.headers;
+  versions.length = 0;
+  const counts = await counted(() => runner().handle({ ...older.delivery, headers: withoutResource }));
+  assert.deepEqual(counts, { reads: 1, storeCommits: 0 });
+  assert.deepEqual(versions, [1, 1, 1]);
+  assert.equal(await executionStatus(older.executionId), 'succeeded');
+});
+
 test('a resource changed by another writer during the chain is read again by the next step', async () => {
   const { executionId, delivery } = await schedule(1, 'test.bump');
   versions.length = 0;
   const counts = await counted(() => runner().handle(delivery));
   assert.equal(await executionStatus(executionId), 'succeeded');
   assert.deepEqual(versions, [1, 1, 2], 'the success handler saw the version the other writer made');
-  assert.equal(counts.reads, 2);
+  assert.equal(counts.reads, 1, 'the claim read it first; the step after the other writer reads it again');
 });

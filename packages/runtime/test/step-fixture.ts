@@ -8,11 +8,11 @@ import type { Progress } from '../src/execution/progress.ts';
 import type { TestDb } from './db-fixture.ts';
 
 /** A delivery carrying the bytes of an outbox row, as the broker would hand it to a worker. */
-export function deliveryOf(payload: string, subject = 'tasks.regular'): Delivery {
+export function deliveryOf(payload: string, subject = 'tasks.regular', headers: Record<string, string> = {}): Delivery {
   return {
     subject,
     data: Buffer.from(payload),
-    headers: {},
+    headers,
     deliveryCount: 1,
     streamSeq: 1,
     redelivered: false,
@@ -56,11 +56,12 @@ export async function scheduleWidgetPlan(
     await progress.queueNode(tx, execution, 0, first);
     return instance.id;
   });
-  const [row] = await queryRows<{ payload: string; subject: string }>(
+  const [row] = await queryRows<{ payload: string; subject: string; headers: Record<string, string> }>(
     env.database.url,
-    "select payload, subject from jetcel_outbox where subject like 'tasks.regular%' and payload like $1",
+    "select payload, subject, headers from jetcel_outbox where subject like 'tasks.regular%' and payload like $1",
     [`%${executionId}%`],
   );
   assert.ok(row, 'the first step has its message');
-  return { executionId, widgetId, delivery: deliveryOf(row.payload, row.subject) };
+  // The headers as the relay publishes them (the actor, the trace parent, the step's resource).
+  return { executionId, widgetId, delivery: deliveryOf(row.payload, row.subject, row.headers) };
 }

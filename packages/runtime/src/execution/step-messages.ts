@@ -27,7 +27,7 @@ export function addStepMessage(
 
 /** A step's task message as an outbox row: subject (its queue's lane), payload, and the headers (trace parent, actor). */
 export function stepMessage(
-  step: Pick<StepRecord, 'id' | 'executionId' | 'task' | 'queue' | 'attempts' | 'args'>,
+  step: Pick<StepRecord, 'id' | 'executionId' | 'task' | 'queue' | 'attempts' | 'args' | 'resourceRef'>,
   actor: string | null,
   lane: TaskLane = 'short',
 ): { subject: string; payload: string; headers: Record<string, string> } {
@@ -45,7 +45,11 @@ export function stepMessage(
     subject: laneSubject(queue, lane),
     payload: JSON.stringify(message),
     // The span that decided this step (a command, the previous step) becomes the parent of its run.
-    headers: { ...traceHeaders(), ...(actor ? { [HEADERS.actor]: actor } : {}) },
+    headers: {
+      ...traceHeaders(),
+      ...(actor ? { [HEADERS.actor]: actor } : {}),
+      ...(step.resourceRef ? { [HEADERS.resource]: step.resourceRef } : {}),
+    },
   };
 }
 

@@ -20,7 +20,8 @@ export interface AcceptDeps<S> {
   logger: Logger;
   registry: TaskRegistry<S>;
   crashBudget: number;
-  claim: (stepId: string, token: string) => Promise<DeliveryClaim>;
+  /** `resourceRef`: the resource the message names (its header), read by the claim's statement. */
+  claim: (stepId: string, token: string, resourceRef: string | undefined) => Promise<DeliveryClaim>;
   /** A step whose message is dead-lettered as naming an unknown task: fail it and its execution, in the dead letter's commit. */
   failUnknown: (stepId: string, what: string, log: Logger) => UnknownTaskFailure;
 }
@@ -57,7 +58,7 @@ export async function acceptDelivery<S>(
     return settled(verdict);
   }
   const token = randomUUID();
-  const claim = await deps.claim(message.stepId, token);
+  const claim = await deps.claim(message.stepId, token, delivery.headers[HEADERS.resource]);
   if (claim.kind !== 'claimed') {
     if (claim.kind === 'unknown_step')
       return settled(

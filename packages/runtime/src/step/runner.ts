@@ -112,7 +112,7 @@ export class StepRunner<S> {
           logger: this.options.logger,
           registry: this.options.registry,
           crashBudget: this.options.crashBudget ?? 3,
-          claim: (stepId, token) => this.claim(stepId, token),
+          claim: (stepId, token, resourceRef) => this.claim(stepId, token, resourceRef),
           // Dead-lettered as unknown: the step can never run, so it fails its execution like any final failure.
           failUnknown: (stepId, what, log) =>
             failUnknownTaskStep({ progress: this.#progress, span: this.#span }, stepId, what, log),
@@ -272,20 +272,22 @@ export class StepRunner<S> {
   }
 
   /** Claims a delivered step (one statement), then prepares it. */
-  private async claim(stepId: string, token: string) {
-    const result = await this.options.db.claimStep(stepId, {
-      token,
-      worker: this.options.worker,
-      ttlMs: this.#claimTtlMs,
-    });
+  private async claim(stepId: string, token: string, resourceRef: string | undefined) {
+    const input = { token, worker: this.options.worker, ttlMs: this.#claimTtlMs };
+    const result = await this.options.db.claimStep(stepId, input, resourceRef);
     if (result.kind !== 'claimed') return result;
-    return { kind: 'claimed' as const, takeover: result.takeover, value: await this.prepared(result, token) };
+    return {
+      kind: 'claimed' as const,
+      takeover: result.takeover,
+      value: await this.prepared(result, token, result.resource),
+    };
   }
 
   /** Reads the resource (unless `kept`) and applies the first transition, unless a throttle admission comes first. */
   private async prepared(held: Pick<Claimed, 'step' | 'execution'>, token: string, kept?: Claimed['resource']) {
     const deferred = (this.#span?.needsAdmission(held.step, held.execution) ?? false) && !held.execution.lease;
-    return prepareHeld(this.options.db, held, token, { deferred, kept });
+    // A step that may wait for a slot reads its resource once admitted, not as it was at the claim.
+    return prepareHeld(this.options.db, held, token, { deferred, kept: deferred ? undefined : kept });
   }
 
   /** Throttled spans: without a gate every step is admitted as it is. */

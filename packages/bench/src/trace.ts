@@ -2,7 +2,7 @@
 // database's statement log on and counts, per execution, the statements and transactions each
 // process (driver, worker) sent, grouped by their first words. Not a benchmark: no timing.
 import { readFileSync, statSync } from 'node:fs';
-import { throttledExecutor, fourStepExecutor } from './jetcel/domain.ts';
+import { throttledExecutor, fiveStepExecutor } from './jetcel/domain.ts';
 import { executionsFinished, submitExecution } from './jetcel/submit.ts';
 import { startBenchEnv } from './env.ts';
 import { nowMs } from './clock.ts';
@@ -10,9 +10,9 @@ import { nowMs } from './clock.ts';
 const LOG = process.env.PG_LOG ?? '/var/log/postgresql/postgresql-15-main.log';
 const runs = Number(process.env.TRACE_RUNS ?? 20);
 const throttled = process.env.TRACE_EXECUTOR === 'throttled';
-const which = throttled ? throttledExecutor : fourStepExecutor;
+const which = throttled ? throttledExecutor : fiveStepExecutor;
 const submitOne = () =>
-  throttled ? submitExecution(env, throttledExecutor, { ms: 1 }) : submitExecution(env, fourStepExecutor, {});
+  throttled ? submitExecution(env, throttledExecutor, { ms: 1 }) : submitExecution(env, fiveStepExecutor, {});
 
 const env = await startBenchEnv({});
 const dbName = new URL(env.database.url).pathname.slice(1);
@@ -58,6 +58,6 @@ for (const counts of byPid.values()) for (const [kind, n] of counts) kinds.set(k
 for (const [kind, n] of [...kinds].sort((a, b) => b[1] - a[1]))
   process.stdout.write(`${(n / runs).toFixed(2).padStart(7)}  ${kind}\n`);
 process.stdout.write(
-  `figure=trace.${throttled ? 'throttled' : 'four_step'}.statements value=${(total / runs).toFixed(1)} unit=per execution\n`,
+  `figure=trace.${throttled ? 'throttled' : 'five_step'}.statements value=${(total / runs).toFixed(1)} unit=per execution\n`,
 );
 process.stdout.write(`figure=trace.commits value=${(commits / runs).toFixed(1)} unit=per execution\n`);

@@ -99,5 +99,6 @@ test('leases bucket and header names', () => {
     actor: 'Actor',
     authorization: 'Authorization',
     traceparent: 'traceparent',
+    resource: 'Jetcel-Resource',
   });
 });

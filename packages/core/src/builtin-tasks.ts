@@ -37,13 +37,21 @@ export const transitionTask = defineTask({
   },
 });
 
-/** Success handler: OK with action and action_details cleared. */
+/** What `jetcel.set_ok` writes: OK with action and action_details cleared. */
+export function setOkPatch(): ResourcePatch {
+  return { transition: 'set_ok', action: '', actionDetails: {} };
+}
+
+/**
+ * Success handler: OK with action and action_details cleared. As an execution's only success
+ * handler call it does not run on its own: the last main step's commit applies its patch.
+ */
 export const setOkTask = defineTask({
   name: BUILTIN_TASKS.setOk,
   retry: { maxAttempts: 1 },
   sideEffects: false,
   async run() {
-    return done({ transition: 'set_ok', action: '', actionDetails: {} });
+    return done(setOkPatch());
   },
 });
 

@@ -78,6 +78,7 @@ export {
   builtinTasks,
   transitionTask,
   setOkTask,
+  setOkPatch,
   setErredTask,
   deleteResourceTask,
   runExecutorTask,

@@ -42,6 +42,11 @@ export interface StepCommit {
   events: EventRow[];
   /** The step ends a throttled span: its slot is passed on in the same statement (`jetcel_commit_span_end`). */
   pass?: PassInput;
+  /**
+   * With `finish`: the success handler settled in this commit without running (its patch is in
+   * `resource`), its step inserted as already succeeded, by `worker`.
+   */
+  settled?: { step: NewStep; worker: string | null };
 }
 
 /**
@@ -176,21 +181,15 @@ function functionArgument(input: StepCommit, leaseMs: number | null): Record<str
     resource: input.resource,
     events: input.events.map((event) => (leaseMs === null ? event : { ...event, lease_ms: leaseMs })),
     next: next && {
-      id: next.step.id,
-      role: next.step.role,
-      position: next.step.position,
-      member: next.step.member ?? 0,
-      task: next.step.task,
-      queue: next.step.queue,
-      args: next.step.args,
-      resource_ref: next.step.resourceRef,
-      before: next.step.before,
-      ignore_errors: next.step.ignoreErrors,
-      throttled: next.step.throttled ?? false,
+      ...stepColumns(next.step),
       claim_token: next.step.claim.token,
       worker: next.step.claim.worker,
       ttl_ms: next.step.claim.ttlMs,
     },
+    settled:
+      next === null && input.finish && input.settled
+        ? { ...stepColumns(input.settled.step), worker: input.settled.worker }
+        : null,
     message: next && { ...next.fallback, not_before: next.fallback.notBefore.toISOString() },
     pass: pass
       ? {
@@ -205,5 +204,23 @@ function functionArgument(input: StepCommit, leaseMs: number | null): Record<str
           claim_ttl_ms: pass.claimTtlMs,
         }
       : null,
+  };
+}
+
+/** A new step row's columns, as the commit function inserts them. */
+function stepColumns(step: NewStep): Record<string, unknown> {
+  return {
+    id: step.id,
+    role: step.role,
+    position: step.position,
+    member: step.member ?? 0,
+    task: step.task,
+    queue: step.queue,
+    args: step.args,
+    resource_ref: step.resourceRef,
+    before: step.before,
+    ignore_errors: step.ignoreErrors,
+    throttled: step.throttled ?? false,
+    worker: step.claim?.worker ?? null,
   };
 }

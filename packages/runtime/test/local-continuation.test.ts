@@ -342,6 +342,59 @@ test('the first step message names its resource, which its claim reads; a messag
   assert.equal(await executionStatus(older.executionId), 'succeeded');
 });
 
+test('a success handler that only sets OK settles in the last step’s commit: its step is written as succeeded, never run', async () => {
+  const { executionId, delivery } = await schedule(2, undefined, 'jetcel.set_ok');
+  const commits: unknown[] = [];
+  const commitStep = env.db.commitStep.bind(env.db);
+  env.db.commitStep = (input) => {
+    commits.push(input);
+    return commitStep(input);
+  };
+  try {
+    await runner().handle(delivery);
+  } finally {
+    env.db.commitStep = commitStep;
+  }
+  assert.equal(await executionStatus(executionId), 'succeeded');
+  assert.equal(commits.length, 2, 'one commit per main step, none for the handler');
+  const rows = await steps(executionId);
+  assert.deepEqual(
+    rows.map((row) => [row.role, row.status, row.worker]),
+    [
+      ['main', 'succeeded', 'local'],
+      ['main', 'succeeded', 'local'],
+      ['success', 'succeeded', 'local'],
+    ],
+  );
+  const rowsLeft = await unpublishedTaskRows(executionId);
+  assert.deepEqual(
+    rowsLeft.filter((row) => row.payload.includes('jetcel.set_ok') || Number(row.due_in_ms) > 0),
+    [],
+    'no fallback row left, and none ever for the handler',
+  );
+});
+
+test('a last step that patches its resource leaves set_ok to run as its own step', async () => {
+  const { executionId, resourceId, delivery } = await schedule(1, 'test.bump', 'jetcel.set_ok');
+  await runner().handle(delivery);
+  assert.equal(await executionStatus(executionId), 'succeeded');
+  const rows = await steps(executionId);
+  assert.deepEqual(
+    rows.map((row) => [row.role, row.status]),
+    [
+      ['main', 'succeeded'],
+      ['main', 'succeeded'],
+      ['success', 'succeeded'],
+    ],
+  );
+  const [widget] = await queryRows<{ state: string; runtime_state: string }>(
+    env.database.url,
+    'select state, runtime_state from test_widget where id = $1',
+    [resourceId],
+  );
+  assert.deepEqual(widget, { state: 'OK', runtime_state: 'bumped' });
+});
+
 test('a resource changed by another writer during the chain is read again by the next step', async () => {
   const { executionId, delivery } = await schedule(1, 'test.bump');
   versions.length = 0;

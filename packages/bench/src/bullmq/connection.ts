@@ -8,4 +8,4 @@ export const BULL_QUEUES = { task: 'bench-task', flow: 'bench-flow', throttle: '
 export type BullMode = keyof typeof BULL_QUEUES;
 
 /** The last of a flow's four chained jobs (the parent, which runs when its child finished). */
-export const FLOW_LAST = 's4';
+export const FLOW_LAST = 's5';

@@ -4,7 +4,7 @@ import { nowMs, sleep } from '../clock.ts';
 import type { Recorder } from '../recorder.ts';
 
 /**
- * The bench's own domain: a resource, no-op and 20 ms tasks; four-step, throttled, one-step and
+ * The bench's own domain: a resource, no-op and 20 ms tasks; five-step, throttled, one-step and
  * twenty-step executors.
  */
 export interface BenchServices {
@@ -46,7 +46,7 @@ const noopTask = defineTask<{ t: number }, BenchServices>({
   },
 });
 
-/** Scenario 2: one no-op step of a four-step execution. */
+/** Scenario 2: one no-op step of a five-step execution. */
 const stepTask = defineTask<unknown, BenchServices>({
   name: BENCH_TASKS.step,
   sideEffects: false,
@@ -69,12 +69,12 @@ const sleepTask = defineTask<{ ms: number }, BenchServices>({
   },
 });
 
-export const fourStepExecutor = defineExecutor<Record<string, never>>({
-  name: 'bench.four_steps',
+export const fiveStepExecutor = defineExecutor<Record<string, never>>({
+  name: 'bench.five_steps',
   kind: 'create',
   resourceType: 'bench_item',
   tasks: [stepTask],
-  steps: () => [0, 1, 2, 3].map((i) => step(stepTask, { i })),
+  steps: () => [0, 1, 2, 3, 4].map((i) => step(stepTask, { i })),
 });
 
 export const throttledExecutor = defineExecutor<{ ms: number }>({
@@ -110,7 +110,7 @@ export const twentyStepExecutor = defineExecutor<Record<string, never>>({
 export function createBenchDomain() {
   const tasks = new TaskRegistry<BenchServices>().register(...builtinTasks, noopTask, stepTask, sleepTask);
   const executorRegistry = new ExecutorRegistry().register(
-    fourStepExecutor,
+    fiveStepExecutor,
     throttledExecutor,
     oneStepExecutor,
     twentyStepExecutor,

@@ -9,7 +9,7 @@ import { percentile } from '../stats.ts';
 import { handledBy } from '../wait.ts';
 import { measure } from '../measure.ts';
 import { BULL_QUEUES, FLOW_LAST, REDIS } from '../bullmq/connection.ts';
-import { fourStepExecutor } from '../jetcel/domain.ts';
+import { fiveStepExecutor } from '../jetcel/domain.ts';
 import { executionsFinished, latenciesSince, submitExecution } from '../jetcel/submit.ts';
 import { submitRawExecution } from '../raw/chain.ts';
 import { dbosTags } from '../dbos/tags.ts';
@@ -22,15 +22,15 @@ interface ExecutorSystem {
   latencies(sinceMs: number): Promise<number[]>;
 }
 
-/** A BullMQ chain of four jobs: the deepest child runs first, each parent after its child. */
+/** A BullMQ chain of five jobs: the deepest child runs first, each parent after its child. */
 const flowChain = (queueName: string): FlowJob => {
   let node: FlowJob = { name: 's1', queueName, data: {} };
-  for (const name of ['s2', 's3', FLOW_LAST]) node = { name, queueName, data: {}, children: [node] };
+  for (const name of ['s2', 's3', 's4', FLOW_LAST]) node = { name, queueName, data: {}, children: [node] };
   return node;
 };
 
 /**
- * Scenario 2: four-step executions. Latency: from the request (the scheduling transaction, or
+ * Scenario 2: five-step executions. Latency: from the request (the scheduling transaction, or
  * FlowProducer.add; DBOS: the insert of the workflow's status row) to the commit of the final
  * state (the last transaction's now(); BullMQ: the last job's finishedOn; DBOS: the outcome's
  * completed_at). Throughput: N executions from the first request to the last final commit.
@@ -54,9 +54,9 @@ export async function startExecutorSystems(
   const systems: ExecutorSystem[] = [
     {
       name: 'jetcel',
-      submit: () => submitExecution(env, fourStepExecutor, {}),
-      finished: (n, sinceMs) => executionsFinished(env, fourStepExecutor.name, n, sinceMs, timeout),
-      latencies: (sinceMs) => latenciesSince(env, fourStepExecutor.name, sinceMs),
+      submit: () => submitExecution(env, fiveStepExecutor, {}),
+      finished: (n, sinceMs) => executionsFinished(env, fiveStepExecutor.name, n, sinceMs, timeout),
+      latencies: (sinceMs) => latenciesSince(env, fiveStepExecutor.name, sinceMs),
     },
     { name: 'bullmq', submit: () => flows.add(flowChain(BULL_QUEUES.flow)), ...byWorker(bullWorker) },
     {

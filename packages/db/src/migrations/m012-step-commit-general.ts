@@ -1,4 +1,5 @@
 import type { SqlMigration } from '../migrate.ts';
+import { stepCommitFunctionSql } from './step-commit-sql.ts';
 
 /**
  * The one-statement step commit, for every step done without a handler of its own to run first:
@@ -13,77 +14,6 @@ import type { SqlMigration } from '../migrate.ts';
  */
 export const stepCommitGeneral: SqlMigration = {
   name: 'm012_step_commit_general',
-  up: [
-    `create or replace function jetcel_commit_step(p jsonb) returns jsonb language plpgsql as $body$
-     declare
-       v_step uuid := (p->>'step')::uuid;
-       v_execution uuid;
-       v_status text;
-       v_parent uuid;
-       v_finish boolean := coalesce((p->>'finish')::boolean, false);
-       v_resource jsonb := p->'resource';
-       v_set jsonb := p->'resource'->'set';
-       v_columns text;
-       v_version int;
-       v_next jsonb;
-       v_n jsonb := p->'next';
-       v_m jsonb := p->'message';
-     begin
-       select e.id, e.status, e.parent_step_id into v_execution, v_status, v_parent from jetcel_execution e
-         where e.id = (select s.execution_id from jetcel_step s where s.id = v_step) for update of e;
-       if v_status is distinct from 'running' or (v_finish and v_parent is not null) then
-         return jsonb_build_object('kind', 'slow');
-       end if;
-       perform 1 from jetcel_step where id = v_step and claim_token = (p->>'token')::uuid and status = 'running'
-         for update;
-       if not found then
-         return jsonb_build_object('kind', 'claim_lost');
-       end if;
-       if jsonb_typeof(v_resource) = 'object' then
-         if jsonb_typeof(v_set) = 'object' then
-           select string_agg(format('%I', k), ', ') into v_columns from jsonb_object_keys(v_set) as k;
-           execute format(
-             'update %I t set version = t.version + 1, modified_at = now(), (%s) = (select %s from jsonb_populate_record(null::%I, $3)) where t.id = $1 and t.version = $2 returning t.version',
-             v_resource->>'table', v_columns, v_columns, v_resource->>'table')
-             into v_version using (v_resource->>'id')::uuid, (v_resource->>'version')::int, v_set;
-           if v_version is null then
-             return jsonb_build_object('kind', 'slow');
-           end if;
-         else
-           execute format('select version from %I where id = $1', v_resource->>'table')
-             into v_version using (v_resource->>'id')::uuid;
-         end if;
-       end if;
-       update jetcel_step set status = 'succeeded', finished_at = now(), claim_token = null, claimed_until = null,
-           result = nullif(p->'result', 'null'::jsonb), error_message = '', error_traceback = ''
-         where id = v_step;
-       if p->>'fallback' is not null then
-         delete from jetcel_outbox where id = (p->>'fallback')::uuid and published_at is null;
-       end if;
-       if jsonb_typeof(v_n) = 'object' then
-         insert into jetcel_step (id, execution_id, role, position, member, task, queue, args, resource_ref, before,
-             ignore_errors, throttled, not_before, status, claim_token, worker, claimed_until, started_at)
-           values ((v_n->>'id')::uuid, v_execution, (v_n->>'role')::step_role,
-             (v_n->>'position')::int, (v_n->>'member')::int, v_n->>'task', v_n->>'queue',
-             nullif(v_n->'args', 'null'::jsonb), v_n->>'resource_ref', nullif(v_n->'before', 'null'::jsonb),
-             (v_n->>'ignore_errors')::boolean, (v_n->>'throttled')::boolean, now(), 'running',
-             (v_n->>'claim_token')::uuid, v_n->>'worker', now() + ((v_n->>'ttl_ms')::int * interval '1 millisecond'), now())
-           returning to_jsonb(jetcel_step.*) into v_next;
-         insert into jetcel_outbox (id, subject, payload, headers, not_before)
-           values ((v_m->>'id')::uuid, v_m->>'subject', v_m->>'payload', v_m->'headers', (v_m->>'not_before')::timestamptz);
-       elsif v_finish then
-         delete from jetcel_throttle_waiter where execution_id = v_execution;
-         update jetcel_execution set status = 'succeeded', finished_at = now(), updated_at = now() where id = v_execution;
-       end if;
-       if jsonb_typeof(p->'events') = 'array' then
-         insert into jetcel_outbox (id, subject, payload, headers, not_before, lease_until)
-           select (x->>'id')::uuid, x->>'subject', x->>'payload', coalesce(x->'headers', '{}'::jsonb), now(),
-               case when x ? 'lease_ms' then now() + ((x->>'lease_ms')::int * interval '1 millisecond') end
-             from jsonb_array_elements(p->'events') as x;
-       end if;
-       return jsonb_build_object('kind', 'committed', 'step', v_next, 'version', v_version);
-     end
-     $body$`,
-  ],
+  up: [stepCommitFunctionSql({ settled: false })],
   down: ['drop function if exists jetcel_commit_step(jsonb)'],
 };

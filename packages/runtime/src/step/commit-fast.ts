@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { parseResourceRef } from '@jetcel/contracts';
-import { continueAfterSuccess, isEmptyPatch, isGroup, type Logger, type StepOutcome } from '@jetcel/core';
+import {
+  BUILTIN_TASKS,
+  continueAfterSuccess,
+  isEmptyPatch,
+  isGroup,
+  setOkPatch,
+  type Continuation,
+  type Logger,
+  type Plan,
+  type StepOutcome,
+} from '@jetcel/core';
 import {
   ClaimLostError,
   type ClaimedNext,
@@ -59,6 +69,35 @@ export function planFastCommit(
     if (!node || isGroup(node)) return null;
   }
   const next = continueAfterSuccess(execution.plan, step.role, step.position);
+  const patch = finished.patch && !isEmptyPatch(finished.patch) ? finished.patch : null;
+  const seen = claimed.resource;
+  if (step.role === 'main' && !patch && settlesHere(execution.plan, next) && seen && step.resourceRef) {
+    // The success handler only sets the resource OK: this commit applies that and ends the execution.
+    const handler = planStep(catalog, execution, { role: 'success', position: 0, call: next.call });
+    const context = { executionId: execution.id, actor: execution.actor };
+    const resource =
+      handler.resourceRef === step.resourceRef && sameResource(step.resourceRef, seen)
+        ? db.resourceCommit(seen, setOkPatch(), context)
+        : null;
+    if (resource)
+      return {
+        offer: null,
+        seen: undefined,
+        input: {
+          stepId: step.id,
+          token,
+          result: finished.result,
+          fallbackRowId: local.fallbackRowId,
+          next: null,
+          finish: true,
+          resource: resource.resource,
+          events: resource.events,
+          settled: { step: handler, worker: offer?.worker ?? null },
+          ...(pass ? { pass } : {}),
+        },
+        passed: null,
+      };
+  }
   const call =
     next.kind === 'queue_node' && !isGroup(next.node)
       ? { role: 'main' as const, position: next.position, call: next.node }
@@ -82,8 +121,6 @@ export function planFastCommit(
       },
     };
   }
-  const patch = finished.patch && !isEmptyPatch(finished.patch) ? finished.patch : null;
-  const seen = claimed.resource;
   let resource: PlannedResourceCommit | null = null;
   if (patch || (claimedNext && claimedNext.step.resourceRef === step.resourceRef)) {
     const matches = seen && step.resourceRef && sameResource(step.resourceRef, seen);
@@ -109,6 +146,18 @@ export function planFastCommit(
   };
 }
 
+/** The next node is the success handler's one call, `jetcel.set_ok` as planned (no first transition, no delay). */
+function settlesHere(
+  plan: Plan,
+  next: Continuation,
+): next is Extract<Continuation, { kind: 'queue_handler' }> & { role: 'success' } {
+  if (next.kind !== 'queue_handler' || next.role !== 'success' || next.position !== 0) return false;
+  const { call } = next;
+  if (call.task !== BUILTIN_TASKS.setOk || call.before || (call.startDelayMs ?? 0) > 0) return false;
+  const after = continueAfterSuccess(plan, 'success', 0);
+  return after.kind === 'finish' && after.status === 'succeeded';
+}
+
 function sameResource(ref: string, seen: { type: string; id: string }): boolean {
   const parsed = parseResourceRef(ref);
   return parsed.type === seen.type && parsed.id === seen.id;
@@ -132,5 +181,6 @@ export async function commitFast(db: Db, plan: FastCommit | null, log: Logger): 
   }
   plan.passed = committed.passed ?? null;
   log.info('step succeeded');
+  if (plan.input.settled) log.info('success handler settled in the commit', { task: plan.input.settled.step.task });
   return 'succeeded';
 }

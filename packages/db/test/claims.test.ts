@@ -1,9 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { Plan } from '@jetcel/core';
 import { ClaimLostError } from '../src/errors.ts';
-import { insertFirstStep, setupDb } from './fixture.ts';
+import { insertFirstStep, oneStepPlan, setupDb } from './fixture.ts';
 
 let env: Awaited<ReturnType<typeof setupDb>>;
 before(async () => {
@@ -13,13 +12,7 @@ after(async () => {
   await env.close();
 });
 
-const plan: Plan = {
-  v: 2,
-  executor: 'test',
-  steps: [{ task: 'noop' }],
-  onSuccess: [{ task: 'jetcel.set_ok' }],
-  onFailure: [{ task: 'jetcel.set_erred' }],
-};
+const plan = oneStepPlan;
 
 async function newStep(): Promise<string> {
   return (await insertFirstStep(env.db, plan)).stepId;

@@ -42,6 +42,15 @@ export async function setupDb(): Promise<{ database: TestDatabase; db: Db; close
   };
 }
 
+/** A plan of one `noop` step and the built-in handlers. */
+export const oneStepPlan: Plan = {
+  v: 2,
+  executor: 'test',
+  steps: [{ task: 'noop' }],
+  onSuccess: [{ task: 'jetcel.set_ok' }],
+  onFailure: [{ task: 'jetcel.set_erred' }],
+};
+
 /** A running execution of `plan` with its first step (queued, or claimed with `claim`). */
 export async function insertFirstStep(
   db: Db,

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Delivery } from '@jetcel/bus';
-import type { Plan } from '@jetcel/core';
-import type { ExecutionRecord } from '@jetcel/db';
+import { silentLogger, type Plan, type TaskRegistry } from '@jetcel/core';
+import type { Db, ExecutionRecord } from '@jetcel/db';
 import { queryRows } from '@jetcel/testing';
 import type { Progress } from '../src/execution/progress.ts';
+import { StepRunner } from '../src/step/runner.ts';
 import type { TestDb } from './db-fixture.ts';
 
 /** A delivery carrying the bytes of an outbox row, as the broker would hand it to a worker. */
@@ -63,4 +64,9 @@ export async function scheduleWidgetPlan(
   );
   assert.ok(row, 'the first step has its message');
   return { executionId, widgetId, delivery: deliveryOf(row.payload, row.subject) };
+}
+
+/** A step runner of the regular queue, worker `local`, without services (its fast path on). */
+export function regularRunner(db: Db, registry: TaskRegistry): StepRunner<unknown> {
+  return new StepRunner({ db, registry, services: {}, logger: silentLogger, worker: 'local', queue: 'regular' });
 }

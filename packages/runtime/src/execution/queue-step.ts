@@ -43,7 +43,7 @@ export interface PendingStep {
   inserted(step: StepRecord): void;
 }
 
-/** `queueStep` in two halves, for an insert that carries more than this one row (`Progress.createQueued`). */
+/** `queueStep` in two halves, for an insert that carries more than this one row (`Progress.createManyQueued`). */
 export function prepareStep(tx: Tx, catalog: TaskCatalog, execution: ExecutionHead, input: StepInput): PendingStep {
   const planned = planStep(catalog, execution, input);
   const { notBefore } = planned;

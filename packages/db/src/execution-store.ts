@@ -36,6 +36,12 @@ export interface CreatedExecution {
   step: StepRecord;
 }
 
+/** What the insert of executions with their steps answers: each table's new rows (null for none). */
+interface InsertedRows {
+  executions: Record<string, unknown>[] | null;
+  steps: Record<string, unknown>[] | null;
+}
+
 /** The insert of `rows` new execution rows, without its `returning`. */
 function executionInsertSql(rows = 1): string {
   return `insert into jetcel_execution (id, executor, resource_type, resource_id, plan, params, actor, parent_step_id, resource_before)
@@ -86,7 +92,7 @@ export class ExecutionStore {
     if (!first) return [];
     const created = new Map<string, CreatedExecution>();
     for (const batch of statementBatches(rows, first.execution.length + first.step.length)) {
-      const [row] = await sql<{ executions: Record<string, unknown>[] | null; steps: Record<string, unknown>[] | null }>(
+      const [row] = await sql<InsertedRows>(
         this.em,
         `with e as (${executionInsertSql(batch.length)} returning *), s as (${stepInsertSql(batch.length)} returning *)
          select (select json_agg(e) from e) as executions, (select json_agg(s) from s) as steps`,

@@ -130,7 +130,8 @@ async function runSourceStep(args: ScheduleArgs): Promise<{ source: ResourceSnap
     [`%${executionId}%`],
   );
   assert.ok(row);
-  assert.deepEqual(await regularRunner(env.db, registry).handle(deliveryOf(row.payload, 'tasks.regular')), { kind: 'ack' });
+  const runner = regularRunner(env.db, registry);
+  assert.deepEqual(await runner.handle(deliveryOf(row.payload, 'tasks.regular')), { kind: 'ack' });
   return { source, executionId };
 }
 

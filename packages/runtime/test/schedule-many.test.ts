@@ -105,8 +105,15 @@ async function states(resources: ResourceSnapshot[]): Promise<string[]> {
   return resources.map((resource) => byId.get(resource.id) ?? 'gone');
 }
 
-const count = async (table: string): Promise<number> =>
-  (await queryRows<{ n: number }>(env.database.url, `select count(*)::int as n from ${table}`))[0]?.n ?? -1;
+/** How many executions, steps and outbox rows there are. */
+async function frameworkRows(): Promise<number[]> {
+  const [row] = await queryRows<{ executions: number; steps: number; outbox: number }>(
+    env.database.url,
+    `select (select count(*)::int from jetcel_execution) as executions, (select count(*)::int from jetcel_step) as steps,
+       (select count(*)::int from jetcel_outbox) as outbox`,
+  );
+  return [row?.executions ?? -1, row?.steps ?? -1, row?.outbox ?? -1];
+}
 
 test('plain executions go in with their first steps in one insert, a group first one by itself; all run to their end', async () => {
   const made = await widgets(['a', 'b', 'c', 'd'], 'CREATION_SCHEDULED');
@@ -190,7 +197,7 @@ test('a noop answers noop in its place; a transition goes one by one; the rest s
 
 test('a bulk whose transaction rolls back leaves no execution, step or outbox row', async () => {
   const made = await widgets(['r1', 'r2', 'r3'], 'CREATION_SCHEDULED');
-  const before = [await count('jetcel_execution'), await count('jetcel_step'), await count('jetcel_outbox')];
+  const before = await frameworkRows();
   let scheduled: ScheduleResult[] = [];
   await assert.rejects(
     env.db.transaction(async (tx) => {
@@ -205,19 +212,23 @@ test('a bulk whose transaction rolls back leaves no execution, step or outbox ro
     /fails after scheduling/,
   );
   assert.equal(executionIds(scheduled).length, 3, 'they were scheduled before the rollback');
-  assert.deepEqual(
-    [await count('jetcel_execution'), await count('jetcel_step'), await count('jetcel_outbox')],
-    before,
-  );
+  assert.deepEqual(await frameworkRows(), before);
 });
 
 /** A command's context for bob, a verified caller who is no admin. */
 const bobsContext = (tx: Tx) =>
-  commandContext(tx, 'cmd.widget.make_many', { actor: 'bob', roles: [], verified: true }, progress, ADMIN_READS, registry);
+  commandContext(
+    tx,
+    'cmd.widget.make_many',
+    { actor: 'bob', roles: [], verified: true },
+    progress,
+    ADMIN_READS,
+    registry,
+  );
 
 test("a command's scheduleMany with one refused item refuses them all before writing anything", async () => {
   const made = await widgets(['allowed-1', 'forbidden', 'allowed-2'], 'CREATION_SCHEDULED');
-  const before = [await count('jetcel_execution'), await count('jetcel_step'), await count('jetcel_outbox')];
+  const before = await frameworkRows();
   await env.db.transaction(async (tx) => {
     const ctx = bobsContext(tx);
     // Caught here, so the transaction commits: whatever the call wrote before refusing would be kept.
@@ -229,10 +240,7 @@ test("a command's scheduleMany with one refused item refuses them all before wri
       (error: unknown) => (error as JetcelError).code === 'FORBIDDEN',
     );
   });
-  assert.deepEqual(
-    [await count('jetcel_execution'), await count('jetcel_step'), await count('jetcel_outbox')],
-    before,
-  );
+  assert.deepEqual(await frameworkRows(), before);
   const allowed = made.filter((widget) => widget.fields.name !== 'forbidden');
   const results = await env.db.transaction((tx) =>
     bobsContext(tx).scheduleMany(

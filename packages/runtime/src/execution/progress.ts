@@ -50,7 +50,10 @@ export class Progress {
   async createManyQueued(tx: Tx, firsts: { execution: NewExecution; call: StepCall }[]): Promise<void> {
     const pending = firsts.map(({ execution, call }) => {
       const lane = stepLane(execution.plan, { role: 'main', position: 0 }, this.deps.longPlanSteps);
-      return { execution, step: prepareStep(tx, this.deps.catalog, execution, { role: 'main', position: 0, call, lane }) };
+      return {
+        execution,
+        step: prepareStep(tx, this.deps.catalog, execution, { role: 'main', position: 0, call, lane }),
+      };
     });
     const created = await tx.executions.createManyWithSteps(
       pending.map(({ execution, step }) => ({ execution, step: step.row })),

@@ -1,21 +1,21 @@
 // `pnpm --filter @jetcel/bench throttle-probe`: where a throttled scope's slots sit idle. Runs the
-// throttled scenario for jetcel alone (PROBE_N executions, default 200, limit 5, 20 ms tasks, two
-// workers) with the workers' info lines in files, then prints per hand-over the gap between one
-// task's end and the next task's start on the same slot, split at the log lines in between.
+// throttled scenario for jetcel alone (PROBE_N executions, default 200, in bulk commands of 50,
+// limit 5, 20 ms tasks, two workers) with the workers' info lines in files, then prints per
+// hand-over the gap between one task's end and the next task's start on the same slot, split at
+// the log lines in between.
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchConfig } from './config.ts';
-import { nowMs, windowed } from './clock.ts';
+import { nowMs } from './clock.ts';
 import { startBenchEnv } from './env.ts';
 import { throttledExecutor } from './jetcel/domain.ts';
-import { executionsFinished, submitExecution } from './jetcel/submit.ts';
+import { executionsFinished, submitBulk } from './jetcel/submit.ts';
 import type { Drained } from './recorder.ts';
 import { peakConcurrency } from './stats.ts';
 
 const n = Number(process.env.PROBE_N ?? 200);
 const { limit, taskMs, workers } = benchConfig(false).throttled;
-const window = benchConfig(false).executorPath.submitWindow;
 const logs = Array.from({ length: workers }, (_, i) => join(tmpdir(), `throttle-probe-${process.pid}-${i}.log`));
 
 interface Line {
@@ -44,7 +44,7 @@ const children = await Promise.all(
 const run = async (count: number) => {
   await Promise.all(children.map((child) => child.call('drain')));
   const start = nowMs();
-  await windowed(count, window, () => submitExecution(env, throttledExecutor, { ms: taskMs }));
+  await submitBulk(env, throttledExecutor, { ms: taskMs }, count);
   const submitted = nowMs();
   const end = await executionsFinished(env, throttledExecutor.name, count, start, 120_000);
   const drained = await Promise.all(children.map((child) => child.call<Drained>('drain')));

@@ -8,8 +8,8 @@ import {
   type ExecutionRecord,
   type StepRecord,
 } from './records.ts';
-import { sql, storableText } from './sql.ts';
-import { STEP_INSERT_SQL, stepInsertParams, type NewStep } from './step-store.ts';
+import { sql, statementBatches, storableText, valuesRows } from './sql.ts';
+import { stepInsertParams, stepInsertSql, type NewStep } from './step-store.ts';
 
 /** An execution row to insert (`ExecutionStore.create`). */
 export interface NewExecution {
@@ -24,8 +24,29 @@ export interface NewExecution {
   resourceBefore?: ExecutionRecord['resourceBefore'];
 }
 
-const EXECUTION_INSERT_SQL = `insert into jetcel_execution (id, executor, resource_type, resource_id, plan, params, actor, parent_step_id, resource_before)
-  values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb)`;
+/** A new execution with its first step (`ExecutionStore.createManyWithSteps`); the step's executionId is the execution's. */
+export interface NewExecutionWithStep {
+  execution: NewExecution;
+  step: NewStep;
+}
+
+/** An execution and its first step as inserted. */
+export interface CreatedExecution {
+  execution: ExecutionRecord;
+  step: StepRecord;
+}
+
+/** What the insert of executions with their steps answers: each table's new rows (null for none). */
+interface InsertedRows {
+  executions: Record<string, unknown>[] | null;
+  steps: Record<string, unknown>[] | null;
+}
+
+/** The insert of `rows` new execution rows, without its `returning`. */
+function executionInsertSql(rows = 1): string {
+  return `insert into jetcel_execution (id, executor, resource_type, resource_id, plan, params, actor, parent_step_id, resource_before)
+  values ${valuesRows('(?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb)', rows)}`;
+}
 
 function executionInsertParams(input: NewExecution): unknown[] {
   return [
@@ -45,23 +66,49 @@ export class ExecutionStore {
   constructor(private readonly em: EntityManager) {}
 
   async create(input: NewExecution): Promise<ExecutionRecord> {
-    const rows = await sql(this.em, `${EXECUTION_INSERT_SQL} returning *`, executionInsertParams(input));
+    const rows = await sql(this.em, `${executionInsertSql()} returning *`, executionInsertParams(input));
     const row = rows[0];
     if (!row) throw new Error(`Execution ${input.id} was not inserted`);
     return toExecutionRecord(row);
   }
 
   /** An execution and its first step (queued, or claimed) in one statement: one round trip fewer for every schedule. */
-  async createWithStep(input: NewExecution, step: NewStep): Promise<{ execution: ExecutionRecord; step: StepRecord }> {
-    const rows = await sql<{ execution: Record<string, unknown> | null; step: Record<string, unknown> | null }>(
-      this.em,
-      `with e as (${EXECUTION_INSERT_SQL} returning *), s as (${STEP_INSERT_SQL} returning *)
-       select (select row_to_json(e) from e) as execution, (select row_to_json(s) from s) as step`,
-      [...executionInsertParams(input), ...stepInsertParams({ ...step, executionId: input.id })],
-    );
-    const row = rows[0];
-    if (!row?.execution || !row.step) throw new Error(`Execution ${input.id} was not inserted`);
-    return { execution: toExecutionRecord(row.execution), step: toStepRecord(row.step) };
+  async createWithStep(input: NewExecution, step: NewStep): Promise<CreatedExecution> {
+    const [created] = await this.createManyWithSteps([{ execution: input, step }]);
+    if (!created) throw new Error(`Execution ${input.id} was not inserted`);
+    return created;
+  }
+
+  /**
+   * Executions with their first steps, all in one statement (a bulk beyond PostgreSQL's bind
+   * parameter limit takes one more per slice). Answers in input order.
+   */
+  async createManyWithSteps(pairs: NewExecutionWithStep[]): Promise<CreatedExecution[]> {
+    const rows = pairs.map(({ execution, step }) => ({
+      execution: executionInsertParams(execution),
+      step: stepInsertParams({ ...step, executionId: execution.id }),
+    }));
+    const first = rows[0];
+    if (!first) return [];
+    const created = new Map<string, CreatedExecution>();
+    for (const batch of statementBatches(rows, first.execution.length + first.step.length)) {
+      const [row] = await sql<InsertedRows>(
+        this.em,
+        `with e as (${executionInsertSql(batch.length)} returning *), s as (${stepInsertSql(batch.length)} returning *)
+         select (select json_agg(e) from e) as executions, (select json_agg(s) from s) as steps`,
+        [...batch.flatMap((params) => params.execution), ...batch.flatMap((params) => params.step)],
+      );
+      const steps = new Map((row?.steps ?? []).map(toStepRecord).map((step) => [step.executionId, step]));
+      for (const execution of (row?.executions ?? []).map(toExecutionRecord)) {
+        const step = steps.get(execution.id);
+        if (step) created.set(execution.id, { execution, step });
+      }
+    }
+    return pairs.map(({ execution }) => {
+      const inserted = created.get(execution.id);
+      if (!inserted) throw new Error(`Execution ${execution.id} was not inserted`);
+      return inserted;
+    });
   }
 
   /** Reads the execution and locks it: commits of one execution's steps serialise on this row. */

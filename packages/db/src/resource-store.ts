@@ -14,7 +14,7 @@ import { ConcurrentUpdateError } from './errors.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import type { ResourceTable } from './resource-types.ts';
 import { patchChanges, resourceEvent, type WriteContext } from './resource-patch.ts';
-import { quoteIdent, sql } from './sql.ts';
+import { quoteIdent, sql, statementBatches } from './sql.ts';
 
 export type { WriteContext } from './resource-patch.ts';
 
@@ -163,6 +163,39 @@ export class ResourceStore {
     const snapshot = toSnapshot(table, row);
     this.writeEvent(snapshot, EVENT_NAMES.stateChanged, null, snapshot.state, context);
     return snapshot;
+  }
+
+  /**
+   * Inserts new resources of one type in CREATION_SCHEDULED with one statement (a bulk beyond
+   * PostgreSQL's bind parameter limit takes one more per slice), each with its first event.
+   * Answers the snapshots in input order.
+   */
+  async insertMany(type: string, rows: Record<string, Json>[], context: WriteContext): Promise<ResourceSnapshot[]> {
+    const table = this.table(type);
+    const values = rows.map((fields) => ({ id: randomUUID(), ...fields }));
+    const inserted = new Map<string, ResourceSnapshot>();
+    // Every column bounds the bind parameters a row takes.
+    for (const batch of statementBatches(values, table.columns.size)) {
+      const returned: unknown = await this.em
+        .createQueryBuilder(table.entityName)
+        .insert(batch)
+        .returning('*')
+        .execute('all', false);
+      if (!Array.isArray(returned)) throw new Error(`Inserted ${type} rows are not readable`);
+      for (const row of returned) {
+        if (!isRow(row)) throw new Error(`An inserted ${type} row is not readable`);
+        const snapshot = toSnapshot(table, row);
+        inserted.set(snapshot.id, snapshot);
+      }
+    }
+    const snapshots = values.map(({ id }) => {
+      const snapshot = inserted.get(String(id));
+      if (!snapshot) throw new Error(`Inserted ${type} ${String(id)} is not readable`);
+      return snapshot;
+    });
+    for (const snapshot of snapshots)
+      this.writeEvent(snapshot, EVENT_NAMES.stateChanged, null, snapshot.state, context);
+    return snapshots;
   }
 
   /**

@@ -18,3 +18,19 @@ export function quoteIdent(name: string): string {
 export function storableText(value: string): string {
   return value.includes('\u0000') ? value.split('\u0000').join('\uFFFD') : value;
 }
+
+/** PostgreSQL's limit on the bind parameters of one statement. */
+const MAX_BIND_PARAMETERS = 65535;
+
+/** `count` copies of one VALUES row, for a multi-row insert. */
+export function valuesRows(row: string, count: number): string {
+  return Array.from({ length: count }, () => row).join(', ');
+}
+
+/** The items in slices small enough for one statement each, at `paramsPerItem` bind parameters an item. */
+export function statementBatches<T>(items: T[], paramsPerItem: number): T[][] {
+  const size = Math.max(1, Math.floor(MAX_BIND_PARAMETERS / paramsPerItem));
+  const batches: T[][] = [];
+  for (let start = 0; start < items.length; start += size) batches.push(items.slice(start, start + size));
+  return batches;
+}

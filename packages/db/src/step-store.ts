@@ -3,7 +3,7 @@ import type { FailureInfo, Json, ResourcePatch, ResourceSnapshot, StepRole } fro
 import type { ExecutionStatus } from './entities/execution.ts';
 import { ClaimLostError } from './errors.ts';
 import { toDate, toExecutionRecord, toStepRecord, type ExecutionRecord, type StepRecord } from './records.ts';
-import { sql, storableText } from './sql.ts';
+import { sql, storableText, valuesRows } from './sql.ts';
 
 export interface NewStep {
   id: string;
@@ -127,13 +127,19 @@ function claimParams(claim: NewStep['claim']): unknown[] {
   return [token, token, claim?.worker ?? null, token, claim?.ttlMs ?? 0, token];
 }
 
-/** The insert of a new step row (queued, or already claimed with `claim`), without its `returning`. */
-export const STEP_INSERT_SQL = `insert into jetcel_step (id, execution_id, role, position, member, task, queue, args, resource_ref, before, ignore_errors, throttled, not_before,
+const STEP_INSERT_HEAD = `insert into jetcel_step (id, execution_id, role, position, member, task, queue, args, resource_ref, before, ignore_errors, throttled, not_before,
          status, claim_token, worker, claimed_until, started_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, ?, coalesce(?::timestamptz, now()),
+       values `;
+
+const STEP_INSERT_ROW = `(?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, ?, coalesce(?::timestamptz, now()),
          (case when ?::uuid is null then 'queued' else 'running' end)::step_status, ?::uuid, ?::text,
          case when ?::uuid is null then null else now() + (?::int * interval '1 millisecond') end,
          case when ?::uuid is null then null else now() end)`;
+
+/** The insert of `rows` new step rows (queued, or already claimed with `claim`), without its `returning`. */
+export function stepInsertSql(rows = 1): string {
+  return STEP_INSERT_HEAD + valuesRows(STEP_INSERT_ROW, rows);
+}
 
 export function stepInsertParams(step: NewStep): unknown[] {
   return [
@@ -158,7 +164,7 @@ export class StepStore {
   constructor(private readonly em: EntityManager) {}
 
   async insert(step: NewStep): Promise<StepRecord> {
-    const rows = await sql(this.em, `${STEP_INSERT_SQL} returning *`, stepInsertParams(step));
+    const rows = await sql(this.em, `${stepInsertSql()} returning *`, stepInsertParams(step));
     const row = rows[0];
     if (!row) throw new Error(`Step ${step.id} was not inserted`);
     return toStepRecord(row);

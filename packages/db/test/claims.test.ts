@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ClaimLostError } from '../src/errors.ts';
-import { insertFirstStep, ONE_STEP_PLAN, setupDb } from './fixture.ts';
+import { insertFirstStep, oneStepPlan, setupDb } from './fixture.ts';
 
 let env: Awaited<ReturnType<typeof setupDb>>;
 before(async () => {
@@ -12,7 +12,7 @@ after(async () => {
   await env.close();
 });
 
-const plan = ONE_STEP_PLAN;
+const plan = oneStepPlan;
 
 async function newStep(): Promise<string> {
   return (await insertFirstStep(env.db, plan)).stepId;

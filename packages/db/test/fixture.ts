@@ -43,8 +43,8 @@ export async function setupDb(): Promise<{ database: TestDatabase; db: Db; close
   };
 }
 
-/** A one-step plan with the built-in handlers. */
-export const ONE_STEP_PLAN: Plan = {
+/** A plan of one `noop` step and the built-in handlers. */
+export const oneStepPlan: Plan = {
   v: 2,
   executor: 'test',
   steps: [{ task: 'noop' }],
@@ -75,7 +75,7 @@ export function firstStepRow(
 }
 
 /** A new execution of `plan` (a one-step plan unless given) on the widget `resourceId`. */
-export function executionRow(id: string, resourceId: string, plan: Plan = ONE_STEP_PLAN): NewExecution {
+export function executionRow(id: string, resourceId: string, plan: Plan = oneStepPlan): NewExecution {
   return { id, executor: 'test', resourceType: 'widget', resourceId, plan, params: {}, actor: null };
 }
 

@@ -33,6 +33,44 @@ test('insert answers the row as a later read sees it, in one statement', async (
   assert.deepEqual(inserted, read);
 });
 
+test('insertMany answers, in input order, the rows a later read sees, each with its own state_changed event', async () => {
+  const labels = ['many-1', 'many-2', 'many-3'];
+  const inserted = await env.db.transaction((tx) =>
+    tx.resources.insertMany(
+      'widget',
+      labels.map((label) => ({ label })),
+      ctx,
+    ),
+  );
+  assert.deepEqual(
+    inserted.map((widget) => widget.fields.label),
+    labels,
+  );
+  const read = await env.db.read((tx) => Promise.all(inserted.map((widget) => tx.resources.get('widget', widget.id))));
+  assert.deepEqual(inserted, read);
+  const events = await queryRows<{ subject: string; payload: string }>(
+    env.database.url,
+    'select subject, payload from jetcel_outbox where subject = any($1) order by subject',
+    [inserted.map((widget) => `events.widget.${widget.id}.state_changed`)],
+  );
+  assert.deepEqual(
+    events.map((event) => event.subject),
+    inserted.map((widget) => `events.widget.${widget.id}.state_changed`).sort(),
+    'one event per row',
+  );
+  assert.ok(events.every((event) => JSON.parse(event.payload).to === 'CREATION_SCHEDULED'));
+  assert.deepEqual(await env.db.transaction((tx) => tx.resources.insertMany('widget', [], ctx)), []);
+});
+
+test('insertMany writes nothing when one of its rows is refused', async () => {
+  const taken = await env.db.transaction((tx) => tx.resources.insert('widget', { label: 'taken' }, ctx));
+  await assert.rejects(
+    env.db.read((tx) => tx.resources.insertMany('widget', [{ label: 'fresh' }, { id: taken.id, label: 'dup' }], ctx)),
+  );
+  const fresh = await queryRows(env.database.url, "select id from test_widget where label = 'fresh'");
+  assert.deepEqual(fresh, [], 'the row before the refused one is not kept: one statement');
+});
+
 test('A1: an illegal transition names the transition and the state, and writes nothing', async () => {
   const widget = await env.db.transaction((tx) => tx.resources.insert('widget', { label: 'b' }, ctx));
   await assert.rejects(

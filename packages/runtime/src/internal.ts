@@ -3,7 +3,8 @@
 // framework's own subjects). May change with any release.
 export { Progress } from './execution/progress.ts';
 export type { ProgressDeps } from './execution/progress.ts';
-export { scheduleExecution } from './execution/schedule.ts';
+export { scheduleExecution, scheduleExecutions } from './execution/schedule.ts';
+export type { BulkScheduleInput } from './execution/schedule.ts';
 export type { TaskCatalog } from './execution/queue-step.ts';
 export { StepRunner } from './step/runner.ts';
 export { ThrottleGate, DEFAULT_THROTTLE_CONFIG } from './throttle/slots.ts';

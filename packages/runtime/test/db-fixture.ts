@@ -1,4 +1,3 @@
-import { after, before } from 'node:test';
 import {
   Db,
   defineRecordEntity,
@@ -7,7 +6,7 @@ import {
   migrateUp,
   type MigrationSet,
 } from '@jetcel/db';
-import { createTestDatabase, type TestDatabase } from '@jetcel/testing';
+import { createTestDatabase, perTestFile, type TestDatabase } from '@jetcel/testing';
 
 /** A throwaway resource type for the runtime tests: jetcel's common columns and a `name`. */
 export const Widget = defineResourceEntity({
@@ -63,17 +62,7 @@ export async function setupDb(options: { widgets?: boolean } = {}): Promise<Test
 
 /** The test file's database: created before its first test, dropped after its last. */
 export function useTestDb(options: { widgets?: boolean } = {}): { readonly database: TestDatabase; readonly db: Db } {
-  let current: TestDb | undefined;
-  before(async () => {
-    current = await setupDb(options);
-  });
-  after(async () => {
-    await current?.close();
-  });
-  const open = (): TestDb => {
-    if (!current) throw new Error('The test database is made in before()');
-    return current;
-  };
+  const open = perTestFile(() => setupDb(options));
   return {
     get database() {
       return open().database;

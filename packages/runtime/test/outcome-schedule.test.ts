@@ -21,9 +21,8 @@ import { commandContext } from '../src/command/context.ts';
 import { ADMIN_READS } from '../src/command/read-policy.ts';
 import { Progress } from '../src/execution/progress.ts';
 import { scheduleExecution } from '../src/execution/schedule.ts';
-import { StepRunner } from '../src/step/runner.ts';
 import { useTestDb } from './db-fixture.ts';
-import { deliveryOf } from './step-fixture.ts';
+import { deliveryOf, regularRunner } from './step-fixture.ts';
 import { noop } from './widget-executor.ts';
 
 // A task's outcome may start executions (`scheduleOf`): scheduled in the transaction that commits
@@ -131,14 +130,7 @@ async function runSourceStep(args: ScheduleArgs): Promise<{ source: ResourceSnap
     [`%${executionId}%`],
   );
   assert.ok(row);
-  const runner = new StepRunner({
-    db: env.db,
-    registry,
-    services: {},
-    logger: silentLogger,
-    worker: 'local',
-    queue: 'regular',
-  });
+  const runner = regularRunner(env.db, registry);
   assert.deepEqual(await runner.handle(deliveryOf(row.payload, 'tasks.regular')), { kind: 'ack' });
   return { source, executionId };
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Delivery } from '@jetcel/bus';
-import type { Plan } from '@jetcel/core';
-import type { ExecutionRecord } from '@jetcel/db';
+import { silentLogger, type Plan, type TaskRegistry } from '@jetcel/core';
+import type { Db, ExecutionRecord } from '@jetcel/db';
 import { queryRows } from '@jetcel/testing';
 import type { Progress } from '../src/execution/progress.ts';
+import { StepRunner } from '../src/step/runner.ts';
 import type { TestDb } from './db-fixture.ts';
 
 /** A delivery carrying the bytes of an outbox row, as the broker would hand it to a worker. */
@@ -64,4 +65,9 @@ export async function scheduleWidgetPlan(
   assert.ok(row, 'the first step has its message');
   // The headers as the relay publishes them (the actor, the trace parent, the step's resource).
   return { executionId, widgetId, delivery: deliveryOf(row.payload, row.subject, row.headers) };
+}
+
+/** A step runner of the regular queue, worker `local`, without services (its fast path on). */
+export function regularRunner(db: Db, registry: TaskRegistry): StepRunner<unknown> {
+  return new StepRunner({ db, registry, services: {}, logger: silentLogger, worker: 'local', queue: 'regular' });
 }

@@ -13,3 +13,4 @@ export { spawnService, type ServiceProcess, type SpawnServiceOptions } from './s
 export { eventually, type EventuallyOptions, type EventuallyProbe } from './eventually.ts';
 export { freePort } from './free-port.ts';
 export { queryRows } from './query-rows.ts';
+export { perTestFile } from './per-test-file.ts';

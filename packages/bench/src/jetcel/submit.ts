@@ -1,6 +1,6 @@
 import type { JsonObject } from '@jetcel/core';
 import type { ExecutorDefinition } from '@jetcel/core';
-import { scheduleExecution } from '@jetcel/runtime/internal';
+import { scheduleExecution, scheduleExecutions } from '@jetcel/runtime/internal';
 import type { BenchEnv } from '../env.ts';
 import { until } from '../wait.ts';
 
@@ -15,6 +15,32 @@ export async function submitExecution<P extends JsonObject>(
     const resource = await tx.resources.insert('bench_item', { name: 'bench' }, context);
     await scheduleExecution(tx, env.progress, executor, { resource, params, actor: null });
   });
+}
+
+/** How many executions one bulk command schedules (as BullMQ's side submits with `addBulk`). */
+export const BULK_SIZE = 50;
+
+/**
+ * What a bulk command handler does: `n` resources and their executions in transactions of
+ * `BULK_SIZE` (the resources in one insert, the executions with their first steps in another),
+ * submitted one after the other.
+ */
+export async function submitBulk<P extends JsonObject>(
+  env: BenchEnv,
+  executor: ExecutorDefinition<P>,
+  params: P,
+  n: number,
+): Promise<void> {
+  for (let done = 0; done < n; done += BULK_SIZE) {
+    const count = Math.min(BULK_SIZE, n - done);
+    await env.db.transaction(async (tx) => {
+      const context = { executionId: null, actor: null };
+      const rows = Array.from({ length: count }, () => ({ name: 'bench' }));
+      const resources = await tx.resources.insertMany('bench_item', rows, context);
+      const inputs = resources.map((resource) => ({ resource, params, actor: null }));
+      await scheduleExecutions(tx, env.progress, executor, inputs);
+    });
+  }
 }
 
 interface Finished {

@@ -10,7 +10,7 @@ import { handledBy } from '../wait.ts';
 import { measure } from '../measure.ts';
 import { BULL_QUEUES, REDIS } from '../bullmq/connection.ts';
 import { throttledExecutor } from '../jetcel/domain.ts';
-import { executionsFinished, submitExecution } from '../jetcel/submit.ts';
+import { executionsFinished, submitBulk } from '../jetcel/submit.ts';
 import { dbosTags } from '../dbos/tags.ts';
 
 interface ThrottledSystem {
@@ -66,8 +66,8 @@ export async function startThrottledSystems(
     {
       name: 'jetcel',
       workers: jetcelWorkers,
-      submitAll: (n) =>
-        windowed(n, config.executorPath.submitWindow, () => submitExecution(env, throttledExecutor, { ms: taskMs })),
+      // Bulk commands of 50, as BullMQ's side submits with addBulk.
+      submitAll: (n) => submitBulk(env, throttledExecutor, { ms: taskMs }, n),
       finished: (n, sinceMs) => executionsFinished(env, throttledExecutor.name, n, sinceMs, timeout),
     },
     {

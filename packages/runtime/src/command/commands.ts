@@ -8,7 +8,7 @@ import type { BackgroundRequest, EnqueueResult } from '../background/enqueue.ts'
 /** A domain's resource tables: read (optionally locked), find, list, insert and patch, with their events. */
 export type CommandResources = Pick<
   Tx['resources'],
-  'get' | 'find' | 'list' | 'countByState' | 'insert' | 'applyPatch'
+  'get' | 'find' | 'list' | 'countByState' | 'insert' | 'insertMany' | 'applyPatch'
 >;
 
 /** A domain's record tables (plain rows, e.g. cloud settings), by table name. */
@@ -51,6 +51,16 @@ export interface CommandContext {
     params: P,
     options?: ScheduleCallOptions,
   ): Promise<ScheduleResult>;
+  /**
+   * `schedule` for many resources of one executor: every item is authorized before anything is
+   * written (one refusal refuses them all), then the executions go in together, with their first
+   * steps in one statement. Results in the items' order.
+   */
+  scheduleMany<P extends JsonObject>(
+    executor: ExecutorDefinition<P>,
+    items: Array<{ resource: ResourceSnapshot; params: P }>,
+    options?: ScheduleCallOptions,
+  ): Promise<ScheduleResult[]>;
   /** Requests the cancel of a running execution. */
   cancel(executionId: string): Promise<ExecutionRecord>;
   /** Queues a background task with this transaction (skipped while an equal run is queued or running). */

@@ -4,7 +4,7 @@ import { cancelExecution } from '../execution/cancel.ts';
 import { authorizeExecutor, type Caller } from './identity.ts';
 import type { Progress } from '../execution/progress.ts';
 import { readAccess, type ReadPolicy } from './read-policy.ts';
-import { scheduleExecution } from '../execution/schedule.ts';
+import { scheduleExecution, scheduleExecutions } from '../execution/schedule.ts';
 import type { TaskCatalog } from '../execution/queue-step.ts';
 import { enqueueBackground } from '../background/enqueue.ts';
 import { domainAccess } from '../execution/domain-access.ts';
@@ -38,6 +38,17 @@ export function commandContext(
         actor: caller.actor,
         heavy: options?.heavy === true,
       });
+    },
+    async scheduleMany(executor, items, options) {
+      // Every item first: one refusal refuses the call before anything is written.
+      for (const item of items) await authorize(executor, item.resource);
+      return scheduleExecutions(
+        tx,
+        progress,
+        executor,
+        items.map((item) => ({ ...item, actor: caller.actor })),
+        { heavy: options?.heavy === true },
+      );
     },
     cancel: (executionId) => cancelExecution(tx, progress, executionId),
     enqueue: (request) => enqueueBackground(tx, catalog, request),

@@ -14,6 +14,7 @@ export function domainAccess(tx: Tx): Pick<CommandContext, 'resources' | 'record
       list: resources.list.bind(resources),
       countByState: resources.countByState.bind(resources),
       insert: resources.insert.bind(resources),
+      insertMany: resources.insertMany.bind(resources),
       applyPatch: resources.applyPatch.bind(resources),
     },
     records: {

@@ -8,10 +8,11 @@ import {
   type FailureInfo,
   type Logger,
   type PlanNode,
+  type StepCall,
 } from '@jetcel/core';
 import type { ExecutionRecord, NewExecution, StepRecord, Tx } from '@jetcel/db';
 import { stepLane } from './lane.ts';
-import { failureInArgs, queueStep, type TaskCatalog } from './queue-step.ts';
+import { failureInArgs, prepareStep, queueStep, type TaskCatalog } from './queue-step.ts';
 
 export interface ProgressDeps {
   catalog: TaskCatalog;
@@ -42,11 +43,25 @@ export class Progress {
    */
   async createQueued(tx: Tx, execution: NewExecution, node: PlanNode): Promise<void> {
     if (isGroup(node)) return this.queueNode(tx, await tx.executions.create(execution), 0, node);
-    const lane = stepLane(execution.plan, { role: 'main', position: 0 }, this.deps.longPlanSteps);
-    await queueStep(tx, this.deps.catalog, execution, { role: 'main', position: 0, call: node, lane }, async (step) => {
-      const created = await tx.executions.createWithStep(execution, step);
-      return created.step;
+    await this.createManyQueued(tx, [{ execution, call: node }]);
+  }
+
+  /** New executions whose first node is a single step: all of them with their steps in one insert statement. */
+  async createManyQueued(tx: Tx, firsts: { execution: NewExecution; call: StepCall }[]): Promise<void> {
+    const pending = firsts.map(({ execution, call }) => {
+      const lane = stepLane(execution.plan, { role: 'main', position: 0 }, this.deps.longPlanSteps);
+      return {
+        execution,
+        step: prepareStep(tx, this.deps.catalog, execution, { role: 'main', position: 0, call, lane }),
+      };
     });
+    const created = await tx.executions.createManyWithSteps(
+      pending.map(({ execution, step }) => ({ execution, step: step.row })),
+    );
+    for (const [index, { step }] of pending.entries()) {
+      const inserted = created[index];
+      if (inserted) step.inserted(inserted.step);
+    }
   }
 
   /** Queues a chain node: one step, or every member of a group plus its fan-in row. */

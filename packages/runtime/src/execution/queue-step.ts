@@ -29,8 +29,22 @@ export async function queueStep(
   catalog: TaskCatalog,
   execution: ExecutionHead,
   input: StepInput,
-  insert: (step: NewStep) => Promise<StepRecord> = (step) => tx.steps.insert(step),
 ): Promise<StepRecord> {
+  const pending = prepareStep(tx, catalog, execution, input);
+  const step = await tx.steps.insert(pending.row);
+  pending.inserted(step);
+  return step;
+}
+
+/** A step to queue: the row to insert (by the caller, alone or with others), then `inserted` with what went in. */
+export interface PendingStep {
+  row: NewStep;
+  /** Writes the step's outbox row (or takes the worker's local claim offer) once its row is inserted. */
+  inserted(step: StepRecord): void;
+}
+
+/** `queueStep` in two halves, for an insert that carries more than this one row (`Progress.createManyQueued`). */
+export function prepareStep(tx: Tx, catalog: TaskCatalog, execution: ExecutionHead, input: StepInput): PendingStep {
   const planned = planStep(catalog, execution, input);
   const { notBefore } = planned;
   const lane = input.lane ?? 'short';
@@ -42,18 +56,18 @@ export async function queueStep(
     notBefore,
     lane,
   });
-  const step = await insert({
-    ...planned,
-    ...(local ? { claim: { token: local.token, worker: local.worker, ttlMs: local.ttlMs } } : {}),
-  });
-  if (!local) {
-    addStepMessage(tx, step, execution.actor, notBefore ?? undefined, lane);
-    return step;
-  }
-  // Claimed here: its message is the fallback, published only once the claim would have expired.
-  const fallbackRowId = addStepMessage(tx, step, execution.actor, new Date(Date.now() + local.ttlMs), lane);
-  local.taken = { step, fallbackRowId };
-  return step;
+  return {
+    row: { ...planned, ...(local ? { claim: { token: local.token, worker: local.worker, ttlMs: local.ttlMs } } : {}) },
+    inserted(step) {
+      if (!local) {
+        addStepMessage(tx, step, execution.actor, notBefore ?? undefined, lane);
+        return;
+      }
+      // Claimed here: its message is the fallback, published only once the claim would have expired.
+      const fallbackRowId = addStepMessage(tx, step, execution.actor, new Date(Date.now() + local.ttlMs), lane);
+      local.taken = { step, fallbackRowId };
+    },
+  };
 }
 
 type StepInput = {

@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { perTestFile, queryRows } from '@jetcel/testing';
+import type { NewExecutionWithStep } from '../src/execution-store.ts';
+import { oneStepPlan, setupDb } from './fixture.ts';
+
+const env = perTestFile(setupDb);
+const plan = oneStepPlan;
+
+/** A new execution with its first step; `claimed`: the step goes in already running for a worker. */
+function pair(options: { id?: string; claimed?: boolean } = {}): NewExecutionWithStep {
+  const id = options.id ?? randomUUID();
+  return {
+    execution: {
+      id,
+      executor: 'test',
+      resourceType: 'widget',
+      resourceId: randomUUID(),
+      plan,
+      params: { n: 1 },
+      actor: 'tester',
+    },
+    step: {
+      id: randomUUID(),
+      executionId: id,
+      role: 'main',
+      position: 0,
+      task: 'noop',
+      queue: 'regular',
+      args: { n: 1 },
+      resourceRef: null,
+      before: null,
+      ignoreErrors: false,
+      notBefore: null,
+      ...(options.claimed ? { claim: { token: randomUUID(), worker: 'w', ttlMs: 30_000 } } : {}),
+    },
+  };
+}
+
+const rowsOf = async (table: 'jetcel_execution' | 'jetcel_step', ids: string[]) =>
+  queryRows<{ id: string }>(env().database.url, `select id from ${table} where id = any($1)`, [ids]);
+
+test('createManyWithSteps inserts every execution and its first step, answering them in input order', async () => {
+  const pairs = [pair(), pair({ claimed: true }), pair()];
+  const created = await env().db.transaction((tx) => tx.executions.createManyWithSteps(pairs));
+  assert.deepEqual(
+    created.map(({ execution, step }) => [execution.id, step.id, step.executionId]),
+    pairs.map(({ execution, step }) => [execution.id, step.id, execution.id]),
+  );
+  assert.deepEqual(
+    created.map(({ step }) => step.status),
+    ['queued', 'running', 'queued'],
+  );
+  for (const { execution, step } of created) {
+    assert.deepEqual(await env().db.read((tx) => tx.executions.get(execution.id)), execution);
+    assert.deepEqual(await env().db.read((tx) => tx.steps.get(step.id)), step);
+  }
+  assert.deepEqual(await env().db.transaction((tx) => tx.executions.createManyWithSteps([])), []);
+});
+
+test('createManyWithSteps is one statement: a duplicate id refuses it and nothing of it is kept', async () => {
+  const existing = pair();
+  await env().db.transaction((tx) => tx.executions.createManyWithSteps([existing]));
+  const fresh = pair();
+  // Outside a transaction: only the statement itself can keep the fresh pair out.
+  await assert.rejects(
+    env().db.read((tx) => tx.executions.createManyWithSteps([fresh, pair({ id: existing.execution.id })])),
+  );
+  assert.deepEqual(await rowsOf('jetcel_execution', [fresh.execution.id]), []);
+  assert.deepEqual(await rowsOf('jetcel_step', [fresh.step.id]), []);
+});
+
+test('createWithStep is the one-pair case', async () => {
+  const one = pair();
+  const created = await env().db.transaction((tx) => tx.executions.createWithStep(one.execution, one.step));
+  assert.equal(created.execution.id, one.execution.id);
+  assert.equal(created.step.executionId, one.execution.id);
+  assert.equal((await rowsOf('jetcel_step', [one.step.id])).length, 1);
+});

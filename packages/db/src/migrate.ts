@@ -13,7 +13,7 @@ import { throttleSlots } from './migrations/m010-throttle-slots.ts';
 import { stepCommitFunction } from './migrations/m011-step-commit-function.ts';
 import { stepCommitGeneral } from './migrations/m012-step-commit-general.ts';
 import { spanEndCommit } from './migrations/m013-span-end-commit.ts';
-import { settledSuccessHandler } from './migrations/m014-settled-success-handler.ts';
+import { settledHandlerKeyedWaiters } from './migrations/m014-settled-handler-keyed-waiters.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -44,7 +44,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     stepCommitFunction,
     stepCommitGeneral,
     spanEndCommit,
-    settledSuccessHandler,
+    settledHandlerKeyedWaiters,
   ],
 };
 

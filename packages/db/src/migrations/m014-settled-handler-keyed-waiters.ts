@@ -32,7 +32,7 @@ function rewritten(text: string, edits: Array<[RegExp, string, number]>): string
  * The one-statement step commit learns to settle a success handler that only sets its resource OK
  * (`jetcel.set_ok`): the last main step's commit applies the handler's patch, inserts the handler's
  * step as already succeeded and ends the execution, one commit instead of two. The throttle's
- * admission and hand-over find ready waiters by key. m011's `jetcel_commit_step_done`, unused
+ * admission and hand-over find ready waiters by key, in the order of an index. m011's `jetcel_commit_step_done`, unused
  * since m012, is dropped.
  */
 export const settledHandlerKeyedWaiters: SqlMigration = {
@@ -44,7 +44,18 @@ export const settledHandlerKeyedWaiters: SqlMigration = {
       [AHEAD_JOIN, AHEAD_BY_KEY, 1],
     ]),
     rewritten(throttlePassSql, [[READY_JOINS, READY_BY_KEY, 1]]),
+    // The queue's own order (since, then execution id): the first ready waiter is found by walking
+    // the index, not by checking every waiter and sorting them.
+    `create index "jetcel_throttle_waiter_order_index" on "jetcel_throttle_waiter" ("kind", "scope", "since", "execution_id")`,
+    'drop index if exists "jetcel_throttle_waiter_queue_index"',
     'drop function if exists jetcel_commit_step_done(uuid, uuid, jsonb, uuid, jsonb, jsonb)',
   ],
-  down: [...stepCommitFunction.up, stepCommitFunctionSql({ settled: false }), throttleEnterSql, throttlePassSql],
+  down: [
+    `create index "jetcel_throttle_waiter_queue_index" on "jetcel_throttle_waiter" ("kind", "scope", "since")`,
+    'drop index if exists "jetcel_throttle_waiter_order_index"',
+    ...stepCommitFunction.up,
+    stepCommitFunctionSql({ settled: false }),
+    throttleEnterSql,
+    throttlePassSql,
+  ],
 };

@@ -57,6 +57,7 @@ export class Db {
   readonly #listeners = new Set<CommitListener>();
   /** While set, rows due now are inserted leased to this process for that long (the hand-off). */
   #handoffLeaseMs: number | null = null;
+  readonly #leaseMs = (): number | null => this.#handoffLeaseMs;
 
   /** The outbox relay's bookkeeping: claims of due rows, published and failed marks. */
   readonly outbox: OutboxLedger;
@@ -185,7 +186,7 @@ export class Db {
 
   /** Reads through the stores outside any transaction: each statement on its own, no BEGIN or COMMIT. */
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.run((em) => fn(new Tx(em, this.tables)));
+    return this.run((em) => fn(new Tx(em, this.tables, this.#leaseMs)));
   }
 
   resourceTypes(): string[] {
@@ -201,7 +202,7 @@ export class Db {
     try {
       return await this.orm.em.fork().transactional(async (em) => {
         if (options.relaxedDurability) await sql(em, 'set local synchronous_commit = off');
-        const tx = new Tx(em, this.tables);
+        const tx = new Tx(em, this.tables, this.#leaseMs);
         this.#outboxFlush.attach(em, tx.outbox);
         return fn(tx);
       });
@@ -216,7 +217,7 @@ export class Db {
     let result: T;
     try {
       result = await this.orm.em.fork().transactional(async (em) => {
-        const tx = new Tx(em, this.tables);
+        const tx = new Tx(em, this.tables, this.#leaseMs);
         const value = await fn(tx);
         rows.push(...(await tx.outbox.flush(this.#handoffLeaseMs)));
         return value;
@@ -251,7 +252,7 @@ export class Db {
         for (const work of works) {
           try {
             const value = await em.transactional(async (savepoint) => {
-              const tx = new Tx(savepoint, this.tables);
+              const tx = new Tx(savepoint, this.tables, this.#leaseMs);
               const result = await work(tx);
               // Pushed only once the savepoint is released: a rolled-back work hands nothing off.
               const written = await tx.outbox.flush(this.#handoffLeaseMs);

@@ -8,7 +8,8 @@ import {
   type ExecutionRecord,
   type StepRecord,
 } from './records.ts';
-import { sql, statementBatches, storableText, valuesRows } from './sql.ts';
+import { MAX_BIND_PARAMETERS, sql, statementBatches, storableText, valuesRows } from './sql.ts';
+import type { OutboxStore } from './outbox-store.ts';
 import { stepInsertParams, stepInsertSql, type NewStep } from './step-store.ts';
 
 /** An execution row to insert (`ExecutionStore.create`). */
@@ -63,7 +64,10 @@ function executionInsertParams(input: NewExecution): unknown[] {
 }
 
 export class ExecutionStore {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly outbox: OutboxStore,
+  ) {}
 
   async create(input: NewExecution): Promise<ExecutionRecord> {
     const rows = await sql(this.em, `${executionInsertSql()} returning *`, executionInsertParams(input));
@@ -92,12 +96,19 @@ export class ExecutionStore {
     if (!first) return [];
     const created = new Map<string, CreatedExecution>();
     for (const batch of statementBatches(rows, first.execution.length + first.step.length)) {
+      const params = [...batch.flatMap((entry) => entry.execution), ...batch.flatMap((entry) => entry.step)];
+      // The transaction's outbox rows so far (the resources' events, the steps' messages) ride along.
+      const outbox = this.outbox.pendingInsert(MAX_BIND_PARAMETERS - params.length);
       const [row] = await sql<InsertedRows>(
         this.em,
         `with e as (${executionInsertSql(batch.length)} returning *), s as (${stepInsertSql(batch.length)} returning *)
-         select (select json_agg(e) from e) as executions, (select json_agg(s) from s) as steps`,
-        [...batch.flatMap((params) => params.execution), ...batch.flatMap((params) => params.step)],
-      );
+         ${outbox ? `, o as (${outbox.sql}) ` : ''}select (select json_agg(e) from e) as executions, (select json_agg(s) from s) as steps`,
+        outbox ? [...params, ...outbox.params] : params,
+      ).catch((error: unknown) => {
+        outbox?.failed();
+        throw error;
+      });
+      outbox?.written();
       const steps = new Map((row?.steps ?? []).map(toStepRecord).map((step) => [step.executionId, step]));
       for (const execution of (row?.executions ?? []).map(toExecutionRecord)) {
         const step = steps.get(execution.id);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from './sql.ts';
+import { sql, valuesRows } from './sql.ts';
 
 export interface OutboxRowInput {
   id?: string;
@@ -35,8 +35,14 @@ export interface CommittedOutboxRow {
 /** Collects a transaction's publish intents and inserts them in one statement before COMMIT. */
 export class OutboxStore {
   readonly #pending: Array<Required<Omit<OutboxRowInput, 'notBefore'>> & { notBefore: Date | null }> = [];
+  /** Rows another statement of this transaction inserted (`pendingInsert`), reported by the next flush. */
+  readonly #written: CommittedOutboxRow[] = [];
 
-  constructor(private readonly em: EntityManager) {}
+  /** `handoffLeaseMs`: the lease rows due now get when this process hands them off (see `Db.onCommit`). */
+  constructor(
+    private readonly em: EntityManager,
+    private readonly handoffLeaseMs: () => number | null = () => null,
+  ) {}
 
   add(input: OutboxRowInput): string {
     const id = input.id ?? randomUUID();
@@ -77,28 +83,51 @@ export class OutboxStore {
    * are leased to this process: its relay publishes them from memory after COMMIT.
    */
   async flush(handoffLeaseMs: number | null = null): Promise<CommittedOutboxRow[]> {
+    const written = this.#written.splice(0);
     const rows = this.takePending(handoffLeaseMs);
-    if (rows.length === 0) return [];
-    const placeholders = rows
-      .map(
-        () =>
-          "(?, ?, ?, ?::jsonb, coalesce(?::timestamptz, now()), case when ? then now() + (? * interval '1 millisecond') end)",
-      )
-      .join(', ');
-    const params = rows.flatMap((row) => [
-      row.id,
-      row.subject,
-      row.payload,
-      JSON.stringify(row.headers),
-      row.notBefore?.toISOString() ?? null,
-      row.leased,
-      handoffLeaseMs ?? 0,
-    ]);
-    await sql(
-      this.em,
-      `insert into jetcel_outbox (id, subject, payload, headers, not_before, lease_until) values ${placeholders}`,
-      params,
-    );
-    return rows;
+    if (rows.length > 0) {
+      const insert = outboxInsert(rows, handoffLeaseMs);
+      await sql(this.em, insert.sql, insert.params);
+    }
+    return [...written, ...rows];
   }
+
+  /**
+   * The pending rows as an insert another statement of this transaction carries (a data-modifying
+   * CTE), so they cost no round trip of their own; null when none are pending or they would take
+   * more than `maxParams` bind parameters. Call `written` once that statement succeeded (the next
+   * flush reports them) or `failed` to put them back.
+   */
+  pendingInsert(maxParams: number): { sql: string; params: unknown[]; written(): void; failed(): void } | null {
+    if (this.#pending.length === 0 || this.#pending.length * OUTBOX_INSERT_PARAMS > maxParams) return null;
+    const leaseMs = this.handoffLeaseMs();
+    const taken = this.#pending.splice(0);
+    const rows = taken.map((row) => ({ ...row, leased: leaseMs !== null && row.notBefore === null }));
+    return {
+      ...outboxInsert(rows, leaseMs),
+      written: () => this.#written.push(...rows),
+      failed: () => this.#pending.unshift(...taken),
+    };
+  }
+}
+
+/** Bind parameters of one row of `outboxInsert`. */
+const OUTBOX_INSERT_PARAMS = 7;
+
+/** One insert of outbox rows; rows due now and leased are leased for `handoffLeaseMs`. */
+function outboxInsert(rows: CommittedOutboxRow[], handoffLeaseMs: number | null): { sql: string; params: unknown[] } {
+  const row =
+    "(?, ?, ?, ?::jsonb, coalesce(?::timestamptz, now()), case when ? then now() + (? * interval '1 millisecond') end)";
+  return {
+    sql: `insert into jetcel_outbox (id, subject, payload, headers, not_before, lease_until) values ${valuesRows(row, rows.length)}`,
+    params: rows.flatMap((entry) => [
+      entry.id,
+      entry.subject,
+      entry.payload,
+      JSON.stringify(entry.headers),
+      entry.notBefore?.toISOString() ?? null,
+      entry.leased,
+      handoffLeaseMs ?? 0,
+    ]),
+  };
 }

@@ -20,7 +20,8 @@ export function storableText(value: string): string {
 }
 
 /** PostgreSQL's limit on the bind parameters of one statement. */
-const MAX_BIND_PARAMETERS = 65535;
+/** PostgreSQL's limit of bind parameters in one statement. */
+export const MAX_BIND_PARAMETERS = 65535;
 
 /** `count` copies of one VALUES row, for a multi-row insert. */
 export function valuesRows(row: string, count: number): string {

@@ -34,13 +34,15 @@ export class Tx {
   readonly metrics: MetricsStore;
   #entities: DomainEntityManager | undefined;
 
+  /** `handoffLeaseMs`: the lease of rows this process hands off after COMMIT (see `Db.onCommit`). */
   constructor(
     private readonly em: EntityManager,
     tables: Map<string, ResourceTable>,
+    handoffLeaseMs: () => number | null = () => null,
   ) {
-    this.outbox = new OutboxStore(em);
+    this.outbox = new OutboxStore(em, handoffLeaseMs);
     this.resources = new ResourceStore(em, tables, this.outbox);
-    this.executions = new ExecutionStore(em);
+    this.executions = new ExecutionStore(em, this.outbox);
     this.steps = new StepStore(em);
     this.idempotency = new IdempotencyStore(em);
     this.groups = new GroupStore(em);

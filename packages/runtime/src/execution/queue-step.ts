@@ -39,7 +39,7 @@ export async function queueStep(
 /** A step to queue: the row to insert (by the caller, alone or with others), then `inserted` with what went in. */
 export interface PendingStep {
   row: NewStep;
-  /** Writes the step's outbox row (or takes the worker's local claim offer) once its row is inserted. */
+  /** Takes the worker's local claim offer (if it was made) once its row is inserted. */
   inserted(step: StepRecord): void;
 }
 
@@ -56,16 +56,15 @@ export function prepareStep(tx: Tx, catalog: TaskCatalog, execution: ExecutionHe
     notBefore,
     lane,
   });
+  // Its message is written first, so an insert that carries the transaction's outbox rows carries it too;
+  // claimed here, the message is the fallback, published only once the claim would have expired.
+  const message = { ...planned, attempts: 1 };
+  const dueAt = local ? new Date(Date.now() + local.ttlMs) : (notBefore ?? undefined);
+  const messageRowId = addStepMessage(tx, message, execution.actor, dueAt, lane);
   return {
     row: { ...planned, ...(local ? { claim: { token: local.token, worker: local.worker, ttlMs: local.ttlMs } } : {}) },
     inserted(step) {
-      if (!local) {
-        addStepMessage(tx, step, execution.actor, notBefore ?? undefined, lane);
-        return;
-      }
-      // Claimed here: its message is the fallback, published only once the claim would have expired.
-      const fallbackRowId = addStepMessage(tx, step, execution.actor, new Date(Date.now() + local.ttlMs), lane);
-      local.taken = { step, fallbackRowId };
+      if (local) local.taken = { step, fallbackRowId: messageRowId };
     },
   };
 }

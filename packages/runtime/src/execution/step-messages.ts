@@ -17,7 +17,7 @@ import { traceHeaders } from '@jetcel/telemetry';
  */
 export function addStepMessage(
   tx: Tx,
-  step: StepRecord,
+  step: Parameters<typeof stepMessage>[0],
   actor: string | null,
   notBefore?: Date,
   lane: TaskLane = 'short',

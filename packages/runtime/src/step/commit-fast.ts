@@ -181,6 +181,6 @@ export async function commitFast(db: Db, plan: FastCommit | null, log: Logger): 
   }
   plan.passed = committed.passed ?? null;
   log.info('step succeeded');
-  if (plan.input.settled) log.info('success handler settled in the commit', { task: plan.input.settled.step.task });
+  if (plan.input.settled) log.info('success handler settled in the commit', { handler: plan.input.settled.step.task });
   return 'succeeded';
 }

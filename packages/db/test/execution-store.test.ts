@@ -78,3 +78,24 @@ test('createWithStep is the one-pair case', async () => {
   assert.equal(created.step.executionId, one.execution.id);
   assert.equal((await rowsOf('jetcel_step', [one.step.id])).length, 1);
 });
+
+test('the transaction’s outbox rows so far ride the execution insert and are handed off once, after COMMIT', async () => {
+  const handed: string[] = [];
+  const stop = env().db.onCommit((rows) => handed.push(...rows.map((row) => row.subject)), { handoffLeaseMs: 5000 });
+  try {
+    await env().db.transaction(async (tx) => {
+      const widget = await tx.resources.insert('widget', { label: 'rides' }, { executionId: null, actor: null });
+      const messageId = tx.outbox.add({ subject: 'tasks.regular', payload: '{}' });
+      const created = pair();
+      await tx.executions.createWithStep({ ...created.execution, resourceId: widget.id }, created.step);
+      // Inside the transaction, before its flush: the insert statement wrote the message.
+      assert.ok(await tx.recordGet('jetcel_outbox', messageId), 'the message row is in the table already');
+      assert.deepEqual(handed, [], 'nothing is handed off before COMMIT');
+    });
+  } finally {
+    stop();
+  }
+  assert.equal(handed.length, 2, 'the event and the message, each once');
+  assert.ok(handed.includes('tasks.regular'));
+  assert.ok(handed.some((subject) => /^events\.widget\.[^.]+\.state_changed$/.test(subject)));
+});

@@ -57,16 +57,14 @@ export class Db {
   readonly #listeners = new Set<CommitListener>();
   /** While set, rows due now are inserted leased to this process for that long (the hand-off). */
   #handoffLeaseMs: number | null = null;
+  /** The hand-off lease as every transaction's outbox and the step commits read it. */
   readonly #leaseMs = (): number | null => this.#handoffLeaseMs;
 
   /** The outbox relay's bookkeeping: claims of due rows, published and failed marks. */
   readonly outbox: OutboxLedger;
   readonly #stepCommits: StepCommitter;
 
-  readonly #outboxFlush = new OutboxFlushSubscriber(
-    (rows) => this.#committed(rows),
-    () => this.#handoffLeaseMs,
-  );
+  readonly #outboxFlush = new OutboxFlushSubscriber((rows) => this.#committed(rows));
 
   private constructor(
     readonly orm: MikroORM,
@@ -77,7 +75,7 @@ export class Db {
   ) {
     this.outbox = new OutboxLedger(relaxed, (fn) => this.run(fn));
     this.#stepCommits = new StepCommitter(durable, {
-      leaseMs: () => this.#handoffLeaseMs,
+      leaseMs: this.#leaseMs,
       committed: (rows) => this.#committed(rows),
     });
     orm.em.getEventManager().registerSubscriber(this.#outboxFlush);
@@ -219,7 +217,7 @@ export class Db {
       result = await this.orm.em.fork().transactional(async (em) => {
         const tx = new Tx(em, this.tables, this.#leaseMs);
         const value = await fn(tx);
-        rows.push(...(await tx.outbox.flush(this.#handoffLeaseMs)));
+        rows.push(...(await tx.outbox.flush()));
         return value;
       });
     } catch (error) {
@@ -255,7 +253,7 @@ export class Db {
               const tx = new Tx(savepoint, this.tables, this.#leaseMs);
               const result = await work(tx);
               // Pushed only once the savepoint is released: a rolled-back work hands nothing off.
-              const written = await tx.outbox.flush(this.#handoffLeaseMs);
+              const written = await tx.outbox.flush();
               return { result, written };
             });
             rows.push(...value.written);

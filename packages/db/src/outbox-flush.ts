@@ -13,11 +13,7 @@ export class OutboxFlushSubscriber implements EventSubscriber {
   /** The rows each open transaction has flushed so far. */
   readonly #written = new WeakMap<EntityManager, CommittedOutboxRow[]>();
 
-  constructor(
-    private readonly handOff: (rows: CommittedOutboxRow[]) => void,
-    /** While set, rows due now are inserted leased to this process for that long. */
-    private readonly handoffLeaseMs: () => number | null,
-  ) {}
+  constructor(private readonly handOff: (rows: CommittedOutboxRow[]) => void) {}
 
   /** Makes `outbox` ride the flushes of the transaction bound to `em`. */
   attach(em: EntityManager, outbox: OutboxStore): void {
@@ -31,7 +27,7 @@ export class OutboxFlushSubscriber implements EventSubscriber {
     const outbox = this.#outboxes.get(em);
     const written = this.#written.get(em);
     if (!outbox || !written) return;
-    written.push(...(await outbox.flush(this.handoffLeaseMs())));
+    written.push(...(await outbox.flush()));
   }
 
   afterTransactionCommit({ em }: TransactionEventArgs): void {

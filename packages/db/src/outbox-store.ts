@@ -57,7 +57,7 @@ export class OutboxStore {
   }
 
   /** Removes and returns the rows added since the last take; due ones are leased with a hand-off. */
-  takePending(handoffLeaseMs: number | null): CommittedOutboxRow[] {
+  #takePending(handoffLeaseMs: number | null): CommittedOutboxRow[] {
     return this.#pending.splice(0).map((row) => ({
       ...row,
       leased: handoffLeaseMs !== null && row.notBefore === null,
@@ -79,12 +79,14 @@ export class OutboxStore {
   }
 
   /**
-   * Inserts the pending rows (one statement) and returns them. With `handoffLeaseMs`, rows due now
-   * are leased to this process: its relay publishes them from memory after COMMIT.
+   * Inserts the pending rows (one statement) and returns them with those another statement already
+   * inserted. While this process hands rows off, rows due now are leased to it: its relay publishes
+   * them from memory after COMMIT.
    */
-  async flush(handoffLeaseMs: number | null = null): Promise<CommittedOutboxRow[]> {
+  async flush(): Promise<CommittedOutboxRow[]> {
+    const handoffLeaseMs = this.handoffLeaseMs();
     const written = this.#written.splice(0);
-    const rows = this.takePending(handoffLeaseMs);
+    const rows = this.#takePending(handoffLeaseMs);
     if (rows.length > 0) {
       const insert = outboxInsert(rows, handoffLeaseMs);
       await sql(this.em, insert.sql, insert.params);
@@ -101,12 +103,11 @@ export class OutboxStore {
   pendingInsert(maxParams: number): { sql: string; params: unknown[]; written(): void; failed(): void } | null {
     if (this.#pending.length === 0 || this.#pending.length * OUTBOX_INSERT_PARAMS > maxParams) return null;
     const leaseMs = this.handoffLeaseMs();
-    const taken = this.#pending.splice(0);
-    const rows = taken.map((row) => ({ ...row, leased: leaseMs !== null && row.notBefore === null }));
+    const rows = this.#takePending(leaseMs);
     return {
       ...outboxInsert(rows, leaseMs),
       written: () => this.#written.push(...rows),
-      failed: () => this.#pending.unshift(...taken),
+      failed: () => this.#pending.unshift(...rows.map(({ leased: _leased, ...row }) => row)),
     };
   }
 }

@@ -152,16 +152,8 @@ export class ResourceStore {
     context: WriteContext,
     id: string = randomUUID(),
   ): Promise<ResourceSnapshot> {
-    const table = this.table(type);
-    // The entity's own insert (property names, types, defaults), returning the row: one round trip.
-    const row: unknown = await this.em
-      .createQueryBuilder(table.entityName)
-      .insert({ id, ...fields })
-      .returning('*')
-      .execute('get', false);
-    if (!isRow(row)) throw new Error(`Inserted ${type} ${id} is not readable`);
-    const snapshot = toSnapshot(table, row);
-    this.writeEvent(snapshot, EVENT_NAMES.stateChanged, null, snapshot.state, context);
+    const [snapshot] = await this.#insertRows(type, [{ id, ...fields }], context);
+    if (!snapshot) throw new Error(`Inserted ${type} ${id} is not readable`);
     return snapshot;
   }
 
@@ -170,9 +162,21 @@ export class ResourceStore {
    * PostgreSQL's bind parameter limit takes one more per slice), each with its first event.
    * Answers the snapshots in input order.
    */
-  async insertMany(type: string, rows: Record<string, Json>[], context: WriteContext): Promise<ResourceSnapshot[]> {
+  insertMany(type: string, rows: Record<string, Json>[], context: WriteContext): Promise<ResourceSnapshot[]> {
+    return this.#insertRows(
+      type,
+      rows.map((fields) => ({ id: randomUUID(), ...fields })),
+      context,
+    );
+  }
+
+  /** The entity's own insert (property names, types, defaults) returning the rows, then each row's first event. */
+  async #insertRows(
+    type: string,
+    values: Array<{ id: string } & Record<string, Json>>,
+    context: WriteContext,
+  ): Promise<ResourceSnapshot[]> {
     const table = this.table(type);
-    const values = rows.map((fields) => ({ id: randomUUID(), ...fields }));
     const inserted = new Map<string, ResourceSnapshot>();
     // Every column bounds the bind parameters a row takes.
     for (const batch of statementBatches(values, table.columns.size)) {
@@ -189,8 +193,8 @@ export class ResourceStore {
       }
     }
     const snapshots = values.map(({ id }) => {
-      const snapshot = inserted.get(String(id));
-      if (!snapshot) throw new Error(`Inserted ${type} ${String(id)} is not readable`);
+      const snapshot = inserted.get(id);
+      if (!snapshot) throw new Error(`Inserted ${type} ${id} is not readable`);
       return snapshot;
     });
     for (const snapshot of snapshots)

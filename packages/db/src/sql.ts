@@ -19,7 +19,6 @@ export function storableText(value: string): string {
   return value.includes('\u0000') ? value.split('\u0000').join('\uFFFD') : value;
 }
 
-/** PostgreSQL's limit on the bind parameters of one statement. */
 /** PostgreSQL's limit of bind parameters in one statement. */
 export const MAX_BIND_PARAMETERS = 65535;
 

@@ -221,6 +221,5 @@ function stepColumns(step: NewStep): Record<string, unknown> {
     before: step.before,
     ignore_errors: step.ignoreErrors,
     throttled: step.throttled ?? false,
-    worker: step.claim?.worker ?? null,
   };
 }

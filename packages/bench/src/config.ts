@@ -1,3 +1,4 @@
+import { THROTTLE_LIMIT } from './jetcel/domain.ts';
 /** Sizes of a run: the full figures, or a quick run that finishes within two minutes. */
 export interface BenchConfig {
   quick: boolean;
@@ -19,7 +20,7 @@ export function benchConfig(quick: boolean): BenchConfig {
         rounds: 3,
         taskPath: { n: 1000, latencyRate: 200, latencyCount: 200, publishWindow: 200 },
         executorPath: { n: 60, latencyRate: 50, latencyCount: 50, submitWindow: 16 },
-        throttled: { n: 30, limit: 5, taskMs: 20, workers: 2 },
+        throttled: { n: 30, limit: THROTTLE_LIMIT, taskMs: 20, workers: 2 },
         resources: { first: 2000, total: 6000 },
         fairness: { chains: 100, streamRate: 10, streamCount: 30 },
         phaseTimeoutMs: 90_000,
@@ -29,7 +30,7 @@ export function benchConfig(quick: boolean): BenchConfig {
         rounds: 3,
         taskPath: { n: 20_000, latencyRate: 200, latencyCount: 2000, publishWindow: 200 },
         executorPath: { n: 2000, latencyRate: 50, latencyCount: 500, submitWindow: 16 },
-        throttled: { n: 200, limit: 5, taskMs: 20, workers: 2 },
+        throttled: { n: 200, limit: THROTTLE_LIMIT, taskMs: 20, workers: 2 },
         resources: { first: 50_000, total: 200_000 },
         fairness: { chains: 2000, streamRate: 10, streamCount: 200 },
         phaseTimeoutMs: 600_000,

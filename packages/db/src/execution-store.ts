@@ -29,6 +29,8 @@ export interface NewExecution {
 export interface NewExecutionWithStep {
   execution: NewExecution;
   step: NewStep;
+  /** The execution joins its scope's waiting list in the same statement, in input order (see `ThrottleStore.room`). */
+  waiter?: { kind: string; scope: string };
 }
 
 /** An execution and its first step as inserted. */
@@ -47,6 +49,14 @@ interface InsertedRows {
 function executionInsertSql(rows = 1): string {
   return `insert into jetcel_execution (id, executor, resource_type, resource_id, plan, params, actor, parent_step_id, resource_before)
   values ${valuesRows('(?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb)', rows)}`;
+}
+
+const WAITER_PARAMS = 5;
+
+/** Waiting-list rows of new executions (execution, step, kind, scope, position in the input). */
+function waiterInsertSql(rows: number): string {
+  return `insert into jetcel_throttle_waiter (execution_id, step_id, kind, scope, since)
+  values ${valuesRows("(?::uuid, ?::uuid, ?, ?, now() + ? * interval '1 microsecond')", rows)}`;
 }
 
 function executionInsertParams(input: NewExecution): unknown[] {
@@ -88,20 +98,28 @@ export class ExecutionStore {
    * parameter limit takes one more per slice). Answers in input order.
    */
   async createManyWithSteps(pairs: NewExecutionWithStep[]): Promise<CreatedExecution[]> {
-    const rows = pairs.map(({ execution, step }) => ({
+    const rows = pairs.map(({ execution, step, waiter }, index) => ({
       execution: executionInsertParams(execution),
       step: stepInsertParams({ ...step, executionId: execution.id }),
+      // Its place in the queue: the statement's time plus its position, so the list keeps the input's order.
+      waiter: waiter ? [execution.id, step.id, waiter.kind, waiter.scope, index] : null,
     }));
     const first = rows[0];
     if (!first) return [];
     const created = new Map<string, CreatedExecution>();
-    for (const batch of statementBatches(rows, first.execution.length + first.step.length)) {
-      const params = [...batch.flatMap((entry) => entry.execution), ...batch.flatMap((entry) => entry.step)];
+    for (const batch of statementBatches(rows, first.execution.length + first.step.length + WAITER_PARAMS)) {
+      const waiters = batch.flatMap((entry) => entry.waiter ?? []);
+      const params = [
+        ...batch.flatMap((entry) => entry.execution),
+        ...batch.flatMap((entry) => entry.step),
+        ...waiters,
+      ];
+      const waiterInsert = waiters.length > 0 ? `, w as (${waiterInsertSql(waiters.length / WAITER_PARAMS)})` : '';
       // The transaction's outbox rows so far (the resources' events, the steps' messages) ride along.
       const outbox = this.outbox.pendingInsert(MAX_BIND_PARAMETERS - params.length);
       const [row] = await sql<InsertedRows>(
         this.em,
-        `with e as (${executionInsertSql(batch.length)} returning *), s as (${stepInsertSql(batch.length)} returning *)
+        `with e as (${executionInsertSql(batch.length)} returning *), s as (${stepInsertSql(batch.length)} returning *)${waiterInsert}
          ${outbox ? `, o as (${outbox.sql}) ` : ''}select (select json_agg(e) from e) as executions, (select json_agg(s) from s) as steps`,
         outbox ? [...params, ...outbox.params] : params,
       ).catch((error: unknown) => {

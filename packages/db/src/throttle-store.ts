@@ -12,6 +12,18 @@ import {
 /** A scope's configured limit (its own row, else the kind's `*` row); bindings: kind, scope. */
 const LIMIT_FOR_SQL = `select "limit" from jetcel_throttle_limit where kind = ? and scope in (?, '*') order by (scope = '*') limit 1`;
 
+/** A scope's limit, its slots on record and its ready waiters (at most the limit); bindings: kind, scope, declared, kind, scope, kind, scope. */
+const ROOM_SQL = `with l as (select coalesce((${LIMIT_FOR_SQL}), ?::int) as n)
+  select l.n as "limit",
+    (select count(*)::int from jetcel_throttle_slot t
+       where t.kind = ? and t.scope = ? and t.execution_id is not null) as held,
+    (select count(*)::int from (select 1 from jetcel_throttle_waiter w
+       where w.kind = ? and w.scope = ?
+         and (select s.status from jetcel_step s where s.id = w.step_id) = 'queued'
+         and (select e.status from jetcel_execution e where e.id = w.execution_id) = 'running'
+       limit greatest(l.n, 0)) ready) as ready
+  from l`;
+
 export interface ThrottleLimitRow {
   kind: string;
   /** A scope id, or '*' for the kind's default. */
@@ -91,6 +103,27 @@ export class ThrottleStore {
   async limitFor(kind: string, scope: string, fallback: number): Promise<number> {
     const rows = await sql<{ limit: number }>(this.em, LIMIT_FOR_SQL, [kind, scope]);
     return rows[0] ? Number(rows[0].limit) : fallback;
+  }
+
+  /**
+   * How many newcomers to a scope could take a slot now: its limit (its own row, else the kind's
+   * `*` row, else `declared`) less the slots on record and the waiters ready ahead of them. Null
+   * when no limit is known here, or the scope is switched off: every newcomer then goes to a worker.
+   * Read without the scope's lock: a stale answer only delays a waiter until a span ends or its timer.
+   */
+  async room(kind: string, scope: string, declared: number | null): Promise<number | null> {
+    const rows = await sql<{ limit: number | null; held: number; ready: number }>(this.em, ROOM_SQL, [
+      kind,
+      scope,
+      declared,
+      kind,
+      scope,
+      kind,
+      scope,
+    ]);
+    const row = rows[0];
+    if (!row || row.limit === null || row.limit < 0) return null;
+    return Math.max(0, Number(row.limit) - Number(row.held) - Number(row.ready));
   }
 
   /** Every configured limit, by kind then scope. */

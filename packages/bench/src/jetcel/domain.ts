@@ -34,6 +34,8 @@ export const benchMigrations: MigrationSet = {
 
 export const BENCH_TASKS = { noop: 'bench.noop', step: 'bench.step', sleep: 'bench.sleep' } as const;
 export const THROTTLE_KIND = 'bench';
+/** The throttled scenario's slots per scope, declared by its executor (so scheduling knows it too). */
+export const THROTTLE_LIMIT = 5;
 
 /** Scenario 1: a standalone background task that does nothing but note when it ran. */
 const noopTask = defineTask<{ t: number }, BenchServices>({
@@ -81,7 +83,7 @@ export const throttledExecutor = defineExecutor<{ ms: number }>({
   name: 'bench.throttled',
   kind: 'create',
   resourceType: 'bench_item',
-  throttle: { kind: THROTTLE_KIND, scope: () => 'one-scope' },
+  throttle: { kind: THROTTLE_KIND, scope: () => 'one-scope', limit: THROTTLE_LIMIT },
   tasks: [sleepTask],
   steps: ({ params }) => [step(sleepTask, { ms: params.ms }, { throttled: true })],
 });

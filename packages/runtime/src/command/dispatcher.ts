@@ -48,6 +48,8 @@ export class CommandDispatcher {
       rateLimiter?: ActorRateLimiter;
       /** A step with more plan nodes than this ahead of it takes its queue's long lane. @defaultValue 8 */
       longPlanSteps?: number;
+      /** The fallback timer of a throttled newcomer parked by its schedule (the throttle's `recheckMs`). @defaultValue 5000 */
+      throttleRecheckMs?: number;
     },
   ) {
     this.#progress = new Progress({
@@ -55,6 +57,7 @@ export class CommandDispatcher {
       executors: options.executors ?? { get: () => undefined },
       logger: options.logger,
       longPlanSteps: options.longPlanSteps,
+      ...(options.throttleRecheckMs === undefined ? {} : { throttleRecheckMs: options.throttleRecheckMs }),
     });
     for (const command of options.commands) {
       if (this.#commands.has(command.subject)) throw new TypeError(`Two handlers for ${command.subject}`);

@@ -11,6 +11,7 @@ import {
   type StepCall,
 } from '@jetcel/core';
 import type { ExecutionRecord, NewExecution, StepRecord, Tx } from '@jetcel/db';
+import { DEFAULT_THROTTLE_CONFIG } from '../throttle/slots.ts';
 import { stepLane } from './lane.ts';
 import { failureInArgs, prepareStep, queueStep, type TaskCatalog } from './queue-step.ts';
 
@@ -20,6 +21,8 @@ export interface ProgressDeps {
   logger: Logger;
   /** A step with more plan nodes than this ahead of it takes its queue's long lane. @defaultValue 8 */
   longPlanSteps?: number;
+  /** A parked newcomer's fallback timer, as the workers' throttle `recheckMs`. @defaultValue 5000 */
+  throttleRecheckMs?: number;
 }
 
 const CANCELLED: Pick<FailureInfo, 'message' | 'errorName'> = { message: 'cancelled', errorName: 'Cancelled' };
@@ -46,22 +49,65 @@ export class Progress {
     await this.createManyQueued(tx, [{ execution, call: node }]);
   }
 
-  /** New executions whose first node is a single step: all of them with their steps in one insert statement. */
+  /**
+   * New executions whose first node is a single step: all of them with their steps in one insert
+   * statement. Those that start a throttled span beyond their scope's room join its waiting list
+   * in that statement, their message only a fallback timer (see `parkBeyondRoom`).
+   */
   async createManyQueued(tx: Tx, firsts: { execution: NewExecution; call: StepCall }[]): Promise<void> {
-    const pending = firsts.map(({ execution, call }) => {
+    const places = await this.parkBeyondRoom(tx, firsts);
+    const parkedUntil = new Date(Date.now() + (this.deps.throttleRecheckMs ?? DEFAULT_THROTTLE_CONFIG.recheckMs));
+    const pending = firsts.map(({ execution, call }, index) => {
       const lane = stepLane(execution.plan, { role: 'main', position: 0 }, this.deps.longPlanSteps);
+      const place = places[index];
+      const input = { role: 'main' as const, position: 0, call, lane };
       return {
         execution,
-        step: prepareStep(tx, this.deps.catalog, execution, { role: 'main', position: 0, call, lane }),
+        waiter: place && execution.plan.throttle,
+        step: prepareStep(tx, this.deps.catalog, execution, place === 'parked' ? { ...input, parkedUntil } : input),
       };
     });
     const created = await tx.executions.createManyWithSteps(
-      pending.map(({ execution, step }) => ({ execution, step: step.row })),
+      pending.map(({ execution, step, waiter }) => ({ execution, step: step.row, ...(waiter ? { waiter } : {}) })),
     );
     for (const [index, { step }] of pending.entries()) {
       const inserted = created[index];
       if (inserted) step.inserted(inserted.step);
     }
+  }
+
+  /**
+   * Where each new execution stands on its throttle's waiting list, before any worker sees it:
+   * with a known limit, as many as the scope has room for are `due` (a worker admits them), the
+   * rest `parked` (a span's end hands them a slot), all in input order; undefined for one that
+   * does not start a throttled span, or whose scope has no limit known here (a worker decides).
+   * So a burst of newcomers to a full scope costs no claim and no admission each.
+   */
+  private async parkBeyondRoom(
+    tx: Tx,
+    firsts: { execution: NewExecution; call: StepCall }[],
+  ): Promise<Array<'due' | 'parked' | undefined>> {
+    const rooms = new Map<string, number | null>();
+    const places: Array<'due' | 'parked' | undefined> = [];
+    for (const { execution, call } of firsts) {
+      const throttle = execution.plan.throttle;
+      if (!throttle || !call.throttled) {
+        places.push(undefined);
+        continue;
+      }
+      const key = `${throttle.kind}\u0000${throttle.scope}`;
+      if (!rooms.has(key)) {
+        const declared = this.deps.executors.get(execution.executor)?.throttle?.limit ?? null;
+        rooms.set(key, await tx.throttle.room(throttle.kind, throttle.scope, declared));
+      }
+      const room = rooms.get(key) ?? null;
+      if (room === null) places.push(undefined);
+      else {
+        places.push(room > 0 ? 'due' : 'parked');
+        rooms.set(key, Math.max(0, room - 1));
+      }
+    }
+    return places;
   }
 
   /** Queues a chain node: one step, or every member of a group plus its fan-in row. */

@@ -45,7 +45,9 @@ export interface PendingStep {
 
 /** `queueStep` in two halves, for an insert that carries more than this one row (`Progress.createManyQueued`). */
 export function prepareStep(tx: Tx, catalog: TaskCatalog, execution: ExecutionHead, input: StepInput): PendingStep {
-  const planned = planStep(catalog, execution, input);
+  const planned = input.parkedUntil
+    ? { ...planStep(catalog, execution, input), notBefore: input.parkedUntil }
+    : planStep(catalog, execution, input);
   const { notBefore } = planned;
   const lane = input.lane ?? 'short';
   const local = localClaimFor(tx, {
@@ -77,6 +79,8 @@ type StepInput = {
   failure?: FailureInfo;
   /** The lane its message takes (`stepLane`); default short. */
   lane?: TaskLane;
+  /** A throttled newcomer parked on its scope's waiting list: its message is the fallback timer, due then. */
+  parkedUntil?: Date;
 };
 
 /** The row a plan call becomes: its queue, start delay, arguments (with the failure for a handler) and resource. */

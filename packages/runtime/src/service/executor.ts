@@ -66,6 +66,7 @@ export async function startExecutorService(options: ExecutorServiceOptions): Pro
     logger,
     backlogLimit: config.backlogLimit,
     longPlanSteps: config.longPlanSteps,
+    throttleRecheckMs: config.throttle.recheckMs,
     auth: config.auth,
     ...(options.readPolicy ? { readPolicy: options.readPolicy } : {}),
     rateLimiter: new ActorRateLimiter(config.rateLimit),

@@ -75,7 +75,13 @@ export class StepRunner<S> {
         })
       : null;
     const { registry: catalog, logger, longPlanSteps } = options;
-    this.#progress = new Progress({ catalog, executors: options.executors ?? NO_EXECUTORS, logger, longPlanSteps });
+    this.#progress = new Progress({
+      catalog,
+      executors: options.executors ?? NO_EXECUTORS,
+      logger,
+      longPlanSteps,
+      ...(options.throttle ? { throttleRecheckMs: options.throttle.recheckMs } : {}),
+    });
   }
 
   /** The worker stops: no step claims the next one locally any more (it is published instead). */

@@ -78,6 +78,11 @@ export class ThrottleGate {
     return this.deps.config.defaultLimit;
   }
 
+  /** A waiter's fallback timer. */
+  get recheckMs(): number {
+    return this.deps.config.recheckMs;
+  }
+
   /** Slots per scope of a kind where no limit is configured: its declared limit, else the default. */
   defaultLimitFor(kind: string): number {
     return this.deps.config.declaredLimits?.get(kind) ?? this.deps.config.defaultLimit;

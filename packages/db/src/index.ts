@@ -6,7 +6,7 @@ export type { OutboxLedger } from './outbox-ledger.ts';
 export type { CommittedOutboxRow, OutboxRow, OutboxRowInput } from './outbox-store.ts';
 export type { ClaimResult, NewStep } from './step-store.ts';
 export type { CreatedExecution, NewExecution, NewExecutionWithStep } from './execution-store.ts';
-export type { ClaimedNext, ResourceCommit, StepCommit, StepCommitResult } from './step-commits.ts';
+export type { ClaimedNext, ResourceCommit, StepCommit, StepCommitResult, SuccessorPlan } from './step-commits.ts';
 export type { EventRow, PlannedResourceCommit } from './resource-patch.ts';
 export type { OwnerFilter, WriteContext } from './resource-store.ts';
 export type { IdempotencyLookup } from './idempotency-store.ts';

@@ -14,6 +14,7 @@ import { stepCommitFunction } from './migrations/m011-step-commit-function.ts';
 import { stepCommitGeneral } from './migrations/m012-step-commit-general.ts';
 import { spanEndCommit } from './migrations/m013-span-end-commit.ts';
 import { settledHandlerKeyedWaiters } from './migrations/m014-settled-handler-keyed-waiters.ts';
+import { successorTransition } from './migrations/m015-successor-transition.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -45,6 +46,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     stepCommitGeneral,
     spanEndCommit,
     settledHandlerKeyedWaiters,
+    successorTransition,
   ],
 };
 

@@ -69,6 +69,8 @@ export function resourceEvent(
 export interface PlannedResourceCommit {
   resource: { table: string; id: string; version: number; set?: Record<string, unknown> };
   events: EventRow[];
+  /** The resource as the commit leaves it (its `modifiedAt` still the one read). */
+  snapshot: ResourceSnapshot;
 }
 
 /**
@@ -83,7 +85,7 @@ export function planResourceCommit(
   context: WriteContext,
 ): PlannedResourceCommit | null {
   const at = { table: table.tableName, id: current.id, version: current.version };
-  if (!patch) return { resource: at, events: [] };
+  if (!patch) return { resource: at, events: [], snapshot: current };
   if (patch.delete || patch.restore || Object.keys(patch.fields ?? {}).length > 0) return null;
   const changes = patchChanges(current.state, patch);
   const set: Record<string, unknown> = {};
@@ -92,10 +94,10 @@ export function planResourceCommit(
     if (!column) return null;
     set[column] = value;
   }
-  if (Object.keys(set).length === 0) return { resource: at, events: [] };
+  if (Object.keys(set).length === 0) return { resource: at, events: [], snapshot: current };
   const next = { ...current, ...changes, version: current.version + 1 };
   const events = patch.transition
     ? [resourceEvent(next, EVENT_NAMES.stateChanged, current.state, next.state, context)]
     : [];
-  return { resource: { ...at, set }, events };
+  return { resource: { ...at, set }, events, snapshot: next };
 }

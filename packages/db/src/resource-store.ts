@@ -70,6 +70,17 @@ export class ResourceStore {
     return row ? toSnapshot(table, row) : null;
   }
 
+  /** Resources of one type by id (those that exist; any order). */
+  async getMany(type: string, ids: string[]): Promise<ResourceSnapshot[]> {
+    if (ids.length === 0) return [];
+    const table = this.table(type);
+    const rows = await sql(this.em, `select * from ?? where id in (${ids.map(() => '?').join(', ')})`, [
+      table.tableName,
+      ...ids,
+    ]);
+    return rows.map((row) => toSnapshot(table, row));
+  }
+
   /** Resources whose domain fields equal the given values (e.g. the volumes of an instance), optionally narrowed. */
   async find(type: string, where: Record<string, Json>, options: FindOptions = {}): Promise<ResourceSnapshot[]> {
     const table = this.table(type);

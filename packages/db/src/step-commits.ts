@@ -42,11 +42,25 @@ export interface StepCommit {
   events: EventRow[];
   /** The step ends a throttled span: its slot is passed on in the same statement (`jetcel_commit_span_end`). */
   pass?: PassInput;
+  /** With `pass`: first transitions planned for the waiters next in line; the one handed the slot is applied (m015). */
+  successors?: SuccessorPlan[];
   /**
    * With `finish`: the success handler settled in this commit without running (its patch is in
    * `resource`), its step inserted as already succeeded, by `worker`.
    */
   settled?: { step: NewStep; worker: string | null };
+}
+
+/**
+ * A waiter's first transition planned from its resource as read while the span's last task ran:
+ * applied in the commit that hands it the slot if the resource is still at that version (no
+ * `set`: the version only checked, the read snapshot still good).
+ */
+export interface SuccessorPlan {
+  stepId: string;
+  resource: ResourceCommit;
+  /** The transition's events (outbox rows, due now). */
+  events: EventRow[];
 }
 
 /**
@@ -57,7 +71,14 @@ export interface StepCommit {
 export type StepCommitResult =
   | { kind: 'slow' }
   | { kind: 'claim_lost' }
-  | { kind: 'committed'; step: StepRecord | null; version: number | null; passed?: Passed };
+  | {
+      kind: 'committed';
+      step: StepRecord | null;
+      version: number | null;
+      passed?: Passed;
+      /** The planned successor the slot went to, its plan applied: its resource's version now, and when it was patched (null: not). */
+      successor?: { stepId: string; version: number; modifiedAt: string | null };
+    };
 
 interface Pending {
   input: StepCommit;
@@ -119,9 +140,12 @@ export class StepCommitter {
       const handedOff: CommittedOutboxRow[] = [];
       batch.forEach((entry, index) => {
         const result = results[index] ?? { kind: 'slow' };
-        if (result.kind === 'committed')
-          for (const event of entry.input.events)
+        if (result.kind === 'committed') {
+          const applied =
+            result.successor && entry.input.successors?.find((plan) => plan.stepId === result.successor?.stepId);
+          for (const event of [...entry.input.events, ...(applied?.resource.set ? applied.events : [])])
             handedOff.push({ ...event, headers: {}, notBefore: null, leased: leaseMs !== null });
+        }
         entry.resolve(result);
       });
       if (handedOff.length > 0) this.handoff.committed(handedOff);
@@ -154,6 +178,7 @@ export class StepCommitter {
               ...(outcome.pass
                 ? { passed: toPassed(outcome.pass.outcome, outcome.pass.step, outcome.pass.execution) }
                 : {}),
+              ...(outcome.pass?.successor ? { successor: toSuccessor(outcome.pass.successor) } : {}),
             }
           : outcome.kind === 'claim_lost'
             ? { kind: 'claim_lost' }
@@ -167,7 +192,21 @@ interface CommitOutcome {
   kind: string;
   step?: Record<string, unknown> | null;
   version?: number | null;
-  pass?: { outcome: string; step: unknown; execution: unknown };
+  pass?: { outcome: string; step: unknown; execution: unknown; successor?: SuccessorOutcome | null };
+}
+
+interface SuccessorOutcome {
+  step: string;
+  version: number;
+  modified_at: string | null;
+}
+
+function toSuccessor(outcome: SuccessorOutcome): { stepId: string; version: number; modifiedAt: string | null } {
+  return {
+    stepId: outcome.step,
+    version: Number(outcome.version),
+    modifiedAt: outcome.modified_at === null ? null : new Date(outcome.modified_at).toISOString(),
+  };
 }
 
 function functionArgument(input: StepCommit, leaseMs: number | null): Record<string, unknown> {
@@ -179,7 +218,7 @@ function functionArgument(input: StepCommit, leaseMs: number | null): Record<str
     fallback: input.fallbackRowId,
     finish: next === null && input.finish,
     resource: input.resource,
-    events: input.events.map((event) => (leaseMs === null ? event : { ...event, lease_ms: leaseMs })),
+    events: leased(input.events, leaseMs),
     next: next && {
       ...stepColumns(next.step),
       claim_token: next.step.claim.token,
@@ -202,9 +241,19 @@ function functionArgument(input: StepCommit, leaseMs: number | null): Record<str
           token: pass.lease.token,
           worker: pass.worker,
           claim_ttl_ms: pass.claimTtlMs,
+          successors: (input.successors ?? []).map((plan) => ({
+            step: plan.stepId,
+            resource: plan.resource,
+            events: leased(plan.events, leaseMs),
+          })),
         }
       : null,
   };
+}
+
+/** Events as the commit function inserts them: leased to this process for its hand-off while it has a lease. */
+function leased(events: EventRow[], leaseMs: number | null): Array<EventRow & { lease_ms?: number }> {
+  return leaseMs === null ? events : events.map((event) => ({ ...event, lease_ms: leaseMs }));
 }
 
 /** A new step row's columns, as the commit function inserts them. */

@@ -12,16 +12,23 @@ import {
 /** A scope's configured limit (its own row, else the kind's `*` row); bindings: kind, scope. */
 const LIMIT_FOR_SQL = `select "limit" from jetcel_throttle_limit where kind = ? and scope in (?, '*') order by (scope = '*') limit 1`;
 
+/** A waiter is ready when its step is queued and its execution running (by key, in queue order); bindings: kind, scope, count. */
+const READY_WAITERS = `select w.execution_id, w.step_id, w.since from jetcel_throttle_waiter w
+       where w.kind = ? and w.scope = ?
+         and (select s.status from jetcel_step s where s.id = w.step_id) = 'queued'
+         and (select e.status from jetcel_execution e where e.id = w.execution_id) = 'running'
+       order by w.since, w.execution_id`;
+
+const NEXT_IN_LINE_SQL = `select row_to_json(s) as step, e.actor from (${READY_WAITERS} limit ?) w
+  join jetcel_step s on s.id = w.step_id join jetcel_execution e on e.id = w.execution_id
+  order by w.since, w.execution_id`;
+
 /** A scope's limit, its slots on record and its ready waiters (at most the limit); bindings: kind, scope, declared, kind, scope, kind, scope. */
 const ROOM_SQL = `with l as (select coalesce((${LIMIT_FOR_SQL}), ?::int) as n)
   select l.n as "limit",
     (select count(*)::int from jetcel_throttle_slot t
        where t.kind = ? and t.scope = ? and t.execution_id is not null) as held,
-    (select count(*)::int from (select 1 from jetcel_throttle_waiter w
-       where w.kind = ? and w.scope = ?
-         and (select s.status from jetcel_step s where s.id = w.step_id) = 'queued'
-         and (select e.status from jetcel_execution e where e.id = w.execution_id) = 'running'
-       limit greatest(l.n, 0)) ready) as ready
+    (select count(*)::int from (${READY_WAITERS} limit greatest(l.n, 0)) ready) as ready
   from l`;
 
 export interface ThrottleLimitRow {
@@ -280,6 +287,20 @@ export class ThrottleStore {
   }
 
   /** The first waiters of a scope, oldest first. */
+  /** The first `count` ready waiters of a scope, in queue order: their steps and who started them. */
+  async nextInLine(
+    kind: string,
+    scope: string,
+    count: number,
+  ): Promise<Array<{ step: StepRecord; actor: string | null }>> {
+    const rows = await sql<{ step: Record<string, unknown>; actor: string | null }>(this.em, NEXT_IN_LINE_SQL, [
+      kind,
+      scope,
+      count,
+    ]);
+    return rows.map((row) => ({ step: toStepRecord(row.step), actor: row.actor }));
+  }
+
   async first(kind: string, scope: string, count: number): Promise<Waiter[]> {
     const rows = await sql<{ execution_id: string; step_id: string; since: unknown }>(
       this.em,

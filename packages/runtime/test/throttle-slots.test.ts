@@ -45,14 +45,20 @@ const throttledTask = defineTask<{ ms: number }>({
   },
 });
 const registry = new TaskRegistry().register(...builtinTasks, throttledTask);
-const executorFor = (scope: string) =>
+const executorFor = (scope: string, options: { beginCreating?: boolean } = {}) =>
   defineExecutor<{ ms: number }>({
     name: 'test.throttled_exec',
     kind: 'create',
     resourceType: 'widget',
     throttle: { kind: KIND, scope: () => scope },
     tasks: [throttledTask],
-    steps: ({ params }) => [step(throttledTask, { ms: params.ms }, { throttled: true })],
+    steps: ({ params }) => [
+      step(
+        throttledTask,
+        { ms: params.ms },
+        { throttled: true, ...(options.beginCreating ? { before: { transition: 'begin_creating' } } : {}) },
+      ),
+    ],
   });
 const logger = createLogger({ level: 'error' });
 
@@ -90,17 +96,21 @@ async function worker(name: string, limit: number, options: { queue?: 'regular';
 }
 
 /** Schedules a throttled one-step execution; answers its first step's delivery. */
-async function schedule(scope: string, ms = 0): Promise<{ delivery: Delivery; executionId: string; stepId: string }> {
-  const { executionId } = await db.transaction(async (tx) => {
+async function schedule(
+  scope: string,
+  ms = 0,
+  options: { beginCreating?: boolean } = {},
+): Promise<{ delivery: Delivery; executionId: string; stepId: string; widgetId: string }> {
+  const { executionId, widgetId } = await db.transaction(async (tx) => {
     const instance = await tx.resources.insert('widget', { name: 't' }, { executionId: null, actor: null });
     const progress = new Progress({ catalog: registry, executors: { get: () => undefined }, logger });
-    const result = await scheduleExecution(tx, progress, executorFor(scope), {
+    const result = await scheduleExecution(tx, progress, executorFor(scope, options), {
       resource: instance,
       params: { ms },
       actor: null,
     });
     if (result.kind !== 'scheduled') throw new Error('not scheduled');
-    return result;
+    return { ...result, widgetId: instance.id };
   });
   const [row] = await queryRows<{ payload: string }>(
     testDb.database.url,
@@ -109,7 +119,7 @@ async function schedule(scope: string, ms = 0): Promise<{ delivery: Delivery; ex
   );
   assert.ok(row);
   const stepId = (JSON.parse(row.payload) as { stepId: string }).stepId;
-  return { delivery: deliveryOf(row.payload), executionId, stepId };
+  return { delivery: deliveryOf(row.payload), executionId, stepId, widgetId };
 }
 
 const stepOf = async (stepId: string) =>
@@ -210,6 +220,90 @@ test('the commit that ends a span hands its slot to the first waiter and claims 
   assert.ok(moved && moved.revision > admitted.lease.revision, 'the fencing token went up');
   const [entry] = await leases.occupancy(KIND, scope, 1);
   assert.equal(entry?.holder?.executionId, waiter.executionId);
+});
+
+/** The transaction that last wrote each row: the waiter's resource, and the step whose commit ended the span. */
+async function writers(
+  widgetId: string,
+  endingStepId: string,
+): Promise<{ widget: string; ending: string; state: string }> {
+  const [row] = await queryRows<{ widget: string; ending: string; state: string }>(
+    testDb.database.url,
+    `select (select xmin::text from test_widget where id = $1) as widget,
+            (select xmin::text from jetcel_step where id = $2) as ending,
+            (select state from test_widget where id = $1) as state`,
+    [widgetId, endingStepId],
+  );
+  assert.ok(row);
+  return row;
+}
+
+/**
+ * One slot, a holder and two waiters that begin with a transition: the holder's span ends, the
+ * first waiter runs (held) and, while it runs, the second waiter's transition is planned. Answers
+ * once the first waiter runs; `release` lets it end.
+ */
+async function twoWaiters(name: string) {
+  const scope = `${name}-${randomUUID()}`;
+  holdRuns = true;
+  const { runner } = await worker(name, 1, { queue: 'regular' });
+  const holder = await schedule(scope, 0, { beginCreating: true });
+  const first = await schedule(scope, 0, { beginCreating: true });
+  const second = await schedule(scope, 0, { beginCreating: true });
+  const holding = runner.handle(holder.delivery);
+  await eventually(() => gates.length === 1, { message: 'the holder holds the one slot' });
+  assert.deepEqual(await runner.handle(first.delivery), { kind: 'ack' });
+  assert.deepEqual(await runner.handle(second.delivery), { kind: 'ack' });
+  assert.equal((await writers(second.widgetId, second.stepId)).state, 'CREATION_SCHEDULED', 'a waiter is not begun');
+  gates.splice(0).forEach((release) => release());
+  await holding;
+  await eventually(() => gates.length === 1, { message: 'the first waiter runs in the slot handed to it' });
+  // Its task runs: the waiters next in line are read meanwhile.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return {
+    first,
+    second,
+    release: async () => {
+      holdRuns = false;
+      gates.splice(0).forEach((release) => release());
+      await eventually(async () => (await stepOf(second.stepId))?.status === 'succeeded', { message: 'all ran' });
+      await runner.idle();
+    },
+  };
+}
+
+test('the commit that ends a span applies the first transition planned for its waiter, which starts without a commit of its own', async () => {
+  const { first, second, release } = await twoWaiters('w-successor');
+  gates.splice(0).forEach((run) => run());
+  await eventually(async () => (await stepOf(first.stepId))?.status === 'succeeded', {
+    message: 'the first waiter ended',
+  });
+  await eventually(() => gates.length === 1, { message: 'the second waiter runs in the slot handed to it' });
+  const written = await writers(second.widgetId, first.stepId);
+  assert.equal(written.state, 'CREATING');
+  assert.equal(written.widget, written.ending, 'it began in the commit that ended the span before it');
+  const events = await queryRows<{ n: number }>(
+    testDb.database.url,
+    "select count(*)::int as n from jetcel_outbox where payload like $1 and payload like '%CREATING%'",
+    [`%${second.widgetId}%`],
+  );
+  assert.equal(events[0]?.n, 1, 'one state change event, written by that commit');
+  await release();
+});
+
+test('a waiter whose resource changed after it was read begins after the hand-over instead', async () => {
+  const { first, second, release } = await twoWaiters('w-successor-stale');
+  // Someone writes the second waiter's resource while the first runs: the read is now stale.
+  await queryRows(testDb.database.url, 'update test_widget set version = version + 1 where id = $1', [second.widgetId]);
+  gates.splice(0).forEach((run) => run());
+  await eventually(async () => (await stepOf(first.stepId))?.status === 'succeeded', {
+    message: 'the first waiter ended',
+  });
+  await eventually(() => gates.length === 1, { message: 'the second waiter runs in the slot handed to it' });
+  const written = await writers(second.widgetId, first.stepId);
+  assert.equal(written.state, 'CREATING', 'it began all the same');
+  assert.notEqual(written.widget, written.ending, 'in a transaction of its own, after the hand-over');
+  await release();
 });
 
 test('a burst on two workers: slots handed over without any fallback timer; never above the limit, and the limit reached', async () => {

@@ -1,6 +1,7 @@
 import type { SqlMigration } from '../migrate.ts';
 import { stepCommitFunction } from './m011-step-commit-function.ts';
 import { throttleSlots } from './m010-throttle-slots.ts';
+import { rewritten } from './rewrite.ts';
 import { stepCommitFunctionSql } from './step-commit-sql.ts';
 
 const [, , throttleEnterSql = '', throttlePassSql = ''] = throttleSlots.up;
@@ -19,15 +20,6 @@ const AHEAD_JOIN =
 const AHEAD_BY_KEY = `where w.kind = p_kind and w.scope = p_scope and w.execution_id <> p_execution
         and (select e.status from jetcel_execution e where e.id = w.execution_id) = 'running'`;
 
-/** `text` with each pattern replaced, each found exactly as often as expected (a changed m010 fails loudly). */
-function rewritten(text: string, edits: Array<[RegExp, string, number]>): string {
-  return edits.reduce((sql, [pattern, replacement, times]) => {
-    const found = sql.match(pattern)?.length ?? 0;
-    if (found !== times) throw new Error(`m014: expected ${times} of ${String(pattern)}, found ${found}`);
-    return sql.replace(pattern, replacement);
-  }, text);
-}
-
 /**
  * The one-statement step commit learns to settle a success handler that only sets its resource OK
  * (`jetcel.set_ok`): the last main step's commit applies the handler's patch, inserts the handler's
@@ -39,11 +31,11 @@ export const settledHandlerKeyedWaiters: SqlMigration = {
   name: 'm014_settled_handler_keyed_waiters',
   up: [
     stepCommitFunctionSql({ settled: true }),
-    rewritten(throttleEnterSql, [
+    rewritten('m014', throttleEnterSql, [
       [READY_JOINS, READY_BY_KEY, 1],
       [AHEAD_JOIN, AHEAD_BY_KEY, 1],
     ]),
-    rewritten(throttlePassSql, [[READY_JOINS, READY_BY_KEY, 1]]),
+    rewritten('m014', throttlePassSql, [[READY_JOINS, READY_BY_KEY, 1]]),
     // The queue's own order (since, then execution id): the first ready waiter is found by walking
     // the index, not by checking every waiter and sorting them.
     `create index "jetcel_throttle_waiter_order_index" on "jetcel_throttle_waiter" ("kind", "scope", "since", "execution_id")`,

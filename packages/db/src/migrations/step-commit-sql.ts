@@ -32,11 +32,7 @@ export function stepCommitFunctionSql(options: { settled: boolean }): string {
        end if;
        if jsonb_typeof(v_resource) = 'object' then
          if jsonb_typeof(v_set) = 'object' then
-           select string_agg(format('%I', k), ', ') into v_columns from jsonb_object_keys(v_set) as k;
-           execute format(
-             'update %I t set version = t.version + 1, modified_at = now(), (%s) = (select %s from jsonb_populate_record(null::%I, $3)) where t.id = $1 and t.version = $2 returning t.version',
-             v_resource->>'table', v_columns, v_columns, v_resource->>'table')
-             into v_version using (v_resource->>'id')::uuid, (v_resource->>'version')::int, v_set;
+${resourcePatchSql('v_resource', '           ')}
            if v_version is null then
              return jsonb_build_object('kind', 'slow');
            end if;
@@ -88,3 +84,20 @@ const SETTLED_INSERT = `
                nullif(p->'settled'->'before', 'null'::jsonb), (p->'settled'->>'ignore_errors')::boolean,
                (p->'settled'->>'throttled')::boolean, now(), 'succeeded', p->'settled'->>'worker', now(), now());
          end if;`;
+
+/**
+ * A resource patch by compare-and-set on the version read (the row's table, id, version and `set`
+ * in the jsonb variable `resource`, the patch in `v_set`): the version after into `v_version`, null
+ * when the row is not at that version. Each line starts with `indent`.
+ */
+export function resourcePatchSql(resource: string, indent: string): string {
+  return [
+    `select string_agg(format('%I', k), ', ') into v_columns from jsonb_object_keys(v_set) as k;`,
+    'execute format(',
+    `  'update %I t set version = t.version + 1, modified_at = now(), (%s) = (select %s from jsonb_populate_record(null::%I, $3)) where t.id = $1 and t.version = $2 returning t.version',`,
+    `  ${resource}->>'table', v_columns, v_columns, ${resource}->>'table')`,
+    `  into v_version using (${resource}->>'id')::uuid, (${resource}->>'version')::int, v_set;`,
+  ]
+    .map((line) => indent + line)
+    .join('\n');
+}

@@ -19,6 +19,7 @@ import {
   type PassInput,
   type PlannedResourceCommit,
   type StepCommit,
+  type StepCommitResult,
 } from '@jetcel/db';
 import { stepLane } from '../execution/lane.ts';
 import { mayTake, resetOffer, type LocalClaimOffer } from '../execution/local-claim.ts';
@@ -36,7 +37,11 @@ export interface FastCommit {
   seen: Claimed['resource'];
   /** Filled by the commit when it ends a throttled span: whom the slot went to. */
   passed: Passed | null;
+  /** Filled by the commit when the waiter handed the slot had its first transition planned and applied in it. */
+  successor?: StepCommitResultSuccessor;
 }
+
+type StepCommitResultSuccessor = NonNullable<Extract<StepCommitResult, { kind: 'committed' }>['successor']>;
 
 /**
  * The step commit in one round trip, for the common case: a main step or the success handler
@@ -180,6 +185,7 @@ export async function commitFast(db: Db, plan: FastCommit | null, log: Logger): 
     plan.offer.taken = { step: committed.step, fallbackRowId: next.fallback.id, ...(kept ? { resource: kept } : {}) };
   }
   plan.passed = committed.passed ?? null;
+  if (committed.successor) plan.successor = committed.successor;
   log.info('step succeeded');
   if (plan.input.settled) log.info('success handler settled in the commit', { handler: plan.input.settled.step.task });
   return 'succeeded';

@@ -15,7 +15,7 @@ import { failUnknownTaskStep } from '../execution/unknown-task.ts';
 import { ThrottledSpan, type Admitted } from '../throttle/span.ts';
 import { handBack, type ClaimedStep, type Ran } from './claimed-step.ts';
 import { commitInGroup, commitStep } from './commit.ts';
-import { commitFast, planFastCommit } from './commit-fast.ts';
+import { commitFast, planFastCommit, type FastCommit } from './commit-fast.ts';
 import { acceptDelivery, labelStepSpan } from './deliver.ts';
 import { stepContext } from './label.ts';
 import { prepareHeld, type Claimed } from './prepare.ts';
@@ -186,6 +186,11 @@ export class StepRunner<S> {
       const finished = startTaskTimer(this.options.metrics, { ...step, publishedAt: delivery?.publishedAt });
       // Heartbeats renew the lease (new revisions): the span's end hands over the latest one.
       const lease = { current: admitted.kind === 'admitted' ? admitted.lease : null };
+      // The span's last task: the waiters next in line are read and their transitions planned while it runs.
+      const successors =
+        lease.current && admitted.kind === 'admitted' && this.#span?.mayEndSpan(step, admitted.claimed.execution)
+          ? this.#span.planSuccessors(lease.current)
+          : null;
       const outcome =
         admitted.kind === 'refused'
           ? ({ kind: 'error', error: admitted.error } as const)
@@ -213,11 +218,26 @@ export class StepRunner<S> {
         this.options.longPlanSteps,
         pass?.input,
       );
+      // A commit that ends the span: the key is renewed beside it, for the waiter it may hand the slot to,
+      // and it carries the transitions planned for the waiters next in line.
+      const ending = held && pass && fast && endsSpan(fast) ? fast : null;
+      const sent = ending && successors ? successors.ready() : [];
+      if (ending && sent.length > 0) ending.input = { ...ending.input, successors: sent.map(({ plan }) => plan) };
+      const bumped = held && ending ? this.#span?.bump(step, held) : undefined;
       // One statement when it can; else the stores. Either way concurrent commits share one COMMIT.
       const committed = await commitFast(db, fast, log)
         .then(async (done) =>
           done !== null
-            ? { outcome: done, spanEnded: this.#span?.passed(step, pass, fast?.passed) ?? null }
+            ? {
+                outcome: done,
+                spanEnded:
+                  this.#span?.passed(
+                    step,
+                    pass,
+                    fast?.passed,
+                    fast?.successor ? { successor: fast.successor, sent } : undefined,
+                  ) ?? null,
+              }
             : commitInGroup(db, outcome, async (tx, result) => ({
                 outcome: await commitStep(tx, this.#progress, task, step, token, result, log, local),
                 spanEnded: held && this.#span ? await this.#span.endInCommit(tx, step, held) : null,
@@ -229,7 +249,7 @@ export class StepRunner<S> {
         });
       finished(committed.outcome);
       // The slot's key moves to the waiter, whose step starts here at once.
-      if (committed.spanEnded) await this.#span?.afterCommit(committed.spanEnded, log);
+      if (committed.spanEnded) await this.#span?.afterCommit(committed.spanEnded, log, bumped);
       faultPoint(FAULT_POINTS.afterStepCommitBeforeAck, `${step.task} ${step.executionId}`);
       return { disposition: { kind: 'ack' }, next: offer ? await this.continuation(offer, job) : null };
     } catch (error) {
@@ -301,4 +321,9 @@ export class StepRunner<S> {
     if (!this.#span) return { kind: 'admitted', claimed, lease: claimed.execution.lease };
     return this.#span.admit(claimed, token, log);
   }
+}
+
+/** Whether a one-statement commit ends its execution's main chain: no next step, or a handler's. */
+function endsSpan(fast: FastCommit): boolean {
+  return fast.input.next === null || fast.input.next.step.role !== 'main';
 }

@@ -174,6 +174,19 @@ export class ThrottleGate {
   }
 
   /**
+   * Beside a commit that ends a span: the holder renews its key (one compare-and-set, a new
+   * revision). If the commit hands the slot on, that revision is the waiter's fencing token: newer
+   * than any the ending holder's calls carried, and no one else can get the key (the slot is the
+   * waiter's on record). Null when the lease was lost: the hand-over then moves the key first.
+   */
+  async bump(executionId: string, lease: ExecutionLease): Promise<ExecutionLease | null> {
+    const renewed = await this.deps.leases
+      .renew(held(lease), { executionId, token: lease.token })
+      .catch((): null => null);
+    return renewed ? { ...lease, revision: renewed.revision } : null;
+  }
+
+  /**
    * In the commit of a step that holds `lease`: once the span is over, its slot goes to the
    * longest waiter, whose step is claimed here with `token` in the same commit, or it is freed.
    * Null while the span goes on, or when the slot is no longer this execution's on record.

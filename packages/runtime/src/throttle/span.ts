@@ -5,6 +5,13 @@ import { requeueStep, stepMessage } from '../execution/step-messages.ts';
 import { stepContext } from '../step/label.ts';
 import { prepare, prepareIn, type Claimed } from '../step/prepare.ts';
 import { ThrottleTimeoutError, type SpanEnd, type ThrottleGate } from './slots.ts';
+import {
+  planSuccessors,
+  preparedBy,
+  type AppliedSuccessor,
+  type PlannedSuccessor,
+  type SuccessorPlans,
+} from './successors.ts';
 
 /** Whether a claimed step may run now: admitted to its span, waiting for a slot, or refused (timed out). */
 export type Admitted =
@@ -122,12 +129,31 @@ export class ThrottledSpan<S> {
     return { input: gate.passInput(step.executionId, lease, { token, worker, claimTtlMs }), token, lease };
   }
 
-  /** The span's end as the one-statement commit decided it; the waiter's step is prepared (or requeued) after COMMIT. */
-  passed(step: StepRecord, plan: PlannedPass | null, passed: Passed | null | undefined): SpanEnded<S> | null {
+  /**
+   * The span's end as the one-statement commit decided it; the waiter's step is prepared (or
+   * requeued) after COMMIT, unless the commit applied the transition planned for it (`applied`).
+   */
+  passed(
+    step: StepRecord,
+    plan: PlannedPass | null,
+    passed: Passed | null | undefined,
+    applied?: { successor: AppliedSuccessor; sent: PlannedSuccessor[] },
+  ): SpanEnded<S> | null {
     if (!plan || !passed) return null;
     const end = this.options.gate.spanEnd(step.executionId, plan.lease, plan.input.lease, passed);
     const ended = this.ended(step, end, plan.token);
+    if (ended.next && applied) ended.next.claimed = preparedBy(ended.next.claimed, applied.successor, applied.sent);
     return ended.end ? { ...ended, end: ended.end } : null;
+  }
+
+  /** Whether this step may be the last of its span: the main chain's last node. */
+  mayEndSpan(step: StepRecord, execution: ExecutionRecord): boolean {
+    return step.role === 'main' && step.position >= execution.plan.steps.length - 1;
+  }
+
+  /** While the span's last task runs: the first transitions of the waiters next in line, for the commit that ends it. */
+  planSuccessors(lease: ExecutionLease): SuccessorPlans {
+    return planSuccessors(this.options.db, lease, this.options.gate.defaultLimitFor(lease.kind));
   }
 
   /** A span's end: the waiter's step to run here, or (another queue's, or a task this worker lacks) to requeue. */
@@ -147,11 +173,15 @@ export class ThrottledSpan<S> {
 
   /**
    * Once the ending commit is durable: the slot's key moves to the waiter in KV (one
-   * compare-and-set) or is released, and the waiter's step starts here at once.
+   * compare-and-set) or is released, and the waiter's step starts here at once. With `bumped`
+   * (the key renewed beside the commit, see `ThrottleGate.bump`) the waiter starts as soon as its
+   * step is prepared, that revision its fencing token, while the key moves to it behind.
    */
-  async afterCommit(ended: SpanEnded<S>, log: Logger): Promise<void> {
+  async afterCommit(ended: SpanEnded<S>, log: Logger, bumped?: Promise<ExecutionLease | null>): Promise<void> {
     const { end, requeue } = ended;
     const { db } = this.options;
+    const early = end.kind === 'handed' && ended.next && !requeue && bumped ? await bumped : null;
+    if (early && end.kind === 'handed' && ended.next) return this.startBeforeTheKeyMoves(end, ended.next, early, log);
     // The key's compare-and-set and the waiter's first transition (unless the commit applied it) at once.
     const waiter = ended.next;
     const [lease, next] = await Promise.all([
@@ -181,15 +211,55 @@ export class ThrottledSpan<S> {
       ...(next ? {} : { remote: true }),
     });
     if (!next) return;
+    // Without the KV key (lost meanwhile), the step goes through admission as a delivered one would.
+    this.startHanded(next, lease);
+  }
+
+  /** The waiter handed the slot starts with `bumped` as its lease; the key's holder becomes it meanwhile. */
+  private async startBeforeTheKeyMoves(
+    end: Extract<SpanEnd, { kind: 'handed' }>,
+    waiter: NonNullable<SpanEnded<S>['next']>,
+    bumped: ExecutionLease,
+    log: Logger,
+  ): Promise<void> {
+    const lease: ExecutionLease = { ...end.lease, revision: bumped.revision };
+    const moving = this.options.gate.afterEnd({ ...end, from: bumped }).then(
+      (moved) => {
+        // Its next renewal compares against the key's revision: the one the move wrote, unless renewed since.
+        if (moved && lease.revision === bumped.revision) lease.revision = moved.revision;
+      },
+      (error: unknown) => {
+        // Its next renewal finds the key still the ending holder's and stops the step (lease lost).
+        log.warn('passing the throttle slot on failed', { key: end.from.key, error: String(error) });
+      },
+    );
+    const claimed = await prepare(this.options.db, waiter.claimed, waiter.token).catch((error: unknown) => {
+      log.warn('preparing the step handed the slot failed', { error: String(error) });
+      return undefined;
+    });
+    log.info('throttle slot handed over', { key: end.from.key, to: end.claimed.execution.id, early: true });
+    if (!claimed) {
+      await moving;
+      return;
+    }
+    this.startHanded({ ...waiter, claimed }, lease);
+  }
+
+  /** Runs the waiter's step through the same path as a delivered one; admitted when it holds `lease`. */
+  private startHanded(next: NonNullable<SpanEnded<S>['next']>, lease: ExecutionLease | null): void {
     const { claimed, token, task } = next;
     const { step, execution } = claimed;
     const stepLog = this.options.logger
       .child({ executionId: execution.id, stepId: step.id, task: step.task, actor: execution.actor })
       .child(stepContext(step));
-    // Without the KV key (lost meanwhile), the step goes through admission as a delivered one would.
     const admitted: Admitted | null = lease
       ? { kind: 'admitted', claimed: { ...claimed, execution: { ...execution, lease } }, lease }
       : null;
     this.options.start(claimed, token, task, stepLog, admitted);
+  }
+
+  /** Beside a commit that ends the span: the key renewed, whose revision a waiter handed the slot starts with. */
+  bump(step: StepRecord, lease: ExecutionLease): Promise<ExecutionLease | null> {
+    return this.options.gate.bump(step.executionId, lease);
   }
 }

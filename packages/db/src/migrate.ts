@@ -15,6 +15,7 @@ import { stepCommitGeneral } from './migrations/m012-step-commit-general.ts';
 import { spanEndCommit } from './migrations/m013-span-end-commit.ts';
 import { settledHandlerKeyedWaiters } from './migrations/m014-settled-handler-keyed-waiters.ts';
 import { successorTransition } from './migrations/m015-successor-transition.ts';
+import { fallbackDeleteByKey } from './migrations/m016-fallback-delete-by-key.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -47,6 +48,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     spanEndCommit,
     settledHandlerKeyedWaiters,
     successorTransition,
+    fallbackDeleteByKey,
   ],
 };
 

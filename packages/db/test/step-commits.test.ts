@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Plan } from '@jetcel/core';
 import { queryRows } from '@jetcel/testing';
+import pg from 'pg';
 import type { StepCommit, StepCommitResult } from '../src/step-commits.ts';
 import { insertFirstStep, setupDb } from './fixture.ts';
 
@@ -137,6 +138,38 @@ test('a commit drops the fallback row of the step it finishes', async () => {
   assert.equal((await env.db.commitStep({ ...commit(step), fallbackRowId })).kind, 'committed');
   const left = await queryRows(env.database.url, 'select 1 from jetcel_outbox where id = $1', [fallbackRowId]);
   assert.equal(left.length, 0);
+});
+
+test('the commit finds the fallback row by its key, not by reading every unpublished row (a cached plan)', async () => {
+  // Many unpublished rows: waiters' timers, say. Not analyzed: the statistics of a young, churned table.
+  await queryRows(
+    env.database.url,
+    `insert into jetcel_outbox (id, subject, payload, not_before)
+     select gen_random_uuid(), 'tasks.regular', '{}', now() + interval '1 hour' from generate_series(1, 2000)`,
+  );
+  const [source] = await queryRows<{ prosrc: string }>(
+    env.database.url,
+    "select prosrc from pg_proc where proname = 'jetcel_commit_step'",
+  );
+  const statement = /delete from jetcel_outbox where id = \(p->>'fallback'\)::uuid[^;]*;/.exec(
+    source?.prosrc ?? '',
+  )?.[0];
+  assert.ok(statement, 'the function deletes the fallback row');
+  // The plan PL/pgSQL caches for it: generic, the key a parameter.
+  const client = new pg.Client({ connectionString: env.database.url });
+  await client.connect();
+  let plan: Array<{ 'QUERY PLAN': string }>;
+  try {
+    await client.query('set plan_cache_mode = force_generic_plan');
+    await client.query(
+      `prepare fallback_delete(uuid) as ${statement.replace("(p->>'fallback')::uuid", '$1').replace(/;$/, '')}`,
+    );
+    plan = (await client.query<{ 'QUERY PLAN': string }>(`explain execute fallback_delete('${randomUUID()}')`)).rows;
+  } finally {
+    await client.end();
+  }
+  const text = plan.map((row) => row['QUERY PLAN']).join('\n');
+  assert.match(text, /jetcel_outbox_pkey/, text);
 });
 
 /** A widget and a running execution on it whose success handler is claimed under `token`. */

@@ -73,7 +73,12 @@ test('project delete: related instances and volumes found at run time, a busy in
   const built = await runtime.db.read((tx) => tx.executions.get(building.executionId));
   const buildingDelete = children.find((child) => child.resourceId === building.id);
   assert.ok(built?.finishedAt && buildingDelete);
-  assert.ok(buildingDelete.createdAt >= built.finishedAt, 'the busy instance was deleted only after its create ended');
+  // Timestamps are their transactions' start: the cleanup's transaction may begin before the create's
+  // last commit and read the instance after it (waiting on its row lock). The delete's first step is
+  // claimed only once the delete was scheduled, so its start orders after the create's end.
+  const [firstDeleteStep] = (await runtime.run(buildingDelete.id, 60_000)).steps;
+  assert.ok(firstDeleteStep?.startedAt);
+  assert.ok(firstDeleteStep.startedAt >= built.finishedAt, 'the busy instance was deleted only after its create ended');
   for (const [type, id] of [
     ['instance', ready.id],
     ['instance', building.id],

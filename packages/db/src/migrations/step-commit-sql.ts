@@ -2,9 +2,11 @@
  * The text of `jetcel_commit_step(p jsonb)`, the one-statement step commit (see m012), shared by the
  * migrations that (re)define it. `settled`: with `p.settled` (a success handler settled in this
  * commit), the execution's end also inserts that handler's step as already succeeded (m014).
+ * `fallbackByKey`: the step's fallback row is deleted by its key alone (m016).
  */
-export function stepCommitFunctionSql(options: { settled: boolean }): string {
+export function stepCommitFunctionSql(options: { settled: boolean; fallbackByKey?: boolean }): string {
   const settledInsert = options.settled ? SETTLED_INSERT : '';
+  const fallbackDelete = options.fallbackByKey ? FALLBACK_DELETE_BY_KEY : FALLBACK_DELETE_UNPUBLISHED;
   return `create or replace function jetcel_commit_step(p jsonb) returns jsonb language plpgsql as $body$
      declare
        v_step uuid := (p->>'step')::uuid;
@@ -45,7 +47,7 @@ ${resourcePatchSql('v_resource', '           ')}
            result = nullif(p->'result', 'null'::jsonb), error_message = '', error_traceback = ''
          where id = v_step;
        if p->>'fallback' is not null then
-         delete from jetcel_outbox where id = (p->>'fallback')::uuid and published_at is null;
+${fallbackDelete}
        end if;
        if jsonb_typeof(v_n) = 'object' then
          insert into jetcel_step (id, execution_id, role, position, member, task, queue, args, resource_ref, before,
@@ -72,6 +74,12 @@ ${resourcePatchSql('v_resource', '           ')}
      end
      $body$`;
 }
+
+const FALLBACK_DELETE_UNPUBLISHED = `         delete from jetcel_outbox where id = (p->>'fallback')::uuid and published_at is null;`;
+// With "published_at is null" the cached generic plan scans the partial index of unpublished rows
+// whole (every in-flight fallback row and waiter timer), filtering on the key. Once its step has
+// committed, the row is moot whether published or not.
+const FALLBACK_DELETE_BY_KEY = `         delete from jetcel_outbox where id = (p->>'fallback')::uuid;`;
 
 // The success handler's step, settled without running: inserted as succeeded beside the execution's end.
 const SETTLED_INSERT = `

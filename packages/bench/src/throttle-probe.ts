@@ -2,7 +2,8 @@
 // throttled scenario for jetcel alone (PROBE_N executions, default 200, in bulk commands of 50,
 // limit 5, 20 ms tasks, two workers) with the workers' info lines in files, then prints per
 // hand-over the gap between one task's end and the next task's start on the same slot, split at
-// the log lines in between.
+// the log lines in between, and how busy the slots were in each 100 ms of the run (PROBE_TIMELINE=1
+// also prints the first 90 log lines, relative to the first request).
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { benchConfig } from './config.ts';
 import { nowMs } from './clock.ts';
 import { startBenchEnv } from './env.ts';
 import { throttledExecutor } from './jetcel/domain.ts';
-import { executionsFinished, submitBulk } from './jetcel/submit.ts';
+import { BULK_SIZE, executionsFinished, submitBulk } from './jetcel/submit.ts';
 import type { Drained } from './recorder.ts';
 import { peakConcurrency } from './stats.ts';
 
@@ -41,10 +42,14 @@ const children = await Promise.all(
     }),
   ),
 );
+let firstBulkMs = 0;
 const run = async (count: number) => {
   await Promise.all(children.map((child) => child.call('drain')));
   const start = nowMs();
-  await submitBulk(env, throttledExecutor, { ms: taskMs }, count);
+  // The first bulk command alone, timed: no slot can start before it has committed.
+  await submitBulk(env, throttledExecutor, { ms: taskMs }, Math.min(BULK_SIZE, count));
+  firstBulkMs = nowMs() - start;
+  if (count > BULK_SIZE) await submitBulk(env, throttledExecutor, { ms: taskMs }, count - BULK_SIZE);
   const submitted = nowMs();
   const end = await executionsFinished(env, throttledExecutor.name, count, start, 120_000);
   const drained = await Promise.all(children.map((child) => child.call<Drained>('drain')));
@@ -75,6 +80,7 @@ const lastTask = Math.max(...intervals.map(([, b]) => b));
 const out = (line: string) => void process.stdout.write(`${line}\n`);
 out(`N=${n} limit=${limit} task=${taskMs} ms workers=${workers}`);
 out(`efficiency ${efficiency.toFixed(3)}  peak ${peakConcurrency(intervals)}  run ${(end - start).toFixed(0)} ms`);
+out(`first bulk command committed +${firstBulkMs.toFixed(0)} ms;`);
 out(`submission took ${(submitted - start).toFixed(0)} ms; first task start +${(firstTask - start).toFixed(0)} ms;`);
 out(`last task end +${(lastTask - start).toFixed(0)} ms; last finished_at +${(end - start).toFixed(0)} ms`);
 out(`slot occupancy between first start and last end: ${(busy / (limit * (lastTask - firstTask))).toFixed(3)}`);
@@ -109,7 +115,7 @@ for (const [, tasks] of bySlot) {
     const succeeded = after('step succeeded', prev.executionId);
     const started = after('step started', next.executionId);
     if (succeeded) note('task end → its commit logged', succeeded.time - (prev.end ?? 0));
-    if (succeeded && handed) note('commit logged → hand-over logged (KV CAS)', handed.time - succeeded.time);
+    if (succeeded && handed) note('commit logged → hand-over logged', handed.time - succeeded.time);
     if (handed && started) note('hand-over logged → next started', started.time - handed.time);
     if (started) note('next step started → its task start', (next.start ?? 0) - started.time);
     if (!handed) note('no hand-over (admitted fresh)', gap);
@@ -129,3 +135,14 @@ const counts = new Map<string, number>();
 for (const line of lines) counts.set(line.msg, (counts.get(line.msg) ?? 0) + 1);
 out(`log lines: ${[...counts].map(([msg, c]) => `${msg}=${c}`).join(', ')}`);
 for (const file of logs) rmSync(file, { force: true });
+// Slot occupancy in windows of 100 ms: where the run lost time (the start, the hand-overs, the tail).
+for (let at = 0; at < end - start; at += 100) {
+  const [from, to] = [start + at, start + at + 100];
+  const busyInWindow = intervals.reduce((sum, [a, b]) => sum + Math.max(0, Math.min(b, to) - Math.max(a, from)), 0);
+  out(`slots busy +${at}…${at + 100} ms: ${(busyInWindow / (limit * 100)).toFixed(2)}`);
+}
+if (process.env.PROBE_TIMELINE === '1')
+  for (const line of [...lines].sort((a, b) => a.time - b.time).slice(0, 90))
+    out(
+      `+${(line.time - start).toFixed(0)} ms worker ${line.worker}: ${line.msg} ${line.executionId?.slice(0, 8) ?? ''}`,
+    );

@@ -286,7 +286,6 @@ export class ThrottleStore {
     return Number(rows[0]?.n ?? 0);
   }
 
-  /** The first waiters of a scope, oldest first. */
   /** The first `count` ready waiters of a scope, in queue order: their steps and who started them. */
   async nextInLine(
     kind: string,
@@ -301,6 +300,7 @@ export class ThrottleStore {
     return rows.map((row) => ({ step: toStepRecord(row.step), actor: row.actor }));
   }
 
+  /** The first waiters of a scope, oldest first. */
   async first(kind: string, scope: string, count: number): Promise<Waiter[]> {
     const rows = await sql<{ execution_id: string; step_id: string; since: unknown }>(
       this.em,

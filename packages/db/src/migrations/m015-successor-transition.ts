@@ -1,7 +1,7 @@
 import type { SqlMigration } from '../migrate.ts';
 import { spanEndCommit } from './m013-span-end-commit.ts';
 import { rewritten } from './rewrite.ts';
-import { resourcePatchSql } from './step-commit-sql.ts';
+import { eventsInsertSql, resourcePatchSql } from './step-commit-sql.ts';
 
 const [m013SpanEndSql = ''] = spanEndCommit.up;
 
@@ -20,10 +20,7 @@ const SUCCESSOR_APPLY = `       if v_pass.r_outcome = 'handed' and jsonb_typeof(
            v_patched := v_version is not null and jsonb_typeof(v_plan->'resource'->'set') = 'object';
            if v_patched then
              update jetcel_step set prepared = true where id = (v_plan->>'step')::uuid;
-             insert into jetcel_outbox (id, subject, payload, headers, not_before, lease_until)
-               select (x->>'id')::uuid, x->>'subject', x->>'payload', coalesce(x->'headers', '{}'::jsonb), now(),
-                   case when x ? 'lease_ms' then now() + ((x->>'lease_ms')::int * interval '1 millisecond') end
-                 from jsonb_array_elements(v_plan->'events') as x;
+${eventsInsertSql("v_plan->'events'", '             ')}
            end if;
            if v_version is not null then
              v_successor := jsonb_build_object('step', v_plan->>'step', 'version', v_version,

@@ -65,10 +65,7 @@ ${fallbackDelete}
          update jetcel_execution set status = 'succeeded', finished_at = now(), updated_at = now() where id = v_execution;
        end if;
        if jsonb_typeof(p->'events') = 'array' then
-         insert into jetcel_outbox (id, subject, payload, headers, not_before, lease_until)
-           select (x->>'id')::uuid, x->>'subject', x->>'payload', coalesce(x->'headers', '{}'::jsonb), now(),
-               case when x ? 'lease_ms' then now() + ((x->>'lease_ms')::int * interval '1 millisecond') end
-             from jsonb_array_elements(p->'events') as x;
+${eventsInsertSql("p->'events'", '         ')}
        end if;
        return jsonb_build_object('kind', 'committed', 'step', v_next, 'version', v_version);
      end
@@ -105,6 +102,21 @@ export function resourcePatchSql(resource: string, indent: string): string {
     `  'update %I t set version = t.version + 1, modified_at = now(), (%s) = (select %s from jsonb_populate_record(null::%I, $3)) where t.id = $1 and t.version = $2 returning t.version',`,
     `  ${resource}->>'table', v_columns, v_columns, ${resource}->>'table')`,
     `  into v_version using (${resource}->>'id')::uuid, (${resource}->>'version')::int, v_set;`,
+  ]
+    .map((line) => indent + line)
+    .join('\n');
+}
+
+/**
+ * The insert of events (outbox rows, due now; leased for `lease_ms` when given) from the jsonb
+ * array `events`. Each line starts with `indent`.
+ */
+export function eventsInsertSql(events: string, indent: string): string {
+  return [
+    'insert into jetcel_outbox (id, subject, payload, headers, not_before, lease_until)',
+    `  select (x->>'id')::uuid, x->>'subject', x->>'payload', coalesce(x->'headers', '{}'::jsonb), now(),`,
+    `      case when x ? 'lease_ms' then now() + ((x->>'lease_ms')::int * interval '1 millisecond') end`,
+    `    from jsonb_array_elements(${events}) as x;`,
   ]
     .map((line) => indent + line)
     .join('\n');

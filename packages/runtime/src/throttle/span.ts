@@ -180,8 +180,10 @@ export class ThrottledSpan<S> {
   async afterCommit(ended: SpanEnded<S>, log: Logger, bumped?: Promise<ExecutionLease | null>): Promise<void> {
     const { end, requeue } = ended;
     const { db } = this.options;
-    const early = end.kind === 'handed' && ended.next && !requeue && bumped ? await bumped : null;
-    if (early && end.kind === 'handed' && ended.next) return this.startBeforeTheKeyMoves(end, ended.next, early, log);
+    if (end.kind === 'handed' && ended.next && !requeue && bumped) {
+      const early = await bumped;
+      if (early) return this.startBeforeTheKeyMoves(end, ended.next, early, log);
+    }
     // The key's compare-and-set and the waiter's first transition (unless the commit applied it) at once.
     const waiter = ended.next;
     const [lease, next] = await Promise.all([

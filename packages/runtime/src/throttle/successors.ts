@@ -64,10 +64,11 @@ export function planSuccessors(db: Db, lease: ExecutionLease, count: number): Su
 async function readNextInLine(db: Db, lease: ExecutionLease, count: number): Promise<NextInLine[]> {
   const { waiters, resources } = await db.read(async (tx) => {
     const waiting = await tx.throttle.nextInLine(lease.kind, lease.scope, count);
+    const known = new Set(db.resourceTypes());
     const byType = new Map<string, string[]>();
     for (const { step } of waiting) {
       const ref = step.resourceRef ? parseResourceRef(step.resourceRef) : null;
-      if (ref && db.resourceTypes().includes(ref.type)) byType.set(ref.type, [...(byType.get(ref.type) ?? []), ref.id]);
+      if (ref && known.has(ref.type)) byType.set(ref.type, [...(byType.get(ref.type) ?? []), ref.id]);
     }
     const read: ResourceSnapshot[] = [];
     for (const [type, ids] of byType) read.push(...(await tx.resources.getMany(type, ids)));

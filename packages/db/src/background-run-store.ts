@@ -1,9 +1,8 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Json } from '@jetcel/core';
 import type { BackgroundRunStatus } from './entities/background-run.ts';
 import { RunClaimLostError } from './errors.ts';
 import { toDate, toDateOrNull } from './records.ts';
-import { sql } from './sql.ts';
+import { sql, type SqlRunner } from './sql.ts';
 
 export interface BackgroundRunRecord {
   id: string;
@@ -41,7 +40,7 @@ export type RunClaimResult =
  * unique index on `equality_key` keeps equal runs out. Claims work like step claims.
  */
 export class BackgroundRunStore {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly em: SqlRunner) {}
 
   /** Inserts the run, or returns null when an equal run is queued or running (nothing written). */
   async insert(run: NewBackgroundRun): Promise<BackgroundRunRecord | null> {

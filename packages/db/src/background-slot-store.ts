@@ -1,5 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from './sql.ts';
+import { sql, type SqlRunner } from './sql.ts';
 
 /** A throttle slot held by a background run (the slot rows executor spans use, the run's id as holder). */
 export interface BackgroundSlot {
@@ -32,7 +31,7 @@ const TAKE_FREE = `insert into jetcel_throttle_slot as t (kind, scope, slot, exe
  * its slot while it runs; a slot not renewed within the lease TTL is free on record.
  */
 export class BackgroundSlotStore {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly em: SqlRunner) {}
 
   async enter(input: {
     kind: string;

@@ -23,7 +23,8 @@ import { discoverResourceTables, type ResourceTable } from './resource-types.ts'
 import { quoteIdent, sql } from './sql.ts';
 import { planResourceCommit, type PlannedResourceCommit, type WriteContext } from './resource-patch.ts';
 import { StepCommitter, type StepCommit, type StepCommitResult } from './step-commits.ts';
-import { Tx } from './tx.ts';
+import { ormSession, Tx } from './tx.ts';
+import { LeanConnection, type FormatSql } from './lean-transaction.ts';
 import { EntityWrites } from './entity-writes.ts';
 
 export interface DbOptions {
@@ -65,14 +66,21 @@ export class Db {
   readonly #stepCommits: StepCommitter;
 
   readonly #outboxFlush = new OutboxFlushSubscriber((rows) => this.#committed(rows));
+  /** Builds entity inserts for lean transactions (never runs a statement or holds an entity). */
+  readonly #builder: EntityManager;
+  readonly #format: FormatSql;
 
   private constructor(
     readonly orm: MikroORM,
     private readonly tables: Map<string, ResourceTable>,
     private readonly relaxed: RelaxedPool,
     private readonly durable: RelaxedPool,
+    private readonly lean: RelaxedPool,
     private readonly logger: Logger,
   ) {
+    this.#builder = orm.em.fork();
+    const platform = orm.em.getPlatform();
+    this.#format = (text, params) => platform.formatQuery(text, params);
     this.outbox = new OutboxLedger(relaxed, (fn) => this.run(fn));
     this.#stepCommits = new StepCommitter(durable, {
       leaseMs: this.#leaseMs,
@@ -96,7 +104,10 @@ export class Db {
     const tables = discoverResourceTables(orm.em.fork(), options.entities ?? []);
     const relaxed = new RelaxedPool(options.url, options.relaxedPoolMax ?? 4);
     // The step commits' own connections: plain statements, durable, no ORM transaction around them.
-    return new Db(orm, tables, relaxed, new RelaxedPool(options.url, 2, { durable: true }), logger);
+    const durable = new RelaxedPool(options.url, 2, { durable: true });
+    // Lean transactions' connections: as many as the ORM's, opened on demand.
+    const lean = new RelaxedPool(options.url, options.poolMax ?? 10, { durable: true });
+    return new Db(orm, tables, relaxed, durable, lean, logger);
   }
 
   /**
@@ -184,7 +195,7 @@ export class Db {
 
   /** Reads through the stores outside any transaction: each statement on its own, no BEGIN or COMMIT. */
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.run((em) => fn(new Tx(em, this.tables, this.#leaseMs)));
+    return this.run((em) => fn(new Tx(ormSession(em), this.tables, this.#leaseMs)));
   }
 
   resourceTypes(): string[] {
@@ -200,7 +211,7 @@ export class Db {
     try {
       return await this.orm.em.fork().transactional(async (em) => {
         if (options.relaxedDurability) await sql(em, 'set local synchronous_commit = off');
-        const tx = new Tx(em, this.tables, this.#leaseMs);
+        const tx = new Tx(ormSession(em), this.tables, this.#leaseMs);
         this.#outboxFlush.attach(em, tx.outbox);
         return fn(tx);
       });
@@ -215,7 +226,7 @@ export class Db {
     let result: T;
     try {
       result = await this.orm.em.fork().transactional(async (em) => {
-        const tx = new Tx(em, this.tables, this.#leaseMs);
+        const tx = new Tx(ormSession(em), this.tables, this.#leaseMs);
         const value = await fn(tx);
         rows.push(...(await tx.outbox.flush()));
         return value;
@@ -250,7 +261,7 @@ export class Db {
         for (const work of works) {
           try {
             const value = await em.transactional(async (savepoint) => {
-              const tx = new Tx(savepoint, this.tables, this.#leaseMs);
+              const tx = new Tx(ormSession(savepoint), this.tables, this.#leaseMs);
               const result = await work(tx);
               // Pushed only once the savepoint is released: a rolled-back work hands nothing off.
               const written = await tx.outbox.flush();
@@ -271,6 +282,39 @@ export class Db {
     return settled;
   }
 
+  /**
+   * Runs `fn` in a transaction on a plain connection, with no unit of work (`tx.entities` throws
+   * `NoUnitOfWorkError`): the stores only, BEGIN in the first statement's round trip, and none of
+   * the ORM's transaction machinery. For work that writes through the stores alone, such as a
+   * command that inserts a resource and schedules its executor. Outbox rows as in `transaction`:
+   * inserted before COMMIT, handed off after it.
+   */
+  async leanTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const rows: CommittedOutboxRow[] = [];
+    let result: T;
+    try {
+      result = await this.lean.withClient(async (client, discard) => {
+        const connection = new LeanConnection(client, this.#format);
+        try {
+          const session = { run: connection, build: this.#builder, unitOfWork: null };
+          const tx = new Tx(session, this.tables, this.#leaseMs);
+          const value = await fn(tx);
+          const written = await tx.outbox.flush();
+          await connection.commit();
+          rows.push(...written);
+          return value;
+        } catch (error) {
+          if (!(await connection.rollback())) discard();
+          throw error;
+        }
+      });
+    } catch (error) {
+      throw toUnavailable(error);
+    }
+    this.#committed(rows);
+    return result;
+  }
+
   /** Runs `fn` outside any transaction (single statements, reads). */
   async run<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
     try {
@@ -289,6 +333,7 @@ export class Db {
     this.#handoffLeaseMs = null;
     await this.relaxed.end().catch(() => undefined);
     await this.durable.end().catch(() => undefined);
+    await this.lean.end().catch(() => undefined);
     await this.orm.close(true);
   }
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DeadLetterReason } from './entities/dead-letter.ts';
 import { toDate, toDateOrNull } from './records.ts';
-import { sql, storableText } from './sql.ts';
+import { sql, storableText, type SqlRunner } from './sql.ts';
 
 export interface DeadLetterRecord {
   id: string;
@@ -58,7 +57,7 @@ function toRecord(row: Record<string, unknown>): DeadLetterRecord {
 
 /** Dead-letter rows: committed before the message leaves the stream; re-driven by operators. */
 export class DeadLetterStore {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly em: SqlRunner) {}
 
   async add(letter: NewDeadLetter): Promise<string> {
     const id = randomUUID();

@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { FailureInfo, JsonObject, Plan } from '@jetcel/core';
 import type { ExecutionStatus } from './entities/execution.ts';
 import {
@@ -8,7 +7,7 @@ import {
   type ExecutionRecord,
   type StepRecord,
 } from './records.ts';
-import { MAX_BIND_PARAMETERS, sql, statementBatches, storableText, valuesRows } from './sql.ts';
+import { MAX_BIND_PARAMETERS, sql, statementBatches, storableText, valuesRows, type SqlRunner } from './sql.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import { stepInsertParams, stepInsertSql, type NewStep } from './step-store.ts';
 
@@ -75,7 +74,7 @@ function executionInsertParams(input: NewExecution): unknown[] {
 
 export class ExecutionStore {
   constructor(
-    private readonly em: EntityManager,
+    private readonly em: SqlRunner,
     private readonly outbox: OutboxStore,
   ) {}
 

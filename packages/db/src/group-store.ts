@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { FailureInfo, GroupPolicy } from '@jetcel/core';
-import { sql } from './sql.ts';
+import { sql, type SqlRunner } from './sql.ts';
 
 export interface GroupState {
   remaining: number;
@@ -12,7 +11,7 @@ export interface GroupState {
 
 /** Fan-in rows: each member's completion transaction decrements `remaining` once (its step CAS guards it). */
 export class GroupStore {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly em: SqlRunner) {}
 
   async create(executionId: string, position: number, policy: GroupPolicy, size: number): Promise<void> {
     await sql(

@@ -1,5 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from './sql.ts';
+import { sql, type SqlRunner } from './sql.ts';
 
 export type IdempotencyLookup = { kind: 'new' } | { kind: 'replay'; reply: string } | { kind: 'conflict' };
 
@@ -8,7 +7,7 @@ export type IdempotencyLookup = { kind: 'new' } | { kind: 'replay'; reply: strin
  * concurrent duplicates wait on the key. Another actor's key of the same name is another row.
  */
 export class IdempotencyStore {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly em: SqlRunner) {}
 
   /**
    * Inserts the key (blocking on a concurrent insert of the same key until that transaction ends),

@@ -1,6 +1,6 @@
 export { Db } from './db.ts';
 export type { DbOptions, TransactionOptions } from './db.ts';
-export { Tx } from './tx.ts';
+export { NoUnitOfWorkError, Tx } from './tx.ts';
 export type { CommitListener } from './db.ts';
 export type { OutboxLedger } from './outbox-ledger.ts';
 export type { CommittedOutboxRow, OutboxRow, OutboxRowInput } from './outbox-store.ts';

@@ -1,6 +1,5 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { RetentionStore, type RetentionPolicy, type RowCounts } from './retention-store.ts';
-import { sql } from './sql.ts';
+import { sql, type SqlRunner } from './sql.ts';
 
 /** What the database says about the whole deployment right now: sampled for gauges, never written. */
 export interface DatabaseSnapshot {
@@ -25,7 +24,7 @@ export interface DatabaseSnapshot {
 
 /** Reads a DatabaseSnapshot: a handful of counts over indexed columns of tables retention keeps small. */
 export class MetricsStore {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly em: SqlRunner) {}
 
   /** `retention`: the deployment's policy, to count the dead letters kept past it. */
   async snapshot(retention?: Pick<RetentionPolicy, 'deadLettersMs'>): Promise<DatabaseSnapshot> {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql, valuesRows } from './sql.ts';
+import { sql, valuesRows, type SqlRunner } from './sql.ts';
 
 export interface OutboxRowInput {
   id?: string;
@@ -40,7 +39,7 @@ export class OutboxStore {
 
   /** `handoffLeaseMs`: the lease rows due now get when this process hands them off (see `Db.onCommit`). */
   constructor(
-    private readonly em: EntityManager,
+    private readonly em: SqlRunner,
     private readonly handoffLeaseMs: () => number | null = () => null,
   ) {}
 

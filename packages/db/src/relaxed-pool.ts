@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { toUnavailable } from './errors.ts';
 
@@ -15,6 +16,7 @@ export function numberedPlaceholders(text: string): string {
  */
 export class RelaxedPool {
   readonly #pool: pg.Pool;
+  readonly #statements = new Map<string, { name: string; text: string }>();
 
   /** `durable`: sessions keep `synchronous_commit` on (a statement that must survive a crash). */
   constructor(url: string, max: number, options: { durable?: boolean } = {}) {
@@ -31,8 +33,8 @@ export class RelaxedPool {
 
   async query<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
     try {
-      const result = await this.#pool.query(numberedPlaceholders(text), params);
-      return result.rows as T[];
+      const result = await this.#pool.query<T & pg.QueryResultRow>(this.#prepared(text, params));
+      return result.rows;
     } catch (error) {
       throw toUnavailable(error);
     }
@@ -46,8 +48,7 @@ export class RelaxedPool {
   async queryArrays(text: string, params: unknown[] = []): Promise<{ columns: string[]; rows: unknown[][] }> {
     try {
       const result = await this.#pool.query<unknown[]>({
-        text: numberedPlaceholders(text),
-        values: params,
+        ...this.#prepared(text, params),
         rowMode: 'array',
         types: ORM_TYPES,
       });
@@ -57,13 +58,45 @@ export class RelaxedPool {
     }
   }
 
+  /**
+   * A named statement: each connection parses and plans it once (its texts are few and fixed: the
+   * claim, one per resource table, the commit, the relay's), instead of at every call.
+   */
+  #prepared(text: string, values: unknown[]): { name: string; text: string; values: unknown[] } {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      const numbered = numberedPlaceholders(text);
+      statement = { name: `jetcel_${createHash('sha1').update(numbered).digest('hex').slice(0, 24)}`, text: numbered };
+      this.#statements.set(text, statement);
+    }
+    return { ...statement, values };
+  }
+
+  /** Runs `fn` on one connection of its own; after `discard()`, the connection is closed, not reused. */
+  async withClient<T>(fn: (client: pg.PoolClient, discard: () => void) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw toUnavailable(error);
+    }
+    let discarded = false;
+    try {
+      return await fn(client, () => {
+        discarded = true;
+      });
+    } finally {
+      client.release(discarded);
+    }
+  }
+
   async end(): Promise<void> {
     await this.#pool.end();
   }
 }
 
 // As @mikro-orm/postgresql's connection: date, timestamp, timestamptz and interval (and their arrays) stay text.
-const ORM_TYPES = new pg.TypeOverrides();
+export const ORM_TYPES = new pg.TypeOverrides();
 // text[]'s parser (oid 1009): an array literal to its elements' text.
 const textArray = pg.types.getTypeParser(1009 as never, 'text') as (value: string) => unknown;
 for (const oid of [1082, 1114, 1184, 1186]) ORM_TYPES.setTypeParser(oid, (value: string) => value);

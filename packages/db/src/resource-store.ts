@@ -14,7 +14,7 @@ import { ConcurrentUpdateError } from './errors.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import type { ResourceTable } from './resource-types.ts';
 import { patchChanges, resourceEvent, type WriteContext } from './resource-patch.ts';
-import { quoteIdent, sql, statementBatches } from './sql.ts';
+import { quoteIdent, sql, statementBatches, type SqlRunner } from './sql.ts';
 
 export type { WriteContext } from './resource-patch.ts';
 
@@ -26,8 +26,10 @@ export interface OwnerFilter {
 
 /** Resource rows of every registered type: read as snapshots, written by compare-and-set. */
 export class ResourceStore {
+  /** `builder`: builds the entity's own insert (its properties, types, defaults); `em` runs it. */
   constructor(
-    private readonly em: EntityManager,
+    private readonly em: SqlRunner,
+    private readonly builder: EntityManager,
     private readonly tables: Map<string, ResourceTable>,
     private readonly outbox: OutboxStore,
   ) {}
@@ -191,11 +193,9 @@ export class ResourceStore {
     const inserted = new Map<string, ResourceSnapshot>();
     // Every column bounds the bind parameters a row takes.
     for (const batch of statementBatches(values, table.columns.size)) {
-      const returned: unknown = await this.em
-        .createQueryBuilder(table.entityName)
-        .insert(batch)
-        .returning('*')
-        .execute('all', false);
+      const insert = this.builder.createQueryBuilder(table.entityName).insert(batch).returning('*');
+      const { sql: text, bindings } = insert.getKnexQuery().toSQL();
+      const returned: unknown = await sql(this.em, text, [...bindings]);
       if (!Array.isArray(returned)) throw new Error(`Inserted ${type} rows are not readable`);
       for (const row of returned) {
         if (!isRow(row)) throw new Error(`An inserted ${type} row is not readable`);

@@ -1,6 +1,5 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { EXECUTION_STATUSES, type ExecutionStatus } from './entities/execution.ts';
-import { sql } from './sql.ts';
+import { sql, type SqlRunner } from './sql.ts';
 
 /** How long each kind of row is kept, in milliseconds. */
 export interface RetentionPolicy {
@@ -72,7 +71,7 @@ export type PrunedByAge = keyof typeof PRUNED_BY_AGE;
  * is composite), so a batch costs the same however large the table.
  */
 export class RetentionStore {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly em: SqlRunner) {}
 
   /**
    * Finished executions that finished more than `olderThanMs` ago; their steps, groups and waiters

@@ -1,10 +1,9 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { toDate } from './records.ts';
-import { sql } from './sql.ts';
+import { sql, type SqlRunner } from './sql.ts';
 
 /** Beat ticks: a (schedule, tick) row is inserted once, whatever the number of beats. */
 export class ScheduleTickStore {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly em: SqlRunner) {}
 
   /**
    * Records the tick; true when this transaction inserted it (it then publishes the tick's task),

@@ -1,12 +1,18 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+/**
+ * Where the stores run their statements: an entity manager (its transaction, or none), or a lean
+ * transaction's plain connection. Either formats `?` values and `??` identifiers client-side.
+ */
+export interface SqlRunner {
+  execute(text: string, params: unknown[], method: 'all'): Promise<unknown>;
+}
 
-/** Runs one SQL statement with `?` bindings inside the entity manager's current transaction. */
+/** Runs one SQL statement with `?` bindings inside the runner's current transaction. */
 export async function sql<T = Record<string, unknown>>(
-  em: EntityManager,
+  runner: SqlRunner,
   text: string,
   params: unknown[] = [],
 ): Promise<T[]> {
-  return em.execute<T[]>(text, params, 'all');
+  return (await runner.execute(text, params, 'all')) as T[];
 }
 
 /** An identifier (a table or column name) quoted for PostgreSQL. */

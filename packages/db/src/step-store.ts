@@ -1,9 +1,8 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { FailureInfo, Json, ResourcePatch, ResourceSnapshot, StepRole } from '@jetcel/core';
 import type { ExecutionStatus } from './entities/execution.ts';
 import { ClaimLostError } from './errors.ts';
 import { toDate, toExecutionRecord, toStepRecord, type ExecutionRecord, type StepRecord } from './records.ts';
-import { sql, storableText, valuesRows } from './sql.ts';
+import { sql, storableText, valuesRows, type SqlRunner } from './sql.ts';
 
 export interface NewStep {
   id: string;
@@ -161,7 +160,7 @@ export function stepInsertParams(step: NewStep): unknown[] {
 }
 
 export class StepStore {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly em: SqlRunner) {}
 
   async insert(step: NewStep): Promise<StepRecord> {
     const rows = await sql(this.em, `${stepInsertSql()} returning *`, stepInsertParams(step));

@@ -1,5 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from './sql.ts';
+import { sql, type SqlRunner } from './sql.ts';
 import {
   toDate,
   toExecutionRecord,
@@ -104,7 +103,7 @@ export function toPassed(outcome: unknown, step: unknown, execution: unknown): P
 
 /** Throttle limits and the first-come waiting list of each (kind, scope). */
 export class ThrottleStore {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly em: SqlRunner) {}
 
   /** The limit for a scope: its own row, else the kind's '*' row, else the fallback. */
   async limitFor(kind: string, scope: string, fallback: number): Promise<number> {

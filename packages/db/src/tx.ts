@@ -13,9 +13,33 @@ import { BackgroundSlotStore } from './background-slot-store.ts';
 import { ScheduleTickStore } from './schedule-tick-store.ts';
 import { RetentionStore } from './retention-store.ts';
 import { MetricsStore } from './metrics-store.ts';
-import { sql } from './sql.ts';
+import { sql, type SqlRunner } from './sql.ts';
 import { domainEntityManager, type DomainEntityManager } from './entity-manager.ts';
 import type { EntityWrites } from './entity-writes.ts';
+
+/**
+ * What a transaction runs on: `run` takes its statements; `build` builds an entity's own insert;
+ * `unitOfWork` holds the domain's entities (null in a lean transaction, which has none).
+ */
+export interface TxSession {
+  run: SqlRunner;
+  build: EntityManager;
+  unitOfWork: EntityManager | null;
+}
+
+/** An entity manager's session: its transaction (or none) runs the statements and holds the entities. */
+export function ormSession(em: EntityManager): TxSession {
+  return { run: em, build: em, unitOfWork: em };
+}
+
+/** A lean transaction has no unit of work: its work uses the stores only. */
+export class NoUnitOfWorkError extends Error {
+  readonly code = 'NO_UNIT_OF_WORK';
+  constructor() {
+    super('A lean transaction has no unit of work: use Db.transaction for entities');
+    this.name = 'NoUnitOfWorkError';
+  }
+}
 
 /** One database transaction seen through jetcel's stores. */
 export class Tx {
@@ -35,13 +59,20 @@ export class Tx {
   #entities: DomainEntityManager | undefined;
 
   /** `handoffLeaseMs`: the lease of rows this process hands off after COMMIT (see `Db.onCommit`). */
+  readonly #session: TxSession;
+  private readonly em: SqlRunner;
+
+  /** `session`: an entity manager (its transaction, or none), or a lean transaction's (see `Db.leanTransaction`). */
   constructor(
-    private readonly em: EntityManager,
+    session: TxSession,
     tables: Map<string, ResourceTable>,
     handoffLeaseMs: () => number | null = () => null,
   ) {
+    this.#session = session;
+    const em = this.#session.run;
+    this.em = em;
     this.outbox = new OutboxStore(em, handoffLeaseMs);
-    this.resources = new ResourceStore(em, tables, this.outbox);
+    this.resources = new ResourceStore(em, this.#session.build, tables, this.outbox);
     this.executions = new ExecutionStore(em, this.outbox);
     this.steps = new StepStore(em);
     this.idempotency = new IdempotencyStore(em);
@@ -58,13 +89,18 @@ export class Tx {
   /** The domain's entities in this transaction's unit of work (jetcel's own tables refused). */
   get entities(): DomainEntityManager {
     // Made on first use: the step path never needs it.
-    this.#entities ??= domainEntityManager(this.em);
+    this.#entities ??= domainEntityManager(this.#unitOfWork());
     return this.#entities;
+  }
+
+  #unitOfWork(): EntityManager {
+    if (!this.#session.unitOfWork) throw new NoUnitOfWorkError();
+    return this.#session.unitOfWork;
   }
 
   /** Flushes a task's unit of work in this transaction (in a savepoint: a refused write throws, the transaction goes on). */
   flushEntities(writes: EntityWrites): Promise<void> {
-    return writes.flushInto(this.em);
+    return writes.flushInto(this.#unitOfWork());
   }
 
   /** Whether a row with this id exists in a registered record table (e.g. cloud settings). */

@@ -4,13 +4,16 @@ import { scheduleExecution, scheduleExecutions } from '@jetcel/runtime/internal'
 import type { BenchEnv } from '../env.ts';
 import { until } from '../wait.ts';
 
-/** What a command handler does: insert the resource and schedule its executor, in one transaction. */
+/**
+ * What a command handler does: insert the resource and schedule its executor, in one transaction
+ * (a lean one: it writes through the stores alone).
+ */
 export async function submitExecution<P extends JsonObject>(
   env: BenchEnv,
   executor: ExecutorDefinition<P>,
   params: P,
 ): Promise<void> {
-  await env.db.transaction(async (tx) => {
+  await env.db.leanTransaction(async (tx) => {
     const context = { executionId: null, actor: null };
     const resource = await tx.resources.insert('bench_item', { name: 'bench' }, context);
     await scheduleExecution(tx, env.progress, executor, { resource, params, actor: null });

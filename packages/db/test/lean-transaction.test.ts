@@ -1,0 +1,146 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { queryRows, type TestDatabase } from '@jetcel/testing';
+import type { Db } from '../src/db.ts';
+import type { CommittedOutboxRow } from '../src/outbox-store.ts';
+import { NoUnitOfWorkError } from '../src/tx.ts';
+import { LeanConnection } from '../src/lean-transaction.ts';
+import pg from 'pg';
+import { setupDb, Widget } from './fixture.ts';
+
+// Lean transactions: the stores on a plain connection, BEGIN in the first statement's round trip,
+// atomic as any transaction, outbox rows handed off only after COMMIT.
+
+let env: { database: TestDatabase; db: Db; close(): Promise<void> };
+before(async () => {
+  env = await setupDb();
+});
+after(async () => {
+  await env?.close();
+});
+
+const context = { executionId: null, actor: null };
+
+async function counts(widgetIds: string[], outboxIds: string[]): Promise<{ widgets: number; outbox: number }> {
+  const [row] = await queryRows<{ widgets: string; outbox: string }>(
+    env.database.url,
+    `select (select count(*) from test_widget where id = any($1::uuid[])) as widgets,
+            (select count(*) from jetcel_outbox where id = any($2::uuid[])) as outbox`,
+    [widgetIds, outboxIds],
+  );
+  return { widgets: Number(row?.widgets), outbox: Number(row?.outbox) };
+}
+
+test('a lean transaction commits its writes and hands its outbox rows off after COMMIT', async () => {
+  const handed: CommittedOutboxRow[][] = [];
+  const seenAtHandOff: Array<Promise<{ widgets: number; outbox: number }>> = [];
+  let widgetId = '';
+  const stop = env.db.onCommit((rows) => {
+    handed.push(rows);
+    seenAtHandOff.push(
+      counts(
+        [widgetId],
+        rows.map((row) => row.id),
+      ),
+    );
+  });
+  try {
+    const snapshot = await env.db.leanTransaction(async (tx) => {
+      const inserted = await tx.resources.insert('widget', { label: 'lean' }, context);
+      widgetId = inserted.id;
+      tx.outbox.add({ subject: 'tasks.regular', payload: 'lean' });
+      assert.equal(handed.length, 0, 'nothing handed off before COMMIT');
+      return inserted;
+    });
+    // As the entity's own insert returns it: defaults and types as the ORM transaction's.
+    assert.equal(snapshot.state, 'CREATION_SCHEDULED');
+    assert.equal(snapshot.version, 1);
+    assert.equal(snapshot.fields.label, 'lean');
+    const read = await env.db.read((tx) => tx.resources.get('widget', widgetId));
+    assert.deepEqual(read, snapshot);
+  } finally {
+    stop();
+  }
+  assert.equal(handed.length, 1);
+  // The resource's first event and the row added by hand, both committed when handed off.
+  assert.deepEqual(handed[0]?.map((row) => row.payload).includes('lean'), true);
+  assert.deepEqual(await seenAtHandOff[0], { widgets: 1, outbox: handed[0]?.length });
+});
+
+test('a failing statement rolls back the whole lean transaction, its first statement too, and hands nothing off', async () => {
+  const handed: CommittedOutboxRow[][] = [];
+  const stop = env.db.onCommit((rows) => handed.push(rows));
+  const widgetId = randomUUID();
+  try {
+    await assert.rejects(
+      env.db.leanTransaction(async (tx) => {
+        await tx.resources.insert('widget', { label: 'first' }, context, widgetId);
+        // The same key again: the second statement fails.
+        await tx.resources.insert('widget', { label: 'second' }, context, widgetId);
+      }),
+    );
+  } finally {
+    stop();
+  }
+  assert.deepEqual(await counts([widgetId], []), { widgets: 0, outbox: 0 });
+  assert.equal(handed.length, 0);
+  // The connection went back clean: the next lean transaction works.
+  const next = await env.db.leanTransaction((tx) => tx.resources.insert('widget', { label: 'after' }, context));
+  assert.equal((await counts([next.id], [])).widgets, 1);
+});
+
+test('an error thrown by the work rolls back what it wrote', async () => {
+  const widgetId = randomUUID();
+  await assert.rejects(
+    env.db.leanTransaction(async (tx) => {
+      await tx.resources.insert('widget', { label: 'thrown' }, context, widgetId);
+      throw new Error('handler failed');
+    }),
+    /handler failed/,
+  );
+  assert.deepEqual(await counts([widgetId], []), { widgets: 0, outbox: 0 });
+});
+
+test('BEGIN rides in the first statement: one query for both, and one transaction from there to COMMIT', async () => {
+  const client = new pg.Client({ connectionString: env.database.url });
+  await client.connect();
+  try {
+    const sent: string[] = [];
+    const query = client.query.bind(client);
+    const counting = Object.assign(Object.create(client) as pg.PoolClient, {
+      query: (config: { text: string } | string) => {
+        sent.push(typeof config === 'string' ? config : config.text);
+        return query(config as never);
+      },
+    });
+    const connection = new LeanConnection(counting, (text, params) =>
+      env.db.orm.em.getPlatform().formatQuery(text, params),
+    );
+    const first = (await connection.execute('select txid_current()::text as id, ? as given', ['a?b'])) as Array<{
+      id: string;
+      given: string;
+    }>;
+    const second = (await connection.execute('select txid_current()::text as id', [])) as Array<{ id: string }>;
+    await connection.commit();
+    assert.equal(first[0]?.given, 'a?b', 'values are inlined as the entity manager inlines them');
+    assert.equal(first[0]?.id, second[0]?.id, 'both statements in one transaction');
+    assert.equal(sent.length, 3, 'begin and the first statement, the second, commit');
+    assert.match(sent[0] ?? '', /^begin; select txid_current/);
+    assert.equal(sent[2], 'commit');
+  } finally {
+    await client.end();
+  }
+});
+
+test('a lean transaction has no unit of work: entities are refused with a typed error, nothing commits', async () => {
+  const widgetId = randomUUID();
+  await assert.rejects(
+    env.db.leanTransaction(async (tx) => {
+      await tx.resources.insert('widget', { label: 'refused' }, context, widgetId);
+      tx.entities.create(Widget, { id: randomUUID(), label: 'entity' });
+    }),
+    (error: unknown) => error instanceof NoUnitOfWorkError && error.code === 'NO_UNIT_OF_WORK',
+  );
+  assert.deepEqual(await counts([widgetId], []), { widgets: 0, outbox: 0 });
+});

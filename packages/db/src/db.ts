@@ -145,7 +145,11 @@ export class Db {
    */
   async claimStep(stepId: string, input: ClaimInput, resourceRef?: string): Promise<ClaimResult> {
     const named = resourceRef ? this.#claimableResource(resourceRef) : null;
-    if (!named) return toClaimResult(await this.relaxed.query(CLAIM_STEP_SQL, claimStepParams(stepId, input)));
+    // Prepared: the claim's planning cost more than its execution, and its plan looks rows up by key.
+    if (!named)
+      return toClaimResult(
+        await this.relaxed.query(CLAIM_STEP_SQL, claimStepParams(stepId, input), { prepared: true }),
+      );
     // The resource the message names, read by the claim's own statement: one round trip, not two.
     const { columns, rows } = await this.relaxed.queryArrays(
       claimStepWithResourceSql(quoteIdent(named.table.tableName)),

@@ -31,9 +31,21 @@ export class RelaxedPool {
     this.#pool.on('error', () => undefined);
   }
 
-  async query<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+  /**
+   * One statement. `prepared`: a named statement, parsed and planned once per connection; only for
+   * a statement whose generic plan is right at any table size (keys looked up, never scanned): a
+   * plan cached while a table was small stays until the table's statistics change.
+   */
+  async query<T = Record<string, unknown>>(
+    text: string,
+    params: unknown[] = [],
+    options: { prepared?: boolean } = {},
+  ): Promise<T[]> {
     try {
-      const result = await this.#pool.query<T & pg.QueryResultRow>(this.#prepared(text, params));
+      const statement = options.prepared
+        ? this.#prepared(text, params)
+        : { text: numberedPlaceholders(text), values: params };
+      const result = await this.#pool.query<T & pg.QueryResultRow>(statement);
       return result.rows;
     } catch (error) {
       throw toUnavailable(error);
@@ -43,7 +55,7 @@ export class RelaxedPool {
   /**
    * One statement whose rows come as arrays, with the column names in order (names may repeat),
    * and values typed as MikroORM's connection types them (dates and intervals as PostgreSQL's text),
-   * so a row reads the same here as through the stores.
+   * so a row reads the same here as through the stores. Always a named statement (see `query`).
    */
   async queryArrays(text: string, params: unknown[] = []): Promise<{ columns: string[]; rows: unknown[][] }> {
     try {
@@ -58,10 +70,7 @@ export class RelaxedPool {
     }
   }
 
-  /**
-   * A named statement: each connection parses and plans it once (its texts are few and fixed: the
-   * claim, one per resource table, the commit, the relay's), instead of at every call.
-   */
+  /** A named statement: each connection parses and plans it once (its texts are few and fixed). */
   #prepared(text: string, values: unknown[]): { name: string; text: string; values: unknown[] } {
     let statement = this.#statements.get(text);
     if (!statement) {

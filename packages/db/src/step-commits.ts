@@ -165,6 +165,7 @@ export class StepCommitter {
        from jsonb_array_elements(?::jsonb) with ordinality as x(c, i)
        order by x.i`,
       [JSON.stringify(inputs.map((input) => functionArgument(input, leaseMs)))],
+      { prepared: true },
     );
     const results: StepCommitResult[] = inputs.map(() => ({ kind: 'slow' }));
     for (const row of rows) {

@@ -24,7 +24,7 @@ import { quoteIdent, sql } from './sql.ts';
 import { planResourceCommit, type PlannedResourceCommit, type WriteContext } from './resource-patch.ts';
 import { StepCommitter, type StepCommit, type StepCommitResult } from './step-commits.ts';
 import { ormSession, Tx } from './tx.ts';
-import { LeanConnection, type FormatSql } from './lean-transaction.ts';
+import { LeanConnection, type FormatSql, type LeanClient } from './lean-transaction.ts';
 import { EntityWrites } from './entity-writes.ts';
 
 export interface DbOptions {
@@ -75,7 +75,6 @@ export class Db {
     private readonly tables: Map<string, ResourceTable>,
     private readonly relaxed: RelaxedPool,
     private readonly durable: RelaxedPool,
-    private readonly lean: RelaxedPool,
     private readonly logger: Logger,
   ) {
     this.#builder = orm.em.fork();
@@ -105,9 +104,7 @@ export class Db {
     const relaxed = new RelaxedPool(options.url, options.relaxedPoolMax ?? 4);
     // The step commits' own connections: plain statements, durable, no ORM transaction around them.
     const durable = new RelaxedPool(options.url, 2, { durable: true });
-    // Lean transactions' connections: as many as the ORM's, opened on demand.
-    const lean = new RelaxedPool(options.url, options.poolMax ?? 10, { durable: true });
-    return new Db(orm, tables, relaxed, durable, lean, logger);
+    return new Db(orm, tables, relaxed, durable, logger);
   }
 
   /**
@@ -290,15 +287,17 @@ export class Db {
    * Runs `fn` in a transaction on a plain connection, with no unit of work (`tx.entities` throws
    * `NoUnitOfWorkError`): the stores only, BEGIN in the first statement's round trip, and none of
    * the ORM's transaction machinery. For work that writes through the stores alone, such as a
-   * command that inserts a resource and schedules its executor. Outbox rows as in `transaction`:
-   * inserted before COMMIT, handed off after it.
+   * command that inserts a resource and schedules its executor, or the runtime's own bookkeeping
+   * (claims, throttle slots). Outbox rows as in `transaction`: inserted before COMMIT, handed off
+   * after it. `relaxedDurability` as in `transaction`, set in the first statement's round trip.
    */
-  async leanTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  async leanTransaction<T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const rows: CommittedOutboxRow[] = [];
     let result: T;
     try {
-      result = await this.lean.withClient(async (client, discard) => {
-        const connection = new LeanConnection(client, this.#format);
+      result = await this.#withOrmConnection(async (client, discard) => {
+        const prelude = options.relaxedDurability ? ['set local synchronous_commit = off'] : [];
+        const connection = new LeanConnection(client, this.#format, prelude);
         try {
           const session = { run: connection, build: this.#builder, unitOfWork: null };
           const tx = new Tx(session, this.tables, this.#leaseMs);
@@ -319,6 +318,25 @@ export class Db {
     return result;
   }
 
+  /**
+   * Runs `fn` on a connection of the ORM's own pool, held outside any ORM transaction: lean
+   * transactions open no connections of their own. After `discard()`, the connection is closed.
+   */
+  async #withOrmConnection<T>(fn: (client: LeanClient, discard: () => void) => Promise<T>): Promise<T> {
+    const pool = this.orm.em.getConnection().getKnex().client as unknown as OrmPool;
+    const client = await pool.acquireConnection();
+    let discarded = false;
+    try {
+      return await fn(client, () => {
+        discarded = true;
+      });
+    } finally {
+      // An ended connection is marked disposed: the pool drops it instead of handing it out again.
+      if (discarded) await client.end().catch(() => undefined);
+      await pool.releaseConnection(client);
+    }
+  }
+
   /** Runs `fn` outside any transaction (single statements, reads). */
   async run<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
     try {
@@ -337,9 +355,14 @@ export class Db {
     this.#handoffLeaseMs = null;
     await this.relaxed.end().catch(() => undefined);
     await this.durable.end().catch(() => undefined);
-    await this.lean.end().catch(() => undefined);
     await this.orm.close(true);
   }
+}
+
+/** What lean transactions use of the ORM's connection pool (knex's client). */
+interface OrmPool {
+  acquireConnection(): Promise<LeanClient & { end(): Promise<void> }>;
+  releaseConnection(client: LeanClient): Promise<unknown>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -2,6 +2,9 @@ import type pg from 'pg';
 import { ORM_TYPES } from './relaxed-pool.ts';
 import type { SqlRunner } from './sql.ts';
 
+/** The part of a `pg` connection a lean transaction uses. */
+export type LeanClient = Pick<pg.ClientBase, 'query'>;
+
 /** Formats a statement with `?` values and `??` identifiers inlined, as the entity manager sends it. */
 export type FormatSql = (text: string, params: unknown[]) => string;
 
@@ -13,17 +16,20 @@ export type FormatSql = (text: string, params: unknown[]) => string;
 export class LeanConnection implements SqlRunner {
   #begun = false;
 
+  /** `prelude`: statements run right after BEGIN, in the same round trip (e.g. `set local …`). */
   constructor(
-    private readonly client: pg.PoolClient,
+    private readonly client: LeanClient,
     private readonly format: FormatSql,
+    private readonly prelude: string[] = [],
   ) {}
 
   async execute(text: string, params: unknown[]): Promise<unknown> {
     const statement = this.format(text, params);
     if (this.#begun) return (await this.client.query({ text: statement, types: ORM_TYPES })).rows;
     this.#begun = true;
-    const results: unknown = await this.client.query({ text: `begin; ${statement}`, types: ORM_TYPES });
-    // Two statements in one query: pg answers one result each.
+    const opening = ['begin', ...this.prelude, statement].join('; ');
+    const results: unknown = await this.client.query({ text: opening, types: ORM_TYPES });
+    // Several statements in one query: pg answers one result each.
     const last = Array.isArray(results) ? (results as pg.QueryResult[]).at(-1) : undefined;
     if (!last) throw new Error('A lean transaction statement returned no result');
     return last.rows;

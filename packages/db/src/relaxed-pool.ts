@@ -81,24 +81,6 @@ export class RelaxedPool {
     return { ...statement, values };
   }
 
-  /** Runs `fn` on one connection of its own; after `discard()`, the connection is closed, not reused. */
-  async withClient<T>(fn: (client: pg.PoolClient, discard: () => void) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (error) {
-      throw toUnavailable(error);
-    }
-    let discarded = false;
-    try {
-      return await fn(client, () => {
-        discarded = true;
-      });
-    } finally {
-      client.release(discarded);
-    }
-  }
-
   async end(): Promise<void> {
     await this.#pool.end();
   }

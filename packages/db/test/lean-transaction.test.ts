@@ -108,7 +108,7 @@ test('BEGIN rides in the first statement: one query for both, and one transactio
   try {
     const sent: string[] = [];
     const query = client.query.bind(client);
-    const counting = Object.assign(Object.create(client) as pg.PoolClient, {
+    const counting = Object.assign(Object.create(client) as pg.Client, {
       query: (config: { text: string } | string) => {
         sent.push(typeof config === 'string' ? config : config.text);
         return query(config as never);
@@ -128,6 +128,24 @@ test('BEGIN rides in the first statement: one query for both, and one transactio
     assert.equal(sent.length, 3, 'begin and the first statement, the second, commit');
     assert.match(sent[0] ?? '', /^begin; select txid_current/);
     assert.equal(sent[2], 'commit');
+  } finally {
+    await client.end();
+  }
+});
+
+test('a prelude runs after BEGIN in the same round trip: relaxed durability for that transaction only', async () => {
+  const client = new pg.Client({ connectionString: env.database.url });
+  await client.connect();
+  try {
+    const format = (text: string, params: unknown[]) => env.db.orm.em.getPlatform().formatQuery(text, params);
+    const relaxed = new LeanConnection(client, format, ['set local synchronous_commit = off']);
+    const inside = (await relaxed.execute("select current_setting('synchronous_commit') as s", [])) as Array<{
+      s: string;
+    }>;
+    await relaxed.commit();
+    const after = await client.query<{ s: string }>("select current_setting('synchronous_commit') as s");
+    assert.equal(inside[0]?.s, 'off');
+    assert.equal(after.rows[0]?.s, 'on', 'set local ends with its transaction');
   } finally {
     await client.end();
   }

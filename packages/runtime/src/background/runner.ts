@@ -141,7 +141,7 @@ export class BackgroundRunner<S> {
   ): Promise<Disposition> {
     const { db } = this.options;
     const token = randomUUID();
-    const claim = await db.transaction((tx) => tx.backgroundRuns.claim(runId, { token, ttlMs: this.#claimTtlMs }), {
+    const claim = await db.leanTransaction((tx) => tx.backgroundRuns.claim(runId, { token, ttlMs: this.#claimTtlMs }), {
       relaxedDurability: true,
     });
     if (claim.kind !== 'claimed') {
@@ -155,7 +155,7 @@ export class BackgroundRunner<S> {
     try {
       const loaded = await loadResource(db, run.resourceRef);
       if (loaded.kind === 'gone') {
-        await db.transaction((tx) => tx.backgroundRuns.finish(run.id, token));
+        await db.leanTransaction((tx) => tx.backgroundRuns.finish(run.id, token));
         runLog.info('background run skipped: its resource no longer exists');
         return { kind: 'ack' };
       }
@@ -181,7 +181,7 @@ export class BackgroundRunner<S> {
           controller,
           heartbeat: async () => {
             delivery.working();
-            const held = await db.transaction(
+            const held = await db.leanTransaction(
               async (tx) =>
                 (await tx.backgroundRuns.extend(run.id, token, this.#claimTtlMs)) &&
                 (slot === null || (await tx.backgroundSlots.renew(slot))),

@@ -43,7 +43,7 @@ export async function runStepTask<S>(
   if (execution.status === 'cancel_requested') cancel.abort(new Error('execution cancelled'));
   const heartbeat = async (): Promise<void> => {
     delivery?.working();
-    const state = await db.transaction((tx) => tx.steps.extend(step.id, token, harness.claimTtlMs), {
+    const state = await db.leanTransaction((tx) => tx.steps.extend(step.id, token, harness.claimTtlMs), {
       relaxedDurability: true,
     });
     if (!state.held) controller.abort(new ClaimLostError(step.id));

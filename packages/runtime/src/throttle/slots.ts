@@ -146,7 +146,7 @@ export class ThrottleGate {
       const queued = entered.step;
       // The fallback timer: its message, published when due (a hand-over usually comes first).
       if (queued && !entered.parked)
-        await db.transaction(async (tx) => void addStepMessage(tx, queued, execution.actor, queued.notBefore));
+        await db.leanTransaction(async (tx) => void addStepMessage(tx, queued, execution.actor, queued.notBefore));
       return { kind: 'wait', delayMs: entered.delayMs, since: entered.since };
     }
     const decided = { kind: 'slot' as const, slot: entered.slot };
@@ -154,11 +154,11 @@ export class ThrottleGate {
     const token = randomUUID();
     const taken = await leases.take(key, { executionId: execution.id, token });
     if (!taken) {
-      await db.transaction((tx) => tx.throttle.vacate(throttle.kind, throttle.scope, decided.slot, execution.id));
+      await db.leanTransaction((tx) => tx.throttle.vacate(throttle.kind, throttle.scope, decided.slot, execution.id));
       throw new BusError(`Could not take the throttle lease ${key}`);
     }
     const lease: ExecutionLease = { kind: throttle.kind, scope: throttle.scope, key, revision: taken.revision, token };
-    await db.transaction((tx) => tx.throttle.admit(execution.id, lease), { relaxedDurability: true });
+    await db.leanTransaction((tx) => tx.throttle.admit(execution.id, lease), { relaxedDurability: true });
     return { kind: 'admitted', lease };
   }
 
@@ -167,7 +167,7 @@ export class ThrottleGate {
     const renewed = await this.deps.leases.renew(held(lease), { executionId, token: lease.token });
     if (!renewed) return null;
     const next = { ...lease, revision: renewed.revision };
-    await this.deps.db.transaction((tx) => tx.throttle.renewed(executionId, slotOf(lease), next), {
+    await this.deps.db.leanTransaction((tx) => tx.throttle.renewed(executionId, slotOf(lease), next), {
       relaxedDurability: true,
     });
     return next;
@@ -264,7 +264,7 @@ export class ThrottleGate {
   /** Publishes the oldest waiters of a scope now, as many as it has free slots, instead of at their fallback timer. */
   async wake(kind: string, scope: string): Promise<void> {
     const { db, config } = this.deps;
-    await db.transaction(async (tx) => {
+    await db.leanTransaction(async (tx) => {
       const limit = await tx.throttle.limitFor(kind, scope, this.defaultLimitFor(kind));
       const free = limit < 0 ? WAKE_ALL : await tx.throttle.freeSlots(kind, scope, limit, config.leaseTtlMs);
       if (free === 0) return;
@@ -277,11 +277,11 @@ export class ThrottleGate {
     const { db, leases } = this.deps;
     let freed = 0;
     const scopes = new Map<string, { kind: string; scope: string }>();
-    for (const vacated of await db.transaction((tx) => tx.throttle.vacateEnded()))
+    for (const vacated of await db.leanTransaction((tx) => tx.throttle.vacateEnded()))
       scopes.set(scopeKey(vacated.kind, vacated.scope), vacated);
     for (const entry of await leases.entries()) {
       const executionId = entry.holder?.executionId;
-      const execution = executionId ? await db.transaction((tx) => tx.executions.get(executionId)) : null;
+      const execution = executionId ? await db.leanTransaction((tx) => tx.executions.get(executionId)) : null;
       if (execution && (execution.status === 'running' || execution.status === 'cancel_requested')) continue;
       if (await leases.forceRelease(entry)) freed += 1;
     }

@@ -201,7 +201,8 @@ export class ThrottledSpan<S> {
             return undefined;
           },
         ),
-      requeue && db.transaction((tx) => requeueStep(tx, requeue.stepId, requeue.token, requeue.actor, { delayMs: 0 })),
+      requeue &&
+        db.leanTransaction((tx) => requeueStep(tx, requeue.stepId, requeue.token, requeue.actor, { delayMs: 0 })),
     ]);
     if (end.kind === 'released') {
       log.info('throttle slot released', { key: end.from.key });

@@ -7,7 +7,15 @@ import {
   type ExecutionRecord,
   type StepRecord,
 } from './records.ts';
-import { MAX_BIND_PARAMETERS, sql, statementBatches, storableText, valuesRows, type SqlRunner } from './sql.ts';
+import {
+  MAX_BIND_PARAMETERS,
+  sql,
+  sqlLater,
+  statementBatches,
+  storableText,
+  valuesRows,
+  type SqlRunner,
+} from './sql.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import { stepInsertParams, stepInsertSql, type NewStep } from './step-store.ts';
 
@@ -31,6 +39,9 @@ export interface NewExecutionWithStep {
   /** The execution joins its scope's waiting list in the same statement, in input order (see `ThrottleStore.room`). */
   waiter?: { kind: string; scope: string };
 }
+
+/** The final select of `createManyWithSteps`' statement: the rows it inserted. */
+const RETURN_INSERTED = 'select (select json_agg(e) from e) as executions, (select json_agg(s) from s) as steps';
 
 /** An execution and its first step as inserted. */
 export interface CreatedExecution {
@@ -97,35 +108,13 @@ export class ExecutionStore {
    * parameter limit takes one more per slice). Answers in input order.
    */
   async createManyWithSteps(pairs: NewExecutionWithStep[]): Promise<CreatedExecution[]> {
-    const rows = pairs.map(({ execution, step, waiter }, index) => ({
-      execution: executionInsertParams(execution),
-      step: stepInsertParams({ ...step, executionId: execution.id }),
-      // Its place in the queue: the statement's time plus its position, so the list keeps the input's order.
-      waiter: waiter ? [execution.id, step.id, waiter.kind, waiter.scope, index] : null,
-    }));
-    const first = rows[0];
-    if (!first) return [];
     const created = new Map<string, CreatedExecution>();
-    for (const batch of statementBatches(rows, first.execution.length + first.step.length + WAITER_PARAMS)) {
-      const waiters = batch.flatMap((entry) => entry.waiter ?? []);
-      const params = [
-        ...batch.flatMap((entry) => entry.execution),
-        ...batch.flatMap((entry) => entry.step),
-        ...waiters,
-      ];
-      const waiterInsert = waiters.length > 0 ? `, w as (${waiterInsertSql(waiters.length / WAITER_PARAMS)})` : '';
-      // The transaction's outbox rows so far (the resources' events, the steps' messages) ride along.
-      const outbox = this.outbox.pendingInsert(MAX_BIND_PARAMETERS - params.length);
-      const [row] = await sql<InsertedRows>(
-        this.em,
-        `with e as (${executionInsertSql(batch.length)} returning *), s as (${stepInsertSql(batch.length)} returning *)${waiterInsert}
-         ${outbox ? `, o as (${outbox.sql}) ` : ''}select (select json_agg(e) from e) as executions, (select json_agg(s) from s) as steps`,
-        outbox ? [...params, ...outbox.params] : params,
-      ).catch((error: unknown) => {
-        outbox?.failed();
+    for (const statement of this.#withStepsStatements(pairs, RETURN_INSERTED)) {
+      const [row] = await sql<InsertedRows>(this.em, statement.text, statement.params).catch((error: unknown) => {
+        statement.outbox?.failed();
         throw error;
       });
-      outbox?.written();
+      statement.outbox?.written();
       const steps = new Map((row?.steps ?? []).map(toStepRecord).map((step) => [step.executionId, step]));
       for (const execution of (row?.executions ?? []).map(toExecutionRecord)) {
         const step = steps.get(execution.id);
@@ -137,6 +126,53 @@ export class ExecutionStore {
       if (!inserted) throw new Error(`Execution ${execution.id} was not inserted`);
       return inserted;
     });
+  }
+
+  /**
+   * `createManyWithSteps` when nobody reads the rows back: in a lean transaction the statement
+   * rides in the round trip of the next one or of COMMIT (its error surfaces there).
+   */
+  async insertManyWithSteps(pairs: NewExecutionWithStep[]): Promise<void> {
+    for (const statement of this.#withStepsStatements(pairs, 'select 1')) {
+      await sqlLater(this.em, statement.text, statement.params).catch((error: unknown) => {
+        statement.outbox?.failed();
+        throw error;
+      });
+      // Reported by the next flush: if the statement fails later, the whole transaction does.
+      statement.outbox?.written();
+    }
+  }
+
+  /** The statements that insert executions with their first steps (one per slice of bind parameters), the pending outbox rows riding along. */
+  *#withStepsStatements(
+    pairs: NewExecutionWithStep[],
+    finalSelect: string,
+  ): Generator<{ text: string; params: unknown[]; outbox: ReturnType<OutboxStore['pendingInsert']> }> {
+    const rows = pairs.map(({ execution, step, waiter }, index) => ({
+      execution: executionInsertParams(execution),
+      step: stepInsertParams({ ...step, executionId: execution.id }),
+      // Its place in the queue: the statement's time plus its position, so the list keeps the input's order.
+      waiter: waiter ? [execution.id, step.id, waiter.kind, waiter.scope, index] : null,
+    }));
+    const first = rows[0];
+    if (!first) return;
+    for (const batch of statementBatches(rows, first.execution.length + first.step.length + WAITER_PARAMS)) {
+      const waiters = batch.flatMap((entry) => entry.waiter ?? []);
+      const params = [
+        ...batch.flatMap((entry) => entry.execution),
+        ...batch.flatMap((entry) => entry.step),
+        ...waiters,
+      ];
+      const waiterInsert = waiters.length > 0 ? `, w as (${waiterInsertSql(waiters.length / WAITER_PARAMS)})` : '';
+      // The transaction's outbox rows so far (the resources' events, the steps' messages) ride along.
+      const outbox = this.outbox.pendingInsert(MAX_BIND_PARAMETERS - params.length);
+      yield {
+        text: `with e as (${executionInsertSql(batch.length)} returning *), s as (${stepInsertSql(batch.length)} returning *)${waiterInsert}
+         ${outbox ? `, o as (${outbox.sql}) ` : ''}${finalSelect}`,
+        params: outbox ? [...params, ...outbox.params] : params,
+        outbox,
+      };
+    }
   }
 
   /** Reads the execution and locks it: commits of one execution's steps serialise on this row. */

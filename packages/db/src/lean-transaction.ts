@@ -15,6 +15,8 @@ export type FormatSql = (text: string, params: unknown[]) => string;
  */
 export class LeanConnection implements SqlRunner {
   #begun = false;
+  /** Statements whose results nobody reads, sent ahead of the next statement or with COMMIT. */
+  readonly #deferred: string[] = [];
 
   /** `prelude`: statements run right after BEGIN, in the same round trip (e.g. `set local …`). */
   constructor(
@@ -24,24 +26,34 @@ export class LeanConnection implements SqlRunner {
   ) {}
 
   async execute(text: string, params: unknown[]): Promise<unknown> {
-    const statement = this.format(text, params);
-    if (this.#begun) return (await this.client.query({ text: statement, types: ORM_TYPES })).rows;
-    this.#begun = true;
-    const opening = ['begin', ...this.prelude, statement].join('; ');
-    const results: unknown = await this.client.query({ text: opening, types: ORM_TYPES });
-    // Several statements in one query: pg answers one result each.
-    const last = Array.isArray(results) ? (results as pg.QueryResult[]).at(-1) : undefined;
+    const last = (await this.#send(this.format(text, params))).at(-1);
     if (!last) throw new Error('A lean transaction statement returned no result');
     return last.rows;
   }
 
-  /** Commits what the statements wrote (nothing to do when none ran). */
+  defer(text: string, params: unknown[]): void {
+    this.#deferred.push(this.format(text, params));
+  }
+
+  /** Commits what the statements wrote, the deferred ones sent with it (nothing to do when none ran). */
   async commit(): Promise<void> {
-    if (this.#begun) await this.client.query('commit');
+    if (this.#deferred.length > 0) await this.#send('commit');
+    else if (this.#begun) await this.client.query('commit');
+  }
+
+  /** One query: BEGIN (and the prelude) if not yet sent, the deferred statements, then `statement`. */
+  async #send(statement: string): Promise<pg.QueryResult[]> {
+    const opening = this.#begun ? [] : ['begin', ...this.prelude];
+    this.#begun = true;
+    const statements = [...opening, ...this.#deferred.splice(0), statement];
+    const results: unknown = await this.client.query({ text: statements.join('; '), types: ORM_TYPES });
+    // Several statements in one query: pg answers one result each.
+    return statements.length > 1 ? (results as pg.QueryResult[]) : [results as pg.QueryResult];
   }
 
   /** Rolls back; false when the connection could not (it is then not reused). */
   async rollback(): Promise<boolean> {
+    this.#deferred.length = 0;
     if (!this.#begun) return true;
     try {
       await this.client.query('rollback');

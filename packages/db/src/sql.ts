@@ -4,6 +4,8 @@
  */
 export interface SqlRunner {
   execute(text: string, params: unknown[], method: 'all'): Promise<unknown>;
+  /** Sends the statement with the next one (or with COMMIT) instead of on its own; errors surface there. */
+  defer?(text: string, params: unknown[]): void;
 }
 
 /** Runs one SQL statement with `?` bindings inside the runner's current transaction. */
@@ -13,6 +15,15 @@ export async function sql<T = Record<string, unknown>>(
   params: unknown[] = [],
 ): Promise<T[]> {
   return (await runner.execute(text, params, 'all')) as T[];
+}
+
+/**
+ * Runs a statement whose result nobody reads: a runner that can (a lean transaction's) sends it in
+ * the round trip of the transaction's next statement or of its COMMIT; any other runs it now.
+ */
+export async function sqlLater(runner: SqlRunner, text: string, params: unknown[] = []): Promise<void> {
+  if (runner.defer) runner.defer(text, params);
+  else await runner.execute(text, params, 'all');
 }
 
 /** An identifier (a table or column name) quoted for PostgreSQL. */

@@ -22,6 +22,17 @@ after(async () => {
 
 const context = { executionId: null, actor: null };
 
+/** `client`, with the text of every query it sends noted in `sent`. */
+function counted(client: pg.Client, sent: string[]): pg.Client {
+  const query = client.query.bind(client);
+  return Object.assign(Object.create(client) as pg.Client, {
+    query: (config: { text: string } | string) => {
+      sent.push(typeof config === 'string' ? config : config.text);
+      return query(config as never);
+    },
+  });
+}
+
 async function counts(widgetIds: string[], outboxIds: string[]): Promise<{ widgets: number; outbox: number }> {
   const [row] = await queryRows<{ widgets: string; outbox: string }>(
     env.database.url,
@@ -107,13 +118,7 @@ test('BEGIN rides in the first statement: one query for both, and one transactio
   await client.connect();
   try {
     const sent: string[] = [];
-    const query = client.query.bind(client);
-    const counting = Object.assign(Object.create(client) as pg.Client, {
-      query: (config: { text: string } | string) => {
-        sent.push(typeof config === 'string' ? config : config.text);
-        return query(config as never);
-      },
-    });
+    const counting = counted(client, sent);
     const connection = new LeanConnection(counting, (text, params) =>
       env.db.orm.em.getPlatform().formatQuery(text, params),
     );
@@ -146,6 +151,39 @@ test('a prelude runs after BEGIN in the same round trip: relaxed durability for 
     const after = await client.query<{ s: string }>("select current_setting('synchronous_commit') as s");
     assert.equal(inside[0]?.s, 'off');
     assert.equal(after.rows[0]?.s, 'on', 'set local ends with its transaction');
+  } finally {
+    await client.end();
+  }
+});
+
+test('a deferred statement rides with the next one, or with COMMIT; its failure fails the commit and nothing is written', async () => {
+  const client = new pg.Client({ connectionString: env.database.url });
+  await client.connect();
+  try {
+    const sent: string[] = [];
+    const counting = counted(client, sent);
+    const format = (text: string, params: unknown[]) => env.db.orm.em.getPlatform().formatQuery(text, params);
+    const [first, second] = [randomUUID(), randomUUID()];
+    const insert = 'insert into test_widget (id, label) values (?, ?)';
+    const ok = new LeanConnection(counting, format);
+    ok.defer(insert, [first, 'deferred']);
+    const seen = (await ok.execute('select count(*)::int as n from test_widget where id = ?', [first])) as Array<{
+      n: number;
+    }>;
+    ok.defer(insert, [second, 'with commit']);
+    await ok.commit();
+    assert.equal(seen[0]?.n, 1, 'the next statement sees the deferred one');
+    assert.equal(sent.length, 2, 'no round trip of their own');
+    assert.match(sent[1] ?? '', /^insert into test_widget .*; commit$/);
+    assert.equal((await counts([first, second], [])).widgets, 2);
+
+    const third = randomUUID();
+    const failing = new LeanConnection(counting, format);
+    await failing.execute(insert, [third, 'before']);
+    failing.defer(insert, [first, 'duplicate key']);
+    await assert.rejects(failing.commit());
+    assert.equal(await failing.rollback(), true);
+    assert.equal((await counts([third], [])).widgets, 0, 'the failed commit wrote nothing');
   } finally {
     await client.end();
   }

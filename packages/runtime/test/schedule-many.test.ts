@@ -120,11 +120,16 @@ test('plain executions go in with their first steps in one insert, a group first
   const fanOut = [false, true, false, false];
   const inserts: number[] = [];
   const results = await env.db.transaction((tx) => {
-    // Watches the bulk insert (the database still does the work).
+    // Watches the bulk insert, read back or not (the database still does the work).
     const createMany = tx.executions.createManyWithSteps.bind(tx.executions);
     tx.executions.createManyWithSteps = (pairs) => {
       inserts.push(pairs.length);
       return createMany(pairs);
+    };
+    const insertMany = tx.executions.insertManyWithSteps.bind(tx.executions);
+    tx.executions.insertManyWithSteps = (pairs) => {
+      inserts.push(pairs.length);
+      return insertMany(pairs);
     };
     return scheduleExecutions(
       tx,
@@ -195,12 +200,12 @@ test('a noop answers noop in its place; a transition goes one by one; the rest s
   assert.deepEqual(await states([first, busy, last]), ['OK', 'UPDATE_SCHEDULED', 'OK']);
 });
 
-test('a bulk whose transaction rolls back leaves no execution, step or outbox row', async () => {
-  const made = await widgets(['r1', 'r2', 'r3'], 'CREATION_SCHEDULED');
-  const before = await frameworkRows();
-  let scheduled: ScheduleResult[] = [];
-  await assert.rejects(
-    env.db.transaction(async (tx) => {
+for (const lean of [false, true])
+  test(`a bulk whose ${lean ? 'lean ' : ''}transaction rolls back leaves no execution, step or outbox row`, async () => {
+    const made = await widgets(lean ? ['l3', 'l4'] : ['r1', 'r2', 'r3'], 'CREATION_SCHEDULED');
+    const before = await frameworkRows();
+    let scheduled: ScheduleResult[] = [];
+    const work = async (tx: Tx) => {
       scheduled = await scheduleExecutions(
         tx,
         progress,
@@ -208,11 +213,27 @@ test('a bulk whose transaction rolls back leaves no execution, step or outbox ro
         made.map((resource) => ({ resource, params: { fanOut: false }, actor: null })),
       );
       throw new Error('the command fails after scheduling');
-    }),
-    /fails after scheduling/,
+    };
+    await assert.rejects(lean ? env.db.leanTransaction(work) : env.db.transaction(work), /fails after scheduling/);
+    assert.equal(executionIds(scheduled).length, made.length, 'they were scheduled before the rollback');
+    assert.deepEqual(await frameworkRows(), before);
+  });
+
+test('in a lean transaction the bulk insert rides with COMMIT: the executions commit and run to their end', async () => {
+  const made = await widgets(['l1', 'l2'], 'CREATION_SCHEDULED');
+  const results = await env.db.leanTransaction((tx) =>
+    scheduleExecutions(
+      tx,
+      progress,
+      widgetMake,
+      made.map((resource) => ({ resource, params: { fanOut: false }, actor: 'tester' })),
+    ),
   );
-  assert.equal(executionIds(scheduled).length, 3, 'they were scheduled before the rollback');
-  assert.deepEqual(await frameworkRows(), before);
+  const ids = executionIds(results);
+  assert.equal(ids.length, 2);
+  await runToEnd(ids);
+  assert.deepEqual(Object.values(await statuses(ids)), ['succeeded', 'succeeded']);
+  assert.deepEqual(await states(made), ['OK', 'OK']);
 });
 
 /** A command's context for bob, a verified caller who is no admin. */

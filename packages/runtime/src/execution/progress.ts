@@ -67,9 +67,14 @@ export class Progress {
         step: prepareStep(tx, this.deps.catalog, execution, place === 'parked' ? { ...input, parkedUntil } : input),
       };
     });
-    const created = await tx.executions.createManyWithSteps(
-      pending.map(({ execution, step, waiter }) => ({ execution, step: step.row, ...(waiter ? { waiter } : {}) })),
-    );
+    const pairs = pending.map(({ execution, step, waiter }) => ({
+      execution,
+      step: step.row,
+      ...(waiter ? { waiter } : {}),
+    }));
+    // Nobody reads the rows back (no local claim was offered): the insert may ride with COMMIT.
+    if (!pending.some(({ step }) => step.needsRow)) return tx.executions.insertManyWithSteps(pairs);
+    const created = await tx.executions.createManyWithSteps(pairs);
     for (const [index, { step }] of pending.entries()) {
       const inserted = created[index];
       if (inserted) step.inserted(inserted.step);

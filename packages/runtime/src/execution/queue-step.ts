@@ -41,6 +41,8 @@ export interface PendingStep {
   row: NewStep;
   /** Takes the worker's local claim offer (if it was made) once its row is inserted. */
   inserted(step: StepRecord): void;
+  /** Whether `inserted` needs the row back (a local claim was offered); else the insert may go unread. */
+  readonly needsRow: boolean;
 }
 
 /** `queueStep` in two halves, for an insert that carries more than this one row (`Progress.createManyQueued`). */
@@ -68,6 +70,7 @@ export function prepareStep(tx: Tx, catalog: TaskCatalog, execution: ExecutionHe
     inserted(step) {
       if (local) local.taken = { step, fallbackRowId: messageRowId };
     },
+    needsRow: local !== null,
   };
 }
 

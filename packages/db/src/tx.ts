@@ -41,6 +41,18 @@ export class NoUnitOfWorkError extends Error {
   }
 }
 
+/**
+ * A lean transaction's entity manager: handing it out is harmless (a context that spreads it),
+ * using it throws `NoUnitOfWorkError`.
+ */
+const REFUSED_ENTITIES = new Proxy({} as DomainEntityManager, {
+  get(_target, property) {
+    // Not a use: promise checks and inspection.
+    if (typeof property === 'symbol' || property === 'then') return undefined;
+    throw new NoUnitOfWorkError();
+  },
+});
+
 /** One database transaction seen through jetcel's stores. */
 export class Tx {
   readonly outbox: OutboxStore;
@@ -89,7 +101,8 @@ export class Tx {
   /** The domain's entities in this transaction's unit of work (jetcel's own tables refused). */
   get entities(): DomainEntityManager {
     // Made on first use: the step path never needs it.
-    this.#entities ??= domainEntityManager(this.#unitOfWork());
+    const unitOfWork = this.#session.unitOfWork;
+    this.#entities ??= unitOfWork ? domainEntityManager(unitOfWork) : REFUSED_ENTITIES;
     return this.#entities;
   }
 

@@ -28,6 +28,17 @@ const create = defineCommand({
     return { id: widget.id, executionId: scheduled.kind === 'scheduled' ? scheduled.executionId : null };
   },
 });
+// The same handler in a lean transaction; and a lean one that reaches for the unit of work.
+const createLean = defineCommand({ ...create, subject: 'cmd.widget.create_lean', lean: true });
+const entitiesLean = defineCommand({
+  subject: 'cmd.widget.entities_lean',
+  input: z.strictObject({ name: z.string() }),
+  lean: true,
+  async handle(ctx, input) {
+    await ctx.resources.insert('widget', { name: input.name }, { executionId: null, actor: ctx.actor });
+    return ctx.em.find('Widget', {});
+  },
+});
 const context = defineQuery({
   subject: 'query.widget.context',
   input: z.strictObject({}),
@@ -58,7 +69,9 @@ function dispatcher(options: { backlogLimit?: number } = {}): CommandDispatcher 
     db: env.db,
     catalog,
     logger: silentLogger,
-    commands: [create, context, enqueue, ...frameworkQueries()] as Array<CommandDefinition<never>>,
+    commands: [create, createLean, entitiesLean, context, enqueue, ...frameworkQueries()] as Array<
+      CommandDefinition<never>
+    >,
     ...options,
   });
 }
@@ -107,6 +120,30 @@ test('a command that throws after writing leaves nothing: no row, no execution, 
     ['test_widget', 'jetcel_execution', 'jetcel_step', 'jetcel_outbox'].map((t) => count(t)),
   );
   assert.deepEqual(after, before);
+});
+
+test('a lean command commits the same rows, leaves nothing when it throws, and replays its Idempotency-Key', async () => {
+  const reply = await send('cmd.widget.create_lean', { name: 'lean' }, { [HEADERS.actor]: 'alice' });
+  assert.ok(reply.ok, JSON.stringify(reply));
+  const { id, executionId } = reply.data as { id: string; executionId: string };
+  assert.equal(await count('test_widget', 'id = $1', [id]), 1);
+  assert.equal(await count('jetcel_execution', "id = $1 and actor = 'alice'", [executionId]), 1);
+  assert.equal(await count('jetcel_step', 'execution_id = $1', [executionId]), 1);
+  assert.equal(await count('jetcel_outbox', 'payload like $1', [`%${executionId}%`]), 1);
+  const failed = await send('cmd.widget.create_lean', { name: 'lean-doomed', fail: true });
+  assert.equal(codeOf(failed), 'VALIDATION_FAILED');
+  assert.equal(await count('test_widget', "name = 'lean-doomed'"), 0);
+  const keyed = { [HEADERS.idempotencyKey]: 'lean-key-1' };
+  const first = await send('cmd.widget.create_lean', { name: 'lean-once' }, keyed);
+  const again = await send('cmd.widget.create_lean', { name: 'lean-once' }, keyed);
+  assert.deepEqual(again, first);
+  assert.equal(await count('test_widget', "name = 'lean-once'"), 1);
+});
+
+test('a lean command that uses ctx.em fails and writes nothing', async () => {
+  const reply = await send('cmd.widget.entities_lean', { name: 'lean-em' });
+  assert.ok(!reply.ok);
+  assert.equal(await count('test_widget', "name = 'lean-em'"), 0);
 });
 
 test('requests that cannot be served get their stable codes before any handler runs', async () => {

@@ -24,7 +24,7 @@ export async function submitExecution<P extends JsonObject>(
 export const BULK_SIZE = 50;
 
 /**
- * What a bulk command handler does: `n` resources and their executions in transactions of
+ * What a bulk command handler does: `n` resources and their executions in (lean) transactions of
  * `BULK_SIZE` (the resources in one insert, the executions with their first steps in another),
  * submitted one after the other.
  */
@@ -36,7 +36,7 @@ export async function submitBulk<P extends JsonObject>(
 ): Promise<void> {
   for (let done = 0; done < n; done += BULK_SIZE) {
     const count = Math.min(BULK_SIZE, n - done);
-    await env.db.transaction(async (tx) => {
+    await env.db.leanTransaction(async (tx) => {
       const context = { executionId: null, actor: null };
       const rows = Array.from({ length: count }, () => ({ name: 'bench' }));
       const resources = await tx.resources.insertMany('bench_item', rows, context);

@@ -74,6 +74,12 @@ export interface CommandDefinition<I = unknown> {
   /** `admin`: an operator subject, FORBIDDEN to anyone else before its input is even parsed. */
   access?: 'admin';
   input: ArgsParser<I>;
+  /**
+   * The handler writes through `ctx.resources`, `ctx.records`, `ctx.schedule`, `ctx.scheduleMany`,
+   * `ctx.cancel` and `ctx.enqueue` alone: its transaction is lean (`Db.leanTransaction`: no ORM
+   * transaction, a create and its schedule in two round trips), and `ctx.em` throws.
+   */
+  lean?: boolean;
   handle(ctx: CommandContext, input: I): Promise<unknown>;
 }
 

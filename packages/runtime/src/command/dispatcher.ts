@@ -119,11 +119,12 @@ export class CommandDispatcher {
     if (command.kind === 'command') await this.checkBacklog();
     const input = command.input.parse(rejectNul(parseJson(request.data)));
     const key = headerValue(request.headers, HEADERS.idempotencyKey, KEY_PATTERN, 'Idempotency-Key');
-    return this.options.db.transaction(async (tx) => {
+    const work = async (tx: Tx): Promise<Reply> => {
       if (command.kind === 'command' && key)
         return this.once(tx, request, key, caller, () => this.run(tx, command, input, caller, request.subject));
       return this.run(tx, command, input, caller, request.subject);
-    });
+    };
+    return command.lean ? this.options.db.leanTransaction(work) : this.options.db.transaction(work);
   }
 
   private async run(

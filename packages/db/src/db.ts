@@ -69,6 +69,8 @@ export class Db {
   /** Builds entity inserts for lean transactions (never runs a statement or holds an entity). */
   readonly #builder: EntityManager;
   readonly #format: FormatSql;
+  /** The ORM's connection pool (knex's client), which lean transactions draw from. */
+  readonly #ormPool: OrmPool;
 
   private constructor(
     readonly orm: MikroORM,
@@ -80,6 +82,8 @@ export class Db {
     this.#builder = orm.em.fork();
     const platform = orm.em.getPlatform();
     this.#format = (text, params) => platform.formatQuery(text, params);
+    const knexClient: unknown = orm.em.getConnection().getKnex().client;
+    this.#ormPool = knexClient as OrmPool;
     this.outbox = new OutboxLedger(relaxed, (fn) => this.run(fn));
     this.#stepCommits = new StepCommitter(durable, {
       leaseMs: this.#leaseMs,
@@ -323,7 +327,7 @@ export class Db {
    * transactions open no connections of their own. After `discard()`, the connection is closed.
    */
   async #withOrmConnection<T>(fn: (client: LeanClient, discard: () => void) => Promise<T>): Promise<T> {
-    const pool = this.orm.em.getConnection().getKnex().client as unknown as OrmPool;
+    const pool = this.#ormPool;
     const client = await pool.acquireConnection();
     let discarded = false;
     try {

@@ -40,9 +40,6 @@ export interface NewExecutionWithStep {
   waiter?: { kind: string; scope: string };
 }
 
-/** The final select of `createManyWithSteps`' statement: the rows it inserted. */
-const RETURN_INSERTED = 'select (select json_agg(e) from e) as executions, (select json_agg(s) from s) as steps';
-
 /** An execution and its first step as inserted. */
 export interface CreatedExecution {
   execution: ExecutionRecord;
@@ -109,7 +106,7 @@ export class ExecutionStore {
    */
   async createManyWithSteps(pairs: NewExecutionWithStep[]): Promise<CreatedExecution[]> {
     const created = new Map<string, CreatedExecution>();
-    for (const statement of this.#withStepsStatements(pairs, RETURN_INSERTED)) {
+    for (const statement of this.#withStepsStatements(pairs, true)) {
       const [row] = await sql<InsertedRows>(this.em, statement.text, statement.params).catch((error: unknown) => {
         statement.outbox?.failed();
         throw error;
@@ -133,7 +130,7 @@ export class ExecutionStore {
    * rides in the round trip of the next one or of COMMIT (its error surfaces there).
    */
   async insertManyWithSteps(pairs: NewExecutionWithStep[]): Promise<void> {
-    for (const statement of this.#withStepsStatements(pairs, 'select 1')) {
+    for (const statement of this.#withStepsStatements(pairs, false)) {
       await sqlLater(this.em, statement.text, statement.params).catch((error: unknown) => {
         statement.outbox?.failed();
         throw error;
@@ -143,10 +140,13 @@ export class ExecutionStore {
     }
   }
 
-  /** The statements that insert executions with their first steps (one per slice of bind parameters), the pending outbox rows riding along. */
+  /**
+   * The statements that insert executions with their first steps (one per slice of bind
+   * parameters), the pending outbox rows riding along; with `readBack`, answering the rows inserted.
+   */
   *#withStepsStatements(
     pairs: NewExecutionWithStep[],
-    finalSelect: string,
+    readBack: boolean,
   ): Generator<{ text: string; params: unknown[]; outbox: ReturnType<OutboxStore['pendingInsert']> }> {
     const rows = pairs.map(({ execution, step, waiter }, index) => ({
       execution: executionInsertParams(execution),
@@ -166,9 +166,13 @@ export class ExecutionStore {
       const waiterInsert = waiters.length > 0 ? `, w as (${waiterInsertSql(waiters.length / WAITER_PARAMS)})` : '';
       // The transaction's outbox rows so far (the resources' events, the steps' messages) ride along.
       const outbox = this.outbox.pendingInsert(MAX_BIND_PARAMETERS - params.length);
+      const returning = readBack ? ' returning *' : '';
+      const answer = readBack
+        ? 'select (select json_agg(e) from e) as executions, (select json_agg(s) from s) as steps'
+        : 'select 1';
       yield {
-        text: `with e as (${executionInsertSql(batch.length)} returning *), s as (${stepInsertSql(batch.length)} returning *)${waiterInsert}
-         ${outbox ? `, o as (${outbox.sql}) ` : ''}${finalSelect}`,
+        text: `with e as (${executionInsertSql(batch.length)}${returning}), s as (${stepInsertSql(batch.length)}${returning})${waiterInsert}
+         ${outbox ? `, o as (${outbox.sql}) ` : ''}${answer}`,
         params: outbox ? [...params, ...outbox.params] : params,
         outbox,
       };

@@ -5,7 +5,7 @@ import { queryRows, type TestDatabase } from '@jetcel/testing';
 import type { Db } from '../src/db.ts';
 import type { CommittedOutboxRow } from '../src/outbox-store.ts';
 import { NoUnitOfWorkError } from '../src/tx.ts';
-import { LeanConnection } from '../src/lean-transaction.ts';
+import { LeanConnection, type FormatSql } from '../src/lean-transaction.ts';
 import pg from 'pg';
 import { setupDb, Widget } from './fixture.ts';
 
@@ -21,6 +21,17 @@ after(async () => {
 });
 
 const context = { executionId: null, actor: null };
+
+/** Runs `fn` on a connection of its own (closed after), with the entity manager's formatting. */
+async function onOwnConnection(fn: (client: pg.Client, format: FormatSql) => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: env.database.url });
+  await client.connect();
+  try {
+    await fn(client, (text, params) => env.db.orm.em.getPlatform().formatQuery(text, params));
+  } finally {
+    await client.end();
+  }
+}
 
 /** `client`, with the text of every query it sends noted in `sent`. */
 function counted(client: pg.Client, sent: string[]): pg.Client {
@@ -114,14 +125,10 @@ test('an error thrown by the work rolls back what it wrote', async () => {
 });
 
 test('BEGIN rides in the first statement: one query for both, and one transaction from there to COMMIT', async () => {
-  const client = new pg.Client({ connectionString: env.database.url });
-  await client.connect();
-  try {
+  await onOwnConnection(async (client, format) => {
     const sent: string[] = [];
     const counting = counted(client, sent);
-    const connection = new LeanConnection(counting, (text, params) =>
-      env.db.orm.em.getPlatform().formatQuery(text, params),
-    );
+    const connection = new LeanConnection(counting, format);
     const first = (await connection.execute('select txid_current()::text as id, ? as given', ['a?b'])) as Array<{
       id: string;
       given: string;
@@ -133,16 +140,11 @@ test('BEGIN rides in the first statement: one query for both, and one transactio
     assert.equal(sent.length, 3, 'begin and the first statement, the second, commit');
     assert.match(sent[0] ?? '', /^begin; select txid_current/);
     assert.equal(sent[2], 'commit');
-  } finally {
-    await client.end();
-  }
+  });
 });
 
 test('a prelude runs after BEGIN in the same round trip: relaxed durability for that transaction only', async () => {
-  const client = new pg.Client({ connectionString: env.database.url });
-  await client.connect();
-  try {
-    const format = (text: string, params: unknown[]) => env.db.orm.em.getPlatform().formatQuery(text, params);
+  await onOwnConnection(async (client, format) => {
     const relaxed = new LeanConnection(client, format, ['set local synchronous_commit = off']);
     const inside = (await relaxed.execute("select current_setting('synchronous_commit') as s", [])) as Array<{
       s: string;
@@ -151,18 +153,13 @@ test('a prelude runs after BEGIN in the same round trip: relaxed durability for 
     const after = await client.query<{ s: string }>("select current_setting('synchronous_commit') as s");
     assert.equal(inside[0]?.s, 'off');
     assert.equal(after.rows[0]?.s, 'on', 'set local ends with its transaction');
-  } finally {
-    await client.end();
-  }
+  });
 });
 
 test('a deferred statement rides with the next one, or with COMMIT; its failure fails the commit and nothing is written', async () => {
-  const client = new pg.Client({ connectionString: env.database.url });
-  await client.connect();
-  try {
+  await onOwnConnection(async (client, format) => {
     const sent: string[] = [];
     const counting = counted(client, sent);
-    const format = (text: string, params: unknown[]) => env.db.orm.em.getPlatform().formatQuery(text, params);
     const [first, second] = [randomUUID(), randomUUID()];
     const insert = 'insert into test_widget (id, label) values (?, ?)';
     const ok = new LeanConnection(counting, format);
@@ -184,9 +181,7 @@ test('a deferred statement rides with the next one, or with COMMIT; its failure 
     await assert.rejects(failing.commit());
     assert.equal(await failing.rollback(), true);
     assert.equal((await counts([third], [])).widgets, 0, 'the failed commit wrote nothing');
-  } finally {
-    await client.end();
-  }
+  });
 });
 
 test('a lean transaction has no unit of work: entities are refused with a typed error, nothing commits', async () => {

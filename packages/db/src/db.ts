@@ -23,7 +23,7 @@ import { discoverResourceTables, type ResourceTable } from './resource-types.ts'
 import { quoteIdent, sql } from './sql.ts';
 import { planResourceCommit, type PlannedResourceCommit, type WriteContext } from './resource-patch.ts';
 import { StepCommitter, type StepCommit, type StepCommitResult } from './step-commits.ts';
-import { ormSession, Tx } from './tx.ts';
+import { ormSession, Tx, type AfterCommit } from './tx.ts';
 import { LeanConnection, type FormatSql, type LeanClient } from './lean-transaction.ts';
 import { EntityWrites } from './entity-writes.ts';
 
@@ -199,8 +199,16 @@ export class Db {
   }
 
   /** Reads through the stores outside any transaction: each statement on its own, no BEGIN or COMMIT. */
-  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.run((em) => fn(new Tx(ormSession(em), this.tables, this.#leaseMs)));
+  async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let callbacks: AfterCommit[] = [];
+    const result = await this.run(async (em) => {
+      const tx = new Tx(ormSession(em), this.tables, this.#leaseMs);
+      const value = await fn(tx);
+      callbacks = tx.takeAfterCommit();
+      return value;
+    });
+    this.#afterCommitted(callbacks);
+    return result;
   }
 
   resourceTypes(): string[] {
@@ -213,33 +221,42 @@ export class Db {
    * commit listeners in `afterTransactionCommit`: both commit, or neither does.
    */
   async transaction<T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    let callbacks: AfterCommit[] = [];
+    let result: T;
     try {
-      return await this.orm.em.fork().transactional(async (em) => {
+      result = await this.orm.em.fork().transactional(async (em) => {
         if (options.relaxedDurability) await sql(em, 'set local synchronous_commit = off');
         const tx = new Tx(ormSession(em), this.tables, this.#leaseMs);
         this.#outboxFlush.attach(em, tx.outbox);
-        return fn(tx);
+        const value = await fn(tx);
+        callbacks = tx.takeAfterCommit();
+        return value;
       });
     } catch (error) {
       throw toUnavailable(error);
     }
+    this.#afterCommitted(callbacks);
+    return result;
   }
 
   /** A lone result commit of the hot path: the outbox rows in one plain insert just before COMMIT. */
   async #plainTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const rows: CommittedOutboxRow[] = [];
+    let callbacks: AfterCommit[] = [];
     let result: T;
     try {
       result = await this.orm.em.fork().transactional(async (em) => {
         const tx = new Tx(ormSession(em), this.tables, this.#leaseMs);
         const value = await fn(tx);
         rows.push(...(await tx.outbox.flush()));
+        callbacks = tx.takeAfterCommit();
         return value;
       });
     } catch (error) {
       throw toUnavailable(error);
     }
     this.#committed(rows);
+    this.#afterCommitted(callbacks);
     return result;
   }
 
@@ -259,6 +276,7 @@ export class Db {
    */
   async transactionBatch(works: BatchWork[]): Promise<Settled[]> {
     const rows: CommittedOutboxRow[] = [];
+    const callbacks: AfterCommit[] = [];
     let settled: Settled[];
     try {
       settled = await this.orm.em.fork().transactional(async (em) => {
@@ -270,9 +288,10 @@ export class Db {
               const result = await work(tx);
               // Pushed only once the savepoint is released: a rolled-back work hands nothing off.
               const written = await tx.outbox.flush();
-              return { result, written };
+              return { result, written, callbacks: tx.takeAfterCommit() };
             });
             rows.push(...value.written);
+            callbacks.push(...value.callbacks);
             results.push({ ok: true, value: value.result });
           } catch (error) {
             results.push({ ok: false, error: toUnavailable(error) });
@@ -284,6 +303,7 @@ export class Db {
       throw toUnavailable(error);
     }
     this.#committed(rows);
+    this.#afterCommitted(callbacks);
     return settled;
   }
 
@@ -297,6 +317,7 @@ export class Db {
    */
   async leanTransaction<T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const rows: CommittedOutboxRow[] = [];
+    let callbacks: AfterCommit[] = [];
     let result: T;
     try {
       result = await this.#withOrmConnection(async (client, discard) => {
@@ -309,6 +330,7 @@ export class Db {
           const written = await tx.outbox.flush();
           await connection.commit();
           rows.push(...written);
+          callbacks = tx.takeAfterCommit();
           return value;
         } catch (error) {
           if (!(await connection.rollback())) discard();
@@ -319,7 +341,19 @@ export class Db {
       throw toUnavailable(error);
     }
     this.#committed(rows);
+    this.#afterCommitted(callbacks);
     return result;
+  }
+
+  /** After COMMIT: what the transaction's work registered with `Tx.afterCommit`; a failure is logged, never thrown. */
+  #afterCommitted(callbacks: AfterCommit[]): void {
+    for (const callback of callbacks) {
+      try {
+        callback(this);
+      } catch (error) {
+        this.logger.warn('an after-commit callback failed', { error: String(error) });
+      }
+    }
   }
 
   /**

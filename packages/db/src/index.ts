@@ -1,6 +1,7 @@
 export { Db } from './db.ts';
 export type { DbOptions, TransactionOptions } from './db.ts';
 export { NoUnitOfWorkError, Tx } from './tx.ts';
+export type { AfterCommit } from './tx.ts';
 export type { CommitListener } from './db.ts';
 export type { OutboxLedger } from './outbox-ledger.ts';
 export type { CommittedOutboxRow, OutboxRow, OutboxRowInput } from './outbox-store.ts';

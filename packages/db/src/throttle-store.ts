@@ -1,4 +1,4 @@
-import { sql, type SqlRunner } from './sql.ts';
+import { sql, sqlLater, type SqlRunner } from './sql.ts';
 import {
   toDate,
   toExecutionRecord,
@@ -23,6 +23,9 @@ const NEXT_IN_LINE_SQL = `select row_to_json(s) as step, e.actor from (${READY_W
   order by w.since, w.execution_id`;
 
 /** A scope's limit, its slots on record and its ready waiters (at most the limit); bindings: kind, scope, declared, kind, scope, kind, scope. */
+/** Waiters made due at once when a scope is switched off. */
+const WAKE_ALL = 1000;
+
 const ROOM_SQL = `with l as (select coalesce((${LIMIT_FOR_SQL}), ?::int) as n)
   select l.n as "limit",
     (select count(*)::int from jetcel_throttle_slot t
@@ -101,6 +104,35 @@ export function toPassed(outcome: unknown, step: unknown, execution: unknown): P
   return { kind: 'held' };
 }
 
+/** The scope's lock, as `jetcel_throttle_enter` takes it (alone) and a span end (shared); bindings: kind, scope. */
+const LOCK_SCOPE_SQL = `select pg_advisory_xact_lock(hashtextextended('jetcel_throttle/' || ?::text || '/' || ?::text, 0))`;
+
+/**
+ * The first ready waiters of a scope, as many as its limit leaves room for beside the slots on
+ * record (all of them for a scope switched off), those parked on a timer made due now: their
+ * steps and who started them; bindings: kind, scope, declared, kind, scope, kind, scope.
+ */
+const WAKE_PARKED_SQL = `with l as (select coalesce((${LIMIT_FOR_SQL}), ?::int) as n),
+  room as (select case when l.n is null then 0 when l.n < 0 then ${WAKE_ALL}
+                       else greatest(l.n - (select count(*)::int from jetcel_throttle_slot t
+                                            where t.kind = ? and t.scope = ? and t.execution_id is not null), 0) end as n
+           from l),
+  first as (${READY_WAITERS} limit (select n from room))
+  update jetcel_step s set not_before = now() from first f
+    where s.id = f.step_id and s.status = 'queued' and s.not_before > now()
+    returning row_to_json(s) as step, (select e.actor from jetcel_execution e where e.id = s.execution_id) as actor`;
+
+/** The bindings of `ROOM_SQL` and `WAKE_PARKED_SQL`: the limit's lookup and default, then the scope twice. */
+const limitAndScopeParams = (kind: string, scope: string, declared: number | null): unknown[] => [
+  kind,
+  scope,
+  declared,
+  kind,
+  scope,
+  kind,
+  scope,
+];
+
 /** Throttle limits and the first-come waiting list of each (kind, scope). */
 export class ThrottleStore {
   constructor(private readonly em: SqlRunner) {}
@@ -115,21 +147,45 @@ export class ThrottleStore {
    * How many newcomers to a scope could take a slot now: its limit (its own row, else the kind's
    * `*` row, else `declared`) less the slots on record and the waiters ready ahead of them. Null
    * when no limit is known here, or the scope is switched off: every newcomer then goes to a worker.
-   * Read without the scope's lock: a stale answer only delays a waiter until a span ends or its timer.
+   * Read without the scope's lock: once the schedule commits, `wakeParked` (under the lock) puts
+   * right a stale answer.
    */
   async room(kind: string, scope: string, declared: number | null): Promise<number | null> {
-    const rows = await sql<{ limit: number | null; held: number; ready: number }>(this.em, ROOM_SQL, [
-      kind,
-      scope,
-      declared,
-      kind,
-      scope,
-      kind,
-      scope,
-    ]);
+    const rows = await sql<{ limit: number | null; held: number; ready: number }>(
+      this.em,
+      ROOM_SQL,
+      limitAndScopeParams(kind, scope, declared),
+    );
     const row = rows[0];
     if (!row || row.limit === null || row.limit < 0) return null;
     return Math.max(0, Number(row.limit) - Number(row.held) - Number(row.ready));
+  }
+
+  /**
+   * Takes the scope's lock until the transaction ends, as an admission does: a span end of the
+   * scope has committed before, or waits until this transaction has. Sent with the next statement.
+   */
+  async lockScope(kind: string, scope: string): Promise<void> {
+    await sqlLater(this.em, LOCK_SCOPE_SQL, [kind, scope]);
+  }
+
+  /**
+   * The first ready waiters of a scope, as many as it has room for (its limit, else `declared`,
+   * less the slots on record), those parked on a fallback timer made due now: their steps and
+   * who started them, for their messages. Under `lockScope`, so no span end of the scope is
+   * deciding meanwhile.
+   */
+  async wakeParked(
+    kind: string,
+    scope: string,
+    declared: number | null,
+  ): Promise<Array<{ step: StepRecord; actor: string | null }>> {
+    const rows = await sql<{ step: Record<string, unknown>; actor: string | null }>(
+      this.em,
+      WAKE_PARKED_SQL,
+      limitAndScopeParams(kind, scope, declared),
+    );
+    return rows.map((row) => ({ step: toStepRecord(row.step), actor: row.actor }));
   }
 
   /** Every configured limit, by kind then scope. */

@@ -16,6 +16,7 @@ import { MetricsStore } from './metrics-store.ts';
 import { sql, type SqlRunner } from './sql.ts';
 import { domainEntityManager, type DomainEntityManager } from './entity-manager.ts';
 import type { EntityWrites } from './entity-writes.ts';
+import type { Db } from './db.ts';
 
 /**
  * What a transaction runs on: `run` takes its statements; `build` builds an entity's own insert;
@@ -53,6 +54,9 @@ const REFUSED_ENTITIES = new Proxy({} as DomainEntityManager, {
   },
 });
 
+/** Work to run once a transaction has committed (`Tx.afterCommit`), on the database it committed to. */
+export type AfterCommit = (db: Db) => void;
+
 /** One database transaction seen through jetcel's stores. */
 export class Tx {
   readonly outbox: OutboxStore;
@@ -69,6 +73,7 @@ export class Tx {
   readonly retention: RetentionStore;
   readonly metrics: MetricsStore;
   #entities: DomainEntityManager | undefined;
+  readonly #afterCommit: AfterCommit[] = [];
 
   /** `handoffLeaseMs`: the lease of rows this process hands off after COMMIT (see `Db.onCommit`). */
   readonly #session: TxSession;
@@ -109,6 +114,21 @@ export class Tx {
   #unitOfWork(): EntityManager {
     if (!this.#session.unitOfWork) throw new NoUnitOfWorkError();
     return this.#session.unitOfWork;
+  }
+
+  /**
+   * Runs `fn` once this transaction has committed, never if it rolls back (a savepoint's work: once
+   * the savepoint is released and the transaction committed). Outside a transaction (`Db.read`),
+   * once the work is done. `fn` gets the database it committed to, and handles its own failures
+   * (the committer only logs them).
+   */
+  afterCommit(fn: AfterCommit): void {
+    this.#afterCommit.push(fn);
+  }
+
+  /** What `afterCommit` registered so far, handed to the committer (and forgotten here). */
+  takeAfterCommit(): AfterCommit[] {
+    return this.#afterCommit.splice(0);
   }
 
   /** Flushes a task's unit of work in this transaction (in a savepoint: a refused write throws, the transaction goes on). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { builtinTasks, defineExecutor, ExecutorRegistry, silentLogger, step, TaskRegistry } from '@jetcel/core';
-import { queryRows } from '@jetcel/testing';
+import { eventually, queryRows } from '@jetcel/testing';
 import { Progress } from '../src/execution/progress.ts';
 import { scheduleExecutions } from '../src/execution/schedule.ts';
 import { useTestDb } from './db-fixture.ts';
@@ -26,8 +26,15 @@ const throttledBuild = (scope: string, limit?: number) =>
 
 const context = { executionId: null, actor: null };
 
-/** Schedules `n` builds in one transaction; answers their execution ids in input order. */
-async function scheduleBurst(executor: ReturnType<typeof throttledBuild>, n: number): Promise<string[]> {
+/**
+ * Schedules `n` builds in one transaction; answers their execution ids in input order. `between`
+ * runs after the resources' insert (the transaction's start), `beforeCommit` after the schedule.
+ */
+async function scheduleBurst(
+  executor: ReturnType<typeof throttledBuild>,
+  n: number,
+  hooks: { between?: () => Promise<unknown>; beforeCommit?: () => Promise<unknown> } = {},
+): Promise<string[]> {
   const progress = new Progress({
     catalog: registry,
     executors: new ExecutorRegistry().register(executor),
@@ -40,14 +47,26 @@ async function scheduleBurst(executor: ReturnType<typeof throttledBuild>, n: num
       Array.from({ length: n }, (_, i) => ({ name: `w${i}` })),
       context,
     );
+    await hooks.between?.();
     const results = await scheduleExecutions(
       tx,
       progress,
       executor,
       made.map((resource) => ({ resource, params: {}, actor: null })),
     );
+    await hooks.beforeCommit?.();
     return results.flatMap((result) => (result.kind === 'scheduled' ? [result.executionId] : []));
   });
+}
+
+/** Whether each execution's (first) step is due now, in `ids` order. */
+async function stepsDue(ids: string[]): Promise<boolean[]> {
+  const rows = await queryRows<{ execution_id: string; due: boolean }>(
+    env.database.url,
+    'select execution_id, not_before <= now() as due from jetcel_step where execution_id = any($1)',
+    [ids],
+  );
+  return ids.map((id) => rows.find((row) => row.execution_id === id)?.due ?? false);
 }
 
 /** Per execution (in `ids` order): whether its task message is due now, and its place on the waiting list. */
@@ -123,4 +142,56 @@ test('without a limit known at scheduling (none declared, none configured), ever
     { due: true, waiting: null },
     { due: true, waiting: null },
   ]);
+});
+
+test('a span that frees its slot while a burst is scheduled: the newcomers it could not see are woken after the commit', async () => {
+  // The slot is on record when the schedule reads the scope's room, and freed (by a span end that
+  // saw no waiter: the newcomers are not committed yet) before the schedule commits.
+  await queryRows(
+    env.database.url,
+    "insert into jetcel_throttle_slot (kind, scope, slot, execution_id) values ('widget_build', 'cloud-d', 0, gen_random_uuid())",
+  );
+  const ids = await scheduleBurst(throttledBuild('cloud-d', 1), 2, {
+    beforeCommit: () =>
+      queryRows(env.database.url, "update jetcel_throttle_slot set execution_id = null where scope = 'cloud-d'"),
+  });
+  const woken = await eventually(
+    async () => {
+      const due = await stepsDue(ids);
+      return due[0] ? due : null;
+    },
+    { timeoutMs: 5000, message: 'the first newcomer made due (its fallback timer is a minute away)' },
+  );
+  assert.deepEqual(woken, [true, false], 'only as many as the scope has room for');
+  const messages = await queryRows<{ n: number }>(
+    env.database.url,
+    "select count(*)::int as n from jetcel_outbox where payload like '%' || $1 || '%' and not_before <= now()",
+    [ids[0]],
+  );
+  assert.equal(messages[0]?.n, 1, 'its task message is due now');
+});
+
+test('a newcomer parked ahead of one due now (its transaction began first, committed last) is woken: the scope is not left idle', async () => {
+  // The later one reads the room first (empty: due), the earlier one after that committed (one ready
+  // waiter: parked), yet the earlier one's place is ahead. The one due would park behind it at its
+  // admission, and no span would ever hand either of them the free slot.
+  let later: string[] = [];
+  const earlier = await scheduleBurst(throttledBuild('cloud-e', 1), 1, {
+    between: async () => {
+      later = await scheduleBurst(throttledBuild('cloud-e', 1), 1);
+    },
+  });
+  const [first] = await queryRows<{ execution_id: string }>(
+    env.database.url,
+    "select execution_id from jetcel_throttle_waiter where scope = 'cloud-e' order by since, execution_id limit 1",
+  );
+  assert.equal(first?.execution_id, earlier[0], 'the earlier transaction is first in line');
+  const due = await eventually(
+    async () => {
+      const [earlierDue, laterDue] = await stepsDue([...earlier, ...later]);
+      return earlierDue ? [earlierDue, laterDue] : null;
+    },
+    { timeoutMs: 5000, message: 'the parked newcomer first in line made due' },
+  );
+  assert.deepEqual(due, [true, true]);
 });

@@ -12,6 +12,7 @@ import {
 } from '@jetcel/core';
 import type { ExecutionRecord, NewExecution, StepRecord, Tx } from '@jetcel/db';
 import { DEFAULT_THROTTLE_CONFIG } from '../throttle/slots.ts';
+import { wakeParked, type ParkedScope } from '../throttle/wake-parked.ts';
 import { stepLane } from './lane.ts';
 import { failureInArgs, prepareStep, queueStep, type TaskCatalog } from './queue-step.ts';
 
@@ -86,13 +87,16 @@ export class Progress {
    * with a known limit, as many as the scope has room for are `due` (a worker admits them), the
    * rest `parked` (a span's end hands them a slot), all in input order; undefined for one that
    * does not start a throttled span, or whose scope has no limit known here (a worker decides).
-   * So a burst of newcomers to a full scope costs no claim and no admission each.
+   * So a burst of newcomers to a full scope costs no claim and no admission each. The room is read
+   * without the scope's lock, so once the transaction commits, each scope with a newcomer parked
+   * gets its first waiters woken if it has room after all (`wakeParked`).
    */
   private async parkBeyondRoom(
     tx: Tx,
     firsts: { execution: NewExecution; call: StepCall }[],
   ): Promise<Array<'due' | 'parked' | undefined>> {
     const rooms = new Map<string, number | null>();
+    const parked = new Map<string, ParkedScope>();
     const places: Array<'due' | 'parked' | undefined> = [];
     for (const { execution, call } of firsts) {
       const throttle = execution.plan.throttle;
@@ -101,17 +105,18 @@ export class Progress {
         continue;
       }
       const key = `${throttle.kind}\u0000${throttle.scope}`;
-      if (!rooms.has(key)) {
-        const declared = this.deps.executors.get(execution.executor)?.throttle?.limit ?? null;
-        rooms.set(key, await tx.throttle.room(throttle.kind, throttle.scope, declared));
-      }
+      const declared = this.deps.executors.get(execution.executor)?.throttle?.limit ?? null;
+      if (!rooms.has(key)) rooms.set(key, await tx.throttle.room(throttle.kind, throttle.scope, declared));
       const room = rooms.get(key) ?? null;
       if (room === null) places.push(undefined);
       else {
         places.push(room > 0 ? 'due' : 'parked');
         rooms.set(key, Math.max(0, room - 1));
+        if (room === 0) parked.set(key, { kind: throttle.kind, scope: throttle.scope, declared });
       }
     }
+    const logger = this.deps.logger;
+    for (const scope of parked.values()) tx.afterCommit((db) => void wakeParked(db, scope, logger));
     return places;
   }
 

@@ -1,0 +1,36 @@
+import type { Db } from '@jetcel/db';
+import type { Logger } from '@jetcel/core';
+import { addStepMessage } from '../execution/step-messages.ts';
+
+/** A scope whose newcomers a commit parked on its waiting list, and the limit their executor declares. */
+export interface ParkedScope {
+  kind: string;
+  scope: string;
+  declared: number | null;
+}
+
+/**
+ * After a commit that parked throttled newcomers (see `Progress.createManyQueued`): their schedule
+ * read the scope's room without its lock, so a span that ended meanwhile may have freed its slot
+ * without seeing them, or a newcomer due now may have parked behind one of them. Under the scope's
+ * lock (a span end either committed before or sees them), the first waiters the scope has room
+ * for are made due now. Lost in a crash, only their fallback timers remain.
+ */
+export async function wakeParked(db: Db, { kind, scope, declared }: ParkedScope, logger: Logger): Promise<void> {
+  await db
+    .leanTransaction(
+      async (tx) => {
+        await tx.throttle.lockScope(kind, scope);
+        for (const { step, actor } of await tx.throttle.wakeParked(kind, scope, declared))
+          addStepMessage(tx, step, actor);
+      },
+      { relaxedDurability: true },
+    )
+    .catch((error: unknown) => {
+      logger.warn('waking parked throttle waiters failed; their fallback timers remain', {
+        kind,
+        scope,
+        error: String(error),
+      });
+    });
+}

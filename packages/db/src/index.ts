@@ -14,7 +14,7 @@ export type { IdempotencyLookup } from './idempotency-store.ts';
 export type { GroupState } from './group-store.ts';
 export type { BackgroundRunRecord, NewBackgroundRun, RunClaimResult } from './background-run-store.ts';
 export type { BackgroundSlot, BackgroundSlotEntry } from './background-slot-store.ts';
-export type { Waiter, ThrottleLimitRow, Entered, Passed, EnterInput, PassInput } from './throttle-store.ts';
+export type { ThrottleLimitRow, Entered, Passed, EnterInput, PassInput } from './throttle-store.ts';
 export type { ExecutionRecord, ExecutionLease, StepRecord } from './records.ts';
 export { ConcurrentUpdateError, ClaimLostError, RunClaimLostError, FrameworkEntityError } from './errors.ts';
 export type { DomainEntityManager } from './entity-manager.ts';

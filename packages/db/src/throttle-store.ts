@@ -22,10 +22,10 @@ const NEXT_IN_LINE_SQL = `select row_to_json(s) as step, e.actor from (${READY_W
   join jetcel_step s on s.id = w.step_id join jetcel_execution e on e.id = w.execution_id
   order by w.since, w.execution_id`;
 
-/** A scope's limit, its slots on record and its ready waiters (at most the limit); bindings: kind, scope, declared, kind, scope, kind, scope. */
 /** Waiters made due at once when a scope is switched off. */
 const WAKE_ALL = 1000;
 
+/** A scope's limit, its slots on record and its ready waiters (at most the limit); bindings: kind, scope, declared, kind, scope, kind, scope. */
 const ROOM_SQL = `with l as (select coalesce((${LIMIT_FOR_SQL}), ?::int) as n)
   select l.n as "limit",
     (select count(*)::int from jetcel_throttle_slot t
@@ -38,12 +38,6 @@ export interface ThrottleLimitRow {
   /** A scope id, or '*' for the kind's default. */
   scope: string;
   limit: number;
-}
-
-export interface Waiter {
-  executionId: string;
-  stepId: string;
-  since: Date;
 }
 
 export interface EnterInput {
@@ -329,18 +323,6 @@ export class ThrottleStore {
     return rows.map((row) => ({ kind: row.kind, scope: row.scope }));
   }
 
-  /** How many slots below `limit` have no live holder on record. */
-  async freeSlots(kind: string, scope: string, limit: number, leaseTtlMs: number): Promise<number> {
-    const rows = await sql<{ n: string }>(
-      this.em,
-      `select count(*) as n from generate_series(0, ?::int - 1) s
-       where not exists (select 1 from jetcel_throttle_slot t where t.kind = ? and t.scope = ? and t.slot = s
-                           and t.execution_id is not null and t.renewed_at > now() - ?::int * interval '1 millisecond')`,
-      [limit, kind, scope, leaseTtlMs],
-    );
-    return Number(rows[0]?.n ?? 0);
-  }
-
   /** The first `count` ready waiters of a scope, in queue order: their steps and who started them. */
   async nextInLine(
     kind: string,
@@ -353,15 +335,5 @@ export class ThrottleStore {
       count,
     ]);
     return rows.map((row) => ({ step: toStepRecord(row.step), actor: row.actor }));
-  }
-
-  /** The first waiters of a scope, oldest first. */
-  async first(kind: string, scope: string, count: number): Promise<Waiter[]> {
-    const rows = await sql<{ execution_id: string; step_id: string; since: unknown }>(
-      this.em,
-      'select execution_id, step_id, since from jetcel_throttle_waiter where kind = ? and scope = ? order by since, execution_id limit ?',
-      [kind, scope, count],
-    );
-    return rows.map((row) => ({ executionId: row.execution_id, stepId: row.step_id, since: toDate(row.since) }));
   }
 }

@@ -122,6 +122,16 @@ async function schedule(
   return { delivery: deliveryOf(row.payload), executionId, stepId, widgetId };
 }
 
+/** Two throttled executions scheduled in `scope`, one to hold its slot and one to wait: their steps and records. */
+async function holderAndWaiter(scope: string) {
+  const holder = await schedule(scope);
+  const waiter = await schedule(scope);
+  const holderExecution = await db.read((tx) => tx.executions.get(holder.executionId));
+  const waiterExecution = await db.read((tx) => tx.executions.get(waiter.executionId));
+  assert.ok(holderExecution && waiterExecution);
+  return { holder, waiter, throttle: { kind: KIND, scope }, holderExecution, waiterExecution };
+}
+
 const stepOf = async (stepId: string) =>
   (
     await queryRows<{ status: string; worker: string | null; claim_token: string | null }>(
@@ -169,12 +179,7 @@ test('the commit that ends a span hands its slot to the first waiter and claims 
     config: { ...DEFAULT_THROTTLE_CONFIG, defaultLimit: 1, recheckMs: 60_000 },
     logger,
   });
-  const holder = await schedule(scope);
-  const waiter = await schedule(scope);
-  const throttle = { kind: KIND, scope };
-  const holderExecution = await db.read((tx) => tx.executions.get(holder.executionId));
-  const waiterExecution = await db.read((tx) => tx.executions.get(waiter.executionId));
-  assert.ok(holderExecution && waiterExecution);
+  const { holder, waiter, throttle, holderExecution, waiterExecution } = await holderAndWaiter(scope);
   const admitted = await gate.enter(holderExecution, holder.stepId, throttle, randomUUID());
   assert.equal(admitted.kind, 'admitted');
   if (admitted.kind !== 'admitted') return;
@@ -436,4 +441,53 @@ test('a holder that dies keeps its slot until its lease TTL, then a newcomer tak
     [scope],
   );
   assert.equal(slot?.execution_id, next.executionId);
+});
+
+test('reconcile frees the slot of an execution that ended without ending its span and makes the first parked waiter due at once', async () => {
+  const scope = `reconcile-${randomUUID()}`;
+  const { gate, leases } = await worker('w-reconcile', 1);
+  const { holder, waiter, throttle, holderExecution, waiterExecution } = await holderAndWaiter(scope);
+  assert.equal((await gate.enter(holderExecution, holder.stepId, throttle, randomUUID())).kind, 'admitted');
+  assert.equal((await gate.enter(waiterExecution, waiter.stepId, throttle, randomUUID())).kind, 'wait');
+  // Its step queued on a fallback timer a minute away, as after its admission found the scope full.
+  await queryRows(
+    testDb.database.url,
+    "update jetcel_step set not_before = now() + interval '1 minute' where id = $1",
+    [waiter.stepId],
+  );
+  const due = async () =>
+    (
+      await queryRows<{ due: boolean }>(
+        testDb.database.url,
+        'select not_before <= now() as due from jetcel_step where id = $1',
+        [waiter.stepId],
+      )
+    )[0]?.due;
+  assert.equal(await due(), false);
+  const messagesDue = async () =>
+    (
+      await queryRows<{ n: number }>(
+        testDb.database.url,
+        "select count(*)::int as n from jetcel_outbox where payload like '%' || $1 || '%' and not_before <= now()",
+        [waiter.stepId],
+      )
+    )[0]?.n ?? 0;
+  const before = await messagesDue();
+  // The holder's execution ends without its span's commit (a dead letter, a crash after its handler).
+  await queryRows(testDb.database.url, "update jetcel_execution set status = 'failed' where id = $1", [
+    holder.executionId,
+  ]);
+  assert.ok((await gate.reconcile()) >= 1, "the holder's lease released");
+  const slots = await queryRows<{ execution_id: string | null }>(
+    testDb.database.url,
+    'select execution_id from jetcel_throttle_slot where kind = $1 and scope = $2',
+    [KIND, scope],
+  );
+  assert.deepEqual(slots, [{ execution_id: null }], 'the slot is free on record');
+  assert.equal(await due(), true, 'the waiter is due now');
+  assert.equal(await messagesDue(), before + 1, 'with a task message due now');
+  assert.ok(
+    (await leases.entries()).every((entry) => entry.holder?.executionId !== holder.executionId),
+    'no key is the ended holder',
+  );
 });

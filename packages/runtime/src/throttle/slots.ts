@@ -5,6 +5,7 @@ import { leaseKey, parseLeaseKey } from '@jetcel/contracts';
 import { TaskError, type Logger, type PlanThrottle } from '@jetcel/core';
 import type { Db, EnterInput, ExecutionLease, ExecutionRecord, Passed, PassInput, StepRecord, Tx } from '@jetcel/db';
 import { addStepMessage } from '../execution/step-messages.ts';
+import { wakeParked } from './wake-parked.ts';
 import { Semaphore } from './semaphore.ts';
 
 export interface ThrottleConfig {
@@ -261,15 +262,12 @@ export class ThrottleGate {
     });
   }
 
-  /** Publishes the oldest waiters of a scope now, as many as it has free slots, instead of at their fallback timer. */
-  async wake(kind: string, scope: string): Promise<void> {
-    const { db, config } = this.deps;
-    await db.leanTransaction(async (tx) => {
-      const limit = await tx.throttle.limitFor(kind, scope, this.defaultLimitFor(kind));
-      const free = limit < 0 ? WAKE_ALL : await tx.throttle.freeSlots(kind, scope, limit, config.leaseTtlMs);
-      if (free === 0) return;
-      for (const waiter of await tx.throttle.first(kind, scope, free)) await wakeStep(tx, waiter.stepId);
-    });
+  /**
+   * Publishes the first parked waiters of a scope now, as many as it has room for, instead of at
+   * their fallback timer (under the scope's lock, see `wakeParked`).
+   */
+  wake(kind: string, scope: string): Promise<void> {
+    return wakeParked(this.deps.db, { kind, scope, declared: this.defaultLimitFor(kind) }, this.deps.logger);
   }
 
   /** Frees slots and leases of executions that have ended (a crash after the handler, a dead letter). */
@@ -290,9 +288,6 @@ export class ThrottleGate {
   }
 }
 
-/** Waiters woken at once when a scope is switched off. */
-const WAKE_ALL = 1000;
-
 /** The slot number of a lease's key. */
 function slotOf(lease: ExecutionLease): number {
   const slot = parseLeaseKey(lease.key)?.slot;
@@ -301,11 +296,3 @@ function slotOf(lease: ExecutionLease): number {
 }
 
 const scopeKey = (kind: string, scope: string): string => `${kind}\u0000${scope}`;
-
-async function wakeStep(tx: Tx, stepId: string): Promise<void> {
-  const step = await tx.steps.get(stepId);
-  if (!step || step.status !== 'queued') return;
-  const execution = await tx.executions.get(step.executionId);
-  await tx.steps.dueNow(step.id);
-  addStepMessage(tx, step, execution?.actor ?? null);
-}

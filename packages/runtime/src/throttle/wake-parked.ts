@@ -21,11 +21,16 @@ export async function wakeParked(db: Db, { kind, scope, declared }: ParkedScope,
     .leanTransaction(
       async (tx) => {
         await tx.throttle.lockScope(kind, scope);
-        for (const { step, actor } of await tx.throttle.wakeParked(kind, scope, declared))
-          addStepMessage(tx, step, actor);
+        const woken = await tx.throttle.wakeParked(kind, scope, declared);
+        for (const { step, actor } of woken) addStepMessage(tx, step, actor);
+        return woken.length;
       },
       { relaxedDurability: true },
     )
+    .then((woken) => {
+      // The schedule's read of the scope's room was stale: worth seeing when it happens.
+      if (woken > 0) logger.info('parked throttle waiters woken after their schedule', { kind, scope, woken });
+    })
     .catch((error: unknown) => {
       logger.warn('waking parked throttle waiters failed; their fallback timers remain', {
         kind,

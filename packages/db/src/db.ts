@@ -8,7 +8,7 @@ import { GroupCommitter, type BatchWork, type Settled } from './group-commit.ts'
 import { OutboxFlushSubscriber } from './outbox-flush.ts';
 import { OutboxLedger } from './outbox-ledger.ts';
 import type { CommittedOutboxRow } from './outbox-store.ts';
-import { RelaxedPool } from './relaxed-pool.ts';
+import { RelaxedPool, SESSION_OPTIONS } from './relaxed-pool.ts';
 import {
   CLAIM_STEP_COLUMN_COUNT,
   CLAIM_STEP_SQL,
@@ -100,7 +100,7 @@ export class Db {
       entities,
       discovery: { warnWhenNoEntities: false },
       pool: { min: 0, max: options.poolMax ?? 10 },
-      driverOptions: { connection: { connectionTimeoutMillis: 5000 } },
+      driverOptions: { connection: { connectionTimeoutMillis: 5000, options: SESSION_OPTIONS } },
       allowGlobalContext: false,
       debug: false,
     });

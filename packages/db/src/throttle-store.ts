@@ -18,8 +18,10 @@ const READY_WAITERS = `select w.execution_id, w.step_id, w.since from jetcel_thr
          and (select e.status from jetcel_execution e where e.id = w.execution_id) = 'running'
        order by w.since, w.execution_id`;
 
-const NEXT_IN_LINE_SQL = `select row_to_json(s) as step, e.actor from (${READY_WAITERS} limit ?) w
-  join jetcel_step s on s.id = w.step_id join jetcel_execution e on e.id = w.execution_id
+// Each row by its key: joined, the planner may scan the whole step table once per waiter.
+const NEXT_IN_LINE_SQL = `select (select row_to_json(s) from jetcel_step s where s.id = w.step_id) as step,
+    (select e.actor from jetcel_execution e where e.id = w.execution_id) as actor
+  from (${READY_WAITERS} limit ?) w
   order by w.since, w.execution_id`;
 
 /** Waiters made due at once when a scope is switched off. */
@@ -112,8 +114,8 @@ const WAKE_PARKED_SQL = `with l as (select coalesce((${LIMIT_FOR_SQL}), ?::int) 
                                             where t.kind = ? and t.scope = ? and t.execution_id is not null), 0) end as n
            from l),
   first as (${READY_WAITERS} limit (select n from room))
-  update jetcel_step s set not_before = now() from first f
-    where s.id = f.step_id and s.status = 'queued' and s.not_before > now()
+  update jetcel_step s set not_before = now()
+    where s.id = any(array(select f.step_id from first f)) and s.status = 'queued' and s.not_before > now()
     returning row_to_json(s) as step, (select e.actor from jetcel_execution e where e.id = s.execution_id) as actor`;
 
 /** The bindings of `ROOM_SQL` and `WAKE_PARKED_SQL`: the limit's lookup and default, then the scope twice. */

@@ -9,12 +9,6 @@ export function numberedPlaceholders(text: string): string {
 }
 
 /**
- * A small pool of plain `pg` connections whose sessions run with `synchronous_commit = off`: one
- * statement, one round trip, for bookkeeping whose loss in a crash only repeats safe work (claims,
- * the relay's leases and published marks). Through MikroORM the same statement costs BEGIN, SET
- * LOCAL and COMMIT as well: four round trips on the hottest path.
- */
-/**
  * Every jetcel connection's session settings: no JIT. jetcel's statements are short key lookups,
  * but PostgreSQL JIT-compiles any plan whose estimate passes `jit_above_cost`; the waiting-list
  * reads of a scope with 20,000 waiters (an unknown LIMIT, estimated over the whole list) spent
@@ -22,6 +16,12 @@ export function numberedPlaceholders(text: string): string {
  */
 export const SESSION_OPTIONS = '-c jit=off';
 
+/**
+ * A small pool of plain `pg` connections whose sessions run with `synchronous_commit = off`: one
+ * statement, one round trip, for bookkeeping whose loss in a crash only repeats safe work (claims,
+ * the relay's leases and published marks). Through MikroORM the same statement costs BEGIN, SET
+ * LOCAL and COMMIT as well: four round trips on the hottest path.
+ */
 export class RelaxedPool {
   readonly #pool: pg.Pool;
   readonly #statements = new Map<string, { name: string; text: string }>();

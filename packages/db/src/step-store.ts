@@ -253,11 +253,6 @@ export class StepStore {
     return toStepRecord(row ?? {});
   }
 
-  /** Makes a queued step due now (a throttle release wakes its waiter). */
-  async dueNow(stepId: string): Promise<void> {
-    await sql(this.em, "update jetcel_step set not_before = now() where id = ? and status = 'queued'", [stepId]);
-  }
-
   /** Dead-lettered: nothing runs or re-publishes it until an operator re-drives it. */
   async markDead(stepId: string): Promise<void> {
     await sql(

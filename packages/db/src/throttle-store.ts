@@ -133,12 +133,6 @@ const limitAndScopeParams = (kind: string, scope: string, declared: number | nul
 export class ThrottleStore {
   constructor(private readonly em: SqlRunner) {}
 
-  /** The limit for a scope: its own row, else the kind's '*' row, else the fallback. */
-  async limitFor(kind: string, scope: string, fallback: number): Promise<number> {
-    const rows = await sql<{ limit: number }>(this.em, LIMIT_FOR_SQL, [kind, scope]);
-    return rows[0] ? Number(rows[0].limit) : fallback;
-  }
-
   /**
    * How many newcomers to a scope could take a slot now: its limit (its own row, else the kind's
    * `*` row, else `declared`) less the slots on record and the waiters ready ahead of them. Null

@@ -95,7 +95,8 @@ export class Progress {
     tx: Tx,
     firsts: { execution: NewExecution; call: StepCall }[],
   ): Promise<Array<'due' | 'parked' | undefined>> {
-    const rooms = new Map<string, number | null>();
+    // Per scope: its room left, and the limit its executor declares (for the wake after COMMIT).
+    const rooms = new Map<string, { room: number | null; declared: number | null }>();
     const parked = new Map<string, ParkedScope>();
     const places: Array<'due' | 'parked' | undefined> = [];
     for (const { execution, call } of firsts) {
@@ -105,13 +106,17 @@ export class Progress {
         continue;
       }
       const key = `${throttle.kind}\u0000${throttle.scope}`;
-      const declared = this.deps.executors.get(execution.executor)?.throttle?.limit ?? null;
-      if (!rooms.has(key)) rooms.set(key, await tx.throttle.room(throttle.kind, throttle.scope, declared));
-      const room = rooms.get(key) ?? null;
+      let seen = rooms.get(key);
+      if (!seen) {
+        const declared = this.deps.executors.get(execution.executor)?.throttle?.limit ?? null;
+        seen = { room: await tx.throttle.room(throttle.kind, throttle.scope, declared), declared };
+        rooms.set(key, seen);
+      }
+      const { room, declared } = seen;
       if (room === null) places.push(undefined);
       else {
         places.push(room > 0 ? 'due' : 'parked');
-        rooms.set(key, Math.max(0, room - 1));
+        seen.room = Math.max(0, room - 1);
         if (room === 0) parked.set(key, { kind: throttle.kind, scope: throttle.scope, declared });
       }
     }

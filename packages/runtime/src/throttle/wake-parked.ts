@@ -10,11 +10,12 @@ export interface ParkedScope {
 }
 
 /**
- * After a commit that parked throttled newcomers (see `Progress.createManyQueued`): their schedule
- * read the scope's room without its lock, so a span that ended meanwhile may have freed its slot
- * without seeing them, or a newcomer due now may have parked behind one of them. Under the scope's
- * lock (a span end either committed before or sees them), the first waiters the scope has room
- * for are made due now. Lost in a crash, only their fallback timers remain.
+ * Under the scope's lock (a span end either committed before or sees the waiters), the first
+ * waiters the scope has room for are made due now, with their messages. Run after a commit that
+ * parked throttled newcomers (see `Progress.createManyQueued`: their schedule read the scope's room
+ * without the lock, so a span that ended meanwhile may have freed its slot without seeing them, or
+ * a newcomer due now may have parked behind one of them), and by the lease reconciler for the
+ * slots it frees. Lost in a crash, only their fallback timers remain.
  */
 export async function wakeParked(db: Db, { kind, scope, declared }: ParkedScope, logger: Logger): Promise<void> {
   await db
@@ -28,8 +29,8 @@ export async function wakeParked(db: Db, { kind, scope, declared }: ParkedScope,
       { relaxedDurability: true },
     )
     .then((woken) => {
-      // The schedule's read of the scope's room was stale: worth seeing when it happens.
-      if (woken > 0) logger.info('parked throttle waiters woken after their schedule', { kind, scope, woken });
+      // A slot was free with waiters parked on their timers: worth seeing when it happens.
+      if (woken > 0) logger.info('parked throttle waiters woken', { kind, scope, woken });
     })
     .catch((error: unknown) => {
       logger.warn('waking parked throttle waiters failed; their fallback timers remain', {

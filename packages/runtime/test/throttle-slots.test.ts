@@ -491,3 +491,49 @@ test('reconcile frees the slot of an execution that ended without ending its spa
     'no key is the ended holder',
   );
 });
+
+test('a span end that hands its slot to a waiter made due for a free slot wakes the next waiter for that slot', async () => {
+  const scope = `handed-due-${randomUUID()}`;
+  const throttle = { kind: KIND, scope };
+  holdRuns = true;
+  const { runner, gate } = await worker('w-handed-due', 1, { queue: 'regular' });
+  const holder = await schedule(scope);
+  const early = await schedule(scope);
+  const late = await schedule(scope);
+  const holding = runner.handle(holder.delivery);
+  await eventually(() => gates.length === 1, { message: 'the holder holds the one slot' });
+  // Both park behind it, on fallback timers a minute away.
+  assert.deepEqual(await runner.handle(early.delivery), { kind: 'ack' });
+  assert.deepEqual(await runner.handle(late.delivery), { kind: 'ack' });
+  // A second slot: a wake makes the first waiter due for it, and its message is not delivered yet.
+  await db.transaction((tx) => tx.throttle.setLimit(KIND, scope, 2));
+  await gate.wake(throttle.kind, throttle.scope);
+  const due = async (stepId: string) =>
+    (
+      await queryRows<{ due: boolean }>(
+        testDb.database.url,
+        'select not_before <= now() as due from jetcel_step where id = $1',
+        [stepId],
+      )
+    )[0]?.due;
+  assert.equal(await due(early.stepId), true);
+  assert.equal(await due(late.stepId), false);
+  // The holder's span ends first and hands its slot to that waiter: the second slot is still free.
+  gates.splice(0).forEach((release) => release());
+  await holding;
+  await eventually(() => gates.length === 1, { message: 'the first waiter runs in the slot handed to it' });
+  await eventually(async () => (await due(late.stepId)) === true, {
+    timeoutMs: 3000,
+    message: 'the waiter behind it is made due for the free slot, not left to its fallback timer',
+  });
+  const messages = await queryRows<{ n: number }>(
+    testDb.database.url,
+    "select count(*)::int as n from jetcel_outbox where not_before <= now() and payload like $1 and subject = 'tasks.regular'",
+    [`%${late.stepId}%`],
+  );
+  assert.ok((messages[0]?.n ?? 0) >= 1, 'with a message due now');
+  holdRuns = false;
+  gates.splice(0).forEach((release) => release());
+  await eventually(async () => (await stepOf(late.stepId))?.status === 'succeeded', { message: 'all ran' });
+  await runner.idle();
+});

@@ -180,6 +180,7 @@ export class ThrottledSpan<S> {
   async afterCommit(ended: SpanEnded<S>, log: Logger, bumped?: Promise<ExecutionLease | null>): Promise<void> {
     const { end, requeue } = ended;
     const { db } = this.options;
+    if (end.kind === 'handed') this.wakeIfHandedDue(end.claimed);
     if (end.kind === 'handed' && ended.next && !requeue && bumped) {
       const early = await bumped;
       if (early) return this.startBeforeTheKeyMoves(end, ended.next, early, log);
@@ -216,6 +217,21 @@ export class ThrottledSpan<S> {
     if (!next) return;
     // Without the KV key (lost meanwhile), the step goes through admission as a delivered one would.
     this.startHanded(next, lease);
+  }
+
+  /**
+   * A waiter handed the slot while its message was due (made due for a free slot by its schedule
+   * or a wake, not yet delivered): that free slot stays free, its message now finds the step
+   * claimed, and the waiters behind it sleep until their fallback timers. A wake under the scope's
+   * lock (one short transaction, only then) gives it to the next one. A parked waiter's fallback
+   * is up to a recheck away: one due within half of that counts as due, so a skew between this
+   * clock and the database's below it changes nothing.
+   */
+  private wakeIfHandedDue({ step, execution }: { step: StepRecord; execution: ExecutionRecord }): void {
+    const throttle = execution.plan.throttle;
+    const { gate } = this.options;
+    if (throttle && step.notBefore.getTime() <= Date.now() + gate.recheckMs / 2)
+      void gate.wake(throttle.kind, throttle.scope);
   }
 
   /** The waiter handed the slot starts with `bumped` as its lease; the key's holder becomes it meanwhile. */

@@ -16,6 +16,7 @@ import { spanEndCommit } from './migrations/m013-span-end-commit.ts';
 import { settledHandlerKeyedWaiters } from './migrations/m014-settled-handler-keyed-waiters.ts';
 import { successorTransition } from './migrations/m015-successor-transition.ts';
 import { fallbackDeleteByKey } from './migrations/m016-fallback-delete-by-key.ts';
+import { passNextWaiter } from './migrations/m017-pass-next-waiter.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -49,6 +50,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     settledHandlerKeyedWaiters,
     successorTransition,
     fallbackDeleteByKey,
+    passNextWaiter,
   ],
 };
 

@@ -537,3 +537,56 @@ test('a span end that hands its slot to a waiter made due for a free slot wakes 
   await eventually(async () => (await stepOf(late.stepId))?.status === 'succeeded', { message: 'all ran' });
   await runner.idle();
 });
+
+test('a span end whose first waiter is claimed by its own delivery meanwhile hands the slot to the next one', async () => {
+  const scope = `claimed-meanwhile-${randomUUID()}`;
+  const throttle = { kind: KIND, scope };
+  const { gate } = await worker('w-claimed-meanwhile', 1);
+  const holder = await schedule(scope);
+  const first = await schedule(scope);
+  const second = await schedule(scope);
+  const [holderExecution, firstExecution, secondExecution] = await Promise.all(
+    [holder, first, second].map((s) => db.read((tx) => tx.executions.get(s.executionId))),
+  );
+  assert.ok(holderExecution && firstExecution && secondExecution);
+  const admitted = await gate.enter(holderExecution, holder.stepId, throttle, randomUUID());
+  assert.ok(admitted.kind === 'admitted');
+  assert.equal((await gate.enter(firstExecution, first.stepId, throttle, randomUUID())).kind, 'wait');
+  assert.equal((await gate.enter(secondExecution, second.stepId, throttle, randomUUID())).kind, 'wait');
+  // The first waiter was made due: its delivery claims its step in a transaction still open when
+  // the span ends, so the hand-over reads it queued and then finds it claimed.
+  await queryRows(testDb.database.url, 'update jetcel_step set not_before = now() where id = $1', [first.stepId]);
+  let commitClaim = () => undefined as void;
+  const claimOpen = new Promise<void>((resolve) => (commitClaim = resolve));
+  let claimed = () => undefined as void;
+  const claimHeld = new Promise<void>((resolve) => (claimed = resolve));
+  const claiming = db.transaction(async (tx) => {
+    const claim = await tx.steps.claim(first.stepId, { token: randomUUID(), worker: 'w-delivery', ttlMs: 30_000 });
+    assert.equal(claim.kind, 'claimed');
+    claimed();
+    await claimOpen;
+  });
+  await claimHeld;
+  const ending = db.transaction(async (tx) => {
+    const token = randomUUID();
+    await tx.steps.claim(holder.stepId, { token, worker: 'w-claimed-meanwhile', ttlMs: 30_000 });
+    await tx.steps.complete(holder.stepId, token, { status: 'succeeded' });
+    return gate.endInCommit(tx, holder.executionId, admitted.lease, {
+      token: randomUUID(),
+      worker: 'w-claimed-meanwhile',
+      claimTtlMs: 30_000,
+    });
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  commitClaim();
+  await claiming;
+  const ended = await ending;
+  assert.equal(ended?.kind, 'handed', 'the slot is not freed while a waiter is ready');
+  assert.equal(ended?.kind === 'handed' ? ended.claimed.execution.id : null, second.executionId);
+  const [slot] = await queryRows<{ execution_id: string }>(
+    testDb.database.url,
+    'select execution_id from jetcel_throttle_slot where scope = $1',
+    [scope],
+  );
+  assert.equal(slot?.execution_id, second.executionId);
+});

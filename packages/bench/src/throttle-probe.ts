@@ -2,8 +2,9 @@
 // throttled scenario for jetcel alone (PROBE_N executions, default 200, in bulk commands of 50,
 // limit 5, 20 ms tasks, two workers) with the workers' info lines in files, then prints per
 // hand-over the gap between one task's end and the next task's start on the same slot, split at
-// the log lines in between, and how busy the slots were in each 100 ms of the run (PROBE_TIMELINE=1
-// also prints the first 90 log lines, relative to the first request).
+// the log lines in between, how many tasks each slot ran (a slot idle all run is a lost wake-up),
+// and how busy the slots were in each 100 ms of the run (PROBE_TIMELINE=1 also prints the first 90
+// log lines, relative to the first request).
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +132,14 @@ out(`slot gaps (task end → next task start on the slot): ${summary(gaps)}`);
 out(`  of which across workers: ${summary(remote)}`);
 for (const [phase, values] of phases) out(`  ${phase}: ${summary(values)}`);
 out(`fencing tokens rise per slot: ${tokensMonotonic}`);
+// A slot that sat idle for the whole run (a lost wake-up) shows as a missing or short row here.
+const perSlot = [...bySlot]
+  .sort(([a], [b]) => a.localeCompare(b))
+  .map(
+    ([slot, tasks]) =>
+      `${slot.split('.').pop()}: ${tasks.length} from +${((tasks[0]?.start ?? 0) - start).toFixed(0)} ms`,
+  );
+out(`tasks per slot (${bySlot.size} of ${limit}): ${perSlot.join(', ')}`);
 const counts = new Map<string, number>();
 for (const line of lines) counts.set(line.msg, (counts.get(line.msg) ?? 0) + 1);
 out(`log lines: ${[...counts].map(([msg, c]) => `${msg}=${c}`).join(', ')}`);

@@ -590,3 +590,34 @@ test('a span end whose first waiter is claimed by its own delivery meanwhile han
   );
   assert.equal(slot?.execution_id, second.executionId);
 });
+
+test('a span end that hands its slot to a parked waiter wakes nobody, even one whose fallback timer is about to fire', async () => {
+  const scope = `handed-parked-${randomUUID()}`;
+  holdRuns = true;
+  const { runner, gate } = await worker('w-handed-parked', 1, { queue: 'regular' });
+  let wakes = 0;
+  const wake = gate.wake.bind(gate);
+  gate.wake = (kind, scopeId) => {
+    wakes += 1;
+    return wake(kind, scopeId);
+  };
+  const holder = await schedule(scope);
+  const parked = await schedule(scope);
+  const holding = runner.handle(holder.delivery);
+  await eventually(() => gates.length === 1, { message: 'the holder holds the one slot' });
+  assert.deepEqual(await runner.handle(parked.delivery), { kind: 'ack' });
+  // Its fallback a second away: still parked when the slot is handed to it.
+  await queryRows(
+    testDb.database.url,
+    "update jetcel_step set not_before = now() + interval '1 second' where id = $1",
+    [parked.stepId],
+  );
+  gates.splice(0).forEach((release) => release());
+  await holding;
+  await eventually(() => gates.length === 1, { message: 'the parked waiter runs in the slot handed to it' });
+  holdRuns = false;
+  gates.splice(0).forEach((release) => release());
+  await eventually(async () => (await stepOf(parked.stepId))?.status === 'succeeded', { message: 'it ran' });
+  await runner.idle();
+  assert.equal(wakes, 0, 'no wake: no slot was left free');
+});

@@ -223,15 +223,14 @@ export class ThrottledSpan<S> {
    * A waiter handed the slot while its message was due (made due for a free slot by its schedule
    * or a wake, not yet delivered): that free slot stays free, its message now finds the step
    * claimed, and the waiters behind it sleep until their fallback timers. A wake under the scope's
-   * lock (one short transaction, only then) gives it to the next one. A parked waiter's fallback
-   * is up to a recheck away: one due within half of that counts as due, so a skew between this
-   * clock and the database's below it changes nothing.
+   * lock (one short transaction, only then) gives it to the next one. "Due" is read on the
+   * database's clock: the hand-over's claim runs until its `now()` plus the claim lifetime.
    */
   private wakeIfHandedDue({ step, execution }: { step: StepRecord; execution: ExecutionRecord }): void {
     const throttle = execution.plan.throttle;
-    const { gate } = this.options;
-    if (throttle && step.notBefore.getTime() <= Date.now() + gate.recheckMs / 2)
-      void gate.wake(throttle.kind, throttle.scope);
+    const handedAt = step.claimedUntil && step.claimedUntil.getTime() - this.options.claimTtlMs;
+    if (throttle && handedAt && step.notBefore.getTime() <= handedAt)
+      void this.options.gate.wake(throttle.kind, throttle.scope);
   }
 
   /** The waiter handed the slot starts with `bumped` as its lease; the key's holder becomes it meanwhile. */

@@ -606,10 +606,11 @@ test('a span end that hands its slot to a parked waiter wakes nobody, even one w
   const holding = runner.handle(holder.delivery);
   await eventually(() => gates.length === 1, { message: 'the holder holds the one slot' });
   assert.deepEqual(await runner.handle(parked.delivery), { kind: 'ack' });
-  // Its fallback a second away: still parked when the slot is handed to it.
+  // Its fallback 20 s away, a third of the worker's one-minute recheck: still parked when the slot
+  // is handed to it, however slow the machine.
   await queryRows(
     testDb.database.url,
-    "update jetcel_step set not_before = now() + interval '1 second' where id = $1",
+    "update jetcel_step set not_before = now() + interval '20 seconds' where id = $1",
     [parked.stepId],
   );
   gates.splice(0).forEach((release) => release());

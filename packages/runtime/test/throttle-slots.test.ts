@@ -141,6 +141,36 @@ const stepOf = async (stepId: string) =>
     )
   )[0];
 
+/** Whether a step is due now (its fallback timer not ahead of it). */
+const stepDue = async (stepId: string) =>
+  (
+    await queryRows<{ due: boolean }>(
+      testDb.database.url,
+      'select not_before <= now() as due from jetcel_step where id = $1',
+      [stepId],
+    )
+  )[0]?.due;
+
+/** How many task messages of a step are due now in the outbox. */
+const messagesDue = async (stepId: string) =>
+  (
+    await queryRows<{ n: number }>(
+      testDb.database.url,
+      "select count(*)::int as n from jetcel_outbox where subject like 'tasks.%' and payload like '%' || $1 || '%' and not_before <= now()",
+      [stepId],
+    )
+  )[0]?.n ?? 0;
+
+/** The execution holding a one-slot scope's slot on record. */
+const slotHolder = async (scope: string) =>
+  (
+    await queryRows<{ execution_id: string | null }>(
+      testDb.database.url,
+      'select execution_id from jetcel_throttle_slot where scope = $1',
+      [scope],
+    )
+  )[0]?.execution_id;
+
 test('a newcomer to a full scope parks as a waiter without reading a lease', async () => {
   const scope = `full-${randomUUID()}`;
   holdRuns = true;
@@ -211,12 +241,7 @@ test('the commit that ends a span hands its slot to the first waiter and claims 
     ).length,
     0,
   );
-  const [slot] = await queryRows<{ execution_id: string }>(
-    testDb.database.url,
-    'select execution_id from jetcel_throttle_slot where scope = $1',
-    [scope],
-  );
-  assert.equal(slot?.execution_id, waiter.executionId);
+  assert.equal(await slotHolder(scope), waiter.executionId);
   const recorded = await db.read((tx) => tx.executions.get(waiter.executionId));
   assert.equal(recorded?.lease?.token, claimToken);
   // Then one compare-and-set moves the KV key to it.
@@ -435,12 +460,7 @@ test('a holder that dies keeps its slot until its lease TTL, then a newcomer tak
     gate.endInCommit(tx, dead.executionId, held.lease, { token: randomUUID(), worker: 'w-crash', claimTtlMs: 30_000 }),
   );
   assert.equal(late, null);
-  const [slot] = await queryRows<{ execution_id: string }>(
-    testDb.database.url,
-    'select execution_id from jetcel_throttle_slot where scope = $1',
-    [scope],
-  );
-  assert.equal(slot?.execution_id, next.executionId);
+  assert.equal(await slotHolder(scope), next.executionId);
 });
 
 test('reconcile frees the slot of an execution that ended without ending its span and makes the first parked waiter due at once', async () => {
@@ -455,24 +475,8 @@ test('reconcile frees the slot of an execution that ended without ending its spa
     "update jetcel_step set not_before = now() + interval '1 minute' where id = $1",
     [waiter.stepId],
   );
-  const due = async () =>
-    (
-      await queryRows<{ due: boolean }>(
-        testDb.database.url,
-        'select not_before <= now() as due from jetcel_step where id = $1',
-        [waiter.stepId],
-      )
-    )[0]?.due;
-  assert.equal(await due(), false);
-  const messagesDue = async () =>
-    (
-      await queryRows<{ n: number }>(
-        testDb.database.url,
-        "select count(*)::int as n from jetcel_outbox where payload like '%' || $1 || '%' and not_before <= now()",
-        [waiter.stepId],
-      )
-    )[0]?.n ?? 0;
-  const before = await messagesDue();
+  assert.equal(await stepDue(waiter.stepId), false);
+  const before = await messagesDue(waiter.stepId);
   // The holder's execution ends without its span's commit (a dead letter, a crash after its handler).
   await queryRows(testDb.database.url, "update jetcel_execution set status = 'failed' where id = $1", [
     holder.executionId,
@@ -484,8 +488,8 @@ test('reconcile frees the slot of an execution that ended without ending its spa
     [KIND, scope],
   );
   assert.deepEqual(slots, [{ execution_id: null }], 'the slot is free on record');
-  assert.equal(await due(), true, 'the waiter is due now');
-  assert.equal(await messagesDue(), before + 1, 'with a task message due now');
+  assert.equal(await stepDue(waiter.stepId), true, 'the waiter is due now');
+  assert.equal(await messagesDue(waiter.stepId), before + 1, 'with a task message due now');
   assert.ok(
     (await leases.entries()).every((entry) => entry.holder?.executionId !== holder.executionId),
     'no key is the ended holder',
@@ -508,30 +512,17 @@ test('a span end that hands its slot to a waiter made due for a free slot wakes 
   // A second slot: a wake makes the first waiter due for it, and its message is not delivered yet.
   await db.transaction((tx) => tx.throttle.setLimit(KIND, scope, 2));
   await gate.wake(throttle.kind, throttle.scope);
-  const due = async (stepId: string) =>
-    (
-      await queryRows<{ due: boolean }>(
-        testDb.database.url,
-        'select not_before <= now() as due from jetcel_step where id = $1',
-        [stepId],
-      )
-    )[0]?.due;
-  assert.equal(await due(early.stepId), true);
-  assert.equal(await due(late.stepId), false);
+  assert.equal(await stepDue(early.stepId), true);
+  assert.equal(await stepDue(late.stepId), false);
   // The holder's span ends first and hands its slot to that waiter: the second slot is still free.
   gates.splice(0).forEach((release) => release());
   await holding;
   await eventually(() => gates.length === 1, { message: 'the first waiter runs in the slot handed to it' });
-  await eventually(async () => (await due(late.stepId)) === true, {
+  await eventually(async () => (await stepDue(late.stepId)) === true, {
     timeoutMs: 3000,
     message: 'the waiter behind it is made due for the free slot, not left to its fallback timer',
   });
-  const messages = await queryRows<{ n: number }>(
-    testDb.database.url,
-    "select count(*)::int as n from jetcel_outbox where not_before <= now() and payload like $1 and subject = 'tasks.regular'",
-    [`%${late.stepId}%`],
-  );
-  assert.ok((messages[0]?.n ?? 0) >= 1, 'with a message due now');
+  assert.ok((await messagesDue(late.stepId)) >= 1, 'with a message due now');
   holdRuns = false;
   gates.splice(0).forEach((release) => release());
   await eventually(async () => (await stepOf(late.stepId))?.status === 'succeeded', { message: 'all ran' });
@@ -583,12 +574,7 @@ test('a span end whose first waiter is claimed by its own delivery meanwhile han
   const ended = await ending;
   assert.equal(ended?.kind, 'handed', 'the slot is not freed while a waiter is ready');
   assert.equal(ended?.kind === 'handed' ? ended.claimed.execution.id : null, second.executionId);
-  const [slot] = await queryRows<{ execution_id: string }>(
-    testDb.database.url,
-    'select execution_id from jetcel_throttle_slot where scope = $1',
-    [scope],
-  );
-  assert.equal(slot?.execution_id, second.executionId);
+  assert.equal(await slotHolder(scope), second.executionId);
 });
 
 test('a span end that hands its slot to a parked waiter wakes nobody, even one whose fallback timer is about to fire', async () => {

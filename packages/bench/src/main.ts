@@ -32,7 +32,7 @@ try {
     results.add('resources.jetcel.worker_rss_idle', 'MiB', task.idleRssMiB);
     for (let round = 1; round <= config.rounds; round++) {
       log(`round ${round}`);
-      await taskPathRound(task.systems, config, results);
+      await taskPathRound(task.systems, config, results, env.nats.pid);
     }
     await task.stop();
     const jetcelWorker = task.systems.find((system) => system.name === 'jetcel')?.worker;
@@ -49,7 +49,7 @@ try {
     const executor = await startExecutorSystems(env, config);
     for (let round = 1; round <= config.rounds; round++) {
       log(`round ${round}`);
-      await executorPathRound(executor.systems, config, results);
+      await executorPathRound(executor.systems, config, results, env.nats.pid);
     }
     await executor.stop();
   }
@@ -82,10 +82,12 @@ const rows = results.rows();
 const ratios = benchRatios(results, config);
 for (const row of rows) console.log(figureLine(row.name, row.unit, row.summary));
 for (const ratio of ratios) console.log(ratioLine(ratio));
+for (const line of results.cpu.lines()) console.log(line);
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average ${loadBefore.toFixed(2)} before, ${(loadavg()[0] ?? 0).toFixed(2)} after`;
 const heading = `# jetcel bench — ${quick ? 'quick' : 'full'} run, ${new Date().toISOString()}\n\n${machine}; ${config.rounds} rounds, ${Math.round((Date.now() - started) / 1000)} s.\n\n`;
 const out = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'results', quick ? 'latest-quick.md' : 'latest.md');
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, heading + markdownTables(rows, ratios));
+const cpuTable = results.cpu.markdown();
+writeFileSync(out, heading + markdownTables(rows, ratios) + (cpuTable ? `\n${cpuTable}` : ''));
 log(`wrote ${out}`);

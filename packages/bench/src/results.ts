@@ -1,7 +1,10 @@
+import { CpuResults } from './cpu.ts';
 import { summarize, type FigureRow } from './stats.ts';
 
 /** Every round's value of every figure, in the order figures first appeared. */
 export class Results {
+  /** CPU per task or execution of the throughput phases, by process group. */
+  readonly cpu = new CpuResults();
   readonly #figures = new Map<string, { unit: string; values: number[] }>();
 
   add(name: string, unit: string, value: number): void {

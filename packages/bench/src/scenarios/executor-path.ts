@@ -8,6 +8,7 @@ import type { Results } from '../results.ts';
 import { percentile } from '../stats.ts';
 import { handledBy } from '../wait.ts';
 import { measure } from '../measure.ts';
+import { startCpuMeter } from '../cpu.ts';
 import { BULL_QUEUES, FLOW_LAST, REDIS } from '../bullmq/connection.ts';
 import { fiveStepExecutor } from '../jetcel/domain.ts';
 import { executionsFinished, latenciesSince, submitExecution } from '../jetcel/submit.ts';
@@ -16,6 +17,8 @@ import { dbosTags } from '../dbos/tags.ts';
 
 interface ExecutorSystem {
   name: 'jetcel' | 'bullmq' | 'raw_chain' | 'dbos';
+  /** Its worker process, whose CPU is measured with the phase. */
+  workerPid: number;
   submit(): Promise<unknown>;
   /** Waits until `n` executions submitted since `sinceMs` finished; returns when the last did. */
   finished(n: number, sinceMs: number): Promise<number>;
@@ -54,13 +57,20 @@ export async function startExecutorSystems(
   const systems: ExecutorSystem[] = [
     {
       name: 'jetcel',
+      workerPid: jetcelWorker.pid,
       submit: () => submitExecution(env, fiveStepExecutor, {}),
       finished: (n, sinceMs) => executionsFinished(env, fiveStepExecutor.name, n, sinceMs, timeout),
       latencies: (sinceMs) => latenciesSince(env, fiveStepExecutor.name, sinceMs),
     },
-    { name: 'bullmq', submit: () => flows.add(flowChain(BULL_QUEUES.flow)), ...byWorker(bullWorker) },
+    {
+      name: 'bullmq',
+      workerPid: bullWorker.pid,
+      submit: () => flows.add(flowChain(BULL_QUEUES.flow)),
+      ...byWorker(bullWorker),
+    },
     {
       name: 'raw_chain',
+      workerPid: rawWorker.pid,
       submit: () => submitRawExecution(env.raw.pool, env.raw.js),
       finished: (n) => handledBy([rawWorker], n, timeout),
       latencies: async (sinceMs) => {
@@ -75,6 +85,7 @@ export async function startExecutorSystems(
     },
     {
       name: 'dbos',
+      workerPid: dbosWorker.pid,
       submit: () => dbosWorker.call('start', { id: dbosTag.nextId() }),
       finished: (n) => dbos.finished(dbosTag.current(), n, timeout),
       // Every latency read closes the current measurement: the next one's workflows get a new tag.
@@ -98,14 +109,17 @@ export async function executorPathRound(
   systems: ExecutorSystem[],
   config: BenchConfig,
   results: Results,
+  natsPid: number | undefined,
 ): Promise<void> {
   const { n, latencyRate, latencyCount, submitWindow } = config.executorPath;
   for (const system of systems)
     await measure(`executor_path.${system.name}.throughput`, async () => {
       await system.latencies(0);
+      const cpu = startCpuMeter({ workers: [system.workerPid], nats: natsPid });
       const start = nowMs();
       await windowed(n, submitWindow, () => system.submit());
       const end = await system.finished(n, start);
+      results.cpu.add(`executor_path.${system.name}`, 'execution', cpu.stop(n));
       results.add(`executor_path.${system.name}.throughput`, 'executions/s', n / ((end - start) / 1000));
       await system.latencies(start);
     });

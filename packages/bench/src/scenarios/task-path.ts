@@ -9,6 +9,7 @@ import type { Results } from '../results.ts';
 import { percentile } from '../stats.ts';
 import { handledBy } from '../wait.ts';
 import { measure } from '../measure.ts';
+import { startCpuMeter } from '../cpu.ts';
 import { BULL_QUEUES, REDIS } from '../bullmq/connection.ts';
 import { BENCH_TASKS } from '../jetcel/domain.ts';
 import { RAW_TASK } from '../raw/names.ts';
@@ -71,14 +72,21 @@ export async function startTaskSystems(
   };
 }
 
-export async function taskPathRound(systems: TaskSystem[], config: BenchConfig, results: Results): Promise<void> {
+export async function taskPathRound(
+  systems: TaskSystem[],
+  config: BenchConfig,
+  results: Results,
+  natsPid: number | undefined,
+): Promise<void> {
   const { n, latencyRate, latencyCount } = config.taskPath;
   for (const system of systems)
     await measure(`task_path.${system.name}.throughput`, async () => {
       await system.worker.call('drain');
+      const cpu = startCpuMeter({ workers: [system.worker.pid], nats: natsPid });
       const start = nowMs();
       await system.publishMany(n);
       const end = await handledBy([system.worker], n, config.phaseTimeoutMs);
+      results.cpu.add(`task_path.${system.name}`, 'task', cpu.stop(n));
       results.add(`task_path.${system.name}.throughput`, 'tasks/s', n / ((end - start) / 1000));
       await system.worker.call('drain');
     });

@@ -40,6 +40,11 @@ describe('publish', () => {
     assert.equal((await streamInfo(server.bus, taskStream('regular'))).messages, 2);
   });
 
+  test('the connection builds no Error per request for its call site (a stack capture per publish)', () => {
+    const { options } = server.bus.nc as unknown as { options: { noAsyncTraces?: boolean } };
+    assert.equal(options.noAsyncTraces, true);
+  });
+
   test('a full discard-new stream refuses with StreamFullError and keeps what it holds', async () => {
     await applyTopology(server.bus, defineTopology({ maxBytes: { heavy: 2048 } }));
     const subject = taskSubject('heavy');

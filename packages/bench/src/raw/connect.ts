@@ -4,7 +4,7 @@ import pg from 'pg';
 
 /** A raw client: nats.js v3 and pg, no jetcel code in between. */
 export async function rawNats(url: string): Promise<{ nc: NatsConnection; js: JetStreamClient }> {
-  const nc = await connect({ servers: url.split(','), name: 'bench-raw' });
+  const nc = await connect({ servers: url.split(','), name: 'bench-raw', noAsyncTraces: true });
   return { nc, js: jetstream(nc) };
 }
 

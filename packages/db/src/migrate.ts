@@ -17,6 +17,7 @@ import { settledHandlerKeyedWaiters } from './migrations/m014-settled-handler-ke
 import { successorTransition } from './migrations/m015-successor-transition.ts';
 import { fallbackDeleteByKey } from './migrations/m016-fallback-delete-by-key.ts';
 import { passNextWaiter } from './migrations/m017-pass-next-waiter.ts';
+import { outboxSweepsByIndex } from './migrations/m018-outbox-sweeps-by-index.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -51,6 +52,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     successorTransition,
     fallbackDeleteByKey,
     passNextWaiter,
+    outboxSweepsByIndex,
   ],
 };
 

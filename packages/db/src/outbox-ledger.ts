@@ -17,15 +17,8 @@ export class OutboxLedger {
 
   /** Leases up to `limit` due, unpublished rows for `leaseMs` (SKIP LOCKED: relays share the work). */
   async claimDue(limit: number, leaseMs: number): Promise<OutboxRow[]> {
-    const rows = await this.relaxed.query(
-      `update jetcel_outbox set lease_until = now() + (? * interval '1 millisecond'), attempts = attempts + 1
-         where id in (
-           select id from jetcel_outbox
-           where published_at is null and not_before <= now() and (lease_until is null or lease_until < now())
-           order by not_before limit ? for update skip locked)
-         returning id, subject, payload, headers, not_before, attempts`,
-      [leaseMs, limit],
-    );
+    // m018: an index scan of the unpublished rows, which skips the entries of dead rows once it has met them
+    const rows = await this.relaxed.query('select * from jetcel_outbox_claim_due(?, ?)', [limit, leaseMs]);
     return rows.map((row) => ({
       id: String(row.id),
       subject: String(row.subject),
@@ -55,11 +48,7 @@ export class OutboxLedger {
   /** Milliseconds until the nearest unpublished row (or its backoff) comes due; null if none. */
   async nextDueInMs(): Promise<number | null> {
     const rows = await this.run((em) =>
-      sql<{ wait_ms: number | null }>(
-        em,
-        `select extract(epoch from (min(greatest(not_before, coalesce(lease_until, not_before))) - now())) * 1000 as wait_ms
-         from jetcel_outbox where published_at is null`,
-      ),
+      sql<{ wait_ms: number | null }>(em, 'select jetcel_outbox_next_due_ms() as wait_ms'),
     );
     const waitMs = rows[0]?.wait_ms;
     return waitMs === null || waitMs === undefined ? null : Math.ceil(Number(waitMs));

@@ -18,6 +18,7 @@ import { successorTransition } from './migrations/m015-successor-transition.ts';
 import { fallbackDeleteByKey } from './migrations/m016-fallback-delete-by-key.ts';
 import { passNextWaiter } from './migrations/m017-pass-next-waiter.ts';
 import { outboxSweepsByIndex } from './migrations/m018-outbox-sweeps-by-index.ts';
+import { stepSweepsByIndex } from './migrations/m019-step-sweeps-by-index.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -53,6 +54,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     fallbackDeleteByKey,
     passNextWaiter,
     outboxSweepsByIndex,
+    stepSweepsByIndex,
   ],
 };
 

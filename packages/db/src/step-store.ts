@@ -290,17 +290,8 @@ export class StepStore {
    * message was lost. Their timer restarts now, and the caller re-publishes them with new ids.
    */
   async touchStaleQueued(staleMs: number, limit: number): Promise<StepRecord[]> {
-    const rows = await sql(
-      this.em,
-      `update jetcel_step set not_before = now()
-       where id in (
-         select s.id from jetcel_step s join jetcel_execution e on e.id = s.execution_id
-         where s.status = 'queued' and s.not_before < now() - (? * interval '1 millisecond')
-           and (e.status = 'running' or (e.status = 'cancel_requested' and s.role = 'failure'))
-         order by s.not_before limit ? for update of s skip locked)
-       returning *`,
-      [staleMs, limit],
-    );
+    // m019: by an index scan, which marks the entries of earlier statuses dead once
+    const rows = await sql(this.em, 'select * from jetcel_touch_stale_queued_steps(?, ?)', [staleMs, limit]);
     return rows.map(toStepRecord);
   }
 
@@ -380,17 +371,8 @@ export class StepStore {
    * put back in the queue with the claim cleared, so the dead holder's late commit fails.
    */
   async requeueExpiredClaims(graceMs: number, limit: number): Promise<StepRecord[]> {
-    const rows = await sql(
-      this.em,
-      `update jetcel_step set status = 'queued', claim_token = null, claimed_until = null, not_before = now(),
-         takeovers = takeovers + 1
-       where id in (
-         select s.id from jetcel_step s join jetcel_execution e on e.id = s.execution_id
-         where s.status = 'running' and s.claimed_until < now() - (? * interval '1 millisecond') and e.status = 'running'
-         order by s.claimed_until limit ? for update of s skip locked)
-       returning *`,
-      [graceMs, limit],
-    );
+    // m019: by an index scan, which marks the entries of earlier statuses dead once
+    const rows = await sql(this.em, 'select * from jetcel_requeue_expired_steps(?, ?)', [graceMs, limit]);
     return rows.map(toStepRecord);
   }
 

@@ -2,7 +2,7 @@ import type { SqlMigration } from '../migrate.ts';
 
 // Both run with bitmap and sequential scans off: only an index scan marks the index entries of
 // rows that are dead to everyone, so the next sweep skips them without visiting the table.
-const SWEEP_SETTINGS = 'set enable_bitmapscan = off set enable_seqscan = off';
+export const SWEEP_SETTINGS = 'set enable_bitmapscan = off set enable_seqscan = off';
 
 /**
  * The relay's two sweeps of the outbox (claim the due rows, when is the next one due) as functions

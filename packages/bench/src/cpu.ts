@@ -19,19 +19,18 @@ const TICK_MS = 10;
 /** Processes counted by name, wherever they run: every PostgreSQL backend, the Redis server. */
 const BY_NAME: Readonly<Record<string, CpuGroup>> = { postgres: 'postgres', 'redis-server': 'redis' };
 
-/** The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses). */
-export function statFields(stat: string): string[] {
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
 /**
  * One process's name and CPU ticks from its /proc/<pid>/stat: its own user and system time, and
  * that of the children it has reaped (PostgreSQL's postmaster reaps its backends, so counting it
  * keeps a backend that exits during a phase).
  */
 export function processTicks(stat: string): { name: string; own: number; reaped: number } {
+  // the name may hold spaces and parentheses: the fields start after its last ')'
   const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-  const fields = statFields(stat).map(Number);
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   // after the name: state(0) … utime(11) stime(12) cutime(13) cstime(14)
   return { name, own: (fields[11] ?? 0) + (fields[12] ?? 0), reaped: (fields[13] ?? 0) + (fields[14] ?? 0) };
 }
@@ -43,7 +42,7 @@ export function machineTicks(procStat: string): number {
   return user + nice + system + irq + softirq;
 }
 
-function readStat(pid: number | string): string | undefined {
+function readStat(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {

@@ -132,44 +132,36 @@ async function holderAndWaiter(scope: string) {
   return { holder, waiter, throttle: { kind: KIND, scope }, holderExecution, waiterExecution };
 }
 
-const stepOf = async (stepId: string) =>
-  (
-    await queryRows<{ status: string; worker: string | null; claim_token: string | null }>(
-      testDb.database.url,
-      'select status, worker, claim_token from jetcel_step where id = $1',
-      [stepId],
-    )
-  )[0];
+/** The first row of a query on the test database. */
+const firstRow = async <T extends Record<string, unknown>>(text: string, params: unknown[]): Promise<T | undefined> =>
+  (await queryRows<T>(testDb.database.url, text, params))[0];
+
+const stepOf = (stepId: string) =>
+  firstRow<{ status: string; worker: string | null; claim_token: string | null }>(
+    'select status, worker, claim_token from jetcel_step where id = $1',
+    [stepId],
+  );
 
 /** Whether a step is due now (its fallback timer not ahead of it). */
 const stepDue = async (stepId: string) =>
-  (
-    await queryRows<{ due: boolean }>(
-      testDb.database.url,
-      'select not_before <= now() as due from jetcel_step where id = $1',
-      [stepId],
-    )
-  )[0]?.due;
+  (await firstRow<{ due: boolean }>('select not_before <= now() as due from jetcel_step where id = $1', [stepId]))?.due;
 
 /** How many task messages of a step are due now in the outbox. */
 const messagesDue = async (stepId: string) =>
   (
-    await queryRows<{ n: number }>(
-      testDb.database.url,
+    await firstRow<{ n: number }>(
       "select count(*)::int as n from jetcel_outbox where subject like 'tasks.%' and payload like '%' || $1 || '%' and not_before <= now()",
       [stepId],
     )
-  )[0]?.n ?? 0;
+  )?.n ?? 0;
 
 /** The execution holding a one-slot scope's slot on record. */
 const slotHolder = async (scope: string) =>
   (
-    await queryRows<{ execution_id: string | null }>(
-      testDb.database.url,
-      'select execution_id from jetcel_throttle_slot where scope = $1',
-      [scope],
-    )
-  )[0]?.execution_id;
+    await firstRow<{ execution_id: string | null }>('select execution_id from jetcel_throttle_slot where scope = $1', [
+      scope,
+    ])
+  )?.execution_id;
 
 test('a newcomer to a full scope parks as a waiter without reading a lease', async () => {
   const scope = `full-${randomUUID()}`;
@@ -363,12 +355,11 @@ test('a burst on two workers: slots handed over without any fallback timer; neve
 
 const succeededIn = async (scope: string) =>
   (
-    await queryRows<{ n: number }>(
-      testDb.database.url,
+    await firstRow<{ n: number }>(
       "select count(*)::int as n from jetcel_execution where status = 'succeeded' and plan->'throttle'->>'scope' = $1",
       [scope],
     )
-  )[0]?.n ?? 0;
+  )?.n ?? 0;
 
 test('one-statement span end on two workers: waiters run first come first served, never above the limit, fencing tokens rise per slot', async () => {
   const scope = `one-statement-${randomUUID()}`;

@@ -19,6 +19,7 @@ import { fallbackDeleteByKey } from './migrations/m016-fallback-delete-by-key.ts
 import { passNextWaiter } from './migrations/m017-pass-next-waiter.ts';
 import { outboxSweepsByIndex } from './migrations/m018-outbox-sweeps-by-index.ts';
 import { stepSweepsByIndex } from './migrations/m019-step-sweeps-by-index.ts';
+import { versionReadBeside } from './migrations/m020-version-read-beside.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -55,6 +56,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     passNextWaiter,
     outboxSweepsByIndex,
     stepSweepsByIndex,
+    versionReadBeside,
   ],
 };
 

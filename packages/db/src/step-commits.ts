@@ -4,6 +4,7 @@ import type { CommittedOutboxRow } from './outbox-store.ts';
 import type { EventRow } from './resource-patch.ts';
 import { toStepRecord, type StepRecord } from './records.ts';
 import type { RelaxedPool } from './relaxed-pool.ts';
+import { quoteIdent } from './sql.ts';
 import type { NewStep } from './step-store.ts';
 import { toPassed, type Passed, type PassInput } from './throttle-store.ts';
 
@@ -159,12 +160,13 @@ export class StepCommitter {
   }
 
   async #run(inputs: StepCommit[], leaseMs: number | null): Promise<StepCommitResult[]> {
-    const rows = await this.pool.query<{ i: string; outcome: CommitOutcome }>(
-      `select x.i, case when x.c->'pass' is null or x.c->'pass' = 'null'::jsonb
-                        then jetcel_commit_step(x.c) else jetcel_commit_span_end(x.c) end as outcome
-       from jsonb_array_elements(?::jsonb) with ordinality as x(c, i)
-       order by x.i`,
-      [JSON.stringify(inputs.map((input) => functionArgument(input, leaseMs)))],
+    const beside = versionReadsBeside(inputs);
+    const rows = await this.pool.query<{ i: string; outcome: CommitOutcome; version: number | null }>(
+      commitStatement(beside.tables),
+      [
+        ...beside.tables,
+        JSON.stringify(inputs.map((input, index) => functionArgument(input, leaseMs, beside.inputs.has(index)))),
+      ],
       { prepared: true },
     );
     const results: StepCommitResult[] = inputs.map(() => ({ kind: 'slow' }));
@@ -175,7 +177,7 @@ export class StepCommitter {
           ? {
               kind: 'committed',
               step: outcome.step ? toStepRecord(outcome.step) : null,
-              version: outcome.version ?? null,
+              version: outcome.version ?? row.version ?? null,
               ...(outcome.pass
                 ? { passed: toPassed(outcome.pass.outcome, outcome.pass.step, outcome.pass.execution) }
                 : {}),
@@ -210,7 +212,47 @@ function toSuccessor(outcome: SuccessorOutcome): { stepId: string; version: numb
   };
 }
 
-function functionArgument(input: StepCommit, leaseMs: number | null): Record<string, unknown> {
+/**
+ * Commits whose resource version the batch's statement reads beside the function (m020): those
+ * with no patch whose resource no other commit of the batch names, since the statement's read
+ * does not see what the functions it calls write. The tables in a fixed order: the statement's
+ * text, planned once per connection, depends on them.
+ */
+export function versionReadsBeside(inputs: StepCommit[]): { inputs: Set<number>; tables: string[] } {
+  const named = new Map<string, number>();
+  for (const input of inputs)
+    for (const resource of [input.resource, ...(input.successors ?? []).map((plan) => plan.resource)])
+      if (resource) named.set(resource.id, (named.get(resource.id) ?? 0) + 1);
+  const marked = new Set<number>();
+  const tables = new Set<string>();
+  inputs.forEach(({ resource }, index) => {
+    if (!resource || resource.set || named.get(resource.id) !== 1) return;
+    marked.add(index);
+    tables.add(resource.table);
+  });
+  return { inputs: marked, tables: [...tables].sort() };
+}
+
+/**
+ * The batch's statement: each commit through its function, in input order, and for a commit
+ * marked `read_beside` its resource's version read by key from its table (one `?` per table, then
+ * the functions' arguments).
+ */
+function commitStatement(tables: string[]): string {
+  const reads = tables
+    .map((table) => `when ? then (select version from ${quoteIdent(table)} where id = (x.c->'resource'->>'id')::uuid)`)
+    .join(' ');
+  const version =
+    tables.length === 0
+      ? 'null::int'
+      : `case when x.c->'resource'->>'read_beside' = 'true' then case x.c->'resource'->>'table' ${reads} end end`;
+  return `select x.i, case when x.c->'pass' is null or x.c->'pass' = 'null'::jsonb
+                   then jetcel_commit_step(x.c) else jetcel_commit_span_end(x.c) end as outcome, ${version} as version
+          from jsonb_array_elements(?::jsonb) with ordinality as x(c, i)
+          order by x.i`;
+}
+
+function functionArgument(input: StepCommit, leaseMs: number | null, readBeside: boolean): Record<string, unknown> {
   const { next, pass } = input;
   return {
     step: input.stepId,
@@ -218,7 +260,7 @@ function functionArgument(input: StepCommit, leaseMs: number | null): Record<str
     result: input.result ?? null,
     fallback: input.fallbackRowId,
     finish: next === null && input.finish,
-    resource: input.resource,
+    resource: readBeside && input.resource ? { ...input.resource, read_beside: true } : input.resource,
     events: leased(input.events, leaseMs),
     next: next && {
       ...stepColumns(next.step),

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Plan } from '@jetcel/core';
 import { queryRows } from '@jetcel/testing';
 import pg from 'pg';
-import type { StepCommit, StepCommitResult } from '../src/step-commits.ts';
+import { versionReadsBeside, type StepCommit, type StepCommitResult } from '../src/step-commits.ts';
 import { insertFirstStep, setupDb } from './fixture.ts';
 
 // The one-statement step commit (migration m012): the result, the resource patch and events, the
@@ -286,6 +286,53 @@ test('without a patch the commit reads the resource version for the next step', 
   assert.deepEqual(planned.events, []);
   const result = await env.db.commitStep({ ...commit(handler), resource: planned.resource });
   assert.equal(result.kind === 'committed' && result.version, handler.widget.version);
+});
+
+test('the batch statement reads that version beside the function, which no longer reads it itself (m020)', async () => {
+  const handler = await claimedHandler();
+  const planned = env.db.resourceCommit(handler.widget, null, { executionId: handler.executionId, actor: null });
+  assert.ok(planned);
+  const argument = {
+    step: handler.stepId,
+    token: handler.token,
+    result: null,
+    fallback: null,
+    finish: true,
+    resource: { ...planned.resource, read_beside: true },
+    events: [],
+    next: null,
+    settled: null,
+    message: null,
+    pass: null,
+  };
+  const [row] = await queryRows<{ outcome: { kind: string; version: number | null } }>(
+    env.database.url,
+    'select jetcel_commit_step($1::jsonb) as outcome',
+    [JSON.stringify(argument)],
+  );
+  assert.deepEqual(row?.outcome, { kind: 'committed', step: null, version: null });
+});
+
+test('a version is read beside only for a commit without a patch whose resource no other commit of the batch names', () => {
+  const at = (id: string, table = 'test_widget') => ({ table, id, version: 3 });
+  const base = { stepId: 's', token: 't', result: null, fallbackRowId: null, next: null, finish: false, events: [] };
+  const inputs: StepCommit[] = [
+    { ...base, resource: at('a') },
+    { ...base, resource: at('b', 'other_table') },
+    { ...base, resource: { ...at('c'), set: { state: 'OK' } } },
+    { ...base, resource: at('d') },
+    { ...base, resource: { ...at('d'), set: { state: 'OK' } } },
+    { ...base, resource: at('e') },
+    {
+      ...base,
+      resource: null,
+      successors: [{ stepId: 'w', resource: { ...at('e'), set: { state: 'CREATING' } }, events: [] }],
+    },
+    { ...base, resource: null },
+  ];
+  const beside = versionReadsBeside(inputs);
+  assert.deepEqual([...beside.inputs], [0, 1]);
+  assert.deepEqual(beside.tables, ['other_table', 'test_widget']);
 });
 
 test('a patch of domain fields or a delete is left to the stores', () => {

@@ -2,10 +2,19 @@
  * The text of `jetcel_commit_step(p jsonb)`, the one-statement step commit (see m012), shared by the
  * migrations that (re)define it. `settled`: with `p.settled` (a success handler settled in this
  * commit), the execution's end also inserts that handler's step as already succeeded (m014).
- * `fallbackByKey`: the step's fallback row is deleted by its key alone (m016).
+ * `fallbackByKey`: the step's fallback row is deleted by its key alone (m016). `versionReadBeside`: a
+ * resource named with `read_beside` has its version read by the statement that calls the function,
+ * not here (m020).
  */
-export function stepCommitFunctionSql(options: { settled: boolean; fallbackByKey?: boolean }): string {
+export function stepCommitFunctionSql(options: {
+  settled: boolean;
+  fallbackByKey?: boolean;
+  versionReadBeside?: boolean;
+}): string {
   const settledInsert = options.settled ? SETTLED_INSERT : '';
+  const versionRead = options.versionReadBeside
+    ? "elsif not coalesce((v_resource->>'read_beside')::boolean, false) then"
+    : 'else';
   const fallbackDelete = options.fallbackByKey ? FALLBACK_DELETE_BY_KEY : FALLBACK_DELETE_UNPUBLISHED;
   return `create or replace function jetcel_commit_step(p jsonb) returns jsonb language plpgsql as $body$
      declare
@@ -38,7 +47,7 @@ ${resourcePatchSql('v_resource', '           ')}
            if v_version is null then
              return jsonb_build_object('kind', 'slow');
            end if;
-         else
+         ${versionRead}
            execute format('select version from %I where id = $1', v_resource->>'table')
              into v_version using (v_resource->>'id')::uuid;
          end if;

@@ -17,7 +17,7 @@ import {
   type SqlRunner,
 } from './sql.ts';
 import type { OutboxStore } from './outbox-store.ts';
-import { stepInsertParams, stepInsertSql, type NewStep } from './step-store.ts';
+import { stepArgument, stepInsertParams, stepInsertSql, type NewStep } from './step-store.ts';
 
 /** An execution row to insert (`ExecutionStore.create`). */
 export interface NewExecution {
@@ -80,6 +80,21 @@ function executionInsertParams(input: NewExecution): unknown[] {
   ];
 }
 
+/** An execution as `jetcel_schedule` inserts it (m021). */
+function executionArgument(input: NewExecution): Record<string, unknown> {
+  return {
+    id: input.id,
+    executor: input.executor,
+    resource_type: input.resourceType,
+    resource_id: input.resourceId,
+    plan: input.plan,
+    params: input.params,
+    actor: input.actor,
+    parent_step_id: input.parentStepId ?? null,
+    resource_before: input.resourceBefore ?? null,
+  };
+}
+
 export class ExecutionStore {
   constructor(
     private readonly em: SqlRunner,
@@ -106,7 +121,7 @@ export class ExecutionStore {
    */
   async createManyWithSteps(pairs: NewExecutionWithStep[]): Promise<CreatedExecution[]> {
     const created = new Map<string, CreatedExecution>();
-    for (const statement of this.#withStepsStatements(pairs, true)) {
+    for (const statement of this.#withStepsStatements(pairs)) {
       const [row] = await sql<InsertedRows>(this.em, statement.text, statement.params).catch((error: unknown) => {
         statement.outbox?.failed();
         throw error;
@@ -130,23 +145,31 @@ export class ExecutionStore {
    * rides in the round trip of the next one or of COMMIT (its error surfaces there).
    */
   async insertManyWithSteps(pairs: NewExecutionWithStep[]): Promise<void> {
-    for (const statement of this.#withStepsStatements(pairs, false)) {
-      await sqlLater(this.em, statement.text, statement.params).catch((error: unknown) => {
-        statement.outbox?.failed();
-        throw error;
-      });
-      // Reported by the next flush: if the statement fails later, the whole transaction does.
-      statement.outbox?.written();
-    }
+    if (pairs.length === 0) return;
+    const outbox = this.outbox.pendingRows();
+    // One call of jetcel_schedule (m021), whose inserts are planned once per connection.
+    const argument = {
+      executions: pairs.map(({ execution }) => executionArgument(execution)),
+      steps: pairs.map(({ execution, step }) => stepArgument({ ...step, executionId: execution.id })),
+      waiters: pairs.flatMap(({ execution, step, waiter }, place) =>
+        waiter ? [{ execution_id: execution.id, step_id: step.id, kind: waiter.kind, scope: waiter.scope, place }] : [],
+      ),
+      outbox: outbox?.rows ?? [],
+    };
+    await sqlLater(this.em, 'select jetcel_schedule(?::jsonb)', [JSON.stringify(argument)]).catch((error: unknown) => {
+      outbox?.failed();
+      throw error;
+    });
+    // Reported by the next flush: if the statement fails later, the whole transaction does.
+    outbox?.written();
   }
 
   /**
    * The statements that insert executions with their first steps (one per slice of bind
-   * parameters), the pending outbox rows riding along; with `readBack`, answering the rows inserted.
+   * parameters), the pending outbox rows riding along, answering the rows inserted.
    */
   *#withStepsStatements(
     pairs: NewExecutionWithStep[],
-    readBack: boolean,
   ): Generator<{ text: string; params: unknown[]; outbox: ReturnType<OutboxStore['pendingInsert']> }> {
     const rows = pairs.map(({ execution, step, waiter }, index) => ({
       execution: executionInsertParams(execution),
@@ -166,13 +189,9 @@ export class ExecutionStore {
       const waiterInsert = waiters.length > 0 ? `, w as (${waiterInsertSql(waiters.length / WAITER_PARAMS)})` : '';
       // The transaction's outbox rows so far (the resources' events, the steps' messages) ride along.
       const outbox = this.outbox.pendingInsert(MAX_BIND_PARAMETERS - params.length);
-      const returning = readBack ? ' returning *' : '';
-      const answer = readBack
-        ? 'select (select json_agg(e) from e) as executions, (select json_agg(s) from s) as steps'
-        : 'select 1';
       yield {
-        text: `with e as (${executionInsertSql(batch.length)}${returning}), s as (${stepInsertSql(batch.length)}${returning})${waiterInsert}
-         ${outbox ? `, o as (${outbox.sql}) ` : ''}${answer}`,
+        text: `with e as (${executionInsertSql(batch.length)} returning *), s as (${stepInsertSql(batch.length)} returning *)${waiterInsert}
+         ${outbox ? `, o as (${outbox.sql}) ` : ''}select (select json_agg(e) from e) as executions, (select json_agg(s) from s) as steps`,
         params: outbox ? [...params, ...outbox.params] : params,
         outbox,
       };

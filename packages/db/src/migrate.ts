@@ -20,6 +20,7 @@ import { passNextWaiter } from './migrations/m017-pass-next-waiter.ts';
 import { outboxSweepsByIndex } from './migrations/m018-outbox-sweeps-by-index.ts';
 import { stepSweepsByIndex } from './migrations/m019-step-sweeps-by-index.ts';
 import { versionReadBeside } from './migrations/m020-version-read-beside.ts';
+import { scheduleFunction } from './migrations/m021-schedule-function.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -57,6 +58,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     outboxSweepsByIndex,
     stepSweepsByIndex,
     versionReadBeside,
+    scheduleFunction,
   ],
 };
 

@@ -101,10 +101,44 @@ export class OutboxStore {
    */
   pendingInsert(maxParams: number): { sql: string; params: unknown[]; written(): void; failed(): void } | null {
     if (this.#pending.length === 0 || this.#pending.length * OUTBOX_INSERT_PARAMS > maxParams) return null;
+    const taken = this.#takeForStatement();
+    return { ...outboxInsert(taken.rows, taken.leaseMs), written: taken.written, failed: taken.failed };
+  }
+
+  /**
+   * The pending rows as `jetcel_schedule` inserts them (m021), for a statement of this transaction
+   * that carries them; null when none are pending. `written` and `failed` as for `pendingInsert`.
+   */
+  pendingRows(): { rows: Record<string, unknown>[]; written(): void; failed(): void } | null {
+    if (this.#pending.length === 0) return null;
+    const { rows, leaseMs, written, failed } = this.#takeForStatement();
+    return {
+      rows: rows.map((row) => ({
+        id: row.id,
+        subject: row.subject,
+        payload: row.payload,
+        headers: row.headers,
+        not_before: row.notBefore?.toISOString() ?? null,
+        leased: row.leased,
+        lease_ms: leaseMs ?? 0,
+      })),
+      written,
+      failed,
+    };
+  }
+
+  /** Takes the pending rows for another statement: `written` reports them at the next flush, `failed` puts them back. */
+  #takeForStatement(): {
+    rows: CommittedOutboxRow[];
+    leaseMs: number | null;
+    written: () => void;
+    failed: () => void;
+  } {
     const leaseMs = this.handoffLeaseMs();
     const rows = this.#takePending(leaseMs);
     return {
-      ...outboxInsert(rows, leaseMs),
+      rows,
+      leaseMs,
       written: () => this.#written.push(...rows),
       failed: () => this.#pending.unshift(...rows.map(({ leased: _leased, ...row }) => row)),
     };

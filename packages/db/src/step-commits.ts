@@ -5,7 +5,7 @@ import type { EventRow } from './resource-patch.ts';
 import { toStepRecord, type StepRecord } from './records.ts';
 import type { RelaxedPool } from './relaxed-pool.ts';
 import { quoteIdent } from './sql.ts';
-import type { NewStep } from './step-store.ts';
+import { stepColumns, type NewStep } from './step-store.ts';
 import { toPassed, type Passed, type PassInput } from './throttle-store.ts';
 
 /** The next step, inserted already claimed by this worker, and its fallback message. */
@@ -297,21 +297,4 @@ function functionArgument(input: StepCommit, leaseMs: number | null, readBeside:
 /** Events as the commit function inserts them: leased to this process for its hand-off while it has a lease. */
 function leased(events: EventRow[], leaseMs: number | null): Array<EventRow & { lease_ms?: number }> {
   return leaseMs === null ? events : events.map((event) => ({ ...event, lease_ms: leaseMs }));
-}
-
-/** A new step row's columns, as the commit function inserts them. */
-function stepColumns(step: NewStep): Record<string, unknown> {
-  return {
-    id: step.id,
-    role: step.role,
-    position: step.position,
-    member: step.member ?? 0,
-    task: step.task,
-    queue: step.queue,
-    args: step.args,
-    resource_ref: step.resourceRef,
-    before: step.before,
-    ignore_errors: step.ignoreErrors,
-    throttled: step.throttled ?? false,
-  };
 }

@@ -159,6 +159,35 @@ export function stepInsertParams(step: NewStep): unknown[] {
   ];
 }
 
+/** A new step row's columns, as the commit and schedule functions insert them. */
+export function stepColumns(step: NewStep): Record<string, unknown> {
+  return {
+    id: step.id,
+    role: step.role,
+    position: step.position,
+    member: step.member ?? 0,
+    task: step.task,
+    queue: step.queue,
+    args: step.args,
+    resource_ref: step.resourceRef,
+    before: step.before,
+    ignore_errors: step.ignoreErrors,
+    throttled: step.throttled ?? false,
+  };
+}
+
+/** A new step as `jetcel_schedule` inserts it (m021): the columns of `stepInsertParams`, by name. */
+export function stepArgument(step: NewStep): Record<string, unknown> {
+  return {
+    ...stepColumns(step),
+    execution_id: step.executionId,
+    not_before: step.notBefore?.toISOString() ?? null,
+    claim_token: step.claim?.token ?? null,
+    worker: step.claim?.worker ?? null,
+    ttl_ms: step.claim?.ttlMs ?? 0,
+  };
+}
+
 export class StepStore {
   constructor(private readonly em: SqlRunner) {}
 

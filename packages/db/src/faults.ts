@@ -8,13 +8,18 @@ export const FAULT_POINTS = {
 } as const;
 export type FaultPoint = (typeof FAULT_POINTS)[keyof typeof FAULT_POINTS];
 
+// Read once: a test names its fault in the environment of the process it starts, and every step
+// passes these points, where reading `process.env` (a lookup in the C++ environment) showed in profiles.
+const FAULT_POINT = process.env.JETCEL_FAULT_POINT;
+const FAULT_MATCH = process.env.JETCEL_FAULT_MATCH;
+const FAULT_PAUSE = process.env.JETCEL_FAULT_PAUSE ?? '';
+
 /**
  * With JETCEL_FAULT_MATCH set, only a point whose context (e.g. "<task> <executionId>") contains
  * that text kills the process, so a test can aim at one step of one execution.
  */
 export function faultPoint(name: FaultPoint, context = ''): void {
-  const match = process.env.JETCEL_FAULT_MATCH;
-  if (process.env.JETCEL_FAULT_POINT === name && (!match || context.includes(match))) {
+  if (FAULT_POINT === name && (!FAULT_MATCH || context.includes(FAULT_MATCH))) {
     process.stderr.write(`fault point ${name} reached: killing process ${process.pid}\n`);
     process.kill(process.pid, 'SIGKILL');
   }
@@ -44,8 +49,9 @@ let paused = false;
  * like a long GC pause or a SIGSTOP) the first time the point is reached.
  */
 export function faultPause(name: string): void {
-  const [point, ms] = (process.env.JETCEL_FAULT_PAUSE ?? '').split(':');
-  if (paused || point !== name || !ms) return;
+  if (paused || FAULT_PAUSE === '') return;
+  const [point, ms] = FAULT_PAUSE.split(':');
+  if (point !== name || !ms) return;
   paused = true;
   process.stderr.write(`fault pause ${name}: blocking process ${process.pid} for ${ms} ms\n`);
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(ms));

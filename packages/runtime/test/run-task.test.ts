@@ -116,3 +116,38 @@ test('a bad argument or a throwing task is the result, never a throw', async () 
   const bad = await run(strict);
   assert.ok(bad.kind === 'error' && (bad.error as Error).message === 'bad args');
 });
+
+test("a task's cancelSignal is the harness's, made only when the task reads it; else the context's or one never aborted", async () => {
+  let made = 0;
+  const cancel = new AbortController();
+  const lazy = () => {
+    made += 1;
+    return cancel.signal;
+  };
+  const reading = defineTask({
+    name: 'test.reads_cancel',
+    async run(ctx) {
+      cancel.abort(new Error('execution cancelled'));
+      return { kind: 'done', result: { aborted: ctx.cancelSignal.aborted } };
+    },
+  });
+  const ignoring = defineTask({ name: 'test.ignores_cancel', async run() {} });
+  const harness = { controller: new RunControl(), heartbeat: async () => {}, args: {}, cancelSignal: lazy };
+  await runTask(ignoring, context, harness);
+  assert.equal(made, 0, 'not made for a task that never reads it');
+  const result = await runTask(reading, context, { ...harness, controller: new RunControl() });
+  assert.deepEqual(result, { kind: 'outcome', outcome: { kind: 'done', result: { aborted: true } } });
+  assert.equal(made, 1);
+  const { cancelSignal: own, ...withoutSignal } = context;
+  const seen: AbortSignal[] = [];
+  const looking = defineTask({
+    name: 'test.looks',
+    async run(ctx) {
+      seen.push(ctx.cancelSignal);
+    },
+  });
+  await run(looking);
+  await runTask(looking, withoutSignal, { controller: new RunControl(), heartbeat: async () => {}, args: {} });
+  assert.equal(seen[0], own);
+  assert.equal(seen[1]?.aborted, false);
+});

@@ -27,22 +27,20 @@ export async function loadResource(db: Db, ref: string | null): Promise<Loaded> 
 }
 
 // Background tasks belong to no execution: nothing can cancel them, only stop them (signal).
-const NEVER_CANCELLED = new AbortController().signal;
 
-/** The task context of a background task, without its attempt and idempotency key. */
+/** The task context of a background task, without its attempt and idempotency key (nothing cancels it: runTask's `NEVER_CANCELLED`). */
 export function backgroundContext<S>(
   env: BackgroundEnv<S>,
   resource: ResourceSnapshot | null,
   actor: string | null,
   log: Logger,
-): Omit<TaskContext<S>, 'signal' | 'heartbeat' | 'attempt' | 'idempotencyKey'> {
+): Omit<TaskContext<S>, 'signal' | 'heartbeat' | 'cancelSignal' | 'attempt' | 'idempotencyKey'> {
   return {
     actor,
     resource,
     resources: env.resources,
     services: env.services,
     log,
-    cancelSignal: NEVER_CANCELLED,
     pollCount: 0,
     fencingToken: null,
     fencingSlot: null,

@@ -25,7 +25,12 @@ export interface RunHarness {
   args: unknown;
   /** Called once the arguments parsed, just before the task runs (fault points). */
   beforeRun?: () => void;
+  /** The task's `cancelSignal`, made when first read (a step's); without it, the context's. */
+  cancelSignal?: () => AbortSignal;
 }
+
+/** The `cancelSignal` of a run nothing can cancel. */
+export const NEVER_CANCELLED: AbortSignal = new AbortController().signal;
 
 /**
  * Runs one task, step or background, with its heartbeat and its timeout; never throws, the
@@ -34,7 +39,7 @@ export interface RunHarness {
  */
 export function runTask<S>(
   task: TaskDefinition<unknown, S>,
-  context: Omit<TaskContext<S>, 'signal' | 'heartbeat'>,
+  context: Omit<TaskContext<S>, 'signal' | 'heartbeat' | 'cancelSignal'> & { cancelSignal?: AbortSignal },
   harness: RunHarness,
 ): Promise<RunResult> {
   const { controller } = harness;
@@ -72,6 +77,9 @@ export function runTask<S>(
         // made on first read: most tasks never look at their signal
         get signal() {
           return controller.signal;
+        },
+        get cancelSignal() {
+          return harness.cancelSignal ? harness.cancelSignal() : (context.cancelSignal ?? NEVER_CANCELLED);
         },
       };
       // a task that (against its type) returns no promise is done when it returns

@@ -39,16 +39,20 @@ export async function runStepTask<S>(
   const initialLease = lease.current;
   const controller = new RunControl();
   harness.running.add(controller);
-  const cancel = new AbortController();
-  if (execution.status === 'cancel_requested') cancel.abort(new Error('execution cancelled'));
+  // The task's cancelSignal, made when first read (most tasks never look) or when a cancel comes.
+  let cancel: AbortController | undefined;
+  const cancelSignal = (): AbortSignal => (cancel ??= new AbortController()).signal;
+  const cancelRun = (): void => {
+    if (!cancelSignal().aborted) cancel?.abort(new Error('execution cancelled'));
+  };
+  if (execution.status === 'cancel_requested') cancelRun();
   const heartbeat = async (): Promise<void> => {
     delivery?.working();
     const state = await db.leanTransaction((tx) => tx.steps.extend(step.id, token, harness.claimTtlMs), {
       relaxedDurability: true,
     });
     if (!state.held) controller.abort(new ClaimLostError(step.id));
-    if (state.executionStatus === 'cancel_requested' && !cancel.signal.aborted)
-      cancel.abort(new Error('execution cancelled'));
+    if (state.executionStatus === 'cancel_requested') cancelRun();
     // The scope lease is renewed with every heartbeat; a lost lease stops the step.
     const held = lease.current;
     if (held && throttle && !controller.aborted) {
@@ -63,7 +67,6 @@ export async function runStepTask<S>(
       task,
       withStepEntities(
         {
-          cancelSignal: cancel.signal,
           attempt: step.attempts,
           pollCount: step.polls,
           idempotencyKey: `${execution.id}:${step.id}`,
@@ -83,6 +86,7 @@ export async function runStepTask<S>(
         args: step.args,
         controller,
         heartbeat,
+        cancelSignal,
         heartbeatMs: harness.heartbeatMs,
         // One beat per step: on its message's heartbeat, or the worker's for a step without one.
         heartbeats: delivery?.heartbeat ?? harness.heartbeats,

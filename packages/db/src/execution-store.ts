@@ -7,17 +7,9 @@ import {
   type ExecutionRecord,
   type StepRecord,
 } from './records.ts';
-import {
-  MAX_BIND_PARAMETERS,
-  sql,
-  sqlLater,
-  statementBatches,
-  storableText,
-  valuesRows,
-  type SqlRunner,
-} from './sql.ts';
+import { sql, sqlLater, storableText, valuesRows, type SqlRunner } from './sql.ts';
 import type { OutboxStore } from './outbox-store.ts';
-import { stepArgument, stepInsertParams, stepInsertSql, type NewStep } from './step-store.ts';
+import { stepArgument, type NewStep } from './step-store.ts';
 
 /** An execution row to insert (`ExecutionStore.create`). */
 export interface NewExecution {
@@ -56,14 +48,6 @@ interface InsertedRows {
 function executionInsertSql(rows = 1): string {
   return `insert into jetcel_execution (id, executor, resource_type, resource_id, plan, params, actor, parent_step_id, resource_before)
   values ${valuesRows('(?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb)', rows)}`;
-}
-
-const WAITER_PARAMS = 5;
-
-/** Waiting-list rows of new executions (execution, step, kind, scope, position in the input). */
-function waiterInsertSql(rows: number): string {
-  return `insert into jetcel_throttle_waiter (execution_id, step_id, kind, scope, since)
-  values ${valuesRows("(?::uuid, ?::uuid, ?, ?, now() + ? * interval '1 microsecond')", rows)}`;
 }
 
 function executionInsertParams(input: NewExecution): unknown[] {
@@ -120,23 +104,23 @@ export class ExecutionStore {
    * parameter limit takes one more per slice). Answers in input order.
    */
   async createManyWithSteps(pairs: NewExecutionWithStep[]): Promise<CreatedExecution[]> {
+    if (pairs.length === 0) return [];
     const created = new Map<string, CreatedExecution>();
-    for (const statement of this.#withStepsStatements(pairs)) {
-      const [row] = await sql<InsertedRows>(this.em, statement.text, statement.params).catch((error: unknown) => {
-        statement.outbox?.failed();
-        throw error;
-      });
-      statement.outbox?.written();
-      const steps = new Map((row?.steps ?? []).map(toStepRecord).map((step) => [step.executionId, step]));
-      for (const execution of (row?.executions ?? []).map(toExecutionRecord)) {
-        const step = steps.get(execution.id);
-        if (step) created.set(execution.id, { execution, step });
-      }
+    const [row] = await this.#schedule(pairs, (argument) =>
+      sql<{ rows: InsertedRows }>(this.em, 'select jetcel_schedule(?::jsonb) as rows', [
+        JSON.stringify({ ...argument, read_back: true }),
+      ]),
+    );
+    const inserted = row?.rows;
+    const steps = new Map((inserted?.steps ?? []).map(toStepRecord).map((step) => [step.executionId, step]));
+    for (const execution of (inserted?.executions ?? []).map(toExecutionRecord)) {
+      const step = steps.get(execution.id);
+      if (step) created.set(execution.id, { execution, step });
     }
     return pairs.map(({ execution }) => {
-      const inserted = created.get(execution.id);
-      if (!inserted) throw new Error(`Execution ${execution.id} was not inserted`);
-      return inserted;
+      const found = created.get(execution.id);
+      if (!found) throw new Error(`Execution ${execution.id} was not inserted`);
+      return found;
     });
   }
 
@@ -146,56 +130,37 @@ export class ExecutionStore {
    */
   async insertManyWithSteps(pairs: NewExecutionWithStep[]): Promise<void> {
     if (pairs.length === 0) return;
+    // Reported by the next flush: if the statement fails later, the whole transaction does.
+    await this.#schedule(pairs, (argument) =>
+      sqlLater(this.em, 'select jetcel_schedule(?::jsonb)', [JSON.stringify(argument)]),
+    );
+  }
+
+  /**
+   * One call of `jetcel_schedule` (m021), whose inserts are planned once per connection: the
+   * executions, their first steps, their places on a waiting list (in input order) and the
+   * transaction's outbox rows so far, which the next flush reports once `send` succeeded (a
+   * failure puts them back).
+   */
+  async #schedule<T>(
+    pairs: NewExecutionWithStep[],
+    send: (argument: Record<string, unknown>) => Promise<T>,
+  ): Promise<T> {
     const outbox = this.outbox.pendingRows();
-    // One call of jetcel_schedule (m021), whose inserts are planned once per connection.
-    const argument = {
+    const sent = send({
       executions: pairs.map(({ execution }) => executionArgument(execution)),
       steps: pairs.map(({ execution, step }) => stepArgument({ ...step, executionId: execution.id })),
       waiters: pairs.flatMap(({ execution, step, waiter }, place) =>
         waiter ? [{ execution_id: execution.id, step_id: step.id, kind: waiter.kind, scope: waiter.scope, place }] : [],
       ),
       outbox: outbox?.rows ?? [],
-    };
-    await sqlLater(this.em, 'select jetcel_schedule(?::jsonb)', [JSON.stringify(argument)]).catch((error: unknown) => {
+    });
+    const result = await sent.catch((error: unknown) => {
       outbox?.failed();
       throw error;
     });
-    // Reported by the next flush: if the statement fails later, the whole transaction does.
     outbox?.written();
-  }
-
-  /**
-   * The statements that insert executions with their first steps (one per slice of bind
-   * parameters), the pending outbox rows riding along, answering the rows inserted.
-   */
-  *#withStepsStatements(
-    pairs: NewExecutionWithStep[],
-  ): Generator<{ text: string; params: unknown[]; outbox: ReturnType<OutboxStore['pendingInsert']> }> {
-    const rows = pairs.map(({ execution, step, waiter }, index) => ({
-      execution: executionInsertParams(execution),
-      step: stepInsertParams({ ...step, executionId: execution.id }),
-      // Its place in the queue: the statement's time plus its position, so the list keeps the input's order.
-      waiter: waiter ? [execution.id, step.id, waiter.kind, waiter.scope, index] : null,
-    }));
-    const first = rows[0];
-    if (!first) return;
-    for (const batch of statementBatches(rows, first.execution.length + first.step.length + WAITER_PARAMS)) {
-      const waiters = batch.flatMap((entry) => entry.waiter ?? []);
-      const params = [
-        ...batch.flatMap((entry) => entry.execution),
-        ...batch.flatMap((entry) => entry.step),
-        ...waiters,
-      ];
-      const waiterInsert = waiters.length > 0 ? `, w as (${waiterInsertSql(waiters.length / WAITER_PARAMS)})` : '';
-      // The transaction's outbox rows so far (the resources' events, the steps' messages) ride along.
-      const outbox = this.outbox.pendingInsert(MAX_BIND_PARAMETERS - params.length);
-      yield {
-        text: `with e as (${executionInsertSql(batch.length)} returning *), s as (${stepInsertSql(batch.length)} returning *)${waiterInsert}
-         ${outbox ? `, o as (${outbox.sql}) ` : ''}select (select json_agg(e) from e) as executions, (select json_agg(s) from s) as steps`,
-        params: outbox ? [...params, ...outbox.params] : params,
-        outbox,
-      };
-    }
+    return result;
   }
 
   /** Reads the execution and locks it: commits of one execution's steps serialise on this row. */

@@ -34,7 +34,7 @@ export interface CommittedOutboxRow {
 /** Collects a transaction's publish intents and inserts them in one statement before COMMIT. */
 export class OutboxStore {
   readonly #pending: Array<Required<Omit<OutboxRowInput, 'notBefore'>> & { notBefore: Date | null }> = [];
-  /** Rows another statement of this transaction inserted (`pendingInsert`), reported by the next flush. */
+  /** Rows another statement of this transaction inserted (`pendingRows`), reported by the next flush. */
   readonly #written: CommittedOutboxRow[] = [];
 
   /** `handoffLeaseMs`: the lease rows due now get when this process hands them off (see `Db.onCommit`). */
@@ -94,24 +94,15 @@ export class OutboxStore {
   }
 
   /**
-   * The pending rows as an insert another statement of this transaction carries (a data-modifying
-   * CTE), so they cost no round trip of their own; null when none are pending or they would take
-   * more than `maxParams` bind parameters. Call `written` once that statement succeeded (the next
-   * flush reports them) or `failed` to put them back.
-   */
-  pendingInsert(maxParams: number): { sql: string; params: unknown[]; written(): void; failed(): void } | null {
-    if (this.#pending.length === 0 || this.#pending.length * OUTBOX_INSERT_PARAMS > maxParams) return null;
-    const taken = this.#takeForStatement();
-    return { ...outboxInsert(taken.rows, taken.leaseMs), written: taken.written, failed: taken.failed };
-  }
-
-  /**
    * The pending rows as `jetcel_schedule` inserts them (m021), for a statement of this transaction
-   * that carries them; null when none are pending. `written` and `failed` as for `pendingInsert`.
+   * that carries them so they cost no round trip of their own; null when none are pending. Call
+   * `written` once that statement succeeded (the next flush reports them) or `failed` to put them
+   * back. While this process hands rows off, rows due now are leased to it.
    */
-  pendingRows(): { rows: Record<string, unknown>[]; written(): void; failed(): void } | null {
+  pendingRows(): { rows: Record<string, unknown>[]; written: () => void; failed: () => void } | null {
     if (this.#pending.length === 0) return null;
-    const { rows, leaseMs, written, failed } = this.#takeForStatement();
+    const leaseMs = this.handoffLeaseMs();
+    const rows = this.#takePending(leaseMs);
     return {
       rows: rows.map((row) => ({
         id: row.id,
@@ -122,31 +113,11 @@ export class OutboxStore {
         leased: row.leased,
         lease_ms: leaseMs ?? 0,
       })),
-      written,
-      failed,
-    };
-  }
-
-  /** Takes the pending rows for another statement: `written` reports them at the next flush, `failed` puts them back. */
-  #takeForStatement(): {
-    rows: CommittedOutboxRow[];
-    leaseMs: number | null;
-    written: () => void;
-    failed: () => void;
-  } {
-    const leaseMs = this.handoffLeaseMs();
-    const rows = this.#takePending(leaseMs);
-    return {
-      rows,
-      leaseMs,
       written: () => this.#written.push(...rows),
       failed: () => this.#pending.unshift(...rows.map(({ leased: _leased, ...row }) => row)),
     };
   }
 }
-
-/** Bind parameters of one row of `outboxInsert`. */
-const OUTBOX_INSERT_PARAMS = 7;
 
 /** One insert of outbox rows; rows due now and leased are leased for `handoffLeaseMs`. */
 function outboxInsert(rows: CommittedOutboxRow[], handoffLeaseMs: number | null): { sql: string; params: unknown[] } {

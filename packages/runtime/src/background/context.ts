@@ -26,9 +26,11 @@ export async function loadResource(db: Db, ref: string | null): Promise<Loaded> 
   return resource ? { kind: 'loaded', resource } : { kind: 'gone' };
 }
 
-// Background tasks belong to no execution: nothing can cancel them, only stop them (signal).
-
-/** The task context of a background task, without its attempt and idempotency key (nothing cancels it: runTask's `NEVER_CANCELLED`). */
+/**
+ * The task context of a background task, without its attempt and idempotency key. It belongs to
+ * no execution: nothing can cancel it (its `cancelSignal` is runTask's, never aborted), only stop
+ * it (`signal`).
+ */
 export function backgroundContext<S>(
   env: BackgroundEnv<S>,
   resource: ResourceSnapshot | null,

@@ -25,12 +25,12 @@ export interface RunHarness {
   args: unknown;
   /** Called once the arguments parsed, just before the task runs (fault points). */
   beforeRun?: () => void;
-  /** The task's `cancelSignal`, made when first read (a step's); without it, the context's. */
+  /** The task's `cancelSignal`, made when the task first reads it (a step's); none: never aborted. */
   cancelSignal?: () => AbortSignal;
 }
 
 /** The `cancelSignal` of a run nothing can cancel. */
-export const NEVER_CANCELLED: AbortSignal = new AbortController().signal;
+const NEVER_CANCELLED: AbortSignal = new AbortController().signal;
 
 /**
  * Runs one task, step or background, with its heartbeat and its timeout; never throws, the
@@ -39,7 +39,7 @@ export const NEVER_CANCELLED: AbortSignal = new AbortController().signal;
  */
 export function runTask<S>(
   task: TaskDefinition<unknown, S>,
-  context: Omit<TaskContext<S>, 'signal' | 'heartbeat' | 'cancelSignal'> & { cancelSignal?: AbortSignal },
+  context: Omit<TaskContext<S>, 'signal' | 'heartbeat' | 'cancelSignal'>,
   harness: RunHarness,
 ): Promise<RunResult> {
   const { controller } = harness;
@@ -79,7 +79,7 @@ export function runTask<S>(
           return controller.signal;
         },
         get cancelSignal() {
-          return harness.cancelSignal ? harness.cancelSignal() : (context.cancelSignal ?? NEVER_CANCELLED);
+          return harness.cancelSignal?.() ?? NEVER_CANCELLED;
         },
       };
       // a task that (against its type) returns no promise is done when it returns

@@ -43,7 +43,8 @@ export async function runStepTask<S>(
   let cancel: AbortController | undefined;
   const cancelSignal = (): AbortSignal => (cancel ??= new AbortController()).signal;
   const cancelRun = (): void => {
-    if (!cancelSignal().aborted) cancel?.abort(new Error('execution cancelled'));
+    cancel ??= new AbortController();
+    if (!cancel.signal.aborted) cancel.abort(new Error('execution cancelled'));
   };
   if (execution.status === 'cancel_requested') cancelRun();
   const heartbeat = async (): Promise<void> => {

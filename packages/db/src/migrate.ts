@@ -21,6 +21,7 @@ import { outboxSweepsByIndex } from './migrations/m018-outbox-sweeps-by-index.ts
 import { stepSweepsByIndex } from './migrations/m019-step-sweeps-by-index.ts';
 import { versionReadBeside } from './migrations/m020-version-read-beside.ts';
 import { scheduleFunction } from './migrations/m021-schedule-function.ts';
+import { markPublishedFunction } from './migrations/m022-mark-published-function.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -59,6 +60,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     stepSweepsByIndex,
     versionReadBeside,
     scheduleFunction,
+    markPublishedFunction,
   ],
 };
 

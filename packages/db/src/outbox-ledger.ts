@@ -31,10 +31,8 @@ export class OutboxLedger {
 
   async markPublished(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.relaxed.query(
-      'update jetcel_outbox set published_at = now(), lease_until = null where id = any(?::uuid[])',
-      [ids],
-    );
+    // m022: planned once per connection, and always by key (see the migration)
+    await this.relaxed.query('select jetcel_outbox_mark_published(?::uuid[])', [ids], { prepared: true });
   }
 
   /** A refused publish stays unpublished, leased to nobody for `delayMs` (the backoff). */

@@ -79,12 +79,12 @@ export interface BenchChild {
 const BUNDLES: Readonly<Record<string, string>> = { 'jetcel/worker.ts': '../dist/jetcel-worker.js' };
 
 /**
- * The V8 options compose.yaml gives every jetcel worker (docs/design.md, "Storage and runtime"): a 4 MiB young
- * generation instead of Node 20's 16 MiB per semi-space, and an old generation that grows by at
+ * The V8 options compose.yaml gives every jetcel worker (docs/design.md, "Storage and runtime"): a young
+ * generation of 8 MiB per semi-space instead of Node 20's 16 MiB, and an old generation that grows by at
  * most its live size before the next full collection. The bench's test checks compose.yaml
  * against this list; `BENCH_NODE_FLAGS="…"` replaces it for an experiment ("" for V8's defaults).
  */
-export const WORKER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=100'];
+export const WORKER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--heap-growing-percent=100'];
 
 /** The options the bench's jetcel workers run with: WORKER_NODE_FLAGS, or BENCH_NODE_FLAGS. */
 export function workerNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {

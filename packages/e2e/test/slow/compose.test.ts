@@ -230,7 +230,7 @@ test('every jetcel service in compose.yaml runs its bundle; the workers with the
   }
   const workers = names.filter((name) => name.startsWith('worker-')).map((name) => parseCommand(name).nodeOptions);
   assert.equal(workers.length, 3);
-  assert.ok(workers[0]?.includes('--max-semi-space-size=4'), 'workers set --max-semi-space-size');
+  assert.ok(workers[0]?.includes('--max-semi-space-size=8'), 'workers set --max-semi-space-size');
   for (const options of workers) assert.deepEqual(options, workers[0]);
 });
 

@@ -22,6 +22,8 @@ import { stepSweepsByIndex } from './migrations/m019-step-sweeps-by-index.ts';
 import { versionReadBeside } from './migrations/m020-version-read-beside.ts';
 import { scheduleFunction } from './migrations/m021-schedule-function.ts';
 import { markPublishedFunction } from './migrations/m022-mark-published-function.ts';
+import { resourcePatchFunction } from './migrations/m023-resource-patch-function.ts';
+import { refreshResourcePatch } from './resource-patch-refresh.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
 export interface SqlMigration {
@@ -61,6 +63,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     versionReadBeside,
     scheduleFunction,
     markPublishedFunction,
+    resourcePatchFunction,
   ],
 };
 
@@ -103,13 +106,17 @@ async function withMigrator<T>(url: string, set: MigrationSet, fn: (migrator: Mi
   }
 }
 
-/** Applies every pending migration of each set, in order; returns the names applied. */
+/**
+ * Applies every pending migration of each set, in order; returns the names applied. Then writes the
+ * resource patch function again for the resource tables there are now (`refreshResourcePatch`).
+ */
 export async function migrateUp(url: string, sets: MigrationSet[]): Promise<string[]> {
   const applied: string[] = [];
   for (const set of sets) {
     const done = await withMigrator(url, set, (migrator) => migrator.up());
     applied.push(...done.map((migration) => `${set.name}/${migration.name}`));
   }
+  await refreshResourcePatch(url);
   return applied;
 }
 
@@ -120,6 +127,8 @@ export async function migrateDown(url: string, sets: MigrationSet[]): Promise<st
     const done = await withMigrator(url, set, (migrator) => migrator.down({ to: 0 }));
     reverted.push(...done.map((migration) => `${set.name}/${migration.name}`));
   }
+  // a domain's tables may be gone, the function still there
+  await refreshResourcePatch(url);
   return reverted;
 }
 

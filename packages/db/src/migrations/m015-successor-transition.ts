@@ -33,6 +33,29 @@ ${eventsInsertSql("v_plan->'events'", '             ')}
          'successor', v_successor));`;
 
 /**
+ * `jetcel_apply_resource(p_resource jsonb)`: a planned resource write, the patch (`patch`, SQL that
+ * leaves the version after in `v_version`) by compare-and-set on the version read, or without a
+ * `set` the version only checked. The version after, or null when the row is not as read.
+ */
+export function applyResourceSql(patch: string): string {
+  return `create or replace function jetcel_apply_resource(p_resource jsonb) returns int language plpgsql as $body$
+     declare
+       v_set jsonb := p_resource->'set';
+       v_columns text;
+       v_version int;
+     begin
+       if jsonb_typeof(v_set) = 'object' then
+${patch}
+       else
+         execute format('select version from %I where id = $1 and version = $2', p_resource->>'table')
+           into v_version using (p_resource->>'id')::uuid, (p_resource->>'version')::int;
+       end if;
+       return v_version;
+     end
+     $body$`;
+}
+
+/**
  * A throttle hand-over in one durable commit: the span's last step (`jetcel_commit_step`), the
  * slot to the longest waiter (`jetcel_throttle_pass`) and, when the worker planned it while the
  * span's last task ran, that waiter's first transition (its resource patched by compare-and-set on
@@ -42,23 +65,7 @@ ${eventsInsertSql("v_plan->'events'", '             ')}
 export const successorTransition: SqlMigration = {
   name: 'm015_successor_transition',
   up: [
-    // A planned resource write: the patch by compare-and-set on the version read (no `set`: the
-    // version only checked). The version after, or null when the row is not as read.
-    `create or replace function jetcel_apply_resource(p_resource jsonb) returns int language plpgsql as $body$
-     declare
-       v_set jsonb := p_resource->'set';
-       v_columns text;
-       v_version int;
-     begin
-       if jsonb_typeof(v_set) = 'object' then
-${resourcePatchSql('p_resource', '         ')}
-       else
-         execute format('select version from %I where id = $1 and version = $2', p_resource->>'table')
-           into v_version using (p_resource->>'id')::uuid, (p_resource->>'version')::int;
-       end if;
-       return v_version;
-     end
-     $body$`,
+    applyResourceSql(resourcePatchSql('p_resource', '         ')),
     rewritten('m015', m013SpanEndSql, [
       [/ {7}p_pass jsonb := p->'pass';\n/, `       p_pass jsonb := p->'pass';\n${SUCCESSOR_DECLARE}`, 1],
       [

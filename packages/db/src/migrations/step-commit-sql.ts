@@ -4,14 +4,19 @@
  * commit), the execution's end also inserts that handler's step as already succeeded (m014).
  * `fallbackByKey`: the step's fallback row is deleted by its key alone (m016). `versionReadBeside`: a
  * resource named with `read_beside` has its version read by the statement that calls the function,
- * not here (m020).
+ * not here (m020). `patchByFunction`: a patch goes through `jetcel_patch_resource`, static for the
+ * resource tables the migrate job found (m023).
  */
 export function stepCommitFunctionSql(options: {
   settled: boolean;
   fallbackByKey?: boolean;
   versionReadBeside?: boolean;
+  patchByFunction?: boolean;
 }): string {
   const settledInsert = options.settled ? SETTLED_INSERT : '';
+  const patch = options.patchByFunction
+    ? '           v_version := jetcel_patch_resource(v_resource);'
+    : resourcePatchSql('v_resource', '           ');
   const versionRead = options.versionReadBeside
     ? "elsif not coalesce((v_resource->>'read_beside')::boolean, false) then"
     : 'else';
@@ -43,7 +48,7 @@ export function stepCommitFunctionSql(options: {
        end if;
        if jsonb_typeof(v_resource) = 'object' then
          if jsonb_typeof(v_set) = 'object' then
-${resourcePatchSql('v_resource', '           ')}
+${patch}
            if v_version is null then
              return jsonb_build_object('kind', 'slow');
            end if;

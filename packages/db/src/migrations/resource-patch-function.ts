@@ -45,7 +45,7 @@ function staticUpdate(table: string): string {
  * at that version. For each table in `tables` it is a static update, planned once per connection;
  * any other table, or a patch of other columns, goes through dynamic SQL, parsed and planned at
  * every call. The migrate job writes it again after every migration run, with the resource tables
- * it finds then (`resourcePatchTables`).
+ * it finds then (`refreshResourcePatch`).
  */
 export function resourcePatchFunctionSql(tables: readonly string[]): string {
   const dynamic = resourcePatchSql('p_resource', '         ');

@@ -32,10 +32,11 @@ function staticUpdate(table: string): string {
       `${identifier(name)} = case when v_set ? ${literal(name)} then ${value} else t.${identifier(name)} end`,
   );
   return [
-    `       when ${literal(table)} then`,
-    `         update ${identifier(table)} t set version = t.version + 1, modified_at = now(),`,
-    `             ${assignments.join(',\n             ')}`,
-    `           where t.id = v_id and t.version = v_expected returning t.version into v_version;`,
+    `           when ${literal(table)} then`,
+    `             update ${identifier(table)} t set version = t.version + 1, modified_at = now(),`,
+    `                 ${assignments.join(',\n                 ')}`,
+    `               where t.id = v_id and t.version = v_expected returning t.version into v_version;`,
+    '             return v_version;',
   ].join('\n');
 }
 
@@ -48,14 +49,19 @@ function staticUpdate(table: string): string {
  * it finds then (`refreshResourcePatch`).
  */
 export function resourcePatchFunctionSql(tables: readonly string[]): string {
-  const dynamic = resourcePatchSql('p_resource', '         ');
   const known = PATCHABLE_COLUMNS.map(({ name }) => literal(name)).join(', ');
-  const branches = [...tables].sort().map(staticUpdate);
-  // PL/pgSQL's case needs a branch: with no resource table, the dynamic update alone
+  // Only the patchable columns named, and a table known: its static update. Anything else falls through.
   const byTable =
-    branches.length === 0
-      ? dynamic
-      : [`       case p_resource->>'table'`, ...branches, '       else', dynamic, '       end case;'].join('\n');
+    tables.length === 0
+      ? ''
+      : [
+          `       if (v_set - array[${known}]) = '{}'::jsonb then`,
+          `         case p_resource->>'table'`,
+          ...[...tables].sort().map(staticUpdate),
+          '           else null;',
+          '         end case;',
+          '       end if;',
+        ].join('\n');
   return `create or replace function jetcel_patch_resource(p_resource jsonb) returns int language plpgsql as $body$
      declare
        v_set jsonb := p_resource->'set';
@@ -64,11 +70,8 @@ export function resourcePatchFunctionSql(tables: readonly string[]): string {
        v_columns text;
        v_version int;
      begin
-       if (v_set - array[${known}]) <> '{}'::jsonb then
-${dynamic}
-         return v_version;
-       end if;
 ${byTable}
+${resourcePatchSql('p_resource', '       ')}
        return v_version;
      end
      $body$`;

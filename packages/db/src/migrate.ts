@@ -23,6 +23,7 @@ import { versionReadBeside } from './migrations/m020-version-read-beside.ts';
 import { scheduleFunction } from './migrations/m021-schedule-function.ts';
 import { markPublishedFunction } from './migrations/m022-mark-published-function.ts';
 import { resourcePatchFunction } from './migrations/m023-resource-patch-function.ts';
+import { localStepsWithoutFallbackRows } from './migrations/m024-local-steps-without-fallback-rows.ts';
 import { refreshResourcePatch } from './resource-patch-refresh.ts';
 
 /** A migration written as plain SQL statements (domain packages never touch MikroORM directly). */
@@ -64,6 +65,7 @@ export const FRAMEWORK_MIGRATIONS: MigrationSet = {
     scheduleFunction,
     markPublishedFunction,
     resourcePatchFunction,
+    localStepsWithoutFallbackRows,
   ],
 };
 

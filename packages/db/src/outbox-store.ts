@@ -72,11 +72,6 @@ export class OutboxStore {
     return Number(rows[0]?.n ?? 0);
   }
 
-  /** Deletes a row nobody published yet (a timer made moot); a published one stays as it is. */
-  async discardUnpublished(id: string): Promise<void> {
-    await sql(this.em, 'delete from jetcel_outbox where id = ? and published_at is null', [id]);
-  }
-
   /**
    * Inserts the pending rows (one statement) and returns them with those another statement already
    * inserted. While this process hands rows off, rows due now are leased to it: its relay publishes

@@ -8,11 +8,12 @@ import { quoteIdent } from './sql.ts';
 import { stepColumns, type NewStep } from './step-store.ts';
 import { toPassed, type Passed, type PassInput } from './throttle-store.ts';
 
-/** The next step, inserted already claimed by this worker, and its fallback message. */
+/**
+ * The next step, inserted already claimed by this worker. It has no message: if the worker dies,
+ * the reconciler re-queues it once its claim expired, and publishes it then.
+ */
 export interface ClaimedNext {
   step: NewStep & { claim: NonNullable<NewStep['claim']> };
-  /** The next step's message, published only once its claim would have expired. */
-  fallback: { id: string; subject: string; payload: string; headers: Record<string, string>; notBefore: Date };
 }
 
 /** The step's resource in the commit: its patch by compare-and-set, or (no `set`) only its version read. */
@@ -33,8 +34,6 @@ export interface StepCommit {
   stepId: string;
   token: string;
   result: Json | undefined;
-  /** The step's own fallback row (it was claimed locally): moot once it commits. */
-  fallbackRowId: string | null;
   next: ClaimedNext | null;
   /** With no next step: the execution ends as succeeded (its success handler, or a plan without one, is done). */
   finish: boolean;
@@ -258,7 +257,6 @@ function functionArgument(input: StepCommit, leaseMs: number | null, readBeside:
     step: input.stepId,
     token: input.token,
     result: input.result ?? null,
-    fallback: input.fallbackRowId,
     finish: next === null && input.finish,
     resource: readBeside && input.resource ? { ...input.resource, read_beside: true } : input.resource,
     events: leased(input.events, leaseMs),
@@ -272,7 +270,6 @@ function functionArgument(input: StepCommit, leaseMs: number | null, readBeside:
       next === null && input.finish && input.settled
         ? { ...stepColumns(input.settled.step), worker: input.settled.worker }
         : null,
-    message: next && { ...next.fallback, not_before: next.fallback.notBefore.toISOString() },
     pass: pass
       ? {
           kind: pass.kind,

@@ -5,6 +5,7 @@ import { HEADERS } from '@jetcel/contracts';
 import { defineTask, setOkTask, silentLogger, TaskRegistry } from '@jetcel/core';
 import { queryRows } from '@jetcel/testing';
 import { Progress } from '../src/execution/progress.ts';
+import { Reconciler } from '../src/reconcile/reconciler.ts';
 import { stepLane } from '../src/execution/lane.ts';
 import { StepRunner } from '../src/step/runner.ts';
 import { useTestDb } from './db-fixture.ts';
@@ -102,8 +103,8 @@ test('one delivery runs the whole chain in its slot: every next step claimed by 
   );
   assert.equal(ran.length, 5, 'each ran once');
   const pending = await unpublishedTaskRows(executionId);
-  // Only the delivered step's own row is left (the relay would have marked it); no fallback survives.
-  assert.equal(pending.length, 1, 'the fallback rows of the local steps were removed at their commits');
+  // Only the delivered step's own row is there (the relay would have marked it): a local step has none.
+  assert.equal(pending.length, 1, 'no message was written for the steps claimed locally');
   assert.ok(pending[0]?.payload.includes(rows[0]?.id ?? '-'), 'the row left is the first step’s');
 });
 
@@ -125,7 +126,7 @@ test('the chain limit: after that many steps in a row the next one goes through 
   assert.equal(await executionStatus(executionId), 'running');
 });
 
-test('a worker that dies after its commit claimed the next step loses nothing: the fallback row publishes it once the claim expires', async () => {
+test('a worker that dies after its commit claimed the next step loses nothing: the reconciler re-queues and publishes it once the claim expired', async () => {
   // The second step hangs on a runner that never heartbeats: in the database that is a worker
   // that died right after the commit that claimed the step for it.
   let release: () => void = () => undefined;
@@ -149,16 +150,20 @@ test('a worker that dies after its commit claimed the next step loses nothing: t
   await waitFor(async () => (await steps(executionId))[1]?.status === 'running');
   const second = (await steps(executionId))[1];
   assert.equal(second?.worker, 'doomed', 'claimed by the commit for the same worker');
-  const fallback = (await unpublishedTaskRows(executionId)).find((row) => row.payload.includes(second?.id ?? '-'));
-  assert.ok(fallback, 'its message is kept as the fallback');
-  assert.ok(fallback.due_in_ms > 0, 'not publishable while the claim holds');
-  const early = await env.db.outbox.claimDue(100, 10_000);
-  assert.ok(!early.some((row) => row.id === fallback.id), 'no relay publishes it meanwhile');
+  const messageOf = async () =>
+    (await unpublishedTaskRows(executionId)).filter((row) => row.payload.includes(second?.id ?? '-'));
+  assert.deepEqual(await messageOf(), [], 'no message while it is claimed');
+  const reconciler = new Reconciler(env.db, { logger: silentLogger, claimGraceMs: 100 });
+  await reconciler.steps();
+  assert.equal((await steps(executionId))[1]?.status, 'running', 'a live claim is left alone');
+  assert.deepEqual(await messageOf(), []);
 
-  await new Promise((resolve) => setTimeout(resolve, claimTtlMs + 100));
-  const swept = await env.db.outbox.claimDue(100, 10_000);
-  const published = swept.find((row) => row.id === fallback.id);
-  assert.ok(published, 'once the claim would have expired, a relay publishes the fallback row');
+  await new Promise((resolve) => setTimeout(resolve, claimTtlMs + 200));
+  await reconciler.steps();
+  assert.equal((await steps(executionId))[1]?.status, 'queued', 're-queued once its claim expired');
+  const [published] = await messageOf();
+  assert.ok(published, 'with its message, due now');
+  assert.ok(published.due_in_ms <= 0);
   const rescuer = new StepRunner({
     db: env.db,
     registry: new TaskRegistry().register(noop, defineTask({ name: 'test.second', run: async () => undefined })),
@@ -215,7 +220,7 @@ test('a step running locally when the worker stops is handed back with its messa
   const second = (await steps(executionId))[1];
   assert.equal(second?.status, 'queued', 'handed back, not failed');
   const messages = (await unpublishedTaskRows(executionId)).filter((row) => row.payload.includes(second?.id ?? '-'));
-  assert.equal(messages.length, 1, 'its fallback row gave way to one message');
+  assert.equal(messages.length, 1, 'one message');
   assert.ok((messages[0]?.due_in_ms ?? 1) <= 0, 'published now, not when the claim would have expired');
 });
 
@@ -370,7 +375,7 @@ test('a success handler that only sets OK settles in the last step’s commit: i
   assert.deepEqual(
     rowsLeft.filter((row) => row.payload.includes('jetcel.set_ok') || Number(row.due_in_ms) > 0),
     [],
-    'no fallback row left, and none ever for the handler',
+    'no message for a local step, and none ever for the handler',
   );
 });
 

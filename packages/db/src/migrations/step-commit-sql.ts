@@ -5,13 +5,16 @@
  * `fallbackByKey`: the step's fallback row is deleted by its key alone (m016). `versionReadBeside`: a
  * resource named with `read_beside` has its version read by the statement that calls the function,
  * not here (m020). `patchByFunction`: a patch goes through `jetcel_patch_resource`, static for the
- * resource tables the migrate job found (m023).
+ * resource tables the migrate job found (m023). `withoutFallbackRows`: a step claimed for this worker
+ * gets no outbox row (its message) and a commit deletes none; the reconciler's re-queue of an
+ * expired claim is what recovers it (m024).
  */
 export function stepCommitFunctionSql(options: {
   settled: boolean;
   fallbackByKey?: boolean;
   versionReadBeside?: boolean;
   patchByFunction?: boolean;
+  withoutFallbackRows?: boolean;
 }): string {
   const settledInsert = options.settled ? SETTLED_INSERT : '';
   const patch = options.patchByFunction
@@ -20,7 +23,13 @@ export function stepCommitFunctionSql(options: {
   const versionRead = options.versionReadBeside
     ? "elsif not coalesce((v_resource->>'read_beside')::boolean, false) then"
     : 'else';
-  const fallbackDelete = options.fallbackByKey ? FALLBACK_DELETE_BY_KEY : FALLBACK_DELETE_UNPUBLISHED;
+  const fallbackDelete = options.withoutFallbackRows
+    ? ''
+    : `       if p->>'fallback' is not null then
+${options.fallbackByKey ? FALLBACK_DELETE_BY_KEY : FALLBACK_DELETE_UNPUBLISHED}
+       end if;
+`;
+  const fallbackInsert = options.withoutFallbackRows ? '' : FALLBACK_INSERT;
   return `create or replace function jetcel_commit_step(p jsonb) returns jsonb language plpgsql as $body$
      declare
        v_step uuid := (p->>'step')::uuid;
@@ -34,8 +43,7 @@ export function stepCommitFunctionSql(options: {
        v_version int;
        v_next jsonb;
        v_n jsonb := p->'next';
-       v_m jsonb := p->'message';
-     begin
+${options.withoutFallbackRows ? '' : "       v_m jsonb := p->'message';\n"}     begin
        select e.id, e.status, e.parent_step_id into v_execution, v_status, v_parent from jetcel_execution e
          where e.id = (select s.execution_id from jetcel_step s where s.id = v_step) for update of e;
        if v_status is distinct from 'running' or (v_finish and v_parent is not null) then
@@ -60,10 +68,7 @@ ${patch}
        update jetcel_step set status = 'succeeded', finished_at = now(), claim_token = null, claimed_until = null,
            result = nullif(p->'result', 'null'::jsonb), error_message = '', error_traceback = ''
          where id = v_step;
-       if p->>'fallback' is not null then
-${fallbackDelete}
-       end if;
-       if jsonb_typeof(v_n) = 'object' then
+${fallbackDelete}       if jsonb_typeof(v_n) = 'object' then
          insert into jetcel_step (id, execution_id, role, position, member, task, queue, args, resource_ref, before,
              ignore_errors, throttled, not_before, status, claim_token, worker, claimed_until, started_at)
            values ((v_n->>'id')::uuid, v_execution, (v_n->>'role')::step_role,
@@ -71,9 +76,7 @@ ${fallbackDelete}
              nullif(v_n->'args', 'null'::jsonb), v_n->>'resource_ref', nullif(v_n->'before', 'null'::jsonb),
              (v_n->>'ignore_errors')::boolean, (v_n->>'throttled')::boolean, now(), 'running',
              (v_n->>'claim_token')::uuid, v_n->>'worker', now() + ((v_n->>'ttl_ms')::int * interval '1 millisecond'), now())
-           returning to_jsonb(jetcel_step.*) into v_next;
-         insert into jetcel_outbox (id, subject, payload, headers, not_before)
-           values ((v_m->>'id')::uuid, v_m->>'subject', v_m->>'payload', v_m->'headers', (v_m->>'not_before')::timestamptz);
+           returning to_jsonb(jetcel_step.*) into v_next;${fallbackInsert}
        elsif v_finish then${settledInsert}
          delete from jetcel_throttle_waiter where execution_id = v_execution;
          update jetcel_execution set status = 'succeeded', finished_at = now(), updated_at = now() where id = v_execution;
@@ -85,6 +88,10 @@ ${eventsInsertSql("p->'events'", '         ')}
      end
      $body$`;
 }
+
+const FALLBACK_INSERT = `
+         insert into jetcel_outbox (id, subject, payload, headers, not_before)
+           values ((v_m->>'id')::uuid, v_m->>'subject', v_m->>'payload', v_m->'headers', (v_m->>'not_before')::timestamptz);`;
 
 const FALLBACK_DELETE_UNPUBLISHED = `         delete from jetcel_outbox where id = (p->>'fallback')::uuid and published_at is null;`;
 // With "published_at is null" the cached generic plan scans the partial index of unpublished rows

@@ -4,8 +4,8 @@ import type { ExecutionRecord, StepRecord, Tx } from '@jetcel/db';
 
 /**
  * A step commit's offer of its worker's slot to the next step it queues: that step is inserted
- * already claimed by this worker, and its outbox row waits until the claim would expire (the
- * fallback, published only if the worker dies before the step commits).
+ * already claimed by this worker, with no message. If the worker dies before the step commits,
+ * the reconciler re-queues it once the claim expired and publishes it then.
  */
 export interface LocalClaimOffer {
   executionId: string;
@@ -25,7 +25,7 @@ export interface LocalClaimOffer {
    * Filled by the insert that took the offer; `resource`: the snapshot the step before saw, when
    * the commit found the resource still at its version (the next step needs no read).
    */
-  taken: { step: StepRecord; fallbackRowId: string; resource?: ResourceSnapshot } | null;
+  taken: { step: StepRecord; resource?: ResourceSnapshot } | null;
 }
 
 const offers = new WeakMap<Tx, LocalClaimOffer>();

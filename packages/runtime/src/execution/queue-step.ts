@@ -60,15 +60,13 @@ export function prepareStep(tx: Tx, catalog: TaskCatalog, execution: ExecutionHe
     notBefore,
     lane,
   });
-  // Its message is written first, so an insert that carries the transaction's outbox rows carries it too;
-  // claimed here, the message is the fallback, published only once the claim would have expired.
-  const message = { ...planned, attempts: 1 };
-  const dueAt = local ? new Date(Date.now() + local.ttlMs) : (notBefore ?? undefined);
-  const messageRowId = addStepMessage(tx, message, execution.actor, dueAt, lane);
+  // Its message is written first, so an insert that carries the transaction's outbox rows carries it too.
+  // Claimed here, it has none: if this worker dies, the reconciler re-queues and publishes it.
+  if (!local) addStepMessage(tx, { ...planned, attempts: 1 }, execution.actor, notBefore ?? undefined, lane);
   return {
     row: { ...planned, ...(local ? { claim: { token: local.token, worker: local.worker, ttlMs: local.ttlMs } } : {}) },
     inserted(step) {
-      if (local) local.taken = { step, fallbackRowId: messageRowId };
+      if (local) local.taken = { step };
     },
     needsRow: local !== null,
   };

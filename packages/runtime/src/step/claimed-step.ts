@@ -14,8 +14,6 @@ export interface ClaimedStep<S> {
   log: Logger;
   /** Already admitted to its throttled span (a slot handed to it); null: admission decides. */
   admitted: Admitted | null;
-  /** The outbox row a local claim left as its fallback; null for a step claimed from a delivery. */
-  fallbackRowId: string | null;
   /** Steps this slot has run in a row, this one included. */
   chain: number;
   /** The lane of the slot it runs in (its delivery's; a handed slot: short). */
@@ -30,13 +28,12 @@ export interface Ran<S> {
 
 /**
  * Hands a step back at shutdown: queued again at once, not an attempt. A step with no delivery of
- * its own (run locally or handed a slot) gets its message published; its fallback row is moot.
+ * its own (run locally or handed a slot) gets its message published.
  */
 export async function handBack(
   db: Db,
   claimed: Claimed,
   token: string,
-  fallbackRowId: string | null,
   delivered: boolean,
   lane: TaskLane,
 ): Promise<void> {
@@ -44,7 +41,6 @@ export async function handBack(
   await db.transaction(async (tx) => {
     await tx.steps.handBack(step.id, token);
     if (delivered) return;
-    if (fallbackRowId) await tx.outbox.discardUnpublished(fallbackRowId);
     addStepMessage(tx, step, execution.actor, undefined, lane);
   });
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { parseResourceRef } from '@jetcel/contracts';
 import {
   BUILTIN_TASKS,
@@ -24,7 +23,6 @@ import {
 import { stepLane } from '../execution/lane.ts';
 import { mayTake, resetOffer, type LocalClaimOffer } from '../execution/local-claim.ts';
 import { planStep, type TaskCatalog } from '../execution/queue-step.ts';
-import { stepMessage } from '../execution/step-messages.ts';
 import type { RunResult } from '../run/run-task.ts';
 import type { LocalCommit } from './commit.ts';
 import type { Claimed } from './prepare.ts';
@@ -92,7 +90,6 @@ export function planFastCommit(
           stepId: step.id,
           token,
           result: finished.result,
-          fallbackRowId: local.fallbackRowId,
           next: null,
           finish: true,
           resource: resource.resource,
@@ -117,14 +114,7 @@ export function planFastCommit(
     const lane = stepLane(execution.plan, call, longPlanSteps);
     resetOffer(offer, execution);
     if (!mayTake(offer, { ...planned, lane })) return null;
-    claimedNext = {
-      step: { ...planned, claim: { token: offer.token, worker: offer.worker, ttlMs: offer.ttlMs } },
-      fallback: {
-        id: randomUUID(),
-        ...stepMessage({ ...planned, attempts: 1 }, execution.actor, lane),
-        notBefore: new Date(Date.now() + offer.ttlMs),
-      },
-    };
+    claimedNext = { step: { ...planned, claim: { token: offer.token, worker: offer.worker, ttlMs: offer.ttlMs } } };
   }
   let resource: PlannedResourceCommit | null = null;
   if (patch || (claimedNext && claimedNext.step.resourceRef === step.resourceRef)) {
@@ -140,7 +130,6 @@ export function planFastCommit(
       stepId: step.id,
       token,
       result: finished.result,
-      fallbackRowId: local.fallbackRowId,
       next: claimedNext,
       finish: claimedNext === null,
       resource: resource?.resource ?? null,
@@ -178,11 +167,10 @@ export async function commitFast(db: Db, plan: FastCommit | null, log: Logger): 
   const committed = await db.commitStep(plan.input);
   if (committed.kind === 'slow') return null;
   if (committed.kind === 'claim_lost') throw new ClaimLostError(plan.input.stepId);
-  const { next } = plan.input;
-  if (plan.offer && next && committed.step) {
+  if (plan.offer && plan.input.next && committed.step) {
     // The snapshot the step saw is still the resource's: the next step needs no read of its own.
     const kept = plan.seen && committed.version === plan.seen.version ? plan.seen : undefined;
-    plan.offer.taken = { step: committed.step, fallbackRowId: next.fallback.id, ...(kept ? { resource: kept } : {}) };
+    plan.offer.taken = { step: committed.step, ...(kept ? { resource: kept } : {}) };
   }
   plan.passed = committed.passed ?? null;
   if (committed.successor) plan.successor = committed.successor;

@@ -21,10 +21,8 @@ import { requeueStep } from '../execution/step-messages.ts';
 import { offerLocalClaim, type LocalClaimOffer } from '../execution/local-claim.ts';
 import { scheduleRequested } from '../execution/schedule-requests.ts';
 
-/** What a commit knows of the worker's slot: the fallback row of a step run locally, and the offer to the next. */
+/** What a commit knows of the worker's slot: the offer to the next step. */
 export interface LocalCommit {
-  /** The outbox row a local claim left as its fallback: moot once this step commits. */
-  fallbackRowId: string | null;
   /** The slot offered to the next step this commit queues; null: publish it as usual. */
   offer: LocalClaimOffer | null;
 }
@@ -38,12 +36,11 @@ export async function commitStep<S>(
   token: string,
   result: RunResult,
   log: Logger,
-  local: LocalCommit = { fallbackRowId: null, offer: null },
+  local: LocalCommit = { offer: null },
 ): Promise<StepOutcome> {
   if (result.kind === 'error' && result.error instanceof ClaimLostError) throw result.error;
   const execution = await tx.executions.lock(step.executionId);
   if (!execution) throw new ClaimLostError(step.id);
-  if (local.fallbackRowId) await tx.outbox.discardUnpublished(local.fallbackRowId);
   if (local.offer) offerLocalClaim(tx, local.offer, execution);
   const cancelling = execution.status === 'cancel_requested';
   const context = { executionId: execution.id, actor: execution.actor };

@@ -94,7 +94,6 @@ export async function acceptDelivery<S>(
       task,
       log: stepLog,
       admitted: null,
-      fallbackRowId: null,
       chain: 1,
       lane: laneOfSubject(delivery.subject),
     },

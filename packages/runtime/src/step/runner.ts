@@ -66,7 +66,7 @@ export class StepRunner<S> {
           claimTtlMs: this.#claimTtlMs,
           start: (claimed, token, task, log, admitted) => {
             log.info('step started', { handedOver: true });
-            const job = { claimed, token, task, log, admitted, fallbackRowId: null, chain: 1, lane: 'short' as const };
+            const job = { claimed, token, task, log, admitted, chain: 1, lane: 'short' as const };
             const running = this.start(job)
               .catch((error: unknown) => log.error('handed-over step failed', { error: String(error) }))
               .finally(() => this.#unslotted.delete(running));
@@ -197,14 +197,14 @@ export class StepRunner<S> {
           : await runStepTask(this.#harness, task, admitted.claimed, token, delivery, log, lease);
       faultPoint(FAULT_POINTS.afterBackendCall, `${task.name} ${step.executionId}`);
       if (outcome.kind === 'error' && outcome.error instanceof ShutdownError) {
-        await handBack(db, claimed, token, job.fallbackRowId, delivery !== undefined, job.lane);
+        await handBack(db, claimed, token, delivery !== undefined, job.lane);
         finished('handed_back');
         log.info('step handed back at shutdown');
         return { disposition: { kind: 'nak', delayMs: 0 }, next: null };
       }
       discarded = outcome.kind === 'error' ? `error: ${describeFailure(outcome.error).message}` : outcome.outcome.kind;
       const offer = this.offer(job);
-      const [local, held] = [{ fallbackRowId: job.fallbackRowId, offer }, lease.current];
+      const [local, held] = [{ offer }, lease.current];
       // A lease holder's span may end in its commit: the slot is passed on in that same statement.
       const pass = held ? (this.#span?.planPass(step, held) ?? null) : null;
       const ran = admitted.kind === 'refused' ? claimed : admitted.claimed;
@@ -291,7 +291,6 @@ export class StepRunner<S> {
       task,
       log,
       admitted: null,
-      fallbackRowId: taken.fallbackRowId,
       chain: job.chain + 1,
       lane: job.lane,
     };

@@ -2,7 +2,7 @@ import type { Json } from '@jetcel/core';
 import { toUnavailable } from './errors.ts';
 import type { CommittedOutboxRow } from './outbox-store.ts';
 import type { EventRow } from './resource-patch.ts';
-import { toStepRecord, type StepRecord } from './records.ts';
+import type { StepRecord } from './records.ts';
 import type { RelaxedPool } from './relaxed-pool.ts';
 import { quoteIdent } from './sql.ts';
 import { stepColumns, type NewStep } from './step-store.ts';
@@ -171,11 +171,12 @@ export class StepCommitter {
     const results: StepCommitResult[] = inputs.map(() => ({ kind: 'slow' }));
     for (const row of rows) {
       const { outcome } = row;
+      const next = inputs[Number(row.i) - 1]?.next;
       results[Number(row.i) - 1] =
         outcome.kind === 'committed'
           ? {
               kind: 'committed',
-              step: outcome.step ? toStepRecord(outcome.step) : null,
+              step: next && outcome.at ? insertedClaimedStep(next.step, new Date(outcome.at)) : null,
               version: outcome.version ?? row.version ?? null,
               ...(outcome.pass
                 ? { passed: toPassed(outcome.pass.outcome, outcome.pass.step, outcome.pass.execution) }
@@ -192,7 +193,8 @@ export class StepCommitter {
 
 interface CommitOutcome {
   kind: string;
-  step?: Record<string, unknown> | null;
+  /** The transaction's `now()`, answered to a `brief` caller (m024). */
+  at?: string;
   version?: number | null;
   pass?: { outcome: string; step: unknown; execution: unknown; successor?: SuccessorOutcome | null };
 }
@@ -208,6 +210,42 @@ function toSuccessor(outcome: SuccessorOutcome): { stepId: string; version: numb
     stepId: outcome.step,
     version: Number(outcome.version),
     modifiedAt: outcome.modified_at === null ? null : new Date(outcome.modified_at).toISOString(),
+  };
+}
+
+/**
+ * The row the commit inserted for `next`, built from what was sent and the transaction's time
+ * `at` (the function's `now()`): the database decides nothing else of it (see m024).
+ */
+export function insertedClaimedStep(next: ClaimedNext['step'], at: Date): StepRecord {
+  return {
+    id: next.id,
+    executionId: next.executionId,
+    role: next.role,
+    position: next.position,
+    member: next.member ?? 0,
+    task: next.task,
+    queue: next.queue,
+    args: next.args,
+    resourceRef: next.resourceRef,
+    before: next.before,
+    ignoreErrors: next.ignoreErrors,
+    throttled: next.throttled ?? false,
+    status: 'running',
+    attempts: 1,
+    polls: 0,
+    takeovers: 0,
+    prepared: false,
+    claimToken: next.claim.token,
+    claimedUntil: new Date(at.getTime() + next.claim.ttlMs),
+    worker: next.claim.worker,
+    queuedAt: at,
+    notBefore: at,
+    startedAt: at,
+    finishedAt: null,
+    errorMessage: '',
+    errorTraceback: '',
+    result: null,
   };
 }
 
@@ -260,6 +298,7 @@ function functionArgument(input: StepCommit, leaseMs: number | null, readBeside:
     finish: next === null && input.finish,
     resource: readBeside && input.resource ? { ...input.resource, read_beside: true } : input.resource,
     events: leased(input.events, leaseMs),
+    brief: true,
     next: next && {
       ...stepColumns(next.step),
       claim_token: next.step.claim.token,

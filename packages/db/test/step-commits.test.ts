@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Plan } from '@jetcel/core';
 import { queryRows } from '@jetcel/testing';
 import { versionReadsBeside, type StepCommit, type StepCommitResult } from '../src/step-commits.ts';
+import { toStepRecord } from '../src/records.ts';
 import { insertFirstStep, setupDb } from './fixture.ts';
 
 // The one-statement step commit (migration m012): the result, the resource patch and events, and
@@ -87,6 +88,17 @@ test('concurrent commits each record their result and insert their next step cla
     );
   }
   assert.equal(await outboxRows(), outboxBefore, 'a dead worker’s claimed step is the reconciler’s to re-queue');
+});
+
+test('the next step a commit answers is the row it inserted, column for column', async () => {
+  const input = commit(await claimedStep());
+  const committed = await env.db.commitStep(input);
+  assert.ok(committed.kind === 'committed' && committed.step);
+  const [row] = await queryRows<Record<string, unknown>>(env.database.url, 'select * from jetcel_step where id = $1', [
+    input.next?.step.id,
+  ]);
+  assert.ok(row);
+  assert.deepEqual(committed.step, toStepRecord(row));
 });
 
 test('a lost claim answers claim_lost and writes nothing, in a shared statement the others still commit', async () => {
@@ -298,21 +310,20 @@ test('the batch statement reads that version beside the function, which no longe
     step: handler.stepId,
     token: handler.token,
     result: null,
-    fallback: null,
     finish: true,
     resource: { ...planned.resource, read_beside: true },
     events: [],
     next: null,
     settled: null,
-    message: null,
     pass: null,
   };
-  const [row] = await queryRows<{ outcome: { kind: string; version: number | null } }>(
+  const [row] = await queryRows<{ outcome: { kind: string; version: number | null; at?: string } }>(
     env.database.url,
     'select jetcel_commit_step($1::jsonb) as outcome',
     [JSON.stringify(argument)],
   );
-  assert.deepEqual(row?.outcome, { kind: 'committed', step: null, version: null });
+  const { at: _at, ...outcome } = row?.outcome ?? { kind: 'none', version: null };
+  assert.deepEqual(outcome, { kind: 'committed', step: null, version: null });
 });
 
 test('a version is read beside only for a commit without a patch whose resource no other commit of the batch names', () => {

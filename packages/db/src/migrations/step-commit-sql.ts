@@ -7,7 +7,9 @@
  * not here (m020). `patchByFunction`: a patch goes through `jetcel_patch_resource`, static for the
  * resource tables the migrate job found (m023). `withoutFallbackRows`: a step claimed for this worker
  * gets no outbox row (its message) and a commit deletes none; the reconciler's re-queue of an
- * expired claim is what recovers it (m024).
+ * expired claim is what recovers it (m024). `briefAnswer`: with `p.brief`, the answer carries the
+ * transaction's `now()` as `at` instead of the next step's row, which the caller builds from what it
+ * sent (m024).
  */
 export function stepCommitFunctionSql(options: {
   settled: boolean;
@@ -15,6 +17,7 @@ export function stepCommitFunctionSql(options: {
   versionReadBeside?: boolean;
   patchByFunction?: boolean;
   withoutFallbackRows?: boolean;
+  briefAnswer?: boolean;
 }): string {
   const settledInsert = options.settled ? SETTLED_INSERT : '';
   const patch = options.patchByFunction
@@ -76,7 +79,7 @@ ${fallbackDelete}       if jsonb_typeof(v_n) = 'object' then
              nullif(v_n->'args', 'null'::jsonb), v_n->>'resource_ref', nullif(v_n->'before', 'null'::jsonb),
              (v_n->>'ignore_errors')::boolean, (v_n->>'throttled')::boolean, now(), 'running',
              (v_n->>'claim_token')::uuid, v_n->>'worker', now() + ((v_n->>'ttl_ms')::int * interval '1 millisecond'), now())
-           returning to_jsonb(jetcel_step.*) into v_next;${fallbackInsert}
+           returning ${options.briefAnswer ? "case when coalesce((p->>'brief')::boolean, false) then null else to_jsonb(jetcel_step.*) end" : 'to_jsonb(jetcel_step.*)'} into v_next;${fallbackInsert}
        elsif v_finish then${settledInsert}
          delete from jetcel_throttle_waiter where execution_id = v_execution;
          update jetcel_execution set status = 'succeeded', finished_at = now(), updated_at = now() where id = v_execution;
@@ -84,7 +87,7 @@ ${fallbackDelete}       if jsonb_typeof(v_n) = 'object' then
        if jsonb_typeof(p->'events') = 'array' then
 ${eventsInsertSql("p->'events'", '         ')}
        end if;
-       return jsonb_build_object('kind', 'committed', 'step', v_next, 'version', v_version);
+       return jsonb_build_object('kind', 'committed', 'step', v_next, 'version', v_version${options.briefAnswer ? ", 'at', now()" : ''});
      end
      $body$`;
 }

@@ -96,7 +96,8 @@ test(
     );
     // Starvation shows as tens of seconds (regular work queued behind the polls). The bound was 1 s
     // while p99 measured ~150 ms; on 2026-11-28 the same code measured p99 0.5–1.7 s on this machine
-    // (p50 ~310 ms, also for the commit before that day's merges), so 2 s keeps the test about starvation.
-    assert.ok(p99 < 2000, `p99 ${p99.toFixed(0)} ms`);
+    // (p50 ~310 ms), and on 2026-12-07, on a slower instance, 0.29–2.07 s over twelve runs (p50
+    // 0.22–0.42 s; of 100 pulls, the p99 is the slowest). 5 s keeps the test about starvation.
+    assert.ok(p99 < 5000, `p99 ${p99.toFixed(0)} ms`);
   },
 );

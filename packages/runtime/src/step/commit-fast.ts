@@ -24,7 +24,6 @@ import { stepLane } from '../execution/lane.ts';
 import { mayTake, resetOffer, type LocalClaimOffer } from '../execution/local-claim.ts';
 import { planStep, type TaskCatalog } from '../execution/queue-step.ts';
 import type { RunResult } from '../run/run-task.ts';
-import type { LocalCommit } from './commit.ts';
 import type { Claimed } from './prepare.ts';
 
 /** A planned one-statement commit, and the slot offered to its next step (none when it ends the execution). */
@@ -54,12 +53,11 @@ export function planFastCommit(
   claimed: Claimed,
   token: string,
   result: RunResult,
-  local: LocalCommit,
+  offer: LocalClaimOffer | null,
   longPlanSteps?: number,
   pass?: PassInput,
 ): FastCommit | null {
   const { step, execution } = claimed;
-  const { offer } = local;
   if (result.kind !== 'outcome' || result.outcome.kind !== 'done' || step.role === 'failure') return null;
   // Entity writes flush in a store transaction: the one statement cannot carry them.
   if (result.entities) return null;

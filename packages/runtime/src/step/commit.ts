@@ -21,13 +21,10 @@ import { requeueStep } from '../execution/step-messages.ts';
 import { offerLocalClaim, type LocalClaimOffer } from '../execution/local-claim.ts';
 import { scheduleRequested } from '../execution/schedule-requests.ts';
 
-/** What a commit knows of the worker's slot: the offer to the next step. */
-export interface LocalCommit {
-  /** The slot offered to the next step this commit queues; null: publish it as usual. */
-  offer: LocalClaimOffer | null;
-}
-
-/** One transaction: the step's result, its resource patches and events, and what comes next. */
+/**
+ * One transaction: the step's result, its resource patches and events, and what comes next.
+ * `offer`: the worker's slot offered to the next step this commit queues; null: publish it as usual.
+ */
 export async function commitStep<S>(
   tx: Tx,
   progress: Progress,
@@ -36,12 +33,12 @@ export async function commitStep<S>(
   token: string,
   result: RunResult,
   log: Logger,
-  local: LocalCommit = { offer: null },
+  offer: LocalClaimOffer | null = null,
 ): Promise<StepOutcome> {
   if (result.kind === 'error' && result.error instanceof ClaimLostError) throw result.error;
   const execution = await tx.executions.lock(step.executionId);
   if (!execution) throw new ClaimLostError(step.id);
-  if (local.offer) offerLocalClaim(tx, local.offer, execution);
+  if (offer) offerLocalClaim(tx, offer, execution);
   const cancelling = execution.status === 'cancel_requested';
   const context = { executionId: execution.id, actor: execution.actor };
   const fail = async (failure: FailureInfo): Promise<StepOutcome> => {

@@ -204,7 +204,7 @@ export class StepRunner<S> {
       }
       discarded = outcome.kind === 'error' ? `error: ${describeFailure(outcome.error).message}` : outcome.outcome.kind;
       const offer = this.offer(job);
-      const [local, held] = [{ offer }, lease.current];
+      const held = lease.current;
       // A lease holder's span may end in its commit: the slot is passed on in that same statement.
       const pass = held ? (this.#span?.planPass(step, held) ?? null) : null;
       const ran = admitted.kind === 'refused' ? claimed : admitted.claimed;
@@ -214,7 +214,7 @@ export class StepRunner<S> {
         ran,
         token,
         outcome,
-        local,
+        offer,
         this.options.longPlanSteps,
         pass?.input,
       );
@@ -239,7 +239,7 @@ export class StepRunner<S> {
                   ) ?? null,
               }
             : commitInGroup(db, outcome, async (tx, result) => ({
-                outcome: await commitStep(tx, this.#progress, task, step, token, result, log, local),
+                outcome: await commitStep(tx, this.#progress, task, step, token, result, log, offer),
                 spanEnded: held && this.#span ? await this.#span.endInCommit(tx, step, held) : null,
               })),
         )

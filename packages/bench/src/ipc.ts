@@ -68,6 +68,10 @@ export interface BenchChild {
   call<T>(command: string, args?: unknown): Promise<T>;
   /** VmHWM (peak) and VmRSS (now) in MiB, read from /proc. */
   memory(): { peakMiB: number; rssMiB: number };
+  /** Stops the process where it is (SIGSTOP) until `resume`: another system is being measured. */
+  pause(): void;
+  /** Lets a paused process go on (SIGCONT); a running one is unaffected. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -131,6 +135,9 @@ export async function forkChild(
     });
   });
   const pid = child.pid ?? 0;
+  const signal = (name: 'SIGSTOP' | 'SIGCONT'): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(name);
+  };
   return {
     pid,
     call: <T>(command: string, args?: unknown) =>
@@ -140,8 +147,11 @@ export async function forkChild(
         child.send({ id, command, args: args ?? null } satisfies Call);
       }),
     memory: () => readMemory(pid),
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     async stop() {
       if (child.exitCode !== null) return;
+      signal('SIGCONT');
       const id = nextId++;
       child.send({ id, command: 'stop', args: null } satisfies Call);
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);

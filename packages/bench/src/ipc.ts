@@ -68,10 +68,6 @@ export interface BenchChild {
   call<T>(command: string, args?: unknown): Promise<T>;
   /** VmHWM (peak) and VmRSS (now) in MiB, read from /proc. */
   memory(): { peakMiB: number; rssMiB: number };
-  /** Stops the process where it is (SIGSTOP) until `resume`: another system is being measured. */
-  pause(): void;
-  /** Lets a paused process go on (SIGCONT); a running one is unaffected. */
-  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -118,7 +114,12 @@ export async function forkChild(
   });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
+  let stopping = false;
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  // A worker that dies mid-run is reported; its phases then time out or fail on their own.
+  child.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`${entry} (pid ${child.pid}) exited with ${signal ?? code} during the run\n`);
+  });
   await new Promise<void>((resolveReady, rejectReady) => {
     const timer = setTimeout(() => rejectReady(new Error(`${entry} did not start within 30 s`)), 30_000);
     child.once('exit', (code) => rejectReady(new Error(`${entry} exited with ${code} before it was ready`)));
@@ -135,9 +136,6 @@ export async function forkChild(
     });
   });
   const pid = child.pid ?? 0;
-  const signal = (name: 'SIGSTOP' | 'SIGCONT'): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(name);
-  };
   return {
     pid,
     call: <T>(command: string, args?: unknown) =>
@@ -147,11 +145,9 @@ export async function forkChild(
         child.send({ id, command, args: args ?? null } satisfies Call);
       }),
     memory: () => readMemory(pid),
-    pause: () => signal('SIGSTOP'),
-    resume: () => signal('SIGCONT'),
     async stop() {
+      stopping = true;
       if (child.exitCode !== null) return;
-      signal('SIGCONT');
       const id = nextId++;
       child.send({ id, command: 'stop', args: null } satisfies Call);
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);

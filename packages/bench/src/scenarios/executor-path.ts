@@ -8,7 +8,6 @@ import type { Results } from '../results.ts';
 import { percentile } from '../stats.ts';
 import { handledBy } from '../wait.ts';
 import { measure } from '../measure.ts';
-import { alone } from '../alone.ts';
 import { startCpuMeter } from '../cpu.ts';
 import { BULL_QUEUES, FLOW_LAST, REDIS } from '../bullmq/connection.ts';
 import { fiveStepExecutor } from '../jetcel/domain.ts';
@@ -19,7 +18,7 @@ import { dbosTags } from '../dbos/tags.ts';
 interface ExecutorSystem {
   name: 'jetcel' | 'bullmq' | 'raw_chain' | 'dbos';
   /** Its worker process, whose CPU is measured with the phase. */
-  worker: BenchChild;
+  workerPid: number;
   submit(): Promise<unknown>;
   /** Waits until `n` executions submitted since `sinceMs` finished; returns when the last did. */
   finished(n: number, sinceMs: number): Promise<number>;
@@ -58,20 +57,20 @@ export async function startExecutorSystems(
   const systems: ExecutorSystem[] = [
     {
       name: 'jetcel',
-      worker: jetcelWorker,
+      workerPid: jetcelWorker.pid,
       submit: () => submitExecution(env, fiveStepExecutor, {}),
       finished: (n, sinceMs) => executionsFinished(env, fiveStepExecutor.name, n, sinceMs, timeout),
       latencies: (sinceMs) => latenciesSince(env, fiveStepExecutor.name, sinceMs),
     },
     {
       name: 'bullmq',
-      worker: bullWorker,
+      workerPid: bullWorker.pid,
       submit: () => flows.add(flowChain(BULL_QUEUES.flow)),
       ...byWorker(bullWorker),
     },
     {
       name: 'raw_chain',
-      worker: rawWorker,
+      workerPid: rawWorker.pid,
       submit: () => submitRawExecution(env.raw.pool, env.raw.js),
       finished: (n) => handledBy([rawWorker], n, timeout),
       latencies: async (sinceMs) => {
@@ -86,7 +85,7 @@ export async function startExecutorSystems(
     },
     {
       name: 'dbos',
-      worker: dbosWorker,
+      workerPid: dbosWorker.pid,
       submit: () => dbosWorker.call('start', { id: dbosTag.nextId() }),
       finished: (n) => dbos.finished(dbosTag.current(), n, timeout),
       // Every latency read closes the current measurement: the next one's workflows get a new tag.
@@ -113,30 +112,25 @@ export async function executorPathRound(
   natsPid: number | undefined,
 ): Promise<void> {
   const { n, latencyRate, latencyCount, submitWindow } = config.executorPath;
-  const every = systems.map((system) => system.worker);
   for (const system of systems)
-    await measure(`executor_path.${system.name}.throughput`, () =>
-      alone([system.worker], every, async () => {
-        await system.latencies(0);
-        const cpu = startCpuMeter({ workers: [system.worker.pid], nats: natsPid });
-        const start = nowMs();
-        await windowed(n, submitWindow, () => system.submit());
-        const end = await system.finished(n, start);
-        results.cpu.add(`executor_path.${system.name}`, 'execution', cpu.stop(n));
-        results.add(`executor_path.${system.name}.throughput`, 'executions/s', n / ((end - start) / 1000));
-        await system.latencies(start);
-      }),
-    );
+    await measure(`executor_path.${system.name}.throughput`, async () => {
+      await system.latencies(0);
+      const cpu = startCpuMeter({ workers: [system.workerPid], nats: natsPid });
+      const start = nowMs();
+      await windowed(n, submitWindow, () => system.submit());
+      const end = await system.finished(n, start);
+      results.cpu.add(`executor_path.${system.name}`, 'execution', cpu.stop(n));
+      results.add(`executor_path.${system.name}.throughput`, 'executions/s', n / ((end - start) / 1000));
+      await system.latencies(start);
+    });
   for (const system of systems)
-    await measure(`executor_path.${system.name}.latency`, () =>
-      alone([system.worker], every, async () => {
-        await system.latencies(0);
-        const start = nowMs();
-        await atRate(latencyCount, latencyRate, () => system.submit());
-        await system.finished(latencyCount, start);
-        const latencies = await system.latencies(start);
-        results.add(`executor_path.${system.name}.p50_at_${latencyRate}`, 'ms', percentile(latencies, 50));
-        results.add(`executor_path.${system.name}.p99_at_${latencyRate}`, 'ms', percentile(latencies, 99));
-      }),
-    );
+    await measure(`executor_path.${system.name}.latency`, async () => {
+      await system.latencies(0);
+      const start = nowMs();
+      await atRate(latencyCount, latencyRate, () => system.submit());
+      await system.finished(latencyCount, start);
+      const latencies = await system.latencies(start);
+      results.add(`executor_path.${system.name}.p50_at_${latencyRate}`, 'ms', percentile(latencies, 50));
+      results.add(`executor_path.${system.name}.p99_at_${latencyRate}`, 'ms', percentile(latencies, 99));
+    });
 }

@@ -9,7 +9,6 @@ import type { Results } from '../results.ts';
 import { percentile } from '../stats.ts';
 import { handledBy } from '../wait.ts';
 import { measure } from '../measure.ts';
-import { alone } from '../alone.ts';
 import { startCpuMeter } from '../cpu.ts';
 import { BULL_QUEUES, REDIS } from '../bullmq/connection.ts';
 import { BENCH_TASKS } from '../jetcel/domain.ts';
@@ -80,29 +79,24 @@ export async function taskPathRound(
   natsPid: number | undefined,
 ): Promise<void> {
   const { n, latencyRate, latencyCount } = config.taskPath;
-  const every = systems.map((system) => system.worker);
   for (const system of systems)
-    await measure(`task_path.${system.name}.throughput`, () =>
-      alone([system.worker], every, async () => {
-        await system.worker.call('drain');
-        const cpu = startCpuMeter({ workers: [system.worker.pid], nats: natsPid });
-        const start = nowMs();
-        await system.publishMany(n);
-        const end = await handledBy([system.worker], n, config.phaseTimeoutMs);
-        results.cpu.add(`task_path.${system.name}`, 'task', cpu.stop(n));
-        results.add(`task_path.${system.name}.throughput`, 'tasks/s', n / ((end - start) / 1000));
-        await system.worker.call('drain');
-      }),
-    );
+    await measure(`task_path.${system.name}.throughput`, async () => {
+      await system.worker.call('drain');
+      const cpu = startCpuMeter({ workers: [system.worker.pid], nats: natsPid });
+      const start = nowMs();
+      await system.publishMany(n);
+      const end = await handledBy([system.worker], n, config.phaseTimeoutMs);
+      results.cpu.add(`task_path.${system.name}`, 'task', cpu.stop(n));
+      results.add(`task_path.${system.name}.throughput`, 'tasks/s', n / ((end - start) / 1000));
+      await system.worker.call('drain');
+    });
   for (const system of systems)
-    await measure(`task_path.${system.name}.latency`, () =>
-      alone([system.worker], every, async () => {
-        await system.worker.call('drain');
-        await atRate(latencyCount, latencyRate, () => system.publishOne());
-        await handledBy([system.worker], latencyCount, config.phaseTimeoutMs);
-        const { latencies } = await system.worker.call<Drained>('drain');
-        results.add(`task_path.${system.name}.p50_at_${latencyRate}`, 'ms', percentile(latencies, 50));
-        results.add(`task_path.${system.name}.p99_at_${latencyRate}`, 'ms', percentile(latencies, 99));
-      }),
-    );
+    await measure(`task_path.${system.name}.latency`, async () => {
+      await system.worker.call('drain');
+      await atRate(latencyCount, latencyRate, () => system.publishOne());
+      await handledBy([system.worker], latencyCount, config.phaseTimeoutMs);
+      const { latencies } = await system.worker.call<Drained>('drain');
+      results.add(`task_path.${system.name}.p50_at_${latencyRate}`, 'ms', percentile(latencies, 50));
+      results.add(`task_path.${system.name}.p99_at_${latencyRate}`, 'ms', percentile(latencies, 99));
+    });
 }

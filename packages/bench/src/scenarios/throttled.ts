@@ -8,7 +8,6 @@ import type { Results } from '../results.ts';
 import { peakConcurrency } from '../stats.ts';
 import { handledBy } from '../wait.ts';
 import { measure } from '../measure.ts';
-import { alone } from '../alone.ts';
 import { BULL_QUEUES, REDIS } from '../bullmq/connection.ts';
 import { throttledExecutor } from '../jetcel/domain.ts';
 import { executionsFinished, submitBulk } from '../jetcel/submit.ts';
@@ -107,22 +106,19 @@ export async function startThrottledSystems(
 export async function throttledRound(systems: ThrottledSystem[], config: BenchConfig, results: Results): Promise<void> {
   const { n, limit, taskMs } = config.throttled;
   const ideal = limit / (taskMs / 1000);
-  const every = systems.flatMap((system) => system.workers);
   for (const system of systems)
-    await measure(`throttled.${system.name}`, () =>
-      alone(system.workers, every, async () => {
-        await Promise.all(system.workers.map((worker) => worker.call('drain')));
-        const start = nowMs();
-        await system.submitAll(n);
-        const end = await system.finished(n, start);
-        const drained = await Promise.all(system.workers.map((worker) => worker.call<Drained>('drain')));
-        const throughput = n / ((end - start) / 1000);
-        results.add(`throttled.${system.name}.efficiency`, 'of ideal', throughput / ideal);
-        results.add(
-          `throttled.${system.name}.peak_concurrency`,
-          'tasks',
-          peakConcurrency(drained.flatMap((d) => d.intervals)),
-        );
-      }),
-    );
+    await measure(`throttled.${system.name}`, async () => {
+      await Promise.all(system.workers.map((worker) => worker.call('drain')));
+      const start = nowMs();
+      await system.submitAll(n);
+      const end = await system.finished(n, start);
+      const drained = await Promise.all(system.workers.map((worker) => worker.call<Drained>('drain')));
+      const throughput = n / ((end - start) / 1000);
+      results.add(`throttled.${system.name}.efficiency`, 'of ideal', throughput / ideal);
+      results.add(
+        `throttled.${system.name}.peak_concurrency`,
+        'tasks',
+        peakConcurrency(drained.flatMap((d) => d.intervals)),
+      );
+    });
 }

@@ -115,11 +115,13 @@ export async function forkChild(
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   let stopping = false;
-  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
-  // A worker that dies mid-run is reported; its phases then time out or fail on their own.
-  child.once('exit', (code, signal) => {
-    if (!stopping) process.stderr.write(`${entry} (pid ${child.pid}) exited with ${signal ?? code} during the run\n`);
-  });
+  const exited = new Promise<void>((resolveExit) =>
+    child.once('exit', (code, signal) => {
+      // A worker that dies mid-run is reported; its phases then time out or fail on their own.
+      if (!stopping) process.stderr.write(`${entry} (pid ${child.pid}) exited with ${signal ?? code} during the run\n`);
+      resolveExit();
+    }),
+  );
   await new Promise<void>((resolveReady, rejectReady) => {
     const timer = setTimeout(() => rejectReady(new Error(`${entry} did not start within 30 s`)), 30_000);
     child.once('exit', (code) => rejectReady(new Error(`${entry} exited with ${code} before it was ready`)));

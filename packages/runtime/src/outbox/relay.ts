@@ -22,6 +22,11 @@ export interface RelayOptions {
   handoffLeaseMs?: number;
   /** Run on every sweep before the claim round (the reconciler: its rows are then published at once). */
   onSweep?: () => Promise<void>;
+  /**
+   * How long a published mark that would carry few rows waits for more; shorter than
+   * `handoffLeaseMs` by far, so a lingering row is never published twice. @defaultValue 25
+   */
+  markLingerMs?: number;
 }
 
 /**
@@ -43,12 +48,14 @@ export class OutboxRelay {
   #failed = 0;
   #detach: (() => void) | undefined;
   readonly #handingOff = new Set<Promise<void>>();
-  readonly #marks = new MarkBatcher((ids) => this.db.outbox.markPublished(ids));
+  readonly #marks: MarkBatcher;
 
   constructor(
     private readonly db: Db,
     private readonly options: RelayOptions,
-  ) {}
+  ) {
+    this.#marks = new MarkBatcher((ids) => this.db.outbox.markPublished(ids), options.markLingerMs ?? 25);
+  }
 
   start(): void {
     const sweepMs = this.options.sweepMs ?? 1000;

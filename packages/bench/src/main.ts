@@ -9,8 +9,8 @@ import { Results } from './results.ts';
 import { benchRatios } from './ratios.ts';
 import { figureLine, markdownTables, ratioLine } from './stats.ts';
 import { startTaskSystems, taskPathRound } from './scenarios/task-path.ts';
-import { executorPathRound, startExecutorSystems } from './scenarios/executor-path.ts';
-import { startThrottledSystems, throttledRound } from './scenarios/throttled.ts';
+import { executorPathRound, executorSystems } from './scenarios/executor-path.ts';
+import { throttledRound, throttledSystems } from './scenarios/throttled.ts';
 import { resourcesRun } from './scenarios/resources.ts';
 import { fairnessRound, startFairness } from './scenarios/fairness.ts';
 import { measure } from './measure.ts';
@@ -44,9 +44,9 @@ try {
   }
   if (wanted('executor_path')) {
     log(
-      `# executor path (N=${config.executorPath.n}, ${config.executorPath.latencyCount} at ${config.executorPath.latencyRate}/s)`,
+      `# executor path (N=${config.executorPath.n} after ${config.executorPath.warmUp} unmeasured, ${config.executorPath.latencyCount} at ${config.executorPath.latencyRate}/s)`,
     );
-    const executor = await startExecutorSystems(env, config);
+    const executor = await executorSystems(env, config);
     for (let round = 1; round <= config.rounds; round++) {
       log(`round ${round}`);
       await executorPathRound(executor.systems, config, results, env.nats.pid);
@@ -55,12 +55,12 @@ try {
   }
   if (wanted('throttled')) {
     log(
-      `# throttled scope (N=${config.throttled.n}, limit ${config.throttled.limit}, ${config.throttled.taskMs} ms tasks)`,
+      `# throttled scope (N=${config.throttled.n} after ${config.throttled.warmUp} unmeasured, limit ${config.throttled.limit}, ${config.throttled.taskMs} ms tasks)`,
     );
-    const throttled = await startThrottledSystems(env, config);
+    const throttled = await throttledSystems(env, config);
     for (let round = 1; round <= config.rounds; round++) {
       log(`round ${round}`);
-      await throttledRound(throttled.systems, config, results);
+      await throttledRound(throttled.systems, config, results, env.nats.pid);
     }
     await throttled.stop();
   }

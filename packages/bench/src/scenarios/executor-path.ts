@@ -15,14 +15,20 @@ import { executionsFinished, latenciesSince, submitExecution } from '../jetcel/s
 import { submitRawExecution } from '../raw/chain.ts';
 import { dbosTags } from '../dbos/tags.ts';
 
-interface ExecutorSystem {
-  name: 'jetcel' | 'bullmq' | 'raw_chain' | 'dbos';
+/** One system's worker process for one phase, and how to drive it. */
+interface ExecutorPhase {
   /** Its worker process, whose CPU is measured with the phase. */
-  workerPid: number;
+  worker: BenchChild;
   submit(): Promise<unknown>;
   /** Waits until `n` executions submitted since `sinceMs` finished; returns when the last did. */
   finished(n: number, sinceMs: number): Promise<number>;
   latencies(sinceMs: number): Promise<number[]>;
+}
+
+interface ExecutorSystem {
+  name: 'jetcel' | 'bullmq' | 'raw_chain' | 'dbos';
+  /** Starts its worker process; it runs during this system's phases only. */
+  start(): Promise<ExecutorPhase>;
 }
 
 /** A BullMQ chain of five jobs: the deepest child runs first, each parent after its child. */
@@ -37,17 +43,15 @@ const flowChain = (queueName: string): FlowJob => {
  * FlowProducer.add; DBOS: the insert of the workflow's status row) to the commit of the final
  * state (the last transaction's now(); BullMQ: the last job's finishedOn; DBOS: the outcome's
  * completed_at). Throughput: N executions from the first request to the last final commit.
+ * A system's worker is started for its phases of each round (warm-up, throughput, latency) and
+ * stopped after them, so no other system's worker runs meanwhile.
  */
-export async function startExecutorSystems(
+export async function executorSystems(
   env: BenchEnv,
   config: BenchConfig,
 ): Promise<{ systems: ExecutorSystem[]; stop(): Promise<void> }> {
   const timeout = config.phaseTimeoutMs;
-  const jetcelWorker = await env.spawn('jetcel/worker.ts', ['--queue', 'regular']);
-  const bullWorker = await env.spawn('bullmq/worker.ts', ['--mode', 'flow', '--prefix', env.redisPrefix]);
-  const rawWorker = await env.spawn('raw/chain-worker.ts', []);
   const dbos = await env.dbos();
-  const dbosWorker = await env.spawn('dbos/worker.ts', ['--mode', 'executor'], { DBOS_SYSTEM_DATABASE_URL: dbos.url });
   const dbosTag = dbosTags('exec');
   const flows = new FlowProducer({ connection: REDIS, prefix: env.redisPrefix });
   const byWorker = (worker: BenchChild) => ({
@@ -57,42 +61,60 @@ export async function startExecutorSystems(
   const systems: ExecutorSystem[] = [
     {
       name: 'jetcel',
-      workerPid: jetcelWorker.pid,
-      submit: () => submitExecution(env, fiveStepExecutor, {}),
-      finished: (n, sinceMs) => executionsFinished(env, fiveStepExecutor.name, n, sinceMs, timeout),
-      latencies: (sinceMs) => latenciesSince(env, fiveStepExecutor.name, sinceMs),
+      async start() {
+        const worker = await env.spawn('jetcel/worker.ts', ['--queue', 'regular']);
+        return {
+          worker,
+          submit: () => submitExecution(env, fiveStepExecutor, {}),
+          finished: (n, sinceMs) => executionsFinished(env, fiveStepExecutor.name, n, sinceMs, timeout),
+          latencies: (sinceMs) => latenciesSince(env, fiveStepExecutor.name, sinceMs),
+        };
+      },
     },
     {
       name: 'bullmq',
-      workerPid: bullWorker.pid,
-      submit: () => flows.add(flowChain(BULL_QUEUES.flow)),
-      ...byWorker(bullWorker),
+      async start() {
+        const worker = await env.spawn('bullmq/worker.ts', ['--mode', 'flow', '--prefix', env.redisPrefix]);
+        return { worker, submit: () => flows.add(flowChain(BULL_QUEUES.flow)), ...byWorker(worker) };
+      },
     },
     {
       name: 'raw_chain',
-      workerPid: rawWorker.pid,
-      submit: () => submitRawExecution(env.raw.pool, env.raw.js),
-      finished: (n) => handledBy([rawWorker], n, timeout),
-      latencies: async (sinceMs) => {
-        await rawWorker.call('drain');
-        const { rows } = await env.raw.pool.query<{ ms: number }>(
-          `select extract(epoch from finished_at - created_at) * 1000 as ms from raw_exec
-           where finished_at is not null and created_at >= to_timestamp($1 / 1000.0)`,
-          [sinceMs],
-        );
-        return rows.map((row) => Number(row.ms));
+      async start() {
+        const worker = await env.spawn('raw/chain-worker.ts', []);
+        return {
+          worker,
+          submit: () => submitRawExecution(env.raw.pool, env.raw.js),
+          finished: (n) => handledBy([worker], n, timeout),
+          latencies: async (sinceMs) => {
+            await worker.call('drain');
+            const { rows } = await env.raw.pool.query<{ ms: number }>(
+              `select extract(epoch from finished_at - created_at) * 1000 as ms from raw_exec
+               where finished_at is not null and created_at >= to_timestamp($1 / 1000.0)`,
+              [sinceMs],
+            );
+            return rows.map((row) => Number(row.ms));
+          },
+        };
       },
     },
     {
       name: 'dbos',
-      workerPid: dbosWorker.pid,
-      submit: () => dbosWorker.call('start', { id: dbosTag.nextId() }),
-      finished: (n) => dbos.finished(dbosTag.current(), n, timeout),
-      // Every latency read closes the current measurement: the next one's workflows get a new tag.
-      latencies: async () => {
-        const latencies = await dbos.latencies(dbosTag.current());
-        dbosTag.rotate();
-        return latencies;
+      async start() {
+        const worker = await env.spawn('dbos/worker.ts', ['--mode', 'executor'], {
+          DBOS_SYSTEM_DATABASE_URL: dbos.url,
+        });
+        return {
+          worker,
+          submit: () => worker.call('start', { id: dbosTag.nextId() }),
+          finished: (n) => dbos.finished(dbosTag.current(), n, timeout),
+          // Every latency read closes the current measurement: the next one's workflows get a new tag.
+          latencies: async () => {
+            const latencies = await dbos.latencies(dbosTag.current());
+            dbosTag.rotate();
+            return latencies;
+          },
+        };
       },
     },
   ];
@@ -100,7 +122,6 @@ export async function startExecutorSystems(
     systems,
     async stop() {
       await flows.close();
-      await Promise.all([jetcelWorker.stop(), bullWorker.stop(), rawWorker.stop(), dbosWorker.stop()]);
     },
   };
 }
@@ -111,26 +132,36 @@ export async function executorPathRound(
   results: Results,
   natsPid: number | undefined,
 ): Promise<void> {
-  const { n, latencyRate, latencyCount, submitWindow } = config.executorPath;
-  for (const system of systems)
-    await measure(`executor_path.${system.name}.throughput`, async () => {
-      await system.latencies(0);
-      const cpu = startCpuMeter({ workers: [system.workerPid], nats: natsPid });
-      const start = nowMs();
-      await windowed(n, submitWindow, () => system.submit());
-      const end = await system.finished(n, start);
-      results.cpu.add(`executor_path.${system.name}`, 'execution', cpu.stop(n));
-      results.add(`executor_path.${system.name}.throughput`, 'executions/s', n / ((end - start) / 1000));
-      await system.latencies(start);
-    });
-  for (const system of systems)
-    await measure(`executor_path.${system.name}.latency`, async () => {
-      await system.latencies(0);
-      const start = nowMs();
-      await atRate(latencyCount, latencyRate, () => system.submit());
-      await system.finished(latencyCount, start);
-      const latencies = await system.latencies(start);
-      results.add(`executor_path.${system.name}.p50_at_${latencyRate}`, 'ms', percentile(latencies, 50));
-      results.add(`executor_path.${system.name}.p99_at_${latencyRate}`, 'ms', percentile(latencies, 99));
-    });
+  const { n, warmUp, latencyRate, latencyCount, submitWindow } = config.executorPath;
+  for (const system of systems) {
+    const phase = await system.start();
+    try {
+      await measure(`executor_path.${system.name}.warm_up`, async () => {
+        const start = nowMs();
+        await windowed(warmUp, submitWindow, () => phase.submit());
+        await phase.finished(warmUp, start);
+      });
+      await measure(`executor_path.${system.name}.throughput`, async () => {
+        await phase.latencies(0);
+        const cpu = startCpuMeter({ workers: [phase.worker.pid], nats: natsPid });
+        const start = nowMs();
+        await windowed(n, submitWindow, () => phase.submit());
+        const end = await phase.finished(n, start);
+        results.cpu.add(`executor_path.${system.name}`, 'execution', cpu.stop(n));
+        results.add(`executor_path.${system.name}.throughput`, 'executions/s', n / ((end - start) / 1000));
+        await phase.latencies(start);
+      });
+      await measure(`executor_path.${system.name}.latency`, async () => {
+        await phase.latencies(0);
+        const start = nowMs();
+        await atRate(latencyCount, latencyRate, () => phase.submit());
+        await phase.finished(latencyCount, start);
+        const latencies = await phase.latencies(start);
+        results.add(`executor_path.${system.name}.p50_at_${latencyRate}`, 'ms', percentile(latencies, 50));
+        results.add(`executor_path.${system.name}.p99_at_${latencyRate}`, 'ms', percentile(latencies, 99));
+      });
+    } finally {
+      await phase.worker.stop();
+    }
+  }
 }
